@@ -1,0 +1,165 @@
+"""Prices from a local file (CSV or parquet, long or wide).
+
+Long: ``date,ticker,close[,adj_close,open,high,low,volume]`` (one row per ticker and date).
+Wide: a ``date`` column and one column per ticker whose values are prices (recorded as
+field ``close``). The layout is detected from the header: a ``ticker`` column means long.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.data.base import Prices, _norm_col, make_prices, validate_price_frame
+from eventstudy.errors import PriceDataError
+
+__all__ = ["FileSource", "read_price_file"]
+
+
+def _read_csv_lines(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a CSV as text; return (frame with the header as columns, 1-based line numbers)."""
+    try:
+        raw = pd.read_csv(
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        raise PriceDataError(f"prices file {path} is empty; it needs a header line and data rows.") from None
+    except pd.errors.ParserError as exc:
+        raise PriceDataError(
+            f"prices file {path} is not a well-formed CSV ({exc}). Every line needs the same number of commas."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise PriceDataError(f"prices file {path} is not UTF-8 text ({exc.reason}). Save it as UTF-8 CSV.") from None
+    header = [("" if pd.isna(v) else str(v).strip()) for v in raw.iloc[0].tolist()]
+    body = raw.iloc[1:]
+    lines = np.arange(2, len(raw) + 1)
+    blank = body.apply(lambda c: c.fillna("").astype(str).str.strip() == "").all(axis=1).to_numpy()
+    body = body.loc[~blank]
+    lines = lines[~blank]
+    body.columns = header
+    return body.reset_index(drop=True), lines
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for damaged files
+        raise PriceDataError(f"prices file {path} cannot be read as parquet ({type(exc).__name__}: {exc}).") from None
+    norm = [_norm_col(c) for c in df.columns]
+    if "date" not in norm and df.index.name is not None and _norm_col(df.index.name) == "date":
+        df = df.reset_index()
+    return df.reset_index(drop=True)
+
+
+def _wide_to_long(df: pd.DataFrame, lines: np.ndarray | None, origin: str) -> tuple[pd.DataFrame, np.ndarray | None]:
+    date_col = [c for c in df.columns if _norm_col(c) == "date"][0]
+    tick_cols = [c for c in df.columns if c != date_col]
+    names = [str(c).strip() for c in tick_cols]
+    if not tick_cols:
+        raise PriceDataError(f"{origin}: a wide price file needs a date column and one column per ticker; found only {date_col!r}.")
+    empty = [i + 2 for i, c in enumerate(names) if c == "" or c.lower().startswith("unnamed:")]
+    if empty:
+        raise PriceDataError(f"{origin}: column(s) {empty} of the header have no ticker name; name or remove them.")
+    seen: dict[str, int] = {}
+    for c in names:
+        seen[c] = seen.get(c, 0) + 1
+    dups = sorted(c for c, k in seen.items() if k > 1)
+    if dups:
+        raise PriceDataError(f"{origin}: ticker column(s) {', '.join(dups)} appear more than once in the header; keep one.")
+    n, k = len(df), len(tick_cols)
+    long = pd.DataFrame(
+        {
+            "date": np.repeat(df[date_col].to_numpy(dtype=object), k),
+            "ticker": np.tile(np.asarray(names, dtype=object), n),
+            "close": df[tick_cols].to_numpy(dtype=object).reshape(-1),
+        }
+    )
+    long_lines = None if lines is None else np.repeat(lines, k)
+    return long, long_lines
+
+
+def read_price_file(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read and validate a price file; return the clean long frame and the per-ticker field."""
+    path = Path(path)
+    origin = f"prices file {path}"
+    if not path.exists():
+        raise PriceDataError(f"{origin} does not exist. Check the path given to --prices.")
+    if path.is_dir():
+        raise PriceDataError(f"{origin} is a folder, not a CSV or parquet file.")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        df = _read_parquet(path)
+        lines, word = None, "row"
+    else:
+        df, lines = _read_csv_lines(path)
+        word = "line"
+    norm = [_norm_col(c) for c in df.columns]
+    if "ticker" in norm:
+        pass
+    elif "date" in norm:
+        df, lines = _wide_to_long(df, lines, origin)
+    else:
+        raise PriceDataError(
+            f"{origin}: the header has neither a ticker column (long layout: date,ticker,close[,adj_close]) "
+            f"nor a date column (wide layout: date,<ticker1>,<ticker2>,...); found: {', '.join(map(str, df.columns))}."
+        )
+    return validate_price_frame(df, origin, line_numbers=lines, line_word=word)
+
+
+class FileSource:
+    """Prices read from one local CSV or parquet file (read once, on first use)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._frame: pd.DataFrame | None = None
+        self._field: dict[str, str] = {}
+
+    @property
+    def source(self) -> str:
+        return f"file {self.path}"
+
+    def _load(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame, self._field = read_price_file(self.path)
+        return self._frame
+
+    def get(self, tickers: Sequence[str] | None = None, start=None, end=None) -> Prices:
+        """Prices of ``tickers`` (all when None) on the inclusive dates [start, end].
+
+        Requested tickers that the file lacks, or that have no price in the range, are
+        listed in ``failures``.
+        """
+        frame = self._load()
+        failures: list[tuple[str, str]] = []
+        if tickers is not None:
+            if isinstance(tickers, str):
+                tickers = [tickers]
+            wanted = list(dict.fromkeys(str(t).strip() for t in tickers))
+            present = set(self._field)
+            failures += [(t, f"not in file {self.path}") for t in wanted if t not in present]
+            keep = frame["ticker"].isin(wanted).to_numpy()
+        else:
+            wanted = sorted(self._field)
+            keep = np.ones(len(frame), dtype=bool)
+        if start is not None:
+            keep = keep & (frame["date"] >= pd.Timestamp(start).normalize()).to_numpy()
+        if end is not None:
+            keep = keep & (frame["date"] <= pd.Timestamp(end).normalize()).to_numpy()
+        sub = frame.loc[keep].reset_index(drop=True)
+        got = set(sub["ticker"])
+        rng = f"{pd.Timestamp(start).date() if start is not None else 'start'} to {pd.Timestamp(end).date() if end is not None else 'end'}"
+        failures += [
+            (t, f"no prices from {rng} in file {self.path}")
+            for t in wanted
+            if t in self._field and t not in got
+        ]
+        field = {t: self._field[t] for t in wanted if t in got}
+        return make_prices(sub, field, self.source, failures=failures)
