@@ -1,0 +1,356 @@
+"""The event-study engine: (security, event) pairs + returns -> EventStudyResult.
+
+The hot path is batched over all pairs: returns are gathered into dense
+``(pairs, relative days)`` arrays per trading calendar (:func:`eventstudy.windows.gather`),
+the normal-return model is fitted for all pairs at once (:mod:`eventstudy.models`),
+and the test battery runs once per (event, group, window) cell (:mod:`eventstudy.stattests`).
+There is no Python loop per pair.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import models as _models
+
+from .errors import EstimationError, WindowError
+from .results import EventStudyResult, StudyArrays
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec, gather
+
+ALL = "all"
+
+
+def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]:
+    """Accept a ReturnPanel or a wide DataFrame (date index x tickers)."""
+    if isinstance(panel, pd.DataFrame):
+        ret = panel
+        sessions: Mapping[str, pd.DatetimeIndex] = {}
+        kind = "simple"
+    else:
+        ret = panel.returns
+        sessions = panel.sessions
+        kind = getattr(panel, "kind", "simple")
+    if not isinstance(ret.index, pd.DatetimeIndex):
+        try:
+            ret = ret.copy()
+            ret.index = pd.DatetimeIndex(pd.to_datetime(ret.index))
+        except (ValueError, TypeError) as exc:
+            raise WindowError(f"returns must be indexed by date; could not read the index as dates ({exc})") from None
+    if ret.index.has_duplicates:
+        dup = ret.index[ret.index.duplicated()][0]
+        raise WindowError(f"returns have a duplicated date {dup.date()}; keep one row per date")
+    ret = ret.sort_index()
+    return ret, sessions, kind
+
+
+def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    need = {"ticker", "event_id", "day0"}
+    missing = need - set(pairs.columns)
+    if missing:
+        raise WindowError(f"pairs need columns ticker, event_id, day0; missing: {', '.join(sorted(missing))}")
+    out = pd.DataFrame({
+        "ticker": pairs["ticker"].astype(str).to_numpy(),
+        "event_id": pairs["event_id"].astype(str).to_numpy(),
+        "day0": pd.to_datetime(pairs["day0"]).dt.normalize().to_numpy(),
+        "group": (pairs["group"].astype(str).to_numpy() if "group" in pairs.columns
+                  else np.full(len(pairs), ALL, dtype=object)),
+    })
+    dup = out.duplicated(["ticker", "event_id"])
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise WindowError(f"pair (ticker {r.ticker}, event {r.event_id}) appears twice; give each pair once")
+    return out.reset_index(drop=True)
+
+
+def _calendar_key(idx: pd.DatetimeIndex) -> tuple:
+    v = idx.asi8
+    return (len(v), int(v[0]) if len(v) else 0, int(v[-1]) if len(v) else 0, hash(v.tobytes()))
+
+
+class EventStudy:
+    """Specification of an event study; :meth:`fit` runs it.
+
+    Parameters
+    ----------
+    panel : ReturnPanel or wide DataFrame of returns (decimal; dates x tickers; NaN = missing).
+        With a plain DataFrame every column's trading days are the frame's index.
+    pairs : DataFrame with ``ticker, event_id, day0`` and optionally ``group``.
+    model : ``constant_mean``, ``market_adjusted``, ``market`` or ``factor``.
+    benchmark : column of ``panel`` used as the market return, one name for all or a
+        mapping ticker -> column (market and market-adjusted models).
+    factors : list of columns of ``panel`` (or a DataFrame indexed by date whose columns
+        are joined to the panel) used as regressors by the factor model.
+    estimation, windows : relative trading days, inclusive (METHODS.md "Notation").
+    min_obs : minimum usable estimation days; default ``max(k + 3, ceil(estimation length / 2))``.
+    pooled_group : name of the group that pools every pair (``None`` for none).
+    pool_exclude : groups left out of the pooled group (e.g. futures and indices).
+    log_returns : whether returns are log returns (affects BHAR only); default from the panel.
+    """
+
+    def __init__(self, panel, pairs: pd.DataFrame, model: str = "market",
+                 benchmark: str | Mapping[str, str] | None = None,
+                 factors: Sequence[str] | pd.DataFrame | None = None,
+                 estimation: Window | str = DEFAULT_ESTIMATION,
+                 windows: Iterable[Window | str] = DEFAULT_WINDOWS,
+                 min_obs: int | None = None, pooled_group: str | None = ALL,
+                 pool_exclude: Sequence[str] = (), log_returns: bool | None = None) -> None:
+        if model not in _models.MODELS:
+            raise EstimationError(f"unknown model {model!r}; choose one of {', '.join(_models.MODELS)}")
+        self.returns, self.sessions, kind = _as_panel(panel)
+        self.pairs = _normalise_pairs(pairs)
+        self.model = model
+        self.spec = WindowSpec.build(estimation, windows)
+        self.log_returns = (kind == "log") if log_returns is None else bool(log_returns)
+        if isinstance(factors, pd.DataFrame):
+            fac = factors.copy()
+            fac.index = pd.DatetimeIndex(pd.to_datetime(fac.index)).normalize()
+            clash = set(fac.columns) & set(self.returns.columns)
+            if clash:
+                raise EstimationError(f"factor columns {sorted(clash)} also appear in the returns; rename them")
+            self.returns = self.returns.join(fac, how="left")
+            factors = list(fac.columns)
+        self.factors = list(factors) if factors is not None else []
+        self.benchmark = benchmark
+        if model in ("market", "market_adjusted") and benchmark is None:
+            raise EstimationError(f"the {model} model needs a benchmark (a column of the returns, e.g. '1306.T')")
+        if model == "factor" and not self.factors:
+            raise EstimationError("the factor model needs factor columns, e.g. factors=['1306.T', 'JPY=X']")
+        for fname in self.factors:
+            if fname not in self.returns.columns:
+                raise EstimationError(f"factor {fname!r} is not a column of the returns; "
+                                      f"available columns include {', '.join(map(str, list(self.returns.columns)[:8]))}")
+        q = 0 if model == "constant_mean" else (len(self.factors) if model == "factor" else 1)
+        self.k = _models.n_params(model, q)
+        est_len = self.spec.estimation_length
+        self.min_obs = int(min_obs) if min_obs is not None else max(self.k + 3, math.ceil(est_len / 2))
+        if self.min_obs > est_len:
+            raise WindowError(f"min_obs={self.min_obs} exceeds the estimation window length {est_len}")
+        self.pooled_group = pooled_group
+        self.pool_exclude = tuple(pool_exclude)
+
+    # ------------------------------------------------------------------ helpers
+    def _regressor_names(self, tickers: np.ndarray) -> list[list[str]]:
+        if self.model == "constant_mean":
+            return [[] for _ in tickers]
+        if self.model == "factor":
+            return [list(self.factors) for _ in tickers]
+        if isinstance(self.benchmark, str):
+            return [[self.benchmark] for _ in tickers]
+        bm = dict(self.benchmark)
+        return [[bm.get(t, "")] for t in tickers]
+
+    def _sessions_for(self, ticker: str) -> pd.DatetimeIndex:
+        s = self.sessions.get(ticker) if self.sessions else None
+        return self.returns.index if s is None else pd.DatetimeIndex(s)
+
+    # ------------------------------------------------------------------ gather
+    def _gather(self):
+        """Dense arrays for every pair; returns (y, f, dates, pair_reason)."""
+        pairs = self.pairs
+        P = len(pairs)
+        rel = self.spec.rel_days
+        D = len(rel)
+        q = 0 if self.model == "constant_mean" else (len(self.factors) if self.model == "factor" else 1)
+        y = np.full((P, D), np.nan)
+        f = np.full((P, D, q), np.nan)
+        dates = np.full((P, D), np.datetime64("NaT"), dtype="datetime64[ns]")
+        reason = np.full(P, "", dtype=object)
+        regs = self._regressor_names(pairs["ticker"].to_numpy())
+        cols_avail = set(self.returns.columns)
+        # Pairs with an unknown ticker or benchmark.
+        for i, (t, rg) in enumerate(zip(pairs["ticker"].to_numpy(), regs)):
+            if t not in cols_avail:
+                reason[i] = f"no returns for ticker {t} (not in the price data)"
+            else:
+                missing = [r for r in rg if r not in cols_avail]
+                if missing:
+                    what = "benchmark" if self.model != "factor" else "factor"
+                    reason[i] = (f"{what} {missing[0] or '(none given)'} of {t} is not in the price data")
+        # Group pairs by the trading calendar of their ticker.
+        groups: dict[tuple, tuple[pd.DatetimeIndex, list[int]]] = {}
+        cache: dict[str, tuple] = {}
+        for i, t in enumerate(pairs["ticker"].to_numpy()):
+            if reason[i]:
+                continue
+            if t not in cache:
+                s = self._sessions_for(t)
+                cache[t] = (_calendar_key(s), s)
+            key, s = cache[t]
+            groups.setdefault(key, (s, []))[1].append(i)
+        for s, idx in groups.values():
+            idx = np.asarray(idx)
+            sub = pairs.iloc[idx]
+            s = pd.DatetimeIndex(s)
+            p0 = s.get_indexer(pd.DatetimeIndex(sub["day0"]))
+            bad = p0 < 0
+            for j in np.flatnonzero(bad):
+                r = sub.iloc[j]
+                reason[idx[j]] = (f"day 0 {pd.Timestamp(r.day0).date()} is not a trading session of {r.ticker} "
+                                  f"(or is outside its data); map announcements with eventstudy.calendars.map_day0")
+            keep = ~bad
+            if not keep.any():
+                continue
+            idx_k, p0_k = idx[keep], p0[keep]
+            sub_regs = [regs[i] for i in idx_k]
+            names = sorted(set(sub["ticker"].iloc[np.flatnonzero(keep)]) | {r for rg in sub_regs for r in rg})
+            col_of = {n: j for j, n in enumerate(names)}
+            mat = self.returns.reindex(index=s, columns=names).to_numpy(dtype=float)
+            ycols = np.array([col_of[t] for t in pairs["ticker"].to_numpy()[idx_k]])
+            y[idx_k] = gather(mat, p0_k, ycols, rel)
+            if q:
+                fcols = np.array([[col_of[r] for r in rg] for rg in sub_regs])
+                f[idx_k] = gather(mat, p0_k, fcols, rel)
+            pos = p0_k[:, None] + rel[None, :]
+            okp = (pos >= 0) & (pos < len(s))
+            dv = s.values[np.clip(pos, 0, len(s) - 1)]
+            dates[idx_k] = np.where(okp, dv, np.datetime64("NaT"))
+        return y, f, dates, reason
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, bootstrap: int = 0, seed: int = 0) -> EventStudyResult:
+        """Estimate the model for every pair, compute AR/CAR and run the test battery.
+
+        ``bootstrap`` > 0 adds a resampling p-value with that many draws (test id ``bootstrap``).
+        """
+        from . import stattests  # imported here: the maths module is independent of the engine
+
+        spec = self.spec
+        pairs = self.pairs
+        y, f, dates, pre_reason = self._gather()
+        est = spec.estimation_mask()
+        fitted = _models.fit_batch(self.model, y, f, est, self.min_obs)
+        reason = np.where(pre_reason != "", pre_reason, fitted.reason)
+        ok = reason == ""
+
+        excl_rows = [dict(event_id=e, ticker=t, window_start=np.nan, window_end=np.nan, reason=r)
+                     for e, t, r in zip(pairs["event_id"][~ok], pairs["ticker"][~ok], reason[~ok])]
+        if not ok.any():
+            summary = pd.Series(reason).value_counts().head(3)
+            raise WindowError("no (security, event) pair could be estimated; most common reasons: "
+                              + "; ".join(f"{n}× {r}" for r, n in summary.items()))
+
+        sar_all = _models.sar(fitted)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est_sar = fitted.ar[:, est] / np.sqrt(fitted.s2)[:, None]
+        est_ar = np.where(est[None, :], fitted.ar, np.nan)[:, est]
+
+        # ---- per window: CAR table
+        car_frames = []
+        win_arrays = {}
+        df_resid = fitted.df.astype(float)
+        for w in spec.windows:
+            wm = spec.window_mask(w)
+            cs = _models.car_stats(fitted, f, wm)
+            bh = _models.bhar(y, fitted.normal, wm, self.log_returns)
+            with np.errstate(invalid="ignore"):
+                p = 2 * stats.t.sf(np.abs(cs["scar"]), np.maximum(df_resid, 1))
+            miss = ok & (cs["n_missing"] > 0)
+            for i in np.flatnonzero(miss):
+                rd = spec.rel_days[wm][~np.isfinite(fitted.ar[i, wm])]
+                dd = dates[i, wm][~np.isfinite(fitted.ar[i, wm])]
+                where = ", ".join(
+                    f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d) else " (after the last session in the data)")
+                    for r, d in zip(rd[:3], dd[:3]))
+                excl_rows.append(dict(event_id=pairs.at[i, "event_id"], ticker=pairs.at[i, "ticker"],
+                                      window_start=w[0], window_end=w[1],
+                                      reason=f"missing return in the event window: {where}"))
+            valid = ok & np.isfinite(cs["car"])
+            win_arrays[w] = (cs, valid, wm)
+            car_frames.append(pd.DataFrame({
+                "event_id": pairs["event_id"], "ticker": pairs["ticker"], "group": pairs["group"],
+                "window_start": w[0], "window_end": w[1],
+                "car": np.where(ok, cs["car"], np.nan), "car_se": np.where(ok, np.sqrt(cs["var"]), np.nan),
+                "scar": np.where(ok, cs["scar"], np.nan), "p_value": np.where(ok, p, np.nan),
+                "bhar": np.where(ok, bh, np.nan), "n_days": int(wm.sum()), "m_obs": fitted.m,
+            })[ok])
+        car = pd.concat(car_frames, ignore_index=True)
+
+        # ---- AR panel over the event span
+        lo, hi = spec.event_span()
+        span = (spec.rel_days >= lo) & (spec.rel_days <= hi)
+        rel_span = spec.rel_days[span]
+        okidx = np.flatnonzero(ok)
+        n_s = len(rel_span)
+        ar_df = pd.DataFrame({
+            "event_id": np.repeat(pairs["event_id"].to_numpy()[okidx], n_s),
+            "ticker": np.repeat(pairs["ticker"].to_numpy()[okidx], n_s),
+            "group": np.repeat(pairs["group"].to_numpy()[okidx], n_s),
+            "date": dates[okidx][:, span].ravel(),
+            "rel_day": np.tile(rel_span, len(okidx)),
+            "ret": y[okidx][:, span].ravel(),
+            "normal_ret": fitted.normal[okidx][:, span].ravel(),
+            "ar": fitted.ar[okidx][:, span].ravel(),
+            "sar": sar_all[okidx][:, span].ravel(),
+        })
+
+        # ---- params
+        params = pd.DataFrame({
+            "event_id": pairs["event_id"], "ticker": pairs["ticker"], "group": pairs["group"],
+            "model": self.model, "m_obs": fitted.m, "df": fitted.df, "sigma": np.sqrt(fitted.s2),
+            "const": fitted.const,
+        })
+        if self.model == "market":
+            params["benchmark"] = [rg[0] for rg in self._regressor_names(pairs["ticker"].to_numpy())]
+            params["beta"] = fitted.slopes[:, 0]
+        elif self.model == "factor":
+            for j, name in enumerate(self.factors):
+                params[f"beta_{name}"] = fitted.slopes[:, j]
+        elif self.model == "market_adjusted":
+            params["benchmark"] = [rg[0] for rg in self._regressor_names(pairs["ticker"].to_numpy())]
+        params = params[ok].reset_index(drop=True)
+
+        # ---- tests per (event, group, window)
+        test_rows = []
+        groups = list(dict.fromkeys(pairs["group"]))
+        cells: list[tuple[str, np.ndarray]] = []
+        ev_arr = pairs["event_id"].to_numpy()
+        gr_arr = pairs["group"].to_numpy()
+        pooled = None
+        if self.pooled_group and not (len(groups) == 1 and groups[0] == self.pooled_group):
+            pooled = ~np.isin(gr_arr, list(self.pool_exclude))
+        rng_seed = int(seed)
+        for ev in dict.fromkeys(ev_arr):
+            in_ev = ev_arr == ev
+            cell_list = [(g, in_ev & (gr_arr == g)) for g in groups]
+            if pooled is not None:
+                cell_list.append((self.pooled_group, in_ev & pooled))
+            for g, sel in cell_list:
+                for w in spec.windows:
+                    cs, valid, wm = win_arrays[w]
+                    m_ = sel & valid
+                    n = int(m_.sum())
+                    if n == 0:
+                        continue
+                    res = stattests.run_tests(
+                        car=cs["car"][m_], scar=cs["scar"][m_], m=fitted.m[m_], k=self.k,
+                        L=int(wm.sum()), est_ar=est_ar[m_], est_sar=est_sar[m_],
+                        event_sar=sar_all[m_][:, wm], n_boot=bootstrap, seed=rng_seed)
+                    caar = float(np.mean(cs["car"][m_]))
+                    for tid, tr in res.items():
+                        test_rows.append(dict(event_id=ev, group=g, window_start=w[0], window_end=w[1],
+                                              n=n, caar=caar, test=tid, statistic=tr.statistic,
+                                              p_value=tr.p_value))
+        tests = pd.DataFrame(test_rows, columns=["event_id", "group", "window_start", "window_end", "n",
+                                                 "caar", "test", "statistic", "p_value"])
+        exclusions = pd.DataFrame(excl_rows, columns=["event_id", "ticker", "window_start", "window_end", "reason"])
+
+        arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=spec.rel_days, est_mask=est, y=y, f=f,
+                             dates=dates, fit=fitted)
+        return EventStudyResult(
+            model=self.model, k=self.k, estimation=spec.estimation, windows=spec.windows,
+            min_obs=self.min_obs, ar=ar_df.reset_index(drop=True), car=car, tests=tests,
+            params=params, exclusions=exclusions, pooled_group=self.pooled_group,
+            regressors=tuple(self.factors) if self.model == "factor" else (
+                () if self.model == "constant_mean" else ("benchmark",)),
+            bootstrap=int(bootstrap), arrays=arrays)
+
+
+def run_event_study(panel, pairs: pd.DataFrame, **kwargs) -> EventStudyResult:
+    """Functional shortcut: ``EventStudy(panel, pairs, **spec).fit(bootstrap=..., seed=...)``."""
+    fit_kw = {k: kwargs.pop(k) for k in ("bootstrap", "seed") if k in kwargs}
+    return EventStudy(panel, pairs, **kwargs).fit(**fit_kw)

@@ -1,0 +1,224 @@
+"""Normal-return models estimated for all (security, event) pairs at once.
+
+Pure numpy on dense ``(pairs, days)`` arrays. NaN marks a missing return; a day
+enters the estimation of a pair only when the return and every regressor are
+present (so ``M_i`` counts the usable days, METHODS.md "Notation").
+
+Models (METHODS.md "Normal-return models"; MacKinlay 1997):
+
+- constant mean      ``R_it = mu_i + e_it``                         k = 1
+- market-adjusted    ``AR_it = R_it - R_mt`` (nothing estimated)     k = 0
+- market model       ``R_it = a_i + b_i R_mt + e_it``               k = 2
+- factor model       ``R_it = a_i + sum_j b_ij F_jt + e_it``        k = 1 + q
+
+OLS is solved in the centred parametrisation, which is numerically stable and
+gives the prediction-error term directly:
+
+``x_t'(X'X)^-1 x_u = 1/M + (f_t - fbar)' S^-1 (f_u - fbar)``,
+``S = sum_est (f - fbar)(f - fbar)'``  (Campbell, Lo & MacKinlay 1997, ch. 4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MODELS = ("constant_mean", "market_adjusted", "market", "factor")
+
+
+def n_params(model: str, q: int) -> int:
+    """Number of estimated parameters ``k`` (METHODS.md): constant mean 1, market 2, factor 1+q, market-adjusted 0."""
+    if model == "market_adjusted":
+        return 0
+    if model == "constant_mean":
+        return 1
+    return 1 + q
+
+
+@dataclass(frozen=True)
+class BatchFit:
+    """A fitted normal-return model for P pairs on D relative days.
+
+    Arrays: ``const (P,)``, ``slopes (P, q)``, ``fbar (P, q)``, ``s_inv (P, q, q)`` (inverse
+    centred cross-product of the regressors over the estimation days), ``m (P,)`` usable
+    estimation days, ``s2 (P,)`` residual variance ``sum e^2 / (M - k)``, ``normal (P, D)``
+    fitted normal returns, ``ar (P, D)`` abnormal returns (estimation residuals on estimation
+    days), ``h (P, D)`` the prediction-error term ``x_t'(X'X)^-1 x_t`` (0 for market-adjusted),
+    ``ok (P,)`` whether the fit is usable.
+    """
+
+    model: str
+    k: int
+    const: np.ndarray
+    slopes: np.ndarray
+    fbar: np.ndarray
+    s_inv: np.ndarray
+    m: np.ndarray
+    s2: np.ndarray
+    normal: np.ndarray
+    ar: np.ndarray
+    h: np.ndarray
+    ok: np.ndarray
+    reason: np.ndarray  # (P,) object: '' when ok, else why not
+
+    @property
+    def df(self) -> np.ndarray:
+        """Residual degrees of freedom ``M_i - k`` (``M_i - 1`` for market-adjusted)."""
+        return self.m - max(self.k, 1)
+
+
+def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs: int) -> BatchFit:
+    """Fit ``model`` for every pair.
+
+    Parameters
+    ----------
+    model : one of :data:`MODELS`.
+    y : ``(P, D)`` returns of the securities (decimal), NaN = missing.
+    f : ``(P, D, q)`` regressors (benchmark or factor returns, decimal); for
+        ``market_adjusted`` ``q = 1`` (the benchmark); for ``constant_mean`` ``q = 0``.
+    est : ``(D,)`` boolean, True on estimation days.
+    min_obs : a pair needs at least this many usable estimation days.
+
+    Returns a :class:`BatchFit`; pairs that cannot be fitted have ``ok = False`` and a
+    ``reason``, and NaN estimates.
+    """
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    P, D = y.shape
+    q = f.shape[2]
+    k = n_params(model, q)
+    present = np.isfinite(y) & np.all(np.isfinite(f), axis=2)
+    use = present & est[None, :]
+    m = use.sum(axis=1)
+    reason = np.full(P, "", dtype=object)
+    n_y = (np.isfinite(y) & est[None, :]).sum(axis=1)
+
+    y0 = np.where(use, y, 0.0)
+    msafe = np.maximum(m, 1)
+    ybar = y0.sum(axis=1) / msafe
+
+    if model == "market_adjusted":
+        ar = y - f[:, :, 0]
+        ar_e = np.where(use, ar, 0.0)
+        mu = ar_e.sum(axis=1) / msafe
+        dev = np.where(use, ar - mu[:, None], 0.0)
+        s2 = (dev ** 2).sum(axis=1) / np.maximum(m - 1, 1)
+        normal = f[:, :, 0].copy()
+        h = np.zeros((P, D))
+        const = np.zeros(P)
+        slopes = np.ones((P, 1))
+        fbar = np.zeros((P, 1))
+        s_inv = np.zeros((P, 1, 1))
+        degenerate = np.zeros(P, dtype=bool)
+    else:
+        if q:
+            f0 = np.where(use[:, :, None], f, 0.0)
+            fbar = f0.sum(axis=1) / msafe[:, None]
+            fc = np.where(use[:, :, None], f - fbar[:, None, :], 0.0)
+            yc = np.where(use, y - ybar[:, None], 0.0)
+            sxx = np.einsum("pdi,pdj->pij", fc, fc)
+            sxy = np.einsum("pdi,pd->pi", fc, yc)
+            # A regressor with no variation over the estimation days cannot be estimated.
+            var_f = np.einsum("pii->pi", sxx) / msafe[:, None]
+            scale = np.einsum("pdi,pdi->pi", np.where(use[:, :, None], f, 0.0), np.where(use[:, :, None], f, 0.0)) / msafe[:, None]
+            degenerate = np.any(var_f <= 1e-14 * np.maximum(scale, 1e-300), axis=1) | np.any(var_f == 0, axis=1)
+            sxx_safe = np.where(degenerate[:, None, None], np.eye(q)[None], sxx)
+            s_inv = np.linalg.inv(sxx_safe)
+            slopes = np.einsum("pij,pj->pi", s_inv, sxy)
+            const = ybar - np.einsum("pi,pi->p", fbar, slopes)
+            fdev = f - fbar[:, None, :]
+            normal = const[:, None] + np.einsum("pdi,pi->pd", f, slopes)
+            h = 1.0 / msafe[:, None] + np.einsum("pdi,pij,pdj->pd", fdev, s_inv, fdev)
+        else:
+            degenerate = np.zeros(P, dtype=bool)
+            fbar = np.zeros((P, 0))
+            slopes = np.zeros((P, 0))
+            s_inv = np.zeros((P, 0, 0))
+            const = ybar
+            normal = np.repeat(const[:, None], D, axis=1)
+            h = np.repeat(1.0 / msafe[:, None], D, axis=1)
+        ar = y - normal
+        e = np.where(use, ar, 0.0)
+        s2 = (e ** 2).sum(axis=1) / np.maximum(m - k, 1)
+
+    too_few = m < min_obs
+    for idx in np.flatnonzero(too_few):
+        if n_y[idx] == 0:
+            reason[idx] = "no returns in the estimation window (NaN-only or outside the data)"
+        else:
+            reason[idx] = (f"too few estimation observations: M={int(m[idx])} usable days "
+                           f"< minimum {min_obs}")
+    if model != "market_adjusted":
+        reason[degenerate & (reason == "")] = "a regressor (benchmark or factor) is constant over the estimation window"
+    zero_var = (s2 <= 0) & (reason == "")
+    reason[zero_var] = "returns have zero variance over the estimation window (constant price?)"
+    ok = reason == ""
+    bad = ~ok
+    if bad.any():
+        s2 = np.where(bad, np.nan, s2)
+        const = np.where(bad, np.nan, const)
+        slopes = np.where(bad[:, None], np.nan, slopes)
+        normal = np.where(bad[:, None], np.nan, normal)
+        ar = np.where(bad[:, None], np.nan, ar)
+        h = np.where(bad[:, None], np.nan, h)
+    # Estimation days without a return (or regressor) stay missing.
+    ar = np.where(present, ar, np.nan)
+    return BatchFit(model=model, k=k, const=const, slopes=slopes, fbar=fbar, s_inv=s_inv, m=m,
+                    s2=s2, normal=normal, ar=ar, h=h, ok=ok, reason=reason)
+
+
+def car_stats(fit: BatchFit, f: np.ndarray, win: np.ndarray) -> dict[str, np.ndarray]:
+    """CAR, Var(CAR), SCAR for one event window.
+
+    ``CAR_i = sum_{t in W} AR_it``;
+    ``Var(CAR_i) = 1'V_i 1 = s_i^2 (L + L^2/M_i + d_i' S_i^-1 d_i)``, ``d_i = sum_{t in W}(f_t - fbar_i)``
+    (MacKinlay 1997; for the market model this is Kolari & Pynnonen 2010's expression);
+    market-adjusted: ``s_i^2 L``. ``SCAR_i = CAR_i / sqrt(Var(CAR_i))``.
+
+    A pair with a missing abnormal return inside the window gets NaN (reported by the caller).
+    Returns arrays ``car, var, scar, n_missing``.
+    """
+    L = int(win.sum())
+    arw = fit.ar[:, win]
+    n_missing = (~np.isfinite(arw)).sum(axis=1)
+    car = arw.sum(axis=1)
+    car = np.where(n_missing > 0, np.nan, car)
+    if fit.model == "market_adjusted":
+        var = fit.s2 * L
+    else:
+        q = fit.slopes.shape[1]
+        msafe = np.maximum(fit.m, 1)
+        if q:
+            d = (f[:, win, :] - fit.fbar[:, None, :]).sum(axis=1)
+            quad = np.einsum("pi,pij,pj->p", d, fit.s_inv, d)
+        else:
+            quad = 0.0
+        var = fit.s2 * (L + L * L / msafe + quad)
+    var = np.where(np.isfinite(car), var, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scar = car / np.sqrt(var)
+    return {"car": car, "var": var, "scar": scar, "n_missing": n_missing}
+
+
+def sar(fit: BatchFit) -> np.ndarray:
+    """Standardised abnormal returns ``SAR_it = AR_it / sqrt(s_i^2 (1 + h_it))`` (prediction-error corrected).
+
+    On estimation days the same expression is used with the in-sample leverage, so the
+    estimation-window SARs are ``e_it / sqrt(s_i^2 (1 + h_it))``; callers that want plain
+    ``e_it / s_i`` use ``fit.ar / sqrt(fit.s2)``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return fit.ar / np.sqrt(fit.s2[:, None] * (1.0 + fit.h))
+
+
+def bhar(y: np.ndarray, normal: np.ndarray, win: np.ndarray, log_returns: bool = False) -> np.ndarray:
+    """Buy-and-hold abnormal return over a window: ``prod(1 + R_it) - prod(1 + E[R_it])``.
+
+    With log returns, ``exp(sum r) - exp(sum E[r])``. NaN when a return in the window is missing.
+    """
+    yw, nw = y[:, win], normal[:, win]
+    if log_returns:
+        out = np.exp(yw.sum(axis=1)) - np.exp(nw.sum(axis=1))
+    else:
+        out = np.prod(1.0 + yw, axis=1) - np.prod(1.0 + nw, axis=1)
+    return out

@@ -1,0 +1,216 @@
+"""Abnormal-return regressions with statsmodels.
+
+- Event-dummy regression (Karafiath 1988): regress ``R_t`` on the model regressors plus
+  one dummy per event-window day over the estimation and event days together. The dummy
+  coefficients equal ``AR_t``, their OLS standard errors equal ``sqrt(V[t,t])``, and the
+  t-test of the sum of the dummies equals the CAR test (METHODS.md). ``cov_type='HAC'``
+  gives Newey-West standard errors for autocorrelated residuals.
+- Portfolio approach: the same regression on the equal-weighted portfolio of a group
+  (mean return of the members present each day; regressors averaged the same way). One
+  time series per group, so it is robust to cross-correlation when all members share the
+  event date.
+- Cross-sectional regression of CARs on exposure variables (group dummies with a base
+  group, or numeric characteristics) with heteroskedasticity-robust (HC3 by default)
+  standard errors (MacKinnon & White 1985).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from .errors import EstimationError
+from .windows import Window
+
+REG_COLUMNS = ["kind", "event_id", "subject", "window_start", "window_end", "term", "coef", "std_err",
+               "t", "p_value", "cov_type", "nobs", "r2"]
+
+
+def newey_west_lags(n: int) -> int:
+    """Newey & West (1994) rule of thumb: ``floor(4 (n/100)^(2/9))``."""
+    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+@dataclass(frozen=True)
+class DummyRegression:
+    """One event-dummy regression: per-day ARs and the CAR test (the sum of the dummies)."""
+
+    rel_days: np.ndarray   # event-window relative days, one dummy each
+    ar: np.ndarray         # dummy coefficients (decimal)
+    ar_se: np.ndarray
+    ar_t: np.ndarray
+    ar_p: np.ndarray
+    car: float
+    car_se: float
+    car_t: float
+    car_p: float
+    nobs: int
+    df_resid: float
+    r2: float
+    cov_type: str
+    model: object          # the statsmodels results object
+
+
+def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_mask: np.ndarray,
+                     rel_days: np.ndarray, cov_type: str = "nonrobust", maxlags: int | None = None,
+                     constant: bool = True) -> DummyRegression:
+    """Karafiath (1988) event-dummy regression for one return series.
+
+    ``R_t = a + b'f_t + sum_{s in W} g_s D_{s,t} + e_t`` over the estimation days and the
+    window days ``W`` (rows with a missing return or regressor are dropped). ``g_s = AR_s``;
+    ``CAR = sum_s g_s`` with its standard error from the coefficient covariance
+    (``1' Cov(g) 1``), tested with Student t on the residual d.o.f. (normal for HAC).
+
+    y : (D,) returns (decimal); f : (D, q) regressors; masks (D,) booleans on the grid ``rel_days``.
+    """
+    y = np.asarray(y, float)
+    f = np.asarray(f, float).reshape(len(y), -1)
+    rows = (est_mask | window_mask) & np.isfinite(y) & np.all(np.isfinite(f), axis=1)
+    wdays = np.flatnonzero(window_mask)
+    if not rows[wdays].all():
+        missing = rel_days[wdays[~rows[wdays]]]
+        raise EstimationError(f"missing return on event day(s) {', '.join(f'{d:+d}' for d in missing)}; "
+                              f"the dummy regression needs every window day")
+    dummies = (np.arange(len(y))[:, None] == wdays[None, :]).astype(float)
+    cols = [np.ones(len(y))] if constant else []
+    X = np.column_stack(cols + [f, dummies]) if (cols or f.shape[1]) else dummies
+    X, yy = X[rows], y[rows]
+    n_base = (1 if constant else 0) + f.shape[1]
+    if int((rows & est_mask).sum()) <= n_base + 1:
+        raise EstimationError("too few estimation observations for the dummy regression")
+    ols = sm.OLS(yy, X)
+    if cov_type.upper() == "HAC":
+        lags = newey_west_lags(len(yy)) if maxlags is None else int(maxlags)
+        res = ols.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+        label = f"HAC({lags})"
+    else:
+        res = ols.fit()
+        label = "OLS"
+    g = res.params[n_base:]
+    cov = np.asarray(res.cov_params())[n_base:, n_base:]
+    se = np.sqrt(np.diag(cov))
+    tt = res.t_test(np.r_[np.zeros(n_base), np.ones(len(wdays))][None, :])
+    car = float(np.sum(g))
+    car_se = float(np.sqrt(cov.sum()))
+    return DummyRegression(rel_days=rel_days[wdays], ar=np.asarray(g), ar_se=se,
+                           ar_t=np.asarray(res.tvalues[n_base:]), ar_p=np.asarray(res.pvalues[n_base:]),
+                           car=car, car_se=car_se, car_t=float(np.squeeze(tt.tvalue)),
+                           car_p=float(np.squeeze(tt.pvalue)), nobs=int(res.nobs), df_resid=float(res.df_resid),
+                           r2=float(res.rsquared), cov_type=label, model=res)
+
+
+def _rows_from(dr: DummyRegression, kind: str, event_id: str, subject: str, window: Window) -> list[dict]:
+    base = dict(kind=kind, event_id=event_id, subject=subject, window_start=window[0], window_end=window[1],
+                cov_type=dr.cov_type, nobs=dr.nobs, r2=dr.r2)
+    out = [dict(base, term=f"AR[{d:+d}]", coef=a, std_err=s, t=t, p_value=p)
+           for d, a, s, t, p in zip(dr.rel_days, dr.ar, dr.ar_se, dr.ar_t, dr.ar_p)]
+    out.append(dict(base, term="CAR", coef=dr.car, std_err=dr.car_se, t=dr.car_t, p_value=dr.car_p))
+    return out
+
+
+def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] | None = None,
+                            windows: Iterable[Window] | None = None,
+                            cov_types: Sequence[str] = ("OLS", "HAC")) -> pd.DataFrame:
+    """Event-dummy regressions for every event, per group portfolio (``by='group'``) or per security
+    (``by='ticker'``), for each window and covariance type. Tidy frame with :data:`REG_COLUMNS`.
+
+    The portfolio is the equal-weighted mean of the members' returns present each day; its regressors
+    are the members' regressors averaged the same way (identical when members share a benchmark).
+    """
+    a = result.arrays
+    if a is None:
+        raise ValueError("the result carries no arrays; re-run the study")
+    if result.model == "market_adjusted":
+        raise EstimationError("event-dummy regressions need an estimated model (not market_adjusted)")
+    pairs = a.pairs
+    key = pairs["group"].to_numpy() if by == "group" else pairs["ticker"].to_numpy()
+    ev = pairs["event_id"].to_numpy()
+    wins = list(windows) if windows is not None else list(result.windows)
+    rel = a.rel_days
+    q = a.f.shape[2]
+    const = True
+    rows: list[dict] = []
+    kind = "dummy_portfolio" if by == "group" else "dummy_security"
+    for e in dict.fromkeys(ev):
+        for s in dict.fromkeys(key[ev == e]):
+            if subjects is not None and s not in subjects:
+                continue
+            sel = a.ok & (ev == e) & (key == s)
+            if not sel.any():
+                continue
+            with np.errstate(invalid="ignore"), _quiet():
+                yv = np.nanmean(a.y[sel], axis=0)
+                fv = np.nanmean(a.f[sel], axis=0) if q else np.zeros((len(rel), 0))
+            for w in wins:
+                wm = (rel >= w[0]) & (rel <= w[1])
+                for ct in cov_types:
+                    try:
+                        dr = dummy_regression(yv, fv, a.est_mask, wm, rel, cov_type=ct, constant=const)
+                    except EstimationError as exc:
+                        rows.append(dict(kind=kind, event_id=e, subject=s, window_start=w[0], window_end=w[1],
+                                         term="CAR", coef=np.nan, std_err=np.nan, t=np.nan, p_value=np.nan,
+                                         cov_type=ct, nobs=0, r2=np.nan, note=str(exc)))
+                        continue
+                    rows.extend(_rows_from(dr, kind, e, s, w))
+    out = pd.DataFrame(rows)
+    for c in REG_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan
+    return out[REG_COLUMNS + (["note"] if "note" in out.columns else [])]
+
+
+class _quiet:
+    def __enter__(self):
+        import warnings
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def cross_sectional_regression(car: pd.DataFrame, event_id: str, window: Window, base_group: str | None = None,
+                               characteristics: pd.DataFrame | None = None, exclude_groups: Sequence[str] = (),
+                               cov_type: str = "HC3", scale: float = 100.0) -> tuple[pd.DataFrame, object]:
+    """Regress ``CAR_i`` (in percent by default, ``scale=100``) on exposure variables.
+
+    With ``characteristics`` (indexed by ticker, numeric columns such as China sales share) those
+    columns are the regressors; otherwise group dummies with ``base_group`` as the omitted base
+    (the constant is the base group's mean CAR and each coefficient the difference to it).
+    Heteroskedasticity-robust ``cov_type`` (statsmodels: HC0..HC3). Returns the tidy rows and the
+    statsmodels results.
+    """
+    d = car[(car["event_id"] == event_id) & (car["window_start"] == window[0]) & (car["window_end"] == window[1])]
+    d = d[~d["group"].isin(list(exclude_groups))].dropna(subset=["car"])
+    if characteristics is not None:
+        X = characteristics.reindex(d["ticker"].to_numpy())
+        X.index = d.index
+        keep = X.notna().all(axis=1)
+        d, X = d[keep], X[keep].astype(float)
+        X = sm.add_constant(X, has_constant="add")
+        names = ["const"] + list(characteristics.columns)
+        subject = "CAR on characteristics"
+    else:
+        groups = list(dict.fromkeys(d["group"]))
+        if base_group is None:
+            base_group = groups[0]
+        if base_group not in groups:
+            raise EstimationError(f"base group {base_group!r} has no CAR for event {event_id} window {list(window)}")
+        others = [g for g in groups if g != base_group]
+        X = pd.DataFrame({f"group[{g}]": (d["group"] == g).astype(float).to_numpy() for g in others}, index=d.index)
+        X.insert(0, "const", 1.0)
+        names = [f"const ({base_group})"] + list(X.columns[1:])
+        subject = f"CAR on groups (base: {base_group})"
+    if len(d) <= X.shape[1]:
+        raise EstimationError(f"cross-sectional regression for {event_id} {list(window)}: {len(d)} CARs for "
+                              f"{X.shape[1]} coefficients; too few")
+    res = sm.OLS(d["car"].to_numpy() * scale, X.to_numpy()).fit(cov_type=cov_type)
+    rows = [dict(kind="cross_section", event_id=event_id, subject=subject, window_start=window[0],
+                 window_end=window[1], term=n, coef=float(c), std_err=float(s), t=float(t), p_value=float(p),
+                 cov_type=cov_type, nobs=int(res.nobs), r2=float(res.rsquared))
+            for n, c, s, t, p in zip(names, res.params, res.bse, res.tvalues, res.pvalues)]
+    return pd.DataFrame(rows, columns=REG_COLUMNS), res

@@ -1,0 +1,161 @@
+"""EventStudyResult: an immutable results object with tidy frames and ``.summary()``.
+
+Frames (columns documented in CONTRACTS.md and the README):
+``ar``, ``car``, ``tests``, ``params``, ``exclusions``. Arrays used for regressions and
+plots are kept in :class:`StudyArrays` (not part of the public contract).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .models import BatchFit
+from .windows import Window
+
+
+@dataclass(frozen=True, repr=False)
+class StudyArrays:
+    """Dense per-pair arrays behind a result: returns ``y (P, D)``, regressors ``f (P, D, q)``,
+    session dates ``dates (P, D)``, the fitted model, on the relative-day grid ``rel_days``."""
+
+    pairs: pd.DataFrame
+    ok: np.ndarray
+    rel_days: np.ndarray
+    est_mask: np.ndarray
+    y: np.ndarray
+    f: np.ndarray
+    dates: np.ndarray
+    fit: BatchFit
+
+
+def _fmt(v, spec: str = ".3f") -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return ""
+    return format(v, spec)
+
+
+def stars(p: float) -> str:
+    """Significance stars: *** p<0.01, ** p<0.05, * p<0.10."""
+    if p is None or not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def text_table(df: pd.DataFrame, title: str | None = None) -> str:
+    """Render a small DataFrame as a fixed-width text table (what ``.summary()`` prints)."""
+    cols = [str(c) for c in df.columns]
+    rows = [["" if (isinstance(v, float) and not np.isfinite(v)) else str(v) for v in r]
+            for r in df.astype(object).itertuples(index=False)]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
+    num = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+
+    def line(vals):
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(vals, widths, num))
+
+    total = sum(widths) + 2 * (len(widths) - 1)
+    out = []
+    if title:
+        out += [title.center(total), "=" * total]
+    out += [line(cols), "-" * total]
+    out += [line(r) for r in rows]
+    out.append("=" * total)
+    return "\n".join(out)
+
+
+@dataclass(frozen=True, repr=False)
+class EventStudyResult:
+    """Result of :meth:`eventstudy.engine.EventStudy.fit`.
+
+    Attributes are tidy DataFrames: ``ar`` (abnormal returns on event-window days, decimal),
+    ``car`` (per pair and window; ``car``, ``car_se``, ``bhar`` decimal, ``scar`` unitless,
+    ``p_value`` two-sided Student t with ``M_i - k`` d.o.f.), ``tests`` (per event x group x
+    window x test id; ``caar`` decimal), ``params`` (model estimates), ``exclusions``
+    (which pair or pair-window was left out, and why).
+    """
+
+    model: str
+    k: int
+    estimation: Window
+    windows: tuple[Window, ...]
+    min_obs: int
+    ar: pd.DataFrame
+    car: pd.DataFrame
+    tests: pd.DataFrame
+    params: pd.DataFrame
+    exclusions: pd.DataFrame
+    pooled_group: str | None
+    regressors: tuple[str, ...]
+    bootstrap: int = 0
+    arrays: StudyArrays | None = field(default=None, compare=False)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def events(self) -> list[str]:
+        return list(dict.fromkeys(self.car["event_id"]))
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(self.tests["group"]))
+
+    def test_table(self, test: str = "kolari_pynnonen", window: Window | None = None) -> pd.DataFrame:
+        """Tests of one id as a wide table: event x group with CAAR (%), statistic and p-value."""
+        t = self.tests[self.tests["test"] == test]
+        if window is not None:
+            t = t[(t["window_start"] == window[0]) & (t["window_end"] == window[1])]
+        out = t[["event_id", "group", "window_start", "window_end", "n", "caar", "statistic", "p_value"]].copy()
+        out["caar_pct"] = 100 * out.pop("caar")
+        return out.reset_index(drop=True)
+
+    def residual_corr(self, event_id: str, tickers: Sequence[str] | None = None, min_overlap: int = 30) -> pd.DataFrame:
+        """Pairwise-complete correlation of estimation-window residuals across securities for one event."""
+        a = self.arrays
+        if a is None:
+            raise ValueError("this result carries no arrays")
+        sel = a.ok & (a.pairs["event_id"].to_numpy() == event_id)
+        if tickers is not None:
+            sel &= np.isin(a.pairs["ticker"].to_numpy(), list(tickers))
+        resid = a.fit.ar[sel][:, a.est_mask]
+        names = a.pairs["ticker"].to_numpy()[sel]
+        df = pd.DataFrame(resid.T, columns=names)
+        return df.corr(min_periods=min_overlap)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> str:
+        """A readable text summary: specification, exclusions and the lead test per event x group x window."""
+        n_pairs = int(self.arrays.ok.sum()) if self.arrays is not None else len(self.params)
+        n_excl = int(self.exclusions["window_start"].isna().sum())
+        head = [
+            "Event study results",
+            f"Model: {self.model} (k={self.k})    Estimation window: [{self.estimation[0]}, {self.estimation[1]}]"
+            f"    min obs: {self.min_obs}",
+            f"Event windows: {', '.join(f'[{a},{b}]' for a, b in self.windows)}",
+            f"Pairs estimated: {n_pairs}    pairs excluded: {n_excl}    events: {len(self.events)}",
+        ]
+        lead = self.tests[self.tests["test"] == test]
+        if lead.empty:
+            body = "(no tests)"
+        else:
+            tab = pd.DataFrame({
+                "event": lead["event_id"], "group": lead["group"],
+                "window": [f"[{a},{b}]" for a, b in zip(lead["window_start"], lead["window_end"])],
+                "N": lead["n"].astype(int),
+                "CAAR %": [_fmt(100 * v, "+.2f") for v in lead["caar"]],
+                "stat": [_fmt(v, "+.2f") for v in lead["statistic"]],
+                "p": [_fmt(v, ".3f") for v in lead["p_value"]],
+                "": [stars(v) for v in lead["p_value"]],
+            })
+            if len(tab) > max_rows:
+                tab = tab.head(max_rows)
+            body = text_table(tab, title=f"Lead test: {test}")
+        notes = "Stars: *** p<0.01, ** p<0.05, * p<0.10 (two-sided)."
+        return "\n".join(head) + "\n\n" + body + "\n" + notes
+
+    def __repr__(self) -> str:
+        return (f"<EventStudyResult model={self.model} events={len(self.events)} "
+                f"pairs={len(self.params)} windows={list(self.windows)}>")
+
+    def __str__(self) -> str:
+        return self.summary()
