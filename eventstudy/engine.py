@@ -90,6 +90,8 @@ class EventStudy:
     pooled_group : name of the group that pools every pair (``None`` for none).
     pool_exclude : groups left out of the pooled group (e.g. futures and indices).
     log_returns : whether returns are log returns (affects BHAR only); default from the panel.
+    variance_ddof : residual variance ``sum e^2 / (M_i - variance_ddof)``; default ``k`` as in
+        METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
     """
 
     def __init__(self, panel, pairs: pd.DataFrame, model: str = "market",
@@ -98,7 +100,8 @@ class EventStudy:
                  estimation: Window | str = DEFAULT_ESTIMATION,
                  windows: Iterable[Window | str] = DEFAULT_WINDOWS,
                  min_obs: int | None = None, pooled_group: str | None = ALL,
-                 pool_exclude: Sequence[str] = (), log_returns: bool | None = None) -> None:
+                 pool_exclude: Sequence[str] = (), log_returns: bool | None = None,
+                 variance_ddof: int | None = None) -> None:
         if model not in _models.MODELS:
             raise EstimationError(f"unknown model {model!r}; choose one of {', '.join(_models.MODELS)}")
         self.returns, self.sessions, kind = _as_panel(panel)
@@ -132,6 +135,7 @@ class EventStudy:
             raise WindowError(f"min_obs={self.min_obs} exceeds the estimation window length {est_len}")
         self.pooled_group = pooled_group
         self.pool_exclude = tuple(pool_exclude)
+        self.variance_ddof = variance_ddof
 
     # ------------------------------------------------------------------ helpers
     def _regressor_names(self, tickers: np.ndarray) -> list[list[str]]:
@@ -223,7 +227,7 @@ class EventStudy:
         pairs = self.pairs
         y, f, dates, pre_reason = self._gather()
         est = spec.estimation_mask()
-        fitted = _models.fit_batch(self.model, y, f, est, self.min_obs)
+        fitted = _models.fit_batch(self.model, y, f, est, self.min_obs, ddof=self.variance_ddof)
         reason = np.where(pre_reason != "", pre_reason, fitted.reason)
         ok = reason == ""
 

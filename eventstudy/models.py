@@ -67,7 +67,8 @@ class BatchFit:
         return self.m - max(self.k, 1)
 
 
-def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs: int) -> BatchFit:
+def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs: int,
+              ddof: int | None = None) -> BatchFit:
     """Fit ``model`` for every pair.
 
     Parameters
@@ -78,6 +79,8 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
         ``market_adjusted`` ``q = 1`` (the benchmark); for ``constant_mean`` ``q = 0``.
     est : ``(D,)`` boolean, True on estimation days.
     min_obs : a pair needs at least this many usable estimation days.
+    ddof : residual-variance denominator ``M_i - ddof``; default ``k`` (METHODS.md). ``ddof=1``
+        reproduces packages that take the sample sd of the residuals (R's estudy2).
 
     Returns a :class:`BatchFit`; pairs that cannot be fitted have ``ok = False`` and a
     ``reason``, and NaN estimates.
@@ -102,7 +105,7 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
         ar_e = np.where(use, ar, 0.0)
         mu = ar_e.sum(axis=1) / msafe
         dev = np.where(use, ar - mu[:, None], 0.0)
-        s2 = (dev ** 2).sum(axis=1) / np.maximum(m - 1, 1)
+        s2 = (dev ** 2).sum(axis=1) / np.maximum(m - (1 if ddof is None else ddof), 1)
         normal = f[:, :, 0].copy()
         h = np.zeros((P, D))
         const = np.zeros(P)
@@ -139,7 +142,7 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
             h = np.repeat(1.0 / msafe[:, None], D, axis=1)
         ar = y - normal
         e = np.where(use, ar, 0.0)
-        s2 = (e ** 2).sum(axis=1) / np.maximum(m - k, 1)
+        s2 = (e ** 2).sum(axis=1) / np.maximum(m - (k if ddof is None else ddof), 1)
 
     too_few = m < min_obs
     for idx in np.flatnonzero(too_few):
