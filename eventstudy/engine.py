@@ -84,7 +84,9 @@ class EventStudy:
     benchmark : column of ``panel`` used as the market return, one name for all or a
         mapping ticker -> column (market and market-adjusted models).
     factors : list of columns of ``panel`` (or a DataFrame indexed by date whose columns
-        are joined to the panel) used as regressors by the factor model.
+        are joined to the panel) used as regressors by the factor model, or a mapping
+        ticker -> list of columns (same number for every ticker; e.g. each security's own
+        benchmark plus ``JPY=X``).
     estimation, windows : relative trading days, inclusive (METHODS.md "Notation").
     min_obs : minimum usable estimation days; default ``max(k + 3, ceil(estimation length / 2))``.
     pooled_group : name of the group that pools every pair (``None`` for none).
@@ -117,13 +119,27 @@ class EventStudy:
                 raise EstimationError(f"factor columns {sorted(clash)} also appear in the returns; rename them")
             self.returns = self.returns.join(fac, how="left")
             factors = list(fac.columns)
-        self.factors = list(factors) if factors is not None else []
+        # factors: one list for every security, or a mapping ticker -> list (same length for all)
+        self.factor_map: dict[str, list[str]] | None = None
+        if isinstance(factors, Mapping):
+            self.factor_map = {str(t): list(v) for t, v in factors.items()}
+            lens = {len(v) for v in self.factor_map.values()}
+            if len(lens) > 1:
+                raise EstimationError("every security needs the same number of factors in the factor model")
+            q = lens.pop() if lens else 0
+            # name a factor by its column when every security uses the same one, else by position
+            self.factors = []
+            for j in range(q):
+                cols = {v[j] for v in self.factor_map.values()}
+                self.factors.append(cols.pop() if len(cols) == 1 else ("benchmark" if j == 0 else f"factor{j + 1}"))
+        else:
+            self.factors = list(factors) if factors is not None else []
         self.benchmark = benchmark
         if model in ("market", "market_adjusted") and benchmark is None:
             raise EstimationError(f"the {model} model needs a benchmark (a column of the returns, e.g. '1306.T')")
         if model == "factor" and not self.factors:
             raise EstimationError("the factor model needs factor columns, e.g. factors=['1306.T', 'JPY=X']")
-        for fname in self.factors:
+        for fname in (self.factors if self.factor_map is None else []):
             if fname not in self.returns.columns:
                 raise EstimationError(f"factor {fname!r} is not a column of the returns; "
                                       f"available columns include {', '.join(map(str, list(self.returns.columns)[:8]))}")
@@ -142,6 +158,8 @@ class EventStudy:
         if self.model == "constant_mean":
             return [[] for _ in tickers]
         if self.model == "factor":
+            if self.factor_map is not None:
+                return [self.factor_map.get(t, [""] * len(self.factors)) for t in tickers]
             return [list(self.factors) for _ in tickers]
         if isinstance(self.benchmark, str):
             return [[self.benchmark] for _ in tickers]

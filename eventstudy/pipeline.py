@@ -1,0 +1,192 @@
+"""A whole study in one call: events + universe + price source -> :class:`StudyRun`.
+
+This wires the data path ``events -> prices -> calendars (day 0) -> returns -> engine ->
+regressions`` for a universe of instruments grouped by exposure channel, every event
+applying to every instrument (news that reaches the whole market at once). The China–Japan
+study is this pipeline with the files in :mod:`eventstudy.study`; the CLI and the notebooks
+call :func:`run_study`.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .calendars import map_day0, session_model_for
+from .data.base import Prices
+from .engine import EventStudy
+from .errors import EstimationError, EventStudyError, WindowError
+from .futures import is_continuous_future, roll_mask
+from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
+from .results import EventStudyResult
+from .returns import ReturnPanel, compute_returns
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
+
+#: groups that are instruments rather than exposed equities: never pooled into "all"
+NON_EQUITY_GROUPS = ("futures", "index")
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What was run: model, windows, base group and data source (for reports)."""
+
+    model: str = "market"
+    estimation: Window = DEFAULT_ESTIMATION
+    windows: tuple[Window, ...] = DEFAULT_WINDOWS
+    return_kind: str = "simple"
+    base_group: str | None = "control"
+    pool_exclude: tuple[str, ...] = NON_EQUITY_GROUPS
+    extra_factors: tuple[str, ...] = ()
+    bootstrap: int = 0
+    seed: int = 0
+
+
+@dataclass(frozen=True, repr=False)
+class StudyRun:
+    """Everything a report needs: inputs, the day-0 audit, the data used and the results.
+
+    ``events`` (from :func:`eventstudy.events.load_events`), ``universe`` (ticker, name, group,
+    benchmark, exchange, ...), ``day0`` (audit, one row per event x instrument),
+    ``prices`` (what was loaded, with source, simulated flag and failures), ``panel`` (returns),
+    ``result`` (:class:`EventStudyResult`), ``regressions`` (tidy, :data:`REG_COLUMNS`),
+    ``excluded`` (ticker, event_id, reason: instruments left out before estimation),
+    ``confounders`` (date, market, description, source; may be empty).
+    """
+
+    config: StudyConfig
+    events: pd.DataFrame
+    universe: pd.DataFrame
+    day0: pd.DataFrame
+    prices: Prices
+    panel: ReturnPanel
+    result: EventStudyResult
+    regressions: pd.DataFrame
+    excluded: pd.DataFrame
+    confounders: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["date", "market", "description", "source"]))
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.prices.simulated)
+
+    @property
+    def data_label(self) -> str:
+        """One line naming the data, with SIMULATED up front when it is the bundled market."""
+        return ("SIMULATED data (bundled offline market, not market data)" if self.simulated
+                else self.prices.source)
+
+    def summary(self) -> str:
+        head = f"{'[SIMULATED] ' if self.simulated else ''}Data: {self.prices.source}"
+        return head + "\n" + self.result.summary()
+
+    def __repr__(self) -> str:
+        return (f"<StudyRun events={len(self.events)} instruments={len(self.universe)} "
+                f"simulated={self.simulated} model={self.config.model}>")
+
+
+def _date_range(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Calendar span of prices needed: trading days converted with a generous 1.6 calendar/trading ratio."""
+    first = pd.Timestamp(events["date"].min())
+    last = pd.Timestamp(events["date"].max())
+    before = math.ceil((abs(min(spec.rmin, 0)) + 5) * 1.6) + 10
+    after = math.ceil((max(spec.rmax, 0) + 5) * 1.6) + 10
+    return first - pd.Timedelta(days=before), last + pd.Timedelta(days=after)
+
+
+def _sessions(prices: Prices, universe: pd.DataFrame, needed: Sequence[str]) -> dict[str, pd.DatetimeIndex]:
+    exch = dict(zip(universe["ticker"], universe.get("exchange", pd.Series([None] * len(universe)))))
+    wide_dates = prices.frame.groupby("ticker")["date"]
+    out: dict[str, pd.DatetimeIndex] = {}
+    for t, dates in wide_dates:
+        dates = pd.DatetimeIndex(dates)
+        e = exch.get(t)
+        e = None if (e is None or (isinstance(e, float) and np.isnan(e)) or e == "") else str(e)
+        model = session_model_for(t, e, dates=dates)
+        out[t] = model.sessions(dates.min(), dates.max())
+    return out
+
+
+def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: str = "market",
+              estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
+              return_kind: str = "simple", base_group: str | None = "control",
+              pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, extra_factors: Sequence[str] = ("JPY=X",),
+              bootstrap: int = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
+              regressions: bool = True) -> StudyRun:
+    """Run an event study of every event on every instrument of ``universe``.
+
+    ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
+    :class:`~eventstudy.data.yahoo.YahooSource`, :class:`~eventstudy.data.offline.OfflineSource`)
+    or a :class:`Prices`. The market model uses each instrument's ``benchmark``; the factor
+    model uses the benchmark plus ``extra_factors`` (default USDJPY, ``JPY=X``).
+    """
+    spec = WindowSpec.build(estimation, windows)
+    start, end = _date_range(events, spec)
+    bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if isinstance(b, str) and b}
+    tickers = list(dict.fromkeys(list(universe["ticker"]) + list(bench.values())
+                                 + (list(extra_factors) if model == "factor" else [])))
+    prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
+
+    excluded_rows: list[dict] = []
+    failures = prices.failures
+    for t, r in zip(failures.get("ticker", []), failures.get("reason", [])):
+        excluded_rows.append(dict(ticker=t, event_id="", reason=f"no prices: {r}"))
+    have = set(prices.frame["ticker"].unique())
+    missing_factors = [f for f in (extra_factors if model == "factor" else []) if f not in have]
+    if missing_factors:
+        raise EstimationError(f"factor {missing_factors[0]} has no prices in {prices.source}; "
+                              f"choose another factor or a price file that has it")
+
+    sessions = _sessions(prices, universe, tickers)
+    masks = []
+    wide = prices.wide()
+    for t in wide.columns:
+        if is_continuous_future(t):
+            masks.append(roll_mask(t, wide[t].dropna()))
+    mask = pd.concat(masks, ignore_index=True) if masks else None
+    panel = compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask)
+
+    inst = [t for t in universe["ticker"] if t in have]
+    exch = {t: (e if isinstance(e, str) and e else None) for t, e in zip(universe["ticker"], universe.get("exchange", [None] * len(universe)))}
+    price_dates = {t: sessions[t] for t in inst}
+    day0 = map_day0(events, inst, exchanges={t: exch.get(t) for t in inst}, price_dates=price_dates)
+    nat = day0["day0"].isna()
+    for _, r in day0[nat].iterrows():
+        excluded_rows.append(dict(ticker=r["ticker"], event_id=r["event_id"], reason=r["reason"]))
+    groups = dict(zip(universe["ticker"], universe["group"]))
+    pairs = day0.loc[~nat, ["ticker", "event_id", "day0"]].copy()
+    pairs["group"] = pairs["ticker"].map(groups)
+
+    kw: dict = {}
+    if model in ("market", "market_adjusted"):
+        kw["benchmark"] = bench
+    elif model == "factor":
+        kw["factors"] = {t: [bench[t], *extra_factors] for t in pairs["ticker"].unique()}
+    es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
+                    pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), **kw)
+    result = es.fit(bootstrap=bootstrap, seed=seed)
+
+    reg = pd.DataFrame(columns=REG_COLUMNS)
+    if regressions and model != "market_adjusted":
+        parts = [event_dummy_regressions(result, by="group")]
+        for ev in result.events:
+            for w in result.windows:
+                try:
+                    rows, _ = cross_sectional_regression(result.car, ev, w, base_group=base_group,
+                                                         exclude_groups=pool_exclude)
+                except EventStudyError as exc:
+                    warnings.warn(f"cross-sectional regression skipped: {exc}", stacklevel=2)
+                    continue
+                parts.append(rows)
+        reg = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+
+    cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
+                      base_group=base_group, pool_exclude=tuple(pool_exclude),
+                      extra_factors=tuple(extra_factors) if model == "factor" else (), bootstrap=bootstrap, seed=seed)
+    conf = confounders if confounders is not None else pd.DataFrame(columns=["date", "market", "description", "source"])
+    return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
+                    result=result, regressions=reg,
+                    excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
+                    confounders=conf)
