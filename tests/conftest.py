@@ -1,0 +1,33 @@
+"""Shared fixtures: one offline study run per test session (the bundled SIMULATED market)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("EVENTSTUDY_CACHE_DIR", str(Path(__file__).resolve().parent / ".cache-never-used"))
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.exists():
+        pytest.skip("../shared is not available")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def offline_run():
+    """The China–Japan study on the bundled simulated market with default settings."""
+    from eventstudy.data.offline import OfflineSource
+    from eventstudy.events import load_events
+    from eventstudy.pipeline import run_study
+    from eventstudy.study.universe import load_confounders, load_universe
+
+    return run_study(load_events(REPO / "events.csv"), load_universe(), OfflineSource(),
+                     confounders=load_confounders())
