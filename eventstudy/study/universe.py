@@ -1,0 +1,304 @@
+"""The China–Japan study's security universe: loader, validation and packaged file paths.
+
+A universe file is a CSV (UTF-8, header on line 1) with one row per security::
+
+    ticker,name,group,benchmark,exchange,rationale
+    7203.T,Toyota Motor,rare_earth_magnets,1306.T,XTKS,Largest hybrid/EV volume ...
+
+Required columns: ``ticker, group, benchmark``; optional ``name, exchange, rationale`` (empty
+when absent); any other column is kept. ``benchmark`` is the ticker of the market index the
+security's normal return is measured against; it may be empty only for non-equities (indices
+``^...``, futures ``...=F``, FX ``...=X``). Blank lines and lines starting with ``#`` are skipped.
+
+Every problem is reported as :class:`~eventstudy.errors.UniverseFileError` naming the file and
+the line as the user sees it (header = line 1); all problems found are reported at once.
+
+The packaged study files (universe, events, confounders, excluded names) are found with
+:mod:`importlib.resources`, so an installed package works from any folder.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from eventstudy.errors import UniverseFileError
+
+__all__ = [
+    "GROUPS",
+    "GROUP_LABELS",
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "load_universe",
+    "load_confounders",
+    "load_excluded",
+    "is_equity",
+    "default_universe_path",
+    "default_events_path",
+    "default_confounders_path",
+    "default_excluded_path",
+]
+
+#: Group ids of the China–Japan study, in report order.
+GROUPS: tuple[str, ...] = (
+    "futures",
+    "index",
+    "rare_earth_magnets",
+    "machinery_semis",
+    "defence",
+    "tourism_consumption",
+    "seafood_food",
+    "beneficiaries",
+    "control",
+)
+
+#: Human labels for tables and plots.
+GROUP_LABELS: dict[str, str] = {
+    "futures": "Nikkei futures (CME)",
+    "index": "Nikkei 225 index",
+    "rare_earth_magnets": "Rare earths & magnets",
+    "machinery_semis": "Machinery, sensors & semiconductors",
+    "defence": "Defence & aerospace",
+    "tourism_consumption": "Inbound tourism & consumption",
+    "seafood_food": "Seafood & food exporters",
+    "beneficiaries": "Possible beneficiaries",
+    "control": "Control (domestic, low China exposure)",
+}
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "group", "benchmark")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("name", "exchange", "rationale")
+OUTPUT_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "benchmark", "exchange", "rationale")
+
+_MAX_LISTED = 20
+_NO_SPACE = re.compile(r"^\S+$")
+
+
+# ---------------------------------------------------------------------------------------------
+# packaged files
+# ---------------------------------------------------------------------------------------------
+def _packaged(name: str) -> Path:
+    return Path(os.fspath(resources.files("eventstudy.study").joinpath(name)))
+
+
+def default_universe_path() -> Path:
+    """Path of the packaged China–Japan universe (``eventstudy/study/universe.csv``)."""
+    return _packaged("universe.csv")
+
+
+def default_events_path() -> Path:
+    """Path of the packaged China–Japan events file (a byte-identical copy of the repo's ``events.csv``)."""
+    return _packaged("events.csv")
+
+
+def default_confounders_path() -> Path:
+    """Path of the packaged confounders list (``date, market, description, source``)."""
+    return _packaged("confounders.csv")
+
+
+def default_excluded_path() -> Path:
+    """Path of the packaged list of names left out of the universe, with the reason."""
+    return _packaged("universe_excluded.csv")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def is_equity(ticker: str) -> bool:
+    """True unless the ticker is an index (``^...``), a future (``...=F``) or an FX rate (``...=X``)."""
+    t = ticker.strip().upper()
+    return not (t.startswith("^") or t.endswith("=F") or t.endswith("=X"))
+
+
+def _read_rows(path: Path, label: str, error: type[Exception]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Read a CSV into (header, [(line_number, cells), ...]); skip blank and ``#`` lines."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{label} {path} does not exist. Check the path.") from None
+    except IsADirectoryError:
+        raise error(f"{label} {path} is a folder, not a CSV file.") from None
+    except OSError as exc:
+        raise error(f"{label} {path} cannot be read ({exc.strerror or exc}).") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{label} {path}, line {line}: the file is not UTF-8 text. Save it as UTF-8 CSV."
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            first_line = start
+            start = reader.line_num + 1
+            if not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [c.strip().lower() for c in cells]
+                continue
+            rows.append((first_line, cells))
+    except csv.Error as exc:
+        raise error(f"{label} {path}, line {reader.line_num}: not valid CSV ({exc}). Check the quotes on that line.") from None
+    if header is None:
+        raise error(f"{label} {path} is empty: it needs a header line and one row per security.")
+    return header, rows
+
+
+def _raise_all(path: Path, label: str, problems: list[str], error: type[Exception]) -> None:
+    if not problems:
+        return
+    shown = problems[:_MAX_LISTED]
+    more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
+    raise error(
+        f"{label} {path} has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n  "
+        + "\n  ".join(shown)
+        + more
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# universe
+# ---------------------------------------------------------------------------------------------
+def load_universe(
+    path: str | os.PathLike | None = None,
+    *,
+    allowed_groups: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Read and validate a universe CSV; ``path=None`` loads the packaged China–Japan universe.
+
+    Returns one row per security (index 0..n-1, file order) with columns
+    ``ticker, name, group, benchmark, exchange, rationale`` (str, '' when empty) followed by any
+    extra columns of the file. ``allowed_groups`` restricts the group ids (default: any id for a
+    user file, :data:`GROUPS` for the packaged file).
+
+    Raises :class:`UniverseFileError` naming the file and line for: a missing file, bad CSV,
+    missing required columns, a duplicated column, rows with the wrong number of cells, empty or
+    spaced tickers, duplicate tickers (both lines named), empty or unknown groups, an equity
+    without a benchmark, and a security that is its own benchmark.
+    """
+    packaged = path is None
+    p = default_universe_path() if packaged else Path(path)
+    label = "Universe file"
+    if allowed_groups is None and packaged:
+        allowed_groups = GROUPS
+    allowed = None if allowed_groups is None else tuple(allowed_groups)
+
+    header, rows = _read_rows(p, label, UniverseFileError)
+    dup_cols = sorted({c for c in header if header.count(c) > 1 and c})
+    if dup_cols:
+        raise UniverseFileError(f"{label} {p}, line 1: column(s) {', '.join(dup_cols)} appear more than once. Keep one.")
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise UniverseFileError(
+            f"{label} {p}, line 1: missing required column(s) {', '.join(missing)}. "
+            f"A universe needs {', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}); "
+            f"found: {', '.join(h for h in header if h) or '(nothing)'}."
+        )
+    if any(h == "" for h in header):
+        raise UniverseFileError(f"{label} {p}, line 1: a column has an empty name. Name every column or remove it.")
+
+    problems: list[str] = []
+    records: list[dict[str, str]] = []
+    lines: list[int] = []
+    for line, cells in rows:
+        if len(cells) != len(header):
+            hint = " (a comma inside a text field needs double quotes)" if len(cells) > len(header) else ""
+            problems.append(f"line {line}: {len(cells)} cells but the header has {len(header)}{hint}.")
+            continue
+        records.append({h: c.strip() for h, c in zip(header, cells)})
+        lines.append(line)
+
+    first_seen: dict[str, int] = {}
+    for rec, line in zip(records, lines):
+        t = rec["ticker"]
+        if t == "":
+            problems.append(f"line {line}: empty ticker. Fill it in or delete the row.")
+            continue
+        if not _NO_SPACE.match(t):
+            problems.append(f"line {line}: ticker {t!r} contains a space. Use the Yahoo symbol, e.g. 7203.T.")
+        if t in first_seen:
+            problems.append(
+                f"lines {first_seen[t]} and {line}: ticker {t} appears twice. Keep it in one group only."
+            )
+        else:
+            first_seen[t] = line
+        g = rec["group"]
+        if g == "":
+            problems.append(f"line {line}: ticker {t} has an empty group. Give it a group id.")
+        elif allowed is not None and g not in allowed:
+            problems.append(f"line {line}: ticker {t} has unknown group {g!r}. Use one of: {', '.join(allowed)}.")
+        b = rec["benchmark"]
+        if b == "" and is_equity(t):
+            problems.append(
+                f"line {line}: equity {t} has no benchmark. Give the market index ticker (e.g. 1306.T for Tokyo stocks)."
+            )
+        elif b != "" and not _NO_SPACE.match(b):
+            problems.append(f"line {line}: benchmark {b!r} of {t} contains a space.")
+        elif b != "" and b == t:
+            problems.append(f"line {line}: {t} is its own benchmark. Choose a market index.")
+        ex = rec.get("exchange", "")
+        if ex and not _NO_SPACE.match(ex):
+            problems.append(f"line {line}: exchange {ex!r} of {t} contains a space (use a code such as XTKS or CME).")
+    _raise_all(p, label, problems, UniverseFileError)
+    if not records:
+        raise UniverseFileError(f"{label} {p} has a header but no securities. Add one row per security.")
+
+    extra = [h for h in header if h not in OUTPUT_COLUMNS]
+    cols = list(OUTPUT_COLUMNS) + extra
+    data = {c: [rec.get(c, "") for rec in records] for c in cols}
+    out = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
+    out.attrs["path"] = str(p)
+    out.attrs["line"] = lines
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# confounders and excluded names (small companions of the universe)
+# ---------------------------------------------------------------------------------------------
+def _load_simple(path: Path, label: str, required: Sequence[str], date_col: str | None) -> pd.DataFrame:
+    header, rows = _read_rows(path, label, UniverseFileError)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise UniverseFileError(f"{label} {path}, line 1: missing column(s) {', '.join(missing)}.")
+    problems: list[str] = []
+    recs = []
+    for line, cells in rows:
+        if len(cells) != len(header):
+            problems.append(f"line {line}: {len(cells)} cells but the header has {len(header)}.")
+            continue
+        rec = {h: c.strip() for h, c in zip(header, cells)}
+        if date_col is not None:
+            try:
+                rec[date_col] = pd.Timestamp(pd.to_datetime(rec[date_col], format="%Y-%m-%d"))
+            except (ValueError, TypeError):
+                problems.append(f"line {line}: date {rec[date_col]!r} is not YYYY-MM-DD.")
+                continue
+        recs.append(rec)
+    _raise_all(path, label, problems, UniverseFileError)
+    cols = list(required) + [h for h in header if h not in required]
+    out = pd.DataFrame({c: [r.get(c, "") for r in recs] for c in cols})
+    if date_col is not None:
+        out[date_col] = pd.to_datetime(out[date_col]).astype("datetime64[ns]")
+    return out
+
+
+def load_confounders(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Known confounders: ``date`` (Timestamp, exchange-local), ``market`` (e.g. XTKS, global),
+    ``description``, ``source``. ``path=None`` loads the packaged China–Japan list."""
+    p = default_confounders_path() if path is None else Path(path)
+    return _load_simple(p, "Confounders file", ("date", "market", "description", "source"), "date")
+
+
+def load_excluded(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Names the research note suggests but the universe leaves out: ``ticker, name, note_group, reason``."""
+    p = default_excluded_path() if path is None else Path(path)
+    return _load_simple(p, "Excluded-names file", ("ticker", "name", "note_group", "reason"), None)
