@@ -65,6 +65,10 @@ def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_
     (``1' Cov(g) 1``), tested with Student t on the residual d.o.f. (normal for HAC).
 
     y : (D,) returns (decimal); f : (D, q) regressors; masks (D,) booleans on the grid ``rel_days``.
+
+    ``cov_type='HAC'`` does not use a sandwich on the dummy regression: a dummy that is 1 on a
+    single day fits that day exactly, its residual is 0, and a Newey–West sandwich then leaves the
+    day's own variance out (standard errors collapse). Instead see :func:`_hac_event_regression`.
     """
     y = np.asarray(y, float)
     f = np.asarray(f, float).reshape(len(y), -1)
@@ -81,14 +85,10 @@ def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_
     n_base = (1 if constant else 0) + f.shape[1]
     if int((rows & est_mask).sum()) <= n_base + 1:
         raise EstimationError("too few estimation observations for the dummy regression")
-    ols = sm.OLS(yy, X)
     if cov_type.upper() == "HAC":
-        lags = newey_west_lags(len(yy)) if maxlags is None else int(maxlags)
-        res = ols.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
-        label = f"HAC({lags})"
-    else:
-        res = ols.fit()
-        label = "OLS"
+        return _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, constant)
+    res = sm.OLS(yy, X).fit()
+    label = "OLS"
     g = res.params[n_base:]
     cov = np.asarray(res.cov_params())[n_base:, n_base:]
     se = np.sqrt(np.diag(cov))
@@ -100,6 +100,51 @@ def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_
                            car=car, car_se=car_se, car_t=float(np.squeeze(tt.tvalue)),
                            car_p=float(np.squeeze(tt.pvalue)), nobs=int(res.nobs), df_resid=float(res.df_resid),
                            r2=float(res.rsquared), cov_type=label, model=res)
+
+
+def _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, constant) -> DummyRegression:
+    """Autocorrelation-robust AR/CAR inference (Newey & West 1987) for the event-dummy model.
+
+    The AR point estimates are those of the dummy regression (= OLS on the estimation days).
+    Their variance is the forecast-error variance with both parts made HAC:
+
+    ``Var(AR_t) = g_0 + x_t' C x_t``;
+    ``Var(CAR) = sum_{|j|<L} (L - |j|) w_j g_j + (sum_t x_t)' C (sum_t x_t)``,
+
+    ``g_j = sum_t e_t e_{t+j} / (M - k)`` the estimation-residual autocovariances, ``w_j`` Bartlett
+    weights ``1 - j/(lags+1)`` (0 beyond ``lags``), ``C`` the Newey–West covariance of the model
+    parameters. With no autocorrelation (``lags = 0``) this is the OLS forecast-error variance up to
+    the small-sample factor of ``C``. Reference distribution N(0, 1).
+    """
+    from scipy import stats as _st
+
+    rows = est_mask & np.isfinite(y) & np.all(np.isfinite(f), axis=1)
+    Xe = np.column_stack(([np.ones(int(rows.sum()))] if constant else []) + [f[rows]])
+    ye = y[rows]
+    n, k = Xe.shape
+    lags = newey_west_lags(n) if maxlags is None else int(maxlags)
+    res = sm.OLS(ye, Xe).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    C = np.asarray(res.cov_params())
+    e = np.asarray(res.resid)
+    wdays = np.flatnonzero(window_mask)
+    L = len(wdays)
+    g = np.array([np.dot(e[: n - j], e[j:]) / (n - k) for j in range(L)])
+    w = np.array([max(0.0, 1.0 - j / (lags + 1.0)) for j in range(L)])
+    Xw = np.column_stack(([np.ones(L)] if constant else []) + [f[wdays]])
+    ar = y[wdays] - Xw @ np.asarray(res.params)
+    ar_var = g[0] + np.einsum("ti,ij,tj->t", Xw, C, Xw)
+    car_var = L * g[0] + 2.0 * sum((L - j) * w[j] * g[j] for j in range(1, L))
+    sx = Xw.sum(axis=0)
+    car_var += float(sx @ C @ sx)
+    ar_se = np.sqrt(ar_var)
+    car = float(ar.sum())
+    car_se = float(np.sqrt(car_var))
+    ar_t = ar / ar_se
+    car_t = car / car_se
+    return DummyRegression(rel_days=rel_days[wdays], ar=ar, ar_se=ar_se, ar_t=ar_t,
+                           ar_p=2 * _st.norm.sf(np.abs(ar_t)), car=car, car_se=car_se, car_t=car_t,
+                           car_p=float(2 * _st.norm.sf(abs(car_t))), nobs=n + L, df_resid=float(n - k),
+                           r2=float(res.rsquared), cov_type=f"HAC({lags})", model=res)
 
 
 def _rows_from(dr: DummyRegression, kind: str, event_id: str, subject: str, window: Window) -> list[dict]:

@@ -258,3 +258,35 @@ def test_cross_sectional_regression_group_means_and_hc3():
     h = np.einsum("ij,jk,ik->i", X, XtXi, X)
     cov = XtXi @ (X.T * (e ** 2 / (1 - h) ** 2)) @ X @ XtXi
     np.testing.assert_allclose(rows["std_err"].to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-10)
+
+
+def test_hac_event_variance_by_hand_and_not_degenerate():
+    """HAC AR/CAR variances: autocovariances of estimation residuals + Newey-West parameter covariance."""
+    rng = np.random.default_rng(11)
+    D = 300
+    rel = np.arange(-260, 40)
+    est = (rel >= -250) & (rel <= -11)
+    win = (rel >= 0) & (rel <= 2)
+    x = rng.normal(0, 0.01, D)
+    u = np.zeros(D)
+    eps = rng.normal(0, 0.01, D)
+    for t in range(1, D):                       # AR(1) residuals, rho = 0.4
+        u[t] = 0.4 * u[t - 1] + eps[t]
+    y = 0.0002 + 0.9 * x + u
+    hac = dummy_regression(y, x[:, None], est, win, rel, cov_type="HAC", maxlags=5)
+    ols = dummy_regression(y, x[:, None], est, win, rel, cov_type="OLS")
+    np.testing.assert_allclose(hac.ar, ols.ar, atol=1e-12)      # same point estimates
+    # independent computation of the formula
+    X = sm.add_constant(x[est])
+    r = sm.OLS(y[est], X).fit(cov_type="HAC", cov_kwds={"maxlags": 5})
+    e = r.resid
+    n = len(e)
+    g = [np.sum(e[: n - j] * e[j:]) / (n - 2) for j in range(3)]
+    w = [1, 1 - 1 / 6, 1 - 2 / 6]
+    Xw = sm.add_constant(x[win], has_constant="add")
+    sx = Xw.sum(axis=0)
+    v = 3 * g[0] + 2 * (2 * w[1] * g[1] + 1 * w[2] * g[2]) + sx @ r.cov_params() @ sx
+    assert abs(hac.car_se - np.sqrt(v)) < 1e-14
+    # positive autocorrelation: the HAC CAR SE is larger than the OLS one, and never collapses
+    assert hac.car_se > ols.car_se
+    assert np.all(hac.ar_se > 0.5 * ols.ar_se)
