@@ -38,6 +38,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
+from .errors import EstimationError
+
 __all__ = [
     "TestResult", "TEST_IDS", "TEST_NAMES", "MIN_N", "MIN_OVERLAP",
     "t_cross_section", "t_time_series", "patell", "bmp", "kolari_pynnonen", "corrado",
@@ -73,6 +75,8 @@ TEST_NAMES: dict[str, str] = {
 
 class TestResult(NamedTuple):
     """One test's outcome: statistic, two-sided p-value, degrees of freedom (None = normal/resampled)."""
+
+    __test__ = False  # not a pytest test class despite its name
 
     statistic: float
     p_value: float
@@ -128,8 +132,10 @@ def _row_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average ranks along each row ignoring NaN (NaN stays NaN) and the count of finite values per row."""
     if x.size == 0:
         return x.copy(), np.zeros(x.shape[0], dtype=int)
-    r = stats.rankdata(x, axis=1, nan_policy="omit")
-    return r, np.isfinite(x).sum(axis=1)
+    fin = np.isfinite(x)
+    # non-finite values go last (+inf) so they do not move the finite values' ranks, then are blanked
+    r = stats.rankdata(np.where(fin, x, np.inf), axis=1)
+    return np.where(fin, r, np.nan), fin.sum(axis=1)
 
 
 def _col_means(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,8 +192,9 @@ def patell(scar, m, k: int) -> TestResult:
 
     ``Z = sum_i SCAR_i / sqrt(sum_i (M_i - k) / (M_i - k - 2))``, N(0,1): the variance of a
     t-distributed SCAR_i with ``M_i - k`` df is ``(M_i - k)/(M_i - k - 2)``.
-    Securities with NaN SCAR are dropped. Raises ``ValueError`` if a kept security has
-    ``M_i - k <= 2`` (the engine's entry rule ``M_i >= k + 3`` rules that out).
+    Securities with NaN SCAR are dropped. Raises :class:`~eventstudy.errors.EstimationError`
+    if a kept security has ``M_i - k <= 2`` (its SCAR has no finite variance; the entry rule
+    ``M_i >= k + 3`` of METHODS.md rules that out).
     Reference: Patell (1976) JAR; Campbell, Lo & MacKinlay (1997) ch. 4.
     """
     s = _vec(scar, "scar")
@@ -201,8 +208,10 @@ def patell(scar, m, k: int) -> TestResult:
     dof = mm - k
     if np.any(~(dof > 2)):
         bad = int(np.flatnonzero(~(dof > 2))[0])
-        raise ValueError(f"patell needs M_i - k > 2 for every security; security at position {bad} "
-                         f"has M_i = {mm[bad]:g}, k = {k}")
+        raise EstimationError(
+            f"the Patell test needs M_i - k > 2 estimation observations for every security; the security at "
+            f"position {bad} of this cell has M_i = {mm[bad]:g} with k = {k}: require at least k + 3 = {k + 3} "
+            f"observations in the estimation window (min_obs)")
     return _z_result(float(s.sum() / math.sqrt(float(np.sum(dof / (dof - 2))))))
 
 
@@ -350,8 +359,12 @@ def grank(scar, est_sar) -> TestResult:
        (if ``Z^2 >= T - 1`` the statistic is +-inf and p = 0).
 
     Works for one-day (L = 1, SCAR = SAR_0) and multi-day windows alike; robust to
-    event-induced volatility, serial correlation in the window and cross-correlation
-    (S_Ubar is a time-series dispersion). Securities with NaN SCAR are dropped.
+    event-induced volatility and serial correlation in the window, and S_Ubar (a time-series
+    dispersion) absorbs cross-correlation. Caveat measured in this project's simulations
+    (N = 30, T = 200, a common factor giving residual correlation 0.3, one shared event date):
+    about 7% rejections at the 5% level, because dividing by the cross-sectional S_SCAR
+    removes the common shock's share of the dispersion and so widens day 0's GSAR relative
+    to the estimation days (5-6% without cross-correlation). Securities with NaN SCAR are dropped.
     """
     s = _vec(scar, "scar")
     es = _mat(est_sar, "est_sar", s.size)
@@ -376,7 +389,7 @@ def grank(scar, est_sar) -> TestResult:
         return _nan(float(T - 2))
     z = float(ubar[-1] / math.sqrt(s2))
     den = T - 1 - z * z
-    if den <= 0:
+    if den <= 1e-9 * (T - 1):             # Z^2 = T - 1 up to rounding: the bound of the statistic
         return TestResult(math.copysign(math.inf, z), 0.0, float(T - 2))
     return _t_result(z * math.sqrt((T - 2) / den), T - 2)
 
