@@ -1,0 +1,263 @@
+"""Command line: ``eventstudy run | events | fetch``. A thin layer over the library.
+
+Errors a user can cause print one clear line (no traceback) and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+from .errors import EventStudyError
+from .models import MODELS
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS
+
+EPILOG_RUN = """\
+examples:
+  eventstudy run --offline                      the whole China-Japan study on the bundled SIMULATED market
+  eventstudy run --prices ../shared/data/market/keroppa88_chart0_jquants_tse1025_ohlcv.csv --out results/real
+  eventstudy run                                the same with Yahoo Finance (cached under your user cache dir)
+  eventstudy run --offline --model factor --window=0,0 --window=0,3 --bootstrap 999
+  eventstudy run --events my_events.csv --universe my_universe.csv --prices prices.parquet --no-report
+
+outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
+params.csv, report.md report.html tables.tex and plots (PNG/SVG) unless --no-report.
+"""
+
+EPILOG_EVENTS = """\
+examples:
+  eventstudy events                             day 0 of every study event for every instrument
+  eventstudy events --ticker NIY=F --ticker 7203.T
+"""
+
+EPILOG_FETCH = """\
+examples:
+  eventstudy fetch                              download the study's prices into the cache
+  eventstudy fetch --refresh                    download again even when cached
+"""
+
+
+def _source_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("prices (choose one; default Yahoo Finance with a local cache)")
+    g.add_argument("--offline", action="store_true",
+                   help="use the bundled SIMULATED market (no network; results are labelled SIMULATED)")
+    g.add_argument("--prices", metavar="FILE", help="local prices: long CSV/parquet (date,ticker,close[,adj_close]) "
+                   "or wide (date + one column per ticker)")
+    g.add_argument("--refresh", action="store_true", help="Yahoo: download again even when cached")
+    g.add_argument("--cache-dir", metavar="DIR", help="Yahoo cache folder (default: user cache dir, "
+                   "or $EVENTSTUDY_CACHE_DIR)")
+
+
+def _study_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--events", metavar="FILE", help="events CSV (default: the packaged China-Japan events.csv)")
+    p.add_argument("--universe", metavar="FILE", help="universe CSV: ticker,name,group,benchmark[,exchange] "
+                   "(default: the packaged China-Japan universe)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="eventstudy", formatter_class=fmt,
+        description="Event studies that price political news (China-Japan 2025-26 by default).",
+        epilog="run 'eventstudy COMMAND --help' for the options and examples of each command")
+    parser.add_argument("--version", action="version", version=f"eventstudy {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the study and write tables, CSVs and a report",
+                         formatter_class=fmt, epilog=EPILOG_RUN,
+                         description="Estimate normal returns, abnormal returns and every test for each "
+                                     "event x instrument, print the headline impact table, write outputs.")
+    _study_args(run)
+    _source_args(run)
+    run.add_argument("--model", choices=MODELS, default="market", help="normal-return model (default market)")
+    run.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END",
+                     help="estimation window in trading days relative to day 0 (default %(default)s); "
+                          "write --estimation=-250,-11 because of the minus sign")
+    run.add_argument("--window", action="append", metavar="START,END",
+                     help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
+    run.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    run.add_argument("--factor", action="append", metavar="TICKER",
+                     help="extra factor for --model factor, repeatable (default JPY=X)")
+    run.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                     help="add a cross-section-preserving bootstrap p-value with N draws (default off)")
+    run.add_argument("--seed", type=int, default=0, help="random seed for the bootstrap")
+    run.add_argument("--out", default="results", metavar="DIR", help="output folder (default %(default)s)")
+    run.add_argument("--no-report", action="store_true", help="write the CSVs only (no report, plots, LaTeX)")
+    run.add_argument("--format", default="md,html,latex", metavar="LIST",
+                     help="report formats, comma separated from md,html,latex (default %(default)s)")
+
+    ev = sub.add_parser("events", help="print the day-0 audit: which session each event hits per instrument",
+                        formatter_class=fmt, epilog=EPILOG_EVENTS,
+                        description="Map every event's announcement time to day 0 on each instrument's own "
+                                    "trading calendar and say why.")
+    _study_args(ev)
+    ev.add_argument("--ticker", action="append", metavar="TICKER", help="only these instruments (repeatable)")
+    ev.add_argument("--csv", metavar="FILE", help="also write the audit to this CSV")
+
+    fe = sub.add_parser("fetch", help="download the study's prices from Yahoo Finance into the cache",
+                        formatter_class=fmt, epilog=EPILOG_FETCH,
+                        description="Warm the local price cache so later runs need no download.")
+    _study_args(fe)
+    fe.add_argument("--refresh", action="store_true", help="download again even when cached")
+    fe.add_argument("--cache-dir", metavar="DIR", help="cache folder")
+    fe.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END")
+    fe.add_argument("--window", action="append", metavar="START,END")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _console():
+    from rich.console import Console
+    return Console(stderr=False, highlight=False)
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _load_inputs(args):
+    from .events import load_events
+    from .study.universe import default_events_path, load_confounders, load_universe
+
+    events = load_events(args.events or default_events_path())
+    universe = load_universe(args.universe) if args.universe else load_universe()
+    confounders = load_confounders() if not args.events else None
+    return events, universe, confounders
+
+
+def _make_source(args):
+    if args.offline and args.prices:
+        raise EventStudyError("choose one price source: --offline or --prices FILE, not both")
+    if args.offline:
+        from .data.offline import OfflineSource
+        return OfflineSource()
+    if args.prices:
+        from .data.files import FileSource
+        return FileSource(args.prices)
+    from .data.cache import PriceCache
+    from .data.yahoo import YahooSource
+    return YahooSource(cache=PriceCache(args.cache_dir), refresh=args.refresh)
+
+
+def cmd_run(args) -> int:
+    from .outputs import write_csvs
+    from .pipeline import run_study
+    from .windows import WindowSpec
+
+    spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
+    events, universe, confounders = _load_inputs(args)
+    source = _make_source(args)
+    _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
+         f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
+         + " ".join(f"[{a},{b}]" for a, b in spec.windows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        run = run_study(events, universe, source, model=args.model, estimation=spec.estimation, windows=spec.windows,
+                        return_kind=args.returns, extra_factors=tuple(args.factor or ("JPY=X",)),
+                        bootstrap=args.bootstrap, seed=args.seed, confounders=confounders)
+    if run.simulated:
+        _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
+    _say(f"eventstudy: prices from {run.prices.source}")
+    out = Path(args.out)
+    written = write_csvs(run, out)
+    _print_headline(run)
+    if not args.no_report:
+        formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+        bad = [f for f in formats if f not in ("md", "html", "latex")]
+        if bad:
+            raise EventStudyError(f"--format {bad[0]!r}: choose from md, html, latex")
+        from .report import write_report
+        written.update(write_report(run, out, formats=formats))
+    n_ex = len(run.excluded) + int(run.result.exclusions["window_start"].isna().sum())
+    if n_ex:
+        _say(f"eventstudy: {n_ex} instrument/pair exclusions with reasons in {out / 'exclusions.csv'}")
+    _say(f"eventstudy: wrote {len(written)} files to {out}/")
+    return 0
+
+
+def _print_headline(run) -> None:
+    try:
+        from .tables import headline_table, print_table
+    except ImportError:
+        print(run.summary())
+        return
+    title = ("SIMULATED - " if run.simulated else "") + "Headline: CAAR % in [0,1] by event and exposure group " \
+        "(Kolari-Pynnonen stars)"
+    print_table(headline_table(run), title=title)
+
+
+def cmd_events(args) -> int:
+    from .calendars import map_day0
+
+    events, universe, _ = _load_inputs(args)
+    tickers = args.ticker or list(universe["ticker"])
+    unknown = [t for t in (args.ticker or []) if t not in set(universe["ticker"])]
+    exch = {t: (e if isinstance(e, str) and e else None)
+            for t, e in zip(universe["ticker"], universe.get("exchange", [None] * len(universe)))}
+    if unknown:
+        _say(f"eventstudy: {', '.join(unknown)} not in the universe; calendar guessed from the symbol")
+    audit = map_day0(events, tickers, exchanges={t: exch.get(t) for t in tickers})
+    # one row per event x calendar unless tickers were asked for explicitly
+    if not args.ticker:
+        shown = (audit.groupby(["event_id", "calendar"], sort=False)
+                 .agg(instruments=("ticker", "size"), announced_at=("announced_at", "first"),
+                      day0=("day0", "first"), reason=("reason", "first")).reset_index())
+    else:
+        shown = audit[["event_id", "ticker", "calendar", "announced_at", "day0", "reason"]]
+    shown = shown.copy()
+    shown["day0"] = shown["day0"].dt.strftime("%Y-%m-%d (%a)")
+    try:
+        from .tables import print_table
+        print_table(shown, title="Day 0 per event and trading calendar")
+    except ImportError:
+        print(shown.to_string(index=False))
+    if args.csv:
+        from .io_utils import atomic_write_text
+        atomic_write_text(args.csv, audit.to_csv(index=False))
+        _say(f"eventstudy: wrote {args.csv}")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from .data.cache import PriceCache
+    from .data.yahoo import YahooSource
+    from .pipeline import _date_range
+    from .windows import WindowSpec
+
+    events, universe, _ = _load_inputs(args)
+    spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
+    start, end = _date_range(events, spec)
+    tickers = list(dict.fromkeys(list(universe["ticker"]) + list(universe["benchmark"].dropna()) + ["JPY=X"]))
+    cache = PriceCache(args.cache_dir)
+    prices = YahooSource(cache=cache, refresh=args.refresh).get(tickers, start, end)
+    _say(f"eventstudy: {prices.frame['ticker'].nunique()} tickers cached in {cache.directory}")
+    for t, r in zip(prices.failures["ticker"], prices.failures["reason"]):
+        _say(f"  failed: {t}: {r}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch}[args.command](args)
+    except EventStudyError as exc:
+        _say(f"eventstudy: error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("eventstudy: interrupted")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The CSV files `eventstudy run` writes: a contract users script against (see README).
+
+All values are decimals (0.01 = 1%) except where a column name says otherwise; dates are
+ISO ``YYYY-MM-DD`` exchange-local trading dates. Every file is written atomically.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .io_utils import atomic_write_text
+from .regression import REG_COLUMNS
+
+AR_COLUMNS = ["event_id", "ticker", "group", "date", "rel_day", "ret", "normal_ret", "ar", "sar"]
+CAR_COLUMNS = ["event_id", "ticker", "group", "window_start", "window_end", "car", "car_se", "scar", "p_value", "bhar"]
+TEST_COLUMNS = ["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"]
+DAY0_COLUMNS = ["event_id", "ticker", "calendar", "announced_at", "day0", "reason"]
+EXCLUSION_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "reason"]
+
+
+def _csv(df: pd.DataFrame) -> str:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    return out.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+
+
+def study_frames(run) -> dict[str, pd.DataFrame]:
+    """The contract frames of a :class:`~eventstudy.pipeline.StudyRun`, keyed by file name."""
+    r = run.result
+    excl = pd.concat([
+        r.exclusions[EXCLUSION_COLUMNS],
+        pd.DataFrame({"event_id": run.excluded["event_id"], "ticker": run.excluded["ticker"],
+                      "window_start": float("nan"), "window_end": float("nan"), "reason": run.excluded["reason"]}),
+    ], ignore_index=True)
+    reg = run.regressions.reindex(columns=REG_COLUMNS)
+    return {
+        "abnormal_returns.csv": r.ar[AR_COLUMNS],
+        "car.csv": r.car[CAR_COLUMNS],
+        "tests.csv": r.tests[TEST_COLUMNS],
+        "regressions.csv": reg,
+        "day0.csv": run.day0[DAY0_COLUMNS],
+        "exclusions.csv": excl,
+        "params.csv": r.params,
+    }
+
+
+def write_csvs(run, out_dir: str | Path) -> dict[str, Path]:
+    """Write every contract CSV of ``run`` into ``out_dir``; returns name -> path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return {name: atomic_write_text(out / name, _csv(df)) for name, df in study_frames(run).items()}
