@@ -8,7 +8,9 @@ from eventstudy.data.base import (
     describe_fields,
     validate_price_frame,
 )
+from eventstudy.data.cache import CacheWarning, PriceCache
 from eventstudy.data.files import FileSource
+from eventstudy.data.yahoo import YahooSource
 
 __all__ = [
     "Prices",
@@ -16,5 +18,8 @@ __all__ = [
     "PriceSource",
     "describe_fields",
     "validate_price_frame",
+    "CacheWarning",
+    "PriceCache",
     "FileSource",
+    "YahooSource",
 ]
