@@ -181,3 +181,12 @@ def test_real_files_keroppa_and_ob198():
     assert pk.field["7203.T"] == "close"
     assert po.field["7203.T"] == "adj_close"
     assert po.wide().loc["2026-01-06", "7203.T"] == pytest.approx(3378.69, abs=0.01)
+
+
+def test_select_and_describe_all_close(tmp_path):
+    p = FileSource(write(tmp_path, LONG)).get(None)
+    sub = p.select(["AAA"], "2025-01-07", None)
+    assert sub.tickers == ["AAA"] and sub.field == {"AAA": "close"}
+    assert sub.frame["date"].tolist() == list(pd.to_datetime(["2025-01-07", "2025-01-08"]))
+    line = describe_fields(sub.field)
+    assert line.startswith("Prices: close for all 1 ticker (the source has no adjusted close")
