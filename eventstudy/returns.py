@@ -72,12 +72,16 @@ def compute_returns(
     masked_parts: list[pd.DataFrame] = []
 
     own: dict[str, pd.DatetimeIndex] = {}
+    normalised: dict[int, pd.DatetimeIndex] = {}  # tickers usually share one calendar object
     off_session: list[tuple[str, pd.Timestamp, str]] = []
     for t in tickers:
         col = wide[t]
         dates = col.index[col.notna().to_numpy()]
         if sessions is not None and t in sessions and sessions[t] is not None:
-            cal = _session_index(sessions[t])
+            raw = sessions[t]
+            cal = normalised.get(id(raw))
+            if cal is None:
+                cal = normalised[id(raw)] = _session_index(raw)
             cal_name = cal.name or f"the {t} trading calendar"
             outside = dates[~dates.isin(cal)]
             if len(outside):
@@ -104,10 +108,10 @@ def compute_returns(
         )
         masked_parts.append(off)
 
-    union = pd.DatetimeIndex([], dtype="datetime64[ns]")
-    for s in own.values():
-        union = union.union(s)
-    union = pd.DatetimeIndex(union.sort_values(), name="date").astype("datetime64[ns]")
+    all_dates = [s.to_numpy() for s in own.values()]
+    union = pd.DatetimeIndex(
+        np.unique(np.concatenate(all_dates)) if all_dates else np.array([], dtype="datetime64[ns]"), name="date"
+    ).astype("datetime64[ns]")
 
     n, k = len(union), len(tickers)
     P = wide.reindex(index=union).to_numpy(dtype="float64", copy=True) if k else np.empty((n, 0))
