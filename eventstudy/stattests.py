@@ -19,7 +19,9 @@ Inputs (as the engine produces them for one cell)
 The rank tests (``corrado``, ``grank``) rank, per security, its estimation-window
 SARs together with its event-window SARs (``corrado``) or together with its
 re-standardised SCAR (``grank``); gap days between the estimation and the event
-window never enter. So ``est_sar`` and ``event_sar`` are all they need.
+window never enter, nor do event-span days outside the tested window (Corrado 1989 ranked
+over a whole event period; here each window's test is self-contained, so under the null
+the ranked days are exchangeable). So ``est_sar`` and ``event_sar`` are all they need.
 
 Conventions shared by every test
 --------------------------------
@@ -27,7 +29,9 @@ Conventions shared by every test
   every array of that test; NaNs inside the estimation window are skipped.
 * Fewer than ``MIN_N = 2`` usable securities, a zero or non-finite dispersion, or too
   few estimation days: the test returns ``TestResult(nan, nan, df)`` instead of raising
-  (the engine reports it). Arrays of inconsistent shape raise ``ValueError`` (a caller bug).
+  (the engine reports it). Arrays of inconsistent shape raise ``ValueError`` (a caller bug);
+  ``patell`` raises ``EstimationError`` when some ``M_i - k <= 2``.
+* A constant sample (zero dispersion) is NaN, not +-inf: nothing can be said about it.
 * Ties in rank tests get average ranks.
 """
 from __future__ import annotations
