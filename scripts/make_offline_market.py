@@ -372,7 +372,7 @@ def readme_text(prices: pd.DataFrame, effects: pd.DataFrame, seed: int) -> str:
         for r in effects.itertuples(index=False)
         if r.abnormal_return != 0.0
     )
-    doc = (__doc__ or "").split("Model (", 1)[1]
+    doc = (__doc__ or "").split("Model (", 1)[1].split(":", 1)[1]
     return f"""# SIMULATED market data — NOT market data. Every price here is made up by a random generator.
 
 This folder is bundled with `eventstudy` so the China–Japan study, the tests and the demo run
@@ -398,10 +398,18 @@ Injected effects (the known answer):
 |---|---|---|---|---|---|
 {table}
 
+The other events of events.csv, and the groups not listed, have no injected effect of their own
+(TRUE_EFFECTS.csv lists the zeros of these three events explicitly). Events that share a day 0
+see the same prices: china_daily_ree and japan_protest fall on dual_use_ban's Tokyo 2026-01-07.
+Closes are rounded to 0.01 (JPY=X to 0.0001).
+
 Futures roll: the continuous front-month series jump at each quarterly roll, on the second
 Friday of Mar/Jun/Sep/Dec (NIY=F {100 * ROLL_JUMP['NIY=F']:+.1f}%, NKD=F {100 * ROLL_JUMP['NKD=F']:+.1f}%).
 
-## Model ({doc.strip()}
+## Model
+
+All returns are log returns; "sd" = daily standard deviation.
+{doc.strip()}
 """
 
 
