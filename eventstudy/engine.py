@@ -338,6 +338,11 @@ class EventStudy:
         rng_seed = int(seed)
         for ev in dict.fromkeys(ev_arr):
             in_ev = ev_arr == ev
+            # residual correlations once per event (KP's r-bar), sliced for each cell
+            ev_idx = np.flatnonzero(in_ev & ok)
+            corr_ev = stattests.residual_correlation_matrix(est_ar[ev_idx])
+            pos_in_ev = np.full(len(pairs), -1)
+            pos_in_ev[ev_idx] = np.arange(len(ev_idx))
             cell_list = [(g, in_ev & (gr_arr == g)) for g in groups]
             if pooled is not None:
                 cell_list.append((self.pooled_group, in_ev & pooled))
@@ -351,7 +356,8 @@ class EventStudy:
                     res = stattests.run_tests(
                         car=cs["car"][m_], scar=cs["scar"][m_], m=fitted.m[m_], k=self.k,
                         L=int(wm.sum()), est_ar=est_ar[m_], est_sar=est_sar[m_],
-                        event_sar=sar_all[m_][:, wm], n_boot=bootstrap, seed=rng_seed)
+                        event_sar=sar_all[m_][:, wm], n_boot=bootstrap, seed=rng_seed,
+                        corr=corr_ev[np.ix_(pos_in_ev[m_], pos_in_ev[m_])])
                     caar = float(np.mean(cs["car"][m_]))
                     for tid, tr in res.items():
                         test_rows.append(dict(event_id=ev, group=g, window_start=w[0], window_end=w[1],
