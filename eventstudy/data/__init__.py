@@ -23,3 +23,7 @@ __all__ = [
     "FileSource",
     "YahooSource",
 ]
+
+from eventstudy.data.offline import OfflineSource  # noqa: E402
+
+__all__ += ["OfflineSource"]
