@@ -3,16 +3,19 @@
 A continuous series such as ``NKD=F`` / ``NIY=F`` (CME Nikkei 225 futures) jumps from the
 expiring contract to the next one; that day's "return" is the calendar spread, not news.
 
-Rule (one masked session per quarterly roll):
+Rule (one or two masked sessions per quarterly roll):
 1. Contract months are Mar/Jun/Sep/Dec. The last trading day is the business day before
    the second Friday of the month (CME rule; taken as the Thursday before, exchange
    holidays ignored). The roll session is the first session of the series after it.
 2. Detection window: the 3 sessions up to the roll session and the 3 sessions from it
    (positions roll-3 .. roll+2 of the series' own dates).
-3. Robust scale of the whole series: sd = 1.4826 * median(|r - median(r)|) of daily log
-   returns r. In the window, the session with the largest |r - median(r)| is masked if it
-   exceeds ``k_sd`` (default 4) robust sd; otherwise the roll session itself is masked
-   (a small calendar spread is still not a return).
+3. The roll session is always masked (a small calendar spread is still not a return, and a
+   spread hidden inside an ordinary-looking move must not pass as an abnormal return).
+4. Robust scale of the whole series: sd = 1.4826 * median(|r - median(r)|) of daily log
+   returns r. In the window, the session with the largest |r - median(r)| is masked as well
+   if it is another session and exceeds ``k_sd`` (default 4) robust sd: the provider rolled
+   on a different day. Masking a real move near a roll costs one observation; reading a
+   roll as news would cost the result.
 Days outside the windows are never flagged, however large the move.
 """
 from __future__ import annotations
@@ -79,17 +82,18 @@ def roll_mask(ticker: str, prices: pd.Series, *, k_sd: float = 4.0, half_window:
         lo, hi = max(pos - half_window, 1), min(pos + half_window, len(dates))
         window = np.arange(lo, hi)
         best = window[np.nanargmax(dev[window])] if np.isfinite(dev[window]).any() else None
-        if best is not None and sd > 0 and dev[best] > k_sd * sd:
+        # The scheduled roll session is always masked: a roll jump hidden inside an ordinary-
+        # looking move must not pass as an abnormal return. A larger outlier elsewhere in the
+        # window (the provider rolled on another day) is masked as well: missing is missing.
+        rows.append(
+            (ticker, dates[pos],
+             f"futures roll after the {expiry.date()} expiry: first session after expiry (masked by rule)")
+        )
+        if best is not None and best != pos and sd > 0 and dev[best] > k_sd * sd:
             rows.append(
                 (ticker, dates[best],
-                 f"futures roll after the {expiry.date()} expiry: log return {lr[best]:+.2%} is "
+                 f"possible futures roll near the {expiry.date()} expiry: log return {lr[best]:+.2%} is "
                  f"{dev[best] / sd:.1f} robust sd from the median (> {k_sd:g})")
-            )
-        else:
-            rows.append(
-                (ticker, dates[pos],
-                 f"futures roll after the {expiry.date()} expiry: first session after expiry "
-                 f"(no outlier above {k_sd:g} robust sd in the window; masked by rule)")
             )
     if not rows:
         return _empty()

@@ -40,9 +40,10 @@ def test_injected_roll_gap_is_flagged_and_normal_days_are_not():
     lr[days.get_loc(big_normal_day)] -= 0.07
     m = roll_mask("NKD=F", to_prices(days, lr))
     assert m["ticker"].unique().tolist() == ["NKD=F"]
-    assert len(m) == 4  # one per quarterly roll in 2025
+    assert len(m) == 5  # the scheduled session of each 2025 roll, plus June's outlier two sessions on
     june = m[m["date"].dt.month == 6]
-    assert june["date"].tolist() == [gap_day] and "robust sd" in june["reason"].iloc[0]
+    assert june["date"].tolist() == [second_friday(2025, 6), gap_day]
+    assert "robust sd" in june["reason"].iloc[1]
     assert big_normal_day not in set(m["date"])
     # quarters without an outlier fall back to the first session after expiry
     for month in (3, 9, 12):
@@ -64,7 +65,7 @@ def test_threshold_uses_robust_scale():
     sep4 = roll_mask("NIY=F", p)
     sep2 = roll_mask("NIY=F", p, k_sd=2.0)
     assert sep4.loc[sep4["date"].dt.month == 9, "date"].tolist() == [roll]
-    assert sep2.loc[sep2["date"].dt.month == 9, "date"].tolist() == [nxt]
+    assert sep2.loc[sep2["date"].dt.month == 9, "date"].tolist() == [roll, nxt]
 
 
 def test_short_or_rollless_series():
