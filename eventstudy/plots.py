@@ -1,0 +1,848 @@
+"""Figures of an event study: CAAR paths, CARs per security, the market timeline, the
+event x group heat map and the residual cross-correlation behind the Kolari–Pynnönen test.
+
+Every function takes a :class:`~eventstudy.pipeline.StudyRun` (most also accept a bare
+:class:`~eventstudy.results.EventStudyResult`) and returns a :class:`matplotlib.figure.Figure`
+built without pyplot (no GUI backend, no global figure registry, never ``plt.show()``).
+Colours and markers are keyed by group id (:data:`GROUP_STYLE`, Okabe–Ito palette, markers
+and line styles so that the figures also read in greyscale print). When the data are the
+bundled simulated market every title starts with :data:`SIMULATED_PREFIX`.
+
+Returns are decimals in the results; figures show percent.
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+import textwrap
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from scipy import stats
+
+from .errors import DataUnavailableError, EventStudyError, WindowError
+from .io_utils import atomic_write_bytes
+from .results import EventStudyResult, stars
+from .study.universe import GROUP_LABELS, GROUPS
+
+__all__ = [
+    "SIMULATED_PREFIX",
+    "GROUP_STYLE",
+    "group_style",
+    "group_label",
+    "announcement_note",
+    "announcement_notes",
+    "heatmap_table",
+    "residual_correlation",
+    "main_events",
+    "caar_paths",
+    "plot_caar_paths",
+    "plot_ar_bars",
+    "plot_timeline",
+    "plot_heatmap",
+    "plot_residual_correlation",
+    "save_plots",
+]
+
+SIMULATED_PREFIX = "SIMULATED — "
+STARS_NOTE = "Stars: *** p<0.01, ** p<0.05, * p<0.10 (two-sided)."
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one group is drawn: colour (hex), marker and line style."""
+
+    color: str
+    marker: str
+    linestyle: str
+
+
+#: Fixed style per group id of the China–Japan study (Okabe–Ito colours, distinct markers).
+GROUP_STYLE: dict[str, Style] = {
+    "futures": Style("#000000", "s", "-"),
+    "index": Style("#8C564B", "D", "--"),
+    "rare_earth_magnets": Style("#D55E00", "o", "-"),
+    "machinery_semis": Style("#0072B2", "s", "--"),
+    "defence": Style("#009E73", "^", "-."),
+    "tourism_consumption": Style("#CC79A7", "v", "-"),
+    "seafood_food": Style("#56B4E9", "D", ":"),
+    "beneficiaries": Style("#E69F00", "P", "--"),
+    "control": Style("#7F7F7F", "X", "-"),
+    "all": Style("#332288", "*", "-"),
+}
+_FALLBACK_COLORS = ("#117733", "#882255", "#44AA99", "#AA4499", "#999933", "#661100", "#6699CC", "#888888")
+_FALLBACK_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "h")
+_FALLBACK_LINES = ("-", "--", "-.", ":")
+
+_BASE_FONT = 9.0
+
+
+def group_style(groups: Iterable[str]) -> dict[str, Style]:
+    """Style for each group: fixed for the study's groups, a deterministic fallback (by sorted
+    name) for any other group id, so that the same group looks the same in every figure."""
+    groups = list(dict.fromkeys(str(g) for g in groups))
+    out = {g: GROUP_STYLE[g] for g in groups if g in GROUP_STYLE}
+    others = sorted(g for g in groups if g not in GROUP_STYLE)
+    for i, g in enumerate(others):
+        out[g] = Style(_FALLBACK_COLORS[i % len(_FALLBACK_COLORS)], _FALLBACK_MARKERS[i % len(_FALLBACK_MARKERS)],
+                       _FALLBACK_LINES[(i // len(_FALLBACK_COLORS)) % len(_FALLBACK_LINES)])
+    return out
+
+
+def group_label(group: str) -> str:
+    """Human label of a group id (:data:`GROUP_LABELS`; ``all`` = pooled equities; else the id)."""
+    if group == "all":
+        return "All equities (pooled)"
+    return GROUP_LABELS.get(group, str(group))
+
+
+def _order_groups(groups: Iterable[str]) -> list[str]:
+    """Study order (:data:`GROUPS`), then other ids in order of appearance, pooled ``all`` last."""
+    groups = list(dict.fromkeys(str(g) for g in groups))
+    known = [g for g in GROUPS if g in groups]
+    rest = [g for g in groups if g not in GROUPS and g != "all"]
+    return known + rest + (["all"] if "all" in groups else [])
+
+
+# ---------------------------------------------------------------------------------------------
+# run / result access
+# ---------------------------------------------------------------------------------------------
+def _result(run) -> EventStudyResult:
+    if isinstance(run, EventStudyResult):
+        return run
+    res = getattr(run, "result", None)
+    if not isinstance(res, EventStudyResult):
+        raise TypeError(f"expected a StudyRun or an EventStudyResult, got {type(run).__name__}")
+    return res
+
+
+def _is_run(run) -> bool:
+    return not isinstance(run, EventStudyResult)
+
+
+def _simulated(run) -> bool:
+    return bool(getattr(run, "simulated", False))
+
+
+def _title(run, text: str) -> str:
+    return (SIMULATED_PREFIX + text) if _simulated(run) else text
+
+
+def _pool_exclude(run) -> tuple[str, ...]:
+    cfg = getattr(run, "config", None)
+    return tuple(getattr(cfg, "pool_exclude", ())) if cfg is not None else ()
+
+
+def _event_order(run) -> list[str]:
+    res = _result(run)
+    have = list(dict.fromkeys(list(res.car["event_id"]) + list(res.ar["event_id"])))
+    if _is_run(run):
+        ev = [e for e in run.events["event_id"].astype(str) if e in have]
+        return ev + [e for e in have if e not in ev]
+    return have
+
+
+def _check_event(run, event_id: str) -> None:
+    evs = _event_order(run)
+    if event_id not in evs:
+        raise DataUnavailableError(
+            f"event {event_id!r} has no results in this run; choose one of: {', '.join(evs) or '(none)'}")
+
+
+def _check_window(res: EventStudyResult, window: Sequence[int]) -> tuple[int, int]:
+    try:
+        w = (int(window[0]), int(window[1]))
+    except (TypeError, ValueError, IndexError):
+        raise WindowError(f"window {window!r}: give two whole numbers of trading days, e.g. (0, 1)") from None
+    if w not in res.windows:
+        raise WindowError(
+            f"window [{w[0]},{w[1]}] was not estimated; this run has windows "
+            f"{', '.join(f'[{a},{b}]' for a, b in res.windows)} (add it with windows=... when running the study)")
+    return w
+
+
+def _names(run) -> dict[str, str]:
+    if not _is_run(run) or "name" not in run.universe.columns:
+        return {}
+    return {str(t): str(n) for t, n in zip(run.universe["ticker"], run.universe["name"]) if isinstance(n, str) and n}
+
+
+# ---------------------------------------------------------------------------------------------
+# announcement text
+# ---------------------------------------------------------------------------------------------
+_PLACE = {"XTKS": "Tokyo", "XNYS": "New York", "XNAS": "New York", "CME Globex": "CME Globex",
+          "XHKG": "Hong Kong", "XSHG": "Shanghai", "XLON": "London"}
+
+
+def _reference_model(run):
+    """Session model of the calendar most instruments of the run trade on (None if unknown)."""
+    from .calendars import session_model_for
+
+    d0 = getattr(run, "day0", None)
+    if d0 is None or d0.empty or "calendar" not in d0.columns:
+        return None, ""
+    cal = d0["calendar"].mode().iloc[0]
+    ticker = str(d0.loc[d0["calendar"] == cal, "ticker"].iloc[0])
+    exch = None
+    uni = run.universe
+    if "exchange" in uni.columns:
+        e = uni.loc[uni["ticker"] == ticker, "exchange"]
+        exch = str(e.iloc[0]) if len(e) and isinstance(e.iloc[0], str) and e.iloc[0] else None
+    try:
+        model = session_model_for(ticker, exch)
+    except EventStudyError:
+        return None, ""
+    if not model.has_times:
+        return None, ""
+    return model, _PLACE.get(str(cal), str(cal))
+
+
+def announcement_notes(run) -> dict[str, str]:
+    """Event id -> 'announced 2026-01-06 16:25 CST, after the Tokyo close; day 0 2026-01-07 (Tokyo)'.
+
+    The time is shown in the event's own timezone; its position (before the open, during the
+    session, after the close, on a non-trading day) refers to the calendar most instruments
+    of the run trade on, and day 0 is the most common day 0 of the audit on that calendar.
+    Empty for a bare :class:`EventStudyResult`.
+    """
+    if not _is_run(run):
+        return {}
+    model, place = _reference_model(run)
+    d0 = run.day0[run.day0["day0"].notna()]
+    if model is not None and "calendar" in d0.columns:
+        cal = d0["calendar"].mode()
+        d0 = d0[d0["calendar"] == cal.iloc[0]] if len(cal) else d0
+    day0 = d0.groupby(d0["event_id"].astype(str))["day0"].agg(lambda x: x.mode().iloc[0]) if len(d0) else pd.Series()
+    out: dict[str, str] = {}
+    for _, row in run.events.iterrows():
+        eid = str(row["event_id"])
+        at = row.get("announced_at", pd.NaT)
+        if at is None or pd.isna(at):
+            text = f"announced {pd.Timestamp(row['date']):%Y-%m-%d} (no time given)"
+        else:
+            at = pd.Timestamp(at)
+            abbr = at.strftime("%Z")
+            abbr = abbr if abbr and abbr[0] not in "+-" else at.strftime("UTC%z")
+            text = f"announced {at:%Y-%m-%d %H:%M} {abbr}"
+            if model is not None:
+                local_day = at.tz_convert(model.tz).tz_localize(None).normalize()
+                same = local_day == at.tz_localize(None).normalize()
+                on = "" if same else f" of {local_day:%Y-%m-%d}"
+                try:
+                    o, c = model.bounds(local_day)
+                except EventStudyError:
+                    text += f", {place} closed that day" if same else f", {place} closed on {local_day:%Y-%m-%d}"
+                else:
+                    t = at.tz_convert("UTC")
+                    text += (f", before the {place} open{on}" if t < o else
+                             f", after the {place} close{on}" if t >= c else f", during the {place} session{on}")
+        if eid in day0.index:
+            text += f"; day 0 {pd.Timestamp(day0[eid]):%Y-%m-%d}" + (f" ({place})" if place else "")
+        out[eid] = text
+    return out
+
+
+def announcement_note(run, event_id: str) -> str:
+    """One event's line of :func:`announcement_notes` ('' when unknown)."""
+    return announcement_notes(run).get(str(event_id), "")
+
+
+# ---------------------------------------------------------------------------------------------
+# CAAR paths
+# ---------------------------------------------------------------------------------------------
+def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] | None = None,
+               ci: float = 0.95) -> pd.DataFrame:
+    """The numbers behind :func:`plot_caar_paths`, one row per event x group x relative day.
+
+    The cumulative abnormal return of security i is measured from the close of day -1
+    (or of the day before the window when it starts after day 0):
+    ``CAR_i(t) = sum_{s=0..t} AR_is`` for ``t >= 0`` and ``-sum_{s=t+1..-1} AR_is`` before, so
+    ``CAR_i(-1) = 0`` and ``CAR_i(0) = AR_i0``; the path starts at the close before the window's
+    first day. Only securities with an AR on every day of the window enter (``n``).
+    ``caar = mean_i CAR_i(t)``; ``sd`` its cross-sectional s.d. (ddof 1); the band is
+    ``caar ± t_{N-1, (1+ci)/2} sd / sqrt(N)`` (NaN when N < 2). Decimals, not percent.
+    The pooled group ``all`` (every group but the run's excluded ones) can be requested.
+
+    Columns: ``event_id, group, rel_day, n, caar, sd, lower, upper``.
+    """
+    if not 0 < ci < 1:
+        raise ValueError(f"ci={ci!r}: give a confidence level between 0 and 1, e.g. 0.95")
+    res = _result(run)
+    ar = res.ar
+    span = (int(ar["rel_day"].min()), int(ar["rel_day"].max())) if len(ar) else (0, 0)
+    if window is None:
+        lo, hi = span
+    else:
+        try:
+            lo, hi = int(window[0]), int(window[1])
+        except (TypeError, ValueError, IndexError):
+            raise WindowError(f"window {window!r}: give two whole numbers of trading days, e.g. (-1, 5)") from None
+        if lo > hi or lo < span[0] or hi > span[1]:
+            raise WindowError(f"window [{lo},{hi}] is outside the event span [{span[0]},{span[1]}] of this run; "
+                              f"choose days within it (the span covers the study's event windows)")
+    present = _order_groups(ar["group"].astype(str))
+    pooled = res.pooled_group or "all"
+    excl = _pool_exclude(run)
+    if groups is None:
+        groups = [g for g in present if g not in excl] or present
+    else:
+        groups = [str(g) for g in groups]
+        bad = [g for g in groups if g not in present and g != pooled]
+        if bad:
+            raise DataUnavailableError(f"group {bad[0]!r} has no abnormal returns in this run; "
+                                       f"choose from: {', '.join(present + [pooled])}")
+
+    sub = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
+    wide = (sub.set_index(["event_id", "ticker", "group", "rel_day"])["ar"]
+            .unstack("rel_day").reindex(columns=range(lo, hi + 1)))
+    wide = wide[wide.notna().all(axis=1)]
+    vals = wide.to_numpy(dtype=float)
+    cum = np.concatenate([np.zeros((len(vals), 1)), np.cumsum(vals, axis=1)], axis=1)  # level at close of lo-1..hi
+    anchor = -1 if lo <= 0 else lo - 1
+    level = cum - cum[:, [anchor - (lo - 1)]]
+    days = np.arange(lo - 1, hi + 1)
+    ev_arr = wide.index.get_level_values("event_id").astype(str).to_numpy()
+    gr_arr = wide.index.get_level_values("group").astype(str).to_numpy()
+
+    rows = []
+    for g in groups:
+        in_g = ~np.isin(gr_arr, list(excl)) if g == pooled and g not in present else gr_arr == g
+        for ev in _event_order(run):
+            m = in_g & (ev_arr == ev)
+            n = int(m.sum())
+            if n == 0:
+                continue
+            x = level[m]
+            mean = x.mean(axis=0)
+            if n >= 2:
+                sd = x.std(axis=0, ddof=1)
+                half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / math.sqrt(n)
+            else:
+                sd = half = np.full(len(days), np.nan)
+            rows.append(pd.DataFrame({"event_id": ev, "group": g, "rel_day": days, "n": n, "caar": mean,
+                                      "sd": sd, "lower": mean - half, "upper": mean + half}))
+    cols = ["event_id", "group", "rel_day", "n", "caar", "sd", "lower", "upper"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
+    ncols = max(1, min(max_cols, n))
+    return int(math.ceil(n / ncols)), ncols
+
+
+def _footer(fig: Figure, text: str, handles: Sequence = (), labels: Sequence[str] = (), ncol: int = 4) -> None:
+    """Reserve a band at the bottom of a constrained-layout figure for a legend (optional) and a
+    wrapped footnote, so that neither overlaps the axes."""
+    fs = 7.5
+    width = max(60, int(fig.get_figwidth() * 72 / (0.56 * fs)))
+    lines = textwrap.fill(text, width).split("\n")
+    cap_in = len(lines) * fs * 1.35 / 72 + 0.08
+    leg_rows = math.ceil(len(labels) / ncol) if labels else 0
+    leg_in = leg_rows * 8 * 1.9 / 72 + (0.12 if leg_rows else 0)
+    h = fig.get_figheight()
+    bottom = (cap_in + leg_in) / h
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+    if leg_rows:
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, bottom), ncol=ncol, fontsize=8,
+                   frameon=False, borderaxespad=0.2)
+    fig.text(0.01, cap_in / h - 0.04 / h, "\n".join(lines), ha="left", va="top", fontsize=fs, color="#333333",
+             linespacing=1.25)
+
+
+def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] | None = None,
+                    ci: float = 0.95, events: Sequence[str] | None = None, max_cols: int = 3) -> Figure:
+    """CAAR paths (%) over the event span per exposure group, one panel per event, with
+    confidence bands ``CAAR_t ± t_{N-1} sd_t / sqrt(N)`` (see :func:`caar_paths`).
+
+    The day-0 line is drawn; each panel says when the news came out relative to the trading
+    session (:func:`announcement_note`). ``events`` restricts the panels.
+    """
+    data = caar_paths(run, window=window, groups=groups, ci=ci)
+    evs = _event_order(run) if events is None else [str(e) for e in events]
+    for e in evs:
+        _check_event(run, e)
+    evs = [e for e in evs if e in set(data["event_id"])]
+    if not evs:
+        raise DataUnavailableError("no event has complete abnormal returns over the chosen window; widen the data or "
+                                   "shorten the window")
+    gs = _order_groups(data["group"])
+    style = group_style(gs)
+    nrows, ncols = _grid(len(evs), max_cols)
+    fig = Figure(figsize=(4.6 * ncols + 0.4, 3.3 * nrows + 1.6), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    labels = dict(zip(run.events["event_id"].astype(str), run.events["label"].astype(str))) if _is_run(run) else {}
+    notes = announcement_notes(run)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(evs):
+            ax.set_visible(False)
+            continue
+        ev = evs[k]
+        d = data[data["event_id"] == ev]
+        for g in gs:
+            dg = d[d["group"] == g]
+            if dg.empty:
+                continue
+            s = style[g]
+            x = dg["rel_day"].to_numpy()
+            ax.fill_between(x, 100 * dg["lower"].to_numpy(), 100 * dg["upper"].to_numpy(), color=s.color,
+                            alpha=0.12, linewidth=0)
+            ax.plot(x, 100 * dg["caar"].to_numpy(), color=s.color, linestyle=s.linestyle, marker=s.marker,
+                    markersize=3.5, linewidth=1.4, label=f"{group_label(g)}")
+        ax.axvline(0, color="#222222", linewidth=0.9, linestyle=(0, (4, 2)))
+        ax.axhline(0, color="#999999", linewidth=0.6)
+        ax.grid(True, color="#e5e5e5", linewidth=0.5)
+        head = ev if not labels.get(ev) else f"{ev}: {textwrap.shorten(labels[ev], 48, placeholder='…')}"
+        note = notes.get(ev, "")
+        ax.set_title(head + ("\n" + note.replace("; ", "\n") if note else ""), fontsize=7.8, loc="left")
+        ax.tick_params(labelsize=8)
+        if k % ncols == 0:
+            ax.set_ylabel("CAAR (%)", fontsize=8.5)
+        if k // ncols == nrows - 1 or k + ncols >= len(evs):
+            ax.set_xlabel("trading day relative to day 0", fontsize=8.5)
+            ax.tick_params(labelbottom=True)
+    lo, hi = int(data["rel_day"].min()), int(data["rel_day"].max())
+    axes[0, 0].set_xticks(range(lo, hi + 1))
+    handles, labs = [], []
+    for ax in axes.ravel():
+        for h, l in zip(*ax.get_legend_handles_labels()):
+            if l not in labs:
+                handles.append(h)
+                labs.append(l)
+    fig.suptitle(_title(run, f"Cumulative average abnormal returns by exposure group ({getattr(_result(run), 'model', '')} model)"),
+                 fontsize=12, fontweight="bold")
+    pct = int(round(100 * ci))
+    _footer(fig, (
+        f"CAAR in percent, cumulated from the close of day −1 (value 0 there; day 0 = AR on day 0). Bands: {pct}% "
+        f"confidence interval CAAR_t ± t(N−1)·sd_t/√N, sd_t = cross-sectional s.d. of the securities' cumulative ARs on "
+        f"day t; it assumes independent securities and is too narrow when they are cross-correlated on a shared "
+        f"event date (see the Kolari–Pynnönen test). Dashed vertical line: day 0. Securities with a missing AR in "
+        f"the window are left out."), handles, labs, ncol=min(4, len(labs)))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# CARs per security
+# ---------------------------------------------------------------------------------------------
+def plot_ar_bars(run, event_id: str, window: Sequence[int] = (0, 0), max_name: int = 20) -> Figure:
+    """Cumulative abnormal return (%) of every security for one event and window, sorted,
+    coloured by group, with stars from the single-security test (``car.p_value``: SCAR,
+    Student t with ``M_i - k`` d.o.f.). Labels are tickers, with the name when it has at
+    most ``max_name`` characters."""
+    res = _result(run)
+    _check_event(run, event_id)
+    w = _check_window(res, window)
+    car = res.car
+    d = car[(car["event_id"] == event_id) & (car["window_start"] == w[0]) & (car["window_end"] == w[1])]
+    d = d[np.isfinite(d["car"].to_numpy(dtype=float))].sort_values("car", kind="mergesort").reset_index(drop=True)
+    if d.empty:
+        raise DataUnavailableError(f"event {event_id!r} has no CAR in window [{w[0]},{w[1]}]; see result.exclusions")
+    names = _names(run)
+    style = group_style(d["group"].astype(str))
+    n = len(d)
+    fig = Figure(figsize=(9.0, max(3.2, 0.165 * n + 1.9)), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(n)
+    vals = 100 * d["car"].to_numpy(dtype=float)
+    colors = [style[str(g)].color for g in d["group"]]
+    ax.barh(y, vals, color=colors, height=0.75, edgecolor="white", linewidth=0.3)
+    labels = []
+    for t in d["ticker"].astype(str):
+        nm = names.get(t, "")
+        labels.append(f"{t}  {nm}" if nm and len(nm) <= max_name else t)
+    ax.set_yticks(y, labels, fontsize=6.8 if n > 40 else 8)
+    ax.set_ylim(-0.7, n - 0.3)
+    span = max(np.abs(vals).max(), 1e-6)
+    ax.set_xlim(min(vals.min(), 0) - 0.12 * span, max(vals.max(), 0) + 0.12 * span)
+    for yi, v, p in zip(y, vals, d["p_value"].to_numpy(dtype=float)):
+        s = stars(p)
+        if s:
+            ax.text(v + (0.01 * span if v >= 0 else -0.01 * span), yi, s, va="center",
+                    ha="left" if v >= 0 else "right", fontsize=7, color="#111111")
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.grid(True, axis="x", color="#e5e5e5", linewidth=0.5)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(f"CAR over trading days [{w[0]},{w[1]}] (%)", fontsize=9)
+    from matplotlib.patches import Patch
+
+    gs = _order_groups(d["group"].astype(str))
+    handles = [Patch(facecolor=style[g].color, label=group_label(g)) for g in gs]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False, title="Group",
+               title_fontsize=8.5)
+    note = announcement_note(run, event_id)
+    fig.suptitle(_title(run, f"CAR per security: {event_id}, window [{w[0]},{w[1]}]")
+                 + (f"\n{note.replace('; ', chr(10))}" if note else ""), fontsize=10.5, x=0.02, ha="left")
+    _footer(fig, STARS_NOTE.replace("(two-sided).", "(two-sided single-security t test on the SCAR, Student t "
+                                    "with M−k d.o.f.). Bars: CAR in percent, sorted; colour = exposure group."))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# timeline
+# ---------------------------------------------------------------------------------------------
+def _stagger(ax, xs: Sequence[float], texts: Sequence[str], fontsize: float = 7.5) -> int:
+    """Place labels at data x on the lowest row where they do not overlap an earlier label; return rows used."""
+    fig = ax.figure
+    placed: list[list[tuple[float, float]]] = []
+    artists = []
+    for x, t in zip(xs, texts):
+        a = ax.text(x, 0, " " + t, fontsize=fontsize, ha="left", va="bottom", rotation=0,
+                    transform=ax.get_xaxis_transform(), clip_on=False)
+        artists.append(a)
+    fig.draw_without_rendering()
+    rows = []
+    for a in artists:
+        bb = a.get_window_extent()
+        x0, x1 = bb.x0, bb.x1
+        row = 0
+        while row < len(placed) and any(not (x1 + 2 < p0 or x0 - 2 > p1) for p0, p1 in placed[row]):
+            row += 1
+        if row == len(placed):
+            placed.append([])
+        placed[row].append((x0, x1))
+        rows.append(row)
+    nrows = max(len(placed), 1)
+    for a, r in zip(artists, rows):
+        a.set_y((r + 0.15) / nrows)
+    return nrows
+
+
+def plot_timeline(run, tickers: Sequence[str] = ("NIY=F", "NKD=F", "^N225"), start=None, end=None,
+                  pad_days: int = 30) -> Figure:
+    """Nikkei 225 futures and index across the study period, each normalised to 100 on its
+    first date in the plotted range (prices from ``run.prices.wide()``), with every event marked
+    by a vertical line at its announcement date and a staggered label.
+
+    ``start``/``end`` (dates) default to ``pad_days`` calendar days around the first and last event.
+    Tickers without prices are skipped; if none has prices, :class:`DataUnavailableError`.
+    Continuous futures include their roll jumps; roll days masked in the returns are marked.
+    """
+    if not _is_run(run):
+        raise TypeError("plot_timeline needs a StudyRun (it uses the run's prices and events)")
+    wide = run.prices.wide()
+    have = [t for t in tickers if t in wide.columns and wide[t].notna().any()]
+    if not have:
+        raise DataUnavailableError(f"none of {', '.join(tickers)} has prices in {run.prices.source}; pass tickers=... "
+                                   f"with instruments of the run, e.g. {', '.join(map(str, list(wide.columns)[:3]))}")
+    ev = run.events.copy()
+    ev["date"] = pd.to_datetime(ev["date"])
+    s = pd.Timestamp(start) if start is not None else ev["date"].min() - pd.Timedelta(days=pad_days)
+    e = pd.Timestamp(end) if end is not None else ev["date"].max() + pd.Timedelta(days=pad_days)
+    if e <= s:
+        raise WindowError(f"timeline end {e:%Y-%m-%d} is not after start {s:%Y-%m-%d}")
+    w = wide.loc[(wide.index >= s) & (wide.index <= e), have]
+    if w.dropna(how="all").empty:
+        raise DataUnavailableError(f"no prices of {', '.join(have)} between {s:%Y-%m-%d} and {e:%Y-%m-%d}")
+
+    fig = Figure(figsize=(11.5, 6.4), layout="constrained")
+    gs = fig.add_gridspec(2, 1, height_ratios=[1, 3.2])
+    ax_ev = fig.add_subplot(gs[0])
+    ax = fig.add_subplot(gs[1], sharex=ax_ev)
+    palette = {"NIY=F": ("#000000", "-"), "NKD=F": ("#D55E00", "--"), "^N225": ("#0072B2", "-")}
+    extra = iter(_FALLBACK_COLORS)
+    names = _names(run)
+    masked = getattr(run.panel, "masked", None)
+    for t in have:
+        col = w[t].dropna()
+        norm = 100 * col / col.iloc[0]
+        c, ls = palette.get(t, (next(extra, "#888888"), "-."))
+        nm = names.get(t, "")
+        ax.plot(norm.index, norm.to_numpy(), color=c, linestyle=ls, linewidth=1.4,
+                label=f"{t} {nm}".strip() if len(nm) <= 32 else t)
+        if masked is not None and len(masked):
+            md = pd.DatetimeIndex(masked.loc[masked["ticker"] == t, "date"])
+            md = md[md.isin(norm.index)]
+            if len(md):
+                ax.plot(md, norm.loc[md].to_numpy(), "x", color=c, markersize=6, label=f"{t} roll day (masked)")
+    ax.axhline(100, color="#999999", linewidth=0.6)
+    ax.set_ylabel(f"Level (first date {w.dropna(how='all').index[0]:%Y-%m-%d} = 100)", fontsize=9)
+    ax.grid(True, color="#e5e5e5", linewidth=0.5)
+    ax.tick_params(labelsize=8.5)
+    evs = ev[(ev["date"] >= s) & (ev["date"] <= e)].sort_values("date", kind="mergesort")
+    for d in evs["date"]:
+        for a in (ax, ax_ev):
+            a.axvline(d, color="#555555", linewidth=0.7, linestyle=(0, (3, 2)), alpha=0.8)
+    ax_ev.set_ylim(0, 1)
+    ax_ev.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax_ev.spines[side].set_visible(False)
+    ax_ev.tick_params(labelbottom=False, bottom=False)
+    ax.set_xlim(s, e)
+    _stagger(ax_ev, list(evs["date"]), [str(x) for x in evs["event_id"]])
+    fut = [t for t in have if t.upper().endswith("=F")]
+    what = ("Nikkei 225 futures and index" if set(have) == {"NIY=F", "NKD=F", "^N225"} else ", ".join(have))
+    ax_ev.set_title(_title(run, f"{what} around the events"), fontsize=12, fontweight="bold", loc="left")
+    ax.set_xlabel("date (each instrument's own trading dates)", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              frameon=False, borderaxespad=0)
+    note = "Vertical lines: announcement dates (local date of the news)."
+    if fut:
+        note += " Futures are continuous front-month series: roll jumps are in the price."
+    ax.text(1.01, 0.0, textwrap.fill(note, 34),
+            transform=ax.transAxes, fontsize=7, va="bottom", color="#333333")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# heat map
+# ---------------------------------------------------------------------------------------------
+def heatmap_table(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnonen") -> pd.DataFrame:
+    """Event x group table of the chosen test: ``caar_pct`` (100 x CAAR), ``p_value``, ``n``
+    (long form, rows in event order, groups in study order)."""
+    res = _result(run)
+    w = _check_window(res, window)
+    t = res.tests
+    tests = sorted(set(t["test"]))
+    if test not in tests:
+        raise DataUnavailableError(f"test {test!r} is not in the results; available: {', '.join(tests)}")
+    d = t[(t["test"] == test) & (t["window_start"] == w[0]) & (t["window_end"] == w[1])]
+    out = d[["event_id", "group", "n", "caar", "statistic", "p_value"]].copy()
+    out["caar_pct"] = 100 * out.pop("caar")
+    return out.reset_index(drop=True)
+
+
+def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnonen") -> Figure:
+    """CAAR (%) by event (rows) x group (columns) for one window, colour on a diverging scale
+    centred at 0 (symmetric limits), each cell annotated with the value and the stars of
+    ``test``'s p-value."""
+    res = _result(run)
+    tab = heatmap_table(run, window, test)
+    w = _check_window(res, window)
+    evs = [e for e in _event_order(run) if e in set(tab["event_id"])]
+    gs = _order_groups(tab["group"])
+    val = tab.pivot(index="event_id", columns="group", values="caar_pct").reindex(index=evs, columns=gs)
+    pv = tab.pivot(index="event_id", columns="group", values="p_value").reindex(index=evs, columns=gs)
+    M = val.to_numpy(dtype=float)
+    absv = np.abs(M[np.isfinite(M)])
+    vmax = float(np.percentile(absv, 95)) if absv.size else 1.0
+    vmax = vmax if vmax > 0 else 1.0
+    extend = "both" if absv.size and absv.max() > vmax else "neither"
+    nr, nc = M.shape
+    fig = Figure(figsize=(1.05 * nc + 3.6, 0.42 * nr + 3.2), layout="constrained")
+    ax = fig.subplots()
+    cmap = _diverging()
+    im = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, vmin=-vmax, vmax=vmax, aspect="auto")
+    ax.set_facecolor("#dddddd")
+    for i in range(nr):
+        for j in range(nc):
+            v = M[i, j]
+            if not np.isfinite(v):
+                ax.text(j, i, "–", ha="center", va="center", fontsize=8, color="#555555")
+                continue
+            txt = f"{v:+.2f}{stars(pv.iat[i, j])}"
+            ax.text(j, i, txt, ha="center", va="center", fontsize=7.5,
+                    color="white" if abs(v) > 0.6 * vmax else "#111111")
+    dates = {}
+    if _is_run(run):
+        dates = dict(zip(run.events["event_id"].astype(str), pd.to_datetime(run.events["date"])))
+    ax.set_yticks(range(nr), [f"{e} ({dates[e]:%m-%d})" if e in dates else e for e in evs], fontsize=8)
+    ax.set_xticks(range(nc), [textwrap.fill(group_label(g), 16) for g in gs], fontsize=7.5)
+    ax.xaxis.tick_top()
+    ax.set_xticks(np.arange(-0.5, nc, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, nr, 1), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.2)
+    ax.tick_params(which="both", length=0)
+    for sp in ax.spines.values():
+        sp.set_visible(False)
+    cb = fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, extend=extend)
+    cb.set_label(f"CAAR over [{w[0]},{w[1]}] (%)", fontsize=9)
+    cb.ax.tick_params(labelsize=8)
+    ax.set_title(_title(run, f"CAAR (%) by event and group, window [{w[0]},{w[1]}]"), fontsize=11.5,
+                 fontweight="bold", loc="left")
+    ax.set_xlabel(f"{STARS_NOTE[:-1]}, test: {test} (no stars where N < 2). Grey '–': no estimate. "
+                  f"Rows: event (date of the news). Colour scale capped at the 95th percentile of |CAAR|.",
+                  fontsize=7.5, color="#333333")
+    return fig
+
+
+def _diverging():
+    from matplotlib import colormaps
+
+    return colormaps["RdBu"]
+
+
+# ---------------------------------------------------------------------------------------------
+# residual correlation
+# ---------------------------------------------------------------------------------------------
+def residual_correlation(run, event_id: str | None = None, groups: Sequence[str] | None = None,
+                         min_overlap: int = 30) -> tuple[pd.DataFrame, pd.Series, float, int]:
+    """Estimation-window residual correlations of one event's securities, ordered by group then
+    ticker: ``(matrix, group_of_ticker, rbar, N)``. ``rbar`` is the mean of the pairwise-complete
+    correlations over pairs i < j (Kolari & Pynnönen 2010); default groups: every group the run
+    pools (futures and indices left out); default event: the first one."""
+    res = _result(run)
+    evs = _event_order(run)
+    event_id = evs[0] if event_id is None else str(event_id)
+    _check_event(run, event_id)
+    a = res.arrays
+    if a is None:
+        raise DataUnavailableError("this result carries no estimation arrays (it was not produced by EventStudy.fit)")
+    pairs = a.pairs[a.ok & (a.pairs["event_id"].to_numpy() == event_id)]
+    present = _order_groups(pairs["group"].astype(str))
+    excl = _pool_exclude(run)
+    if groups is None:
+        groups = [g for g in present if g not in excl] or present
+    else:
+        groups = [str(g) for g in groups]
+        bad = [g for g in groups if g not in present]
+        if bad:
+            raise DataUnavailableError(f"group {bad[0]!r} has no securities for event {event_id!r}; "
+                                       f"choose from: {', '.join(present)}")
+    pairs = pairs[pairs["group"].astype(str).isin(groups)]
+    rank = {g: i for i, g in enumerate(_order_groups(groups))}
+    pairs = pairs.assign(_r=pairs["group"].astype(str).map(rank)).sort_values(["_r", "ticker"], kind="mergesort")
+    tick = list(pairs["ticker"].astype(str))
+    if len(tick) < 2:
+        raise DataUnavailableError(f"event {event_id!r} has fewer than 2 securities in groups {', '.join(groups)}")
+    corr = res.residual_corr(event_id, tickers=tick, min_overlap=min_overlap).reindex(index=tick, columns=tick)
+    C = corr.to_numpy(dtype=float)
+    iu = np.triu_indices(len(tick), k=1)
+    v = C[iu]
+    v = v[np.isfinite(v)]
+    rbar = float(v.mean()) if v.size else float("nan")
+    return corr, pd.Series(list(pairs["group"].astype(str)), index=tick), rbar, len(tick)
+
+
+def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence[str] | None = None) -> Figure:
+    """The estimation-window residual cross-correlation matrix (ordered by group, boundaries
+    drawn, within-group mean correlation written in each diagonal block) with the mean pairwise
+    correlation r̄ and the Kolari–Pynnönen variance inflation factor ``1 + (N - 1) r̄`` of the
+    pooled mean SCAR in the title: the reason the BMP and cross-sectional t over-reject on a
+    shared event date."""
+    corr, grp, rbar, n = residual_correlation(run, event_id, groups)
+    event_id = _event_order(run)[0] if event_id is None else str(event_id)
+    C = corr.to_numpy(dtype=float).copy()
+    np.fill_diagonal(C, np.nan)
+    fig = Figure(figsize=(9.6, 8.4), layout="constrained")
+    ax = fig.subplots()
+    off = np.abs(C[np.isfinite(C)])
+    lim = max(0.5, math.ceil(10 * off.max()) / 10) if off.size else 1.0
+    im = ax.imshow(np.ma.masked_invalid(C), cmap=_diverging().reversed(), vmin=-lim, vmax=lim, interpolation="nearest")
+    ax.set_facecolor("#f2f2f2")
+    gvals = grp.to_numpy()
+    bounds = [0] + [i for i in range(1, n) if gvals[i] != gvals[i - 1]] + [n]
+    mids, labs = [], []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if a > 0:
+            for f in (ax.axhline, ax.axvline):
+                f(a - 0.5, color="black", linewidth=0.9)
+        ax.add_patch(_rect(a - 0.5, b - a))
+        mids.append((a + b - 1) / 2)
+        labs.append(f"{textwrap.fill(group_label(gvals[a]), 22)} ({b - a})")
+        blk = C[a:b, a:b]
+        iu = np.triu_indices(b - a, k=1)
+        vb = blk[iu]
+        vb = vb[np.isfinite(vb)]
+        if vb.size and b - a >= 3:
+            ax.text((a + b - 1) / 2, (a + b - 1) / 2, f"r̄={vb.mean():.2f}", ha="center", va="center", fontsize=7.5,
+                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
+    ax.set_yticks(mids, labs, fontsize=7.5)
+    ax.set_xticks(mids, [textwrap.fill(group_label(gvals[a]), 14) for a in bounds[:-1]], fontsize=7,
+                  rotation=90)
+    ax.tick_params(length=0)
+    cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.02, extend="both" if lim < 1 else "neither")
+    cb.set_label("correlation of estimation-window residuals", fontsize=9)
+    cb.ax.tick_params(labelsize=8)
+    vif = 1 + (n - 1) * rbar if np.isfinite(rbar) else float("nan")
+    res = _result(run)
+    est = res.estimation
+    ax.set_title(_title(run, f"Residual cross-correlation, event {event_id} (estimation days [{est[0]},{est[1]}])")
+                 + f"\nmean pairwise r̄ = {rbar:.3f} over N = {n} securities; Kolari–Pynnönen variance inflation "
+                   f"1 + (N−1) r̄ = {vif:.1f}", fontsize=10.5, loc="left")
+    model = _result(run).model.replace("_", " ")
+    ax.set_xlabel(textwrap.fill(
+        f"Each cell: Pearson correlation of two securities' {model}-model residuals on their common estimation days "
+        f"(diagonal blank; boxes: groups, with the group's own r̄). The Kolari–Pynnönen test multiplies the BMP "
+        f"statistic by √((1−r̄)/(1+(N−1)r̄)); each group's test uses that group's r̄ and N.", 140),
+        fontsize=7.5, color="#333333")
+    return fig
+
+
+def _rect(x0: float, size: int):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x0, x0), size, size, fill=False, edgecolor="black", linewidth=1.2)
+
+
+# ---------------------------------------------------------------------------------------------
+# saving
+# ---------------------------------------------------------------------------------------------
+def _safe_name(text: str) -> str:
+    return "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
+
+
+def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:
+    paths = {}
+    for fmt in formats:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=dpi)
+        paths[fmt] = atomic_write_bytes(base.parent / f"{base.name}.{fmt}", buf.getvalue())
+    return paths.get("png", paths[formats[0]])
+
+
+def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[str]:
+    """The ``k`` events with the largest |CAAR| of the pooled group (or of any group when the
+    run pools nothing) in ``window`` (default: the run's second window, else the first); of
+    events with identical results (same day 0) only the first is kept."""
+    res = _result(run)
+    w = res.windows[1] if (window is None and len(res.windows) > 1) else (window or res.windows[0])
+    w = _check_window(res, w)
+    t = res.tests[(res.tests["window_start"] == w[0]) & (res.tests["window_end"] == w[1])]
+    t = t.drop_duplicates(["event_id", "group"])
+    pooled = t[t["group"] == (res.pooled_group or "all")]
+    src = pooled if len(pooled) else t
+    s = src.assign(a=src["caar"].abs()).groupby("event_id", sort=False)["a"].max().sort_values(
+        ascending=False, kind="mergesort")
+    # events sharing a day 0 have identical CARs: keep the first of each
+    sig = src.sort_values(["event_id", "group"]).groupby("event_id")["caar"].agg(lambda x: tuple(np.round(x, 12)))
+    out, seen = [], set()
+    for ev in s.index:
+        if sig[ev] in seen:
+            continue
+        seen.add(sig[ev])
+        out.append(ev)
+    return out[:k]
+
+
+def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png", "svg"), dpi: int = 150,
+               bar_events: int = 4) -> dict[str, Path]:
+    """Write every figure of a run into ``out_dir`` (created if needed) as ``formats``, atomically.
+
+    Files: ``caar_paths``, ``heatmap``, ``residual_correlation``, ``timeline`` (skipped with a
+    warning when the run has none of the Nikkei futures/index), and ``ar_bars_<event>`` for the
+    ``bar_events`` events with the largest pooled |CAAR| (:func:`main_events`). Returns
+    name -> path of the PNG (or of the first format when PNG is not asked for).
+    """
+    formats = tuple(str(f).lower().lstrip(".") for f in formats)
+    if not formats:
+        raise ValueError("formats is empty; give e.g. ('png', 'svg')")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    res = _result(run)
+    builders: list[tuple[str, object]] = [
+        ("caar_paths", lambda: plot_caar_paths(run)),
+        ("heatmap", lambda: plot_heatmap(run, window=res.windows[1] if len(res.windows) > 1 else res.windows[0])),
+        ("residual_correlation", lambda: plot_residual_correlation(run)),
+    ]
+    if _is_run(run):
+        builders.append(("timeline", lambda: plot_timeline(run)))
+    for ev in main_events(run, k=bar_events):
+        builders.append((f"ar_bars_{_safe_name(ev)}", lambda ev=ev: plot_ar_bars(run, ev, window=res.windows[0])))
+    written: dict[str, Path] = {}
+    for name, build in builders:
+        try:
+            fig = build()
+        except DataUnavailableError as exc:
+            warnings.warn(f"figure {name} skipped: {exc}", stacklevel=2)
+            continue
+        try:
+            written[name] = _save(fig, out / name, formats, dpi)
+        finally:
+            fig.clear()
+    return written
