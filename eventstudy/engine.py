@@ -221,7 +221,18 @@ class EventStudy:
             sub_regs = [regs[i] for i in idx_k]
             names = sorted(set(sub["ticker"].iloc[np.flatnonzero(keep)]) | {r for rg in sub_regs for r in rg})
             col_of = {n: j for j, n in enumerate(names)}
-            mat = self.returns.reindex(index=s, columns=names).to_numpy(dtype=float)
+            mat = self.returns.reindex(index=s, columns=names).to_numpy(dtype=float, copy=True)
+            if self.sessions:
+                # A benchmark or factor whose market is closed on one of this calendar's sessions
+                # did not move: its return there is 0, not missing (a security's own missing
+                # return stays missing). Only dates outside the regressor's own sessions are filled.
+                reg_names = {r for rg in sub_regs for r in rg}
+                for j, n in enumerate(names):
+                    own = self.sessions.get(n)
+                    if n in reg_names and own is not None:
+                        closed = ~s.isin(pd.DatetimeIndex(own))
+                        inside = (s >= own.min()) & (s <= own.max()) if len(own) else closed
+                        mat[closed & inside, j] = 0.0
             ycols = np.array([col_of[t] for t in pairs["ticker"].to_numpy()[idx_k]])
             y[idx_k] = gather(mat, p0_k, ycols, rel)
             if q:

@@ -290,3 +290,25 @@ def test_hac_event_variance_by_hand_and_not_degenerate():
     # positive autocorrelation: the HAC CAR SE is larger than the OLS one, and never collapses
     assert hac.car_se > ols.car_se
     assert np.all(hac.ar_se > 0.5 * ols.ar_se)
+
+
+def test_closed_benchmark_market_counts_as_zero_return():
+    """A Tokyo security benchmarked to a US index: on a US holiday the benchmark did not move (0),
+    so the security's AR that day exists; a missing price on a benchmark session stays missing."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(8)
+    days = pd.bdate_range("2024-01-01", periods=300)
+    us_days = days.delete([270, 150])                       # two US holidays, one in the event window
+    ret = pd.DataFrame(rng.normal(0, 0.01, (300, 2)), index=days, columns=["JP", "US"])
+    ret.loc[~ret.index.isin(us_days), "US"] = np.nan
+    ret.loc[days[100], "US"] = np.nan                       # a missing US price on a US session
+    panel = SimpleNamespace(returns=ret, sessions={"JP": days, "US": us_days}, kind="simple")
+    pairs = pd.DataFrame({"ticker": ["JP"], "event_id": "E", "day0": [days[268]]})
+    res = EventStudy(panel, pairs, model="market", benchmark="US", estimation=(-200, -5), windows=[(0, 3)]).fit()
+    ar = res.ar.set_index("date")
+    a, b = res.params["const"].iloc[0], res.params["beta"].iloc[0]
+    assert abs(ar.loc[days[270], "ar"] - (ret.loc[days[270], "JP"] - a)) < 1e-15   # benchmark closed: R_m = 0
+    assert res.exclusions.empty
+    # estimation days: 196, minus the US session with a missing price; the US holiday at 150 counts (R_m = 0)
+    assert res.params["m_obs"].iloc[0] == 195
