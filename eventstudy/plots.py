@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import ListedColormap
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -142,7 +142,7 @@ def _pool_exclude(run) -> tuple[str, ...]:
 
 def _event_order(run) -> list[str]:
     res = _result(run)
-    have = list(dict.fromkeys(list(res.car["event_id"]) + list(res.ar["event_id"])))
+    have = list(dict.fromkeys([*pd.unique(res.car["event_id"]), *pd.unique(res.ar["event_id"])]))
     if _is_run(run):
         ev = [e for e in run.events["event_id"].astype(str) if e in have]
         return ev + [e for e in have if e not in ev]
@@ -287,7 +287,7 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
         if lo > hi or lo < span[0] or hi > span[1]:
             raise WindowError(f"window [{lo},{hi}] is outside the event span [{span[0]},{span[1]}] of this run; "
                               f"choose days within it (the span covers the study's event windows)")
-    present = _order_groups(ar["group"].astype(str))
+    present = _order_groups(pd.unique(ar["group"]))
     pooled = res.pooled_group or "all"
     excl = _pool_exclude(run)
     if groups is None:
@@ -312,9 +312,10 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     gr_arr = wide.index.get_level_values("group").astype(str).to_numpy()
 
     rows = []
+    order = _event_order(run)
     for g in groups:
         in_g = ~np.isin(gr_arr, list(excl)) if g == pooled and g not in present else gr_arr == g
-        for ev in _event_order(run):
+        for ev in order:
             m = in_g & (ev_arr == ev)
             n = int(m.sum())
             if n == 0:
@@ -781,7 +782,8 @@ def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:
     paths = {}
     for fmt in formats:
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=dpi)
+        with rc_context({"svg.fonttype": "none"}):   # SVG text stays text: searchable, small
+            fig.savefig(buf, format=fmt, dpi=dpi)
         paths[fmt] = atomic_write_bytes(base.parent / f"{base.name}.{fmt}", buf.getvalue())
     return paths.get("png", paths[formats[0]])
 
