@@ -406,7 +406,7 @@ def grank(scar, est_sar) -> TestResult:
     return _t_result(z * math.sqrt((T - 2) / den), T - 2)
 
 
-def sign_generalized(car, est_ar) -> TestResult:
+def sign_generalized(car, est_ar, p_hat: str = "mean") -> TestResult:
     """Generalized sign test, Cowan (1992) RQFA.
 
     ``p_hat = (1/N) sum_i (share of positive e_it among security i's finite estimation
@@ -414,6 +414,9 @@ def sign_generalized(car, est_ar) -> TestResult:
     ``Z = (w - N p_hat) / sqrt(N p_hat (1 - p_hat))``, N(0,1).
     Securities with NaN CAR, or without any estimation residual, are dropped; NaN if
     ``p_hat`` is 0 or 1.
+    ``p_hat="pooled"`` takes the share of positive residuals over all firm-days pooled (R's
+    estudy2 convention); it equals the default when every security has the same number of
+    estimation residuals.
     """
     c = _vec(car, "car")
     e = _mat(est_ar, "est_ar", c.size)
@@ -424,8 +427,13 @@ def sign_generalized(car, est_ar) -> TestResult:
     N = c.size
     if N < MIN_N:
         return _nan()
-    share = (fin & (np.where(fin, e, 0.0) > 0)).sum(axis=1) / cnt
-    p = float(share.mean())
+    pos = (fin & (np.where(fin, e, 0.0) > 0)).sum(axis=1)
+    if p_hat == "pooled":
+        p = float(pos.sum() / cnt.sum())
+    elif p_hat == "mean":
+        p = float((pos / cnt).mean())
+    else:
+        raise ValueError(f"p_hat must be 'mean' or 'pooled', got {p_hat!r}")
     if not 0.0 < p < 1.0:
         return _nan()
     w = float(np.sum(c > 0))

@@ -81,3 +81,19 @@ def test_patell_and_bmp_close_despite_quirk_q1(case):
     for day, e in enumerate(exp["daily_tests_full_precision"]):
         assert _daily(res, "patell", day)["statistic"] == pytest.approx(e["patell_z"], abs=1e-2)
         assert _daily(res, "bmp", day)["statistic"] == pytest.approx(e["bmp_t"], abs=1e-2)
+
+
+def test_generalized_sign_with_pooled_p_hat(case):
+    """estudy2 pools p-hat over all firm-days (documented option p_hat='pooled'); the default
+    (mean of per-firm shares, METHODS.md) differs here because ZM and UBER have shorter histories."""
+    from eventstudy.stattests import sign_generalized
+
+    exp, res = case
+    a = res.arrays
+    est_ar = a.fit.ar[:, a.est_mask]
+    for day, e in enumerate(exp["daily_tests_full_precision"]):
+        ar_day = a.fit.ar[:, a.rel_days == day][:, 0]
+        z = sign_generalized(ar_day, est_ar, p_hat="pooled").statistic
+        assert z == pytest.approx(e["generalized_sign_z"], rel=1e-9)
+        default = sign_generalized(ar_day, est_ar).statistic
+        assert default == pytest.approx(_daily(res, "sign_generalized", day)["statistic"], rel=1e-12)
