@@ -127,7 +127,8 @@ def _one_sample_t(x: np.ndarray) -> TestResult:
     if n < MIN_N:
         return _nan()
     sd = float(np.std(x, ddof=1))
-    if not (sd > 0 and math.isfinite(sd)):
+    # exact constancy check: np.mean of equal values can round, leaving sd ~ 1e-17 > 0 and t ~ 1e16
+    if x.max() == x.min() or not (sd > 0 and math.isfinite(sd)):
         return _nan(float(n - 1))
     return _t_result(float(np.mean(x)) / (sd / math.sqrt(n)), n - 1)
 
@@ -186,7 +187,7 @@ def t_time_series(car, est_ar, L: int) -> TestResult:
     if M < 2:
         return _nan()
     s = float(np.std(aar, ddof=1))
-    if not (s > 0 and math.isfinite(s)):
+    if aar.max() == aar.min() or not (s > 0 and math.isfinite(s)):   # exact constancy check, as _one_sample_t
         return _nan(float(M - 1))
     return _t_result(float(np.mean(c)) / (math.sqrt(L) * s), M - 1)
 
@@ -386,7 +387,7 @@ def grank(scar, est_sar) -> TestResult:
     if n < MIN_N:
         return _nan()
     sd = float(np.std(s, ddof=1))
-    if not (sd > 0 and math.isfinite(sd)):
+    if s.max() == s.min() or not (sd > 0 and math.isfinite(sd)):      # exact constancy check, as _one_sample_t
         return _nan()
     g = np.hstack([es, (s / sd)[:, None]])
     rk, t_i = _row_ranks(g)
