@@ -727,6 +727,7 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
     im = ax.imshow(np.ma.masked_invalid(C), cmap=_diverging().reversed(), vmin=-lim, vmax=lim, interpolation="nearest")
     ax.set_facecolor("#f2f2f2")
     gvals = grp.to_numpy()
+    few = n <= 30
     bounds = [0] + [i for i in range(1, n) if gvals[i] != gvals[i - 1]] + [n]
     mids, labs = [], []
     for a, b in zip(bounds[:-1], bounds[1:]):
@@ -741,11 +742,16 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
         vb = blk[iu]
         vb = vb[np.isfinite(vb)]
         if vb.size and b - a >= 3:
-            ax.text((a + b - 1) / 2, (a + b - 1) / 2, f"r̄={vb.mean():.2f}", ha="center", va="center", fontsize=7.5,
-                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
-    ax.set_yticks(mids, labs, fontsize=7.5)
-    ax.set_xticks(mids, [textwrap.fill(group_label(gvals[a]), 14) for a in bounds[:-1]], fontsize=7,
-                  rotation=90)
+            head = f"{textwrap.fill(group_label(gvals[a]), 16)}\n" if few else ""
+            ax.text((a + b - 1) / 2, (a + b - 1) / 2, f"{head}r̄={vb.mean():.2f}", ha="center", va="center",
+                    fontsize=7.5, bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
+    if few:   # few securities: name each one; the group is written in its box
+        ax.set_yticks(range(n), list(corr.index), fontsize=7.5)
+        ax.set_xticks(range(n), list(corr.columns), fontsize=7.5, rotation=90)
+    else:
+        ax.set_yticks(mids, labs, fontsize=7.5)
+        ax.set_xticks(mids, [textwrap.fill(group_label(gvals[a]), 14) for a in bounds[:-1]], fontsize=7,
+                      rotation=90)
     ax.tick_params(length=0)
     cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.02, extend="both" if lim < 1 else "neither")
     cb.set_label("correlation of estimation-window residuals", fontsize=9)
