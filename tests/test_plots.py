@@ -254,3 +254,16 @@ def test_bare_result_plots(offline_run):
     fig = plots.plot_heatmap(res, window=(0, 0))
     assert not _main_title(fig).startswith("SIMULATED")             # a bare result does not know
     assert len([a for a in plots.plot_caar_paths(res, events=["remarks"]).axes if a.get_visible()]) == 1
+
+
+def test_caar_paths_pooled_group(offline_run):
+    run = offline_run
+    d = plots.caar_paths(run, groups=["all"], window=(0, 1))
+    ar = run.result.ar
+    sub = ar[(ar["event_id"] == "travel_advisory") & ~ar["group"].isin(run.config.pool_exclude)]
+    wide = sub.pivot(index="ticker", columns="rel_day", values="ar")[[0, 1]].dropna()
+    row = d[(d["event_id"] == "travel_advisory") & (d["rel_day"] == 1)].iloc[0]
+    assert row["n"] == len(wide)
+    assert row["caar"] == pytest.approx(wide.sum(axis=1).mean(), abs=1e-14)
+    with pytest.raises(ValueError, match="confidence level"):
+        plots.caar_paths(run, ci=95)
