@@ -82,12 +82,12 @@ nav.es-toc a{margin-right:12px;white-space:nowrap}
 .es-table-wrap{overflow-x:auto;margin:8px 0 14px}
 table.es-table{border-collapse:collapse;font-size:13px;min-width:40%}
 table.es-table caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0 6px;color:var(--fg)}
-table.es-table th{background:#eef2f8;border-bottom:2px solid #b8c2d3;padding:5px 8px;vertical-align:bottom;white-space:nowrap}
-table.es-table td{border-bottom:1px solid var(--line);padding:4px 8px;vertical-align:top}
+table.es-table th{background:#eef2f8;border-bottom:2px solid #b8c2d3;padding:5px 6px;vertical-align:bottom;white-space:nowrap}
+table.es-table td{border-bottom:1px solid var(--line);padding:4px 6px;vertical-align:top}
 table.es-table tbody tr:nth-child(even){background:var(--alt)}
 table.es-table .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.es-table .txt{text-align:left}
-table.es-table td.long{min-width:280px;max-width:560px;font-size:12px;color:#333}
+table.es-table td.long{min-width:240px;max-width:560px;font-size:12px;color:#333}
 table.es-table td.neg{color:var(--neg)}
 table.es-table td.pos{color:var(--pos)}
 table.es-table td.na{color:#9aa3b2}
@@ -424,6 +424,7 @@ def _cs_window(c: _Content, w) -> pd.DataFrame:
 def _fut_window(c: _Content, w) -> pd.DataFrame:
     df = c.fut[(c.fut["window_start"] == w[0]) & (c.fut["window_end"] == w[1])].copy()
     df.attrs.update(c.fut.attrs)
+    df.attrs["columns"] = [col for col in c.fut.attrs["columns"] if col[0] != "window"]
     df.attrs["title"] = c.fut.attrs["title"] + f" {T.window_label(*w)}"
     return df
 

@@ -612,6 +612,9 @@ def to_html(df: pd.DataFrame, title: str | None = None, notes: bool = True, tabl
     Self-contained apart from the CSS classes (:data:`eventstudy.report.CSS` styles them)."""
     labels, kinds, rows, signs = _cells(df)
     brk = (df[break_on].astype(str).tolist() if break_on is not None and break_on in df.columns else None)
+    # text columns whose every cell is short never wrap (labels); columns with long text wrap
+    short_col = [max((len(r[j]) for r in rows), default=0) <= 40 for j in range(len(labels))]
+    long_col = [max((len(r[j]) for r in rows), default=0) > 60 for j in range(len(labels))]
     t = _resolve_title(df, title)
     esc = _html.escape
     ida = f' id="{esc(table_id)}"' if table_id else ""
@@ -624,7 +627,7 @@ def to_html(df: pd.DataFrame, title: str | None = None, notes: bool = True, tabl
     out.append("<tbody>")
     for i, (r, sg) in enumerate(zip(rows, signs)):
         tds = []
-        for c, k, s in zip(r, kinds, sg):
+        for j, (c, k, s) in enumerate(zip(r, kinds, sg)):
             cls = ["num" if _numeric(k) else "txt"]
             if s < 0:
                 cls.append("neg")
@@ -632,9 +635,9 @@ def to_html(df: pd.DataFrame, title: str | None = None, notes: bool = True, tabl
                 cls.append("pos")
             if c == NA:
                 cls.append("na")
-            if k == "text" and len(c) > 60:
+            if k == "text" and long_col[j] and c:
                 cls.append("long")
-            elif k == "text" and len(c) <= 40:
+            elif k == "text" and short_col[j]:
                 cls.append("nowrap")
             if k == "date":
                 cls.append("nowrap")
