@@ -197,8 +197,7 @@ def _windows(run) -> list[tuple[int, int]]:
 
 
 def _lead_window(run) -> tuple[int, int]:
-    wins = _windows(run)
-    return (0, 1) if (0, 1) in wins else wins[0]
+    return T.lead_window(run)
 
 
 def _names(run) -> dict[str, str]:

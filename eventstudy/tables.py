@@ -35,7 +35,7 @@ from .study.universe import GROUP_LABELS, GROUPS
 
 __all__ = [
     "LEAD_TESTS", "TEST_SHORT", "GROUP_SHORT", "STARS_NOTE",
-    "group_label", "window_label", "stars",
+    "group_label", "window_label", "lead_window", "stars",
     "impact_table", "futures_table", "cross_section_table", "headline_table", "regressions_table",
     "format_value", "to_markdown", "to_html", "to_latex", "to_csv", "print_table", "latex_escape",
 ]
@@ -277,14 +277,23 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
     return _set_attrs(out, run, "Impact by exposure group: CAAR and tests", cols, star_map, notes)
 
 
-def headline_table(run, window: tuple[int, int] = (0, 1), test: str = "kolari_pynnonen",
+def lead_window(run) -> tuple[int, int]:
+    """The window tables lead with: ``(0, 1)`` when the run computed it, else the run's first window."""
+    wins = [tuple(int(x) for x in w) for w in run.result.windows]
+    return (0, 1) if (0, 1) in wins else wins[0]
+
+
+def headline_table(run, window: tuple[int, int] | str = "lead", test: str = "kolari_pynnonen",
                    groups: Sequence[str] | None = None) -> pd.DataFrame:
-    """Compact event x group table: CAAR (%) over ``window`` with ``test`` stars.
+    """Compact event x group table: CAAR (%) over ``window`` with ``test`` stars
+    (``window="lead"``: [0,1] when computed, else the run's first window).
 
     Columns ``event_id, event_label, day0`` (the equities' day 0), then per group
     ``<group>_pct``, ``<group>_p``, ``<group>_n`` and ``note`` (from the pooled row of
     :func:`impact_table`: shared day 0 and confounders).
     """
+    if isinstance(window, str):
+        window = lead_window(run)
     imp = impact_table(run, windows=[tuple(window)], tests=(test,), groups=groups)
     gids = list(dict.fromkeys(imp["group_id"]))
     events = list(dict.fromkeys(imp["event_id"]))
@@ -406,13 +415,16 @@ def _term_label(term: str) -> str:
     return term
 
 
-def cross_section_table(run, window: tuple[int, int] | None = (0, 1)) -> pd.DataFrame:
+def cross_section_table(run, window: tuple[int, int] | str | None = "lead") -> pd.DataFrame:
     """Cross-sectional regressions of CAR (in percent) on exposure-group dummies, robust SE.
 
-    One row per event x term (``window=None``: every window). Columns ``event_id, window,
+    One row per event x term for ``window`` (``"lead"``: [0,1] when computed, else the run's first
+    window; ``None``: every window). Columns ``event_id, window,
     window_start, window_end, term_id, term, coef_pp`` (percentage points), ``std_err, t,
     p_value, cov_type, nobs, r2``.
     """
+    if isinstance(window, str):
+        window = lead_window(run)
     if window is not None:
         _check_windows(run.result, [tuple(window)])
     reg = run.regressions

@@ -227,3 +227,22 @@ def test_real_plots_embedded(offline_run, tmp_path):
     for src in p.imgs:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_without_regressions_or_confounders(offline_run, tmp_path):
+    from dataclasses import replace
+
+    from eventstudy.regression import REG_COLUMNS
+
+    bare = replace(offline_run, regressions=pd.DataFrame(columns=REG_COLUMNS),
+                   confounders=pd.DataFrame(columns=["date", "market", "description", "source"]))
+    w = R.write_report(bare, tmp_path, formats=("html", "md", "latex"), plots=False)
+    text = w["report.html"].read_text(encoding="utf-8")
+    assert "No cross-sectional regressions in this run." in text
+    assert "No confounders were given for this run." in text
+    p = _Collect()
+    p.feed(text)
+    assert p.h2 == [h for _, h in R.SECTIONS]
+    # contract rows (NKD=F, NIY=F own CARs) still give a futures table without regressions
+    assert "NKD=F" in text
+    assert "\\begin{table}" in w["tables.tex"].read_text(encoding="utf-8")

@@ -290,3 +290,21 @@ def test_cross_section_constant_is_base_group_mean(offline_run):
         assert rows.loc["group[defence]", "term"] == "Defence & aerospace minus base"
     with pytest.raises(WindowError):
         T.cross_section_table(run, window=(3, 4))
+
+
+def test_defaults_follow_the_runs_windows(offline_run):
+    """A run without [0,1] leads with its first window instead of failing."""
+    from dataclasses import replace
+
+    res = offline_run.result
+    only00 = replace(res, windows=((0, 0),), tests=res.tests[(res.tests["window_start"] == 0) & (res.tests["window_end"] == 0)],
+                     car=res.car[(res.car["window_start"] == 0) & (res.car["window_end"] == 0)])
+    reg = offline_run.regressions
+    run = replace(offline_run, result=only00,
+                  regressions=reg[(reg["window_start"] == 0) & (reg["window_end"] == 0)])
+    assert T.lead_window(run) == (0, 0) and T.lead_window(offline_run) == (0, 1)
+    h = T.headline_table(run)
+    assert "[0,0]" in h.attrs["title"]
+    assert set(T.cross_section_table(run)["window"]) == {"[0,0]"}
+    with pytest.raises(WindowError):
+        T.headline_table(run, window=(0, 1))
