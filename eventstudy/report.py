@@ -597,8 +597,8 @@ def render_markdown(run, figures: dict[str, Path] | None = None, out_dir: str | 
         L += [_md(p), ""]
 
     h2("headline")
-    for line in c.shared_lines():
-        L += [f"> {_md(line)}", ""]
+    if c.shared:
+        L += ["> **Same window, counted once.**", ">"] + [f"> - {_md(line)}" for line in c.shared_lines()] + [""]
     L += [T.to_markdown(c.headline), ""]
 
     h2("events")
