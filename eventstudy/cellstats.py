@@ -1,0 +1,576 @@
+"""The test battery of :mod:`eventstudy.stattests`, batched over many (event, group, window) cells.
+
+:func:`run_tests_batched` returns, for every cell and window, the same numbers as
+:func:`eventstudy.stattests.run_tests` called on that cell's arrays (the per-cell functions
+stay the readable reference; ``tests/test_cellstats.py`` checks the equality to 1e-10 on
+data with missing residuals, ties, size-1 and constant cells). Nothing is approximated:
+only the order of floating-point summation differs from the reference.
+
+Design
+------
+* Cells are given by a membership list ``(member_pair, member_cell)``: a pair may belong
+  to several cells (its group and the pooled group). In window ``w`` a membership counts
+  when ``valid[w, pair]`` (the engine: the pair was estimated and its CAR is finite).
+  Memberships are sorted by (cell, pair) so a cell lists its securities in pair order, as
+  the reference's boolean masks do.
+* Cells are processed in chunks of whole blocks (``cell_block``, the event: the cells of one
+  event share their securities) so that temporary ``(pairs, estimation days)`` arrays stay
+  small: memory grows linearly with the number of pairs.
+* Per-pair quantities are computed once per chunk, never per cell: the average ranks of a
+  security's estimation SARs (one row sort), its share of positive residuals, its
+  standardised residual row for the Kolari-Pynnonen correlation.
+* Per-cell sums over securities are ``np.bincount`` over memberships, or sparse products
+  ``C @ X`` (``C`` the cells x pairs membership matrix, possibly weighted) for day-by-day
+  sums over ``(pairs, days)`` arrays (``t_time_series``, ``corrado``), or ``np.add.reduceat``
+  over membership rows when the row depends on the cell (``grank``).
+* Rank tests: a value ``v`` inserted into security i's estimation SARs gets the average rank
+  ``#{e < v} + (#{e == v} + 1) / 2`` in the combined sample, and an estimation SAR ``e``
+  moves up by ``#{v < e} + #{v == e} / 2`` (ties exactly as ``scipy.stats.rankdata``'s
+  average ranks). So ranking the estimation row once and comparing it with the few inserted
+  values (window SARs for ``corrado``; the cell-dependent ``SCAR_i / S_SCAR`` for ``grank``)
+  gives the reference ranks exactly.
+* Kolari-Pynnonen mean correlation: for securities with a residual on every estimation day,
+  with ``z_i`` the demeaned residual row scaled to unit sum of squares,
+  ``sum_{i != j} r_ij = ||sum_i z_i||^2 - N`` (O(N T) per cell). Securities with a missing
+  residual (or a near-zero residual variance, where the reference's validity rule could
+  bite) go through the exact pairwise-complete formula of
+  :func:`eventstudy.stattests.residual_correlation_matrix`, against every other member of the
+  cell; the mean is over the same set of pairs as the reference.
+* ``wilcoxon``: the statistic is batched (ranks of ``|CAR|`` within cells by one lexsort);
+  the p-value is the normal one (vectorised) where scipy's ``method="auto"`` uses it
+  (n > 50, or ties with n > 13); otherwise scipy is called for that cell, as the reference does.
+* p-values of t and normal statistics: one vectorised ``scipy.stats.t.sf`` / ``norm.sf`` call.
+* ``patell`` raises :class:`~eventstudy.errors.EstimationError` on the first cell (in cell, then
+  window order) where the reference would.
+
+The bootstrap is not batched (the engine calls :func:`eventstudy.stattests.bootstrap_caar`
+per cell when asked).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse, stats
+
+from .errors import EstimationError
+from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS
+
+__all__ = ["BatchedTests", "run_tests_batched"]
+
+
+@dataclass(frozen=True)
+class BatchedTests:
+    """Results per cell and window.
+
+    ``n (C, W)`` securities in the cell (finite CAR), ``caar (C, W)`` mean CAR (NaN when n = 0),
+    ``statistic`` and ``p_value``: ``(len(test_ids), C, W)`` in the order of ``test_ids``
+    (:data:`eventstudy.stattests.TEST_IDS`).
+    """
+
+    test_ids: tuple[str, ...]
+    n: np.ndarray
+    caar: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+def _two_sided_t(stat: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``2 t.sf(|stat|, df)`` where stat is finite and df >= 1; NaN elsewhere (as stattests._t_result)."""
+    out = np.full(stat.shape, np.nan)
+    ok = np.isfinite(stat) & (df >= 1)
+    if ok.any():
+        out[ok] = 2.0 * stats.t.sf(np.abs(stat[ok]), df[ok])
+    return out
+
+
+def _two_sided_z(stat: np.ndarray) -> np.ndarray:
+    out = np.full(stat.shape, np.nan)
+    ok = np.isfinite(stat)
+    if ok.any():
+        out[ok] = 2.0 * stats.norm.sf(np.abs(stat[ok]))
+    return out
+
+
+def _first_index(cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """Index of each cell's first entry in ``cell`` (sorted ascending); meaningful where the cell is non-empty."""
+    return np.minimum(np.searchsorted(cell, np.arange(n_cells)), max(cell.size - 1, 0))
+
+
+def _grouped_one_sample_t(x: np.ndarray, cell: np.ndarray, n_cells: int):
+    """Batched ``stattests._one_sample_t`` over cells (``cell`` sorted). Returns stat, n, mean, sd, usable."""
+    n = np.bincount(cell, minlength=n_cells)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(cell, weights=x, minlength=n_cells) / n
+        dev = x - mean[cell]
+        sd = np.sqrt(np.bincount(cell, weights=dev * dev, minlength=n_cells) / (n - 1))
+        if x.size:
+            first = x[_first_index(cell, n_cells)]
+            n_diff = np.bincount(cell, weights=(x != first[cell]).astype(float), minlength=n_cells)
+        else:
+            n_diff = np.zeros(n_cells)
+        usable = (n >= MIN_N) & (n_diff > 0) & (sd > 0) & np.isfinite(sd)
+        stat = np.where(usable, mean / (sd / np.sqrt(n)), np.nan)
+    return stat, n, mean, sd, usable
+
+
+def _sorted_row_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks along rows over finite values (NaN elsewhere) and the finite counts per row.
+
+    Same ranks as ``stattests._row_ranks`` (scipy's average ranks) from one argsort per row:
+    the rank of a value is ``#{smaller} + (#{equal} + 1) / 2`` within its row.
+    """
+    P, T = x.shape
+    fin = np.isfinite(x)
+    cnt = fin.sum(axis=1)
+    if T == 0 or P == 0:
+        return np.full(x.shape, np.nan), cnt
+    xs = np.where(fin, x, np.inf)
+    order = np.argsort(xs, axis=1)
+    srt = np.take_along_axis(xs, order, axis=1)
+    idx = np.broadcast_to(np.arange(T), (P, T))
+    new = np.ones((P, T), dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
+    last = np.ones((P, T), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    end = np.minimum.accumulate(np.where(last, idx, T - 1)[:, ::-1], axis=1)[:, ::-1]
+    avg = 0.5 * (start + end) + 1.0
+    rk = np.empty((P, T))
+    np.put_along_axis(rk, order, avg, axis=1)
+    rk[~fin] = np.nan
+    return rk, cnt
+
+
+def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
+    """Rows of :func:`eventstudy.stattests.residual_correlation_matrix` for securities ``xa`` against ``xb``.
+
+    The same pairwise-complete formula and validity rule, for a rectangular block (A, B).
+    """
+    def prep(x):
+        w = np.isfinite(x)
+        wf = w.astype(float)
+        cnt = wf.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = np.where(cnt > 0, np.where(w, x, 0.0).sum(axis=1) / np.maximum(cnt, 1), 0.0)
+        return wf, np.where(w, x - centre[:, None], 0.0)
+
+    wa, x0a = prep(xa)
+    wb, x0b = prep(xb)
+    n = wa @ wb.T
+    sx_ab = x0a @ wb.T                 # sum of x_a over the days common with b
+    sx_ba = wa @ x0b.T                 # sum of x_b over the days common with a
+    sxx_ab = (x0a * x0a) @ wb.T
+    sxx_ba = wa @ (x0b * x0b).T
+    sxy = x0a @ x0b.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx_ab * sx_ba / n
+        vx = sxx_ab - sx_ab * sx_ab / n
+        vy = sxx_ba - sx_ba * sx_ba / n
+        r = cov / np.sqrt(vx * vy)
+    scale2 = np.maximum(sxx_ab, sxx_ba) + 1e-300
+    bad = (n < max(int(min_overlap), 2)) | ~(vx > 1e-13 * scale2) | ~(vy > 1e-13 * scale2)
+    return np.where(bad, np.nan, np.clip(r, -1.0, 1.0))
+
+
+def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
+    """Signed normal score of the Wilcoxon test per cell and the tie structure (see stattests.wilcoxon)."""
+    keep = np.isfinite(car) & (car != 0)
+    d, c = car[keep], cell[keep]
+    a = np.abs(d)
+    order = np.lexsort((a, c))
+    d, c, a = d[order], c[order], a[order]
+    n = np.bincount(c, minlength=n_cells)
+    M = d.size
+    stat = np.full(n_cells, np.nan)
+    has_ties = np.zeros(n_cells, dtype=bool)
+    if M == 0:
+        return stat, n, has_ties, d, c
+    pos = np.arange(M)
+    cstart = np.searchsorted(c, np.arange(n_cells))
+    new = np.ones(M, dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (c[1:] != c[:-1])
+    gstart = np.maximum.accumulate(np.where(new, pos, 0))
+    last = np.ones(M, dtype=bool)
+    last[:-1] = new[1:]
+    gend = np.minimum.accumulate(np.where(last, pos, M - 1)[::-1])[::-1]
+    rank = 0.5 * (gstart + gend) + 1.0 - cstart[c]
+    w_plus = np.bincount(c, weights=np.where(d > 0, rank, 0.0), minlength=n_cells)
+    tsize = (gend - gstart + 1).astype(float)
+    tie = np.bincount(c[new], weights=tsize[new] ** 3 - tsize[new], minlength=n_cells)
+    has_ties = np.bincount(c[new], weights=(tsize[new] > 1).astype(float), minlength=n_cells) > 0
+    nf = n.astype(float)
+    var = nf * (nf + 1) * (2 * nf + 1) / 24.0 - tie / 48.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (w_plus - nf * (nf + 1) / 4.0) / np.sqrt(var)
+    stat = np.where(n >= MIN_N, z, np.nan)
+    return stat, n, has_ties, d, c
+
+
+# ----------------------------------------------------------------------------- the batch
+
+def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, valid, m, k: int,
+                      est_ar, est_sar, event_sar, window_masks, cell_block=None,
+                      min_overlap: int = MIN_OVERLAP, chunk_members: int = 20_000) -> BatchedTests:
+    """Every test of :data:`~eventstudy.stattests.TEST_IDS` for every cell and window at once.
+
+    Parameters (P pairs, T estimation days, D event-grid days, W windows, C cells)
+    ----------
+    member_pair, member_cell : (M,) int, memberships: pair ``member_pair[j]`` belongs to cell
+        ``member_cell[j]`` (0..C-1). Duplicate memberships are not allowed.
+    car, scar : (W, P) CAR_i and SCAR_i per window (decimal / standardised).
+    valid : (W, P) bool, whether the pair enters its cells in that window (the engine: estimated
+        and finite CAR). Invalid pairs are left out as if absent from the cell.
+    m : (P,) M_i; ``k`` model parameters; ``est_ar``, ``est_sar`` (P, T) as in stattests.
+    event_sar : (P, D) SARs on the event-grid days; ``window_masks`` (W, D) bool selects each
+        window's days (``L_w`` = their number).
+    cell_block : (C,) optional labels (e.g. the event of each cell); chunks never split a block,
+        so the securities shared by a block's cells are prepared once.
+    min_overlap : as in :func:`eventstudy.stattests.kolari_pynnonen`.
+
+    Returns :class:`BatchedTests` with, per cell and window, exactly what
+    ``stattests.run_tests`` returns for the arrays of that cell's valid members
+    (``n_boot=0``). Cells without members in a window have n = 0 and NaN results.
+    """
+    mp = np.asarray(member_pair, dtype=np.int64)
+    mc = np.asarray(member_cell, dtype=np.int64)
+    if mp.shape != mc.shape or mp.ndim != 1:
+        raise ValueError("member_pair and member_cell must be 1-D arrays of the same length")
+    car = np.atleast_2d(np.asarray(car, dtype=float))
+    scar = np.atleast_2d(np.asarray(scar, dtype=float))
+    valid = np.atleast_2d(np.asarray(valid, dtype=bool))
+    wmask = np.atleast_2d(np.asarray(window_masks, dtype=bool))
+    W, P = car.shape
+    if scar.shape != (W, P) or valid.shape != (W, P) or wmask.shape[0] != W:
+        raise ValueError(f"car, scar, valid must be (W, P) = {(W, P)} and window_masks (W, D)")
+    est_ar = np.asarray(est_ar, dtype=float)
+    est_sar = np.asarray(est_sar, dtype=float)
+    event_sar = np.asarray(event_sar, dtype=float)
+    if est_ar.shape != est_sar.shape or est_ar.shape[0] != P or event_sar.shape != (P, wmask.shape[1]):
+        raise ValueError("est_ar, est_sar (P, T) and event_sar (P, D) must have one row per pair")
+    m = np.asarray(m, dtype=float)
+    n_tests = len(TEST_IDS)
+    out_n = np.zeros((n_cells, W), dtype=np.int64)
+    out_caar = np.full((n_cells, W), np.nan)
+    out_stat = np.full((n_tests, n_cells, W), np.nan)
+    out_p = np.full((n_tests, n_cells, W), np.nan)
+    if mp.size == 0:
+        return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
+
+    order = np.lexsort((mp, mc))
+    mp, mc = mp[order], mc[order]
+    if np.any((mp[1:] == mp[:-1]) & (mc[1:] == mc[:-1])):
+        raise ValueError("a pair appears twice in the same cell")
+    # chunks: contiguous cell ranges, never splitting a block, about chunk_members memberships each
+    blk = np.arange(n_cells) if cell_block is None else np.unique(np.asarray(cell_block), return_inverse=True)[1]
+    per_cell = np.bincount(mc, minlength=n_cells)
+    bounds = [0]
+    acc = 0
+    for c in range(n_cells):
+        acc += per_cell[c]
+        nxt_same = c + 1 < n_cells and blk[c + 1] == blk[c]
+        if acc >= chunk_members and not nxt_same:
+            bounds.append(c + 1)
+            acc = 0
+    if bounds[-1] != n_cells:
+        bounds.append(n_cells)
+    cstart = np.searchsorted(mc, bounds)
+    patell_error: tuple | None = None
+    for b in range(len(bounds) - 1):
+        lo, hi = cstart[b], cstart[b + 1]
+        if lo == hi:
+            continue
+        c0, c1 = bounds[b], bounds[b + 1]
+        err = _chunk(mp[lo:hi], mc[lo:hi] - c0, c1 - c0, car, scar, valid, m, k, est_ar, est_sar,
+                     event_sar, wmask, min_overlap, out_n[c0:c1], out_caar[c0:c1], out_stat[:, c0:c1],
+                     out_p[:, c0:c1])
+        if err is not None and patell_error is None:
+            patell_error = (err[0] + c0,) + err[1:]
+            break
+    if patell_error is not None:
+        _, _, pos, mi = patell_error
+        raise EstimationError(
+            f"the Patell test needs M_i - k > 2 estimation observations for every security; the security at "
+            f"position {pos} of this cell has M_i = {mi:g} with k = {k}: require at least k + 3 = {k + 3} "
+            f"observations in the estimation window (min_obs)")
+    return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
+
+
+def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask, min_overlap,
+           o_n, o_caar, o_stat, o_p):
+    """One chunk of cells; writes into the output views. Returns (cell, window, position, M_i) of a Patell violation."""
+    ti = {t: j for j, t in enumerate(TEST_IDS)}
+    pairs, loc = np.unique(mp, return_inverse=True)
+    Pc = pairs.size
+    ea = est_ar[pairs]
+    es = est_sar[pairs]
+    ev = event_sar[pairs]
+    # +-inf is "missing" for the reference's rankings (stattests._row_ranks): make it NaN so comparisons skip it
+    es = np.where(np.isfinite(es), es, np.nan)
+    ev = np.where(np.isfinite(ev), ev, np.nan)
+    mm = m[pairs]
+    T = ea.shape[1]
+    W = car.shape[0]
+
+    # ---- per pair, once
+    fin_e = np.isfinite(ea)
+    cnt_e = fin_e.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_pos = (fin_e & (np.where(fin_e, ea, 0.0) > 0)).sum(axis=1) / cnt_e
+    F_e = fin_e.astype(float)
+    E0 = np.where(fin_e, ea, 0.0)
+    # ranks of the estimation SARs (corrado, grank)
+    R_est, T_i = _sorted_row_ranks(es)
+    fin_s = np.isfinite(es)
+    F_s = fin_s.astype(float)
+    R0 = np.where(fin_s, R_est, 0.0)
+    # Kolari-Pynnonen: standardised complete rows
+    complete = cnt_e == T
+    x0 = np.where(fin_e, ea - (E0.sum(axis=1) / np.maximum(cnt_e, 1))[:, None], 0.0)
+    sxx = (x0 * x0).sum(axis=1)
+    vx = sxx - x0.sum(axis=1) ** 2 / max(T, 1)
+    big = float(sxx[complete].max()) if complete.any() else 0.0
+    fast = complete & (vx > 1e-12 * (big + 1e-300))       # margin over the reference's 1e-13 rule
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Z = np.where(fast[:, None], x0 / np.sqrt(np.where(fast, vx, 1.0))[:, None], 0.0)
+    kp_days_ok = T >= max(int(min_overlap), 2)
+
+    # ---- per window
+    kp_cache: dict[bytes, np.ndarray] = {}
+    tts_cache: dict[bytes, tuple] = {}
+    patell_err = None
+    for w in range(W):
+        wm = wmask[w]
+        L = int(wm.sum())
+        keep = valid[w, pairs][loc]                        # memberships that count in this window
+        carm = car[w, pairs][loc]
+        scarm = scar[w, pairs][loc]
+        kc = keep & np.isfinite(carm)
+        cc = mc[kc]
+        n_car = np.bincount(cc, minlength=C)
+        o_n[:, w] = n_car
+        with np.errstate(invalid="ignore", divide="ignore"):
+            o_caar[:, w] = np.where(n_car > 0, np.bincount(cc, weights=carm[kc], minlength=C) / n_car, np.nan)
+
+        # t_cross_section
+        st_cs, n_cs, mean_cs, _, _ = _grouped_one_sample_t(carm[kc], cc, C)
+        o_stat[ti["t_cross_section"], :, w] = st_cs
+        o_p[ti["t_cross_section"], :, w] = _two_sided_t(st_cs, n_cs - 1.0)
+
+        # bmp (and S_SCAR for grank)
+        ks = keep & np.isfinite(scarm)
+        cs_ = mc[ks]
+        st_b, n_b, _, sd_b, use_b = _grouped_one_sample_t(scarm[ks], cs_, C)
+        o_stat[ti["bmp"], :, w] = st_b
+        o_p[ti["bmp"], :, w] = _two_sided_t(st_b, n_b - 1.0)
+
+        # patell
+        dof = mm[loc[ks]] - k
+        badm = ~(dof > 2) & (n_b[cs_] >= MIN_N)
+        if badm.any():
+            j = int(np.flatnonzero(badm)[0])
+            cell = int(cs_[j])
+            pos = int(j - np.searchsorted(cs_, cell))
+            cand = (cell, w, pos, float(mm[loc[ks]][j]))
+            if patell_err is None or cand[:2] < patell_err[:2]:    # the reference's cell-major order
+                patell_err = cand
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zp = (np.bincount(cs_, weights=scarm[ks], minlength=C)
+                  / np.sqrt(np.bincount(cs_, weights=dof / (dof - 2.0), minlength=C)))
+        zp = np.where(n_b >= MIN_N, zp, np.nan)
+        o_stat[ti["patell"], :, w] = zp
+        o_p[ti["patell"], :, w] = _two_sided_z(zp)
+
+        # t_time_series
+        key = kc.tobytes()
+        if key not in tts_cache:
+            Cm = sparse.csr_matrix((np.ones(int(kc.sum())), (mc[kc], loc[kc])), shape=(C, Pc))
+            ssum = Cm @ E0
+            scnt = Cm @ F_e
+            used = scnt > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                aar = np.where(used, ssum / scnt, np.nan)
+            Md = used.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                amean = np.nansum(aar, axis=1) / Md
+                s_aar = np.sqrt(np.nansum((aar - amean[:, None]) ** 2, axis=1) / (Md - 1))
+            const = np.nanmax(np.where(used, aar, -np.inf), axis=1) == np.nanmin(np.where(used, aar, np.inf), axis=1)
+            tts_cache[key] = (Md, s_aar, const)
+        Md, s_aar, const = tts_cache[key]
+        ok_t = (n_car >= MIN_N) & (Md >= 2) & ~const & (s_aar > 0) & np.isfinite(s_aar)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            st_t = np.where(ok_t, mean_cs / (math.sqrt(L) * s_aar), np.nan)
+        o_stat[ti["t_time_series"], :, w] = st_t
+        o_p[ti["t_time_series"], :, w] = _two_sided_t(st_t, Md - 1.0)
+
+        # kolari_pynnonen
+        key = ks.tobytes()
+        if key not in kp_cache:
+            kp_cache[key] = _kp_rbar(loc[ks], cs_, C, fast, Z, ea, min_overlap, kp_days_ok)
+        rbar = kp_cache[key]
+        Nf = n_b.astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            den = 1.0 + (Nf - 1.0) * rbar
+            st_kp = np.where(np.isfinite(st_b) & np.isfinite(rbar) & (den > 0),
+                             st_b * np.sqrt((1.0 - rbar) / den), np.nan)
+        o_stat[ti["kolari_pynnonen"], :, w] = st_kp
+        o_p[ti["kolari_pynnonen"], :, w] = _two_sided_t(st_kp, Nf - 1.0)
+
+        # sign_generalized
+        kg = kc & (cnt_e[loc] > 0)
+        cg = mc[kg]
+        Ng = np.bincount(cg, minlength=C).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ph = np.bincount(cg, weights=share_pos[loc[kg]], minlength=C) / Ng
+            wpos = np.bincount(cg, weights=(carm[kg] > 0).astype(float), minlength=C)
+            zg = (wpos - Ng * ph) / np.sqrt(Ng * ph * (1.0 - ph))
+        zg = np.where((Ng >= MIN_N) & (ph > 0) & (ph < 1), zg, np.nan)
+        o_stat[ti["sign_generalized"], :, w] = zg
+        o_p[ti["sign_generalized"], :, w] = _two_sided_z(zg)
+
+        # wilcoxon
+        zw, nw, ties, d_s, c_s = _wilcoxon_batched(np.where(keep, carm, np.nan), mc, C)
+        pw = np.full(C, np.nan)
+        asym = (nw >= MIN_N) & ((nw > 50) | (ties & (nw > 13)))
+        pw[asym] = _two_sided_z(zw[asym])
+        small = np.flatnonzero((nw >= MIN_N) & ~asym)
+        if small.size:
+            starts = np.searchsorted(c_s, small)
+            for c, s0 in zip(small, starts):
+                dd = d_s[s0:s0 + nw[c]]
+                pw[c] = float(stats.wilcoxon(dd, zero_method="wilcox", correction=False,
+                                             alternative="two-sided", method="auto").pvalue)
+        o_stat[ti["wilcoxon"], :, w] = zw
+        o_p[ti["wilcoxon"], :, w] = pw
+
+        # corrado
+        zc = _corrado_window(ev[:, wm], es, R0, T_i, F_s, loc, mc, keep, C, Pc)
+        o_stat[ti["corrado"], :, w] = zc
+        o_p[ti["corrado"], :, w] = _two_sided_z(zc)
+
+        # grank
+        tg, dfg = _grank_window(scarm, ks, sd_b, use_b, n_b, es, R0, T_i, F_s, loc, mc, C)
+        o_stat[ti["grank"], :, w] = tg
+        pg = _two_sided_t(tg, dfg)
+        pg = np.where(np.isinf(tg), 0.0, pg)
+        o_p[ti["grank"], :, w] = pg
+    return patell_err
+
+
+def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok):
+    """Mean pairwise residual correlation per cell over the members ``lp`` (local pair) of cells ``cl``."""
+    tot = np.zeros(C)
+    npair = np.zeros(C)
+    f = fast[lp]
+    if days_ok and f.any():
+        Cm = sparse.csr_matrix((np.ones(int(f.sum())), (cl[f], lp[f])), shape=(C, Z.shape[0]))
+        zs = np.asarray(Cm @ Z)
+        nf = np.bincount(cl[f], minlength=C).astype(float)
+        tot += 0.5 * ((zs * zs).sum(axis=1) - nf)
+        npair += nf * (nf - 1.0) / 2.0
+    slow_cells = np.unique(cl[~f])
+    if slow_cells.size:
+        starts = np.searchsorted(cl, slow_cells)
+        ends = np.searchsorted(cl, slow_cells, side="right")
+        for c, a, b in zip(slow_cells, starts, ends):
+            mem = lp[a:b]
+            sl = np.flatnonzero(~fast[mem])         # positions (in the cell) of the exact-path members
+            r = _cross_corr(ea[mem[sl]], ea[mem], min_overlap)
+            # count each pair once: a slow row against fast columns, and slow-slow pairs above the diagonal
+            cols = np.arange(mem.size)
+            take = fast[mem][None, :] | (cols[None, :] > sl[:, None])
+            v = r[take]
+            v = v[np.isfinite(v)]
+            tot[c] += v.sum()
+            npair[c] += v.size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(npair > 0, tot / npair, np.nan)
+
+
+def _corrado_window(wv, es, R0, T_i, F_s, loc, mc, keep, C, Pc):
+    """Corrado rank Z per cell for one window; ``wv`` (Pc, L) window SARs of the chunk's pairs."""
+    L = wv.shape[1]
+    fin_w = np.isfinite(wv)
+    L_i = fin_w.sum(axis=1)
+    kr = keep & (L_i[loc] > 0)
+    cr, lr = mc[kr], loc[kr]
+    N = np.bincount(cr, minlength=C).astype(float)
+    n_i = T_i + L_i
+    a = 1.0 / (n_i + 1.0)
+    # estimation days: R_est + #{window values below} + #{equal}/2
+    X = R0.copy()
+    less = np.zeros((Pc, L))
+    eqc = np.zeros((Pc, L))
+    for j in range(L):
+        v = wv[:, j:j + 1]
+        gt = es > v
+        eq = es == v
+        X += gt
+        X += 0.5 * eq
+        less[:, j] = T_i - gt.sum(axis=1) - eq.sum(axis=1)
+        eqc[:, j] = eq.sum(axis=1)
+    # window days: rank among estimation SARs and the other window SARs
+    lw = (wv[:, None, :] < wv[:, :, None]).sum(axis=2)           # #{window values below value j}
+    ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
+    Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
+    A = sparse.csr_matrix((a[lr], (cr, lr)), shape=(C, Pc))
+    Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
+    S_est = np.asarray(A @ X) - 0.5 * np.asarray(Cm @ F_s)
+    n_est = np.asarray(Cm @ F_s)
+    S_win = np.asarray(Cm @ Uw)
+    n_win = np.asarray(Cm @ fin_w.astype(float))
+    S = np.hstack([S_est, S_win])
+    nt = np.hstack([n_est, n_win])
+    used = nt > 0
+    D = used.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(used, S * S / np.where(used, nt, 1.0), 0.0)   # n_t kbar_t^2
+        s2 = q.sum(axis=1) / N / D
+        wu = used[:, S_est.shape[1]:]
+        num = np.where(wu, S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+        den = np.where(wu, N[:, None] / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+        z = num / (np.sqrt(s2) * np.sqrt(den))
+    ok = (N >= MIN_N) & (D >= 2) & (s2 > 0) & wu.any(axis=1)
+    return np.where(ok, z, np.nan)
+
+
+def _grank_window(scarm, ks, sd_b, use_b, n_b, es, R0, T_i, F_s, loc, mc, C):
+    """GRANK-T per cell for one window; returns (statistic, df)."""
+    km = ks & use_b[mc]
+    cm, lm = mc[km], loc[km]
+    tstat = np.full(C, np.nan)
+    df = np.full(C, np.nan)
+    if cm.size == 0:
+        return tstat, df
+    g = scarm[km] / sd_b[cm]
+    esm = es[lm]
+    v = g[:, None]
+    gt = esm > v
+    eq = esm == v
+    a = 1.0 / (T_i[lm] + 2.0)                                   # t_i = T_i + 1 ranked values
+    X = (R0[lm] + gt + 0.5 * eq) * a[:, None] - 0.5 * F_s[lm]
+    less = T_i[lm] - gt.sum(axis=1) - eq.sum(axis=1)
+    u0 = (less + 0.5 * (eq.sum(axis=1) + 2.0)) * a - 0.5
+    cells = np.unique(cm)
+    starts = np.searchsorted(cm, cells)
+    S_est = np.add.reduceat(X, starts, axis=0)
+    n_est = np.add.reduceat(F_s[lm], starts, axis=0)
+    n = n_b[cells].astype(float)
+    ubar0 = np.add.reduceat(u0, starts) / n
+    used = n_est > 0
+    Tn = used.sum(axis=1) + 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(used, S_est * S_est / np.where(used, n_est, 1.0), 0.0).sum(axis=1) + n * ubar0 * ubar0
+        s2 = q / n / Tn
+        z = ubar0 / np.sqrt(s2)
+        den = Tn - 1 - z * z
+        t = z * np.sqrt((Tn - 2) / den)
+    inf = den <= 1e-9 * (Tn - 1)
+    t = np.where(inf, np.copysign(np.inf, z), t)
+    ok = (Tn >= 3) & (s2 > 0)
+    tstat[cells] = np.where(ok, t, np.nan)
+    df[cells] = np.where(ok, Tn - 2.0, np.nan)
+    return tstat, df
