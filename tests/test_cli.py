@@ -1,0 +1,166 @@
+"""The CLI end to end, as a user runs it: the output contract, the study's known answer on the
+bundled simulated market, and one bad input of each kind with the message a user reads."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy.cli import main
+from eventstudy.data.offline import OfflineSource
+from eventstudy.outputs import AR_COLUMNS, CAR_COLUMNS, DAY0_COLUMNS, TEST_COLUMNS
+from eventstudy.regression import REG_COLUMNS
+from eventstudy.stattests import TEST_IDS
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def offline_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["run", "--offline", "--out", str(out), "--no-report"]) == 0
+    return out
+
+
+def test_run_writes_the_contract(offline_out):
+    expect = {"abnormal_returns.csv": AR_COLUMNS, "car.csv": CAR_COLUMNS, "tests.csv": TEST_COLUMNS,
+              "regressions.csv": REG_COLUMNS, "day0.csv": DAY0_COLUMNS}
+    for name, cols in expect.items():
+        df = pd.read_csv(offline_out / name)
+        assert list(df.columns) == cols, name
+        assert len(df) > 0, name
+    tests = pd.read_csv(offline_out / "tests.csv")
+    assert set(TEST_IDS) <= set(tests["test"])
+    assert {"all", "futures", "control", "tourism_consumption"} <= set(tests["group"])
+    # the pooled group holds equities only
+    n_all = tests[(tests.group == "all")]["n"].max()
+    car = pd.read_csv(offline_out / "car.csv")
+    assert n_all == car[~car.group.isin(["futures", "index"])].groupby(["event_id", "window_start", "window_end"]).size().max()
+    assert not list(offline_out.glob("*.tmp")) and not list(offline_out.glob(".*.tmp"))
+
+
+def test_study_recovers_the_injected_effects(offline_out):
+    """The simulated market carries known abnormal returns: the study must find them on day 0."""
+    truth = OfflineSource().true_effects()
+    truth = truth[(truth["rel_day"] == 0) & (truth["group"] != "index")]
+    tests = pd.read_csv(offline_out / "tests.csv")
+    kp = tests[(tests.test == "kolari_pynnonen") & (tests.window_start == 0) & (tests.window_end == 0)]
+    kp = kp.set_index(["event_id", "group"])
+    for _, t in truth.iterrows():
+        row = kp.loc[(t["event_id"], t["group"])]
+        if t["group"] == "futures":
+            continue       # two instruments only; checked through the regression below
+        if abs(t["abnormal_return"]) >= 0.02:
+            assert np.sign(row["caar"]) == np.sign(t["abnormal_return"]), (t["event_id"], t["group"])
+            assert row["p_value"] < 0.05, (t["event_id"], t["group"], row["p_value"])
+            assert abs(row["caar"] - t["abnormal_return"]) < 0.015, (t["event_id"], t["group"], row["caar"])
+    control = kp.loc[("dual_use_ban", "control")]
+    assert abs(control["caar"]) < 0.01
+    # futures react on the CME bar of 2026-01-06 (day 0 there), per the day-0 audit
+    day0 = pd.read_csv(offline_out / "day0.csv")
+    d = day0[(day0.event_id == "dual_use_ban")].set_index("ticker")["day0"]
+    assert d["NIY=F"] == "2026-01-06" and d["7203.T"] == "2026-01-07"
+
+
+def test_events_command_prints_audit(capsys):
+    assert main(["events", "--ticker", "NIY=F", "--ticker", "7203.T"]) == 0
+    out = capsys.readouterr().out
+    assert "dual_use_ban" in out and "2026-01-06" in out and "2026-01-07" in out
+
+
+def _run_err(args, capsys):
+    code = main(args)
+    err = capsys.readouterr().err
+    return code, err
+
+
+def test_malformed_events_file(tmp_path, capsys):
+    bad = tmp_path / "events.csv"
+    bad.write_text("event_id,date,time,timezone,label,category,source\n"
+                   "a,2026-01-06,16:25,Asia/Shanghai,x,EXC,src\n"
+                   "b,2026-13-45,,Asia/Tokyo,y,EXC,src\n")
+    code, err = _run_err(["run", "--offline", "--events", str(bad), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "events.csv" in err and "line 3" in err and "2026-13-45" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()          # nothing half-written
+
+
+def test_unknown_timezone_and_missing_column(tmp_path, capsys):
+    bad = tmp_path / "ev.csv"
+    bad.write_text("event_id,date,time,timezone,label,category,source\na,2026-01-06,16:25,Asia/Beijing,x,EXC,s\n")
+    code, err = _run_err(["events", "--events", str(bad)], capsys)
+    assert code == 2 and "Asia/Beijing" in err
+    bad.write_text("event_id,date,label\na,2026-01-06,x\n")
+    code, err = _run_err(["events", "--events", str(bad)], capsys)
+    assert code == 2 and "timezone" in err
+
+
+def test_unknown_ticker_is_reported_not_fatal(tmp_path, capsys):
+    uni = pd.read_csv(REPO / "eventstudy" / "study" / "universe.csv")
+    extra = pd.DataFrame([{"ticker": "9999.T", "name": "No Such Co", "group": "control", "benchmark": "1306.T",
+                           "exchange": "XTKS", "rationale": "test"}])
+    path = tmp_path / "universe.csv"
+    pd.concat([uni, extra]).to_csv(path, index=False)
+    out = tmp_path / "o"
+    assert main(["run", "--offline", "--universe", str(path), "--out", str(out), "--no-report",
+                 "--window=0,0"]) == 0
+    ex = pd.read_csv(out / "exclusions.csv")
+    assert ex[ex.ticker == "9999.T"]["reason"].str.contains("not in the bundled simulated market").all()
+
+
+def test_event_outside_the_data(tmp_path, capsys):
+    ev = tmp_path / "events.csv"
+    ev.write_text("event_id,date,time,timezone,label,category,source\n"
+                  "ok,2026-01-06,16:25,Asia/Shanghai,x,EXC,s\n"
+                  "future,2027-06-01,,Asia/Tokyo,y,EXC,s\n")
+    out = tmp_path / "o"
+    code = main(["run", "--offline", "--events", str(ev), "--out", str(out), "--no-report", "--window=0,0"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    ex = pd.read_csv(out / "exclusions.csv")
+    assert (ex.event_id == "future").any()
+    tests = pd.read_csv(out / "tests.csv")
+    assert set(tests.event_id) == {"ok"}
+
+
+def test_prices_file_errors(tmp_path, capsys):
+    p = tmp_path / "prices.csv"
+    p.write_text("date,ticker,open\n2026-01-05,7203.T,100\n")
+    code, err = _run_err(["run", "--prices", str(p), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "prices.csv" in err and "close" in err
+    p.write_text("date,ticker,close\n2026-01-05,7203.T,100\n2026-01-06,7203.T,-5\n")
+    code, err = _run_err(["run", "--prices", str(p), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "7203.T" in err and "2026-01-06" in err
+    code, err = _run_err(["run", "--prices", str(tmp_path / "nope.csv")], capsys)
+    assert code == 2 and "nope.csv" in err
+
+
+def test_bad_window_and_both_sources(tmp_path, capsys):
+    code, err = _run_err(["run", "--offline", "--estimation=-250,-11", "--window=-20,0"], capsys)
+    assert code == 2 and "overlaps" in err
+    code, err = _run_err(["run", "--offline", "--prices", "x.csv"], capsys)
+    assert code == 2 and "choose one price source" in err
+
+
+def test_yahoo_without_network_fails_fast_with_offline_hint(tmp_path, capsys, monkeypatch):
+    """No network here: the Yahoo path must say so and name the offline options (downloader injected)."""
+    import eventstudy.data.yahoo as y
+
+    def boom(*a, **k):
+        raise ConnectionError("Failed to resolve 'query2.finance.yahoo.com'")
+
+    monkeypatch.setattr(y, "_default_downloader", lambda: boom, raising=False)
+    orig = y.YahooSource.__init__
+
+    def init(self, *a, **k):
+        k["downloader"] = boom
+        k["sleep"] = lambda s: None
+        orig(self, *a, **k)
+
+    monkeypatch.setattr(y.YahooSource, "__init__", init)
+    code, err = _run_err(["run", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "--offline" in err and "--prices" in err
