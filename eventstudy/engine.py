@@ -337,45 +337,70 @@ class EventStudy:
             params["benchmark"] = [rg[0] for rg in self._regressor_names(pairs["ticker"].to_numpy())]
         params = params[ok].reset_index(drop=True)
 
-        # ---- tests per (event, group, window)
-        test_rows = []
+        # ---- tests per (event, group, window): one batched call over every cell (eventstudy.cellstats)
+        from .cellstats import run_tests_batched
+
         groups = list(dict.fromkeys(pairs["group"]))
-        cells: list[tuple[str, np.ndarray]] = []
         ev_arr = pairs["event_id"].to_numpy()
         gr_arr = pairs["group"].to_numpy()
         pooled = None
         if self.pooled_group and not (len(groups) == 1 and groups[0] == self.pooled_group):
             pooled = ~np.isin(gr_arr, list(self.pool_exclude))
-        rng_seed = int(seed)
-        for ev in dict.fromkeys(ev_arr):
-            in_ev = ev_arr == ev
-            # residual correlations once per event (KP's r-bar), sliced for each cell
-            ev_idx = np.flatnonzero(in_ev & ok)
-            corr_ev = stattests.residual_correlation_matrix(est_ar[ev_idx])
-            pos_in_ev = np.full(len(pairs), -1)
-            pos_in_ev[ev_idx] = np.arange(len(ev_idx))
-            cell_list = [(g, in_ev & (gr_arr == g)) for g in groups]
-            if pooled is not None:
-                cell_list.append((self.pooled_group, in_ev & pooled))
-            for g, sel in cell_list:
-                for w in spec.windows:
+        events = list(dict.fromkeys(ev_arr))
+        n_g = len(groups) + (pooled is not None)
+        ev_code = pd.Index(events).get_indexer(ev_arr)
+        gr_code = pd.Index(groups).get_indexer(gr_arr)
+        # cell id = event * n_g + group (the pooled group last): the order the tests table lists them
+        okp = np.flatnonzero(ok)
+        mem_pair = [okp]
+        mem_cell = [ev_code[okp] * n_g + gr_code[okp]]
+        if pooled is not None:
+            pp = np.flatnonzero(ok & pooled)
+            mem_pair.append(pp)
+            mem_cell.append(ev_code[pp] * n_g + (n_g - 1))
+        n_cells = len(events) * n_g
+        wins = list(spec.windows)
+        batch = run_tests_batched(
+            member_pair=np.concatenate(mem_pair), member_cell=np.concatenate(mem_cell), n_cells=n_cells,
+            car=np.stack([win_arrays[w][0]["car"] for w in wins]),
+            scar=np.stack([win_arrays[w][0]["scar"] for w in wins]),
+            valid=np.stack([win_arrays[w][1] for w in wins]), m=fitted.m, k=self.k,
+            est_ar=est_ar, est_sar=est_sar, event_sar=sar_all, window_masks=np.stack([win_arrays[w][2] for w in wins]),
+            cell_block=np.repeat(np.arange(len(events)), n_g))
+        tids = list(batch.test_ids)
+        stat = batch.statistic
+        pval = batch.p_value
+        if bootstrap is None or int(bootstrap) > 0:      # resampling stays per cell (optional, not batched)
+            cell_sel = [(ev_arr == e) & ((gr_arr == g) if j < len(groups) else pooled)
+                        for e in events for j, g in enumerate(groups + ([self.pooled_group] if pooled is not None else []))]
+            boot = np.full((1, n_cells, len(wins)), np.nan)
+            boot_p = np.full((1, n_cells, len(wins)), np.nan)
+            for c, sel in enumerate(cell_sel):
+                for wi, w in enumerate(wins):
                     cs, valid, wm = win_arrays[w]
                     m_ = sel & valid
-                    n = int(m_.sum())
-                    if n == 0:
-                        continue
-                    res = stattests.run_tests(
-                        car=cs["car"][m_], scar=cs["scar"][m_], m=fitted.m[m_], k=self.k,
-                        L=int(wm.sum()), est_ar=est_ar[m_], est_sar=est_sar[m_],
-                        event_sar=sar_all[m_][:, wm], n_boot=bootstrap, seed=rng_seed,
-                        corr=corr_ev[np.ix_(pos_in_ev[m_], pos_in_ev[m_])])
-                    caar = float(np.mean(cs["car"][m_]))
-                    for tid, tr in res.items():
-                        test_rows.append(dict(event_id=ev, group=g, window_start=w[0], window_end=w[1],
-                                              n=n, caar=caar, test=tid, statistic=tr.statistic,
-                                              p_value=tr.p_value))
-        tests = pd.DataFrame(test_rows, columns=["event_id", "group", "window_start", "window_end", "n",
-                                                 "caar", "test", "statistic", "p_value"])
+                    if m_.any():
+                        tr = stattests.bootstrap_caar(cs["car"][m_], est_ar[m_], int(wm.sum()), n_boot=bootstrap,
+                                                      seed=int(seed), statistic="caar", scar=cs["scar"][m_],
+                                                      est_sar=est_sar[m_], k=self.k)
+                        boot[0, c, wi], boot_p[0, c, wi] = tr.statistic, tr.p_value
+            tids.append("bootstrap")
+            stat = np.concatenate([stat, boot])
+            pval = np.concatenate([pval, boot_p])
+        cell_idx, win_idx = np.nonzero(batch.n > 0)        # cell-major, then window: the table's order
+        nt = len(tids)
+        names_g = np.array(groups + ([self.pooled_group] if pooled is not None else []), dtype=object)
+        tests = pd.DataFrame({
+            "event_id": np.repeat(np.array(events, dtype=object)[cell_idx // n_g], nt),
+            "group": np.repeat(names_g[cell_idx % n_g], nt),
+            "window_start": np.repeat(np.array([w[0] for w in wins])[win_idx], nt),
+            "window_end": np.repeat(np.array([w[1] for w in wins])[win_idx], nt),
+            "n": np.repeat(batch.n[cell_idx, win_idx], nt),
+            "caar": np.repeat(batch.caar[cell_idx, win_idx], nt),
+            "test": np.tile(np.array(tids, dtype=object), len(cell_idx)),
+            "statistic": stat[:, cell_idx, win_idx].T.ravel(),
+            "p_value": pval[:, cell_idx, win_idx].T.ravel(),
+        }, columns=["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"])
         exclusions = pd.DataFrame(excl_rows, columns=["event_id", "ticker", "window_start", "window_end", "reason"])
 
         arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=spec.rel_days, est_mask=est, y=y, f=f,
