@@ -338,7 +338,11 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         Z = np.where(fast[:, None], x0 / np.sqrt(np.where(fast, vx, 1.0))[:, None], 0.0)
     kp_days_ok = T >= max(int(min_overlap), 2)
 
+    day_counts = _day_counts(es, ev, T_i, np.flatnonzero(wmask.any(axis=0)))
+    grank_prep = _GrankPrep(es, T_i, R0, F_s, loc, mc, C, Pc)
+
     # ---- per window
+    corr_cache: dict[bytes, tuple] = {}
     kp_cache: dict[bytes, np.ndarray] = {}
     tts_cache: dict[bytes, tuple] = {}
     patell_err = None
@@ -447,12 +451,12 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_p[ti["wilcoxon"], :, w] = pw
 
         # corrado
-        zc = _corrado_window(ev[:, wm], es, R0, T_i, F_s, loc, mc, keep, C, Pc)
+        zc = _corrado_window(np.flatnonzero(wm), ev, day_counts, R0, T_i, F_s, loc, mc, keep, C, Pc, corr_cache)
         o_stat[ti["corrado"], :, w] = zc
         o_p[ti["corrado"], :, w] = _two_sided_z(zc)
 
         # grank
-        tg, dfg = _grank_window(scarm, ks, sd_b, use_b, n_b, es, R0, T_i, F_s, loc, mc, C)
+        tg, dfg = _grank_window(scarm, ks, sd_b, use_b, n_b, grank_prep)
         o_stat[ti["grank"], :, w] = tg
         pg = _two_sided_t(tg, dfg)
         pg = np.where(np.isinf(tg), 0.0, pg)
@@ -490,36 +494,48 @@ def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok):
         return np.where(npair > 0, tot / npair, np.nan)
 
 
-def _corrado_window(wv, es, R0, T_i, F_s, loc, mc, keep, C, Pc):
-    """Corrado rank Z per cell for one window; ``wv`` (Pc, L) window SARs of the chunk's pairs."""
+def _day_counts(es, ev, T_i, days):
+    """For each event-grid day d: ``H2_d = 2 #{v_d < e} + #{v_d == e}`` per estimation SAR ``e`` (int8, so that
+    the rank increment of ``e`` is ``H2 / 2``), and per pair ``#{e < v_d}``, ``#{e == v_d}``."""
+    out = {}
+    for d in days:
+        v = ev[:, d:d + 1]
+        gt = es > v
+        ge = es >= v
+        n_gt = np.count_nonzero(gt, axis=1)
+        n_ge = np.count_nonzero(ge, axis=1)
+        out[d] = (gt.view(np.int8) + ge.view(np.int8), T_i - n_ge, n_ge - n_gt)
+    return out
+
+
+def _corrado_window(wcols, ev, day_counts, R0, T_i, F_s, loc, mc, keep, C, Pc, cache):
+    """Corrado rank Z per cell for one window (``wcols``: its columns of the event grid ``ev``)."""
+    wv = ev[:, wcols]
     L = wv.shape[1]
     fin_w = np.isfinite(wv)
     L_i = fin_w.sum(axis=1)
     kr = keep & (L_i[loc] > 0)
     cr, lr = mc[kr], loc[kr]
     N = np.bincount(cr, minlength=C).astype(float)
-    n_i = T_i + L_i
-    a = 1.0 / (n_i + 1.0)
-    # estimation days: R_est + #{window values below} + #{equal}/2
-    X = R0.copy()
-    less = np.zeros((Pc, L))
-    eqc = np.zeros((Pc, L))
-    for j in range(L):
-        v = wv[:, j:j + 1]
-        gt = es > v
-        eq = es == v
-        X += gt
-        X += 0.5 * eq
-        less[:, j] = T_i - gt.sum(axis=1) - eq.sum(axis=1)
-        eqc[:, j] = eq.sum(axis=1)
+    a = 1.0 / (T_i + L_i + 1.0)
+    # estimation days: rank = R_est + #{window values below} + #{equal} / 2
+    h2 = day_counts[wcols[0]][0].astype(np.int16 if L > 60 else np.int8)
+    for d in wcols[1:]:
+        h2 += day_counts[d][0]
+    X = R0 + 0.5 * h2
+    less = np.stack([day_counts[d][1] for d in wcols], axis=1)
+    eqc = np.stack([day_counts[d][2] for d in wcols], axis=1)
     # window days: rank among estimation SARs and the other window SARs
     lw = (wv[:, None, :] < wv[:, :, None]).sum(axis=2)           # #{window values below value j}
     ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
     Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
     A = sparse.csr_matrix((a[lr], (cr, lr)), shape=(C, Pc))
-    Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-    S_est = np.asarray(A @ X) - 0.5 * np.asarray(Cm @ F_s)
-    n_est = np.asarray(Cm @ F_s)
+    key = kr.tobytes()
+    if key not in cache:
+        Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
+        cache[key] = (Cm, np.asarray(Cm @ F_s))
+    Cm, n_est = cache[key]
+    S_est = np.asarray(A @ X) - 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))
     S = np.hstack([S_est, S_win])
@@ -537,29 +553,65 @@ def _corrado_window(wv, es, R0, T_i, F_s, loc, mc, keep, C, Pc):
     return np.where(ok, z, np.nan)
 
 
-def _grank_window(scarm, ks, sd_b, use_b, n_b, es, R0, T_i, F_s, loc, mc, C):
+class _GrankPrep:
+    """Window-independent GRANK inputs of a chunk: membership rows sorted by (cell, T_i, pair) so that
+    runs of equal ``a = 1 / (T_i + 2)`` within a cell can be summed as integers (``np.add.reduceat``)."""
+
+    def __init__(self, es, T_i, R0, F_s, loc, mc, C, Pc):
+        self.perm = np.lexsort((loc, T_i[loc], mc))
+        lp = loc[self.perm]
+        cp = mc[self.perm]
+        self.esm = es[lp]
+        ti = T_i[lp]
+        new = np.ones(lp.size, dtype=bool)
+        new[1:] = (cp[1:] != cp[:-1]) | (ti[1:] != ti[:-1])
+        self.starts = np.flatnonzero(new)
+        nseg = self.starts.size
+        self.seg = sparse.csr_matrix((0.5 / (ti[self.starts] + 2.0), (cp[self.starts], np.arange(nseg))),
+                                     shape=(C, nseg))
+        self.a = 1.0 / (T_i + 2.0)
+        self.T_i, self.R0, self.F_s, self.loc, self.mc, self.C, self.Pc = T_i, R0, F_s, loc, mc, C, Pc
+        self.cache: dict[bytes, tuple] = {}
+
+    def base(self, km):
+        """Per cell and estimation day: sum over kept members of ``R_est / (T_i + 2) - 1/2``, and the counts."""
+        key = km.tobytes()
+        if key not in self.cache:
+            c, l_ = self.mc[km], self.loc[km]
+            A = sparse.csr_matrix((self.a[l_], (c, l_)), shape=(self.C, self.Pc))
+            Cm = sparse.csr_matrix((np.ones(l_.size), (c, l_)), shape=(self.C, self.Pc))
+            n_est = np.asarray(Cm @ self.F_s)
+            self.cache[key] = (np.asarray(A @ self.R0) - 0.5 * n_est, n_est)
+        return self.cache[key]
+
+
+def _grank_window(scarm, ks, sd_b, use_b, n_b, prep: _GrankPrep):
     """GRANK-T per cell for one window; returns (statistic, df)."""
+    C = prep.C
+    mc = prep.mc
     km = ks & use_b[mc]
-    cm, lm = mc[km], loc[km]
     tstat = np.full(C, np.nan)
     df = np.full(C, np.nan)
-    if cm.size == 0:
+    if not km.any():
         return tstat, df
-    g = scarm[km] / sd_b[cm]
-    esm = es[lm]
-    v = g[:, None]
-    gt = esm > v
-    eq = esm == v
-    a = 1.0 / (T_i[lm] + 2.0)                                   # t_i = T_i + 1 ranked values
-    X = (R0[lm] + gt + 0.5 * eq) * a[:, None] - 0.5 * F_s[lm]
-    less = T_i[lm] - gt.sum(axis=1) - eq.sum(axis=1)
-    u0 = (less + 0.5 * (eq.sum(axis=1) + 2.0)) * a - 0.5
-    cells = np.unique(cm)
-    starts = np.searchsorted(cm, cells)
-    S_est = np.add.reduceat(X, starts, axis=0)
-    n_est = np.add.reduceat(F_s[lm], starts, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.where(km, scarm / sd_b[mc], np.inf)[prep.perm]       # GSAR_0; +inf ranks nothing (not kept)
+    gt = prep.esm > g[:, None]
+    ge = prep.esm >= g[:, None]
+    h2 = gt.view(np.int8) + ge.view(np.int8)                        # 2 x rank increment of each estimation SAR
+    seg_sum = np.add.reduceat(h2, prep.starts, axis=0, dtype=np.int32)
+    base, n_est = prep.base(km)
+    S_est = base + np.asarray(prep.seg @ seg_sum)
+    n_ge = np.count_nonzero(ge, axis=1)
+    n_gt = np.count_nonzero(gt, axis=1)
+    lp = prep.loc[prep.perm]
+    kp = km[prep.perm]
+    # day 0: rank of GSAR_0 among the estimation SARs and itself
+    u0 = ((prep.T_i[lp] - n_ge) + 0.5 * ((n_ge - n_gt) + 2.0)) * prep.a[lp] - 0.5
+    cells = np.flatnonzero(np.bincount(mc[km], minlength=C) > 0)
     n = n_b[cells].astype(float)
-    ubar0 = np.add.reduceat(u0, starts) / n
+    ubar0 = np.bincount(mc[prep.perm][kp], weights=u0[kp], minlength=C)[cells] / n
+    S_est, n_est = S_est[cells], n_est[cells]
     used = n_est > 0
     Tn = used.sum(axis=1) + 1
     with np.errstate(invalid="ignore", divide="ignore"):
