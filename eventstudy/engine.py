@@ -20,7 +20,7 @@ from . import models as _models
 
 from .errors import EstimationError, WindowError
 from .results import EventStudyResult, StudyArrays
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec, gather
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 ALL = "all"
 
@@ -166,13 +166,23 @@ class EventStudy:
         bm = dict(self.benchmark)
         return [[bm.get(t, "")] for t in tickers]
 
+    def _benchmark_column(self, tickers: np.ndarray) -> np.ndarray:
+        """The benchmark of each ticker (market and market-adjusted models), via unique tickers."""
+        uniq, inv = np.unique(tickers.astype(str), return_inverse=True)
+        return np.array([rg[0] for rg in self._regressor_names(uniq)], dtype=object)[inv]
+
     def _sessions_for(self, ticker: str) -> pd.DatetimeIndex:
         s = self.sessions.get(ticker) if self.sessions else None
         return self.returns.index if s is None else pd.DatetimeIndex(s)
 
     # ------------------------------------------------------------------ gather
     def _gather(self):
-        """Dense arrays for every pair; returns (y, f, dates, pair_reason)."""
+        """Dense arrays for every pair; returns (y, f, dates, pair_reason).
+
+        Work is per unique ticker and per (calendar, day-0 position) block, never per pair:
+        pairs that share a calendar and a day 0 (an event hitting many securities) are filled
+        from one slice of that calendar's return matrix.
+        """
         pairs = self.pairs
         P = len(pairs)
         rel = self.spec.rel_days
@@ -181,67 +191,82 @@ class EventStudy:
         y = np.full((P, D), np.nan)
         f = np.full((P, D, q), np.nan)
         dates = np.full((P, D), np.datetime64("NaT"), dtype="datetime64[ns]")
-        reason = np.full(P, "", dtype=object)
-        regs = self._regressor_names(pairs["ticker"].to_numpy())
+        uniq, inv = np.unique(pairs["ticker"].to_numpy().astype(str), return_inverse=True)
+        regs_u = self._regressor_names(uniq)
         cols_avail = set(self.returns.columns)
-        # Pairs with an unknown ticker or benchmark.
-        for i, (t, rg) in enumerate(zip(pairs["ticker"].to_numpy(), regs)):
+        reason_u = np.full(len(uniq), "", dtype=object)
+        for u, (t, rg) in enumerate(zip(uniq, regs_u)):
             if t not in cols_avail:
-                reason[i] = f"no returns for ticker {t} (not in the price data)"
+                reason_u[u] = f"no returns for ticker {t} (not in the price data)"
             else:
                 missing = [r for r in rg if r not in cols_avail]
                 if missing:
                     what = "benchmark" if self.model != "factor" else "factor"
-                    reason[i] = (f"{what} {missing[0] or '(none given)'} of {t} is not in the price data")
-        # Group pairs by the trading calendar of their ticker.
-        groups: dict[tuple, tuple[pd.DatetimeIndex, list[int]]] = {}
-        cache: dict[str, tuple] = {}
-        for i, t in enumerate(pairs["ticker"].to_numpy()):
-            if reason[i]:
+                    reason_u[u] = f"{what} {missing[0] or '(none given)'} of {t} is not in the price data"
+        reason = reason_u[inv]
+        # trading calendar of each unique ticker
+        cal_keys: dict[tuple, int] = {}
+        cal_sessions: list[pd.DatetimeIndex] = []
+        cal_u = np.full(len(uniq), -1)
+        for u, t in enumerate(uniq):
+            if reason_u[u]:
                 continue
-            if t not in cache:
-                s = self._sessions_for(t)
-                cache[t] = (_calendar_key(s), s)
-            key, s = cache[t]
-            groups.setdefault(key, (s, []))[1].append(i)
-        for s, idx in groups.values():
-            idx = np.asarray(idx)
-            sub = pairs.iloc[idx]
-            s = pd.DatetimeIndex(s)
-            p0 = s.get_indexer(pd.DatetimeIndex(sub["day0"]))
+            sess = pd.DatetimeIndex(self._sessions_for(t))
+            key = _calendar_key(sess)
+            if key not in cal_keys:
+                cal_keys[key] = len(cal_sessions)
+                cal_sessions.append(sess)
+            cal_u[u] = cal_keys[key]
+        cal = cal_u[inv]
+        day0 = pd.DatetimeIndex(pairs["day0"])
+        for c, sess in enumerate(cal_sessions):
+            idx = np.flatnonzero(cal == c)
+            p0 = sess.get_indexer(day0[idx])
             bad = p0 < 0
-            for j in np.flatnonzero(bad):
-                r = sub.iloc[j]
-                reason[idx[j]] = (f"day 0 {pd.Timestamp(r.day0).date()} is not a trading session of {r.ticker} "
+            for j in np.flatnonzero(bad):          # exclusions only
+                reason[idx[j]] = (f"day 0 {day0[idx[j]].date()} is not a trading session of {uniq[inv[idx[j]]]} "
                                   f"(or is outside its data); map announcements with eventstudy.calendars.map_day0")
-            keep = ~bad
-            if not keep.any():
+            idx, p0 = idx[~bad], p0[~bad]
+            if not len(idx):
                 continue
-            idx_k, p0_k = idx[keep], p0[keep]
-            sub_regs = [regs[i] for i in idx_k]
-            names = sorted(set(sub["ticker"].iloc[np.flatnonzero(keep)]) | {r for rg in sub_regs for r in rg})
+            us = np.unique(inv[idx])
+            names = sorted(set(uniq[us]) | {r for u in us for r in regs_u[u]})
             col_of = {n: j for j, n in enumerate(names)}
-            mat = self.returns.reindex(index=s, columns=names).to_numpy(dtype=float, copy=True)
+            mat = self.returns.reindex(index=sess, columns=names).to_numpy(dtype=float, copy=True)
+            reg_names = {r for u in us for r in regs_u[u]}
             if self.sessions:
                 # A benchmark or factor whose market is closed on one of this calendar's sessions
                 # did not move: its return there is 0, not missing (a security's own missing
                 # return stays missing). Only dates outside the regressor's own sessions are filled.
-                reg_names = {r for rg in sub_regs for r in rg}
                 for j, n in enumerate(names):
                     own = self.sessions.get(n)
-                    if n in reg_names and own is not None:
-                        closed = ~s.isin(pd.DatetimeIndex(own))
-                        inside = (s >= own.min()) & (s <= own.max()) if len(own) else closed
-                        mat[closed & inside, j] = 0.0
-            ycols = np.array([col_of[t] for t in pairs["ticker"].to_numpy()[idx_k]])
-            y[idx_k] = gather(mat, p0_k, ycols, rel)
+                    if n in reg_names and own is not None and len(own):
+                        own = pd.DatetimeIndex(own)
+                        closed = ~sess.isin(own) & (sess >= own.min()) & (sess <= own.max())
+                        mat[closed, j] = 0.0
+            ycol_u = np.full(len(uniq), -1)
+            ycol_u[us] = [col_of[t] for t in uniq[us]]
+            fcol_u = np.zeros((len(uniq), q), dtype=int)
             if q:
-                fcols = np.array([[col_of[r] for r in rg] for rg in sub_regs])
-                f[idx_k] = gather(mat, p0_k, fcols, rel)
-            pos = p0_k[:, None] + rel[None, :]
-            okp = (pos >= 0) & (pos < len(s))
-            dv = s.values[np.clip(pos, 0, len(s) - 1)]
-            dates[idx_k] = np.where(okp, dv, np.datetime64("NaT"))
+                fcol_u[us] = [[col_of[r] for r in regs_u[u]] for u in us]
+            # pad the matrix so that every window slice is in range: out of data = NaN
+            pad_lo, pad_hi = max(0, -(int(p0.min()) + int(rel[0]))), max(0, int(p0.max()) + int(rel[-1]) + 1 - len(sess))
+            matp = np.vstack([np.full((pad_lo, mat.shape[1]), np.nan), mat, np.full((pad_hi, mat.shape[1]), np.nan)])
+            datep = np.concatenate([np.full(pad_lo, np.datetime64("NaT"), dtype="datetime64[ns]"),
+                                    sess.values.astype("datetime64[ns]"),
+                                    np.full(pad_hi, np.datetime64("NaT"), dtype="datetime64[ns]")])
+            order = np.argsort(p0, kind="stable")
+            p_sorted = p0[order]
+            cuts = np.flatnonzero(np.diff(p_sorted)) + 1
+            for grp in np.split(order, cuts):           # one block per distinct day 0 on this calendar
+                rows = idx[grp]
+                lo = int(p0[grp[0]]) + int(rel[0]) + pad_lo
+                block = matp[lo:lo + D]                  # (D, columns)
+                uu = inv[rows]
+                y[rows] = block[:, ycol_u[uu]].T
+                if q:
+                    f[rows] = np.transpose(block[:, fcol_u[uu]], (1, 0, 2))
+                dates[rows] = datep[lo:lo + D]
         return y, f, dates, reason
 
     # ------------------------------------------------------------------ fit
@@ -328,13 +353,13 @@ class EventStudy:
             "const": fitted.const,
         })
         if self.model == "market":
-            params["benchmark"] = [rg[0] for rg in self._regressor_names(pairs["ticker"].to_numpy())]
+            params["benchmark"] = self._benchmark_column(pairs["ticker"].to_numpy())
             params["beta"] = fitted.slopes[:, 0]
         elif self.model == "factor":
             for j, name in enumerate(self.factors):
                 params[f"beta_{name}"] = fitted.slopes[:, j]
         elif self.model == "market_adjusted":
-            params["benchmark"] = [rg[0] for rg in self._regressor_names(pairs["ticker"].to_numpy())]
+            params["benchmark"] = self._benchmark_column(pairs["ticker"].to_numpy())
         params = params[ok].reset_index(drop=True)
 
         # ---- tests per (event, group, window): one batched call over every cell (eventstudy.cellstats)

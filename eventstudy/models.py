@@ -115,23 +115,33 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
         degenerate = np.zeros(P, dtype=bool)
     else:
         if q:
-            f0 = np.where(use[:, :, None], f, 0.0)
-            fbar = f0.sum(axis=1) / msafe[:, None]
-            fc = np.where(use[:, :, None], f - fbar[:, None, :], 0.0)
+            # q is small (1 for the market model): work on (P, D) slices per regressor, which
+            # avoids (P, D, q) temporaries and einsum overhead on the hot path.
+            fs = [f[:, :, i] for i in range(q)]
+            fbar = np.column_stack([np.where(use, fi, 0.0).sum(axis=1) / msafe for fi in fs])
+            fc = [np.where(use, fi - fbar[:, i, None], 0.0) for i, fi in enumerate(fs)]
             yc = np.where(use, y - ybar[:, None], 0.0)
-            sxx = np.einsum("pdi,pdj->pij", fc, fc)
-            sxy = np.einsum("pdi,pd->pi", fc, yc)
+            sxx = np.empty((P, q, q))
+            for i in range(q):
+                for j in range(i, q):
+                    sxx[:, i, j] = sxx[:, j, i] = np.einsum("pd,pd->p", fc[i], fc[j])
+            sxy = np.column_stack([np.einsum("pd,pd->p", fc[i], yc) for i in range(q)])
             # A regressor with no variation over the estimation days cannot be estimated.
             var_f = np.einsum("pii->pi", sxx) / msafe[:, None]
-            scale = np.einsum("pdi,pdi->pi", np.where(use[:, :, None], f, 0.0), np.where(use[:, :, None], f, 0.0)) / msafe[:, None]
+            scale = fbar ** 2 + var_f
             degenerate = np.any(var_f <= 1e-14 * np.maximum(scale, 1e-300), axis=1) | np.any(var_f == 0, axis=1)
             sxx_safe = np.where(degenerate[:, None, None], np.eye(q)[None], sxx)
             s_inv = np.linalg.inv(sxx_safe)
             slopes = np.einsum("pij,pj->pi", s_inv, sxy)
             const = ybar - np.einsum("pi,pi->p", fbar, slopes)
-            fdev = f - fbar[:, None, :]
-            normal = const[:, None] + np.einsum("pdi,pi->pd", f, slopes)
-            h = 1.0 / msafe[:, None] + np.einsum("pdi,pij,pdj->pd", fdev, s_inv, fdev)
+            normal = np.repeat(const[:, None], D, axis=1)
+            h = np.repeat(1.0 / msafe[:, None], D, axis=1)
+            fdev = [fi - fbar[:, i, None] for i, fi in enumerate(fs)]
+            for i in range(q):
+                normal += fs[i] * slopes[:, i, None]
+                h += fdev[i] * fdev[i] * s_inv[:, i, i, None]
+                for j in range(i + 1, q):
+                    h += 2.0 * fdev[i] * fdev[j] * s_inv[:, i, j, None]
         else:
             degenerate = np.zeros(P, dtype=bool)
             fbar = np.zeros((P, 0))

@@ -1,10 +1,10 @@
-"""Estimation and event windows in relative trading days, and the gather step.
+"""Estimation and event windows in relative trading days.
 
 A (security, event) pair is located by the position ``p0`` of its day 0 in the
 security's own session list. Relative day ``t`` is session ``p0 + t``; a session
 outside the data is missing (NaN), never shifted. Every window of a study is
 evaluated on one grid of relative days ``rel = rmin..rmax`` so that all pairs are
-processed as dense ``(pairs, days)`` arrays.
+processed as dense ``(pairs, days)`` arrays (filled by ``EventStudy._gather``).
 """
 from __future__ import annotations
 
@@ -100,22 +100,3 @@ class WindowSpec:
         """Smallest window covering every event window."""
         return (min(w[0] for w in self.windows), max(w[1] for w in self.windows))
 
-
-def gather(values: np.ndarray, p0: np.ndarray, cols: np.ndarray, rel: np.ndarray) -> np.ndarray:
-    """Gather ``values[p0 + rel, cols]`` for every pair as a ``(pairs, days)`` array.
-
-    ``values`` is ``(sessions, columns)``; ``p0`` and ``cols`` are ``(pairs,)`` integer
-    arrays; ``rel`` is ``(days,)``. Positions outside ``0..sessions-1`` give NaN.
-    If ``cols`` is ``(pairs, q)`` the result is ``(pairs, days, q)``.
-    """
-    n = values.shape[0]
-    pos = p0[:, None] + rel[None, :]
-    ok = (pos >= 0) & (pos < n)
-    posc = np.clip(pos, 0, max(n - 1, 0))
-    if cols.ndim == 1:
-        out = values[posc, cols[:, None]]
-        out = np.where(ok, out, np.nan)
-    else:
-        out = values[posc[:, :, None], cols[:, None, :]]
-        out = np.where(ok[:, :, None], out, np.nan)
-    return out
