@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import EventsFileError
+from eventstudy.io_utils import read_user_text
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -78,25 +79,8 @@ def load_events(path: str | os.PathLike) -> pd.DataFrame:
     Raises :class:`EventsFileError` naming the file and line for every problem.
     """
     p = Path(path)
-    if not p.exists():
-        raise EventsFileError(
-            f"events file {str(p)!r} does not exist (relative paths are resolved from {os.getcwd()!r}): "
-            "check the path, or create the file with the columns " + ", ".join(REQUIRED_COLUMNS) + "."
-        )
-    if p.is_dir():
-        raise EventsFileError(f"events file {str(p)!r} is a folder, not a file: give the path of the CSV file.")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise EventsFileError(f"events file {str(p)!r} cannot be read ({exc.strerror}): check its permissions.") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise EventsFileError(
-            f"events file {str(p)!r}, line {line}: the file is not UTF-8 text (byte {exc.start}): "
-            "save it as 'CSV UTF-8'."
-        ) from None
+    text = read_user_text(p, "events file", EventsFileError,
+                          hint=", or create the file with the columns " + ", ".join(REQUIRED_COLUMNS))
     return parse_events_text(text, origin=str(p))
 
 

@@ -29,3 +29,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Text version of :func:`atomic_write_bytes`."""
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def read_user_text(path: str | os.PathLike, label: str, error: type[Exception], hint: str = "") -> str:
+    """Read a user's CSV/text file as UTF-8 (a BOM is allowed) and return its text.
+
+    Problems raise ``error`` naming the file (``label`` says what it is, e.g. "events file"):
+    missing (with ``hint`` on what it should contain), a folder, unreadable, or not UTF-8
+    (with the line of the first bad byte).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise error(f"{label} {str(p)!r} does not exist (relative paths are resolved from {os.getcwd()!r}): "
+                    f"check the path{hint}.")
+    if p.is_dir():
+        raise error(f"{label} {str(p)!r} is a folder, not a file: give the path of the CSV file.")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise error(f"{label} {str(p)!r} cannot be read ({exc.strerror or exc}): check its permissions.") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(f"{label} {str(p)!r}, line {line}: the file is not UTF-8 text (byte {exc.start}): "
+                    "save it as 'CSV UTF-8'.") from None

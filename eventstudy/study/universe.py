@@ -29,6 +29,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from eventstudy.errors import UniverseFileError
+from eventstudy.io_utils import read_user_text
 
 __all__ = [
     "GROUPS",
@@ -117,21 +118,7 @@ def is_equity(ticker: str) -> bool:
 
 def _read_rows(path: Path, label: str, error: type[Exception]) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a CSV into (header, [(line_number, cells), ...]); skip blank and ``#`` lines."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{label} {path} does not exist. Check the path.") from None
-    except IsADirectoryError:
-        raise error(f"{label} {path} is a folder, not a CSV file.") from None
-    except OSError as exc:
-        raise error(f"{label} {path} cannot be read ({exc.strerror or exc}).") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise error(
-            f"{label} {path}, line {line}: the file is not UTF-8 text. Save it as UTF-8 CSV."
-        ) from None
+    text = read_user_text(path, label, error)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
