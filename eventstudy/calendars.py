@@ -215,7 +215,26 @@ def _utc_index(series: pd.Series) -> pd.DatetimeIndex:
 
 
 @dataclass(frozen=True)
-class ExchangeSessionModel(SessionModel):
+class _TimedSessionModel(SessionModel):
+    """A model with known session times: subclasses provide ``_arrays`` = (sessions, opens UTC, closes UTC)."""
+
+    @property
+    def _arrays(self) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:  # pragma: no cover
+        raise NotImplementedError
+
+    def all_sessions(self) -> pd.DatetimeIndex:
+        return self._arrays[0]
+
+    def session_bounds(self, sessions: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+        sess, opens, closes = self._arrays
+        pos = sess.get_indexer(pd.DatetimeIndex(sessions).astype(_NS))
+        if (pos < 0).any():
+            raise self._not_a_session(pd.DatetimeIndex(sessions)[pos < 0][0])
+        return opens[pos], closes[pos]
+
+
+@dataclass(frozen=True)
+class ExchangeSessionModel(_TimedSessionModel):
     """Sessions, opens and closes of an exchange_calendars calendar (e.g. 'XTKS', 'XNYS')."""
 
     code: str = ""
@@ -229,16 +248,6 @@ class ExchangeSessionModel(SessionModel):
         cal = self._cal
         sess = _naive_sessions(cal.sessions)
         return sess, _utc_index(cal.opens), _utc_index(cal.closes)
-
-    def all_sessions(self) -> pd.DatetimeIndex:
-        return self._arrays[0]
-
-    def session_bounds(self, sessions: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
-        sess, opens, closes = self._arrays
-        pos = sess.get_indexer(pd.DatetimeIndex(sessions).astype(_NS))
-        if (pos < 0).any():
-            raise self._not_a_session(pd.DatetimeIndex(sessions)[pos < 0][0])
-        return opens[pos], closes[pos]
 
     def break_bounds(self, sessions: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex] | None:
         """(break_start_utc, break_end_utc) per session (NaT where none), or None if the exchange has no breaks."""
@@ -271,7 +280,7 @@ class ExchangeSessionModel(SessionModel):
 
 
 @dataclass(frozen=True)
-class GlobexSessionModel(SessionModel):
+class GlobexSessionModel(_TimedSessionModel):
     """CME Globex equity-index futures: CMES session dates, 17:00 CT (day before) to 16:00 CT hours.
 
     Bounds of trading day D (America/Chicago, DST via zoneinfo):
@@ -307,16 +316,6 @@ class GlobexSessionModel(SessionModel):
         closes = (sess + ct).tz_localize(self.tz, nonexistent="raise", ambiguous="raise")
         return (opens.tz_convert(_UTC).astype("datetime64[ns, UTC]"),
                 closes.tz_convert(_UTC).astype("datetime64[ns, UTC]"))
-
-    def all_sessions(self) -> pd.DatetimeIndex:
-        return self._arrays[0]
-
-    def session_bounds(self, sessions: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
-        sess, opens, closes = self._arrays
-        pos = sess.get_indexer(pd.DatetimeIndex(sessions).astype(_NS))
-        if (pos < 0).any():
-            raise self._not_a_session(pd.DatetimeIndex(sessions)[pos < 0][0])
-        return opens[pos], closes[pos]
 
     def describe(self) -> str:
         return (f"CME Globex (trading days from exchange_calendars CMES), {_hm(self.open_time)} on the previous "

@@ -311,6 +311,24 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP, corr: np.ndarr
 
 # ----------------------------------------------------------------------------- rank / sign tests
 
+def _rank_dispersion(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    """Rank scores shared by the Corrado and GRANK tests.
+
+    ``U_it = K_it / (n_i + 1) - 1/2`` with ``K_it`` the average rank of ``x_it`` in row ``i``
+    (its ``n_i`` finite values); ``Ubar_t`` the mean over the ``n_t`` rows present on day ``t``;
+    ``S^2 = (1/D) sum_t (n_t / n) Ubar_t^2`` over the ``D`` days with a value.
+    Returns ``(Ubar, n_t, used, D, S^2)``.
+    """
+    rk, n_i = _row_ranks(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = rk / (n_i[:, None] + 1.0) - 0.5
+    ubar, n_t = _col_means(u)
+    used = n_t > 0
+    D = int(used.sum())
+    s2 = float(np.sum((n_t[used] / n) * ubar[used] ** 2) / D) if D else math.nan
+    return ubar, n_t, used, D, s2
+
+
 def corrado(est_sar, event_sar) -> TestResult:
     """Rank test: Corrado (1989), Corrado & Zivney (1992) standardisation, Cowan (1992) windows.
 
@@ -339,15 +357,9 @@ def corrado(est_sar, event_sar) -> TestResult:
     if N < MIN_N:
         return _nan()
     x = np.hstack([es, ev])
-    rk, n_i = _row_ranks(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = rk / (n_i[:, None] + 1.0) - 0.5
-    kbar, n_t = _col_means(u)
-    used = n_t > 0
-    D = int(used.sum())
+    kbar, n_t, used, D, s2 = _rank_dispersion(x, N)
     if D < 2:
         return _nan()
-    s2 = float(np.sum((n_t[used] / N) * kbar[used] ** 2) / D)
     win = np.zeros(x.shape[1], dtype=bool)
     win[es.shape[1]:] = True
     wu = win & used
@@ -390,14 +402,9 @@ def grank(scar, est_sar) -> TestResult:
     if s.max() == s.min() or not (sd > 0 and math.isfinite(sd)):      # exact constancy check, as _one_sample_t
         return _nan()
     g = np.hstack([es, (s / sd)[:, None]])
-    rk, t_i = _row_ranks(g)
-    u = rk / (t_i[:, None] + 1.0) - 0.5
-    ubar, n_t = _col_means(u)
-    used = n_t > 0
-    T = int(used.sum())
+    ubar, n_t, used, T, s2 = _rank_dispersion(g, n)
     if T < 3:
         return _nan()
-    s2 = float(np.sum((n_t[used] / n) * ubar[used] ** 2) / T)
     if not s2 > 0:
         return _nan(float(T - 2))
     z = float(ubar[-1] / math.sqrt(s2))
