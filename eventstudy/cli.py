@@ -5,7 +5,6 @@ Errors a user can cause print one clear line (no traceback) and exit with status
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -24,7 +23,8 @@ examples:
   eventstudy run --events my_events.csv --universe my_universe.csv --prices prices.parquet --no-report
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
-params.csv, report.md report.html tables.tex and plots (PNG/SVG) unless --no-report.
+params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
+cross_section_table.csv and plots (figures/*.png, *.svg) unless --no-report.
 """
 
 EPILOG_EVENTS = """\
@@ -86,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed for the bootstrap")
     run.add_argument("--out", default="results", metavar="DIR", help="output folder (default %(default)s)")
     run.add_argument("--no-report", action="store_true", help="write the CSVs only (no report, plots, LaTeX)")
-    run.add_argument("--format", default="md,html,latex", metavar="LIST",
-                     help="report formats, comma separated from md,html,latex (default %(default)s)")
+    run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
+                     help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
+                          "cross-section tables as CSV; default %(default)s)")
 
     ev = sub.add_parser("events", help="print the day-0 audit: which session each event hits per instrument",
                         formatter_class=fmt, epilog=EPILOG_EVENTS,
@@ -170,9 +171,9 @@ def cmd_run(args) -> int:
     _print_headline(run)
     if not args.no_report:
         formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
-        bad = [f for f in formats if f not in ("md", "html", "latex")]
+        bad = [f for f in formats if f not in ("md", "html", "latex", "csv")]
         if bad:
-            raise EventStudyError(f"--format {bad[0]!r}: choose from md, html, latex")
+            raise EventStudyError(f"--format {bad[0]!r}: choose from md, html, latex, csv")
         from .report import write_report
         written.update(write_report(run, out, formats=formats))
     n_ex = len(run.excluded) + int(run.result.exclusions["window_start"].isna().sum())

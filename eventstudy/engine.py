@@ -9,7 +9,6 @@ There is no Python loop per pair.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from scipy import stats
 from . import models as _models
 
 from .errors import EstimationError, WindowError
+from .progress import progress
 from .results import EventStudyResult, StudyArrays
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
@@ -94,6 +94,7 @@ class EventStudy:
     log_returns : whether returns are log returns (affects BHAR only); default from the panel.
     variance_ddof : residual variance ``sum e^2 / (M_i - variance_ddof)``; default ``k`` as in
         METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
+    progress : show a progress bar for the bootstrap (default: on a terminal, not under CI).
     """
 
     def __init__(self, panel, pairs: pd.DataFrame, model: str = "market",
@@ -103,7 +104,7 @@ class EventStudy:
                  windows: Iterable[Window | str] = DEFAULT_WINDOWS,
                  min_obs: int | None = None, pooled_group: str | None = ALL,
                  pool_exclude: Sequence[str] = (), log_returns: bool | None = None,
-                 variance_ddof: int | None = None) -> None:
+                 variance_ddof: int | None = None, progress: bool | None = None) -> None:
         if model not in _models.MODELS:
             raise EstimationError(f"unknown model {model!r}; choose one of {', '.join(_models.MODELS)}")
         self.returns, self.sessions, kind = _as_panel(panel)
@@ -152,6 +153,7 @@ class EventStudy:
         self.pooled_group = pooled_group
         self.pool_exclude = tuple(pool_exclude)
         self.variance_ddof = variance_ddof
+        self.progress = progress
 
     # ------------------------------------------------------------------ helpers
     def _regressor_names(self, tickers: np.ndarray) -> list[list[str]]:
@@ -400,7 +402,8 @@ class EventStudy:
                         for e in events for j, g in enumerate(groups + ([self.pooled_group] if pooled is not None else []))]
             boot = np.full((1, n_cells, len(wins)), np.nan)
             boot_p = np.full((1, n_cells, len(wins)), np.nan)
-            for c, sel in enumerate(cell_sel):
+            for c, sel in enumerate(progress(cell_sel, total=len(cell_sel), desc="bootstrap", unit="cell",
+                                             enabled=self.progress)):
                 for wi, w in enumerate(wins):
                     cs, valid, wm = win_arrays[w]
                     m_ = sel & valid

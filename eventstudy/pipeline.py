@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ import pandas as pd
 from .calendars import map_day0, session_model_for
 from .data.base import Prices
 from .engine import EventStudy
-from .errors import EstimationError, EventStudyError, WindowError
+from .errors import EstimationError, EventStudyError
 from .futures import is_continuous_future, roll_mask
 from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
 from .results import EventStudyResult

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html as _html
 import os
-import re
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path

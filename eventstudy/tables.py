@@ -19,7 +19,6 @@ attrs is shown with every column and a kind guessed from its name and dtype.
 from __future__ import annotations
 
 import html as _html
-import math
 import os
 import re
 from typing import Iterable, Sequence

@@ -164,3 +164,26 @@ def test_yahoo_without_network_fails_fast_with_offline_hint(tmp_path, capsys, mo
     code, err = _run_err(["run", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "o")], capsys)
     assert code == 2
     assert "--offline" in err and "--prices" in err
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    from eventstudy.progress import progress, progress_enabled
+
+    monkeypatch.setenv("CI", "true")
+    assert not progress_enabled()
+    items = [1, 2, 3]
+    assert progress(items) is items                      # no bar in CI logs
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    assert not progress_enabled()                        # redirected output: no bar
+    assert progress_enabled(True) and not progress_enabled(False)
+
+
+def test_bootstrap_runs_and_report_formats(tmp_path):
+    out = tmp_path / "o"
+    assert main(["run", "--offline", "--out", str(out), "--window=0,1", "--bootstrap", "199",
+                 "--format", "csv"]) == 0
+    tests = pd.read_csv(out / "tests.csv")
+    boot = tests[tests.test == "bootstrap"]
+    assert len(boot) and boot["p_value"].between(1 / 200, 1).all()
+    assert (out / "impact_table.csv").exists() and not (out / "report.html").exists()

@@ -307,7 +307,7 @@ def test_closed_benchmark_market_counts_as_zero_return():
     pairs = pd.DataFrame({"ticker": ["JP"], "event_id": "E", "day0": [days[268]]})
     res = EventStudy(panel, pairs, model="market", benchmark="US", estimation=(-200, -5), windows=[(0, 3)]).fit()
     ar = res.ar.set_index("date")
-    a, b = res.params["const"].iloc[0], res.params["beta"].iloc[0]
+    a = res.params["const"].iloc[0]
     assert abs(ar.loc[days[270], "ar"] - (ret.loc[days[270], "JP"] - a)) < 1e-15   # benchmark closed: R_m = 0
     assert res.exclusions.empty
     # estimation days: 196, minus the US session with a missing price; the US holiday at 150 counts (R_m = 0)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import logging
-import os
 import re
 import sys
 import time
@@ -30,6 +29,7 @@ import pandas as pd
 
 from eventstudy.data.base import PriceDataWarning, Prices, make_prices, normalise_dates, validate_price_frame
 from eventstudy.data.cache import PriceCache
+from eventstudy.progress import progress_enabled
 from eventstudy.errors import CacheError, DataUnavailableError
 
 __all__ = ["YahooSource", "parse_download"]
@@ -247,13 +247,7 @@ class YahooSource:
         return s
 
     def _show_progress(self) -> bool:
-        if self.progress is not None:
-            return bool(self.progress)
-        try:
-            tty = sys.stderr.isatty()
-        except Exception:
-            tty = False
-        return tty and not os.environ.get("CI")
+        return progress_enabled(self.progress)
 
     def _download(self):
         if self._downloader is None:
