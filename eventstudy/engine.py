@@ -179,7 +179,7 @@ class EventStudy:
 
     # ------------------------------------------------------------------ gather
     def _gather(self):
-        """Dense arrays for every pair; returns (y, f, dates, pair_reason).
+        """Dense arrays for every pair; returns (y, f, dates, pair_reason, blocks).
 
         Work is per unique ticker and per (calendar, day-0 position) block, never per pair:
         pairs that share a calendar and a day 0 (an event hitting many securities) are filled
@@ -192,7 +192,12 @@ class EventStudy:
         q = 0 if self.model == "constant_mean" else (len(self.factors) if self.model == "factor" else 1)
         y = np.full((P, D), np.nan)
         f = np.full((P, D, q), np.nan)
-        dates = np.full((P, D), np.datetime64("NaT"), dtype="datetime64[ns]")
+        lo_s, hi_s = self.spec.event_span()
+        span = (rel >= lo_s) & (rel <= hi_s)
+        s0, S = int(np.flatnonzero(span)[0]), int(span.sum())
+        dates = np.full((P, S), np.datetime64("NaT"), dtype="datetime64[ns]")   # on the event span only
+        blocks = np.full(P, -1, dtype=np.int64)     # pairs with identical regressor rows share a block
+        next_block = 0
         uniq, inv = np.unique(pairs["ticker"].to_numpy().astype(str), return_inverse=True)
         regs_u = self._regressor_names(uniq)
         cols_avail = set(self.returns.columns)
@@ -268,8 +273,15 @@ class EventStudy:
                 y[rows] = block[:, ycol_u[uu]].T
                 if q:
                     f[rows] = np.transpose(block[:, fcol_u[uu]], (1, 0, 2))
-                dates[rows] = datep[lo:lo + D]
-        return y, f, dates, reason
+                    _, sub = np.unique(fcol_u[uu], axis=0, return_inverse=True)
+                    sub = np.asarray(sub).ravel()
+                    blocks[rows] = next_block + sub
+                    next_block += int(sub.max()) + 1
+                else:
+                    blocks[rows] = next_block
+                    next_block += 1
+                dates[rows] = datep[lo + s0:lo + s0 + S]
+        return y, f, dates, reason, blocks
 
     # ------------------------------------------------------------------ fit
     def fit(self, bootstrap: int = 0, seed: int = 0) -> EventStudyResult:
@@ -281,9 +293,9 @@ class EventStudy:
 
         spec = self.spec
         pairs = self.pairs
-        y, f, dates, pre_reason = self._gather()
+        y, f, dates, pre_reason, blocks = self._gather()
         est = spec.estimation_mask()
-        fitted = _models.fit_batch(self.model, y, f, est, self.min_obs, ddof=self.variance_ddof)
+        fitted = _models.fit_batch(self.model, y, f, est, self.min_obs, ddof=self.variance_ddof, blocks=blocks)
         reason = np.where(pre_reason != "", pre_reason, fitted.reason)
         ok = reason == ""
 
@@ -294,10 +306,14 @@ class EventStudy:
             raise WindowError("no (security, event) pair could be estimated; most common reasons: "
                               + "; ".join(f"{n}× {r}" for r, n in summary.items()))
 
-        sar_all = _models.sar(fitted)
+        # SARs are needed on the event span only (every window lies inside it)
+        lo, hi = spec.event_span()
+        span = (spec.rel_days >= lo) & (spec.rel_days <= hi)
         with np.errstate(invalid="ignore", divide="ignore"):
-            est_sar = fitted.ar[:, est] / np.sqrt(fitted.s2)[:, None]
-        est_ar = np.where(est[None, :], fitted.ar, np.nan)[:, est]
+            sar_span = fitted.ar[:, span] / np.sqrt(fitted.s2[:, None] * (1.0 + fitted.h[:, span]))
+            e_idx = np.flatnonzero(est)                  # one contiguous block: a view, not a copy
+            est_ar = fitted.ar[:, e_idx[0]:e_idx[-1] + 1]
+            est_sar = est_ar / np.sqrt(fitted.s2)[:, None]
 
         # ---- per window: CAR table
         car_frames = []
@@ -312,7 +328,7 @@ class EventStudy:
             miss = ok & (cs["n_missing"] > 0)
             for i in np.flatnonzero(miss):
                 rd = spec.rel_days[wm][~np.isfinite(fitted.ar[i, wm])]
-                dd = dates[i, wm][~np.isfinite(fitted.ar[i, wm])]
+                dd = dates[i, wm[span]][~np.isfinite(fitted.ar[i, wm])]
                 where = ", ".join(
                     f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d) else " (after the last session in the data)")
                     for r, d in zip(rd[:3], dd[:3]))
@@ -331,8 +347,6 @@ class EventStudy:
         car = pd.concat(car_frames, ignore_index=True)
 
         # ---- AR panel over the event span
-        lo, hi = spec.event_span()
-        span = (spec.rel_days >= lo) & (spec.rel_days <= hi)
         rel_span = spec.rel_days[span]
         okidx = np.flatnonzero(ok)
         n_s = len(rel_span)
@@ -340,12 +354,12 @@ class EventStudy:
             "event_id": np.repeat(pairs["event_id"].to_numpy()[okidx], n_s),
             "ticker": np.repeat(pairs["ticker"].to_numpy()[okidx], n_s),
             "group": np.repeat(pairs["group"].to_numpy()[okidx], n_s),
-            "date": dates[okidx][:, span].ravel(),
+            "date": dates[okidx].ravel(),
             "rel_day": np.tile(rel_span, len(okidx)),
-            "ret": y[okidx][:, span].ravel(),
-            "normal_ret": fitted.normal[okidx][:, span].ravel(),
-            "ar": fitted.ar[okidx][:, span].ravel(),
-            "sar": sar_all[okidx][:, span].ravel(),
+            "ret": y[:, span][okidx].ravel(),
+            "normal_ret": fitted.normal[:, span][okidx].ravel(),
+            "ar": fitted.ar[:, span][okidx].ravel(),
+            "sar": sar_span[okidx].ravel(),
         })
 
         # ---- params
@@ -392,7 +406,7 @@ class EventStudy:
             car=np.stack([win_arrays[w][0]["car"] for w in wins]),
             scar=np.stack([win_arrays[w][0]["scar"] for w in wins]),
             valid=np.stack([win_arrays[w][1] for w in wins]), m=fitted.m, k=self.k,
-            est_ar=est_ar, est_sar=est_sar, event_sar=sar_all, window_masks=np.stack([win_arrays[w][2] for w in wins]),
+            est_ar=est_ar, est_sar=est_sar, event_sar=sar_span, window_masks=np.stack([win_arrays[w][2][span] for w in wins]),
             cell_block=np.repeat(np.arange(len(events)), n_g))
         tids = list(batch.test_ids)
         stat = batch.statistic

@@ -68,8 +68,15 @@ class BatchFit:
 
 
 def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs: int,
-              ddof: int | None = None) -> BatchFit:
+              ddof: int | None = None, blocks: np.ndarray | None = None) -> BatchFit:
     """Fit ``model`` for every pair.
+
+    ``blocks`` (optional, ``(P,)`` ints): pairs with the same id have identical regressor rows
+    ``f`` (same calendar, day 0 and regressor columns: an event hitting many securities). Then
+    the regressor statistics (means, ``S^-1``, leverage ``h``) are computed once per block for
+    the pairs with a return on every usable estimation day, and their slopes by one matrix
+    product; the other pairs take the general path. Both paths give the same numbers
+    (``tests/test_models.py``).
 
     Parameters
     ----------
@@ -87,6 +94,14 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if blocks is not None and model in ("market", "factor") and f.shape[2] > 0 and len(y):
+        return _fit_blocked(model, y, f, est, min_obs, ddof, np.asarray(blocks))
+    return _fit_general(model, y, f, est, min_obs, ddof)
+
+
+def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs: int,
+                 ddof: int | None) -> BatchFit:
+    """The general batched fit (any missing pattern): see :func:`fit_batch`."""
     P, D = y.shape
     q = f.shape[2]
     k = n_params(model, q)
@@ -176,6 +191,86 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
         h = np.where(bad[:, None], np.nan, h)
     # Estimation days without a return (or regressor) stay missing.
     ar = np.where(present, ar, np.nan)
+    return BatchFit(model=model, k=k, const=const, slopes=slopes, fbar=fbar, s_inv=s_inv, m=m,
+                    s2=s2, normal=normal, ar=ar, h=h, ok=ok, reason=reason)
+
+
+def _fit_blocked(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs: int,
+                 ddof: int | None, blocks: np.ndarray) -> BatchFit:
+    """OLS with regressor statistics shared per block (see :func:`fit_batch`).
+
+    For a block with regressor rows ``F`` (D, q) and usable estimation days ``u`` (``M`` of them),
+    ``fbar``, ``S = Fc'Fc`` and ``h_t = 1/M + (f_t - fbar)' S^-1 (f_t - fbar)`` are the block's;
+    each complete pair's slopes are ``S^-1 Fc' y_u`` (``Fc`` sums to 0 over ``u``, so centring
+    ``y`` is not needed), ``a = ybar - fbar' b``.
+    """
+    P, D = y.shape
+    q = f.shape[2]
+    k = n_params(model, q)
+    kd = k if ddof is None else ddof
+    ids, rep, inv = np.unique(blocks, return_index=True, return_inverse=True)
+    f_rep = f[rep]                                              # (B, D, q)
+    use_rep = np.all(np.isfinite(f_rep), axis=2) & est[None, :]  # (B, D)
+    m_rep = use_rep.sum(axis=1)
+    complete = np.all(np.isfinite(y) | ~use_rep[inv], axis=1) & (m_rep[inv] >= max(min_obs, 1))
+    const = np.full(P, np.nan)
+    slopes = np.full((P, q), np.nan)
+    fbar = np.full((P, q), np.nan)
+    s_inv = np.full((P, q, q), np.nan)
+    m = np.zeros(P, dtype=np.int64)
+    s2 = np.full(P, np.nan)
+    normal = np.full((P, D), np.nan)
+    ar = np.full((P, D), np.nan)
+    h = np.full((P, D), np.nan)
+    reason = np.full(P, "", dtype=object)
+    done = np.zeros(P, dtype=bool)
+    order = np.argsort(inv, kind="stable")
+    starts = np.searchsorted(inv[order], np.arange(len(ids)))
+    ends = np.r_[starts[1:], P]
+    for b in range(len(ids)):
+        rows = order[starts[b]:ends[b]]
+        rows = rows[complete[rows]]
+        if not len(rows):
+            continue
+        u = use_rep[b]
+        M = int(m_rep[b])
+        Fb = f_rep[b]                                            # (D, q)
+        fb = Fb[u].mean(axis=0)
+        Fc = Fb[u] - fb
+        S = Fc.T @ Fc
+        var_f = np.diag(S) / M
+        scale = fb ** 2 + var_f
+        if np.any(var_f <= 1e-14 * np.maximum(scale, 1e-300)) or np.any(var_f == 0):
+            continue                                             # degenerate: the general path says why
+        Si = np.linalg.inv(S)
+        Yu = y[rows][:, u]
+        yb = Yu.mean(axis=1)
+        bs = (Yu @ Fc) @ Si
+        a = yb - bs @ fb
+        nb = a[:, None] + bs @ Fb.T
+        arb = y[rows] - nb
+        e = arb[:, u]
+        s2b = np.einsum("pd,pd->p", e, e) / max(M - kd, 1)
+        fd = Fb - fb
+        hb = 1.0 / M + np.einsum("di,ij,dj->d", fd, Si, fd)
+        const[rows], slopes[rows], fbar[rows], s_inv[rows] = a, bs, fb, Si
+        m[rows], s2[rows], normal[rows], ar[rows], h[rows] = M, s2b, nb, arb, hb
+        done[rows] = True
+    zero_var = done & ~(s2 > 0)
+    reason[zero_var] = "returns have zero variance over the estimation window (constant price?)"
+    for arr in (const, s2):
+        arr[zero_var] = np.nan
+    slopes[zero_var] = np.nan
+    normal[zero_var] = np.nan
+    ar[zero_var] = np.nan
+    h[zero_var] = np.nan
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        g = _fit_general(model, y[rest], f[rest], est, min_obs, ddof)
+        const[rest], slopes[rest], fbar[rest], s_inv[rest] = g.const, g.slopes, g.fbar, g.s_inv
+        m[rest], s2[rest], normal[rest], ar[rest], h[rest] = g.m, g.s2, g.normal, g.ar, g.h
+        reason[rest] = g.reason
+    ok = reason == ""
     return BatchFit(model=model, k=k, const=const, slopes=slopes, fbar=fbar, s_inv=s_inv, m=m,
                     s2=s2, normal=normal, ar=ar, h=h, ok=ok, reason=reason)
 

@@ -18,8 +18,9 @@ from .windows import Window
 
 @dataclass(frozen=True, repr=False)
 class StudyArrays:
-    """Dense per-pair arrays behind a result: returns ``y (P, D)``, regressors ``f (P, D, q)``,
-    session dates ``dates (P, D)``, the fitted model, on the relative-day grid ``rel_days``."""
+    """Dense per-pair arrays behind a result: returns ``y (P, D)`` and regressors ``f (P, D, q)``
+    on the relative-day grid ``rel_days``, the fitted model, and the session ``dates (P, S)`` of the
+    event span (the days of ``ar``)."""
 
     pairs: pd.DataFrame
     ok: np.ndarray
