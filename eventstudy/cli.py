@@ -166,6 +166,9 @@ def cmd_run(args) -> int:
     if run.simulated:
         _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
     _say(f"eventstudy: prices from {run.prices.source}")
+    if not run.simulated:
+        from .data.base import describe_fields
+        _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
     written = write_csvs(run, out)
     _print_headline(run)

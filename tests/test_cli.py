@@ -187,3 +187,27 @@ def test_bootstrap_runs_and_report_formats(tmp_path):
     boot = tests[tests.test == "bootstrap"]
     assert len(boot) and boot["p_value"].between(1 / 200, 1).all()
     assert (out / "impact_table.csv").exists() and not (out / "report.html").exists()
+
+
+def test_run_says_which_price_field_was_used(tmp_path, capsys):
+    """Issue 3: adj_close when present, else close, and the output says which."""
+    rng = np.random.default_rng(0)
+    from eventstudy.calendars import session_model_for
+
+    days = session_model_for("7203.T").sessions("2025-01-06", "2026-02-27")
+    rows = []
+    for t in ["7203.T", "1306.T"]:
+        px = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
+        for d, p in zip(days, px):
+            rows.append({"date": d.date().isoformat(), "ticker": t, "close": p, "adj_close": p * 0.99})
+    path = tmp_path / "p.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    uni = tmp_path / "u.csv"
+    uni.write_text("ticker,name,group,benchmark,exchange\n7203.T,Toyota,autos,1306.T,XTKS\n")
+    ev = tmp_path / "e.csv"
+    ev.write_text("event_id,date,time,timezone,label,category,source\nban,2026-01-06,16:25,Asia/Shanghai,x,EXC,s\n")
+    code = main(["run", "--prices", str(path), "--universe", str(uni), "--events", str(ev),
+                 "--out", str(tmp_path / "o"), "--no-report", "--window=0,0"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "adj_close" in err and "p.csv" in err
