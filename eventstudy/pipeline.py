@@ -120,7 +120,10 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
     :class:`~eventstudy.data.yahoo.YahooSource`, :class:`~eventstudy.data.offline.OfflineSource`)
     or a :class:`Prices`. The market model uses each instrument's ``benchmark``; the factor
-    model uses the benchmark plus ``extra_factors`` (default USDJPY, ``JPY=X``).
+    model uses the benchmark plus ``extra_factors`` (default USDJPY, ``JPY=X``). The
+    cross-sectional regression of CARs on exposure groups uses ``base_group`` as the omitted
+    group when the universe has it (else its first equity group), and is skipped with fewer
+    than two equity groups.
     """
     spec = WindowSpec.build(estimation, windows)
     start, end = _date_range(events, spec)
@@ -169,9 +172,14 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     result = es.fit(bootstrap=bootstrap, seed=seed)
 
     reg = pd.DataFrame(columns=REG_COLUMNS)
+    # the cross-section compares exposure groups: it needs two of them; the base group is
+    # `base_group` when the universe has it, else the first equity group of the universe
+    eq_groups = [g for g in dict.fromkeys(universe["group"]) if g not in set(pool_exclude)]
+    if base_group not in eq_groups:
+        base_group = eq_groups[0] if eq_groups else None
     if regressions and model != "market_adjusted":
         parts = [event_dummy_regressions(result, by="group")]
-        for ev in result.events:
+        for ev in (result.events if len(eq_groups) >= 2 else []):
             for w in result.windows:
                 try:
                     rows, _ = cross_sectional_regression(result.car, ev, w, base_group=base_group,
