@@ -312,3 +312,24 @@ def test_closed_benchmark_market_counts_as_zero_return():
     assert res.exclusions.empty
     # estimation days: 196, minus the US session with a missing price; the US holiday at 150 counts (R_m = 0)
     assert res.params["m_obs"].iloc[0] == 195
+
+
+def test_cross_sectional_regression_on_a_numeric_characteristic():
+    """CAR (%) on China sales share: the slope is cov/var by hand; HC3 errors from the sandwich."""
+    rng = np.random.default_rng(9)
+    share = pd.Series(rng.uniform(0, 0.5, 25), index=[f"T{i}" for i in range(25)], name="china_share")
+    car = pd.DataFrame({"event_id": "E", "ticker": share.index, "group": "g", "window_start": 0,
+                        "window_end": 1, "car": -0.04 * share.to_numpy() + rng.normal(0, 0.005, 25)})
+    rows, res = cross_sectional_regression(car, "E", (0, 1), characteristics=share.to_frame())
+    y = car["car"].to_numpy() * 100
+    x = share.to_numpy()
+    slope = np.cov(x, y, ddof=1)[0, 1] / np.var(x, ddof=1)
+    coef = rows.set_index("term")["coef"]
+    assert abs(coef["china_share"] - slope) < 1e-10
+    assert abs(coef["const"] - (y.mean() - slope * x.mean())) < 1e-10
+    X = np.column_stack([np.ones(25), x])
+    e = y - X @ np.array([coef["const"], coef["china_share"]])
+    XtXi = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, XtXi, X)
+    cov = XtXi @ (X.T * (e ** 2 / (1 - h) ** 2)) @ X @ XtXi
+    np.testing.assert_allclose(rows["std_err"].to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-10)
