@@ -29,6 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from eventstudy.dates import as_date
 from eventstudy.errors import DataUnavailableError, EventsFileError, UniverseFileError, WindowError
 
 __all__ = [
@@ -707,12 +708,4 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
 
 
 def _as_date(value: object, what: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise WindowError(f"{what} {value!r} is not a date: use YYYY-MM-DD.") from None
-    if ts is pd.NaT:
-        raise WindowError(f"{what} is missing (NaT): give a date as YYYY-MM-DD.")
-    if ts.tz is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize().as_unit("ns")
+    return as_date(value, what, WindowError)

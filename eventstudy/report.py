@@ -502,23 +502,21 @@ def render_html(run, figures: dict[str, Path] | None = None, title: str | None =
         S.append(details(f"Window {T.window_label(*w)}", T.to_html(_imp_window(c, w, compact=True), break_on="event_id"),
                          open_=(w == c.lead)))
 
-    h2("futures")
-    if len(c.fut):
-        S.append(T.to_html(_fut_window(c, c.lead), break_on="event_id"))
+    def lead_then_others(table_for, has_rows: bool, empty: str) -> None:
+        """The lead window's table, the other windows folded below it."""
+        if not has_rows:
+            S.append(f"<p>{empty}</p>")
+            return
+        S.append(T.to_html(table_for(c, c.lead), break_on="event_id"))
         others = [w for w in c.windows if w != c.lead]
         if others:
-            S.append(details("Other windows", "".join(T.to_html(_fut_window(c, w), break_on="event_id") for w in others)))
-    else:
-        S.append("<p>No futures or index in this run (no prices, or regressions not run).</p>")
+            S.append(details("Other windows", "".join(T.to_html(table_for(c, w), break_on="event_id") for w in others)))
+
+    h2("futures")
+    lead_then_others(_fut_window, bool(len(c.fut)), "No futures or index in this run (no prices, or regressions not run).")
 
     h2("cross-section")
-    if len(c.cs_all):
-        S.append(T.to_html(_cs_window(c, c.lead), break_on="event_id"))
-        others = [w for w in c.windows if w != c.lead]
-        if others:
-            S.append(details("Other windows", "".join(T.to_html(_cs_window(c, w), break_on="event_id") for w in others)))
-    else:
-        S.append("<p>No cross-sectional regressions in this run.</p>")
+    lead_then_others(_cs_window, bool(len(c.cs_all)), "No cross-sectional regressions in this run.")
 
     h2("figures")
     if figures:

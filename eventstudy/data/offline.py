@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import Prices, make_prices, normalise_dates
+from eventstudy.dates import as_date
 from eventstudy.errors import DataUnavailableError
 
 __all__ = ["OfflineSource", "SOURCE", "MARKET_FILE", "EFFECTS_FILE", "load_simulated_market", "true_effects"]
@@ -79,17 +80,7 @@ def true_effects() -> pd.DataFrame:
 
 
 def _parse_bound(value, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise DataUnavailableError(f"Cannot read the {name} date {value!r}; write it as YYYY-MM-DD.") from None
-    if ts is pd.NaT:
-        raise DataUnavailableError(f"The {name} date is missing (NaT); give a YYYY-MM-DD date or None.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
+    return None if value is None else as_date(value, f"the {name} date", DataUnavailableError)
 
 
 class OfflineSource:

@@ -1,0 +1,19 @@
+"""Reading one date given by a user (start/end bounds, session dates)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .errors import EventStudyError
+
+
+def as_date(value: object, what: str, error: type[EventStudyError]) -> pd.Timestamp:
+    """``value`` as a tz-naive midnight ``Timestamp[ns]``; ``error`` naming ``what`` if it is not a date."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise error(f"{what} {value!r} is not a date: use YYYY-MM-DD.") from None
+    if ts is pd.NaT:
+        raise error(f"{what} is missing (NaT): give a date as YYYY-MM-DD.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize().as_unit("ns")
