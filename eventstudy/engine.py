@@ -60,6 +60,8 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
         "group": (pairs["group"].astype(str).to_numpy() if "group" in pairs.columns
                   else np.full(len(pairs), ALL, dtype=object)),
     })
+    if out.empty:
+        raise WindowError("no (security, event) pairs to study: pairs is empty")
     dup = out.duplicated(["ticker", "event_id"])
     if dup.any():
         r = out[dup].iloc[0]

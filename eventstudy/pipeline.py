@@ -19,7 +19,7 @@ import pandas as pd
 from .calendars import map_day0, session_model_for
 from .data.base import Prices
 from .engine import EventStudy
-from .errors import EstimationError, EventStudyError
+from .errors import DataUnavailableError, EstimationError, EventStudyError
 from .futures import is_continuous_future, roll_mask
 from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
 from .results import EventStudyResult
@@ -132,6 +132,12 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
                                  + (list(extra_factors) if model == "factor" else [])))
     prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
 
+    if prices.frame.empty:
+        why = "; ".join(f"{t}: {r}" for t, r in zip(prices.failures.get("ticker", [])[:3],
+                                                     prices.failures.get("reason", [])[:3]))
+        raise DataUnavailableError(f"no prices for any instrument of the universe from {prices.source}"
+                                   + (f" ({why})" if why else "") + ". Check the tickers and dates, or use "
+                                   "--offline (bundled SIMULATED market) or --prices FILE.")
     excluded_rows: list[dict] = []
     failures = prices.failures
     for t, r in zip(failures.get("ticker", []), failures.get("reason", [])):

@@ -211,3 +211,29 @@ def test_run_says_which_price_field_was_used(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 0, err
     assert "adj_close" in err and "p.csv" in err
+
+
+def test_yahoo_returning_nothing_for_every_ticker_fails_fast(tmp_path, capsys, monkeypatch):
+    """yfinance can hide a failed connection behind per-ticker 'possibly delisted' messages and
+    return an all-NaN frame: the run must still stop with the offline options, not estimate nothing."""
+    import eventstudy.data.yahoo as y
+
+    def nothing(tickers, *a, **k):
+        names = tickers.split() if isinstance(tickers, str) else list(tickers)
+        cols = pd.MultiIndex.from_product([["Adj Close", "Close", "High", "Low", "Open", "Volume"], names],
+                                          names=["Price", "Ticker"])
+        idx = pd.DatetimeIndex(pd.bdate_range("2025-01-06", periods=3), name="Date")
+        return pd.DataFrame(np.nan, index=idx, columns=cols)
+
+    orig = y.YahooSource.__init__
+
+    def init(self, *a, **k):
+        k["downloader"] = nothing
+        k["sleep"] = lambda s: None
+        orig(self, *a, **k)
+
+    monkeypatch.setattr(y.YahooSource, "__init__", init)
+    code, err = _run_err(["run", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "no prices for any of the" in err and "--offline" in err
+    assert not (tmp_path / "o").exists()

@@ -281,6 +281,9 @@ def test_changed_adjustment_basis_triggers_full_redownload(tmp_path):
 
 def test_unknown_ticker_is_not_cached(tmp_path):
     cache = PriceCache(tmp_path)
-    p = src(FakeYahoo(market(1)), cache=cache)[0].get(["NOPE"], "2025-01-06", "2025-01-31")
-    assert p.frame.empty and p.failures["ticker"].tolist() == ["NOPE"]
+    with pytest.raises(DataUnavailableError, match=r"no prices for any of the 1 ticker.*NOPE.*--offline"):
+        src(FakeYahoo(market(1)), cache=cache)[0].get(["NOPE"], "2025-01-06", "2025-01-31")
     assert cache.coverage("NOPE") is None
+    # one unknown ticker among good ones is reported and left out, not fatal
+    p = src(FakeYahoo(market(1)), cache=cache)[0].get(["NOPE", "7203.T"], "2025-01-06", "2025-01-31")
+    assert p.failures["ticker"].tolist() == ["NOPE"] and set(p.frame["ticker"]) == {"7203.T"}

@@ -455,11 +455,16 @@ class YahooSource:
         for t in wanted:
             if t not in have:
                 fail_rows.append((t, failures.get(t, f"{_NO_DATA} between {start.date()} and {end.date()}")))
-        if parts:
-            long = pd.concat(parts, ignore_index=True)[["date", "ticker", "close", "adj_close"]]
-            frame, field = validate_price_frame(long, "Yahoo Finance download")
-        else:
-            frame, field = validate_price_frame(
-                pd.DataFrame(columns=["date", "ticker", "close", "adj_close"]), "Yahoo Finance download"
-            )
+        if not parts:
+            # Not one ticker came back. yfinance often hides a failed connection behind per-ticker
+            # messages ("possibly delisted; no timezone found"), so say what this usually means.
+            first = "; ".join(f"{t}: {r}" for t, r in fail_rows[:2])
+            raise DataUnavailableError(
+                f"Yahoo Finance returned no prices for any of the {len(wanted)} ticker(s) between {start.date()} "
+                f"and {end.date()} (e.g. {first[:300]}). Either Yahoo Finance cannot be reached from here, or "
+                "the tickers do not exist: check the symbols (Tokyo stocks end in .T) and the connection, or work "
+                "offline: --offline runs on the bundled SIMULATED market (not market data), --prices FILE reads "
+                "your own prices (CSV or parquet with date,ticker,close[,adj_close]).")
+        long = pd.concat(parts, ignore_index=True)[["date", "ticker", "close", "adj_close"]]
+        frame, field = validate_price_frame(long, "Yahoo Finance download")
         return make_prices(frame, field, self.source, failures=fail_rows)
