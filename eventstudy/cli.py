@@ -179,11 +179,30 @@ def cmd_run(args) -> int:
             raise EventStudyError(f"--format {bad[0]!r}: choose from md, html, latex, csv")
         from .report import write_report
         written.update(write_report(run, out, formats=formats))
-    n_ex = len(run.excluded) + int(run.result.exclusions["window_start"].isna().sum())
-    if n_ex:
-        _say(f"eventstudy: {n_ex} instrument/pair exclusions with reasons in {out / 'exclusions.csv'}")
+    _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files to {out}/")
     return 0
+
+
+def _say_exclusions(run, out: Path, shown: int = 5) -> None:
+    """Name what was left out in the terminal, briefly; the full list is in exclusions.csv."""
+    ex = run.excluded
+    no_prices = ex[ex["event_id"] == ""]
+    no_day0 = ex[ex["event_id"] != ""]
+    pairs = run.result.exclusions
+    pairs = pairs[pairs["window_start"].isna()]
+    lines = [f"  {t}: {r}" for t, r in zip(no_prices["ticker"][:shown], no_prices["reason"][:shown])]
+    if len(no_prices) > shown:
+        lines.append(f"  ... and {len(no_prices) - shown} more instruments without prices")
+    for ev, g in no_day0.groupby("event_id", sort=False):
+        lines.append(f"  event {ev}: no day 0 for {len(g)} instrument(s): {g['reason'].iloc[0]}")
+    for r, g in pairs.groupby("reason", sort=False):
+        who = ", ".join(f"{t} ({e})" for t, e in zip(g["ticker"][:3], g["event_id"][:3]))
+        lines.append(f"  {len(g)} pair(s) not estimated: {r}: {who}{' ...' if len(g) > 3 else ''}")
+    if lines:
+        _say("eventstudy: left out (full list with reasons in " + str(out / "exclusions.csv") + "):")
+        for line in lines[:3 * shown]:
+            _say(line)
 
 
 def _print_headline(run) -> None:

@@ -136,8 +136,10 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         why = "; ".join(f"{t}: {r}" for t, r in zip(prices.failures.get("ticker", [])[:3],
                                                      prices.failures.get("reason", [])[:3]))
         raise DataUnavailableError(f"no prices for any instrument of the universe from {prices.source}"
-                                   + (f" ({why})" if why else "") + ". Check the tickers and dates, or use "
-                                   "--offline (bundled SIMULATED market) or --prices FILE.")
+                                   + (f" ({why})" if why else "") + ". Check the tickers and the event dates"
+                                   + (": the bundled simulated market covers only its own period; use --prices FILE "
+                                      "or Yahoo Finance for other dates." if prices.simulated else
+                                      ", or use --offline (bundled SIMULATED market) or --prices FILE."))
     excluded_rows: list[dict] = []
     failures = prices.failures
     for t, r in zip(failures.get("ticker", []), failures.get("reason", [])):

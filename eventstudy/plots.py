@@ -456,7 +456,8 @@ def plot_ar_bars(run, event_id: str, window: Sequence[int] = (0, 0), max_name: i
     labels = []
     for t in d["ticker"].astype(str):
         nm = names.get(t, "")
-        labels.append(f"{t}  {nm}" if nm and len(nm) <= max_name else t)
+        short = nm if len(nm) <= max_name else nm[: max_name - 1] + "…"
+        labels.append(f"{t}  {short}" if nm else t)
     ax.set_yticks(y, labels, fontsize=6.8 if n > 40 else 8)
     ax.set_ylim(-0.7, n - 0.3)
     span = max(np.abs(vals).max(), 1e-6)

@@ -109,6 +109,8 @@ def test_unknown_ticker_is_reported_not_fatal(tmp_path, capsys):
                  "--window=0,0"]) == 0
     ex = pd.read_csv(out / "exclusions.csv")
     assert ex[ex.ticker == "9999.T"]["reason"].str.contains("not in the bundled simulated market").all()
+    err = capsys.readouterr().err
+    assert "9999.T: no prices: not in the bundled simulated market" in err     # named in the terminal too
 
 
 def test_event_outside_the_data(tmp_path, capsys):
@@ -122,6 +124,7 @@ def test_event_outside_the_data(tmp_path, capsys):
     assert code == 0, err
     ex = pd.read_csv(out / "exclusions.csv")
     assert (ex.event_id == "future").any()
+    assert "event future: no day 0 for" in err and "after the last price date" in err
     tests = pd.read_csv(out / "tests.csv")
     assert set(tests.event_id) == {"ok"}
 
@@ -237,3 +240,10 @@ def test_yahoo_returning_nothing_for_every_ticker_fails_fast(tmp_path, capsys, m
     assert code == 2
     assert "no prices for any of the" in err and "--offline" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_event_only_outside_the_offline_market(tmp_path, capsys):
+    ev = tmp_path / "events.csv"
+    ev.write_text("event_id,date,time,timezone,label,category,source\nfuture,2027-06-01,,Asia/Tokyo,y,EXC,s\n")
+    code, err = _run_err(["run", "--offline", "--events", str(ev), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "covers only its own period" in err and "use --offline" not in err
