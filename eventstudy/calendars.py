@@ -525,6 +525,10 @@ def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.Date
     open <= t < close, otherwise before the open / after the previous close / not a session.
     Untimed events: the event date if a session, else the next session.
     """
+    def _opens(o: pd.Timestamp, s: pd.Timestamp) -> str:
+        """The session's opening time, with its date when it opens on the previous day (CME Globex)."""
+        return _clock(o, model.tz, s != _local(o, model.tz).normalize().tz_localize(None))
+
     sess = model.all_sessions()
     opens, closes = model.session_bounds(sess)
     lo, hi = model._coverage()
@@ -573,13 +577,13 @@ def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.Date
                 if q < len(sess) and sess_i8[q] == ldate.value and close_i8[q] <= t.value:
                     reasons[i] = (f"{at}, at or after the close ({_clock(closes[q], model.tz)}) of the "
                                   f"{ldate:%Y-%m-%d} {unit}: day 0 is the next {unit}, {s:%Y-%m-%d} "
-                                  f"(opens {_clock(o, model.tz, s != _local(o, model.tz).normalize().tz_localize(None))})")
+                                  f"(opens {_opens(o, s)})")
                 elif s == ldate:
                     reasons[i] = f"{at}, before the open ({_clock(o, model.tz)}): day 0 is that {unit}, {s:%Y-%m-%d}"
                 else:
                     reasons[i] = (f"{at}; {ldate:%Y-%m-%d} is not a {noun} (weekend/holiday): rolled "
                                   f"forward to the next {unit}, {s:%Y-%m-%d} (opens "
-                                  f"{_clock(o, model.tz, s != _local(o, model.tz).normalize().tz_localize(None))})")
+                                  f"{_opens(o, s)})")
             day0[i] = s.to_datetime64()
         else:
             p = int(pos_date[i])

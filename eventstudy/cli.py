@@ -251,13 +251,12 @@ def cmd_events(args) -> int:
 def cmd_fetch(args) -> int:
     from .data.cache import PriceCache
     from .data.yahoo import YahooSource
-    from .pipeline import _date_range
+    from .pipeline import price_request
     from .windows import WindowSpec
 
     events, universe, _ = _load_inputs(args)
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
-    start, end = _date_range(events, spec)
-    tickers = list(dict.fromkeys(list(universe["ticker"]) + list(universe["benchmark"].dropna()) + ["JPY=X"]))
+    tickers, start, end = price_request(events, universe, spec, factors=("JPY=X",))
     cache = PriceCache(args.cache_dir)
     prices = YahooSource(cache=cache, refresh=args.refresh).get(tickers, start, end)
     _say(f"eventstudy: {prices.frame['ticker'].nunique()} tickers cached in {cache.directory}")

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import EventsFileError
-from eventstudy.io_utils import read_user_text
+from eventstudy.io_utils import read_user_text, require_columns
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -197,13 +197,8 @@ def _cell_to_str(v: object, column: str) -> str:
 
 
 def _check_required_columns(names: Sequence[str], label: str, where: str) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
-    if missing:
-        raise EventsFileError(
-            f"{label}{where}: missing required column(s) "
-            f"{', '.join(missing)}; columns found: {', '.join(names) if names else '(none)'}. "
-            f"The header must contain {', '.join(REQUIRED_COLUMNS)} (and optionally notes)."
-        )
+    require_columns(names, REQUIRED_COLUMNS, EventsFileError, f"{label}{where}",
+                    needs=f"The header must contain {', '.join(REQUIRED_COLUMNS)} (and optionally notes).")
 
 
 def _raise_problems(label: str, problems: list[tuple[int, str]]) -> None:

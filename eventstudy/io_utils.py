@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -54,3 +55,19 @@ def read_user_text(path: str | os.PathLike, label: str, error: type[Exception], 
         line = data[: exc.start].count(b"\n") + 1
         raise error(f"{label} {str(p)!r}, line {line}: the file is not UTF-8 text (byte {exc.start}): "
                     "save it as 'CSV UTF-8'.") from None
+
+
+def require_columns(found: Sequence[str], required: Sequence[str], error: type[Exception], where: str,
+                    needs: str = "") -> None:
+    """Raise ``error`` when a table lacks columns of ``required``.
+
+    The message names ``where`` (file and line), the missing columns, the columns found and,
+    when given, what the table ``needs``; for example ``"x.csv, line 1: missing required
+    column(s) time, timezone; columns found: event_id, date. The header must contain ..."``.
+    """
+    missing = [c for c in required if c not in found]
+    if not missing:
+        return
+    shown = ", ".join(str(c) for c in found if str(c)) or "(none)"
+    raise error(f"{where}: missing required column(s) {', '.join(missing)}; columns found: {shown}."
+                + (f" {needs}" if needs else ""))

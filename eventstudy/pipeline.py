@@ -87,6 +87,14 @@ class StudyRun:
                 f"simulated={self.simulated} model={self.config.model}>")
 
 
+def price_request(events: pd.DataFrame, universe: pd.DataFrame, spec: WindowSpec,
+                  factors: Sequence[str] = ()) -> tuple[list[str], pd.Timestamp, pd.Timestamp]:
+    """Tickers (instruments, their benchmarks, ``factors``) and the date span a study needs prices for."""
+    bench = [b for b in universe["benchmark"] if isinstance(b, str) and b]
+    tickers = list(dict.fromkeys(list(universe["ticker"]) + bench + list(factors)))
+    return (tickers, *_date_range(events, spec))
+
+
 def _date_range(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Calendar span of prices needed: trading days converted with a generous 1.6 calendar/trading ratio."""
     first = pd.Timestamp(events["date"].min())
@@ -126,10 +134,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     than two equity groups.
     """
     spec = WindowSpec.build(estimation, windows)
-    start, end = _date_range(events, spec)
     bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if isinstance(b, str) and b}
-    tickers = list(dict.fromkeys(list(universe["ticker"]) + list(bench.values())
-                                 + (list(extra_factors) if model == "factor" else [])))
+    tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
     prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
 
     if prices.frame.empty:
@@ -151,11 +157,11 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
                               f"choose another factor or a price file that has it")
 
     sessions = _sessions(prices, universe, tickers)
+    futures = [t for t in prices.tickers if is_continuous_future(t)]
     masks = []
-    wide = prices.wide()
-    for t in wide.columns:
-        if is_continuous_future(t):
-            masks.append(roll_mask(t, wide[t].dropna()))
+    if futures:
+        fut = prices.select(tickers=futures).wide()
+        masks = [roll_mask(t, fut[t].dropna()) for t in futures]
     mask = pd.concat(masks, ignore_index=True) if masks else None
     panel = compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask)
 

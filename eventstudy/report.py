@@ -630,23 +630,21 @@ def render_markdown(run, figures: dict[str, Path] | None = None, out_dir: str | 
         else:
             details(f"Window {T.window_label(*w)}", T.to_markdown(_imp_window(c, w, compact=True)))
 
-    h2("futures")
-    if len(c.fut):
-        L += [T.to_markdown(_fut_window(c, c.lead)), ""]
+    def lead_then_others(table_for, has_rows: bool, empty: str) -> None:
+        """The lead window's table, the other windows folded below it."""
+        if not has_rows:
+            L.extend([empty, ""])
+            return
+        L.extend([T.to_markdown(table_for(c, c.lead)), ""])
         for w in c.windows:
             if w != c.lead:
-                details(f"Window {T.window_label(*w)}", T.to_markdown(_fut_window(c, w)))
-    else:
-        L += ["No futures or index in this run (no prices, or regressions not run).", ""]
+                details(f"Window {T.window_label(*w)}", T.to_markdown(table_for(c, w)))
+
+    h2("futures")
+    lead_then_others(_fut_window, bool(len(c.fut)), "No futures or index in this run (no prices, or regressions not run).")
 
     h2("cross-section")
-    if len(c.cs_all):
-        L += [T.to_markdown(_cs_window(c, c.lead)), ""]
-        for w in c.windows:
-            if w != c.lead:
-                details(f"Window {T.window_label(*w)}", T.to_markdown(_cs_window(c, w)))
-    else:
-        L += ["No cross-sectional regressions in this run.", ""]
+    lead_then_others(_cs_window, bool(len(c.cs_all)), "No cross-sectional regressions in this run.")
 
     h2("figures")
     if figures:

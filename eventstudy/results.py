@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .models import BatchFit
+from .stattests import MIN_OVERLAP, residual_correlation_matrix
 from .windows import Window
 
 
@@ -110,8 +111,10 @@ class EventStudyResult:
         out["caar_pct"] = 100 * out.pop("caar")
         return out.reset_index(drop=True)
 
-    def residual_corr(self, event_id: str, tickers: Sequence[str] | None = None, min_overlap: int = 30) -> pd.DataFrame:
-        """Pairwise-complete correlation of estimation-window residuals across securities for one event."""
+    def residual_corr(self, event_id: str, tickers: Sequence[str] | None = None,
+                      min_overlap: int = MIN_OVERLAP) -> pd.DataFrame:
+        """Pairwise-complete correlation of estimation-window residuals across securities for one event
+        (:func:`eventstudy.stattests.residual_correlation_matrix`, the ``r`` of Kolari–Pynnönen)."""
         a = self.arrays
         if a is None:
             raise ValueError("this result carries no arrays")
@@ -120,8 +123,7 @@ class EventStudyResult:
             sel &= np.isin(a.pairs["ticker"].to_numpy(), list(tickers))
         resid = a.fit.ar[sel][:, a.est_mask]
         names = a.pairs["ticker"].to_numpy()[sel]
-        df = pd.DataFrame(resid.T, columns=names)
-        return df.corr(min_periods=min_overlap)
+        return pd.DataFrame(residual_correlation_matrix(resid, min_overlap), index=names, columns=names)
 
     # ------------------------------------------------------------------ summary
     def summary(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> str:

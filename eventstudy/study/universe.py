@@ -29,7 +29,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from eventstudy.errors import UniverseFileError
-from eventstudy.io_utils import read_user_text
+from eventstudy.io_utils import read_user_text, require_columns
 
 __all__ = [
     "GROUPS",
@@ -183,13 +183,8 @@ def load_universe(
     dup_cols = sorted({c for c in header if header.count(c) > 1 and c})
     if dup_cols:
         raise UniverseFileError(f"{label} {p}, line 1: column(s) {', '.join(dup_cols)} appear more than once. Keep one.")
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise UniverseFileError(
-            f"{label} {p}, line 1: missing required column(s) {', '.join(missing)}. "
-            f"A universe needs {', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}); "
-            f"found: {', '.join(h for h in header if h) or '(nothing)'}."
-        )
+    require_columns(header, REQUIRED_COLUMNS, UniverseFileError, f"{label} {p}, line 1",
+                    needs=f"A universe needs {', '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}).")
     if any(h == "" for h in header):
         raise UniverseFileError(f"{label} {p}, line 1: a column has an empty name. Name every column or remove it.")
 
