@@ -216,7 +216,8 @@ def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
 
 def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, valid, m, k: int,
                       est_ar, est_sar, event_sar, window_masks, cell_block=None,
-                      min_overlap: int = MIN_OVERLAP, chunk_members: int = 20_000) -> BatchedTests:
+                      min_overlap: int = MIN_OVERLAP, chunk_members: int = 20_000,
+                      workers: int | None = None) -> BatchedTests:
     """Every test of :data:`~eventstudy.stattests.TEST_IDS` for every cell and window at once.
 
     Parameters (P pairs, T estimation days, D event-grid days, W windows, C cells)
@@ -232,6 +233,8 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     cell_block : (C,) optional labels (e.g. the event of each cell); chunks never split a block,
         so the securities shared by a block's cells are prepared once.
     min_overlap : as in :func:`eventstudy.stattests.kolari_pynnonen`.
+    workers : threads for the chunks (default: the machine's cores, at most 4); 1 when the caller
+        already runs in parallel.
 
     Returns :class:`BatchedTests` with, per cell and window, exactly what
     ``stattests.run_tests`` returns for the arrays of that cell's valid members
@@ -293,7 +296,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     # Chunks write disjoint slices of the outputs: run them on the machine's cores (numpy releases
     # the GIL in sorts and array arithmetic). The first error in chunk order is the one reported.
     n_chunks = len(bounds) - 1
-    workers = min(n_chunks, os.cpu_count() or 1, 4)
+    workers = min(n_chunks, workers or os.cpu_count() or 1, 4)
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             errors = list(pool.map(run_chunk, range(n_chunks)))

@@ -9,6 +9,9 @@ There is no Python loop per pair.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -18,7 +21,7 @@ from scipy import stats
 from . import models as _models
 
 from .errors import EstimationError, WindowError
-from .progress import progress
+from .progress import progress_bar
 from .results import EventStudyResult, StudyArrays
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
@@ -179,28 +182,22 @@ class EventStudy:
         s = self.sessions.get(ticker) if self.sessions else None
         return self.returns.index if s is None else pd.DatetimeIndex(s)
 
-    # ------------------------------------------------------------------ gather
-    def _gather(self):
-        """Dense arrays for every pair; returns (y, f, dates, pair_reason, blocks).
+    # ------------------------------------------------------------------ layout and gather
+    def _layout(self) -> "_Layout":
+        """Where every pair's returns and regressors sit; built once per fit.
 
-        Work is per unique ticker and per (calendar, day-0 position) block, never per pair:
-        pairs that share a calendar and a day 0 (an event hitting many securities) are filled
-        from one slice of that calendar's return matrix.
+        Work is per unique ticker and per trading calendar, never per pair: each calendar's
+        returns become one NaN-padded row per name (security or regressor) of a stacked matrix,
+        and a pair is then three integers (its return row, its regressor rows, the column of its
+        first relative day). Row 0 of the matrix is all-NaN: excluded pairs point there.
         """
         pairs = self.pairs
         P = len(pairs)
         rel = self.spec.rel_days
         D = len(rel)
-        q = 0 if self.model == "constant_mean" else (len(self.factors) if self.model == "factor" else 1)
-        y = np.full((P, D), np.nan)
-        f = np.full((P, D, q), np.nan)
-        lo_s, hi_s = self.spec.event_span()
-        span = (rel >= lo_s) & (rel <= hi_s)
-        s0, S = int(np.flatnonzero(span)[0]), int(span.sum())
-        dates = np.full((P, S), np.datetime64("NaT"), dtype="datetime64[ns]")   # on the event span only
-        blocks = np.full(P, -1, dtype=np.int64)     # pairs with identical regressor rows share a block
-        next_block = 0
+        q = self._q
         uniq, inv = np.unique(pairs["ticker"].to_numpy().astype(str), return_inverse=True)
+        inv = np.asarray(inv).ravel()
         regs_u = self._regressor_names(uniq)
         cols_avail = set(self.returns.columns)
         reason_u = np.full(len(uniq), "", dtype=object)
@@ -228,6 +225,13 @@ class EventStudy:
             cal_u[u] = cal_keys[key]
         cal = cal_u[inv]
         day0 = pd.DatetimeIndex(pairs["day0"])
+        yrow = np.zeros(P, dtype=np.int64)
+        frow = np.zeros((P, q), dtype=np.int64)
+        start = np.zeros(P, dtype=np.int64)
+        drow = np.zeros(P, dtype=np.int64)
+        mats: list[np.ndarray] = []
+        date_rows: list[np.ndarray] = []
+        n_rows = 1
         for c, sess in enumerate(cal_sessions):
             idx = np.flatnonzero(cal == c)
             p0 = sess.get_indexer(day0[idx])
@@ -239,10 +243,10 @@ class EventStudy:
             if not len(idx):
                 continue
             us = np.unique(inv[idx])
-            names = sorted(set(uniq[us]) | {r for u in us for r in regs_u[u]})
+            reg_names = {r for u in us for r in regs_u[u]}
+            names = sorted(set(uniq[us]) | reg_names)
             col_of = {n: j for j, n in enumerate(names)}
             mat = self.returns.reindex(index=sess, columns=names).to_numpy(dtype=float, copy=True)
-            reg_names = {r for u in us for r in regs_u[u]}
             if self.sessions:
                 # A benchmark or factor whose market is closed on one of this calendar's sessions
                 # did not move: its return there is 0, not missing (a security's own missing
@@ -253,185 +257,303 @@ class EventStudy:
                         own = pd.DatetimeIndex(own)
                         closed = ~sess.isin(own) & (sess >= own.min()) & (sess <= own.max())
                         mat[closed, j] = 0.0
+            # pad so that every pair's grid is in range: out of the data = NaN
+            pad_lo = max(0, -(int(p0.min()) + int(rel[0])))
+            pad_hi = max(0, int(p0.max()) + int(rel[-1]) + 1 - len(sess))
+            body = np.full((len(names), pad_lo + len(sess) + pad_hi), np.nan)
+            body[:, pad_lo:pad_lo + len(sess)] = mat.T
+            drow_c = np.full(body.shape[1], np.datetime64("NaT"), dtype="datetime64[ns]")
+            drow_c[pad_lo:pad_lo + len(sess)] = sess.values.astype("datetime64[ns]")
             ycol_u = np.full(len(uniq), -1)
             ycol_u[us] = [col_of[t] for t in uniq[us]]
-            fcol_u = np.zeros((len(uniq), q), dtype=int)
+            yrow[idx] = n_rows + ycol_u[inv[idx]]
             if q:
+                fcol_u = np.zeros((len(uniq), q), dtype=np.int64)
                 fcol_u[us] = [[col_of[r] for r in regs_u[u]] for u in us]
-            # pad the matrix so that every window slice is in range: out of data = NaN
-            pad_lo, pad_hi = max(0, -(int(p0.min()) + int(rel[0]))), max(0, int(p0.max()) + int(rel[-1]) + 1 - len(sess))
-            matp = np.vstack([np.full((pad_lo, mat.shape[1]), np.nan), mat, np.full((pad_hi, mat.shape[1]), np.nan)])
-            datep = np.concatenate([np.full(pad_lo, np.datetime64("NaT"), dtype="datetime64[ns]"),
-                                    sess.values.astype("datetime64[ns]"),
-                                    np.full(pad_hi, np.datetime64("NaT"), dtype="datetime64[ns]")])
-            order = np.argsort(p0, kind="stable")
-            p_sorted = p0[order]
-            cuts = np.flatnonzero(np.diff(p_sorted)) + 1
-            for grp in np.split(order, cuts):           # one block per distinct day 0 on this calendar
-                rows = idx[grp]
-                lo = int(p0[grp[0]]) + int(rel[0]) + pad_lo
-                block = matp[lo:lo + D]                  # (D, columns)
-                uu = inv[rows]
-                y[rows] = block[:, ycol_u[uu]].T
-                if q:
-                    f[rows] = np.transpose(block[:, fcol_u[uu]], (1, 0, 2))
-                    _, sub = np.unique(fcol_u[uu], axis=0, return_inverse=True)
-                    sub = np.asarray(sub).ravel()
-                    blocks[rows] = next_block + sub
-                    next_block += int(sub.max()) + 1
-                else:
-                    blocks[rows] = next_block
-                    next_block += 1
-                dates[rows] = datep[lo + s0:lo + s0 + S]
-        return y, f, dates, reason, blocks
+                frow[idx] = n_rows + fcol_u[inv[idx]]
+            start[idx] = p0 + int(rel[0]) + pad_lo
+            drow[idx] = len(date_rows) + 1
+            mats.append(body)
+            date_rows.append(drow_c)
+            n_rows += len(names)
+        width = max([D] + [m_.shape[1] for m_ in mats])
+        big = np.full((n_rows, width), np.nan)
+        dmat = np.full((len(date_rows) + 1, width), np.datetime64("NaT"), dtype="datetime64[ns]")
+        r0 = 1
+        for c, (m_, d_) in enumerate(zip(mats, date_rows)):
+            big[r0:r0 + m_.shape[0], :m_.shape[1]] = m_
+            dmat[c + 1, :d_.size] = d_
+            r0 += m_.shape[0]
+        gathered = reason == ""
+        yrow[~gathered] = 0
+        frow[~gathered] = 0
+        start[~gathered] = 0
+        drow[~gathered] = 0
+        # pairs with identical regressor rows (calendar, first column, regressor names) share a block
+        key = np.column_stack([drow, start, frow]) if q else np.column_stack([drow, start])
+        block = np.asarray(np.unique(key, axis=0, return_inverse=True)[1]).ravel()
+        return _Layout(mat=big, dates=dmat, yrow=yrow, frow=frow, start=start, drow=drow, block=block,
+                       reason=reason)
+
+    @property
+    def _q(self) -> int:
+        return 0 if self.model == "constant_mean" else (len(self.factors) if self.model == "factor" else 1)
+
+    def _gather_rows(self, lay: "_Layout", rows: np.ndarray):
+        """Dense ``y (n, D)``, ``f (n, D, q)`` and span dates ``(n, S)`` for the pairs ``rows`` (flat takes)."""
+        D = len(self.spec.rel_days)
+        s0, S = self._span_slice()
+        width = lay.mat.shape[1]
+        cols = lay.start[rows, None] + np.arange(D)
+        flat = lay.mat.ravel()
+        y = np.take(flat, lay.yrow[rows, None] * width + cols)
+        q = self._q
+        f = np.empty((len(rows), D, q))
+        for j in range(q):
+            f[:, :, j] = np.take(flat, lay.frow[rows, j, None] * width + cols)
+        dates = np.take(lay.dates.ravel(), lay.drow[rows, None] * width + cols[:, s0:s0 + S])
+        return y, f, dates
+
+    def _span_slice(self) -> tuple[int, int]:
+        """First grid position and length of the event span (every event window lies inside it)."""
+        lo, hi = self.spec.event_span()
+        return int(lo - self.spec.rmin), int(hi - lo + 1)
+
+    def _fit_rows(self, lay: "_Layout", rows: np.ndarray):
+        """Gather and fit the pairs ``rows``: ``(y, f, dates, BatchFit, reason)``."""
+        y, f, dates = self._gather_rows(lay, rows)
+        fitted = _models.fit_batch(self.model, y, f, self.spec.estimation_mask(), self.min_obs,
+                                   ddof=self.variance_ddof, blocks=lay.block[rows])
+        pre = lay.reason[rows]
+        reason = np.where(pre != "", pre, fitted.reason)
+        return y, f, dates, fitted, reason
 
     # ------------------------------------------------------------------ fit
-    def fit(self, bootstrap: int = 0, seed: int = 0) -> EventStudyResult:
+    def fit(self, bootstrap: int = 0, seed: int = 0, chunk_pairs: int = 4_000) -> EventStudyResult:
         """Estimate the model for every pair, compute AR/CAR and run the test battery.
 
         ``bootstrap`` > 0 adds a resampling p-value with that many draws (test id ``bootstrap``).
-        """
-        from . import stattests  # imported here: the maths module is independent of the engine
 
+        The work streams over chunks of whole events (about ``chunk_pairs`` pairs each; an event is
+        never split, since its cells' tests need all of its securities): each chunk is gathered,
+        fitted and tested on its own, on the machine's cores, so the dense ``(pairs, days)`` arrays
+        exist for one chunk at a time and memory stays linear in the number of pairs. The result's
+        :class:`~eventstudy.results.StudyArrays` recomputes the dense arrays on demand.
+        """
         spec = self.spec
         pairs = self.pairs
-        y, f, dates, pre_reason, blocks = self._gather()
+        P = len(pairs)
+        lay = self._layout()
+        rel = spec.rel_days
         est = spec.estimation_mask()
-        fitted = _models.fit_batch(self.model, y, f, est, self.min_obs, ddof=self.variance_ddof, blocks=blocks)
-        reason = np.where(pre_reason != "", pre_reason, fitted.reason)
-        ok = reason == ""
+        s0, S = self._span_slice()
+        e_idx = np.flatnonzero(est)
+        e0, e1 = int(e_idx[0]), int(e_idx[-1]) + 1     # estimation days: one contiguous block
+        wins = list(spec.windows)
+        W = len(wins)
+        wmasks = [spec.window_mask(w) for w in wins]
+        q = self._q
 
-        excl_rows = [dict(event_id=e, ticker=t, window_start=np.nan, window_end=np.nan, reason=r)
-                     for e, t, r in zip(pairs["event_id"][~ok], pairs["ticker"][~ok], reason[~ok])]
+        # cells: (event, group) and the pooled group, numbered event * n_g + group
+        ev_arr = pairs["event_id"].to_numpy()
+        gr_arr = pairs["group"].to_numpy()
+        events = list(pd.unique(ev_arr))
+        groups = list(pd.unique(gr_arr))
+        pooled = None
+        if self.pooled_group and not (len(groups) == 1 and groups[0] == self.pooled_group):
+            pooled = ~np.isin(gr_arr, list(self.pool_exclude))
+        n_g = len(groups) + (pooled is not None)
+        ev_code = pd.Index(events).get_indexer(ev_arr)
+        gr_code = pd.Index(groups).get_indexer(gr_arr)
+        n_cells = len(events) * n_g
+
+        # chunks: runs of whole events (in event order) of about chunk_pairs pairs
+        by_event = np.argsort(ev_code, kind="stable")
+        ev_start = np.searchsorted(ev_code[by_event], np.arange(len(events) + 1))
+        bounds = [0]
+        for e in range(1, len(events) + 1):
+            if ev_start[e] - ev_start[bounds[-1]] >= chunk_pairs or e == len(events):
+                bounds.append(e)
+        chunks = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+        # per-pair outputs, filled chunk by chunk (disjoint rows)
+        reason = np.full(P, "", dtype=object)
+        m_out = np.zeros(P, dtype=np.int64)
+        s2_out = np.full(P, np.nan)
+        const_out = np.full(P, np.nan)
+        slopes_out = np.full((P, q), np.nan)
+        car_out = {name: np.full((W, P), np.nan) for name in ("car", "var", "scar", "bhar")}
+        valid_out = np.zeros((W, P), dtype=bool)
+        span_out = {name: np.full((P, S), np.nan) for name in ("ret", "normal_ret", "ar", "sar")}
+        dates_out = np.full((P, S), np.datetime64("NaT"), dtype="datetime64[ns]")
+        from .cellstats import run_tests_batched
+        from .stattests import TEST_IDS, bootstrap_caar
+
+        n_tests = len(TEST_IDS) + (1 if bootstrap is None or int(bootstrap) > 0 else 0)
+        t_n = np.zeros((n_cells, W), dtype=np.int64)
+        t_caar = np.full((n_cells, W), np.nan)
+        t_stat = np.full((n_tests, n_cells, W), np.nan)
+        t_p = np.full((n_tests, n_cells, W), np.nan)
+        do_boot = n_tests > len(TEST_IDS)
+        bar = progress_bar(n_cells, desc="bootstrap", unit="cell", enabled=self.progress) if do_boot else None
+
+        def work(ch: tuple[int, int]):
+            ea, eb = ch
+            rows = by_event[ev_start[ea]:ev_start[eb]]
+            y, f, dates, fitted, rsn = self._fit_rows(lay, rows)
+            ok = rsn == ""
+            reason[rows] = rsn
+            m_out[rows] = fitted.m
+            s2_out[rows] = fitted.s2
+            const_out[rows] = fitted.const
+            if q:
+                slopes_out[rows] = fitted.slopes
+            excl: list[tuple] = []
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sl = slice(s0, s0 + S)
+                sar_span = fitted.ar[:, sl] / np.sqrt(fitted.s2[:, None] * (1.0 + fitted.h[:, sl]))
+                est_ar = fitted.ar[:, e0:e1]
+                est_sar = est_ar / np.sqrt(fitted.s2)[:, None]
+            span_out["ret"][rows] = y[:, sl]
+            span_out["normal_ret"][rows] = fitted.normal[:, sl]
+            span_out["ar"][rows] = fitted.ar[:, sl]
+            span_out["sar"][rows] = sar_span
+            dates_out[rows] = dates
+            per_win = []
+            for wi, (w, wm) in enumerate(zip(wins, wmasks)):
+                cs = _models.car_stats(fitted, f, wm)
+                valid = ok & np.isfinite(cs["car"])
+                car_out["car"][wi, rows] = cs["car"]
+                car_out["var"][wi, rows] = cs["var"]
+                car_out["scar"][wi, rows] = cs["scar"]
+                car_out["bhar"][wi, rows] = _models.bhar(y, fitted.normal, wm, self.log_returns)
+                valid_out[wi, rows] = valid
+                per_win.append((cs, valid))
+                for i in np.flatnonzero(ok & (cs["n_missing"] > 0)):   # exclusions only
+                    gone = ~np.isfinite(fitted.ar[i, wm])
+                    rd = rel[wm][gone]
+                    dd = dates[i, wm[sl]][gone]
+                    where = ", ".join(
+                        f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d)
+                                         else " (after the last session in the data)")
+                        for r, d in zip(rd[:3], dd[:3]))
+                    excl.append((wi, int(rows[i]), f"missing return in the event window: {where}"))
+            # tests: the chunk's cells are cells [ea * n_g, eb * n_g) of the table
+            okl = np.flatnonzero(ok)
+            mem_pair = [okl]
+            mem_cell = [(ev_code[rows[okl]] - ea) * n_g + gr_code[rows[okl]]]
+            if pooled is not None:
+                pl = np.flatnonzero(ok & pooled[rows])
+                mem_pair.append(pl)
+                mem_cell.append((ev_code[rows[pl]] - ea) * n_g + (n_g - 1))
+            c0, c1 = ea * n_g, eb * n_g
+            try:
+                batch = run_tests_batched(
+                    member_pair=np.concatenate(mem_pair), member_cell=np.concatenate(mem_cell), n_cells=c1 - c0,
+                    car=np.stack([pw[0]["car"] for pw in per_win]),
+                    scar=np.stack([pw[0]["scar"] for pw in per_win]),
+                    valid=np.stack([pw[1] for pw in per_win]), m=fitted.m, k=self.k,
+                    est_ar=est_ar, est_sar=est_sar, event_sar=sar_span,
+                    window_masks=np.stack([wm[sl] for wm in wmasks]), workers=1)
+            except EstimationError as exc:
+                return excl, exc
+            t_n[c0:c1] = batch.n
+            t_caar[c0:c1] = batch.caar
+            t_stat[:len(TEST_IDS), c0:c1] = batch.statistic
+            t_p[:len(TEST_IDS), c0:c1] = batch.p_value
+            if do_boot:        # resampling stays per cell (optional, not batched)
+                for c in range(c1 - c0):
+                    e_, g_ = divmod(c, n_g)
+                    sel = ev_code[rows] == ea + e_
+                    sel &= pooled[rows] if (pooled is not None and g_ == n_g - 1) else (gr_code[rows] == g_)
+                    for wi, (w, wm) in enumerate(zip(wins, wmasks)):
+                        cs, valid = per_win[wi]
+                        m_ = sel & valid
+                        if m_.any():
+                            tr = bootstrap_caar(cs["car"][m_], est_ar[m_], int(wm.sum()), n_boot=bootstrap,
+                                                seed=int(seed), statistic="caar", scar=cs["scar"][m_],
+                                                est_sar=est_sar[m_], k=self.k)
+                            t_stat[-1, c0 + c, wi], t_p[-1, c0 + c, wi] = tr.statistic, tr.p_value
+                    bar.update(1)
+            return excl, None
+
+        # Chunks write disjoint rows and cells: run them on the machine's cores (numpy releases the GIL
+        # in its array loops). Errors are reported for the first failing chunk in event order.
+        workers = 1 if (do_boot or len(chunks) == 1) else min(len(chunks), os.cpu_count() or 1, 4)
+        try:
+            if workers > 1:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    outs = list(pool.map(work, chunks))
+            else:
+                outs = [work(ch) for ch in chunks]
+        finally:
+            if bar is not None:
+                bar.close()
+        ok = reason == ""
         if not ok.any():
             summary = pd.Series(reason).value_counts().head(3)
             raise WindowError("no (security, event) pair could be estimated; most common reasons: "
                               + "; ".join(f"{n}× {r}" for r, n in summary.items()))
+        for _, err in outs:
+            if err is not None:
+                raise err
 
-        # SARs are needed on the event span only (every window lies inside it)
-        lo, hi = spec.event_span()
-        span = (spec.rel_days >= lo) & (spec.rel_days <= hi)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sar_span = fitted.ar[:, span] / np.sqrt(fitted.s2[:, None] * (1.0 + fitted.h[:, span]))
-            e_idx = np.flatnonzero(est)                  # one contiguous block: a view, not a copy
-            est_ar = fitted.ar[:, e_idx[0]:e_idx[-1] + 1]
-            est_sar = est_ar / np.sqrt(fitted.s2)[:, None]
+        ev_s = pairs["event_id"].to_numpy()
+        tk_s = pairs["ticker"].to_numpy()
+        gr_s = pairs["group"].to_numpy()
+        excl_rows = [dict(event_id=e, ticker=t, window_start=np.nan, window_end=np.nan, reason=r)
+                     for e, t, r in zip(ev_s[~ok], tk_s[~ok], reason[~ok])]
+        for wi, i, text in sorted((x for ex, _ in outs for x in ex), key=lambda x: (x[0], x[1])):
+            excl_rows.append(dict(event_id=ev_s[i], ticker=tk_s[i], window_start=wins[wi][0],
+                                  window_end=wins[wi][1], reason=text))
 
-        # ---- per window: CAR table
+        # ---- CAR table: per window, the estimated pairs
+        df_resid = (m_out - max(self.k, 1)).astype(float)
+        okidx = np.flatnonzero(ok)
         car_frames = []
-        win_arrays = {}
-        df_resid = fitted.df.astype(float)
-        for w in spec.windows:
-            wm = spec.window_mask(w)
-            cs = _models.car_stats(fitted, f, wm)
-            bh = _models.bhar(y, fitted.normal, wm, self.log_returns)
+        for wi, w in enumerate(wins):
+            scar = car_out["scar"][wi]
             with np.errstate(invalid="ignore"):
-                p = 2 * stats.t.sf(np.abs(cs["scar"]), np.maximum(df_resid, 1))
-            miss = ok & (cs["n_missing"] > 0)
-            for i in np.flatnonzero(miss):
-                rd = spec.rel_days[wm][~np.isfinite(fitted.ar[i, wm])]
-                dd = dates[i, wm[span]][~np.isfinite(fitted.ar[i, wm])]
-                where = ", ".join(
-                    f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d) else " (after the last session in the data)")
-                    for r, d in zip(rd[:3], dd[:3]))
-                excl_rows.append(dict(event_id=pairs.at[i, "event_id"], ticker=pairs.at[i, "ticker"],
-                                      window_start=w[0], window_end=w[1],
-                                      reason=f"missing return in the event window: {where}"))
-            valid = ok & np.isfinite(cs["car"])
-            win_arrays[w] = (cs, valid, wm)
+                p = 2 * stats.t.sf(np.abs(scar[okidx]), np.maximum(df_resid[okidx], 1))
             car_frames.append(pd.DataFrame({
-                "event_id": pairs["event_id"], "ticker": pairs["ticker"], "group": pairs["group"],
+                "event_id": ev_s[okidx], "ticker": tk_s[okidx], "group": gr_s[okidx],
                 "window_start": w[0], "window_end": w[1],
-                "car": np.where(ok, cs["car"], np.nan), "car_se": np.where(ok, np.sqrt(cs["var"]), np.nan),
-                "scar": np.where(ok, cs["scar"], np.nan), "p_value": np.where(ok, p, np.nan),
-                "bhar": np.where(ok, bh, np.nan), "n_days": int(wm.sum()), "m_obs": fitted.m,
-            })[ok])
+                "car": car_out["car"][wi, okidx], "car_se": np.sqrt(car_out["var"][wi, okidx]),
+                "scar": scar[okidx], "p_value": p, "bhar": car_out["bhar"][wi, okidx],
+                "n_days": int(wmasks[wi].sum()), "m_obs": m_out[okidx],
+            }))
         car = pd.concat(car_frames, ignore_index=True)
 
         # ---- AR panel over the event span
-        rel_span = spec.rel_days[span]
-        okidx = np.flatnonzero(ok)
-        n_s = len(rel_span)
+        rel_span = rel[s0:s0 + S]
         ar_df = pd.DataFrame({
-            "event_id": np.repeat(pairs["event_id"].to_numpy()[okidx], n_s),
-            "ticker": np.repeat(pairs["ticker"].to_numpy()[okidx], n_s),
-            "group": np.repeat(pairs["group"].to_numpy()[okidx], n_s),
-            "date": dates[okidx].ravel(),
+            "event_id": np.repeat(ev_s[okidx], S),
+            "ticker": np.repeat(tk_s[okidx], S),
+            "group": np.repeat(gr_s[okidx], S),
+            "date": dates_out[okidx].ravel(),
             "rel_day": np.tile(rel_span, len(okidx)),
-            "ret": y[:, span][okidx].ravel(),
-            "normal_ret": fitted.normal[:, span][okidx].ravel(),
-            "ar": fitted.ar[:, span][okidx].ravel(),
-            "sar": sar_span[okidx].ravel(),
+            **{name: span_out[name][okidx].ravel() for name in ("ret", "normal_ret", "ar", "sar")},
         })
 
         # ---- params
         params = pd.DataFrame({
-            "event_id": pairs["event_id"], "ticker": pairs["ticker"], "group": pairs["group"],
-            "model": self.model, "m_obs": fitted.m, "df": fitted.df, "sigma": np.sqrt(fitted.s2),
-            "const": fitted.const,
+            "event_id": ev_s, "ticker": tk_s, "group": gr_s,
+            "model": self.model, "m_obs": m_out, "df": m_out - max(self.k, 1), "sigma": np.sqrt(s2_out),
+            "const": const_out,
         })
         if self.model == "market":
-            params["benchmark"] = self._benchmark_column(pairs["ticker"].to_numpy())
-            params["beta"] = fitted.slopes[:, 0]
+            params["benchmark"] = self._benchmark_column(tk_s)
+            params["beta"] = slopes_out[:, 0]
         elif self.model == "factor":
             for j, name in enumerate(self.factors):
-                params[f"beta_{name}"] = fitted.slopes[:, j]
+                params[f"beta_{name}"] = slopes_out[:, j]
         elif self.model == "market_adjusted":
-            params["benchmark"] = self._benchmark_column(pairs["ticker"].to_numpy())
+            params["benchmark"] = self._benchmark_column(tk_s)
         params = params[ok].reset_index(drop=True)
 
-        # ---- tests per (event, group, window): one batched call over every cell (eventstudy.cellstats)
-        from .cellstats import run_tests_batched
-
-        groups = list(dict.fromkeys(pairs["group"]))
-        ev_arr = pairs["event_id"].to_numpy()
-        gr_arr = pairs["group"].to_numpy()
-        pooled = None
-        if self.pooled_group and not (len(groups) == 1 and groups[0] == self.pooled_group):
-            pooled = ~np.isin(gr_arr, list(self.pool_exclude))
-        events = list(dict.fromkeys(ev_arr))
-        n_g = len(groups) + (pooled is not None)
-        ev_code = pd.Index(events).get_indexer(ev_arr)
-        gr_code = pd.Index(groups).get_indexer(gr_arr)
-        # cell id = event * n_g + group (the pooled group last): the order the tests table lists them
-        okp = np.flatnonzero(ok)
-        mem_pair = [okp]
-        mem_cell = [ev_code[okp] * n_g + gr_code[okp]]
-        if pooled is not None:
-            pp = np.flatnonzero(ok & pooled)
-            mem_pair.append(pp)
-            mem_cell.append(ev_code[pp] * n_g + (n_g - 1))
-        n_cells = len(events) * n_g
-        wins = list(spec.windows)
-        batch = run_tests_batched(
-            member_pair=np.concatenate(mem_pair), member_cell=np.concatenate(mem_cell), n_cells=n_cells,
-            car=np.stack([win_arrays[w][0]["car"] for w in wins]),
-            scar=np.stack([win_arrays[w][0]["scar"] for w in wins]),
-            valid=np.stack([win_arrays[w][1] for w in wins]), m=fitted.m, k=self.k,
-            est_ar=est_ar, est_sar=est_sar, event_sar=sar_span, window_masks=np.stack([win_arrays[w][2][span] for w in wins]),
-            cell_block=np.repeat(np.arange(len(events)), n_g))
-        tids = list(batch.test_ids)
-        stat = batch.statistic
-        pval = batch.p_value
-        if bootstrap is None or int(bootstrap) > 0:      # resampling stays per cell (optional, not batched)
-            cell_sel = [(ev_arr == e) & ((gr_arr == g) if j < len(groups) else pooled)
-                        for e in events for j, g in enumerate(groups + ([self.pooled_group] if pooled is not None else []))]
-            boot = np.full((1, n_cells, len(wins)), np.nan)
-            boot_p = np.full((1, n_cells, len(wins)), np.nan)
-            for c, sel in enumerate(progress(cell_sel, total=len(cell_sel), desc="bootstrap", unit="cell",
-                                             enabled=self.progress)):
-                for wi, w in enumerate(wins):
-                    cs, valid, wm = win_arrays[w]
-                    m_ = sel & valid
-                    if m_.any():
-                        tr = stattests.bootstrap_caar(cs["car"][m_], est_ar[m_], int(wm.sum()), n_boot=bootstrap,
-                                                      seed=int(seed), statistic="caar", scar=cs["scar"][m_],
-                                                      est_sar=est_sar[m_], k=self.k)
-                        boot[0, c, wi], boot_p[0, c, wi] = tr.statistic, tr.p_value
-            tids.append("bootstrap")
-            stat = np.concatenate([stat, boot])
-            pval = np.concatenate([pval, boot_p])
-        cell_idx, win_idx = np.nonzero(batch.n > 0)        # cell-major, then window: the table's order
+        # ---- tests table: cell-major, then window, then test id
+        tids = list(TEST_IDS) + (["bootstrap"] if do_boot else [])
+        cell_idx, win_idx = np.nonzero(t_n > 0)
         nt = len(tids)
         names_g = np.array(groups + ([self.pooled_group] if pooled is not None else []), dtype=object)
         tests = pd.DataFrame({
@@ -439,23 +561,44 @@ class EventStudy:
             "group": np.repeat(names_g[cell_idx % n_g], nt),
             "window_start": np.repeat(np.array([w[0] for w in wins])[win_idx], nt),
             "window_end": np.repeat(np.array([w[1] for w in wins])[win_idx], nt),
-            "n": np.repeat(batch.n[cell_idx, win_idx], nt),
-            "caar": np.repeat(batch.caar[cell_idx, win_idx], nt),
+            "n": np.repeat(t_n[cell_idx, win_idx], nt),
+            "caar": np.repeat(t_caar[cell_idx, win_idx], nt),
             "test": np.tile(np.array(tids, dtype=object), len(cell_idx)),
-            "statistic": stat[:, cell_idx, win_idx].T.ravel(),
-            "p_value": pval[:, cell_idx, win_idx].T.ravel(),
+            "statistic": t_stat[:, cell_idx, win_idx].T.ravel(),
+            "p_value": t_p[:, cell_idx, win_idx].T.ravel(),
         }, columns=["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"])
         exclusions = pd.DataFrame(excl_rows, columns=["event_id", "ticker", "window_start", "window_end", "reason"])
 
-        arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=spec.rel_days, est_mask=est, y=y, f=f,
-                             dates=dates, fit=fitted)
+        arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=rel, est_mask=est,
+                             compute=lambda rows: self._fit_rows(lay, rows)[:4])
         return EventStudyResult(
             model=self.model, k=self.k, estimation=spec.estimation, windows=spec.windows,
-            min_obs=self.min_obs, ar=ar_df.reset_index(drop=True), car=car, tests=tests,
+            min_obs=self.min_obs, ar=ar_df, car=car, tests=tests,
             params=params, exclusions=exclusions, pooled_group=self.pooled_group,
             regressors=tuple(self.factors) if self.model == "factor" else (
                 () if self.model == "constant_mean" else ("benchmark",)),
-            bootstrap=int(bootstrap), arrays=arrays)
+            bootstrap=int(bootstrap or 0), arrays=arrays)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each pair's data sits (see :meth:`EventStudy._layout`).
+
+    ``mat (R, width)``: stacked returns rows (per calendar, one row per security or regressor;
+    row 0 all-NaN), ``dates (n_cal + 1, width)`` the session date of each column per calendar,
+    ``yrow (P,)``, ``frow (P, q)`` rows of a pair's own return and regressors, ``start (P,)`` the
+    column of its first relative day, ``drow (P,)`` its row of ``dates``, ``block (P,)`` pairs with
+    identical regressor rows, ``reason (P,)`` why a pair cannot be gathered ('' when it can).
+    """
+
+    mat: np.ndarray
+    dates: np.ndarray
+    yrow: np.ndarray
+    frow: np.ndarray
+    start: np.ndarray
+    drow: np.ndarray
+    block: np.ndarray
+    reason: np.ndarray
 
 
 def run_event_study(panel, pairs: pd.DataFrame, **kwargs) -> EventStudyResult:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MODELS = ("constant_mean", "market_adjusted", "market", "factor")
+MIN_BLOCK = 8   # fewest pairs for which a shared-regressor block is fitted as a block
 
 
 def n_params(model: str, q: int) -> int:
@@ -208,11 +209,14 @@ def _fit_blocked(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
     q = f.shape[2]
     k = n_params(model, q)
     kd = k if ddof is None else ddof
-    ids, rep, inv = np.unique(blocks, return_index=True, return_inverse=True)
+    ids, rep, inv, size = np.unique(blocks, return_index=True, return_inverse=True, return_counts=True)
+    inv = np.asarray(inv).ravel()
     f_rep = f[rep]                                              # (B, D, q)
     use_rep = np.all(np.isfinite(f_rep), axis=2) & est[None, :]  # (B, D)
     m_rep = use_rep.sum(axis=1)
-    complete = np.all(np.isfinite(y) | ~use_rep[inv], axis=1) & (m_rep[inv] >= max(min_obs, 1))
+    # small blocks (e.g. every pair with its own day 0) gain nothing: the general path takes them
+    complete = (np.all(np.isfinite(y) | ~use_rep[inv], axis=1) & (m_rep[inv] >= max(min_obs, 1))
+                & (size[inv] >= MIN_BLOCK))
     const = np.full(P, np.nan)
     slopes = np.full((P, q), np.nan)
     fbar = np.full((P, q), np.nan)
@@ -227,7 +231,7 @@ def _fit_blocked(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
     order = np.argsort(inv, kind="stable")
     starts = np.searchsorted(inv[order], np.arange(len(ids)))
     ends = np.r_[starts[1:], P]
-    for b in range(len(ids)):
+    for b in np.flatnonzero(size >= MIN_BLOCK):
         rows = order[starts[b]:ends[b]]
         rows = rows[complete[rows]]
         if not len(rows):

@@ -26,3 +26,20 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", un
         return iterable
     from tqdm.auto import tqdm
     return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(total: int, desc: str = "", unit: str = "it", enabled: bool | None = None):
+    """A bar advanced by hand (``.update(n)``, ``.close()``) under the rules of :func:`progress_enabled`;
+    a do-nothing object otherwise."""
+    if not progress_enabled(enabled):
+        return _NoBar()
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)

@@ -175,7 +175,7 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     ev = pairs["event_id"].to_numpy()
     wins = list(windows) if windows is not None else list(result.windows)
     rel = a.rel_days
-    q = a.f.shape[2]
+    q = len(result.regressors)
     const = True
     rows: list[dict] = []
     kind = "dummy_portfolio" if by == "group" else "dummy_security"
@@ -186,9 +186,10 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
             sel = a.ok & (ev == e) & (key == s)
             if not sel.any():
                 continue
+            ys, fs = a.subset(sel)[:2]
             with np.errstate(invalid="ignore"), _quiet():
-                yv = np.nanmean(a.y[sel], axis=0)
-                fv = np.nanmean(a.f[sel], axis=0) if q else np.zeros((len(rel), 0))
+                yv = np.nanmean(ys, axis=0)
+                fv = np.nanmean(fs, axis=0) if q else np.zeros((len(rel), 0))
             for w in wins:
                 wm = (rel >= w[0]) & (rel <= w[1])
                 for ct in cov_types:

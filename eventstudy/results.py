@@ -7,7 +7,8 @@ plots are kept in :class:`StudyArrays` (not part of the public contract).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from functools import cached_property
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,18 +20,45 @@ from .windows import Window
 
 @dataclass(frozen=True, repr=False)
 class StudyArrays:
-    """Dense per-pair arrays behind a result: returns ``y (P, D)`` and regressors ``f (P, D, q)``
-    on the relative-day grid ``rel_days``, the fitted model, and the session ``dates (P, S)`` of the
-    event span (the days of ``ar``)."""
+    """Dense per-pair arrays behind a result, computed on demand.
+
+    The engine streams over chunks of events and keeps only the event span; the dense arrays on
+    the whole relative-day grid ``rel_days`` are recomputed when asked for (the same gather and
+    fit, so the same numbers): :meth:`subset` for some pairs, or the attributes ``y (P, D)``
+    returns, ``f (P, D, q)`` regressors, ``dates (P, S)`` sessions of the event span and ``fit``
+    (:class:`~eventstudy.models.BatchFit`) for all pairs (computed once, then kept).
+    """
 
     pairs: pd.DataFrame
     ok: np.ndarray
     rel_days: np.ndarray
     est_mask: np.ndarray
-    y: np.ndarray
-    f: np.ndarray
-    dates: np.ndarray
-    fit: BatchFit
+    compute: Callable[[np.ndarray], tuple] = field(compare=False)
+
+    def subset(self, sel) -> tuple[np.ndarray, np.ndarray, np.ndarray, BatchFit]:
+        """``(y, f, dates, fit)`` for the pairs selected by ``sel`` (boolean mask or positions), in pair order."""
+        rows = np.flatnonzero(sel) if np.asarray(sel).dtype == bool else np.asarray(sel, dtype=np.int64)
+        return self.compute(rows)
+
+    @cached_property
+    def _all(self) -> tuple:
+        return self.subset(np.arange(len(self.pairs)))
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._all[0]
+
+    @property
+    def f(self) -> np.ndarray:
+        return self._all[1]
+
+    @property
+    def dates(self) -> np.ndarray:
+        return self._all[2]
+
+    @property
+    def fit(self) -> BatchFit:
+        return self._all[3]
 
 
 def _fmt(v, spec: str = ".3f") -> str:
@@ -121,7 +149,7 @@ class EventStudyResult:
         sel = a.ok & (a.pairs["event_id"].to_numpy() == event_id)
         if tickers is not None:
             sel &= np.isin(a.pairs["ticker"].to_numpy(), list(tickers))
-        resid = a.fit.ar[sel][:, a.est_mask]
+        resid = a.subset(sel)[3].ar[:, a.est_mask]
         names = a.pairs["ticker"].to_numpy()[sel]
         return pd.DataFrame(residual_correlation_matrix(resid, min_overlap), index=names, columns=names)
 
