@@ -119,34 +119,6 @@ def _grouped_one_sample_t(x: np.ndarray, cell: np.ndarray, n_cells: int):
     return stat, n, mean, sd, usable
 
 
-def _sorted_row_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Average ranks along rows over finite values (NaN elsewhere) and the finite counts per row.
-
-    Same ranks as ``stattests._row_ranks`` (scipy's average ranks) from one argsort per row:
-    the rank of a value is ``#{smaller} + (#{equal} + 1) / 2`` within its row.
-    """
-    P, T = x.shape
-    fin = np.isfinite(x)
-    cnt = fin.sum(axis=1)
-    if T == 0 or P == 0:
-        return np.full(x.shape, np.nan), cnt
-    xs = np.where(fin, x, np.inf)
-    order = np.argsort(xs, axis=1)
-    srt = np.take_along_axis(xs, order, axis=1)
-    idx = np.broadcast_to(np.arange(T), (P, T))
-    new = np.ones((P, T), dtype=bool)
-    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
-    last = np.ones((P, T), dtype=bool)
-    last[:, :-1] = new[:, 1:]
-    end = np.minimum.accumulate(np.where(last, idx, T - 1)[:, ::-1], axis=1)[:, ::-1]
-    avg = 0.5 * (start + end) + 1.0
-    rk = np.empty((P, T))
-    np.put_along_axis(rk, order, avg, axis=1)
-    rk[~fin] = np.nan
-    return rk, cnt
-
-
 def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
     """Rows of :func:`eventstudy.stattests.residual_correlation_matrix` for securities ``xa`` against ``xb``.
 
@@ -318,12 +290,15 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     ti = {t: j for j, t in enumerate(TEST_IDS)}
     pairs, loc = np.unique(mp, return_inverse=True)
     Pc = pairs.size
-    ea = est_ar[pairs]
-    es = est_sar[pairs]
-    ev = event_sar[pairs]
+    if Pc == est_ar.shape[0] and (Pc == 0 or pairs[-1] == Pc - 1):   # every pair: views, no copies
+        ea, es, ev = est_ar, est_sar, event_sar
+    else:
+        ea, es, ev = est_ar[pairs], est_sar[pairs], event_sar[pairs]
     # +-inf is "missing" for the reference's rankings (stattests._row_ranks): make it NaN so comparisons skip it
-    es = np.where(np.isfinite(es), es, np.nan)
-    ev = np.where(np.isfinite(ev), ev, np.nan)
+    if np.isinf(es).any():
+        es = np.where(np.isfinite(es), es, np.nan)
+    if np.isinf(ev).any():
+        ev = np.where(np.isfinite(ev), ev, np.nan)
     mm = m[pairs]
     T = ea.shape[1]
     W = car.shape[0]
@@ -332,14 +307,11 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     fin_e = np.isfinite(ea)
     cnt_e = fin_e.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share_pos = (fin_e & (np.where(fin_e, ea, 0.0) > 0)).sum(axis=1) / cnt_e
+        share_pos = np.count_nonzero(ea > 0, axis=1) / cnt_e          # NaN > 0 is False
     F_e = fin_e.astype(float)
     E0 = np.where(fin_e, ea, 0.0)
-    # ranks of the estimation SARs (corrado, grank)
-    R_est, T_i = _sorted_row_ranks(es)
-    fin_s = np.isfinite(es)
-    F_s = fin_s.astype(float)
-    R0 = np.where(fin_s, R_est, 0.0)
+    # the estimation SARs sorted and ranked once per pair (corrado, grank)
+    sr = _SortedRows(es)
     # Kolari-Pynnonen: standardised complete rows
     complete = cnt_e == T
     x0 = np.where(fin_e, ea - (E0.sum(axis=1) / np.maximum(cnt_e, 1))[:, None], 0.0)
@@ -351,8 +323,8 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         Z = np.where(fast[:, None], x0 / np.sqrt(np.where(fast, vx, 1.0))[:, None], 0.0)
     kp_days_ok = T >= max(int(min_overlap), 2)
 
-    day_counts = _day_counts(es, ev, T_i, np.flatnonzero(wmask.any(axis=0)))
-    grank_prep = _GrankPrep(es, T_i, R0, F_s, loc, mc, C, Pc)
+    day_counts = _day_counts(sr, ev, np.flatnonzero(wmask.any(axis=0)))
+    grank_prep = _GrankPrep(sr, loc, mc, C, Pc)
 
     # ---- per window
     corr_cache: dict[bytes, tuple] = {}
@@ -464,7 +436,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_p[ti["wilcoxon"], :, w] = pw
 
         # corrado
-        zc = _corrado_window(np.flatnonzero(wm), ev, day_counts, R0, T_i, F_s, loc, mc, keep, C, Pc, corr_cache)
+        zc = _corrado_window(np.flatnonzero(wm), ev, day_counts, sr, loc, mc, keep, C, Pc, corr_cache)
         o_stat[ti["corrado"], :, w] = zc
         o_p[ti["corrado"], :, w] = _two_sided_z(zc)
 
@@ -507,35 +479,113 @@ def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok):
         return np.where(npair > 0, tot / npair, np.nan)
 
 
-def _day_counts(es, ev, T_i, days):
-    """For each event-grid day d: ``H2_d = 2 #{v_d < e} + #{v_d == e}`` per estimation SAR ``e`` (int8, so that
-    the rank increment of ``e`` is ``H2 / 2``), and per pair ``#{e < v_d}``, ``#{e == v_d}``."""
+class _SortedRows:
+    """Each pair's estimation SARs sorted and ranked once (shared by ``corrado`` and ``grank``).
+
+    ``srt (P, T)`` the sorted values (missing ones as +inf at the end), ``T_i (P,)`` the finite
+    counts, ``rmin (P, T)`` small ints: the 1-based position in ``srt`` of the first value equal
+    to ``x_it`` (0 where missing), ``R0 (P, T)`` the average rank of ``x_it`` among the row's
+    finite values (scipy's ``rankdata``; 0 where missing), ``F (P, T)`` 1.0 where finite.
+
+    Inserting a value ``v`` into row i, with ``c_lt = #{x < v}`` and ``c_le = #{x <= v}``
+    (:func:`_count_lt_le`), moves ``x_it`` up by ``[x_it > v] + [x_it == v] / 2``, and
+    ``2 x`` that is ``[rmin_it > c_lt] + [rmin_it > c_le]``: two comparisons of small ints.
+    """
+
+    def __init__(self, es: np.ndarray) -> None:
+        P, T = es.shape
+        fin = np.isfinite(es)
+        self.T_i = fin.sum(axis=1)
+        complete = bool((self.T_i == T).all())
+        xs = es if complete else np.where(fin, es, np.inf)
+        order = np.argsort(xs, axis=1)
+        srt = np.take_along_axis(xs, order, axis=1)
+        itype = np.int16 if T < 32_000 else np.int32
+        rmin = np.empty((P, T), dtype=itype)
+        np.put_along_axis(rmin, order, np.broadcast_to(np.arange(1, T + 1, dtype=itype), (P, T)), axis=1)
+        R0 = rmin.astype(float)
+        # rows with tied finite values: first position and average rank of each run of equal values
+        tie_rows = np.flatnonzero(((srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])).any(axis=1))
+        if tie_rows.size:
+            sv, so = srt[tie_rows], order[tie_rows]
+            n = tie_rows.size
+            idx = np.broadcast_to(np.arange(T), (n, T))
+            new = np.ones((n, T), dtype=bool)
+            new[:, 1:] = sv[:, 1:] != sv[:, :-1]
+            start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
+            last = np.ones((n, T), dtype=bool)
+            last[:, :-1] = new[:, 1:]
+            end = np.minimum.accumulate(np.where(last, idx, T - 1)[:, ::-1], axis=1)[:, ::-1]
+            rm = np.empty((n, T), dtype=itype)
+            np.put_along_axis(rm, so, (start + 1).astype(itype), axis=1)
+            av = np.empty((n, T))
+            np.put_along_axis(av, so, 0.5 * (start + end) + 1.0, axis=1)
+            rmin[tie_rows] = rm
+            R0[tie_rows] = av
+        if not complete:
+            rmin[~fin] = 0
+            R0[~fin] = 0.0
+        self.srt, self.rmin, self.R0 = srt, rmin, R0
+        self.F = fin.astype(float)
+
+
+def _count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``#{srt[rows[j]] < v[j]}`` and ``#{srt[rows[j]] <= v[j]}`` for each j: a binary search on the sorted
+    rows, vectorised over j (``ceil(log2(T + 1))`` steps), then a walk over values equal to ``v[j]``
+    (ties are rare: usually one step). Missing values sit at the end of a row as +inf."""
+    T = srt.shape[1]
+    flat = srt.ravel()
+    base = np.asarray(rows, dtype=np.int64) * T
+    lo = np.zeros(v.shape, dtype=np.int64)
+    hi = np.full(v.shape, T, dtype=np.int64)
+    for _ in range(int(T).bit_length()):
+        mid = (lo + hi) >> 1
+        right = (flat[base + np.minimum(mid, T - 1)] < v) & (mid < hi)
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(right, hi, mid)
+    le = lo.copy()
+    step = le < T
+    step[step] = flat[base[step] + le[step]] == v[step]
+    while step.any():
+        le[step] += 1
+        step &= le < T
+        step[step] = flat[base[step] + le[step]] == v[step]
+    return lo, le
+
+
+def _h2(r: np.ndarray, c_lt: np.ndarray, c_le: np.ndarray) -> np.ndarray:
+    """``[r > c_lt] + [r > c_le]`` per row (int8): twice the rank increment of each estimation SAR."""
+    return (r > c_lt[:, None].astype(r.dtype)).view(np.int8) + (r > c_le[:, None].astype(r.dtype)).view(np.int8)
+
+
+def _day_counts(sr: _SortedRows, ev, days):
+    """For each event-grid day d, with ``v_d`` the window SAR (missing: +inf, which moves nothing):
+    ``H2_d = 2 #{v_d < e} + #{v_d == e}`` per estimation SAR ``e`` (int8: the rank increment of ``e``
+    is ``H2 / 2``), and per pair ``#{e < v_d}``, ``#{e == v_d}``."""
+    rows = np.arange(ev.shape[0])
     out = {}
     for d in days:
-        v = ev[:, d:d + 1]
-        gt = es > v
-        ge = es >= v
-        n_gt = np.count_nonzero(gt, axis=1)
-        n_ge = np.count_nonzero(ge, axis=1)
-        out[d] = (gt.view(np.int8) + ge.view(np.int8), T_i - n_ge, n_ge - n_gt)
+        v = ev[:, d]
+        v = np.where(np.isfinite(v), v, np.inf)
+        c_lt, c_le = _count_lt_le(sr.srt, rows, v)
+        out[d] = (_h2(sr.rmin, c_lt, c_le), c_lt, c_le - c_lt)
     return out
 
 
-def _corrado_window(wcols, ev, day_counts, R0, T_i, F_s, loc, mc, keep, C, Pc, cache):
+def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc, cache):
     """Corrado rank Z per cell for one window (``wcols``: its columns of the event grid ``ev``)."""
     wv = ev[:, wcols]
-    L = wv.shape[1]
     fin_w = np.isfinite(wv)
     L_i = fin_w.sum(axis=1)
     kr = keep & (L_i[loc] > 0)
     cr, lr = mc[kr], loc[kr]
     N = np.bincount(cr, minlength=C).astype(float)
+    T_i = sr.T_i
     a = 1.0 / (T_i + L_i + 1.0)
     # estimation days: rank = R_est + #{window values below} + #{equal} / 2
-    h2 = day_counts[wcols[0]][0].astype(np.int16 if L > 60 else np.int8)
+    h2 = day_counts[wcols[0]][0].astype(np.int16 if len(wcols) > 60 else np.int8)
     for d in wcols[1:]:
         h2 += day_counts[d][0]
-    X = R0 + 0.5 * h2
     less = np.stack([day_counts[d][1] for d in wcols], axis=1)
     eqc = np.stack([day_counts[d][2] for d in wcols], axis=1)
     # window days: rank among estimation SARs and the other window SARs
@@ -546,9 +596,9 @@ def _corrado_window(wcols, ev, day_counts, R0, T_i, F_s, loc, mc, keep, C, Pc, c
     key = kr.tobytes()
     if key not in cache:
         Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-        cache[key] = (Cm, np.asarray(Cm @ F_s))
+        cache[key] = (Cm, np.asarray(Cm @ sr.F))
     Cm, n_est = cache[key]
-    S_est = np.asarray(A @ X) - 0.5 * n_est
+    S_est = np.asarray(A @ (sr.R0 + 0.5 * h2)) - 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))
     S = np.hstack([S_est, S_win])
@@ -567,23 +617,28 @@ def _corrado_window(wcols, ev, day_counts, R0, T_i, F_s, loc, mc, keep, C, Pc, c
 
 
 class _GrankPrep:
-    """Window-independent GRANK inputs of a chunk: membership rows sorted by (cell, T_i, pair) so that
-    runs of equal ``a = 1 / (T_i + 2)`` within a cell can be summed as integers (``np.add.reduceat``)."""
+    """Window-independent GRANK inputs of a chunk: membership rows sorted by (cell, T_i, pair), each
+    with its pair's rank row ``rmin``, and a float32 indicator of the runs of equal
+    ``a = 1 / (T_i + 2)`` within a cell so that rank increments are summed as exact integers."""
 
-    def __init__(self, es, T_i, R0, F_s, loc, mc, C, Pc):
+    def __init__(self, sr: _SortedRows, loc, mc, C, Pc):
+        T_i = sr.T_i
         self.perm = np.lexsort((loc, T_i[loc], mc))
         lp = loc[self.perm]
         cp = mc[self.perm]
-        self.esm = es[lp]
+        self.lp = lp
+        self.rm = sr.rmin[lp]
         ti = T_i[lp]
         new = np.ones(lp.size, dtype=bool)
         new[1:] = (cp[1:] != cp[:-1]) | (ti[1:] != ti[:-1])
-        self.starts = np.flatnonzero(new)
-        nseg = self.starts.size
-        self.seg = sparse.csr_matrix((0.5 / (ti[self.starts] + 2.0), (cp[self.starts], np.arange(nseg))),
-                                     shape=(C, nseg))
+        starts = np.flatnonzero(new)
+        nseg = starts.size
+        seg_of = np.cumsum(new) - 1
+        self.ind = sparse.csr_matrix((np.ones(lp.size, dtype=np.float32), (seg_of, np.arange(lp.size))),
+                                     shape=(nseg, lp.size))
+        self.seg = sparse.csr_matrix((0.5 / (ti[starts] + 2.0), (cp[starts], np.arange(nseg))), shape=(C, nseg))
         self.a = 1.0 / (T_i + 2.0)
-        self.T_i, self.R0, self.F_s, self.loc, self.mc, self.C, self.Pc = T_i, R0, F_s, loc, mc, C, Pc
+        self.sr, self.loc, self.mc, self.C, self.Pc = sr, loc, mc, C, Pc
         self.cache: dict[bytes, tuple] = {}
 
     def base(self, km):
@@ -593,8 +648,8 @@ class _GrankPrep:
             c, l_ = self.mc[km], self.loc[km]
             A = sparse.csr_matrix((self.a[l_], (c, l_)), shape=(self.C, self.Pc))
             Cm = sparse.csr_matrix((np.ones(l_.size), (c, l_)), shape=(self.C, self.Pc))
-            n_est = np.asarray(Cm @ self.F_s)
-            self.cache[key] = (np.asarray(A @ self.R0) - 0.5 * n_est, n_est)
+            n_est = np.asarray(Cm @ self.sr.F)
+            self.cache[key] = (np.asarray(A @ self.sr.R0) - 0.5 * n_est, n_est)
         return self.cache[key]
 
 
@@ -608,19 +663,16 @@ def _grank_window(scarm, ks, sd_b, use_b, n_b, prep: _GrankPrep):
     if not km.any():
         return tstat, df
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = np.where(km, scarm / sd_b[mc], np.inf)[prep.perm]       # GSAR_0; +inf ranks nothing (not kept)
-    gt = prep.esm > g[:, None]
-    ge = prep.esm >= g[:, None]
-    h2 = gt.view(np.int8) + ge.view(np.int8)                        # 2 x rank increment of each estimation SAR
-    seg_sum = np.add.reduceat(h2, prep.starts, axis=0, dtype=np.int32)
+        g = np.where(km, scarm / sd_b[mc], np.inf)[prep.perm]       # GSAR_0; +inf moves nothing (not kept)
+    c_lt, c_le = _count_lt_le(prep.sr.srt, prep.lp, g)
+    h2 = _h2(prep.rm, c_lt, c_le).astype(np.float32)
+    seg_sum = np.asarray(prep.ind @ h2, dtype=float)                # exact integer sums per (cell, T_i) run
     base, n_est = prep.base(km)
     S_est = base + np.asarray(prep.seg @ seg_sum)
-    n_ge = np.count_nonzero(ge, axis=1)
-    n_gt = np.count_nonzero(gt, axis=1)
-    lp = prep.loc[prep.perm]
+    lp = prep.lp
     kp = km[prep.perm]
     # day 0: rank of GSAR_0 among the estimation SARs and itself
-    u0 = ((prep.T_i[lp] - n_ge) + 0.5 * ((n_ge - n_gt) + 2.0)) * prep.a[lp] - 0.5
+    u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * prep.a[lp] - 0.5
     cells = np.flatnonzero(np.bincount(mc[km], minlength=C) > 0)
     n = n_b[cells].astype(float)
     ubar0 = np.bincount(mc[prep.perm][kp], weights=u0[kp], minlength=C)[cells] / n

@@ -501,6 +501,8 @@ class EventStudy:
         ev_s = pairs["event_id"].to_numpy()
         tk_s = pairs["ticker"].to_numpy()
         gr_s = pairs["group"].to_numpy()
+        # string columns of the frames: taken from the pairs' own (Arrow) arrays, no Python objects
+        labels = {c: pairs[c].array for c in ("event_id", "ticker", "group")}
         excl_rows = [dict(event_id=e, ticker=t, window_start=np.nan, window_end=np.nan, reason=r)
                      for e, t, r in zip(ev_s[~ok], tk_s[~ok], reason[~ok])]
         for wi, i, text in sorted((x for ex, _ in outs for x in ex), key=lambda x: (x[0], x[1])):
@@ -516,7 +518,7 @@ class EventStudy:
             with np.errstate(invalid="ignore"):
                 p = 2 * stats.t.sf(np.abs(scar[okidx]), np.maximum(df_resid[okidx], 1))
             car_frames.append(pd.DataFrame({
-                "event_id": ev_s[okidx], "ticker": tk_s[okidx], "group": gr_s[okidx],
+                **{c: v.take(okidx) for c, v in labels.items()},
                 "window_start": w[0], "window_end": w[1],
                 "car": car_out["car"][wi, okidx], "car_se": np.sqrt(car_out["var"][wi, okidx]),
                 "scar": scar[okidx], "p_value": p, "bhar": car_out["bhar"][wi, okidx],
@@ -526,10 +528,9 @@ class EventStudy:
 
         # ---- AR panel over the event span
         rel_span = rel[s0:s0 + S]
+        rep = np.repeat(okidx, S)
         ar_df = pd.DataFrame({
-            "event_id": np.repeat(ev_s[okidx], S),
-            "ticker": np.repeat(tk_s[okidx], S),
-            "group": np.repeat(gr_s[okidx], S),
+            **{c: v.take(rep) for c, v in labels.items()},
             "date": dates_out[okidx].ravel(),
             "rel_day": np.tile(rel_span, len(okidx)),
             **{name: span_out[name][okidx].ravel() for name in ("ret", "normal_ret", "ar", "sar")},
@@ -537,7 +538,7 @@ class EventStudy:
 
         # ---- params
         params = pd.DataFrame({
-            "event_id": ev_s, "ticker": tk_s, "group": gr_s,
+            **labels,
             "model": self.model, "m_obs": m_out, "df": m_out - max(self.k, 1), "sigma": np.sqrt(s2_out),
             "const": const_out,
         })
