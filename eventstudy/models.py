@@ -211,54 +211,71 @@ def _fit_blocked(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
     kd = k if ddof is None else ddof
     ids, rep, inv, size = np.unique(blocks, return_index=True, return_inverse=True, return_counts=True)
     inv = np.asarray(inv).ravel()
-    f_rep = f[rep]                                              # (B, D, q)
-    use_rep = np.all(np.isfinite(f_rep), axis=2) & est[None, :]  # (B, D)
-    m_rep = use_rep.sum(axis=1)
-    # small blocks (e.g. every pair with its own day 0) gain nothing: the general path takes them
-    complete = (np.all(np.isfinite(y) | ~use_rep[inv], axis=1) & (m_rep[inv] >= max(min_obs, 1))
-                & (size[inv] >= MIN_BLOCK))
     const = np.full(P, np.nan)
     slopes = np.full((P, q), np.nan)
     fbar = np.full((P, q), np.nan)
     s_inv = np.full((P, q, q), np.nan)
     m = np.zeros(P, dtype=np.int64)
     s2 = np.full(P, np.nan)
-    normal = np.full((P, D), np.nan)
-    ar = np.full((P, D), np.nan)
-    h = np.full((P, D), np.nan)
+    # every row is written below: by its block, or by the general path (rows not done)
+    normal = np.empty((P, D))
+    ar = np.empty((P, D))
+    h = np.empty((P, D))
     reason = np.full(P, "", dtype=object)
     done = np.zeros(P, dtype=bool)
     order = np.argsort(inv, kind="stable")
     starts = np.searchsorted(inv[order], np.arange(len(ids)))
     ends = np.r_[starts[1:], P]
+    # small blocks (e.g. every pair with its own day 0) gain nothing: the general path takes them
     for b in np.flatnonzero(size >= MIN_BLOCK):
         rows = order[starts[b]:ends[b]]
-        rows = rows[complete[rows]]
-        if not len(rows):
+        Fb = f[rep[b]]                                           # (D, q)
+        u = np.all(np.isfinite(Fb), axis=1) & est
+        M = int(u.sum())
+        if M < max(min_obs, 1):
             continue
-        u = use_rep[b]
-        M = int(m_rep[b])
-        Fb = f_rep[b]                                            # (D, q)
-        fb = Fb[u].mean(axis=0)
-        Fc = Fb[u] - fb
+        ui = np.flatnonzero(u)
+        usel = slice(ui[0], ui[-1] + 1) if ui[-1] - ui[0] + 1 == M else ui
+        fb = Fb[usel].mean(axis=0)
+        Fc = Fb[usel] - fb
         S = Fc.T @ Fc
         var_f = np.diag(S) / M
         scale = fb ** 2 + var_f
         if np.any(var_f <= 1e-14 * np.maximum(scale, 1e-300)) or np.any(var_f == 0):
             continue                                             # degenerate: the general path says why
         Si = np.linalg.inv(S)
-        Yu = y[rows][:, u]
+        # a contiguous run of rows is worked on in place (views), others through copies
+        sel = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
+        Yb = y[sel]
+        Yu = Yb[:, usel]
+        comp = np.isfinite(Yu).all(axis=1)                       # a return on every usable day
+        if not comp.all():
+            rows = rows[comp]
+            if not len(rows):
+                continue
+            sel = rows
+            Yb = y[rows]
+            Yu = Yb[:, usel]
         yb = Yu.mean(axis=1)
         bs = (Yu @ Fc) @ Si
         a = yb - bs @ fb
-        nb = a[:, None] + bs @ Fb.T
-        arb = y[rows] - nb
-        e = arb[:, u]
-        s2b = np.einsum("pd,pd->p", e, e) / max(M - kd, 1)
         fd = Fb - fb
         hb = 1.0 / M + np.einsum("di,ij,dj->d", fd, Si, fd)
-        const[rows], slopes[rows], fbar[rows], s_inv[rows] = a, bs, fb, Si
-        m[rows], s2[rows], normal[rows], ar[rows], h[rows] = M, s2b, nb, arb, hb
+        if isinstance(sel, slice):
+            nb = normal[sel]
+            np.matmul(bs, Fb.T, out=nb)
+            nb += a[:, None]
+            arb = ar[sel]
+            np.subtract(Yb, nb, out=arb)
+            h[sel] = hb
+        else:
+            nb = a[:, None] + bs @ Fb.T
+            arb = Yb - nb
+            normal[sel], ar[sel], h[sel] = nb, arb, hb
+        e = arb[:, usel]
+        s2b = np.einsum("pd,pd->p", e, e) / max(M - kd, 1)
+        const[sel], slopes[sel], fbar[sel], s_inv[sel] = a, bs, fb, Si
+        m[sel], s2[sel] = M, s2b
         done[rows] = True
     zero_var = done & ~(s2 > 0)
     reason[zero_var] = "returns have zero variance over the estimation window (constant price?)"
