@@ -49,6 +49,116 @@ def _session_index(values) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(np.unique(idx.to_numpy()), name=getattr(values, "name", None))
 
 
+def _span_rows(member: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of a bool (rows x cols) matrix: (count, first, last) True row (0, 0, -1 if none)."""
+    n = member.shape[0]
+    count = member.sum(axis=0)
+    if n == 0:
+        z = np.zeros(member.shape[1], dtype=np.intp)
+        return count, z, z - 1
+    first = member.argmax(axis=0)
+    last = n - 1 - member[::-1].argmax(axis=0)
+    return count, np.where(count > 0, first, 0), np.where(count > 0, last, -1)
+
+
+def _own_dates(base: pd.DatetimeIndex, member: np.ndarray) -> list[pd.DatetimeIndex]:
+    """``base[member[:, j]]`` for every column j (a slice when the rows are contiguous)."""
+    count, first, last = _span_rows(member)
+    out = []
+    for j in range(member.shape[1]):
+        if last[j] - first[j] + 1 == count[j]:
+            out.append(base[first[j]:last[j] + 1])
+        else:
+            out.append(base[member[:, j]])
+    return out
+
+
+def _calendar_spans(dates: pd.DatetimeIndex, member: np.ndarray, cal: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``member`` (dates x cols, True = price): ``(lo, hi)`` such that
+    ``cal[lo:hi]`` runs from the column's first to its last price on a session of ``cal``."""
+    count, first, last = _span_rows(member & dates.isin(cal)[:, None])
+    pos = cal.get_indexer(dates)
+    lo = np.where(count > 0, pos[first], 0)
+    hi = np.where(count > 0, pos[np.maximum(last, 0)] + 1, 0)
+    return lo, hi
+
+
+def _covered(lo: np.ndarray, hi: np.ndarray, size: int) -> np.ndarray:
+    """Bool mask of the positions 0..size-1 inside at least one range [lo[j], hi[j])."""
+    depth = np.cumsum(np.bincount(lo, minlength=size + 1) - np.bincount(hi, minlength=size + 1))
+    return depth[:size] > 0
+
+
+def _calendar_groups(tickers: list[str], sessions) -> tuple[list[int], list[tuple[object, list[int]]]]:
+    """Columns without a calendar, and (raw calendar, columns) for each distinct calendar object."""
+    plain: list[int] = []
+    groups: dict[int, tuple[object, list[int]]] = {}
+    for j, t in enumerate(tickers):
+        if sessions is not None and t in sessions and sessions[t] is not None:
+            raw = sessions[t]
+            groups.setdefault(id(raw), (raw, []))[1].append(j)
+        else:
+            plain.append(j)
+    return plain, list(groups.values())
+
+
+def _own_sessions(
+    dates: pd.DatetimeIndex, has: np.ndarray, tickers: list[str], sessions
+) -> tuple[dict[str, pd.DatetimeIndex], pd.DatetimeIndex, list, pd.DataFrame | None]:
+    """Each ticker's own sessions from its price dates (``has``: dates x tickers, True = price).
+
+    Returns ``(own, union, spans, off)``: sessions per ticker, their union (named ``date``),
+    ``(calendar, columns, lo, hi)`` per calendar (column j's sessions are ``cal[lo:hi]``) and
+    the prices on non-session dates as ``ticker, date, reason`` (None when there are none).
+    """
+    k = has.shape[1]
+    plain, groups = _calendar_groups(tickers, sessions)
+    own_list: list[pd.DatetimeIndex | None] = [None] * k
+    union_parts: list[np.ndarray] = []
+    # per calendar: (calendar, columns, lo, hi) with sessions cal[lo[j]:hi[j]] of column j
+    spans: list[tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]] = []
+    off_cols: list[np.ndarray] = []
+    off_rows: list[np.ndarray] = []
+    off_reason: dict[int, str] = {}
+    if plain:
+        member = has[:, plain] if len(plain) < k else has
+        for j, own in zip(plain, _own_dates(dates, member)):
+            own_list[j] = own
+        union_parts.append(dates.to_numpy()[member.any(axis=1)])
+    for raw, cols in groups:
+        cal = _session_index(raw)
+        cols = np.asarray(cols, dtype=np.intp)
+        h = has[:, cols]
+        oc, orow = np.nonzero((h & ~dates.isin(cal)[:, None]).T)
+        if len(oc):
+            off_cols.append(cols[oc])
+            off_rows.append(orow)
+            for j in np.unique(cols[oc]):
+                off_reason[int(j)] = f"price on a non-session date of {cal.name or f'the {tickers[j]} trading calendar'}"
+        lo, hi = _calendar_spans(dates, h, cal)
+        for j, a, b in zip(cols, lo, hi):
+            own_list[j] = cal[a:b]
+        union_parts.append(cal.to_numpy()[_covered(lo, hi, len(cal))])
+        spans.append((cal, cols, lo, hi))
+
+    off = None
+    if off_cols:
+        oc, orow = np.concatenate(off_cols), np.concatenate(off_rows)
+        o = np.lexsort((orow, oc))
+        oc, orow = oc[o], orow[o]
+        off = pd.DataFrame(
+            {
+                "ticker": np.asarray(tickers, dtype=object)[oc],
+                "date": dates.to_numpy()[orow],
+                "reason": np.array([off_reason[int(j)] for j in oc], dtype=object),
+            }
+        )
+    union = pd.DatetimeIndex(
+        np.unique(np.concatenate(union_parts)) if union_parts else np.array([], dtype="datetime64[ns]"), name="date"
+    ).astype("datetime64[ns]")
+    return dict(zip(tickers, own_list)), union, spans, off
+
+
 def compute_returns(
     prices: Prices,
     kind: str = "simple",
@@ -70,34 +180,13 @@ def compute_returns(
     wide = prices.wide()
     tickers = list(wide.columns)
     masked_parts: list[pd.DataFrame] = []
+    dates = pd.DatetimeIndex(wide.index.to_numpy().astype("datetime64[ns]"), name=wide.index.name)
+    W = wide.to_numpy(dtype="float64")
+    has = ~np.isnan(W)
+    n0, k = W.shape
 
-    own: dict[str, pd.DatetimeIndex] = {}
-    normalised: dict[int, pd.DatetimeIndex] = {}  # tickers usually share one calendar object
-    off_session: list[tuple[str, pd.Timestamp, str]] = []
-    for t in tickers:
-        col = wide[t]
-        dates = col.index[col.notna().to_numpy()]
-        if sessions is not None and t in sessions and sessions[t] is not None:
-            raw = sessions[t]
-            cal = normalised.get(id(raw))
-            if cal is None:
-                cal = normalised[id(raw)] = _session_index(raw)
-            cal_name = cal.name or f"the {t} trading calendar"
-            outside = dates[~dates.isin(cal)]
-            if len(outside):
-                reason = f"price on a non-session date of {cal_name}"
-                off_session += [(t, d, reason) for d in outside]
-                dates = dates[dates.isin(cal)]
-            if len(dates):
-                s = cal[(cal >= dates[0]) & (cal <= dates[-1])]
-            else:
-                s = cal[:0]
-            own[t] = pd.DatetimeIndex(s, name=None).astype("datetime64[ns]")
-        else:
-            own[t] = pd.DatetimeIndex(dates, name=None).astype("datetime64[ns]")
-
-    if off_session:
-        off = pd.DataFrame(off_session, columns=_MASK_COLS)
+    own, union, spans, off = _own_sessions(dates, has, tickers, sessions)
+    if off is not None:
         per = off.groupby("ticker").size()
         listing = ", ".join(f"{t} ({k})" for t, k in per.head(5).items()) + (", ..." if len(per) > 5 else "")
         warnings.warn(
@@ -108,16 +197,19 @@ def compute_returns(
         )
         masked_parts.append(off)
 
-    all_dates = [s.to_numpy() for s in own.values()]
-    union = pd.DatetimeIndex(
-        np.unique(np.concatenate(all_dates)) if all_dates else np.array([], dtype="datetime64[ns]"), name="date"
-    ).astype("datetime64[ns]")
-
-    n, k = len(union), len(tickers)
-    P = wide.reindex(index=union).to_numpy(dtype="float64", copy=True) if k else np.empty((n, 0))
-    is_session = np.zeros((n, k), dtype=bool)
-    for j, t in enumerate(tickers):
-        is_session[union.get_indexer(own[t]), j] = True
+    n = len(union)
+    src = dates.get_indexer(union)  # row of `wide` for each union date, -1 if none
+    got = src >= 0
+    if got.all() and n == n0:
+        P, is_session = W.copy(), has  # W may be a read-only view of `wide`
+    else:
+        P = np.full((n, k), np.nan)
+        is_session = np.zeros((n, k), dtype=bool)
+        P[got] = W[src[got]]
+        is_session[got] = has[src[got]]
+    for cal, cols, lo, hi in spans:
+        pos = cal.get_indexer(union)[:, None]
+        is_session[:, cols] = (pos >= lo[None, :]) & (pos < hi[None, :])
     P[~is_session] = np.nan
 
     # previous session row of each (row, ticker): running max of session row numbers, shifted by one

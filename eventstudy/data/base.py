@@ -57,6 +57,44 @@ def _empty_price_frame() -> pd.DataFrame:
     )
 
 
+def _wide_by_codes(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """Date x ticker price matrix of a long ``date, ticker, price`` frame, built by integer indexing.
+
+    Same result as ``frame.pivot`` (dates sorted, tickers sorted, float64). Returns None when
+    the frame needs pivot's general path: dates that are not tz-naive datetime64 or are NaT,
+    tickers that are missing or not ``str``, prices that are not numeric, duplicated pairs.
+    """
+    dcol, tcol, pcol = frame["date"], frame["ticker"], frame["price"]
+    if not (isinstance(dcol.dtype, np.dtype) and dcol.dtype.kind == "M"):
+        return None
+    if not pd.api.types.is_numeric_dtype(pcol) or pd.api.types.is_bool_dtype(pcol):
+        return None
+    d = dcol.to_numpy()
+    if np.isnat(d).any():
+        return None
+    tcode, tuniq = pd.factorize(tcol)
+    names = np.asarray(tuniq, dtype=object)
+    if (tcode < 0).any() or pd.api.types.infer_dtype(names, skipna=False) != "string":
+        return None
+    tickers = sorted(names.tolist())
+    col_at = {t: j for j, t in enumerate(tickers)}
+    col_of = np.array([col_at[t] for t in names], dtype=np.intp)
+    dcode, duniq = pd.factorize(d.view("i8"))
+    dorder = np.argsort(duniq, kind="stable")
+    row_of = np.empty(len(duniq), dtype=np.intp)
+    row_of[dorder] = np.arange(len(duniq))
+    nd, k = len(duniq), len(tickers)
+    cell = row_of[dcode] * k + col_of[tcode]
+    seen = np.zeros(nd * k, dtype=bool)
+    seen[cell] = True
+    if np.count_nonzero(seen) != len(cell):
+        return None  # duplicated (date, ticker): pivot raises
+    values = np.full(nd * k, np.nan)
+    values[cell] = pcol.to_numpy(dtype="float64", na_value=np.nan)
+    index = pd.DatetimeIndex(duniq[dorder].view(d.dtype), name="date")
+    return pd.DataFrame(values.reshape(nd, k), index=index, columns=pd.Index(tickers), copy=False)
+
+
 @dataclass(frozen=True)
 class Prices:
     """Daily prices of several tickers.
@@ -81,6 +119,9 @@ class Prices:
         """Date x ticker price matrix (NaN where a ticker has no price on a date)."""
         if self.frame.empty:
             return pd.DataFrame(index=pd.DatetimeIndex([], dtype="datetime64[ns]", name="date"))
+        fast = _wide_by_codes(self.frame)
+        if fast is not None:
+            return fast
         wide = self.frame.pivot(index="date", columns="ticker", values="price")
         wide = wide.reindex(columns=self.tickers).sort_index()
         wide.columns.name = None
@@ -166,10 +207,12 @@ def _loc(lines: np.ndarray | None, pos: np.ndarray, word: str) -> list[str]:
     return [f"{word} {int(lines[p])}" for p in pos]
 
 
-def _listing(items: list[str]) -> str:
+def _listing(items: list[str], total: int | None = None) -> str:
+    """The first few ``items`` joined by '; ', then '; and N more' (out of ``total``, default all items)."""
+    total = len(items) if total is None else total
     head = "; ".join(items[:_MAX_LISTED])
-    if len(items) > _MAX_LISTED:
-        head += f"; and {len(items) - _MAX_LISTED} more"
+    if total > _MAX_LISTED:
+        head += f"; and {total - _MAX_LISTED} more"
     return head
 
 
@@ -188,6 +231,92 @@ def _to_number(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _norm_col(c) -> str:
     return str(c).strip().lower().replace(" ", "_")
+
+
+def _is_text_column(col: pd.Series) -> bool:
+    """True when every non-missing cell is a ``str`` (equal cells then have equal text)."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return True
+    return col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty")
+
+
+def _text_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell as stripped text (missing -> ``''``), factorised: ``(codes, texts)``.
+
+    Row ``i`` reads ``texts[codes[i]]``; ``texts`` (object array of distinct ``str``) is in
+    order of first appearance. Text is converted once per distinct cell, not per row.
+    """
+    if not _is_text_column(col):
+        # numbers, dates, mixed objects: convert per row so that e.g. 1 and 1.0 stay distinct texts
+        obj = col.astype(object)
+        col = obj.where(~obj.isna().to_numpy(), "").astype(str).str.strip()
+    codes, uniq = pd.factorize(col)  # missing -> -1
+    texts = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(str).str.strip().to_numpy(dtype=object)
+    if (codes < 0).any():
+        texts = np.append(texts, "")
+        codes = np.where(codes < 0, len(texts) - 1, codes)
+    merged, texts = pd.factorize(texts)  # ' A' and 'A' are one ticker
+    return merged[codes], np.asarray(texts, dtype=object)
+
+
+def _ranks(texts: np.ndarray) -> np.ndarray:
+    """Position of each text in sorted order (int64)."""
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[order] = np.arange(len(texts))
+    return rank
+
+
+def _read_dates(raw: pd.Series, origin: str, lines: np.ndarray | None, word: str) -> pd.DatetimeIndex:
+    """Date column -> tz-naive midnight ``datetime64[ns]`` per row; PriceDataError naming bad rows."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = pd.DatetimeIndex(raw)
+        bad = np.asarray(parsed.isna())
+        if bad.any():
+            pos = np.flatnonzero(bad)
+            raise PriceDataError(f"{origin}: missing date at {_listing(_loc(lines, pos, word))}. Fill in or remove these rows.")
+        return normalise_dates(parsed)
+    codes, texts = _text_codes(raw)
+    txt = pd.Series(texts, dtype=object).astype(str)
+    parsed = pd.DatetimeIndex(pd.to_datetime(txt.where(txt != "", None), format="ISO8601", errors="coerce", utc=False))
+    bad = np.asarray(parsed.isna())[codes]
+    if bad.any():
+        pos = np.flatnonzero(bad)
+        items = [f"{w}: {texts[codes[p]]!r}" for w, p in zip(_loc(lines, pos, word), pos)]
+        raise PriceDataError(
+            f"{origin}: {len(pos)} date(s) cannot be read ({_listing(items)}). "
+            "Write dates as YYYY-MM-DD."
+        )
+    return pd.DatetimeIndex(normalise_dates(parsed).to_numpy()[codes])
+
+
+_DAY_NS = 86_400_000_000_000
+
+
+def _ticker_date_order(rank: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Stable row order by (rank, day); both non-negative int64."""
+    span = int(day.max()) + 1
+    if int(rank.max()) < (2**62) // span:
+        key = rank * span + day
+        if (key[1:] >= key[:-1]).all():
+            return np.arange(len(key))
+        return np.argsort(key, kind="stable")
+    return np.lexsort((day, rank))
+
+
+def _duplicate_message(order, rank, day, texts, codes, dates, lines, word) -> tuple[int, list[str]] | None:
+    """(number of duplicated (ticker, date) pairs, listing of the first few) or None; rows sorted by ``order``."""
+    r, d = rank[order], day[order]
+    same = (r[1:] == r[:-1]) & (d[1:] == d[:-1])
+    if not same.any():
+        return None
+    starts = np.flatnonzero(same & ~np.r_[False, same[:-1]])
+    ends = np.flatnonzero(same & ~np.r_[same[1:], False]) + 1  # last sorted row of each run
+    items = []
+    for a, b in zip(starts[:_MAX_LISTED], ends[:_MAX_LISTED]):
+        pos = order[a:b + 1]
+        items.append(f"{texts[codes[pos[0]]]} on {dates[pos[0]].date()} at {', '.join(_loc(lines, pos, word))}")
+    return len(starts), items
 
 
 def validate_price_frame(
@@ -232,36 +361,15 @@ def validate_price_frame(
     if n == 0:
         return _empty_price_frame(), {}
 
-    # dates
-    raw_dates = df[cols["date"]]
-    if pd.api.types.is_datetime64_any_dtype(raw_dates):
-        parsed = pd.DatetimeIndex(raw_dates)
-        bad_date = np.asarray(parsed.isna())
-    else:
-        txt = raw_dates.astype(object).where(raw_dates.notna(), "").astype(str).str.strip()
-        parsed = pd.DatetimeIndex(pd.to_datetime(txt.where(txt != "", None), format="ISO8601", errors="coerce", utc=False))
-        bad_date = np.asarray(parsed.isna())
-        if bad_date.any():
-            pos = np.flatnonzero(bad_date)
-            items = [f"{w}: {txt.iloc[p]!r}" for w, p in zip(_loc(lines, pos, line_word), pos)]
-            raise PriceDataError(
-                f"{origin}: {len(pos)} date(s) cannot be read ({_listing(items)}). "
-                "Write dates as YYYY-MM-DD."
-            )
-    if bad_date.any():
-        pos = np.flatnonzero(bad_date)
-        raise PriceDataError(f"{origin}: missing date at {_listing(_loc(lines, pos, line_word))}. Fill in or remove these rows.")
-    dates = normalise_dates(parsed)
+    dates = _read_dates(df[cols["date"]], origin, lines, line_word)
+    d_ns = dates.asi8
 
-    # tickers
-    tick = df[cols["ticker"]].astype(object)
-    tick_na = tick.isna().to_numpy()
-    tick = tick.where(~tick_na, "").astype(str).str.strip()
-    empty_t = (tick == "").to_numpy()
+    # tickers, factorised: row i is names[code[i]]
+    code, names = _text_codes(df[cols["ticker"]])
+    empty_t = np.isin(code, np.flatnonzero(names == ""))
     if empty_t.any():
         pos = np.flatnonzero(empty_t)
         raise PriceDataError(f"{origin}: empty ticker at {_listing(_loc(lines, pos, line_word))}. Fill in or remove these rows.")
-    tick_arr = tick.to_numpy(dtype=object)
 
     # numbers
     values: dict[str, np.ndarray] = {}
@@ -272,7 +380,7 @@ def validate_price_frame(
         if bad.any():
             pos = np.flatnonzero(bad)
             items = [
-                f"{w} ({tick_arr[p]} {dates[p].date()}): {str(df[cols[name]].iloc[p])!r}"
+                f"{w} ({names[code[p]]} {dates[p].date()}): {str(df[cols[name]].iloc[p])!r}"
                 for w, p in zip(_loc(lines, pos, line_word), pos)
             ]
             raise PriceDataError(
@@ -281,36 +389,37 @@ def validate_price_frame(
             )
         values[name] = nums
 
-    # duplicates (date, ticker)
-    key = pd.DataFrame({"t": tick_arr, "d": dates})
-    dup = key.duplicated(keep=False).to_numpy()
-    if dup.any():
-        groups = key[dup].groupby(["t", "d"], sort=True).indices
-        items = []
-        for (t, d), ix in groups.items():
-            pos = key.index[dup][ix].to_numpy()
-            items.append(f"{t} on {pd.Timestamp(d).date()} at {', '.join(_loc(lines, pos, line_word))}")
+    # order by (ticker, date); duplicated (date, ticker) pairs sit next to each other
+    rank = _ranks(names)
+    row_rank = rank[code]
+    day = (d_ns - d_ns.min()) // _DAY_NS
+    order = _ticker_date_order(row_rank, day)
+    dup = _duplicate_message(order, row_rank, day, names, code, dates, lines, line_word)
+    if dup is not None:
+        n_dup, items = dup
         raise PriceDataError(
-            f"{origin}: {len(groups)} duplicated (date, ticker) pair(s): {_listing(items)}. "
+            f"{origin}: {n_dup} duplicated (date, ticker) pair(s): {_listing(items, n_dup)}. "
             "Keep one row per ticker and date."
         )
 
     # choose the column per ticker
+    m = len(names)
+    has_adj = np.zeros(m, dtype=bool)
     if "adj_close" in values:
-        has_adj = pd.Series(~np.isnan(values["adj_close"])).groupby(tick_arr).any()
+        has_adj[code[~np.isnan(values["adj_close"])]] = True
+        field_order = np.argsort(rank)  # sorted tickers
     else:
-        has_adj = pd.Series(False, index=pd.unique(tick_arr))
-    use_adj_row = has_adj.reindex(tick_arr).to_numpy(dtype=bool)
+        field_order = np.arange(m)  # first appearance
+    use_adj_row = has_adj[code]
     close = values.get("close", np.full(n, np.nan))
     adj = values.get("adj_close", np.full(n, np.nan))
     price = np.where(use_adj_row, adj, close)
-    field = {str(t): ("adj_close" if bool(v) else "close") for t, v in has_adj.items()}
 
     if "adj_close" in values and "close" in values:
         gap = use_adj_row & np.isnan(adj) & ~np.isnan(close)
         if gap.any():
-            per = pd.Series(tick_arr[gap]).value_counts().sort_index()
-            items = [f"{t} ({k} date{'s' if k > 1 else ''})" for t, k in per.items()]
+            per = np.bincount(code[gap], minlength=m)
+            items = [f"{names[c]} ({per[c]} date{'s' if per[c] > 1 else ''})" for c in np.argsort(rank) if per[c]]
             warnings.warn(
                 f"{origin}: adj_close is empty where close is present for {_listing(items)}; "
                 "those dates are treated as missing prices (close is not mixed into an adjusted series).",
@@ -323,7 +432,7 @@ def validate_price_frame(
     if badp.any():
         pos = np.flatnonzero(badp)
         items = [
-            f"{tick_arr[p]} on {dates[p].date()} ({w}): {price[p]!r}"
+            f"{names[code[p]]} on {dates[p].date()} ({w}): {price[p]!r}"
             for w, p in zip(_loc(lines, pos, line_word), pos)
         ]
         raise PriceDataError(
@@ -331,17 +440,18 @@ def validate_price_frame(
             "Fix them, or leave the cell empty for a missing price."
         )
 
-    keep = ~np.isnan(price)
+    rows = order[~np.isnan(price[order])]
+    kept_code = code[rows]
     out = pd.DataFrame(
         {
-            "date": dates[keep],
-            "ticker": pd.Series(tick_arr[keep], dtype=object),
-            "price": price[keep].astype("float64"),
+            "date": dates.to_numpy()[rows],
+            "ticker": pd.Series(names[kept_code], dtype=object),
+            "price": price[rows].astype("float64"),
         }
     )
-    out = out.sort_values(["ticker", "date"], kind="mergesort").reset_index(drop=True)
-    present = set(pd.unique(out["ticker"]))
-    field = {t: f for t, f in field.items() if t in present}
+    present = np.zeros(m, dtype=bool)
+    present[kept_code] = True
+    field = {str(names[c]): ("adj_close" if has_adj[c] else "close") for c in field_order if present[c]}
     return out, field
 
 
