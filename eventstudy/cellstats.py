@@ -26,9 +26,11 @@ Design
 * Rank tests: a value ``v`` inserted into security i's estimation SARs gets the average rank
   ``#{e < v} + (#{e == v} + 1) / 2`` in the combined sample, and an estimation SAR ``e``
   moves up by ``#{v < e} + #{v == e} / 2`` (ties exactly as ``scipy.stats.rankdata``'s
-  average ranks). So ranking the estimation row once and comparing it with the few inserted
-  values (window SARs for ``corrado``; the cell-dependent ``SCAR_i / S_SCAR`` for ``grank``)
-  gives the reference ranks exactly.
+  average ranks). So the estimation row is sorted and ranked once per pair (:class:`_SortedRows`),
+  and for each inserted value (window SARs for ``corrado``; the cell-dependent
+  ``SCAR_i / S_SCAR`` for ``grank``) ``#{e < v}`` and ``#{e <= v}`` come from a binary search
+  vectorised over pairs; the increments of the estimation SARs are then two comparisons of
+  small-int ranks (:func:`_h2`), summed per cell exactly. This gives the reference ranks exactly.
 * Kolari-Pynnonen mean correlation: for securities with a residual on every estimation day,
   with ``z_i`` the demeaned residual row scaled to unit sum of squares,
   ``sum_{i != j} r_ij = ||sum_i z_i||^2 - N`` (O(N T) per cell). Securities with a missing
