@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from . import models as _models
 
@@ -180,7 +180,9 @@ class EventStudy:
 
     def _sessions_for(self, ticker: str) -> pd.DatetimeIndex:
         s = self.sessions.get(ticker) if self.sessions else None
-        return self.returns.index if s is None else pd.DatetimeIndex(s)
+        if s is None:
+            return self.returns.index
+        return s if isinstance(s, pd.DatetimeIndex) else pd.DatetimeIndex(s)
 
     # ------------------------------------------------------------------ layout and gather
     def _layout(self) -> "_Layout":
@@ -196,8 +198,8 @@ class EventStudy:
         rel = self.spec.rel_days
         D = len(rel)
         q = self._q
-        uniq, inv = np.unique(pairs["ticker"].to_numpy().astype(str), return_inverse=True)
-        inv = np.asarray(inv).ravel()
+        inv, uniq = pd.factorize(pairs["ticker"].to_numpy().astype(str))
+        uniq = np.asarray(uniq, dtype=str)
         regs_u = self._regressor_names(uniq)
         cols_avail = set(self.returns.columns)
         reason_u = np.full(len(uniq), "", dtype=object)
@@ -217,7 +219,7 @@ class EventStudy:
         for u, t in enumerate(uniq):
             if reason_u[u]:
                 continue
-            sess = pd.DatetimeIndex(self._sessions_for(t))
+            sess = self._sessions_for(t)
             key = _calendar_key(sess)
             if key not in cal_keys:
                 cal_keys[key] = len(cal_sessions)
@@ -290,8 +292,9 @@ class EventStudy:
         start[~gathered] = 0
         drow[~gathered] = 0
         # pairs with identical regressor rows (calendar, first column, regressor names) share a block
-        key = np.column_stack([drow, start, frow]) if q else np.column_stack([drow, start])
-        block = np.asarray(np.unique(key, axis=0, return_inverse=True)[1]).ravel()
+        block = pd.factorize(drow * width + start)[0]
+        for j in range(q):
+            block = pd.factorize(block.astype(np.int64) * n_rows + frow[:, j])[0]
         return _Layout(mat=big, dates=dmat, yrow=yrow, frow=frow, start=start, drow=drow, block=block,
                        reason=reason)
 
@@ -516,7 +519,7 @@ class EventStudy:
         for wi, w in enumerate(wins):
             scar = car_out["scar"][wi]
             with np.errstate(invalid="ignore"):
-                p = 2 * stats.t.sf(np.abs(scar[okidx]), np.maximum(df_resid[okidx], 1))
+                p = 2 * special.stdtr(np.maximum(df_resid[okidx], 1), -np.abs(scar[okidx]))   # = 2 t.sf(|SCAR|, df)
             car_frames.append(pd.DataFrame({
                 **{c: v.take(okidx) for c, v in labels.items()},
                 "window_start": w[0], "window_end": w[1],
