@@ -303,17 +303,36 @@ class EventStudy:
         return 0 if self.model == "constant_mean" else (len(self.factors) if self.model == "factor" else 1)
 
     def _gather_rows(self, lay: "_Layout", rows: np.ndarray):
-        """Dense ``y (n, D)``, ``f (n, D, q)`` and span dates ``(n, S)`` for the pairs ``rows`` (flat takes)."""
+        """Dense ``y (n, D)``, ``f (n, D, q)`` and span dates ``(n, S)`` for the pairs ``rows``.
+
+        Pairs that share a first column (same calendar position of day 0: an event hitting many
+        securities) are copied as row slices of the stacked matrix; with many distinct first
+        columns one flat ``take`` does it."""
         D = len(self.spec.rel_days)
         s0, S = self._span_slice()
+        q = self._q
+        n = len(rows)
+        start = lay.start[rows]
+        starts, inv = np.unique(start, return_inverse=True)
+        if len(starts) <= 64:
+            y = np.empty((n, D))
+            f = np.empty((n, D, q))
+            dates = np.empty((n, S), dtype="datetime64[ns]")
+            yr, fr, dr = lay.yrow[rows], lay.frow[rows], lay.drow[rows]
+            for j, c in enumerate(starts):
+                sel = np.flatnonzero(inv == j) if len(starts) > 1 else slice(None)
+                y[sel] = lay.mat[yr[sel], c:c + D]
+                for k in range(q):
+                    f[sel, :, k] = lay.mat[fr[sel, k], c:c + D]
+                dates[sel] = lay.dates[dr[sel], c + s0:c + s0 + S]
+            return y, f, dates
         width = lay.mat.shape[1]
-        cols = lay.start[rows, None] + np.arange(D)
+        cols = start[:, None] + np.arange(D)
         flat = lay.mat.ravel()
         y = np.take(flat, lay.yrow[rows, None] * width + cols)
-        q = self._q
-        f = np.empty((len(rows), D, q))
-        for j in range(q):
-            f[:, :, j] = np.take(flat, lay.frow[rows, j, None] * width + cols)
+        f = np.empty((n, D, q))
+        for k in range(q):
+            f[:, :, k] = np.take(flat, lay.frow[rows, k, None] * width + cols)
         dates = np.take(lay.dates.ravel(), lay.drow[rows, None] * width + cols[:, s0:s0 + S])
         return y, f, dates
 

@@ -333,3 +333,30 @@ def test_cross_sectional_regression_on_a_numeric_characteristic():
     h = np.einsum("ij,jk,ik->i", X, XtXi, X)
     cov = XtXi @ (X.T * (e ** 2 / (1 - h) ** 2)) @ X @ XtXi
     np.testing.assert_allclose(rows["std_err"].to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-10)
+
+
+@pytest.mark.parametrize("n_dates", [3, 70])
+def test_chunking_and_gathering_do_not_change_numbers(n_dates):
+    """Pairs with few shared day-0s (row-slice gathering, blocked OLS) or with 70 distinct day-0s (flat
+    gathering, general OLS), split into many small chunks, give the numbers of each pair studied alone."""
+    df = make_panel(n=8, T=520)
+    df.iloc[200:204, 2] = np.nan
+    dates = df.index[330:330 + 2 * n_dates:2]
+    tickers = [f"S{i}" for i in range(8)]
+    pairs = pd.DataFrame([(t, f"E{j}", d) for j, d in enumerate(dates) for t in tickers],
+                         columns=["ticker", "event_id", "day0"])
+    pairs = pairs.sample(frac=1.0, random_state=3).reset_index(drop=True)      # events interleaved
+    es = EventStudy(df, pairs, model="market", benchmark="F0", windows=[(0, 0), (-1, 2)])
+    whole = es.fit(chunk_pairs=20).car.set_index(["event_id", "ticker", "window_start"]).sort_index()
+    for _, r in pairs.sample(6, random_state=1).iterrows():
+        one = EventStudy(df, pairs.loc[[_]], model="market", benchmark="F0", windows=[(0, 0), (-1, 2)]).fit()
+        for _, c in one.car.iterrows():
+            w = whole.loc[(r["event_id"], r["ticker"], c["window_start"])]
+            for col in ("car", "car_se", "scar", "bhar"):
+                assert abs(w[col] - c[col]) < TOL, (r["event_id"], r["ticker"], col)
+    one_chunk = es.fit(chunk_pairs=10 ** 9)           # 70 distinct day-0s in one chunk: the flat gather
+    small = es.fit(chunk_pairs=20)
+    pd.testing.assert_frame_equal(one_chunk.tests, small.tests, rtol=1e-10, atol=1e-12)
+    pd.testing.assert_frame_equal(one_chunk.car.sort_values(["event_id", "ticker", "window_start"]).reset_index(drop=True),
+                                  small.car.sort_values(["event_id", "ticker", "window_start"]).reset_index(drop=True),
+                                  rtol=1e-10, atol=1e-12)
