@@ -311,13 +311,16 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     cnt_e = fin_e.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         share_pos = np.count_nonzero(ea > 0, axis=1) / cnt_e          # NaN > 0 is False
-    F_e = fin_e.astype(float)
-    E0 = np.where(fin_e, ea, 0.0)
+    all_e = bool((cnt_e == T).all())                      # no missing residual: skip the masking
+    F_e = None if all_e else fin_e.astype(float)
+    E0 = ea if all_e else np.where(fin_e, ea, 0.0)
     # the estimation SARs sorted and ranked once per pair (corrado, grank)
     sr = _SortedRows(es)
     # Kolari-Pynnonen: standardised complete rows
     complete = cnt_e == T
-    x0 = np.where(fin_e, ea - (E0.sum(axis=1) / np.maximum(cnt_e, 1))[:, None], 0.0)
+    x0 = ea - (E0.sum(axis=1) / np.maximum(cnt_e, 1))[:, None]
+    if not all_e:
+        x0 = np.where(fin_e, x0, 0.0)
     sxx = (x0 * x0).sum(axis=1)
     vx = sxx - x0.sum(axis=1) ** 2 / max(T, 1)
     big = float(sxx[complete].max()) if complete.any() else 0.0
@@ -381,7 +384,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         if key not in tts_cache:
             Cm = sparse.csr_matrix((np.ones(int(kc.sum())), (mc[kc], loc[kc])), shape=(C, Pc))
             ssum = Cm @ E0
-            scnt = Cm @ F_e
+            scnt = _member_counts(Cm, F_e, T)
             used = scnt > 0
             with np.errstate(invalid="ignore", divide="ignore"):
                 aar = np.where(used, ssum / scnt, np.nan)
@@ -488,7 +491,8 @@ class _SortedRows:
     ``srt (P, T)`` the sorted values (missing ones as +inf at the end), ``T_i (P,)`` the finite
     counts, ``rmin (P, T)`` small ints: the 1-based position in ``srt`` of the first value equal
     to ``x_it`` (0 where missing), ``R0 (P, T)`` the average rank of ``x_it`` among the row's
-    finite values (scipy's ``rankdata``; 0 where missing), ``F (P, T)`` 1.0 where finite.
+    finite values (scipy's ``rankdata``; 0 where missing), ``F (P, T)`` 1.0 where finite (None when
+    every value is).
 
     Inserting a value ``v`` into row i, with ``c_lt = #{x < v}`` and ``c_le = #{x <= v}``
     (:func:`_count_lt_le`), moves ``x_it`` up by ``[x_it > v] + [x_it == v] / 2``, and
@@ -509,7 +513,8 @@ class _SortedRows:
         rmin.ravel()[flat_order.ravel()] = np.tile(np.arange(1, T + 1, dtype=itype), P)
         R0 = rmin.astype(float)
         # rows with tied finite values: first position and average rank of each run of equal values
-        tie_rows = np.flatnonzero(((srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])).any(axis=1))
+        same = srt[:, 1:] == srt[:, :-1]
+        tie_rows = np.flatnonzero((same if complete else same & np.isfinite(srt[:, 1:])).any(axis=1))
         if tie_rows.size:
             sv, so = srt[tie_rows], order[tie_rows]      # order: still the within-row permutation
             n = tie_rows.size
@@ -530,7 +535,15 @@ class _SortedRows:
             rmin[~fin] = 0
             R0[~fin] = 0.0
         self.srt, self.rmin, self.R0 = srt, rmin, R0
-        self.F = fin.astype(float)
+        self.F = None if complete else fin.astype(float)     # None: every value finite
+
+
+def _member_counts(Cm, F: np.ndarray | None, T: int) -> np.ndarray:
+    """Per cell and day, the members with a value: ``Cm @ F`` (``F`` 1.0 where finite), or each cell's
+    member count on every day when ``F`` is None (nothing missing)."""
+    if F is None:
+        return np.repeat(np.asarray(Cm.sum(axis=1), dtype=float).reshape(-1, 1), T, axis=1)
+    return np.asarray(Cm @ F)
 
 
 def _count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -600,7 +613,7 @@ def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc
     key = kr.tobytes()
     if key not in cache:
         Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-        cache[key] = (Cm, np.asarray(Cm @ sr.F))
+        cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]))
     Cm, n_est = cache[key]
     S_est = np.asarray(A @ (sr.R0 + 0.5 * h2)) - 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
@@ -652,7 +665,7 @@ class _GrankPrep:
             c, l_ = self.mc[km], self.loc[km]
             A = sparse.csr_matrix((self.a[l_], (c, l_)), shape=(self.C, self.Pc))
             Cm = sparse.csr_matrix((np.ones(l_.size), (c, l_)), shape=(self.C, self.Pc))
-            n_est = np.asarray(Cm @ self.sr.F)
+            n_est = _member_counts(Cm, self.sr.F, self.sr.srt.shape[1])
             self.cache[key] = (np.asarray(A @ self.sr.R0) - 0.5 * n_est, n_est)
         return self.cache[key]
 
