@@ -572,7 +572,12 @@ def _count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.n
 
 def _h2(r: np.ndarray, c_lt: np.ndarray, c_le: np.ndarray) -> np.ndarray:
     """``[r > c_lt] + [r > c_le]`` per row (int8): twice the rank increment of each estimation SAR."""
-    return (r > c_lt[:, None].astype(r.dtype)).view(np.int8) + (r > c_le[:, None].astype(r.dtype)).view(np.int8)
+    x = (r > c_lt[:, None].astype(r.dtype)).view(np.int8)
+    if np.array_equal(c_lt, c_le):          # no estimation SAR equals its inserted value (the usual case)
+        x *= 2
+    else:
+        x += (r > c_le[:, None].astype(r.dtype)).view(np.int8)
+    return x
 
 
 def _day_counts(sr: _SortedRows, ev, days):
