@@ -605,22 +605,40 @@ def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc
     T_i = sr.T_i
     a = 1.0 / (T_i + L_i + 1.0)
     # estimation days: rank = R_est + #{window values below} + #{equal} / 2
-    h2 = day_counts[wcols[0]][0].astype(np.int16 if len(wcols) > 60 else np.int8)
-    for d in wcols[1:]:
-        h2 += day_counts[d][0]
+    h2 = day_counts[wcols[0]][0]
+    if len(wcols) > 1:
+        h2 = h2.astype(np.int16 if len(wcols) > 60 else np.int8)
+        for d in wcols[1:]:
+            h2 += day_counts[d][0]
     less = np.stack([day_counts[d][1] for d in wcols], axis=1)
     eqc = np.stack([day_counts[d][2] for d in wcols], axis=1)
     # window days: rank among estimation SARs and the other window SARs
     lw = (wv[:, None, :] < wv[:, :, None]).sum(axis=2)           # #{window values below value j}
     ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
     Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
-    A = sparse.csr_matrix((a[lr], (cr, lr)), shape=(C, Pc))
-    key = kr.tobytes()
+    # members with the same (cell, T_i, L - L_i) share a = 1 / (T_i + L_i + 1): sum their ranks per day
+    # (rank increments as exact float32 integer sums), then weight; the grouping is the same for every
+    # window with the same kept members, so it is built once
+    dev = (len(wcols) - L_i[lr]).astype(np.int64)
+    key = kr.tobytes() + dev.tobytes()
     if key not in cache:
         Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-        cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]))
-    Cm, n_est = cache[key]
-    S_est = np.asarray(A @ (sr.R0 + 0.5 * h2)) - 0.5 * n_est
+        o = np.lexsort((dev, T_i[lr], cr))
+        so = np.c_[cr[o], T_i[lr][o], dev[o]]
+        new = np.ones(o.size, dtype=bool)
+        new[1:] = (so[1:] != so[:-1]).any(axis=1)
+        seg = np.empty(o.size, dtype=np.int64)
+        seg[o] = np.cumsum(new) - 1
+        head = so[new]
+        ind = sparse.csr_matrix((np.ones(lr.size, dtype=np.float32), (seg, lr)), shape=(head.shape[0], Pc))
+        rank_sum = np.asarray(ind.astype(float) @ sr.R0)
+        cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]), ind, rank_sum, head)
+    Cm, n_est, ind, rank_sum, head = cache[key]
+    a_seg = 1.0 / (head[:, 1] + (len(wcols) - head[:, 2]) + 1.0)
+    inc_sum = np.asarray(ind @ h2.astype(np.float32), dtype=float)          # exact: small integers
+    S_est = np.zeros((C, rank_sum.shape[1]))
+    np.add.at(S_est, head[:, 0], a_seg[:, None] * (rank_sum + 0.5 * inc_sum))
+    S_est -= 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))
     S = np.hstack([S_est, S_win])
