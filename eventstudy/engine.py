@@ -531,22 +531,22 @@ class EventStudy:
             excl_rows.append(dict(event_id=ev_s[i], ticker=tk_s[i], window_start=wins[wi][0],
                                   window_end=wins[wi][1], reason=text))
 
-        # ---- CAR table: per window, the estimated pairs
-        df_resid = (m_out - max(self.k, 1)).astype(float)
+        # ---- CAR table: per window (window-major), the estimated pairs
         okidx = np.flatnonzero(ok)
-        car_frames = []
-        for wi, w in enumerate(wins):
-            scar = car_out["scar"][wi]
-            with np.errstate(invalid="ignore"):
-                p = 2 * special.stdtr(np.maximum(df_resid[okidx], 1), -np.abs(scar[okidx]))   # = 2 t.sf(|SCAR|, df)
-            car_frames.append(pd.DataFrame({
-                **{c: v.take(okidx) for c, v in labels.items()},
-                "window_start": w[0], "window_end": w[1],
-                "car": car_out["car"][wi, okidx], "car_se": np.sqrt(car_out["var"][wi, okidx]),
-                "scar": scar[okidx], "p_value": p, "bhar": car_out["bhar"][wi, okidx],
-                "n_days": int(wmasks[wi].sum()), "m_obs": m_out[okidx],
-            }))
-        car = pd.concat(car_frames, ignore_index=True)
+        n_ok = len(okidx)
+        df_resid = np.maximum(m_out[okidx] - max(self.k, 1), 1).astype(float)
+        scar_ok = car_out["scar"][:, okidx]
+        with np.errstate(invalid="ignore"):
+            p_car = 2 * special.stdtr(df_resid[None, :], -np.abs(scar_ok))   # = 2 t.sf(|SCAR|, M_i - k)
+        tile = np.tile(okidx, W)
+        car = pd.DataFrame({
+            **{c: v.take(tile) for c, v in labels.items()},
+            "window_start": np.repeat([w[0] for w in wins], n_ok),
+            "window_end": np.repeat([w[1] for w in wins], n_ok),
+            "car": car_out["car"][:, okidx].ravel(), "car_se": np.sqrt(car_out["var"][:, okidx]).ravel(),
+            "scar": scar_ok.ravel(), "p_value": p_car.ravel(), "bhar": car_out["bhar"][:, okidx].ravel(),
+            "n_days": np.repeat([int(wm.sum()) for wm in wmasks], n_ok), "m_obs": np.tile(m_out[okidx], W),
+        })
 
         # ---- AR panel over the event span
         rel_span = rel[s0:s0 + S]
