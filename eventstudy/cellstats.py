@@ -298,7 +298,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     pairs, loc = np.unique(mp, return_inverse=True)
     Pc = pairs.size
     if Pc == est_ar.shape[0] and (Pc == 0 or pairs[-1] == Pc - 1):   # every pair: views, no copies
-        ea, es, ev = est_ar, est_sar, event_sar
+        ea, es, ev = np.ascontiguousarray(est_ar), est_sar, event_sar     # (a strided view is slow in products)
     else:
         ea, es, ev = est_ar[pairs], est_sar[pairs], event_sar[pairs]
     # +-inf is "missing" for the reference's rankings (stattests._row_ranks): make it NaN so comparisons skip it
@@ -330,7 +330,10 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     big = float(sxx[complete].max()) if complete.any() else 0.0
     fast = complete & (vx > 1e-12 * (big + 1e-300))       # margin over the reference's 1e-13 rule
     with np.errstate(invalid="ignore", divide="ignore"):
-        Z = np.where(fast[:, None], x0 / np.sqrt(np.where(fast, vx, 1.0))[:, None], 0.0)
+        if fast.all():
+            Z = x0 / np.sqrt(vx)[:, None]
+        else:
+            Z = np.where(fast[:, None], x0 / np.sqrt(np.where(fast, vx, 1.0))[:, None], 0.0)
     kp_days_ok = T >= max(int(min_overlap), 2)
 
     day_counts = _day_counts(sr, ev, np.flatnonzero(wmask.any(axis=0)))
