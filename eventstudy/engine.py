@@ -1,9 +1,11 @@
 """The event-study engine: (security, event) pairs + returns -> EventStudyResult.
 
-The hot path is batched over all pairs: returns are gathered into dense
-``(pairs, relative days)`` arrays per trading calendar (:func:`eventstudy.windows.gather`),
-the normal-return model is fitted for all pairs at once (:mod:`eventstudy.models`),
-and the test battery runs once per (event, group, window) cell (:mod:`eventstudy.stattests`).
+Every pair is located once (:meth:`EventStudy._layout`: its return row, regressor rows and
+first column in a stacked NaN-padded matrix per trading calendar). The work then streams over
+chunks of whole events on the machine's cores: each chunk is gathered into dense
+``(pairs, relative days)`` arrays, the normal-return model is fitted for all its pairs at once
+(:mod:`eventstudy.models`), and the test battery runs batched over its (event, group, window)
+cells (:mod:`eventstudy.cellstats`, equal to the per-cell reference :mod:`eventstudy.stattests`).
 There is no Python loop per pair.
 """
 from __future__ import annotations
