@@ -10,6 +10,7 @@ There is no Python loop per pair.
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -594,8 +595,9 @@ class EventStudy:
         }, columns=["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"])
         exclusions = pd.DataFrame(excl_rows, columns=["event_id", "ticker", "window_start", "window_end", "reason"])
 
+        spec_now = copy.copy(self)         # the arrays follow this fit's specification, not later edits
         arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=rel, est_mask=est,
-                             compute=lambda rows: self._fit_rows(lay, rows)[:4])
+                             compute=lambda rows: spec_now._fit_rows(lay, rows)[:4])
         return EventStudyResult(
             model=self.model, k=self.k, estimation=spec.estimation, windows=spec.windows,
             min_obs=self.min_obs, ar=ar_df, car=car, tests=tests,
