@@ -62,7 +62,7 @@ from scipy import sparse, special, stats
 from .errors import EstimationError
 from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS
 
-__all__ = ["BatchedTests", "run_tests_batched"]
+__all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,24 @@ def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
     return stat, n, has_ties, d, c
 
 
+def chunk_bounds(sizes: np.ndarray, target: int, cut_ok: np.ndarray | None = None) -> np.ndarray:
+    """Boundaries ``0 = b_0 < ... < b_k = n`` cutting ``n`` consecutive units (sizes ``sizes``) into runs of
+    about ``target`` in total: a run starts at a unit where ``cut_ok`` (default: any unit) whose running
+    start offset enters a new multiple of ``target``. A unit larger than ``target`` is a run of its own."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n = sizes.size
+    if n == 0:
+        return np.array([0])
+    start = np.cumsum(sizes) - sizes
+    ok = np.ones(n, dtype=bool) if cut_ok is None else np.asarray(cut_ok, dtype=bool).copy()
+    ok[0] = True
+    big = sizes >= target
+    cand = np.flatnonzero(ok)
+    bucket = start[cand] // max(int(target), 1)
+    cut = np.r_[True, bucket[1:] != bucket[:-1]] | big[cand] | np.r_[True, big[cand - 1][1:]]
+    return np.r_[cand[cut], n]
+
+
 # ----------------------------------------------------------------------------- the batch
 
 def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, valid, m, k: int,
@@ -251,16 +269,8 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     # chunks: contiguous cell ranges, never splitting a block, about chunk_members memberships each
     blk = np.arange(n_cells) if cell_block is None else np.unique(np.asarray(cell_block), return_inverse=True)[1]
     per_cell = np.bincount(mc, minlength=n_cells)
-    bounds = [0]
-    acc = 0
-    for c in range(n_cells):
-        acc += per_cell[c]
-        nxt_same = c + 1 < n_cells and blk[c + 1] == blk[c]
-        if acc >= chunk_members and not nxt_same:
-            bounds.append(c + 1)
-            acc = 0
-    if bounds[-1] != n_cells:
-        bounds.append(n_cells)
+    new_block = np.r_[True, blk[1:] != blk[:-1]]
+    bounds = chunk_bounds(per_cell, chunk_members, new_block)
     cstart = np.searchsorted(mc, bounds)
     def run_chunk(b: int):
         lo, hi = cstart[b], cstart[b + 1]

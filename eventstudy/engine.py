@@ -392,14 +392,13 @@ class EventStudy:
         gr_code = pd.Index(groups).get_indexer(gr_arr)
         n_cells = len(events) * n_g
 
+        from .cellstats import chunk_bounds, run_tests_batched
+
         # chunks: runs of whole events (in event order) of about chunk_pairs pairs
         by_event = np.argsort(ev_code, kind="stable")
         ev_start = np.searchsorted(ev_code[by_event], np.arange(len(events) + 1))
-        bounds = [0]
-        for e in range(1, len(events) + 1):
-            if ev_start[e] - ev_start[bounds[-1]] >= chunk_pairs or e == len(events):
-                bounds.append(e)
-        chunks = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+        bounds = chunk_bounds(np.diff(ev_start), chunk_pairs)
+        chunks = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(bounds) - 1)]
 
         # per-pair outputs, filled chunk by chunk (disjoint rows)
         reason = np.full(P, "", dtype=object)
@@ -411,7 +410,6 @@ class EventStudy:
         valid_out = np.zeros((W, P), dtype=bool)
         span_out = {name: np.full((P, S), np.nan) for name in ("ret", "normal_ret", "ar", "sar")}
         dates_out = np.full((P, S), np.datetime64("NaT"), dtype="datetime64[ns]")
-        from .cellstats import run_tests_batched
         from .stattests import TEST_IDS, bootstrap_caar
 
         n_tests = len(TEST_IDS) + (1 if bootstrap is None or int(bootstrap) > 0 else 0)

@@ -270,3 +270,17 @@ def test_engine_tests_table_equals_per_cell_loop():
                 assert _close(row["p_value"], ref[row["test"]].p_value), (e, g, w, row["test"])
                 n_rows += 1
     assert n_rows == len(res.tests) == 3 * 5 * 3 * len(st.TEST_IDS)
+
+
+def test_chunk_bounds_cuts_runs_of_about_target_only_where_allowed():
+    from eventstudy.cellstats import chunk_bounds
+
+    sizes = np.array([3, 3, 3, 10, 1, 1, 1, 1, 2])
+    b = chunk_bounds(sizes, 5)
+    assert b[0] == 0 and b[-1] == sizes.size and np.all(np.diff(b) > 0)
+    assert list(b) == [0, 2, 3, 4, 5, 9]          # starts 0,3 | 6 | 9 (big: alone) | 19 | 20..23 (buckets of 5)
+    cut_ok = np.array([1, 0, 0, 1, 0, 0, 0, 0, 1], dtype=bool)
+    b2 = chunk_bounds(sizes, 5, cut_ok)
+    assert set(b2[:-1]) <= set(np.flatnonzero(cut_ok)) and list(b2) == [0, 3, 8, 9]
+    assert list(chunk_bounds(np.array([], dtype=int), 5)) == [0]
+    assert list(chunk_bounds(sizes, 10 ** 9)) == [0, 9]
