@@ -38,9 +38,11 @@ Design
   bite) go through the exact pairwise-complete formula of
   :func:`eventstudy.stattests.residual_correlation_matrix`, against every other member of the
   cell; the mean is over the same set of pairs as the reference.
-* ``wilcoxon``: the statistic is batched (ranks of ``|CAR|`` within cells by one lexsort);
-  the p-value is the normal one (vectorised) where scipy's ``method="auto"`` uses it
-  (n > 50, or ties with n > 13); otherwise scipy is called for that cell, as the reference does.
+* ``wilcoxon``: the statistic is batched (ranks of ``|CAR|`` within cells from one sort);
+  the p-value follows scipy's ``method="auto"`` as the reference does: the normal one
+  (vectorised) for n > 50 or ties with n > 13; the exact null distribution of ``W+`` for
+  untied cells with n <= 50 (one table per distinct n, :func:`_wilcoxon_exact_p`); scipy's
+  exact permutation test, called per cell, only for tied cells with n <= 13.
 * p-values of t and normal statistics: one vectorised call of ``scipy.special.stdtr`` / ``ndtr``
   (what ``scipy.stats.t.sf`` / ``norm.sf`` evaluate, without the distribution machinery).
 * ``patell`` raises :class:`~eventstudy.errors.EstimationError` on the first cell (in cell, then
@@ -51,6 +53,7 @@ per cell when asked).
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -169,7 +172,7 @@ def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
     stat = np.full(n_cells, np.nan)
     has_ties = np.zeros(n_cells, dtype=bool)
     if M == 0:
-        return stat, n, has_ties, d, c
+        return stat, n, has_ties, d, c, np.zeros(n_cells)
     pos = np.arange(M)
     cstart = np.searchsorted(c, np.arange(n_cells))
     new = np.ones(M, dtype=bool)
@@ -188,7 +191,39 @@ def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (w_plus - nf * (nf + 1) / 4.0) / np.sqrt(var)
     stat = np.where(n >= MIN_N, z, np.nan)
-    return stat, n, has_ties, d, c
+    return stat, n, has_ties, d, c, w_plus
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_rank_tails(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact null distribution of Wilcoxon's ``W+`` for ``n`` untied nonzero values:
+    ``(P(W+ <= k), P(W+ >= k))`` for ``k = 0..n(n+1)/2``. Counts of the subsets of ``{1..n}`` with
+    each rank sum, by the recurrence ``c_i(w) = c_{i-1}(w) + c_{i-1}(w - i)`` (exact in float64 for
+    n <= 50), divided by ``2**n`` (Wilcoxon 1945; the distribution scipy's exact method uses)."""
+    c = np.zeros(n * (n + 1) // 2 + 1)
+    c[0] = 1.0
+    for i in range(1, n + 1):
+        c[i:] = c[i:] + c[:-i].copy()
+    pmf = c / 2.0 ** n
+    return np.cumsum(pmf), np.cumsum(pmf[::-1])[::-1]
+
+
+def _wilcoxon_exact_p(w_plus: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Two-sided exact p-values ``2 min(P(W+ >= w), P(W+ <= w))`` (at most 1) for cells without ties,
+    evaluated as ``scipy.stats.wilcoxon(method="exact")`` does (each tail summed directly below the
+    mean, as one minus the other tail above it). One pass per distinct ``n``, not per cell."""
+    p = np.full(w_plus.shape, np.nan)
+    for nn in np.unique(n):
+        sel = n == nn
+        lower, upper = _signed_rank_tails(int(nn))
+        top = lower.size - 1
+        mean = nn * (nn + 1) / 4.0
+        kf = np.floor(w_plus[sel]).astype(np.int64)
+        kc = np.ceil(w_plus[sel]).astype(np.int64)
+        sf = np.where(kf <= mean, upper[np.clip(kf, 0, top)], 1.0 - lower[np.clip(kf - 1, 0, top)])
+        cdf = np.where(kc <= mean, lower[np.clip(kc, 0, top)], 1.0 - upper[np.clip(kc + 1, 0, top)])
+        p[sel] = np.clip(2.0 * np.minimum(sf, cdf), 0.0, 1.0)
+    return p
 
 
 def chunk_bounds(sizes: np.ndarray, target: int, cut_ok: np.ndarray | None = None) -> np.ndarray:
@@ -444,11 +479,13 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_p[ti["sign_generalized"], :, w] = _two_sided_z(zg)
 
         # wilcoxon
-        zw, nw, ties, d_s, c_s = _wilcoxon_batched(np.where(keep, carm, np.nan), mc, C)
+        zw, nw, ties, d_s, c_s, wplus = _wilcoxon_batched(np.where(keep, carm, np.nan), mc, C)
         pw = np.full(C, np.nan)
         asym = (nw >= MIN_N) & ((nw > 50) | (ties & (nw > 13)))
         pw[asym] = _two_sided_z(zw[asym])
-        small = np.flatnonzero((nw >= MIN_N) & ~asym)
+        exact = (nw >= MIN_N) & ~asym & ~ties
+        pw[exact] = _wilcoxon_exact_p(wplus[exact], nw[exact])
+        small = np.flatnonzero((nw >= MIN_N) & ~asym & ~exact)      # ties and n <= 13: scipy's permutation test
         if small.size:
             starts = np.searchsorted(c_s, small)
             for c, s0 in zip(small, starts):
@@ -652,7 +689,9 @@ def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc
     a_seg = 1.0 / (head[:, 1] + (len(wcols) - head[:, 2]) + 1.0)
     inc_sum = np.asarray(ind @ h2.astype(np.float32), dtype=float)          # exact: small integers
     S_est = np.zeros((C, rank_sum.shape[1]))
-    np.add.at(S_est, head[:, 0], a_seg[:, None] * (rank_sum + 0.5 * inc_sum))
+    if head.shape[0]:                                    # groups are sorted by cell: sum runs of rows
+        cells_u, first = np.unique(head[:, 0], return_index=True)
+        S_est[cells_u] = np.add.reduceat(a_seg[:, None] * (rank_sum + 0.5 * inc_sum), first, axis=0)
     S_est -= 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))

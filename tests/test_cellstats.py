@@ -284,3 +284,28 @@ def test_chunk_bounds_cuts_runs_of_about_target_only_where_allowed():
     assert set(b2[:-1]) <= set(np.flatnonzero(cut_ok)) and list(b2) == [0, 3, 8, 9]
     assert list(chunk_bounds(np.array([], dtype=int), 5)) == [0]
     assert list(chunk_bounds(sizes, 10 ** 9)) == [0, 9]
+
+
+def test_wilcoxon_exact_p_values_equal_scipy_for_every_small_n():
+    """The batched exact p-value (untied cells, n <= 50) is scipy.stats.wilcoxon(method='auto')."""
+    from scipy import stats
+
+    from eventstudy.cellstats import _wilcoxon_exact_p
+
+    rng = np.random.default_rng(11)
+    w, n, ref = [], [], []
+    for nn in list(range(2, 51)) * 3:
+        d = rng.normal(0.3 * rng.normal(), 1.0, nn)
+        r = stats.rankdata(np.abs(d))
+        w.append(r[d > 0].sum())
+        n.append(nn)
+        ref.append(stats.wilcoxon(d, zero_method="wilcox", correction=False, alternative="two-sided",
+                                  method="auto").pvalue)
+    for nn in (2, 5, 17, 50):                          # the extremes: all positive, all negative
+        for sign in (1.0, -1.0):
+            d = sign * np.arange(1, nn + 1) * 0.01
+            w.append(float(np.arange(1, nn + 1)[d > 0].sum()))
+            n.append(nn)
+            ref.append(stats.wilcoxon(d, zero_method="wilcox", correction=False, method="auto").pvalue)
+    p = _wilcoxon_exact_p(np.array(w, dtype=float), np.array(n))
+    np.testing.assert_allclose(p, ref, rtol=1e-9, atol=1e-14)
