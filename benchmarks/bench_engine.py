@@ -7,6 +7,10 @@ peak resident memory (ru_maxrss) belongs to that size alone.
 
     python benchmarks/bench_engine.py                 # 1k, 10k, 100k pairs
     python benchmarks/bench_engine.py --sizes 1000 --repeat 3
+    python benchmarks/bench_engine.py --layout scattered --sizes 10000 30000
+
+``--layout scattered``: the same number of pairs as events of 2 securities each on their own
+random day (an earnings-style study: many tiny cells, no shared day 0), 200 securities.
 """
 from __future__ import annotations
 
@@ -40,14 +44,23 @@ def make_long_prices(n_sec: int, n_days: int, seed: int = 0):
     return long, dates, tick
 
 
-def run_one(n_pairs: int, repeat: int) -> dict:
+def make_pairs(n_pairs: int, layout: str):
+    """The long price table and the (security, event) pairs of one benchmark size."""
     import numpy as np
     import pandas as pd
 
-    from eventstudy.data.base import make_prices, validate_price_frame
-    from eventstudy.engine import EventStudy
-    from eventstudy.returns import compute_returns
-
+    if layout == "scattered":
+        n_sec, n_ev = 200, n_pairs // 2
+        long, dates, tick = make_long_prices(n_sec, 1000)
+        rng = np.random.default_rng(1)
+        day = dates[rng.integers(300, 980, n_ev)].values
+        pairs = pd.DataFrame({
+            "ticker": np.r_[tick[rng.integers(0, 100, n_ev)], tick[rng.integers(100, 200, n_ev)]],
+            "event_id": np.tile([f"E{j:06d}" for j in range(n_ev)], 2),
+            "day0": np.tile(day, 2),
+            "group": np.repeat(["g0", "g1"], n_ev),
+        })
+        return long, pairs, n_sec, n_ev
     n_sec, n_ev = SHAPES[n_pairs]
     n_days = 300 + 3 * n_ev + 20
     long, dates, tick = make_long_prices(n_sec, n_days)
@@ -58,6 +71,15 @@ def run_one(n_pairs: int, repeat: int) -> dict:
         "day0": np.repeat(ev_days.values, n_sec),
         "group": np.tile(np.array([f"g{i % 5}" for i in range(n_sec)]), n_ev),
     })
+    return long, pairs, n_sec, n_ev
+
+
+def run_one(n_pairs: int, repeat: int, layout: str = "shared") -> dict:
+    from eventstudy.data.base import make_prices, validate_price_frame
+    from eventstudy.engine import EventStudy
+    from eventstudy.returns import compute_returns
+
+    long, pairs, n_sec, n_ev = make_pairs(n_pairs, layout)
     timings = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -81,15 +103,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000], choices=sorted(SHAPES))
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--layout", choices=["shared", "scattered"], default="shared",
+                    help="shared: every event hits every security (default); scattered: events of 2 securities")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(run_one(a.child, a.repeat)))
+        print(json.dumps(run_one(a.child, a.repeat, a.layout)))
         return
     print(f"{'pairs':>8} {'secs x events':>14} {'validate':>9} {'returns':>8} {'engine':>8} {'total s':>8} "
           f"{'ms/pair':>8} {'pairs/s':>9} {'peak MB':>8}")
     for n in a.sizes:
-        out = subprocess.run([sys.executable, __file__, "--child", str(n), "--repeat", str(a.repeat)],
+        out = subprocess.run([sys.executable, __file__, "--child", str(n), "--repeat", str(a.repeat),
+                              "--layout", a.layout],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['pairs']:>8,} {r['securities']:>6} x {r['events']:<5} {r['validate_s']:>9.2f} {r['returns_s']:>8.2f} "
