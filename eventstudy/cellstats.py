@@ -695,14 +695,19 @@ def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc
     S_est -= 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))
-    S = np.hstack([S_est, S_win])
-    nt = np.hstack([n_est, n_win])
-    used = nt > 0
-    D = used.sum(axis=1)
+    wu = n_win > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.where(used, S * S / np.where(used, nt, 1.0), 0.0)   # n_t kbar_t^2
-        s2 = q.sum(axis=1) / N / D
-        wu = used[:, S_est.shape[1]:]
+        # sum over used days of n_t kbar_t^2 = S_t^2 / n_t: estimation days, then window days
+        if sr.F is None:                 # no estimation SAR missing: n_t is the cell's N on every day
+            q_est = np.einsum("ct,ct->c", S_est, S_est) / N
+            D = np.where(N > 0, S_est.shape[1], 0)
+        else:
+            used_e = n_est > 0
+            q_est = np.where(used_e, S_est * S_est / np.where(used_e, n_est, 1.0), 0.0).sum(axis=1)
+            D = used_e.sum(axis=1)
+        q_win = np.where(wu, S_win * S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+        D = D + wu.sum(axis=1)
+        s2 = (q_est + q_win) / N / D
         num = np.where(wu, S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
         den = np.where(wu, N[:, None] / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
         z = num / (np.sqrt(s2) * np.sqrt(den))

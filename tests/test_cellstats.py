@@ -27,8 +27,9 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= TOL * max(1.0, abs(b))
 
 
-def make_data(seed: int = 0, T: int = 60, k: int = 2):
-    """Pairs of 3 events x groups of sizes 1, 2, 5, 12, 30, 60 (+ an excluded group of 4), 3 windows."""
+def make_data(seed: int = 0, T: int = 60, k: int = 2, complete: bool = False):
+    """Pairs of 3 events x groups of sizes 1, 2, 5, 12, 30, 60 (+ an excluded group of 4), 3 windows.
+    ``complete``: no missing estimation residual (the batched code's shortcuts for that case)."""
     rng = np.random.default_rng(seed)
     sizes = {"one": 1, "two": 2, "five": 5, "twelve": 12, "thirty": 30, "sixty": 60, "fut": 4}
     rows = []
@@ -52,11 +53,13 @@ def make_data(seed: int = 0, T: int = 60, k: int = 2):
     # missing residuals: some rows with a few gaps, one with too few days for any pair (< 30 common)
     for i in rng.choice(P, 25, replace=False):
         gaps = rng.choice(T, rng.integers(1, 8), replace=False)
-        est_ar[i, gaps] = np.nan
-        est_sar[i, gaps] = np.nan
+        if not complete:
+            est_ar[i, gaps] = np.nan
+            est_sar[i, gaps] = np.nan
     short = np.flatnonzero(gr == "twelve")[:2]
-    est_ar[short, :min(35, T - 10)] = np.nan
-    est_sar[short, :min(35, T - 10)] = np.nan
+    if not complete:
+        est_ar[short, :min(35, T - 10)] = np.nan
+        est_sar[short, :min(35, T - 10)] = np.nan
     m = np.isfinite(est_ar).sum(axis=1).astype(float)
     car = np.round(rng.normal(0.002, 0.02, (3, P)), 4)
     # wilcoxon ties: |CAR| tied in a cell of 12 (scipy: permutation), of 30 (normal) and of 60; a zero CAR
@@ -111,11 +114,11 @@ _REF: dict = {}
 _DATA: dict = {}
 
 
-def data(seed=0, T=60):
+def data(seed=0, T=60, complete=False):
     """make_data, cached (read-only use) so that the reference loop runs once per data set."""
-    if (seed, T) not in _DATA:
-        _DATA[(seed, T)] = make_data(seed, T)
-    return _DATA[(seed, T)]
+    if (seed, T, complete) not in _DATA:
+        _DATA[(seed, T, complete)] = make_data(seed, T, complete=complete)
+    return _DATA[(seed, T, complete)]
 
 
 def _reference(d, sel, w):
@@ -125,9 +128,9 @@ def _reference(d, sel, w):
                         est_ar=d["est_ar"][m_], est_sar=d["est_sar"][m_], event_sar=d["event_sar"][m_][:, wm])
 
 
-@pytest.mark.parametrize("chunk", [1, 10_000])
-def test_batched_equals_per_cell_reference(chunk):
-    d = data()
+@pytest.mark.parametrize("chunk,complete", [(1, False), (10_000, False), (10_000, True)])
+def test_batched_equals_per_cell_reference(chunk, complete):
+    d = data(complete=complete)
     cells, mp, mc, blk = cells_of(d)
     res = run_tests_batched(member_pair=mp, member_cell=mc, n_cells=len(cells), car=d["car"], scar=d["scar"],
                             valid=d["valid"], m=d["m"], k=d["k"], est_ar=d["est_ar"], est_sar=d["est_sar"],
