@@ -691,7 +691,8 @@ def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc
     S_est = np.zeros((C, rank_sum.shape[1]))
     if head.shape[0]:                                    # groups are sorted by cell: sum runs of rows
         cells_u, first = np.unique(head[:, 0], return_index=True)
-        S_est[cells_u] = np.add.reduceat(a_seg[:, None] * (rank_sum + 0.5 * inc_sum), first, axis=0)
+        vals = a_seg[:, None] * (rank_sum + 0.5 * inc_sum)
+        S_est[cells_u] = vals if cells_u.size == head.shape[0] else np.add.reduceat(vals, first, axis=0)
     S_est -= 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))

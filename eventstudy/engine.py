@@ -579,10 +579,13 @@ class EventStudy:
         tids = list(TEST_IDS) + (["bootstrap"] if do_boot else [])
         cell_idx, win_idx = np.nonzero(t_n > 0)
         nt = len(tids)
-        names_g = np.array(groups + ([self.pooled_group] if pooled is not None else []), dtype=object)
+        # labels as arrays of the pairs' own string dtype, taken (no per-row Python objects)
+        names_e = pd.array(np.array(events, dtype=object), dtype=pairs["event_id"].dtype)
+        names_g = pd.array(np.array(groups + ([self.pooled_group] if pooled is not None else []), dtype=object),
+                           dtype=pairs["group"].dtype)
         tests = pd.DataFrame({
-            "event_id": np.repeat(np.array(events, dtype=object)[cell_idx // n_g], nt),
-            "group": np.repeat(names_g[cell_idx % n_g], nt),
+            "event_id": names_e.take(np.repeat(cell_idx // n_g, nt)),
+            "group": names_g.take(np.repeat(cell_idx % n_g, nt)),
             "window_start": np.repeat(np.array([w[0] for w in wins])[win_idx], nt),
             "window_end": np.repeat(np.array([w[1] for w in wins])[win_idx], nt),
             "n": np.repeat(t_n[cell_idx, win_idx], nt),
