@@ -62,8 +62,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, special, stats
 
-from .errors import EstimationError
 from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS
+from .stattests import patell_error as _patell_error
 
 __all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
 
@@ -329,10 +329,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     patell_error: tuple | None = next((e for e in errors if e is not None), None)
     if patell_error is not None:
         _, _, pos, mi = patell_error
-        raise EstimationError(
-            f"the Patell test needs M_i - k > 2 estimation observations for every security; the security at "
-            f"position {pos} of this cell has M_i = {mi:g} with k = {k}: require at least k + 3 = {k + 3} "
-            f"observations in the estimation window (min_obs)")
+        raise _patell_error(pos, mi, k)
     return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
 
 

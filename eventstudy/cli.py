@@ -114,11 +114,6 @@ def _version() -> str:
     return __version__
 
 
-def _console():
-    from rich.console import Console
-    return Console(stderr=False, highlight=False)
-
-
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -206,11 +201,7 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
 
 
 def _print_headline(run) -> None:
-    try:
-        from .tables import headline_table, print_table
-    except ImportError:
-        print(run.summary())
-        return
+    from .tables import headline_table, print_table
     title = ("SIMULATED - " if run.simulated else "") + "Headline: CAAR % in [0,1] by event and exposure group " \
         "(Kolari-Pynnonen stars)"
     print_table(headline_table(run), title=title)
@@ -218,12 +209,12 @@ def _print_headline(run) -> None:
 
 def cmd_events(args) -> int:
     from .calendars import map_day0
+    from .pipeline import universe_exchanges
 
     events, universe, _ = _load_inputs(args)
     tickers = args.ticker or list(universe["ticker"])
     unknown = [t for t in (args.ticker or []) if t not in set(universe["ticker"])]
-    exch = {t: (e if isinstance(e, str) and e else None)
-            for t, e in zip(universe["ticker"], universe.get("exchange", [None] * len(universe)))}
+    exch = universe_exchanges(universe)
     if unknown:
         _say(f"eventstudy: {', '.join(unknown)} not in the universe; calendar guessed from the symbol")
     audit = map_day0(events, tickers, exchanges={t: exch.get(t) for t in tickers})
@@ -236,11 +227,8 @@ def cmd_events(args) -> int:
         shown = audit[["event_id", "ticker", "calendar", "announced_at", "day0", "reason"]]
     shown = shown.copy()
     shown["day0"] = shown["day0"].dt.strftime("%Y-%m-%d (%a)")
-    try:
-        from .tables import print_table
-        print_table(shown, title="Day 0 per event and trading calendar")
-    except ImportError:
-        print(shown.to_string(index=False))
+    from .tables import print_table
+    print_table(shown, title="Day 0 per event and trading calendar")
     if args.csv:
         from .io_utils import atomic_write_text
         atomic_write_text(args.csv, audit.to_csv(index=False))

@@ -152,8 +152,7 @@ class EventStudy:
             if fname not in self.returns.columns:
                 raise EstimationError(f"factor {fname!r} is not a column of the returns; "
                                       f"available columns include {', '.join(map(str, list(self.returns.columns)[:8]))}")
-        q = 0 if model == "constant_mean" else (len(self.factors) if model == "factor" else 1)
-        self.k = _models.n_params(model, q)
+        self.k = _models.n_params(model, self._q)
         est_len = self.spec.estimation_length
         self.min_obs = int(min_obs) if min_obs is not None else max(self.k + 3, math.ceil(est_len / 2))
         if self.min_obs > est_len:
@@ -382,14 +381,13 @@ class EventStudy:
         # cells: (event, group) and the pooled group, numbered event * n_g + group
         ev_arr = pairs["event_id"].to_numpy()
         gr_arr = pairs["group"].to_numpy()
-        events = list(pd.unique(ev_arr))
-        groups = list(pd.unique(gr_arr))
+        ev_code, events = pd.factorize(ev_arr)           # codes in order of first appearance
+        gr_code, groups = pd.factorize(gr_arr)
+        events, groups = list(events), list(groups)
         pooled = None
         if self.pooled_group and not (len(groups) == 1 and groups[0] == self.pooled_group):
             pooled = ~np.isin(gr_arr, list(self.pool_exclude))
         n_g = len(groups) + (pooled is not None)
-        ev_code = pd.Index(events).get_indexer(ev_arr)
-        gr_code = pd.Index(groups).get_indexer(gr_arr)
         n_cells = len(events) * n_g
 
         from .cellstats import chunk_bounds, run_tests_batched
@@ -434,9 +432,9 @@ class EventStudy:
             excl: list[tuple] = []
             with np.errstate(invalid="ignore", divide="ignore"):
                 sl = slice(s0, s0 + S)
-                sar_span = fitted.ar[:, sl] / np.sqrt(fitted.s2[:, None] * (1.0 + fitted.h[:, sl]))
-                est_ar = fitted.ar[:, e0:e1]
+                est_ar = np.ascontiguousarray(fitted.ar[:, e0:e1])
                 est_sar = est_ar / np.sqrt(fitted.s2)[:, None]
+            sar_span = _models.sar(fitted, sl)
             span_out["ret"][rows] = y[:, sl]
             span_out["normal_ret"][rows] = fitted.normal[:, sl]
             span_out["ar"][rows] = fitted.ar[:, sl]
@@ -469,10 +467,11 @@ class EventStudy:
                 pl = np.flatnonzero(ok & pooled[rows])
                 mem_pair.append(pl)
                 mem_cell.append((ev_code[rows[pl]] - ea) * n_g + (n_g - 1))
+            mp, mc = np.concatenate(mem_pair), np.concatenate(mem_cell)
             c0, c1 = ea * n_g, eb * n_g
             try:
                 batch = run_tests_batched(
-                    member_pair=np.concatenate(mem_pair), member_cell=np.concatenate(mem_cell), n_cells=c1 - c0,
+                    member_pair=mp, member_cell=mc, n_cells=c1 - c0, cell_block=np.arange(c1 - c0) // n_g,
                     car=np.stack([pw[0]["car"] for pw in per_win]),
                     scar=np.stack([pw[0]["scar"] for pw in per_win]),
                     valid=np.stack([pw[1] for pw in per_win]), m=fitted.m, k=self.k,
@@ -485,17 +484,16 @@ class EventStudy:
             t_stat[:len(TEST_IDS), c0:c1] = batch.statistic
             t_p[:len(TEST_IDS), c0:c1] = batch.p_value
             if do_boot:        # resampling stays per cell (optional, not batched)
+                o = np.lexsort((mp, mc))                   # each cell's members, in pair order
+                mp_c, cut = mp[o], np.searchsorted(mc[o], np.arange(c1 - c0 + 1))
                 for c in range(c1 - c0):
-                    e_, g_ = divmod(c, n_g)
-                    sel = ev_code[rows] == ea + e_
-                    sel &= pooled[rows] if (pooled is not None and g_ == n_g - 1) else (gr_code[rows] == g_)
-                    for wi, (w, wm) in enumerate(zip(wins, wmasks)):
+                    members = mp_c[cut[c]:cut[c + 1]]
+                    for wi, wm in enumerate(wmasks):
                         cs, valid = per_win[wi]
-                        m_ = sel & valid
-                        if m_.any():
+                        m_ = members[valid[members]]
+                        if m_.size:
                             tr = bootstrap_caar(cs["car"][m_], est_ar[m_], int(wm.sum()), n_boot=bootstrap,
-                                                seed=int(seed), statistic="caar", scar=cs["scar"][m_],
-                                                est_sar=est_sar[m_], k=self.k)
+                                                seed=int(seed), statistic="caar", k=self.k)
                             t_stat[-1, c0 + c, wi], t_p[-1, c0 + c, wi] = tr.statistic, tr.p_value
                     bar.update(1)
             return excl, None
@@ -521,9 +519,8 @@ class EventStudy:
             if err is not None:
                 raise err
 
-        ev_s = pairs["event_id"].to_numpy()
+        ev_s, gr_s = ev_arr, gr_arr
         tk_s = pairs["ticker"].to_numpy()
-        gr_s = pairs["group"].to_numpy()
         # string columns of the frames: taken from the pairs' own (Arrow) arrays, no Python objects
         labels = {c: pairs[c].array for c in ("event_id", "ticker", "group")}
         excl_rows = [dict(event_id=e, ticker=t, window_start=np.nan, window_end=np.nan, reason=r)
@@ -535,7 +532,8 @@ class EventStudy:
         # ---- CAR table: per window (window-major), the estimated pairs
         okidx = np.flatnonzero(ok)
         n_ok = len(okidx)
-        df_resid = np.maximum(m_out[okidx] - max(self.k, 1), 1).astype(float)
+        df_all = _models.residual_df(m_out, self.k)
+        df_resid = np.maximum(df_all[okidx], 1).astype(float)
         scar_ok = car_out["scar"][:, okidx]
         with np.errstate(invalid="ignore"):
             p_car = 2 * special.stdtr(df_resid[None, :], -np.abs(scar_ok))   # = 2 t.sf(|SCAR|, M_i - k)
@@ -562,7 +560,7 @@ class EventStudy:
         # ---- params
         params = pd.DataFrame({
             **labels,
-            "model": self.model, "m_obs": m_out, "df": m_out - max(self.k, 1), "sigma": np.sqrt(s2_out),
+            "model": self.model, "m_obs": m_out, "df": df_all, "sigma": np.sqrt(s2_out),
             "const": const_out,
         })
         if self.model == "market":
@@ -598,7 +596,8 @@ class EventStudy:
 
         spec_now = copy.copy(self)         # the arrays follow this fit's specification, not later edits
         arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=rel, est_mask=est,
-                             compute=lambda rows: spec_now._fit_rows(lay, rows)[:4])
+                             compute=lambda rows: spec_now._fit_rows(lay, rows)[:4],
+                             gather=lambda rows: spec_now._gather_rows(lay, rows))
         return EventStudyResult(
             model=self.model, k=self.k, estimation=spec.estimation, windows=spec.windows,
             min_obs=self.min_obs, ar=ar_df, car=car, tests=tests,

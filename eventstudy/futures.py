@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import normalise_dates
+from eventstudy.returns import _empty_mask
 
 __all__ = ["is_continuous_future", "roll_mask", "quarterly_expiries"]
 
@@ -50,12 +51,6 @@ def quarterly_expiries(start, end) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out, dtype="datetime64[ns]")
 
 
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"ticker": pd.Series([], dtype=object), "date": pd.Series([], dtype="datetime64[ns]"), "reason": pd.Series([], dtype=object)}
-    )
-
-
 def roll_mask(ticker: str, prices: pd.Series, *, k_sd: float = 4.0, half_window: int = 3) -> pd.DataFrame:
     """Sessions of a continuous futures price series whose return is a contract roll.
 
@@ -66,7 +61,7 @@ def roll_mask(ticker: str, prices: pd.Series, *, k_sd: float = 4.0, half_window:
     s = pd.Series(np.asarray(prices, dtype="float64"), index=normalise_dates(prices.index)).dropna()
     s = s[~s.index.duplicated(keep="last")].sort_index()
     if len(s) < 3:
-        return _empty()
+        return _empty_mask()
     dates = s.index
     lr = np.full(len(s), np.nan)
     lr[1:] = np.log(s.to_numpy()[1:] / s.to_numpy()[:-1])
@@ -96,7 +91,7 @@ def roll_mask(ticker: str, prices: pd.Series, *, k_sd: float = 4.0, half_window:
                  f"{dev[best] / sd:.1f} robust sd from the median (> {k_sd:g})")
             )
     if not rows:
-        return _empty()
+        return _empty_mask()
     out = pd.DataFrame(rows, columns=["ticker", "date", "reason"]).astype({"ticker": object, "reason": object})
     out["date"] = out["date"].astype("datetime64[ns]")
     return out

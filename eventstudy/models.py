@@ -25,6 +25,7 @@ import numpy as np
 
 MODELS = ("constant_mean", "market_adjusted", "market", "factor")
 MIN_BLOCK = 8   # fewest pairs for which a shared-regressor block is fitted as a block
+ZERO_VARIANCE = "returns have zero variance over the estimation window (constant price?)"
 
 
 def n_params(model: str, q: int) -> int:
@@ -65,7 +66,13 @@ class BatchFit:
     @property
     def df(self) -> np.ndarray:
         """Residual degrees of freedom ``M_i - k`` (``M_i - 1`` for market-adjusted)."""
-        return self.m - max(self.k, 1)
+        return residual_df(self.m, self.k)
+
+
+def residual_df(m: np.ndarray, k: int) -> np.ndarray:
+    """Residual degrees of freedom of the normal-return model: ``M_i - k`` (``M_i - 1`` when ``k = 0``,
+    market-adjusted: the mean abnormal return is still estimated)."""
+    return m - max(k, 1)
 
 
 def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs: int,
@@ -135,7 +142,8 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
             # avoids (P, D, q) temporaries and einsum overhead on the hot path.
             fs = [f[:, :, i] for i in range(q)]
             fbar = np.column_stack([np.where(use, fi, 0.0).sum(axis=1) / msafe for fi in fs])
-            fc = [np.where(use, fi - fbar[:, i, None], 0.0) for i, fi in enumerate(fs)]
+            fdev = [fi - fbar[:, i, None] for i, fi in enumerate(fs)]
+            fc = [np.where(use, d, 0.0) for d in fdev]
             yc = np.where(use, y - ybar[:, None], 0.0)
             sxx = np.empty((P, q, q))
             for i in range(q):
@@ -152,7 +160,6 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
             const = ybar - np.einsum("pi,pi->p", fbar, slopes)
             normal = np.repeat(const[:, None], D, axis=1)
             h = np.repeat(1.0 / msafe[:, None], D, axis=1)
-            fdev = [fi - fbar[:, i, None] for i, fi in enumerate(fs)]
             for i in range(q):
                 normal += fs[i] * slopes[:, i, None]
                 h += fdev[i] * fdev[i] * s_inv[:, i, i, None]
@@ -180,7 +187,7 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
     if model != "market_adjusted":
         reason[degenerate & (reason == "")] = "a regressor (benchmark or factor) is constant over the estimation window"
     zero_var = (s2 <= 0) & (reason == "")
-    reason[zero_var] = "returns have zero variance over the estimation window (constant price?)"
+    reason[zero_var] = ZERO_VARIANCE
     ok = reason == ""
     bad = ~ok
     if bad.any():
@@ -278,13 +285,9 @@ def _fit_blocked(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
         m[sel], s2[sel] = M, s2b
         done[rows] = True
     zero_var = done & ~(s2 > 0)
-    reason[zero_var] = "returns have zero variance over the estimation window (constant price?)"
-    for arr in (const, s2):
+    reason[zero_var] = ZERO_VARIANCE
+    for arr in (const, s2, slopes, normal, ar, h):
         arr[zero_var] = np.nan
-    slopes[zero_var] = np.nan
-    normal[zero_var] = np.nan
-    ar[zero_var] = np.nan
-    h[zero_var] = np.nan
     rest = np.flatnonzero(~done)
     if len(rest):
         g = _fit_general(model, y[rest], f[rest], est, min_obs, ddof)
@@ -329,15 +332,15 @@ def car_stats(fit: BatchFit, f: np.ndarray, win: np.ndarray) -> dict[str, np.nda
     return {"car": car, "var": var, "scar": scar, "n_missing": n_missing}
 
 
-def sar(fit: BatchFit) -> np.ndarray:
+def sar(fit: BatchFit, days: slice = slice(None)) -> np.ndarray:
     """Standardised abnormal returns ``SAR_it = AR_it / sqrt(s_i^2 (1 + h_it))`` (prediction-error corrected).
 
     On estimation days the same expression is used with the in-sample leverage, so the
     estimation-window SARs are ``e_it / sqrt(s_i^2 (1 + h_it))``; callers that want plain
-    ``e_it / s_i`` use ``fit.ar / sqrt(fit.s2)``.
+    ``e_it / s_i`` use ``fit.ar / sqrt(fit.s2)``. ``days``: the grid columns wanted (default all).
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        return fit.ar / np.sqrt(fit.s2[:, None] * (1.0 + fit.h))
+        return fit.ar[:, days] / np.sqrt(fit.s2[:, None] * (1.0 + fit.h[:, days]))
 
 
 def bhar(y: np.ndarray, normal: np.ndarray, win: np.ndarray, log_returns: bool = False) -> np.ndarray:

@@ -13,7 +13,6 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .calendars import map_day0, session_model_for
@@ -104,15 +103,19 @@ def _date_range(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, p
     return first - pd.Timedelta(days=before), last + pd.Timedelta(days=after)
 
 
-def _sessions(prices: Prices, universe: pd.DataFrame, needed: Sequence[str]) -> dict[str, pd.DatetimeIndex]:
-    exch = dict(zip(universe["ticker"], universe.get("exchange", pd.Series([None] * len(universe)))))
-    wide_dates = prices.frame.groupby("ticker")["date"]
+def universe_exchanges(universe: pd.DataFrame) -> dict[str, str | None]:
+    """The universe's ``exchange`` per ticker; None where the column is absent or the cell empty (the
+    trading calendar is then chosen from the symbol, :func:`eventstudy.calendars.session_model_for`)."""
+    col = universe["exchange"] if "exchange" in universe.columns else [None] * len(universe)
+    return {t: (e if isinstance(e, str) and e else None) for t, e in zip(universe["ticker"], col)}
+
+
+def _sessions(prices: Prices, exch: dict[str, str | None]) -> dict[str, pd.DatetimeIndex]:
+    """Each priced ticker's trading sessions between its first and last price date."""
     out: dict[str, pd.DatetimeIndex] = {}
-    for t, dates in wide_dates:
+    for t, dates in prices.frame.groupby("ticker")["date"]:
         dates = pd.DatetimeIndex(dates)
-        e = exch.get(t)
-        e = None if (e is None or (isinstance(e, float) and np.isnan(e)) or e == "") else str(e)
-        model = session_model_for(t, e, dates=dates)
+        model = session_model_for(t, exch.get(t), dates=dates)
         out[t] = model.sessions(dates.min(), dates.max())
     return out
 
@@ -156,7 +159,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         raise EstimationError(f"factor {missing_factors[0]} has no prices in {prices.source}; "
                               f"choose another factor or a price file that has it")
 
-    sessions = _sessions(prices, universe, tickers)
+    exch = universe_exchanges(universe)
+    sessions = _sessions(prices, exch)
     futures = [t for t in prices.tickers if is_continuous_future(t)]
     masks = []
     if futures:
@@ -166,7 +170,6 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     panel = compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask)
 
     inst = [t for t in universe["ticker"] if t in have]
-    exch = {t: (e if isinstance(e, str) and e else None) for t, e in zip(universe["ticker"], universe.get("exchange", [None] * len(universe)))}
     price_dates = {t: sessions[t] for t in inst}
     day0 = map_day0(events, inst, exchanges={t: exch.get(t) for t in inst}, price_dates=price_dates)
     nat = day0["day0"].isna()

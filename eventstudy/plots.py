@@ -28,9 +28,12 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from .errors import DataUnavailableError, EventStudyError, WindowError
+from .futures import is_continuous_future
+from .pipeline import universe_exchanges
 from .io_utils import atomic_write_bytes
 from .results import EventStudyResult, stars
-from .study.universe import GROUP_LABELS, GROUPS
+from .tables import STARS_NOTE, _group_order
+from .tables import group_label as _table_group_label
 
 __all__ = [
     "SIMULATED_PREFIX",
@@ -52,7 +55,6 @@ __all__ = [
 ]
 
 SIMULATED_PREFIX = "SIMULATED — "
-STARS_NOTE = "Stars: *** p<0.01, ** p<0.05, * p<0.10 (two-sided)."
 
 
 @dataclass(frozen=True)
@@ -96,19 +98,14 @@ def group_style(groups: Iterable[str]) -> dict[str, Style]:
     return out
 
 
-def group_label(group: str) -> str:
-    """Human label of a group id (:data:`GROUP_LABELS`; ``all`` = pooled equities; else the id)."""
-    if group == "all":
-        return "All equities (pooled)"
-    return GROUP_LABELS.get(group, str(group))
+def group_label(group) -> str:
+    """Human label of a group id (:func:`eventstudy.tables.group_label`, for any id type)."""
+    return _table_group_label(str(group))
 
 
-def _order_groups(groups: Iterable[str]) -> list[str]:
-    """Study order (:data:`GROUPS`), then other ids in order of appearance, pooled ``all`` last."""
-    groups = list(dict.fromkeys(str(g) for g in groups))
-    known = [g for g in GROUPS if g in groups]
-    rest = [g for g in groups if g not in GROUPS and g != "all"]
-    return known + rest + (["all"] if "all" in groups else [])
+def _order_groups(groups: Iterable) -> list[str]:
+    """Study order, then other ids in order of appearance, pooled ``all`` last (as the tables)."""
+    return _group_order([str(g) for g in groups], "all")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,11 +187,7 @@ def _reference_model(run):
         return None, ""
     cal = d0["calendar"].mode().iloc[0]
     ticker = str(d0.loc[d0["calendar"] == cal, "ticker"].iloc[0])
-    exch = None
-    uni = run.universe
-    if "exchange" in uni.columns:
-        e = uni.loc[uni["ticker"] == ticker, "exchange"]
-        exch = str(e.iloc[0]) if len(e) and isinstance(e.iloc[0], str) and e.iloc[0] else None
+    exch = universe_exchanges(run.universe).get(ticker)
     try:
         model = session_model_for(ticker, exch)
     except EventStudyError:
@@ -577,7 +570,7 @@ def plot_timeline(run, tickers: Sequence[str] = ("NIY=F", "NKD=F", "^N225"), sta
     ax_ev.tick_params(labelbottom=False, bottom=False)
     ax.set_xlim(s, e)
     _stagger(ax_ev, list(evs["date"]), [str(x) for x in evs["event_id"]])
-    fut = [t for t in have if t.upper().endswith("=F")]
+    fut = [t for t in have if is_continuous_future(t)]
     what = ("Nikkei 225 futures and index" if set(have) == {"NIY=F", "NKD=F", "^N225"} else ", ".join(have))
     ax_ev.set_title(_title(run, f"{what} around the events"), fontsize=12, fontweight="bold", loc="left")
     ax.set_xlabel("date (each instrument's own trading dates)", fontsize=9)

@@ -78,15 +78,15 @@ def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_
         missing = rel_days[wdays[~rows[wdays]]]
         raise EstimationError(f"missing return on event day(s) {', '.join(f'{d:+d}' for d in missing)}; "
                               f"the dummy regression needs every window day")
-    dummies = (np.arange(len(y))[:, None] == wdays[None, :]).astype(float)
-    cols = [np.ones(len(y))] if constant else []
-    X = np.column_stack(cols + [f, dummies]) if (cols or f.shape[1]) else dummies
-    X, yy = X[rows], y[rows]
     n_base = (1 if constant else 0) + f.shape[1]
     if int((rows & est_mask).sum()) <= n_base + 1:
         raise EstimationError("too few estimation observations for the dummy regression")
     if cov_type.upper() == "HAC":
         return _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, constant)
+    dummies = (np.arange(len(y))[:, None] == wdays[None, :]).astype(float)
+    cols = [np.ones(len(y))] if constant else []
+    X = np.column_stack(cols + [f, dummies]) if (cols or f.shape[1]) else dummies
+    X, yy = X[rows], y[rows]
     res = sm.OLS(yy, X).fit()
     label = "OLS"
     g = res.params[n_base:]
@@ -180,16 +180,20 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     rows: list[dict] = []
     kind = "dummy_portfolio" if by == "group" else "dummy_security"
     for e in dict.fromkeys(ev):
+        rows_e = np.flatnonzero(a.ok & (ev == e))
+        if not len(rows_e):
+            continue
+        y_e, f_e = a.returns(rows_e)                     # gathered once per event, in pair order
+        key_e = key[rows_e]
         for s in dict.fromkeys(key[ev == e]):
             if subjects is not None and s not in subjects:
                 continue
-            sel = a.ok & (ev == e) & (key == s)
+            sel = key_e == s
             if not sel.any():
                 continue
-            ys, fs = a.subset(sel)[:2]
             with np.errstate(invalid="ignore"), _quiet():
-                yv = np.nanmean(ys, axis=0)
-                fv = np.nanmean(fs, axis=0) if q else np.zeros((len(rel), 0))
+                yv = np.nanmean(y_e[sel], axis=0)
+                fv = np.nanmean(f_e[sel], axis=0) if q else np.zeros((len(rel), 0))
             for w in wins:
                 wm = (rel >= w[0]) & (rel <= w[1])
                 for ct in cov_types:

@@ -256,13 +256,15 @@ def _confounder_hits(run, imp: pd.DataFrame) -> list[str]:
     return out
 
 
+_NO_FUTURES = "No futures or index in this run (no prices, or regressions not run)."
+_NO_CROSS_SECTION = "No cross-sectional regressions in this run."
+
+
 # ----------------------------------------------------------------------------- plots
 def _make_plots(run, out_dir: Path) -> tuple[dict[str, Path], str]:
-    """Call :func:`eventstudy.plots.save_plots` if available; returns (name -> PNG path, message)."""
-    try:
-        from .plots import save_plots
-    except ImportError as exc:  # plots module not installed / not yet available
-        return {}, f"Figures are not available ({exc})."
+    """Call :func:`eventstudy.plots.save_plots`; returns (name -> PNG path, message)."""
+    from .plots import save_plots   # imported here: tests replace plots.save_plots
+
     try:
         written = save_plots(run, out_dir / "figures")
     except Exception as exc:  # a figure failing must not lose the tables; say so in the report
@@ -300,16 +302,14 @@ class _Content:
         self.headline = T.headline_table(run, window=self.lead)
         self.fut = T.futures_table(run)
         self.cs_all = T.cross_section_table(run, window=None)
+        self.cs_attrs: dict[tuple[int, int], dict] = {}
         self.reg = T.regressions_table(run)
         self.d0 = day0_summary(run)
         self.shared = shared_day0(run)
         self.conf_hits = _confounder_hits(run, self.imp)
         self.names = _names(run)
-        try:
-            from importlib.metadata import version
-            self.version = version("eventstudy-engine")
-        except Exception:
-            self.version = "unknown"
+        from . import __version__
+        self.version = __version__
         self.generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     # text pieces shared by HTML and Markdown (plain text; escaped by the renderer)
@@ -415,7 +415,9 @@ class _Content:
 
 def _cs_window(c: _Content, w) -> pd.DataFrame:
     df = c.cs_all[(c.cs_all["window_start"] == w[0]) & (c.cs_all["window_end"] == w[1])].copy()
-    df.attrs.update(T.cross_section_table(c.run, window=w).attrs)
+    if w not in c.cs_attrs:                  # the window's title and columns, built once per report
+        c.cs_attrs[w] = T.cross_section_table(c.run, window=w).attrs
+    df.attrs.update(c.cs_attrs[w])
     return df
 
 
@@ -513,10 +515,10 @@ def render_html(run, figures: dict[str, Path] | None = None, title: str | None =
             S.append(details("Other windows", "".join(T.to_html(table_for(c, w), break_on="event_id") for w in others)))
 
     h2("futures")
-    lead_then_others(_fut_window, bool(len(c.fut)), "No futures or index in this run (no prices, or regressions not run).")
+    lead_then_others(_fut_window, bool(len(c.fut)), _NO_FUTURES)
 
     h2("cross-section")
-    lead_then_others(_cs_window, bool(len(c.cs_all)), "No cross-sectional regressions in this run.")
+    lead_then_others(_cs_window, bool(len(c.cs_all)), _NO_CROSS_SECTION)
 
     h2("figures")
     if figures:
@@ -641,10 +643,10 @@ def render_markdown(run, figures: dict[str, Path] | None = None, out_dir: str | 
                 details(f"Window {T.window_label(*w)}", T.to_markdown(table_for(c, w)))
 
     h2("futures")
-    lead_then_others(_fut_window, bool(len(c.fut)), "No futures or index in this run (no prices, or regressions not run).")
+    lead_then_others(_fut_window, bool(len(c.fut)), _NO_FUTURES)
 
     h2("cross-section")
-    lead_then_others(_cs_window, bool(len(c.cs_all)), "No cross-sectional regressions in this run.")
+    lead_then_others(_cs_window, bool(len(c.cs_all)), _NO_CROSS_SECTION)
 
     h2("figures")
     if figures:
@@ -729,7 +731,7 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
 
     for w in c.windows:
         wl = f"{w[0]}_{w[1]}".replace("-", "m")
-        h = T.headline_table(run, window=w)
+        h = c.headline if w == c.lead else T.headline_table(run, window=w)
         add(_drop_cols(h, ["note"]), f"tab:headline-{wl}", shared)
     out.append("\\clearpage\n")
     for w in c.windows:
@@ -807,8 +809,8 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     if "latex" in formats:
         written["tables.tex"] = atomic_write_text(out / "tables.tex", render_latex(run, _content=content))
     if "csv" in formats:
-        for name, df in (("impact_table.csv", T.impact_table(run)), ("futures_table.csv", T.futures_table(run)),
-                         ("cross_section_table.csv", T.cross_section_table(run, window=None))):
+        for name, df in (("impact_table.csv", content.imp), ("futures_table.csv", content.fut),
+                         ("cross_section_table.csv", content.cs_all)):
             T.to_csv(df, out / name)
             written[name] = out / name
     return written

@@ -24,7 +24,8 @@ class StudyArrays:
 
     The engine streams over chunks of events and keeps only the event span; the dense arrays on
     the whole relative-day grid ``rel_days`` are recomputed when asked for (the same gather and
-    fit, so the same numbers): :meth:`subset` for some pairs, or the attributes ``y (P, D)``
+    fit, so the same numbers): :meth:`subset` for some pairs, :meth:`returns` for their gathered
+    returns and regressors only, or the attributes ``y (P, D)``
     returns, ``f (P, D, q)`` regressors, ``dates (P, S)`` sessions of the event span and ``fit``
     (:class:`~eventstudy.models.BatchFit`) for all pairs (computed once, then kept).
     """
@@ -34,11 +35,19 @@ class StudyArrays:
     rel_days: np.ndarray
     est_mask: np.ndarray
     compute: Callable[[np.ndarray], tuple] = field(compare=False)
+    gather: Callable[[np.ndarray], tuple] = field(compare=False)
+
+    @staticmethod
+    def _rows(sel) -> np.ndarray:
+        return np.flatnonzero(sel) if np.asarray(sel).dtype == bool else np.asarray(sel, dtype=np.int64)
 
     def subset(self, sel) -> tuple[np.ndarray, np.ndarray, np.ndarray, BatchFit]:
         """``(y, f, dates, fit)`` for the pairs selected by ``sel`` (boolean mask or positions), in pair order."""
-        rows = np.flatnonzero(sel) if np.asarray(sel).dtype == bool else np.asarray(sel, dtype=np.int64)
-        return self.compute(rows)
+        return self.compute(self._rows(sel))
+
+    def returns(self, sel) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, f)`` for the pairs selected by ``sel``, in pair order: gathered only, no model fitted."""
+        return self.gather(self._rows(sel))[:2]
 
     @cached_property
     def _all(self) -> tuple:
@@ -156,7 +165,7 @@ class EventStudyResult:
     # ------------------------------------------------------------------ summary
     def summary(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> str:
         """A readable text summary: specification, exclusions and the lead test per event x group x window."""
-        n_pairs = int(self.arrays.ok.sum()) if self.arrays is not None else len(self.params)
+        n_pairs = len(self.params)            # the estimated pairs (params has one row per estimated pair)
         n_excl = int(self.exclusions["window_start"].isna().sum())
         head = [
             "Event study results",

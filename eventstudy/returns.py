@@ -24,6 +24,7 @@ _MASK_COLS = ["ticker", "date", "reason"]
 
 
 def _empty_mask() -> pd.DataFrame:
+    """An empty mask frame of the shape :func:`compute_returns` takes (``ticker, date, reason``)."""
     return pd.DataFrame(
         {
             "ticker": pd.Series([], dtype=object),

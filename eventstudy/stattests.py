@@ -213,11 +213,16 @@ def patell(scar, m, k: int) -> TestResult:
     dof = mm - k
     if np.any(~(dof > 2)):
         bad = int(np.flatnonzero(~(dof > 2))[0])
-        raise EstimationError(
-            f"the Patell test needs M_i - k > 2 estimation observations for every security; the security at "
-            f"position {bad} of this cell has M_i = {mm[bad]:g} with k = {k}: require at least k + 3 = {k + 3} "
-            f"observations in the estimation window (min_obs)")
+        raise patell_error(bad, float(mm[bad]), k)
     return _z_result(float(s.sum() / math.sqrt(float(np.sum(dof / (dof - 2))))))
+
+
+def patell_error(position: int, m_i: float, k: int) -> EstimationError:
+    """The error of a cell whose security at ``position`` has too few estimation days for Patell."""
+    return EstimationError(
+        f"the Patell test needs M_i - k > 2 estimation observations for every security; the security at "
+        f"position {position} of this cell has M_i = {m_i:g} with k = {k}: require at least k + 3 = {k + 3} "
+        f"observations in the estimation window (min_obs)")
 
 
 def bmp(scar) -> TestResult:
@@ -277,7 +282,7 @@ def mean_pairwise_correlation(est_ar, min_overlap: int = MIN_OVERLAP) -> tuple[f
     return float(v.mean()), int(v.size)
 
 
-def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP, corr: np.ndarray | None = None) -> TestResult:
+def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP) -> TestResult:
     """BMP adjusted for cross-correlation, Kolari & Pynnonen (2010) RFS.
 
     ``t_KP = t_BMP * sqrt((1 - r) / (1 + (N - 1) r))``, Student t with ``N - 1`` df, where
@@ -285,8 +290,6 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP, corr: np.ndarr
     residuals ``e_it`` computed on each pair's common days (pairwise-complete). Pairs
     sharing fewer than ``min_overlap`` (default 30) days are ignored; if no pair is left,
     or ``1 + (N - 1) r <= 0``, the result is NaN. Securities with NaN SCAR are dropped.
-    ``corr``: the (N, N) matrix of :func:`residual_correlation_matrix` for these securities,
-    when the caller already has it (the engine computes it once per event, not per cell).
     """
     s = _vec(scar, "scar")
     e = _mat(est_ar, "est_ar", s.size)
@@ -296,13 +299,7 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP, corr: np.ndarr
     N = s.size
     if not math.isfinite(base.statistic):
         return base
-    if corr is not None:
-        c = np.asarray(corr, dtype=float)[np.ix_(keep, keep)]
-        v = c[np.triu_indices(N, k=1)]
-        v = v[np.isfinite(v)]
-        r = float(v.mean()) if v.size else math.nan
-    else:
-        r, _ = mean_pairwise_correlation(e, min_overlap)
+    r, _ = mean_pairwise_correlation(e, min_overlap)
     den = 1.0 + (N - 1) * r
     if not math.isfinite(r) or den <= 0:
         return _nan(float(N - 1))
@@ -571,14 +568,12 @@ def bootstrap_caar(car, est_ar, L: int, n_boot: int | None = 999, seed: int = 0,
 
 def run_tests(*, car, scar, m, k: int, L: int, est_ar, est_sar, event_sar,
               n_boot: int | None = 0, seed: int = 0, min_overlap: int = MIN_OVERLAP,
-              bootstrap_statistic: str = "caar", corr: np.ndarray | None = None) -> dict[str, TestResult]:
+              bootstrap_statistic: str = "caar") -> dict[str, TestResult]:
     """Run every test of :data:`TEST_IDS` (in that order) on one (event, group, window) cell.
 
     Arrays as described in the module docstring: ``car``, ``scar``, ``m`` (N,);
     ``est_ar``, ``est_sar`` (N, T); ``event_sar`` (N, L). ``bootstrap`` is appended when
     ``n_boot`` is a positive int or None (all pseudo-windows); see :func:`bootstrap_caar`.
-    ``corr``: optional precomputed residual correlation matrix of these securities (see
-    :func:`kolari_pynnonen`).
     """
     c = _vec(car, "car")
     N = c.size
@@ -599,7 +594,7 @@ def run_tests(*, car, scar, m, k: int, L: int, est_ar, est_sar, event_sar,
         "t_time_series": t_time_series(c, ea, L),
         "patell": patell(s, m, k),
         "bmp": bmp(s),
-        "kolari_pynnonen": kolari_pynnonen(s, ea, min_overlap, corr=corr),
+        "kolari_pynnonen": kolari_pynnonen(s, ea, min_overlap),
         "corrado": corrado(es, ev),
         "grank": grank(s, es),
         "sign_generalized": sign_generalized(c, ea),

@@ -62,7 +62,6 @@ NA = "–"          # shown for a missing number (never 'nan')
 _LATEX_NA = "--"
 
 POOLED_LABEL = "All equities (pooled)"
-PCT_KINDS = ("pct", "share", "coef")
 
 
 # ----------------------------------------------------------------------------- small helpers

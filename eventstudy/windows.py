@@ -88,8 +88,7 @@ class WindowSpec:
 
     def estimation_mask(self) -> np.ndarray:
         """Boolean over the grid: True on estimation days."""
-        r = self.rel_days
-        return (r >= self.estimation[0]) & (r <= self.estimation[1])
+        return self.window_mask(self.estimation)
 
     def window_mask(self, window: Window) -> np.ndarray:
         """Boolean over the grid: True on the days of ``window``."""

@@ -237,7 +237,6 @@ class YahooSource:
         self._sleep = sleep or time.sleep
         self.batch_size = max(int(batch_size), 1)
         self._auto_adjusted = False
-        self.calls: list[tuple[tuple[str, ...], pd.Timestamp, pd.Timestamp]] = []  # (tickers, start, end) asked
 
     @property
     def source(self) -> str:
@@ -258,7 +257,6 @@ class YahooSource:
 
     # -- one call -------------------------------------------------------------------
     def _call(self, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp):
-        self.calls.append((tuple(tickers), start, end))
         download = self._download()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module=r"yfinance(\..*)?$")
