@@ -696,7 +696,7 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
         ii, jj = np.nonzero(beyond)
         for i, j in zip(ii, jj):  # only pairs past the end of the data
             reason[i, j] = (f"day 0 would be {pd.Timestamp(day0[i, j]):%Y-%m-%d}, after the last price date in the "
-                            f"data ({pd.Timestamp(last[j]):%Y-%m-%d}): event after the last session in the data; no day 0")
+                            f"data ({pd.Timestamp(last[j]):%Y-%m-%d}): no day 0; extend the prices or leave the event out")
         day0[beyond] = np.datetime64("NaT")
 
     out = pd.DataFrame({

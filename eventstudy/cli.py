@@ -148,6 +148,12 @@ def cmd_run(args) -> int:
     from .windows import WindowSpec
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
+    # the report formats are checked before the study runs: a typo must not cost the whole run
+    from .report import REPORT_FORMATS
+    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    bad = [f for f in formats if f not in REPORT_FORMATS]
+    if bad:
+        raise EventStudyError(f"--format {bad[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
     events, universe, confounders = _load_inputs(args)
     source = _make_source(args)
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
@@ -168,10 +174,6 @@ def cmd_run(args) -> int:
     written = write_csvs(run, out)
     _print_headline(run)
     if not args.no_report:
-        formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
-        bad = [f for f in formats if f not in ("md", "html", "latex", "csv")]
-        if bad:
-            raise EventStudyError(f"--format {bad[0]!r}: choose from md, html, latex, csv")
         from .report import write_report
         written.update(write_report(run, out, formats=formats))
     _say_exclusions(run, out)
@@ -202,9 +204,7 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
 
 def _print_headline(run) -> None:
     from .tables import headline_table, print_table
-    title = ("SIMULATED - " if run.simulated else "") + "Headline: CAAR % in [0,1] by event and exposure group " \
-        "(Kolari-Pynnonen stars)"
-    print_table(headline_table(run), title=title)
+    print_table(headline_table(run))      # titled with the run's lead window (SIMULATED marked)
 
 
 def cmd_events(args) -> int:

@@ -17,3 +17,8 @@ def as_date(value: object, what: str, error: type[EventStudyError]) -> pd.Timest
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
     return ts.normalize().as_unit("ns")
+
+
+def as_bound(value: object, what: str, error: type[EventStudyError]) -> pd.Timestamp | None:
+    """An optional date bound: None stays None (open end), anything else is :func:`as_date`."""
+    return None if value is None else as_date(value, what, error)

@@ -117,6 +117,12 @@ def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
             "check the quoting on that line."
         ) from None
 
+    if not rows:                                      # only separators, e.g. ",,,"
+        raise EventsFileError(
+            f"events file {origin!r} has no header and no events (only empty cells): add a header line ("
+            + ",".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+            + ") and one line per event."
+        )
     label = f"events file {origin!r}"
     header, header_line = rows[0], lines[0]
     names = [h.lower() for h in header]

@@ -256,6 +256,18 @@ def _confounder_hits(run, imp: pd.DataFrame) -> list[str]:
     return out
 
 
+REPORT_FORMATS = ("md", "html", "latex", "csv")
+
+
+def check_formats(formats) -> tuple[str, ...]:
+    """The report formats asked for, lower-cased; an error naming the first unknown one."""
+    formats = tuple(str(f).lower().strip() for f in formats)
+    bad = [f for f in formats if f not in REPORT_FORMATS]
+    if bad:
+        raise EventStudyError(f"report format {bad[0]!r} is not one of {', '.join(REPORT_FORMATS)}")
+    return formats
+
+
 _NO_FUTURES = "No futures or index in this run (no prices, or regressions not run)."
 _NO_CROSS_SECTION = "No cross-sectional regressions in this run."
 
@@ -779,11 +791,7 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     go to ``out_dir/figures`` and are embedded (HTML) or linked (Markdown).
     Returns ``{file name: path}`` of every file written (figures as ``figures/<name>.png``).
     """
-    formats = tuple(str(f).lower().strip() for f in formats)
-    known = ("md", "html", "latex", "csv")
-    bad = [f for f in formats if f not in known]
-    if bad:
-        raise EventStudyError(f"report format {bad[0]!r} is not one of {', '.join(known)}")
+    formats = check_formats(formats)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise EventStudyError(f"report folder {out} is a file; give a folder to write the report into")

@@ -247,3 +247,26 @@ def test_event_only_outside_the_offline_market(tmp_path, capsys):
     ev.write_text("event_id,date,time,timezone,label,category,source\nfuture,2027-06-01,,Asia/Tokyo,y,EXC,s\n")
     code, err = _run_err(["run", "--offline", "--events", str(ev), "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and "covers only its own period" in err and "use --offline" not in err
+
+
+def test_unknown_report_format_is_refused_before_the_study_runs(tmp_path, capsys, monkeypatch):
+    import eventstudy.pipeline as pipeline
+
+    def no_run(*a, **k):                                 # the study must not start
+        raise AssertionError("run_study was called")
+
+    monkeypatch.setattr(pipeline, "run_study", no_run)
+    out = tmp_path / "o"
+    assert main(["run", "--offline", "--out", str(out), "--format", "md,pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "--format 'pdf': choose from md, html, latex, csv" in err
+    assert not out.exists()
+
+
+def test_headline_title_names_the_lead_window(tmp_path, capsys):
+    """With windows [0,0] and [0,3] ([0,1] not computed) the terminal headline is over [0,0]."""
+    assert main(["run", "--offline", "--out", str(tmp_path / "o"), "--window=0,0", "--window=0,3",
+                 "--no-report"]) == 0
+    out = capsys.readouterr().out
+    assert "Headline: CAAR (%) [0,0]" in out and "[0,1]" not in out
+    assert "SIMULATED" in out.split("Headline")[0].splitlines()[-1]

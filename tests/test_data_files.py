@@ -55,6 +55,16 @@ def test_get_filters_and_reports_unknown_ticker(tmp_path):
     assert p.failures["reason"].iloc[0] == f"not in file {path}"
 
 
+def test_date_bounds_garbage_is_a_clear_error_and_tz_aware_is_read_as_the_date(tmp_path):
+    src = FileSource(write(tmp_path, LONG))
+    with pytest.raises(PriceDataError, match="the start date 'garbage' is not a date"):
+        src.get(["AAA"], "garbage", "2025-01-31")
+    with pytest.raises(PriceDataError, match="the end date 'soon' is not a date"):
+        src.get(None).select(end="soon")
+    p = src.get(["AAA"], pd.Timestamp("2025-01-07 09:00", tz="Asia/Tokyo"), "2025-01-07")
+    assert p.frame["date"].tolist() == [pd.Timestamp("2025-01-07")]
+
+
 def test_ticker_without_prices_in_range_is_a_failure(tmp_path):
     p = FileSource(write(tmp_path, LONG)).get(["AAA", "BBB"], "2025-01-08", "2025-01-09")
     assert p.tickers == ["AAA"]

@@ -16,7 +16,7 @@ import pytest
 
 from eventstudy.data import PriceCache, YahooSource
 from eventstudy.data.yahoo import parse_download
-from eventstudy.errors import DataUnavailableError
+from eventstudy.errors import DataUnavailableError, PriceDataError
 
 FIELDS = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
 yf_log = logging.getLogger("yfinance")
@@ -287,3 +287,11 @@ def test_unknown_ticker_is_not_cached(tmp_path):
     # one unknown ticker among good ones is reported and left out, not fatal
     p = src(FakeYahoo(market(1)), cache=cache)[0].get(["NOPE", "7203.T"], "2025-01-06", "2025-01-31")
     assert p.failures["ticker"].tolist() == ["NOPE"] and set(p.frame["ticker"]) == {"7203.T"}
+
+
+def test_bad_date_bound_is_a_clear_error_before_any_download():
+    fake = FakeYahoo(market(1))
+    s, _ = src(fake)
+    with pytest.raises(PriceDataError, match="the start date 'last week' is not a date"):
+        s.get(["7203.T"], "last week", "2025-01-08")
+    assert fake.calls == []

@@ -107,6 +107,13 @@ def test_empty_file(tmp_path, text):
     assert "is empty" in err(tmp_path, text)
 
 
+@pytest.mark.parametrize("text", [",,,\n", ",, ,\n,,\n"])
+def test_only_empty_cells(tmp_path, text):
+    """Rows of empty cells only: a clear error naming the file, not an IndexError."""
+    msg = err(tmp_path, text)
+    assert "has no header and no events" in msg and "event_id,date,time,timezone" in msg
+
+
 def test_header_only(tmp_path):
     assert "no events" in err(tmp_path, HEADER + "\n")
 

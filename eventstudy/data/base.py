@@ -14,6 +14,7 @@ from typing import Iterable, Mapping, Protocol, Sequence, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from eventstudy.dates import as_bound
 from eventstudy.errors import PriceDataError
 
 __all__ = [
@@ -131,13 +132,15 @@ class Prices:
     def select(self, tickers: Sequence[str] | None = None, start=None, end=None) -> "Prices":
         """A copy restricted to ``tickers`` and the inclusive date range [start, end]."""
         f = self.frame
+        start = as_bound(start, "the start date", PriceDataError)
+        end = as_bound(end, "the end date", PriceDataError)
         keep = np.ones(len(f), dtype=bool)
         if tickers is not None:
             keep &= f["ticker"].isin(list(tickers)).to_numpy()
         if start is not None:
-            keep &= (f["date"] >= pd.Timestamp(start).normalize()).to_numpy()
+            keep &= (f["date"] >= start).to_numpy()
         if end is not None:
-            keep &= (f["date"] <= pd.Timestamp(end).normalize()).to_numpy()
+            keep &= (f["date"] <= end).to_numpy()
         sub = f.loc[keep].reset_index(drop=True)
         present = set(sub["ticker"])
         return Prices(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import Prices, _norm_col, make_prices, validate_price_frame
+from eventstudy.dates import as_bound
 from eventstudy.errors import PriceDataError
 
 __all__ = ["FileSource", "read_price_file"]
@@ -138,6 +139,8 @@ class FileSource:
         listed in ``failures``.
         """
         frame = self._load()
+        start = as_bound(start, "the start date", PriceDataError)
+        end = as_bound(end, "the end date", PriceDataError)
         failures: list[tuple[str, str]] = []
         if tickers is not None:
             if isinstance(tickers, str):
@@ -150,12 +153,12 @@ class FileSource:
             wanted = sorted(self._field)
             keep = np.ones(len(frame), dtype=bool)
         if start is not None:
-            keep = keep & (frame["date"] >= pd.Timestamp(start).normalize()).to_numpy()
+            keep = keep & (frame["date"] >= start).to_numpy()
         if end is not None:
-            keep = keep & (frame["date"] <= pd.Timestamp(end).normalize()).to_numpy()
+            keep = keep & (frame["date"] <= end).to_numpy()
         sub = frame.loc[keep].reset_index(drop=True)
         got = set(sub["ticker"])
-        rng = f"{pd.Timestamp(start).date() if start is not None else 'start'} to {pd.Timestamp(end).date() if end is not None else 'end'}"
+        rng = f"{start.date() if start is not None else 'start'} to {end.date() if end is not None else 'end'}"
         failures += [
             (t, f"no prices from {rng} in file {self.path}")
             for t in wanted

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import Prices, make_prices, normalise_dates
-from eventstudy.dates import as_date
+from eventstudy.dates import as_bound
 from eventstudy.errors import DataUnavailableError
 
 __all__ = ["OfflineSource", "SOURCE", "MARKET_FILE", "EFFECTS_FILE", "load_simulated_market", "true_effects"]
@@ -80,7 +80,7 @@ def true_effects() -> pd.DataFrame:
 
 
 def _parse_bound(value, name: str) -> pd.Timestamp | None:
-    return None if value is None else as_date(value, f"the {name} date", DataUnavailableError)
+    return as_bound(value, f"the {name} date", DataUnavailableError)
 
 
 class OfflineSource:

@@ -30,7 +30,8 @@ import pandas as pd
 from eventstudy.data.base import PriceDataWarning, Prices, make_prices, normalise_dates, validate_price_frame
 from eventstudy.data.cache import PriceCache
 from eventstudy.progress import progress_enabled
-from eventstudy.errors import CacheError, DataUnavailableError
+from eventstudy.dates import as_date
+from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError
 
 __all__ = ["YahooSource", "parse_download"]
 
@@ -363,8 +364,8 @@ class YahooSource:
         if isinstance(tickers, str):
             tickers = [tickers]
         wanted = list(dict.fromkeys(str(t).strip() for t in tickers if str(t).strip()))
-        start = pd.Timestamp(start).normalize()
-        end = self._today() if end is None else pd.Timestamp(end).normalize()
+        start = as_date(start, "the start date", PriceDataError)
+        end = self._today() if end is None else as_date(end, "the end date", PriceDataError)
         if end < start:
             raise ValueError(f"end {end.date()} is before start {start.date()}")
 
