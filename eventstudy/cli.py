@@ -150,8 +150,9 @@ def cmd_run(args) -> int:
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
     # the report formats are checked before the study runs: a typo must not cost the whole run
     from .report import REPORT_FORMATS
-    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
-    bad = [f for f in formats if f not in REPORT_FORMATS]
+    asked = [f.strip() for f in args.format.split(",") if f.strip()]
+    formats = tuple(f.lower() for f in asked)
+    bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
     if bad:
         raise EventStudyError(f"--format {bad[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
     events, universe, confounders = _load_inputs(args)
