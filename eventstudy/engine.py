@@ -175,10 +175,10 @@ class EventStudy:
         bm = dict(self.benchmark)
         return [[bm.get(t, "")] for t in tickers]
 
-    def _benchmark_column(self, tickers: np.ndarray) -> np.ndarray:
+    def _benchmark_column(self, tickers) -> np.ndarray:
         """The benchmark of each ticker (market and market-adjusted models), via unique tickers."""
-        uniq, inv = np.unique(tickers.astype(str), return_inverse=True)
-        return np.array([rg[0] for rg in self._regressor_names(uniq)], dtype=object)[inv]
+        inv, uniq = pd.factorize(tickers)
+        return np.array([rg[0] for rg in self._regressor_names(np.asarray(uniq))], dtype=object)[inv]
 
     def _sessions_for(self, ticker: str) -> pd.DatetimeIndex:
         s = self.sessions.get(ticker) if self.sessions else None
@@ -404,7 +404,7 @@ class EventStudy:
         s2_out = np.full(P, np.nan)
         const_out = np.full(P, np.nan)
         slopes_out = np.full((P, q), np.nan)
-        car_out = {name: np.full((W, P), np.nan) for name in ("car", "var", "scar", "bhar")}
+        car_out = {name: np.full((W, P), np.nan) for name in ("car", "var", "scar", "bhar", "p")}
         valid_out = np.zeros((W, P), dtype=bool)
         span_out = {name: np.full((P, S), np.nan) for name in ("ret", "normal_ret", "ar", "sar")}
         dates_out = np.full((P, S), np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -441,12 +441,15 @@ class EventStudy:
             span_out["sar"][rows] = sar_span
             dates_out[rows] = dates
             per_win = []
+            df_chunk = np.maximum(_models.residual_df(fitted.m, self.k), 1).astype(float)
             for wi, (w, wm) in enumerate(zip(wins, wmasks)):
                 cs = _models.car_stats(fitted, f, wm)
                 valid = ok & np.isfinite(cs["car"])
                 car_out["car"][wi, rows] = cs["car"]
                 car_out["var"][wi, rows] = cs["var"]
                 car_out["scar"][wi, rows] = cs["scar"]
+                with np.errstate(invalid="ignore"):    # = 2 t.sf(|SCAR|, M_i - k)
+                    car_out["p"][wi, rows] = 2 * special.stdtr(df_chunk, -np.abs(cs["scar"]))
                 car_out["bhar"][wi, rows] = _models.bhar(y, fitted.normal, wm, self.log_returns)
                 valid_out[wi, rows] = valid
                 per_win.append((cs, valid))
@@ -533,17 +536,14 @@ class EventStudy:
         okidx = np.flatnonzero(ok)
         n_ok = len(okidx)
         df_all = _models.residual_df(m_out, self.k)
-        df_resid = np.maximum(df_all[okidx], 1).astype(float)
         scar_ok = car_out["scar"][:, okidx]
-        with np.errstate(invalid="ignore"):
-            p_car = 2 * special.stdtr(df_resid[None, :], -np.abs(scar_ok))   # = 2 t.sf(|SCAR|, M_i - k)
         tile = np.tile(okidx, W)
         car = pd.DataFrame({
             **{c: v.take(tile) for c, v in labels.items()},
             "window_start": np.repeat([w[0] for w in wins], n_ok),
             "window_end": np.repeat([w[1] for w in wins], n_ok),
             "car": car_out["car"][:, okidx].ravel(), "car_se": np.sqrt(car_out["var"][:, okidx]).ravel(),
-            "scar": scar_ok.ravel(), "p_value": p_car.ravel(), "bhar": car_out["bhar"][:, okidx].ravel(),
+            "scar": scar_ok.ravel(), "p_value": car_out["p"][:, okidx].ravel(), "bhar": car_out["bhar"][:, okidx].ravel(),
             "n_days": np.repeat([int(wm.sum()) for wm in wmasks], n_ok), "m_obs": np.tile(m_out[okidx], W),
         })
 
@@ -564,13 +564,13 @@ class EventStudy:
             "const": const_out,
         })
         if self.model == "market":
-            params["benchmark"] = self._benchmark_column(tk_s)
+            params["benchmark"] = self._benchmark_column(pairs["ticker"])
             params["beta"] = slopes_out[:, 0]
         elif self.model == "factor":
             for j, name in enumerate(self.factors):
                 params[f"beta_{name}"] = slopes_out[:, j]
         elif self.model == "market_adjusted":
-            params["benchmark"] = self._benchmark_column(tk_s)
+            params["benchmark"] = self._benchmark_column(pairs["ticker"])
         params = params[ok].reset_index(drop=True)
 
         # ---- tests table: cell-major, then window, then test id
