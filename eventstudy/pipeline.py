@@ -15,10 +15,10 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .calendars import map_day0, session_model_for
+from .calendars import DatesModel, SessionModel, map_day0, session_model_for
 from .data.base import Prices
 from .engine import EventStudy
-from .errors import DataUnavailableError, EstimationError, EventStudyError
+from .errors import DataUnavailableError, EstimationError, EventStudyError, WindowError
 from .futures import is_continuous_future, roll_mask
 from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
 from .results import EventStudyResult
@@ -111,12 +111,35 @@ def universe_exchanges(universe: pd.DataFrame) -> dict[str, str | None]:
 
 
 def _sessions(prices: Prices, exch: dict[str, str | None]) -> dict[str, pd.DatetimeIndex]:
-    """Each priced ticker's trading sessions between its first and last price date."""
+    """Each priced ticker's trading calendar for :func:`~eventstudy.returns.compute_returns`.
+
+    Tickers of one exchange share one index (the exchange's sessions over the span of all their
+    prices; ``compute_returns`` cuts it to each ticker's first and last price), so the calendar
+    work is done once per exchange. A ticker with no known exchange has its own price dates.
+    """
+    g = prices.frame.groupby("ticker", sort=False)["date"]
+    first, last = g.min(), g.max()
     out: dict[str, pd.DatetimeIndex] = {}
-    for t, dates in prices.frame.groupby("ticker")["date"]:
-        dates = pd.DatetimeIndex(dates)
-        model = session_model_for(t, exch.get(t), dates=dates)
-        out[t] = model.sessions(dates.min(), dates.max())
+    shared: dict[SessionModel, list[str]] = {}
+    for t in first.index:
+        model = session_model_for(t, exch.get(t))
+        if isinstance(model, DatesModel):
+            out[t] = session_model_for(t, exch.get(t), dates=pd.DatetimeIndex(g.get_group(t))).sessions()
+        else:
+            shared.setdefault(model, []).append(t)
+    for model, tickers in shared.items():
+        lo, hi = first[tickers], last[tickers]
+        try:
+            cal = model.sessions(lo.min(), hi.max())
+        except WindowError:
+            for t in tickers:            # name the first ticker whose prices reach outside the calendar
+                try:
+                    model.sessions(lo[t], hi[t])
+                except WindowError as exc:
+                    raise WindowError(f"{t} (prices {lo[t]:%Y-%m-%d} to {hi[t]:%Y-%m-%d}): {exc}") from None
+            raise
+        for t in tickers:
+            out[t] = cal
     return out
 
 
@@ -170,7 +193,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     panel = compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask)
 
     inst = [t for t in universe["ticker"] if t in have]
-    price_dates = {t: sessions[t] for t in inst}
+    price_dates = {t: panel.sessions[t] for t in inst}
     day0 = map_day0(events, inst, exchanges={t: exch.get(t) for t in inst}, price_dates=price_dates)
     nat = day0["day0"].isna()
     for _, r in day0[nat].iterrows():
