@@ -522,7 +522,7 @@ class EventStudy:
             if err is not None:
                 raise err
 
-        ev_s, gr_s = ev_arr, gr_arr
+        ev_s = ev_arr
         tk_s = pairs["ticker"].to_numpy()
         # string columns of the frames: taken from the pairs' own (Arrow) arrays, no Python objects
         labels = {c: pairs[c].array for c in ("event_id", "ticker", "group")}

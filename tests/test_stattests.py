@@ -113,7 +113,6 @@ def ref_kp(scar, est_ar, min_overlap):
 
 
 def ref_corrado(est_sar, event_sar):
-    n = len(est_sar)
     rows_u = []
     for es, ev in zip(est_sar, event_sar):
         xs = list(es) + list(ev)

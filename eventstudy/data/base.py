@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.dates import as_bound
-from eventstudy.errors import PriceDataError
+from eventstudy.errors import EventStudyError, PriceDataError
 
 __all__ = [
     "Prices",
@@ -469,3 +469,45 @@ def make_prices(
     """Build a :class:`Prices` with a normalised failures frame."""
     fail = failures if isinstance(failures, pd.DataFrame) else _failures_frame(failures)
     return Prices(frame=frame, field=dict(field), source=source, simulated=simulated, failures=fail)
+
+
+def select_prices(
+    frame: pd.DataFrame,
+    field: Mapping[str, str],
+    tickers: Sequence[str] | str | None,
+    start: object,
+    end: object,
+    *,
+    source: str,
+    error: type[EventStudyError],
+    not_there: str,
+    no_prices: str,
+    simulated: bool = False,
+) -> Prices:
+    """The rows of a validated long price ``frame`` for ``tickers`` on the inclusive dates [start, end].
+
+    ``field``: the price field of every ticker the frame has (``tickers=None`` takes them all, in
+    this order). A requested ticker outside ``field`` is a failure with the reason ``not_there``; a
+    known one without a price in the range gets ``no_prices`` with ``{range}`` filled in. A bound
+    that is not a date raises ``error``.
+    """
+    lo = as_bound(start, "the start date", error)
+    hi = as_bound(end, "the end date", error)
+    if tickers is None:
+        wanted = list(field)
+    else:
+        if isinstance(tickers, str):
+            tickers = [tickers]
+        wanted = list(dict.fromkeys(str(t).strip() for t in tickers))
+    failures = [(t, not_there) for t in wanted if t not in field]
+    keep = frame["ticker"].isin(wanted).to_numpy()
+    if lo is not None:
+        keep = keep & (frame["date"] >= lo).to_numpy()
+    if hi is not None:
+        keep = keep & (frame["date"] <= hi).to_numpy()
+    sub = frame.loc[keep].reset_index(drop=True)
+    got = set(sub["ticker"])
+    rng = f"{lo.date() if lo is not None else 'start'} to {hi.date() if hi is not None else 'end'}"
+    failures += [(t, no_prices.format(range=rng)) for t in wanted if t in field and t not in got]
+    return make_prices(sub, {t: field[t] for t in wanted if t in got}, source, simulated=simulated,
+                       failures=failures)

@@ -13,8 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import Prices, _norm_col, make_prices, validate_price_frame
-from eventstudy.dates import as_bound
+from eventstudy.data.base import Prices, _norm_col, select_prices, validate_price_frame
 from eventstudy.errors import PriceDataError
 
 __all__ = ["FileSource", "read_price_file"]
@@ -139,30 +138,6 @@ class FileSource:
         listed in ``failures``.
         """
         frame = self._load()
-        start = as_bound(start, "the start date", PriceDataError)
-        end = as_bound(end, "the end date", PriceDataError)
-        failures: list[tuple[str, str]] = []
-        if tickers is not None:
-            if isinstance(tickers, str):
-                tickers = [tickers]
-            wanted = list(dict.fromkeys(str(t).strip() for t in tickers))
-            present = set(self._field)
-            failures += [(t, f"not in file {self.path}") for t in wanted if t not in present]
-            keep = frame["ticker"].isin(wanted).to_numpy()
-        else:
-            wanted = sorted(self._field)
-            keep = np.ones(len(frame), dtype=bool)
-        if start is not None:
-            keep = keep & (frame["date"] >= start).to_numpy()
-        if end is not None:
-            keep = keep & (frame["date"] <= end).to_numpy()
-        sub = frame.loc[keep].reset_index(drop=True)
-        got = set(sub["ticker"])
-        rng = f"{start.date() if start is not None else 'start'} to {end.date() if end is not None else 'end'}"
-        failures += [
-            (t, f"no prices from {rng} in file {self.path}")
-            for t in wanted
-            if t in self._field and t not in got
-        ]
-        field = {t: self._field[t] for t in wanted if t in got}
-        return make_prices(sub, field, self.source, failures=failures)
+        return select_prices(frame, {t: self._field[t] for t in sorted(self._field)}, tickers, start, end,
+                             source=self.source, error=PriceDataError, not_there=f"not in file {self.path}",
+                             no_prices=f"no prices from {{range}} in file {self.path}")

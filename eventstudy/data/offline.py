@@ -16,8 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import Prices, make_prices, normalise_dates
-from eventstudy.dates import as_bound
+from eventstudy.data.base import Prices, normalise_dates, select_prices
 from eventstudy.errors import DataUnavailableError
 
 __all__ = ["OfflineSource", "SOURCE", "MARKET_FILE", "EFFECTS_FILE", "load_simulated_market", "true_effects"]
@@ -79,10 +78,6 @@ def true_effects() -> pd.DataFrame:
     return df
 
 
-def _parse_bound(value, name: str) -> pd.Timestamp | None:
-    return as_bound(value, f"the {name} date", DataUnavailableError)
-
-
 class OfflineSource:
     """Price source over the bundled SIMULATED market (``simulated=True``, field ``close``)."""
 
@@ -96,31 +91,11 @@ class OfflineSource:
         are listed with the range the market covers.
         """
         frame = load_simulated_market()
-        lo, hi = _parse_bound(start, "start"), _parse_bound(end, "end")
-        known = pd.unique(frame["ticker"]).tolist()
-        if tickers is None:
-            wanted = known
-        else:
-            if isinstance(tickers, str):
-                tickers = [tickers]
-            wanted = list(dict.fromkeys(str(t).strip() for t in tickers))
-        failures = [(t, NOT_IN_MARKET) for t in wanted if t not in set(known)]
-        keep = frame["ticker"].isin(wanted).to_numpy().copy()
-        if lo is not None:
-            keep = keep & (frame["date"] >= lo).to_numpy()
-        if hi is not None:
-            keep = keep & (frame["date"] <= hi).to_numpy()
-        sub = frame.loc[keep].reset_index(drop=True)
-        got = set(sub["ticker"])
         first, last = frame["date"].min().date(), frame["date"].max().date()
-        rng = f"{lo.date() if lo is not None else 'start'} to {hi.date() if hi is not None else 'end'}"
-        failures += [
-            (t, f"no simulated prices from {rng} (the bundled simulated market covers {first} to {last})")
-            for t in wanted
-            if t in set(known) and t not in got
-        ]
-        field = {t: "close" for t in wanted if t in got}
-        return make_prices(sub, field, SOURCE, simulated=True, failures=failures)
+        return select_prices(frame, dict.fromkeys(pd.unique(frame["ticker"]).tolist(), "close"), tickers, start, end,
+                             source=SOURCE, error=DataUnavailableError, not_there=NOT_IN_MARKET, simulated=True,
+                             no_prices=f"no simulated prices from {{range}} (the bundled simulated market "
+                                       f"covers {first} to {last})")
 
     def true_effects(self) -> pd.DataFrame:
         """See :func:`true_effects`."""
