@@ -336,6 +336,8 @@ class _Content:
             "stocks moving together on a shared date.",
             "Events that share a day 0 are the same window measured once, not separate evidence; a listed "
             "confounder (other news on those days) may explain a move as well as the event.",
+            "Many cells are tested at once, so a few small p-values are expected by chance: the impact table's "
+            "Holm p and BH q adjust the lead test's p-value for every cell of the window.",
         ]
 
     def methods(self) -> list[str]:
@@ -748,8 +750,10 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
     out.append("\\clearpage\n")
     for w in c.windows:
         wl = f"{w[0]}_{w[1]}".replace("-", "m")
+        # on paper: the lead test with its adjusted p-values, the others' statistics only (BMP t, which
+        # KP adjusts, is in the HTML and CSV), so that the table fits 2 cm margins
         imp = _drop_cols(_imp_window(c, w), ["note", "day0", "window", "t_cross_section_p", "grank_p",
-                                              "sign_generalized_p", "bmp_p"])
+                                              "sign_generalized_p", "bmp_p", "bmp_stat"])
         imp.attrs["columns"] = [[col, lab, k] if col != "group" else ["group_short", "Group", "text"]
                                 for col, lab, k in imp.attrs["columns"]]
         imp["group_short"] = imp["group_id"].map(lambda g: T.group_label(g, short=True))

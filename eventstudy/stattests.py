@@ -48,7 +48,7 @@ __all__ = [
     "TestResult", "TEST_IDS", "TEST_NAMES", "MIN_N", "MIN_OVERLAP",
     "t_cross_section", "t_time_series", "patell", "bmp", "kolari_pynnonen", "corrado",
     "grank", "sign_generalized", "wilcoxon", "bootstrap_caar", "run_tests",
-    "residual_correlation_matrix", "mean_pairwise_correlation",
+    "residual_correlation_matrix", "mean_pairwise_correlation", "adjust_p", "P_ADJUST",
 ]
 
 MIN_N = 2
@@ -562,6 +562,42 @@ def bootstrap_caar(car, est_ar, L: int, n_boot: int | None = 999, seed: int = 0,
     tol = 1e-12 * max(abs(stat), 1e-300)
     exceed = int(np.sum(np.abs(draws) >= abs(stat) - tol))
     return TestResult(stat, float((1 + exceed) / (draws.size + 1)), None)
+
+
+# ----------------------------------------------------------------------------- many cells at once
+
+P_ADJUST = ("holm", "fdr_bh")
+
+
+def adjust_p(p, method: str = "holm") -> np.ndarray:
+    """p-values adjusted for testing a family of ``m`` hypotheses at once (``m`` = the finite entries
+    of ``p``; NaN stays NaN and is not counted).
+
+    With the finite p-values sorted, ``p_(1) <= ... <= p_(m)``:
+
+    * ``holm`` (Holm 1979): ``p~_(i) = min(1, max_{j <= i} (m - j + 1) p_(j))``. Rejecting where
+      ``p~ <= alpha`` keeps the chance of any false rejection at most ``alpha`` whatever the
+      dependence between the tests (the cells of one event date are cross-correlated).
+    * ``fdr_bh`` (Benjamini & Hochberg 1995): ``q_(i) = min(1, min_{j >= i} m p_(j) / j)``. Rejecting
+      where ``q <= alpha`` keeps the expected share of false rejections at most ``alpha`` for
+      independent or positively dependent tests (Benjamini & Yekutieli 2001).
+
+    Computed by ``statsmodels.stats.multitest.multipletests``.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    if method not in P_ADJUST:
+        raise ValueError(f"method must be one of {', '.join(P_ADJUST)}, not {method!r}")
+    x = np.asarray(p, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"p must be one-dimensional, got shape {x.shape}")
+    fin = np.isfinite(x)
+    if ((x[fin] < 0) | (x[fin] > 1)).any():
+        raise ValueError("p-values must lie in [0, 1]")
+    out = np.full(x.shape, np.nan)
+    if fin.any():
+        out[fin] = multipletests(x[fin], method=method)[1]
+    return out
 
 
 # ----------------------------------------------------------------------------- the battery

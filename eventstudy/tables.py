@@ -29,13 +29,13 @@ import pandas as pd
 from .errors import EstimationError, WindowError
 from .io_utils import atomic_write_text
 from .results import stars
-from .stattests import TEST_NAMES
+from .stattests import TEST_NAMES, adjust_p
 from .study.universe import GROUP_LABELS, GROUPS
 
 __all__ = [
     "LEAD_TESTS", "TEST_SHORT", "GROUP_SHORT", "STARS_NOTE",
     "group_label", "window_label", "lead_window", "stars",
-    "impact_table", "futures_table", "cross_section_table", "headline_table", "regressions_table",
+    "impact_table", "family_adjusted", "futures_table", "cross_section_table", "headline_table", "regressions_table",
     "format_value", "to_markdown", "to_html", "to_latex", "to_csv", "print_table", "latex_escape",
 ]
 
@@ -191,6 +191,9 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
     (calendar dates the window spans), then ``<test>_stat`` and
     ``<test>_p`` per test id of ``tests`` (``kolari_pynnonen`` first by default), and ``note``
     (events sharing this day 0, other events' day 0 inside the window, confounders inside it).
+    The lead test's p-value is also given adjusted for the many cells of a window,
+    ``<lead>_p_holm`` (Holm) and ``<lead>_q_bh`` (Benjamini–Hochberg), and ``family_m`` is the
+    number of distinct cells in that family (see :func:`family_adjusted`).
     """
     res = run.result
     tt = res.tests
@@ -255,6 +258,8 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
     for t in tests:
         out[f"{t}_stat"] = base[f"{t}_stat"].astype(float)
         out[f"{t}_p"] = base[f"{t}_p"].astype(float)
+    lead = tests[0]
+    out[f"{lead}_p_holm"], out[f"{lead}_q_bh"], out["family_m"] = family_adjusted(out, f"{lead}_p")
     out["note"] = base["note"].astype(str)
 
     cols = [("event_id", "Event", "text"), ("group", "Group", "text"), ("window", "Window", "text"),
@@ -263,6 +268,8 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
     star_map = {}
     for t in tests:
         cols += [(f"{t}_stat", TEST_SHORT.get(t, t), "stat"), (f"{t}_p", "p", "p")]
+        if t == lead:
+            cols += [(f"{t}_p_holm", "Holm p", "p"), (f"{t}_q_bh", "BH q", "p")]
         star_map[f"{t}_stat"] = f"{t}_p"
     cols.append(("note", "Note", "text"))
     names = ", ".join(f"{TEST_SHORT.get(t, t)} = {TEST_NAMES.get(t, t)}" for t in tests)
@@ -271,8 +278,42 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
              f"Tests: {names}. Lead with {TEST_SHORT.get(tests[0], tests[0])}"
              + (" (adjusts for the cross-correlation of securities sharing the event date)."
                 if tests[0] == "kolari_pynnonen" else "."),
-             STARS_NOTE]
+             f"Holm p and BH q: the {TEST_SHORT.get(lead, lead)} p-value adjusted for testing every event x group "
+             f"cell of the window at once (events sharing a day 0 counted once; up to "
+             f"{int(out['family_m'].max()) if len(out) else 0} cells): Holm (1979) bounds the chance of any false "
+             f"finding, Benjamini–Hochberg (1995) the expected share of false findings.",
+             STARS_NOTE + " Stars use the unadjusted p."]
     return _set_attrs(out, run, "Impact by exposure group: CAAR and tests", cols, star_map, notes)
+
+
+def family_adjusted(df: pd.DataFrame, pcol: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``pcol`` adjusted within each window's family of cells: (Holm p, BH q, family size m) per row.
+
+    ``df`` has ``window_start, window_end, group_id, day0, n, caar_pct`` and ``pcol``. Rows with the
+    same window, group, day 0, N and CAAR are one cell (events sharing a day 0 measure the same
+    returns) and count once in ``m``; rows with a missing p-value do not count. The adjustment is
+    :func:`eventstudy.stattests.adjust_p` (Holm 1979; Benjamini & Hochberg 1995).
+    """
+    n = len(df)
+    holm, bh, m = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=int)
+    if not n:
+        return holm, bh, m
+    key = pd.DataFrame({"w0": df["window_start"].to_numpy(), "w1": df["window_end"].to_numpy(),
+                        "g": df["group_id"].to_numpy(), "d": pd.to_datetime(df["day0"]).to_numpy(),
+                        "n": df["n"].to_numpy(), "c": np.round(df["caar_pct"].to_numpy(dtype=float), 10)})
+    cell = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    p = df[pcol].to_numpy(dtype=float)
+    first = ~pd.Series(cell).duplicated().to_numpy()
+    for rows in key.groupby(["w0", "w1"], sort=False).indices.values():      # one family per window
+        heads = rows[first[rows]]
+        ok = heads[np.isfinite(p[heads])]
+        h, b = adjust_p(p[ok], "holm"), adjust_p(p[ok], "fdr_bh")
+        cell_h = dict(zip(cell[ok], h))
+        cell_b = dict(zip(cell[ok], b))
+        holm[rows] = [cell_h.get(c, np.nan) for c in cell[rows]]
+        bh[rows] = [cell_b.get(c, np.nan) for c in cell[rows]]
+        m[rows] = ok.size
+    return holm, bh, m
 
 
 def lead_window(run) -> tuple[int, int]:
