@@ -155,6 +155,8 @@ def cmd_run(args) -> int:
     bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
     if bad:
         raise EventStudyError(f"--format {bad[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
+    if args.bootstrap < 0:
+        raise EventStudyError(f"--bootstrap {args.bootstrap}: give a number of draws >= 0 (0, the default, is off)")
     events, universe, confounders = _load_inputs(args)
     source = _make_source(args)
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "

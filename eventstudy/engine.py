@@ -353,10 +353,12 @@ class EventStudy:
         return y, f, dates, fitted, reason
 
     # ------------------------------------------------------------------ fit
-    def fit(self, bootstrap: int = 0, seed: int = 0, chunk_pairs: int = 4_000) -> EventStudyResult:
+    def fit(self, bootstrap: int | None = 0, seed: int = 0, chunk_pairs: int = 4_000) -> EventStudyResult:
         """Estimate the model for every pair, compute AR/CAR and run the test battery.
 
-        ``bootstrap`` > 0 adds a resampling p-value with that many draws (test id ``bootstrap``).
+        ``bootstrap`` > 0 adds a resampling p-value with that many draws (test id ``bootstrap``);
+        ``None`` uses every pseudo-window of the estimation period instead of random draws (see
+        :func:`eventstudy.stattests.bootstrap_caar`); 0 leaves it out.
 
         The work streams over chunks of whole events (about ``chunk_pairs`` pairs each; an event is
         never split, since its cells' tests need all of its securities): each chunk is gathered,
@@ -364,6 +366,9 @@ class EventStudy:
         exist for one chunk at a time and memory stays linear in the number of pairs. The result's
         :class:`~eventstudy.results.StudyArrays` recomputes the dense arrays on demand.
         """
+        if bootstrap is not None and (isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0):
+            raise EstimationError(f"bootstrap={bootstrap!r}: give a number of draws >= 0 (0: none), "
+                                  f"or None for every pseudo-window")
         spec = self.spec
         pairs = self.pairs
         P = len(pairs)
@@ -604,7 +609,7 @@ class EventStudy:
             params=params, exclusions=exclusions, pooled_group=self.pooled_group,
             regressors=tuple(self.factors) if self.model == "factor" else (
                 () if self.model == "constant_mean" else ("benchmark",)),
-            bootstrap=int(bootstrap or 0), arrays=arrays)
+            bootstrap=None if bootstrap is None else int(bootstrap), arrays=arrays)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class StudyConfig:
     base_group: str | None = "control"
     pool_exclude: tuple[str, ...] = NON_EQUITY_GROUPS
     extra_factors: tuple[str, ...] = ()
-    bootstrap: int = 0
+    bootstrap: int | None = 0
     seed: int = 0
 
 
@@ -147,7 +147,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
               estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
               return_kind: str = "simple", base_group: str | None = "control",
               pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, extra_factors: Sequence[str] = ("JPY=X",),
-              bootstrap: int = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
+              bootstrap: int | None = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
               regressions: bool = True) -> StudyRun:
     """Run an event study of every event on every instrument of ``universe``.
 

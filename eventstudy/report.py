@@ -375,7 +375,8 @@ class _Content:
             ("Returns", str(cfg.return_kind)),
             ("Cross-section base group", T.group_label(cfg.base_group) if cfg.base_group else "first group"),
             ("Pooled 'All equities' leaves out", ", ".join(T.group_label(g) for g in cfg.pool_exclude) or "nothing"),
-            ("Bootstrap", f"{cfg.bootstrap} resamples (seed {cfg.seed})" if cfg.bootstrap else "not run"),
+            ("Bootstrap", "every pseudo-window of the estimation period" if cfg.bootstrap is None else
+             f"{cfg.bootstrap} resamples (seed {cfg.seed})" if cfg.bootstrap else "not run"),
             ("Tests shown", ", ".join(TEST_NAMES[t] for t in T.LEAD_TESTS)),
         ]
         return items

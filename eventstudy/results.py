@@ -127,7 +127,7 @@ class EventStudyResult:
     exclusions: pd.DataFrame
     pooled_group: str | None
     regressors: tuple[str, ...]
-    bootstrap: int = 0
+    bootstrap: int | None = 0
     arrays: StudyArrays | None = field(default=None, compare=False)
 
     # ------------------------------------------------------------------ views

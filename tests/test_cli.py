@@ -263,6 +263,16 @@ def test_unknown_report_format_is_refused_before_the_study_runs(tmp_path, capsys
     assert not out.exists()
 
 
+def test_negative_bootstrap_is_refused_before_the_study_runs(tmp_path, capsys, monkeypatch):
+    import eventstudy.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "run_study", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
+    out = tmp_path / "o"
+    assert main(["run", "--offline", "--out", str(out), "--bootstrap", "-3"]) == 2
+    assert "--bootstrap -3: give a number of draws >= 0" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_headline_title_names_the_lead_window(tmp_path, capsys):
     """With windows [0,0] and [0,3] ([0,1] not computed) the terminal headline is over [0,0]."""
     assert main(["run", "--offline", "--out", str(tmp_path / "o"), "--window=0,0", "--window=0,3",

@@ -394,3 +394,28 @@ def test_engine_bootstrap_equals_per_cell_reference():
                 assert row["p_value"] == pytest.approx(ref.p_value, rel=1e-12)
                 n_checked += 1
     assert n_checked == 12
+
+
+def test_engine_bootstrap_every_pseudo_window_is_recorded_and_bad_values_are_refused():
+    """bootstrap=None (every pseudo-window) is what bootstrap_caar(n_boot=None) gives per cell, and the
+    result records None, not 0; a negative or fractional number of draws is a clear error."""
+    from eventstudy import models
+    from eventstudy import stattests as st
+
+    df = make_panel(n=6, T=400)
+    pairs = pd.DataFrame([(f"S{i}", "E0", df.index[330], "a") for i in range(6)],
+                         columns=["ticker", "event_id", "day0", "group"])
+    es = EventStudy(df, pairs, model="market", benchmark="F0", windows=[(0, 1)], pooled_group=None)
+    res = es.fit(bootstrap=None)
+    assert res.bootstrap is None
+    a = res.arrays
+    wm = es.spec.window_mask((0, 1))
+    cs = models.car_stats(a.fit, a.f, wm)
+    est_ar = a.fit.ar[:, a.est_mask]
+    ref = st.bootstrap_caar(cs["car"], est_ar, 2, n_boot=None, statistic="caar", k=es.k)
+    row = res.tests[res.tests.test == "bootstrap"].iloc[0]
+    assert row["p_value"] == pytest.approx(ref.p_value, rel=1e-12)
+    assert es.fit(bootstrap=0).bootstrap == 0 and "bootstrap" not in set(es.fit().tests["test"])
+    for bad in (-1, 2.5, True):
+        with pytest.raises(EstimationError, match=r"bootstrap=.*number of draws >= 0"):
+            es.fit(bootstrap=bad)
