@@ -311,7 +311,7 @@ class _Content:
         self.lead = _lead_window(run)
         self.windows = _windows(run)
         self.imp = T.impact_table(run)
-        self.headline = T.headline_table(run, window=self.lead)
+        self.headline = T.headline_table(run, window=self.lead, impact=self.imp)
         self.fut = T.futures_table(run)
         self.cs_all = T.cross_section_table(run, window=None)
         self.cs_attrs: dict[tuple[int, int], dict] = {}
@@ -746,7 +746,7 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
 
     for w in c.windows:
         wl = f"{w[0]}_{w[1]}".replace("-", "m")
-        h = c.headline if w == c.lead else T.headline_table(run, window=w)
+        h = c.headline if w == c.lead else T.headline_table(run, window=w, impact=c.imp)
         add(_drop_cols(h, ["note"]), f"tab:headline-{wl}", shared)
     out.append("\\clearpage\n")
     for w in c.windows:

@@ -323,17 +323,28 @@ def lead_window(run) -> tuple[int, int]:
 
 
 def headline_table(run, window: tuple[int, int] | str = "lead", test: str = "kolari_pynnonen",
-                   groups: Sequence[str] | None = None) -> pd.DataFrame:
+                   groups: Sequence[str] | None = None, impact: pd.DataFrame | None = None) -> pd.DataFrame:
     """Compact event x group table: CAAR (%) over ``window`` with ``test`` stars
     (``window="lead"``: [0,1] when computed, else the run's first window).
 
     Columns ``event_id, event_label, day0`` (the equities' day 0), then per group
     ``<group>_pct``, ``<group>_p``, ``<group>_n`` and ``note`` (from the pooled row of
-    :func:`impact_table`: shared day 0 and confounders).
+    :func:`impact_table`: shared day 0 and confounders). ``impact``: that table when already
+    computed for the run (with ``test`` among its tests and ``groups`` as asked), so it is not
+    computed again.
     """
     if isinstance(window, str):
         window = lead_window(run)
-    imp = impact_table(run, windows=[tuple(window)], tests=(test,), groups=groups)
+    window = tuple(int(x) for x in window)
+    if impact is None:
+        imp = impact_table(run, windows=[window], tests=(test,), groups=groups)
+    else:
+        if f"{test}_p" not in impact.columns:
+            raise EstimationError(f"the impact table given has no {test} column; compute it with tests=({test!r}, ...)")
+        _check_windows(run.result, [window])
+        imp = impact[(impact["window_start"] == window[0]) & (impact["window_end"] == window[1])]
+        if groups is not None:
+            imp = imp[imp["group_id"].isin(list(groups))]
     gids = list(dict.fromkeys(imp["group_id"]))
     events = list(dict.fromkeys(imp["event_id"]))
     out = pd.DataFrame({"event_id": events})

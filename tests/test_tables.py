@@ -308,3 +308,16 @@ def test_defaults_follow_the_runs_windows(offline_run):
     assert set(T.cross_section_table(run)["window"]) == {"[0,0]"}
     with pytest.raises(WindowError):
         T.headline_table(run, window=(0, 1))
+
+
+def test_headline_from_a_precomputed_impact_table_is_the_same(offline_run):
+    imp = T.impact_table(offline_run)
+    for w in offline_run.result.windows:
+        a = T.headline_table(offline_run, window=w)
+        b = T.headline_table(offline_run, window=w, impact=imp)
+        pd.testing.assert_frame_equal(a, b)
+        assert a.attrs == b.attrs
+    with pytest.raises(EstimationError, match="has no wilcoxon column"):
+        T.headline_table(offline_run, test="wilcoxon", impact=imp)
+    with pytest.raises(WindowError, match=r"window \[0,9\] was not computed"):
+        T.headline_table(offline_run, window=(0, 9), impact=imp)
