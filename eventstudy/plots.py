@@ -179,22 +179,27 @@ _PLACE = {"XTKS": "Tokyo", "XNYS": "New York", "XNAS": "New York", "CME Globex":
 
 
 def _reference_model(run):
-    """Session model of the calendar most instruments of the run trade on (None if unknown)."""
+    """(session model, place, calendar name) of the calendar most instruments with a day 0 trade on.
+
+    The model is None when it has no session times (or is unknown); the calendar name is None when
+    the run has no day-0 audit."""
     from .calendars import session_model_for
 
     d0 = getattr(run, "day0", None)
     if d0 is None or d0.empty or "calendar" not in d0.columns:
-        return None, ""
-    cal = d0["calendar"].mode().iloc[0]
-    ticker = str(d0.loc[d0["calendar"] == cal, "ticker"].iloc[0])
+        return None, "", None
+    with_day0 = d0[d0["day0"].notna()] if "day0" in d0.columns else d0
+    src = with_day0 if len(with_day0) else d0
+    cal = src["calendar"].mode().iloc[0]
+    ticker = str(src.loc[src["calendar"] == cal, "ticker"].iloc[0])
     exch = universe_exchanges(run.universe).get(ticker)
     try:
         model = session_model_for(ticker, exch)
     except EventStudyError:
-        return None, ""
+        return None, "", cal
     if not model.has_times:
-        return None, ""
-    return model, _PLACE.get(str(cal), str(cal))
+        return None, "", cal
+    return model, _PLACE.get(str(cal), str(cal)), cal
 
 
 def announcement_notes(run) -> dict[str, str]:
@@ -202,16 +207,15 @@ def announcement_notes(run) -> dict[str, str]:
 
     The time is shown in the event's own timezone; its position (before the open, during the
     session, after the close, on a non-trading day) refers to the calendar most instruments
-    of the run trade on, and day 0 is the most common day 0 of the audit on that calendar.
+    with a day 0 trade on, and day 0 is the most common day 0 of the audit on that calendar.
     Empty for a bare :class:`EventStudyResult`.
     """
     if not _is_run(run):
         return {}
-    model, place = _reference_model(run)
+    model, place, cal = _reference_model(run)
     d0 = run.day0[run.day0["day0"].notna()]
-    if model is not None and "calendar" in d0.columns:
-        cal = d0["calendar"].mode()
-        d0 = d0[d0["calendar"] == cal.iloc[0]] if len(cal) else d0
+    if cal is not None:
+        d0 = d0[d0["calendar"] == cal]
     day0 = d0.groupby(d0["event_id"].astype(str))["day0"].agg(lambda x: x.mode().iloc[0]) if len(d0) else pd.Series()
     out: dict[str, str] = {}
     for _, row in run.events.iterrows():

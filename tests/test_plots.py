@@ -128,6 +128,19 @@ def test_announcement_note_positions(offline_run):
     assert "before the Tokyo open of 2026-01-09" in notes["wsj_heavy_ree"]
 
 
+def test_announcement_notes_use_one_reference_calendar(offline_run):
+    """Many instruments of another calendar without a day 0 do not make it the reference: the
+    open/close position and the day 0 come from the same calendar (the one with day 0s)."""
+    import dataclasses
+
+    d0 = offline_run.day0
+    extra = pd.concat([d0[d0["calendar"] == "XTKS"].assign(calendar="CME Globex", day0=pd.NaT)] * 3,
+                      ignore_index=True)
+    padded = dataclasses.replace(offline_run, day0=pd.concat([d0, extra], ignore_index=True))
+    assert padded.day0["calendar"].mode().iloc[0] == "CME Globex"
+    assert plots.announcement_notes(padded) == plots.announcement_notes(offline_run)
+
+
 # --------------------------------------------------------------------------- CARs per security
 def test_ar_bars(offline_run):
     run = offline_run
