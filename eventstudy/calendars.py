@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.dates import as_date
+from eventstudy.dates import as_date, normalise_dates
 from eventstudy.errors import DataUnavailableError, EventsFileError, UniverseFileError, WindowError
 
 __all__ = [
@@ -337,11 +337,8 @@ class DatesModel(SessionModel):
     def all_sessions(self) -> pd.DatetimeIndex:
         if self.dates is None:
             raise DataUnavailableError(_no_dates_message(self.ticker))
-        idx = pd.DatetimeIndex(self.dates)
-        if idx.tz is not None:
-            idx = idx.tz_localize(None)
-        idx = idx.normalize().astype(_NS)
-        return pd.DatetimeIndex(np.unique(idx.values[~np.isnat(idx.values)]))
+        idx = normalise_dates(self.dates).values
+        return pd.DatetimeIndex(np.unique(idx[~np.isnat(idx)]))
 
     # Identity semantics: two tickers' date sets are different models even when their names agree.
     __eq__ = object.__eq__
@@ -650,7 +647,7 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
     price_dates = dict(price_dates or {})
     n_ev, n_tk = len(ev), len(tickers)
 
-    dates = pd.DatetimeIndex(pd.to_datetime(ev["date"])).tz_localize(None).normalize().astype(_NS)
+    dates = normalise_dates(pd.to_datetime(ev["date"]))
     ann = [_announcement(a, eid) for a, eid in zip(ev["announced_at"].tolist(), ev["event_id"].tolist())]
     has_time = np.array([a is not pd.NaT for a in ann], dtype=bool)
     utc_vals = np.array([a.tz_convert(_UTC).tz_localize(None).to_datetime64() if h else np.datetime64("NaT")
@@ -688,9 +685,7 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
     for j, tk in enumerate(tickers):  # once per ticker
         pdx = price_dates.get(tk)
         if pdx is not None and len(pdx):
-            pidx = pd.DatetimeIndex(pdx)
-            pidx = pidx.tz_localize(None) if pidx.tz is not None else pidx
-            last[j] = pidx.normalize().max().as_unit("ns").to_datetime64()
+            last[j] = normalise_dates(pdx).max().to_datetime64()
     beyond = ~np.isnat(day0) & ~np.isnat(last)[None, :] & (day0 > last[None, :])
     if beyond.any():
         ii, jj = np.nonzero(beyond)

@@ -1,4 +1,4 @@
-"""Reading one date given by a user (start/end bounds, session dates)."""
+"""Reading dates: one date given by a user (start/end bounds, session dates), and arrays of dates."""
 from __future__ import annotations
 
 import pandas as pd
@@ -22,3 +22,11 @@ def as_date(value: object, what: str, error: type[EventStudyError]) -> pd.Timest
 def as_bound(value: object, what: str, error: type[EventStudyError]) -> pd.Timestamp | None:
     """An optional date bound: None stays None (open end), anything else is :func:`as_date`."""
     return None if value is None else as_date(value, what, error)
+
+
+def normalise_dates(values) -> pd.DatetimeIndex:
+    """Datetime-like values -> tz-naive midnight ``datetime64[ns]`` (the wall-clock date is kept)."""
+    idx = pd.DatetimeIndex(values)
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize().astype("datetime64[ns]")

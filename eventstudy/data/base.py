@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Protocol, Sequence, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from eventstudy.dates import as_bound
+from eventstudy.dates import as_bound, normalise_dates  # noqa: F401  (normalise_dates: re-exported)
 from eventstudy.errors import EventStudyError, PriceDataError
 
 __all__ = [
@@ -194,14 +194,6 @@ def describe_fields(field: Mapping[str, str], source_note: str = "") -> str:
     if source_note:
         line += " " + source_note
     return line
-
-
-def normalise_dates(values) -> pd.DatetimeIndex:
-    """Datetime-like values -> tz-naive midnight ``datetime64[ns]`` (wall-clock date kept)."""
-    idx = pd.DatetimeIndex(values)
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)
-    return idx.normalize().astype("datetime64[ns]")
 
 
 def _loc(lines: np.ndarray | None, pos: np.ndarray, word: str) -> list[str]:
