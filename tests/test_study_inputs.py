@@ -161,5 +161,6 @@ def test_confounders_file_errors(tmp_path):
     with pytest.raises(UniverseFileError, match="line 2: date '2025-13-01' is not YYYY-MM-DD"):
         load_confounders(p)
     p.write_text("date,market\n2025-11-17,XTKS\n", encoding="utf-8")
-    with pytest.raises(UniverseFileError, match="missing column"):
+    with pytest.raises(UniverseFileError, match=r"c\.csv, line 1: missing required column\(s\) description, "
+                                                 r"source; columns found: date, market\."):
         load_confounders(p)

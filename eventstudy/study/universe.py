@@ -248,9 +248,7 @@ def load_universe(
 # ---------------------------------------------------------------------------------------------
 def _load_simple(path: Path, label: str, required: Sequence[str], date_col: str | None) -> pd.DataFrame:
     header, rows = _read_rows(path, label, UniverseFileError)
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise UniverseFileError(f"{label} {path}, line 1: missing column(s) {', '.join(missing)}.")
+    require_columns(header, required, UniverseFileError, f"{label} {path}, line 1")
     problems: list[str] = []
     recs = []
     for line, cells in rows:
