@@ -29,7 +29,15 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", un
 
 
 class _NoBar:
+    """Stands in for a tqdm bar when none is shown (same ``total``, ``update``, ``refresh``, ``close``)."""
+
+    def __init__(self, total: int = 0) -> None:
+        self.total = total
+
     def update(self, n: int = 1) -> None:
+        pass
+
+    def refresh(self) -> None:
         pass
 
     def close(self) -> None:
@@ -40,6 +48,6 @@ def progress_bar(total: int, desc: str = "", unit: str = "it", enabled: bool | N
     """A bar advanced by hand (``.update(n)``, ``.close()``) under the rules of :func:`progress_enabled`;
     a do-nothing object otherwise."""
     if not progress_enabled(enabled):
-        return _NoBar()
+        return _NoBar(total)
     from tqdm.auto import tqdm
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import logging
 import re
-import sys
 import time
 import warnings
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ import pandas as pd
 
 from eventstudy.data.base import PriceDataWarning, Prices, make_prices, normalise_dates, validate_price_frame
 from eventstudy.data.cache import PriceCache
-from eventstudy.progress import progress_enabled
+from eventstudy.progress import progress_bar, progress_enabled
 from eventstudy.dates import as_date
 from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError
 
@@ -389,11 +388,7 @@ class YahooSource:
                 final[t] = entry.frame
 
         n_batches = sum(-(-len(v) // self.batch_size) for v in groups.values())
-        bar = None
-        if n_batches and self._show_progress():
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=n_batches, desc="Yahoo Finance", unit="batch", file=sys.stderr)
+        bar = progress_bar(n_batches, desc="Yahoo Finance", unit="batch", enabled=self.progress) if n_batches else None
         try:
             fetched, failures = self._fetch_all(groups, bar)
             refetch: list[str] = []
