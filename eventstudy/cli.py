@@ -256,6 +256,10 @@ def cmd_fetch(args) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _say(f"eventstudy: warning: {message}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -263,7 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch}[args.command](args)
+        with warnings.catch_warnings():      # warnings read as messages, without Python's file and line
+            warnings.showwarning = _show_warning
+            return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch}[args.command](args)
     except EventStudyError as exc:
         _say(f"eventstudy: error: {exc}")
         return 2

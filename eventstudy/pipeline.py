@@ -212,22 +212,30 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     result = es.fit(bootstrap=bootstrap, seed=seed)
 
     reg = pd.DataFrame(columns=REG_COLUMNS)
-    # the cross-section compares exposure groups: it needs two of them; the base group is
-    # `base_group` when the universe has it, else the first equity group of the universe
-    eq_groups = [g for g in dict.fromkeys(universe["group"]) if g not in set(pool_exclude)]
+    # the cross-section compares exposure groups: it needs two of them with estimated pairs; the base
+    # group is `base_group` when it has estimated pairs, else the first such equity group of the universe
+    estimated = set(result.params["group"])
+    eq_groups = [g for g in dict.fromkeys(universe["group"]) if g not in set(pool_exclude) and g in estimated]
     if base_group not in eq_groups:
         base_group = eq_groups[0] if eq_groups else None
     if regressions and model != "market_adjusted":
         parts = [event_dummy_regressions(result, by="group")]
+        if len(eq_groups) < 2:
+            warnings.warn("cross-sectional regressions skipped: they compare exposure groups, and only "
+                          f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=2)
+        skipped: list[str] = []
         for ev in (result.events if len(eq_groups) >= 2 else []):
             for w in result.windows:
                 try:
                     rows, _ = cross_sectional_regression(result.car, ev, w, base_group=base_group,
                                                          exclude_groups=pool_exclude)
                 except EventStudyError as exc:
-                    warnings.warn(f"cross-sectional regression skipped: {exc}", stacklevel=2)
+                    skipped.append(str(exc))
                     continue
                 parts.append(rows)
+        if skipped:          # one warning for the run, not one per event and window
+            warnings.warn(f"cross-sectional regression skipped for {len(skipped)} event x window cell(s), e.g. "
+                          f"{skipped[0]}", stacklevel=2)
         reg = pd.concat([p for p in parts if not p.empty], ignore_index=True)
 
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,

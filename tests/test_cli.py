@@ -280,3 +280,19 @@ def test_headline_title_names_the_lead_window(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Headline: CAAR (%) [0,0]" in out and "[0,1]" not in out
     assert "SIMULATED" in out.split("Headline")[0].splitlines()[-1]
+
+
+def test_group_left_without_prices_gives_one_warning_read_as_a_message(tmp_path, capsys):
+    """When the only control stock has no prices the cross-section has one group: it is skipped with one
+    warning (not one per event and window), printed as a message without Python's file and line."""
+    uni = pd.read_csv(REPO / "eventstudy" / "study" / "universe.csv")
+    extra = pd.DataFrame([{"ticker": "9999.T", "name": "No Such Co", "group": "control", "benchmark": "1306.T",
+                           "exchange": "XTKS", "rationale": "test"}])
+    path = tmp_path / "universe.csv"
+    pd.concat([uni[uni.ticker == "7203.T"], extra]).to_csv(path, index=False)
+    assert main(["run", "--offline", "--universe", str(path), "--out", str(tmp_path / "o"), "--no-report"]) == 0
+    err = capsys.readouterr().err
+    assert "9999.T: no prices: not in the bundled simulated market" in err
+    assert err.count("eventstudy: warning: cross-sectional regressions skipped") == 1
+    assert "only rare_earth_magnets has estimated pairs" in err
+    assert "UserWarning" not in err and ".py:" not in err
