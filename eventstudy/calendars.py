@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.dates import as_date, normalise_dates
+from eventstudy.dates import as_bound, as_date, normalise_dates
 from eventstudy.errors import DataUnavailableError, EventsFileError, UniverseFileError, WindowError
 
 __all__ = [
@@ -138,8 +138,8 @@ class SessionModel:
         """
         allsess = self.all_sessions()
         lo, hi = self._coverage()
-        s = _as_date(start, "start") if start is not None else None
-        e = _as_date(end, "end") if end is not None else None
+        s = as_bound(start, "start", WindowError)
+        e = as_bound(end, "end", WindowError)
         if s is not None and e is not None and e < s:
             raise WindowError(f"{self.name}: sessions asked for {s:%Y-%m-%d} to {e:%Y-%m-%d}, but the end is before the start.")
         for d, what in ((s, "start"), (e, "end")):
@@ -258,10 +258,6 @@ class ExchangeSessionModel(_TimedSessionModel):
         sess = self._arrays[0]
         pos = sess.get_indexer(pd.DatetimeIndex(sessions).astype(_NS))
         return _utc_index(cal.break_starts)[pos], _utc_index(cal.break_ends)[pos]
-
-    def _coverage(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        cal = self._cal
-        return pd.Timestamp(cal.first_session).tz_localize(None).normalize(), pd.Timestamp(cal.last_session).tz_localize(None).normalize()
 
     def describe(self) -> str:
         cal = self._cal
@@ -526,8 +522,7 @@ def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.Date
         """The session's opening time, with its date when it opens on the previous day (CME Globex)."""
         return _clock(o, model.tz, s != _local(o, model.tz).normalize().tz_localize(None))
 
-    sess = model.all_sessions()
-    opens, closes = model.session_bounds(sess)
+    sess, opens, closes = model._arrays
     lo, hi = model._coverage()
     n = len(dates)
     day0 = np.full(n, np.datetime64("NaT"), dtype=_NS)
@@ -656,23 +651,16 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
     ann_text = np.array([format_announcement(a, d) for a, d in zip(ann, dates)], dtype=object)
 
     # Group tickers by session model (exchange models are shared singletons).
-    groups: dict[object, list[int]] = {}
-    models: dict[object, SessionModel] = {}
+    groups: dict[SessionModel, list[int]] = {}
     for j, tk in enumerate(tickers):
-        model = session_model_for(tk, exchanges.get(tk), price_dates.get(tk))
-        key = id(model) if isinstance(model, DatesModel) else model
-        groups.setdefault(key, []).append(j)
-        models[key] = model
+        groups.setdefault(session_model_for(tk, exchanges.get(tk), price_dates.get(tk)), []).append(j)
 
     day0 = np.full((n_ev, n_tk), np.datetime64("NaT"), dtype=_NS)
     reason = np.empty((n_ev, n_tk), dtype=object)
     calendar = np.empty(n_tk, dtype=object)
-    for key, cols in groups.items():
-        model = models[key]
+    for model, cols in groups.items():
         idx = np.asarray(cols)
         if isinstance(model, DatesModel):
-            if model.dates is None:
-                raise DataUnavailableError(_no_dates_message(model.ticker))
             d0, rs = _day0_dates_model(model, dates, has_time)
         else:
             d0, rs = _day0_timed_model(model, dates, utc, has_time)
@@ -684,8 +672,9 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
     last = np.full(n_tk, np.datetime64("NaT"), dtype=_NS)
     for j, tk in enumerate(tickers):  # once per ticker
         pdx = price_dates.get(tk)
-        if pdx is not None and len(pdx):
-            last[j] = normalise_dates(pdx).max().to_datetime64()
+        top = pd.DatetimeIndex(pdx).max() if pdx is not None and len(pdx) else pd.NaT
+        if top is not pd.NaT:
+            last[j] = as_date(top, "the last price date", DataUnavailableError).to_datetime64()
     beyond = ~np.isnat(day0) & ~np.isnat(last)[None, :] & (day0 > last[None, :])
     if beyond.any():
         ii, jj = np.nonzero(beyond)

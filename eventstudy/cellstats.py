@@ -62,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, special, stats
 
-from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS
+from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS, _centred_rows
 from .stattests import patell_error as _patell_error
 
 __all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
@@ -130,16 +130,8 @@ def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
 
     The same pairwise-complete formula and validity rule, for a rectangular block (A, B).
     """
-    def prep(x):
-        w = np.isfinite(x)
-        wf = w.astype(float)
-        cnt = wf.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            centre = np.where(cnt > 0, np.where(w, x, 0.0).sum(axis=1) / np.maximum(cnt, 1), 0.0)
-        return wf, np.where(w, x - centre[:, None], 0.0)
-
-    wa, x0a = prep(xa)
-    wb, x0b = prep(xb)
+    wa, x0a = _centred_rows(xa)
+    wb, x0b = _centred_rows(xb)
     n = wa @ wb.T
     sx_ab = x0a @ wb.T                 # sum of x_a over the days common with b
     sx_ba = wa @ x0b.T                 # sum of x_b over the days common with a
@@ -389,18 +381,16 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     for w in range(W):
         wm = wmask[w]
         L = int(wm.sum())
-        keep = valid[w, pairs][loc]                        # memberships that count in this window
-        carm = car[w, pairs][loc]
-        scarm = scar[w, pairs][loc]
+        keep = valid[w, mp]                   # memberships that count in this window
+        carm = car[w, mp]
+        scarm = scar[w, mp]
         kc = keep & np.isfinite(carm)
         cc = mc[kc]
-        n_car = np.bincount(cc, minlength=C)
-        o_n[:, w] = n_car
-        with np.errstate(invalid="ignore", divide="ignore"):
-            o_caar[:, w] = np.where(n_car > 0, np.bincount(cc, weights=carm[kc], minlength=C) / n_car, np.nan)
 
         # t_cross_section
         st_cs, n_cs, mean_cs, _, _ = _grouped_one_sample_t(carm[kc], cc, C)
+        o_n[:, w] = n_cs
+        o_caar[:, w] = mean_cs
         o_stat[ti["t_cross_section"], :, w] = st_cs
         o_p[ti["t_cross_section"], :, w] = _two_sided_t(st_cs, n_cs - 1.0)
 
@@ -444,7 +434,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
             const = np.nanmax(np.where(used, aar, -np.inf), axis=1) == np.nanmin(np.where(used, aar, np.inf), axis=1)
             tts_cache[key] = (Md, s_aar, const)
         Md, s_aar, const = tts_cache[key]
-        ok_t = (n_car >= MIN_N) & (Md >= 2) & ~const & (s_aar > 0) & np.isfinite(s_aar)
+        ok_t = (n_cs >= MIN_N) & (Md >= 2) & ~const & (s_aar > 0) & np.isfinite(s_aar)
         with np.errstate(invalid="ignore", divide="ignore"):
             st_t = np.where(ok_t, mean_cs / (math.sqrt(L) * s_aar), np.nan)
         o_stat[ti["t_time_series"], :, w] = st_t

@@ -288,11 +288,6 @@ class EventStudy:
             big[r0:r0 + m_.shape[0], :m_.shape[1]] = m_
             dmat[c + 1, :d_.size] = d_
             r0 += m_.shape[0]
-        gathered = reason == ""
-        yrow[~gathered] = 0
-        frow[~gathered] = 0
-        start[~gathered] = 0
-        drow[~gathered] = 0
         # pairs with identical regressor rows (calendar, first column, regressor names) share a block
         block = pd.factorize(drow * width + start)[0]
         for j in range(q):
@@ -421,7 +416,9 @@ class EventStudy:
         t_stat = np.full((n_tests, n_cells, W), np.nan)
         t_p = np.full((n_tests, n_cells, W), np.nan)
         do_boot = n_tests > len(TEST_IDS)
-        bar = progress_bar(n_cells, desc="bootstrap", unit="cell", enabled=self.progress) if do_boot else None
+        bar = progress_bar(n_cells, desc="bootstrap", unit="cell", enabled=self.progress if do_boot else False)
+        win_span = np.stack([wm[s0:s0 + S] for wm in wmasks])      # window days on the event span
+        L_w = [int(wm.sum()) for wm in wmasks]
 
         def work(ch: tuple[int, int]):
             ea, eb = ch
@@ -445,8 +442,10 @@ class EventStudy:
             span_out["ar"][rows] = fitted.ar[:, sl]
             span_out["sar"][rows] = sar_span
             dates_out[rows] = dates
-            per_win = []
-            df_chunk = np.maximum(_models.residual_df(fitted.m, self.k), 1).astype(float)
+            n = len(rows)
+            car_c, scar_c = np.empty((W, n)), np.empty((W, n))
+            valid_c = np.empty((W, n), dtype=bool)
+            df_chunk = np.maximum(fitted.df, 1).astype(float)
             for wi, (w, wm) in enumerate(zip(wins, wmasks)):
                 cs = _models.car_stats(fitted, f, wm)
                 valid = ok & np.isfinite(cs["car"])
@@ -457,7 +456,7 @@ class EventStudy:
                     car_out["p"][wi, rows] = 2 * special.stdtr(df_chunk, -np.abs(cs["scar"]))
                 car_out["bhar"][wi, rows] = _models.bhar(y, fitted.normal, wm, self.log_returns)
                 valid_out[wi, rows] = valid
-                per_win.append((cs, valid))
+                car_c[wi], scar_c[wi], valid_c[wi] = cs["car"], cs["scar"], valid
                 for i in np.flatnonzero(ok & (cs["n_missing"] > 0)):   # exclusions only
                     gone = ~np.isfinite(fitted.ar[i, wm])
                     rd = rel[wm][gone]
@@ -480,11 +479,9 @@ class EventStudy:
             try:
                 batch = run_tests_batched(
                     member_pair=mp, member_cell=mc, n_cells=c1 - c0, cell_block=np.arange(c1 - c0) // n_g,
-                    car=np.stack([pw[0]["car"] for pw in per_win]),
-                    scar=np.stack([pw[0]["scar"] for pw in per_win]),
-                    valid=np.stack([pw[1] for pw in per_win]), m=fitted.m, k=self.k,
+                    car=car_c, scar=scar_c, valid=valid_c, m=fitted.m, k=self.k,
                     est_ar=est_ar, est_sar=est_sar, event_sar=sar_span,
-                    window_masks=np.stack([wm[sl] for wm in wmasks]), workers=1)
+                    window_masks=win_span, workers=1)
             except EstimationError as exc:
                 return excl, exc
             t_n[c0:c1] = batch.n
@@ -496,11 +493,10 @@ class EventStudy:
                 mp_c, cut = mp[o], np.searchsorted(mc[o], np.arange(c1 - c0 + 1))
                 for c in range(c1 - c0):
                     members = mp_c[cut[c]:cut[c + 1]]
-                    for wi, wm in enumerate(wmasks):
-                        cs, valid = per_win[wi]
-                        m_ = members[valid[members]]
+                    for wi in range(W):
+                        m_ = members[valid_c[wi, members]]
                         if m_.size:
-                            tr = bootstrap_caar(cs["car"][m_], est_ar[m_], int(wm.sum()), n_boot=bootstrap,
+                            tr = bootstrap_caar(car_c[wi, m_], est_ar[m_], L_w[wi], n_boot=bootstrap,
                                                 seed=int(seed), statistic="caar", k=self.k)
                             t_stat[-1, c0 + c, wi], t_p[-1, c0 + c, wi] = tr.statistic, tr.p_value
                     bar.update(1)
@@ -516,8 +512,7 @@ class EventStudy:
             else:
                 outs = [work(ch) for ch in chunks]
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         ok = reason == ""
         if not ok.any():
             summary = pd.Series(reason).value_counts().head(3)
@@ -527,14 +522,13 @@ class EventStudy:
             if err is not None:
                 raise err
 
-        ev_s = ev_arr
         tk_s = pairs["ticker"].to_numpy()
         # string columns of the frames: taken from the pairs' own (Arrow) arrays, no Python objects
         labels = {c: pairs[c].array for c in ("event_id", "ticker", "group")}
         excl_rows = [dict(event_id=e, ticker=t, window_start=np.nan, window_end=np.nan, reason=r)
-                     for e, t, r in zip(ev_s[~ok], tk_s[~ok], reason[~ok])]
+                     for e, t, r in zip(ev_arr[~ok], tk_s[~ok], reason[~ok])]
         for wi, i, text in sorted((x for ex, _ in outs for x in ex), key=lambda x: (x[0], x[1])):
-            excl_rows.append(dict(event_id=ev_s[i], ticker=tk_s[i], window_start=wins[wi][0],
+            excl_rows.append(dict(event_id=ev_arr[i], ticker=tk_s[i], window_start=wins[wi][0],
                                   window_end=wins[wi][1], reason=text))
 
         # ---- CAR table: per window (window-major), the estimated pairs
@@ -568,14 +562,13 @@ class EventStudy:
             "model": self.model, "m_obs": m_out, "df": df_all, "sigma": np.sqrt(s2_out),
             "const": const_out,
         })
-        if self.model == "market":
+        if self.model in ("market", "market_adjusted"):
             params["benchmark"] = self._benchmark_column(pairs["ticker"])
+        if self.model == "market":
             params["beta"] = slopes_out[:, 0]
         elif self.model == "factor":
             for j, name in enumerate(self.factors):
                 params[f"beta_{name}"] = slopes_out[:, j]
-        elif self.model == "market_adjusted":
-            params["benchmark"] = self._benchmark_column(pairs["ticker"])
         params = params[ok].reset_index(drop=True)
 
         # ---- tests table: cell-major, then window, then test id

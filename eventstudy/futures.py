@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import normalise_dates
+from eventstudy.dates import normalise_dates
 from eventstudy.returns import _empty_mask
 
 __all__ = ["is_continuous_future", "roll_mask", "quarterly_expiries"]

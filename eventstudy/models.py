@@ -69,6 +69,11 @@ class BatchFit:
         return residual_df(self.m, self.k)
 
 
+def _degenerate(var_f, fbar):
+    """A regressor with (almost) no variation over the estimation days (elementwise)."""
+    return var_f <= 1e-14 * np.maximum(fbar ** 2 + var_f, 1e-300)
+
+
 def residual_df(m: np.ndarray, k: int) -> np.ndarray:
     """Residual degrees of freedom of the normal-return model: ``M_i - k`` (``M_i - 1`` when ``k = 0``,
     market-adjusted: the mean abnormal return is still estimated)."""
@@ -117,11 +122,7 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
     use = present & est[None, :]
     m = use.sum(axis=1)
     reason = np.full(P, "", dtype=object)
-    n_y = (np.isfinite(y) & est[None, :]).sum(axis=1)
-
-    y0 = np.where(use, y, 0.0)
     msafe = np.maximum(m, 1)
-    ybar = y0.sum(axis=1) / msafe
 
     if model == "market_adjusted":
         ar = y - f[:, :, 0]
@@ -137,6 +138,7 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
         s_inv = np.zeros((P, 1, 1))
         degenerate = np.zeros(P, dtype=bool)
     else:
+        ybar = np.where(use, y, 0.0).sum(axis=1) / msafe
         if q:
             # q is small (1 for the market model): work on (P, D) slices per regressor, which
             # avoids (P, D, q) temporaries and einsum overhead on the hot path.
@@ -152,8 +154,7 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
             sxy = np.column_stack([np.einsum("pd,pd->p", fc[i], yc) for i in range(q)])
             # A regressor with no variation over the estimation days cannot be estimated.
             var_f = np.einsum("pii->pi", sxx) / msafe[:, None]
-            scale = fbar ** 2 + var_f
-            degenerate = np.any(var_f <= 1e-14 * np.maximum(scale, 1e-300), axis=1) | np.any(var_f == 0, axis=1)
+            degenerate = _degenerate(var_f, fbar).any(axis=1)
             sxx_safe = np.where(degenerate[:, None, None], np.eye(q)[None], sxx)
             s_inv = np.linalg.inv(sxx_safe)
             slopes = np.einsum("pij,pj->pi", s_inv, sxy)
@@ -178,6 +179,9 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
         s2 = (e ** 2).sum(axis=1) / np.maximum(m - (k if ddof is None else ddof), 1)
 
     too_few = m < min_obs
+    if too_few.any():
+        n_y = np.zeros(P, dtype=np.int64)
+        n_y[too_few] = (np.isfinite(y[too_few]) & est[None, :]).sum(axis=1)
     for idx in np.flatnonzero(too_few):
         if n_y[idx] == 0:
             reason[idx] = "no returns in the estimation window (NaN-only or outside the data)"
@@ -247,8 +251,7 @@ def _fit_blocked(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
         Fc = Fb[usel] - fb
         S = Fc.T @ Fc
         var_f = np.diag(S) / M
-        scale = fb ** 2 + var_f
-        if np.any(var_f <= 1e-14 * np.maximum(scale, 1e-300)) or np.any(var_f == 0):
+        if _degenerate(var_f, fb).any():
             continue                                             # degenerate: the general path says why
         Si = np.linalg.inv(S)
         # a contiguous run of rows is worked on in place (views), others through copies

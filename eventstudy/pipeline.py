@@ -8,6 +8,7 @@ call :func:`run_study`.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -124,7 +125,7 @@ def _sessions(prices: Prices, exch: dict[str, str | None]) -> dict[str, pd.Datet
     for t in first.index:
         model = session_model_for(t, exch.get(t))
         if isinstance(model, DatesModel):
-            out[t] = session_model_for(t, exch.get(t), dates=pd.DatetimeIndex(g.get_group(t))).sessions()
+            out[t] = dataclasses.replace(model, dates=pd.DatetimeIndex(g.get_group(t))).sessions()
         else:
             shared.setdefault(model, []).append(t)
     for model, tickers in shared.items():

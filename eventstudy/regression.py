@@ -176,9 +176,9 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     wins = list(windows) if windows is not None else list(result.windows)
     rel = a.rel_days
     q = len(result.regressors)
-    const = True
     rows: list[dict] = []
     kind = "dummy_portfolio" if by == "group" else "dummy_security"
+    wmasks = [(w, (rel >= w[0]) & (rel <= w[1])) for w in wins]
     for e in dict.fromkeys(ev):
         rows_e = np.flatnonzero(a.ok & (ev == e))
         if not len(rows_e):
@@ -194,11 +194,10 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
             with np.errstate(invalid="ignore"), _quiet():
                 yv = np.nanmean(y_e[sel], axis=0)
                 fv = np.nanmean(f_e[sel], axis=0) if q else np.zeros((len(rel), 0))
-            for w in wins:
-                wm = (rel >= w[0]) & (rel <= w[1])
+            for w, wm in wmasks:
                 for ct in cov_types:
                     try:
-                        dr = dummy_regression(yv, fv, a.est_mask, wm, rel, cov_type=ct, constant=const)
+                        dr = dummy_regression(yv, fv, a.est_mask, wm, rel, cov_type=ct)
                     except EstimationError as exc:
                         rows.append(dict(kind=kind, event_id=e, subject=s, window_start=w[0], window_end=w[1],
                                          term="CAR", coef=np.nan, std_err=np.nan, t=np.nan, p_value=np.nan,

@@ -133,25 +133,23 @@ def _is_url(s: str) -> bool:
     return u.scheme in ("http", "https") and bool(u.netloc)
 
 
+def _host(url: str) -> str:
+    host = urlparse(url).netloc
+    return host[4:] if host.startswith("www.") else host
+
+
 def _link_html(s: str) -> str:
     if _is_url(s):
-        host = urlparse(s).netloc
-        host = host[4:] if host.startswith("www.") else host
-        return f'<a href="{_esc(s)}" rel="noopener noreferrer">{_esc(host)}</a>'
+        return f'<a href="{_esc(s)}" rel="noopener noreferrer">{_esc(_host(s))}</a>'
     return _esc(s)
 
 
 def _link_md(s: str) -> str:
-    if _is_url(s):
-        host = urlparse(s).netloc
-        host = host[4:] if host.startswith("www.") else host
-        return f"[{host}]({s})"
-    return _md(s)
+    return f"[{_host(s)}]({s})" if _is_url(s) else _md(s)
 
 
 def _md(s) -> str:
-    return (str(s).replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
-            .replace("<", "&lt;").replace("\r", " ").replace("\n", " "))
+    return T._md_escape(str(s)).replace("\r", " ").replace("\n", " ")
 
 
 def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool] | None = None,
@@ -193,10 +191,6 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Se
 
 def _windows(run) -> list[tuple[int, int]]:
     return [tuple(w) for w in run.result.windows]
-
-
-def _lead_window(run) -> tuple[int, int]:
-    return T.lead_window(run)
 
 
 def _names(run) -> dict[str, str]:
@@ -308,13 +302,13 @@ class _Content:
         self.sim = bool(run.simulated)
         base = title or "Event study report"
         self.title = f"SIMULATED — {base}" if self.sim else base
-        self.lead = _lead_window(run)
+        self.lead = T.lead_window(run)
         self.windows = _windows(run)
         self.imp = T.impact_table(run)
         self.headline = T.headline_table(run, window=self.lead, impact=self.imp)
         self.fut = T.futures_table(run)
         self.cs_all = T.cross_section_table(run, window=None)
-        self.cs_attrs: dict[tuple[int, int], dict] = {}
+        self.cs_win: dict[tuple[int, int], pd.DataFrame] = {}
         self.reg = T.regressions_table(run)
         self.d0 = day0_summary(run)
         self.shared = shared_day0(run)
@@ -429,10 +423,10 @@ class _Content:
 
 
 def _cs_window(c: _Content, w) -> pd.DataFrame:
-    df = c.cs_all[(c.cs_all["window_start"] == w[0]) & (c.cs_all["window_end"] == w[1])].copy()
-    if w not in c.cs_attrs:                  # the window's title and columns, built once per report
-        c.cs_attrs[w] = T.cross_section_table(c.run, window=w).attrs
-    df.attrs.update(c.cs_attrs[w])
+    if w not in c.cs_win:                    # the window's own table (title, columns), built once per report
+        c.cs_win[w] = T.cross_section_table(c.run, window=w)
+    df = c.cs_win[w].copy()
+    df.attrs.update(c.cs_win[w].attrs)
     return df
 
 
@@ -744,13 +738,22 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
             d.attrs["notes"] = list(df.attrs.get("notes", [])) + [extra_note]
         out.append(T.to_latex(d, label=label, size=r"\scriptsize", tabcolsep="3pt"))
 
+    def add_parts(df: pd.DataFrame, label: str, extra_note: str = "") -> None:
+        """``df`` split by event into tables of at most about ``max_rows`` rows, titled 'part i of n'."""
+        parts = _chunks(df, "event_id", max_rows)
+        for i, p in enumerate(parts):
+            if len(parts) > 1:
+                p.attrs["title"] = df.attrs["title"] + f" (part {i + 1} of {len(parts)})"
+            add(p, label + (f"-{i + 1}" if len(parts) > 1 else ""), extra_note)
+
+    def stem(w) -> str:
+        return f"{w[0]}_{w[1]}".replace("-", "m")
+
     for w in c.windows:
-        wl = f"{w[0]}_{w[1]}".replace("-", "m")
         h = c.headline if w == c.lead else T.headline_table(run, window=w, impact=c.imp)
-        add(_drop_cols(h, ["note"]), f"tab:headline-{wl}", shared)
+        add(_drop_cols(h, ["note"]), f"tab:headline-{stem(w)}", shared)
     out.append("\\clearpage\n")
     for w in c.windows:
-        wl = f"{w[0]}_{w[1]}".replace("-", "m")
         # on paper: the lead test with its adjusted p-values, the others' statistics only (BMP t, which
         # KP adjusts, is in the HTML and CSV), so that the table fits 2 cm margins
         imp = _drop_cols(_imp_window(c, w), ["note", "day0", "window", "t_cross_section_p", "grank_p",
@@ -758,29 +761,15 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
         imp.attrs["columns"] = [[col, lab, k] if col != "group" else ["group_short", "Group", "text"]
                                 for col, lab, k in imp.attrs["columns"]]
         imp["group_short"] = imp["group_id"].map(lambda g: T.group_label(g, short=True))
-        parts = _chunks(imp, "event_id", max_rows)
-        for i, p in enumerate(parts):
-            if len(parts) > 1:
-                p.attrs["title"] = imp.attrs["title"] + f" (part {i + 1} of {len(parts)})"
-            add(p, f"tab:impact-{wl}" + (f"-{i + 1}" if len(parts) > 1 else ""), shared)
+        add_parts(imp, f"tab:impact-{stem(w)}", shared)
         out.append("\\clearpage\n")
     if len(c.fut):
         for w in c.windows:
-            wl = f"{w[0]}_{w[1]}".replace("-", "m")
-            f = _drop_cols(_fut_window(c, w), ["note", "window"])
-            for i, p in enumerate(parts := _chunks(f, "event_id", max_rows)):
-                if len(parts) > 1:
-                    p.attrs["title"] = f.attrs["title"] + f" (part {i + 1} of {len(parts)})"
-                add(p, f"tab:futures-{wl}" + (f"-{i + 1}" if len(parts) > 1 else ""))
+            add_parts(_drop_cols(_fut_window(c, w), ["note"]), f"tab:futures-{stem(w)}")
         out.append("\\clearpage\n")
     if len(c.cs_all):
         for w in c.windows:
-            wl = f"{w[0]}_{w[1]}".replace("-", "m")
-            cs = _cs_window(c, w)
-            for i, p in enumerate(parts := _chunks(cs, "event_id", max_rows)):
-                if len(parts) > 1:
-                    p.attrs["title"] = cs.attrs["title"] + f" (part {i + 1} of {len(parts)})"
-                add(p, f"tab:cross-section-{wl}" + (f"-{i + 1}" if len(parts) > 1 else ""))
+            add_parts(_cs_window(c, w), f"tab:cross-section-{stem(w)}")
             out.append("\\clearpage\n")
     return "\n".join(out)
 

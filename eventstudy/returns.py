@@ -16,7 +16,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import PriceDataWarning, Prices, normalise_dates
+from eventstudy.data.base import PriceDataWarning, Prices
+from eventstudy.dates import normalise_dates
 
 __all__ = ["ReturnPanel", "compute_returns"]
 
@@ -74,11 +75,11 @@ def _own_dates(base: pd.DatetimeIndex, member: np.ndarray) -> list[pd.DatetimeIn
     return out
 
 
-def _calendar_spans(dates: pd.DatetimeIndex, member: np.ndarray, cal: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+def _calendar_spans(pos: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column of ``member`` (dates x cols, True = price): ``(lo, hi)`` such that
-    ``cal[lo:hi]`` runs from the column's first to its last price on a session of ``cal``."""
-    count, first, last = _span_rows(member & dates.isin(cal)[:, None])
-    pos = cal.get_indexer(dates)
+    ``cal[lo:hi]`` runs from the column's first to its last price on a session of ``cal``
+    (``pos = cal.get_indexer(dates)``)."""
+    count, first, last = _span_rows(member & (pos >= 0)[:, None])
     lo = np.where(count > 0, pos[first], 0)
     hi = np.where(count > 0, pos[np.maximum(last, 0)] + 1, 0)
     return lo, hi
@@ -130,13 +131,14 @@ def _own_sessions(
         cal = _session_index(raw)
         cols = np.asarray(cols, dtype=np.intp)
         h = has[:, cols]
-        oc, orow = np.nonzero((h & ~dates.isin(cal)[:, None]).T)
+        pos = cal.get_indexer(dates)
+        oc, orow = np.nonzero((h & (pos < 0)[:, None]).T)
         if len(oc):
             off_cols.append(cols[oc])
             off_rows.append(orow)
             for j in np.unique(cols[oc]):
                 off_reason[int(j)] = f"price on a non-session date of {cal.name or f'the {tickers[j]} trading calendar'}"
-        lo, hi = _calendar_spans(dates, h, cal)
+        lo, hi = _calendar_spans(pos, h)
         for j, a, b in zip(cols, lo, hi):
             own_list[j] = cal[a:b]
         union_parts.append(cal.to_numpy()[_covered(lo, hi, len(cal))])

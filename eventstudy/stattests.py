@@ -235,6 +235,15 @@ def bmp(scar) -> TestResult:
     return _one_sample_t(s[np.isfinite(s)])
 
 
+def _centred_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = np.isfinite(x)
+    wf = w.astype(float)
+    cnt_row = wf.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = np.where(cnt_row > 0, np.where(w, x, 0.0).sum(axis=1) / np.maximum(cnt_row, 1), 0.0)
+    return wf, np.where(w, x - centre[:, None], 0.0)
+
+
 def residual_correlation_matrix(est_ar, min_overlap: int = MIN_OVERLAP) -> np.ndarray:
     """Pairwise-complete Pearson correlations of estimation residuals, (N, N).
 
@@ -246,12 +255,7 @@ def residual_correlation_matrix(est_ar, min_overlap: int = MIN_OVERLAP) -> np.nd
     x = np.asarray(est_ar, dtype=float)
     if x.ndim != 2:
         raise ValueError(f"est_ar must be 2-D (securities x days), got shape {x.shape}")
-    w = np.isfinite(x)
-    wf = w.astype(float)
-    cnt_row = wf.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre = np.where(cnt_row > 0, np.where(w, x, 0.0).sum(axis=1) / np.maximum(cnt_row, 1), 0.0)
-    x0 = np.where(w, x - centre[:, None], 0.0)        # shift by row mean: same correlations, less cancellation
+    wf, x0 = _centred_rows(x)
     n = wf @ wf.T                                        # common days
     sx = x0 @ wf.T                                       # sx[i, j] = sum of x_i over days common with j
     sxx = (x0 * x0) @ wf.T
@@ -582,21 +586,28 @@ def adjust_p(p, method: str = "holm") -> np.ndarray:
       where ``q <= alpha`` keeps the expected share of false rejections at most ``alpha`` for
       independent or positively dependent tests (Benjamini & Yekutieli 2001).
 
-    Computed by ``statsmodels.stats.multitest.multipletests``.
+    Same numbers as ``statsmodels.stats.multitest.multipletests`` (tested), without its
+    per-call garbage collection.
     """
-    from statsmodels.stats.multitest import multipletests
-
     if method not in P_ADJUST:
         raise ValueError(f"method must be one of {', '.join(P_ADJUST)}, not {method!r}")
     x = np.asarray(p, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"p must be one-dimensional, got shape {x.shape}")
-    fin = np.isfinite(x)
+    fin = np.flatnonzero(np.isfinite(x))
     if ((x[fin] < 0) | (x[fin] > 1)).any():
         raise ValueError("p-values must lie in [0, 1]")
     out = np.full(x.shape, np.nan)
-    if fin.any():
-        out[fin] = multipletests(x[fin], method=method)[1]
+    m = fin.size
+    if m:
+        order = fin[np.argsort(x[fin], kind="mergesort")]
+        ps = x[order]
+        j = np.arange(1, m + 1)
+        if method == "holm":
+            adj = np.maximum.accumulate((m - j + 1) * ps)
+        else:
+            adj = np.minimum.accumulate((ps / (j / m))[::-1])[::-1]     # m p / j, as statsmodels rounds it
+        out[order] = np.minimum(adj, 1.0)
     return out
 
 

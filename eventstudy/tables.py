@@ -19,6 +19,7 @@ attrs is shown with every column and a kind guessed from its name and dtype.
 from __future__ import annotations
 
 import html as _html
+from collections import Counter
 import os
 import re
 from typing import Iterable, Sequence
@@ -163,9 +164,8 @@ def _overlap_notes(cells: pd.DataFrame, day0: pd.DataFrame, confounders: pd.Data
             if conf_dates.size:
                 hit = conf_dates[(conf_dates >= np.datetime64(lo)) & (conf_dates <= np.datetime64(hi))]
                 if hit.size:
-                    days = sorted(set(pd.DatetimeIndex(hit).strftime("%Y-%m-%d")))
-                    cnt = {x: int((pd.DatetimeIndex(hit).strftime("%Y-%m-%d") == x).sum()) for x in days}
-                    txt = ", ".join(f"{x}" + (f" (x{cnt[x]})" if cnt[x] > 1 else "") for x in days)
+                    cnt = Counter(pd.DatetimeIndex(hit).strftime("%Y-%m-%d"))
+                    txt = ", ".join(x + (f" (x{cnt[x]})" if cnt[x] > 1 else "") for x in sorted(cnt))
                     parts.append(f"confounder{'s' if hit.size > 1 else ''} {txt}")
         notes.append("; ".join(parts))
     return notes
@@ -295,25 +295,22 @@ def family_adjusted(df: pd.DataFrame, pcol: str) -> tuple[np.ndarray, np.ndarray
     :func:`eventstudy.stattests.adjust_p` (Holm 1979; Benjamini & Hochberg 1995).
     """
     n = len(df)
-    holm, bh, m = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=int)
+    m = np.zeros(n, dtype=int)
     if not n:
-        return holm, bh, m
+        return np.full(0, np.nan), np.full(0, np.nan), m
     key = pd.DataFrame({"w0": df["window_start"].to_numpy(), "w1": df["window_end"].to_numpy(),
                         "g": df["group_id"].to_numpy(), "d": pd.to_datetime(df["day0"]).to_numpy(),
                         "n": df["n"].to_numpy(), "c": np.round(df["caar_pct"].to_numpy(dtype=float), 10)})
-    cell = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    cell = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()   # one window each
     p = df[pcol].to_numpy(dtype=float)
     first = ~pd.Series(cell).duplicated().to_numpy()
+    cell_holm, cell_bh = np.full(cell.max() + 1, np.nan), np.full(cell.max() + 1, np.nan)
     for rows in key.groupby(["w0", "w1"], sort=False).indices.values():      # one family per window
-        heads = rows[first[rows]]
-        ok = heads[np.isfinite(p[heads])]
-        h, b = adjust_p(p[ok], "holm"), adjust_p(p[ok], "fdr_bh")
-        cell_h = dict(zip(cell[ok], h))
-        cell_b = dict(zip(cell[ok], b))
-        holm[rows] = [cell_h.get(c, np.nan) for c in cell[rows]]
-        bh[rows] = [cell_b.get(c, np.nan) for c in cell[rows]]
-        m[rows] = ok.size
-    return holm, bh, m
+        heads = rows[first[rows] & np.isfinite(p[rows])]
+        cell_holm[cell[heads]] = adjust_p(p[heads], "holm")
+        cell_bh[cell[heads]] = adjust_p(p[heads], "fdr_bh")
+        m[rows] = heads.size
+    return cell_holm[cell], cell_bh[cell], m
 
 
 def lead_window(run) -> tuple[int, int]:

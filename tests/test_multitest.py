@@ -102,3 +102,14 @@ def test_impact_table_carries_the_adjusted_lead_p(offline_run):
     labels = [c[1] for c in imp.attrs["columns"]]
     assert labels[labels.index("KP t") + 1:labels.index("KP t") + 4] == ["p", "Holm p", "BH q"]
     assert any("Holm (1979)" in n for n in imp.attrs["notes"])
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh"])
+def test_equals_statsmodels_multipletests(method):
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(7)
+    for m in (1, 2, 7, 80):
+        p = rng.uniform(0, 1, m) ** 4
+        p[::5] = p[0]                                    # ties
+        np.testing.assert_allclose(adjust_p(p, method), multipletests(p, method=method)[1], rtol=1e-12)

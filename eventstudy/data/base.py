@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Protocol, Sequence, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from eventstudy.dates import as_bound, normalise_dates  # noqa: F401  (normalise_dates: re-exported)
+from eventstudy.dates import as_bound, normalise_dates
 from eventstudy.errors import EventStudyError, PriceDataError
 
 __all__ = [
@@ -131,17 +131,9 @@ class Prices:
 
     def select(self, tickers: Sequence[str] | None = None, start=None, end=None) -> "Prices":
         """A copy restricted to ``tickers`` and the inclusive date range [start, end]."""
-        f = self.frame
         start = as_bound(start, "the start date", PriceDataError)
         end = as_bound(end, "the end date", PriceDataError)
-        keep = np.ones(len(f), dtype=bool)
-        if tickers is not None:
-            keep &= f["ticker"].isin(list(tickers)).to_numpy()
-        if start is not None:
-            keep &= (f["date"] >= start).to_numpy()
-        if end is not None:
-            keep &= (f["date"] <= end).to_numpy()
-        sub = f.loc[keep].reset_index(drop=True)
+        sub = _rows_in(self.frame, None if tickers is None else list(tickers), start, end)
         present = set(sub["ticker"])
         return Prices(
             frame=sub,
@@ -450,6 +442,17 @@ def validate_price_frame(
     return out, field
 
 
+def _rows_in(frame: pd.DataFrame, tickers: list | None, lo, hi) -> pd.DataFrame:
+    keep = np.ones(len(frame), dtype=bool)
+    if tickers is not None:
+        keep &= frame["ticker"].isin(tickers).to_numpy()
+    if lo is not None:
+        keep &= (frame["date"] >= lo).to_numpy()
+    if hi is not None:
+        keep &= (frame["date"] <= hi).to_numpy()
+    return frame.loc[keep].reset_index(drop=True)
+
+
 def make_prices(
     frame: pd.DataFrame,
     field: Mapping[str, str],
@@ -492,12 +495,7 @@ def select_prices(
             tickers = [tickers]
         wanted = list(dict.fromkeys(str(t).strip() for t in tickers))
     failures = [(t, not_there) for t in wanted if t not in field]
-    keep = frame["ticker"].isin(wanted).to_numpy()
-    if lo is not None:
-        keep = keep & (frame["date"] >= lo).to_numpy()
-    if hi is not None:
-        keep = keep & (frame["date"] <= hi).to_numpy()
-    sub = frame.loc[keep].reset_index(drop=True)
+    sub = _rows_in(frame, wanted, lo, hi)
     got = set(sub["ticker"])
     rng = f"{lo.date() if lo is not None else 'start'} to {hi.date() if hi is not None else 'end'}"
     failures += [(t, no_prices.format(range=rng)) for t in wanted if t in field and t not in got]

@@ -26,10 +26,10 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import PriceDataWarning, Prices, make_prices, normalise_dates, validate_price_frame
+from eventstudy.data.base import PriceDataWarning, Prices, make_prices, validate_price_frame
 from eventstudy.data.cache import PriceCache
 from eventstudy.progress import progress_bar, progress_enabled
-from eventstudy.dates import as_date
+from eventstudy.dates import as_date, normalise_dates
 from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError
 
 __all__ = ["YahooSource", "parse_download"]
@@ -331,8 +331,7 @@ class YahooSource:
                 for t, f in got.items():
                     frames.setdefault(t, []).append(f)
                 failures.update(fail)
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
         return {t: pd.concat(v, ignore_index=True) for t, v in frames.items()}, failures
 
     @staticmethod
@@ -388,7 +387,7 @@ class YahooSource:
                 final[t] = entry.frame
 
         n_batches = sum(-(-len(v) // self.batch_size) for v in groups.values())
-        bar = progress_bar(n_batches, desc="Yahoo Finance", unit="batch", enabled=self.progress) if n_batches else None
+        bar = progress_bar(n_batches, desc="Yahoo Finance", unit="batch", enabled=self.progress if n_batches else False)
         try:
             fetched, failures = self._fetch_all(groups, bar)
             refetch: list[str] = []
@@ -420,10 +419,9 @@ class YahooSource:
                     self._store(t, merged, min(start, entry.start), max(end, entry.end))
             if refetch:
                 span = (min(start, *(entries[t].start for t in refetch)), max(end, *(entries[t].end for t in refetch)))
-                if bar is not None:
-                    bar.total += -(-len(refetch) // self.batch_size)
-                    bar.refresh()
-                again, fail2 = self._fetch_all({span: refetch}, bar)
+                bar.total += -(-len(refetch) // self.batch_size)
+                bar.refresh()
+                again, _ = self._fetch_all({span: refetch}, bar)
                 for t in refetch:
                     if t in again:
                         final[t] = again[t]
@@ -433,8 +431,7 @@ class YahooSource:
                         final[t] = entries[t].frame
                         failures.pop(t, None)
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
 
         parts = []
         for t in wanted:
