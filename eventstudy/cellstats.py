@@ -62,6 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, special, stats
 
+from . import rankkernels
 from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS, _centred_rows
 from .stattests import patell_error as _patell_error
 
@@ -370,13 +371,13 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
             Z = np.where(fast[:, None], x0 / np.sqrt(np.where(fast, vx, 1.0))[:, None], 0.0)
     kp_days_ok = T >= max(int(min_overlap), 2)
 
-    day_counts = _day_counts(sr, ev, np.flatnonzero(wmask.any(axis=0)))
-    grank_prep = _GrankPrep(sr, loc, mc, C, Pc)
+    grid = _grid_counts(sr, ev)
 
     # ---- per window
     corr_cache: dict[bytes, tuple] = {}
     kp_cache: dict[bytes, np.ndarray] = {}
     tts_cache: dict[bytes, tuple] = {}
+    grank_cache: dict[bytes, np.ndarray] = {}
     patell_err = None
     for w in range(W):
         wm = wmask[w]
@@ -483,12 +484,12 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_p[ti["wilcoxon"], :, w] = pw
 
         # corrado
-        zc = _corrado_window(np.flatnonzero(wm), ev, day_counts, sr, loc, mc, keep, C, Pc, corr_cache)
+        zc = _corrado_window(np.flatnonzero(wm), ev, grid, sr, loc, mc, keep, C, Pc, corr_cache)
         o_stat[ti["corrado"], :, w] = zc
         o_p[ti["corrado"], :, w] = _two_sided_z(zc)
 
         # grank
-        tg, dfg = _grank_window(scarm, ks, sd_b, use_b, n_b, grank_prep)
+        tg, dfg = _grank_window(scarm, ks, sd_b, use_b, n_b, sr, loc, mc, C, Pc, grank_cache)
         o_stat[ti["grank"], :, w] = tg
         pg = _two_sided_t(tg, dfg)
         pg = np.where(np.isinf(tg), 0.0, pg)
@@ -527,56 +528,19 @@ def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok):
 
 
 class _SortedRows:
-    """Each pair's estimation SARs sorted and ranked once (shared by ``corrado`` and ``grank``).
+    """Each pair's estimation SARs sorted and ranked once (shared by ``corrado`` and ``grank``):
+    ``srt``, ``rmin``, ``R2``, ``T_i`` as :func:`eventstudy.rankkernels.row_ranks` returns them, and
+    ``F (P, T)`` 1.0 where finite (None when every value is).
 
-    ``srt (P, T)`` the sorted values (missing ones as +inf at the end), ``T_i (P,)`` the finite
-    counts, ``rmin (P, T)`` small ints: the 1-based position in ``srt`` of the first value equal
-    to ``x_it`` (0 where missing), ``R0 (P, T)`` the average rank of ``x_it`` among the row's
-    finite values (scipy's ``rankdata``; 0 where missing), ``F (P, T)`` 1.0 where finite (None when
-    every value is).
-
-    Inserting a value ``v`` into row i, with ``c_lt = #{x < v}`` and ``c_le = #{x <= v}``
-    (:func:`_count_lt_le`), moves ``x_it`` up by ``[x_it > v] + [x_it == v] / 2``, and
-    ``2 x`` that is ``[rmin_it > c_lt] + [rmin_it > c_le]``: two comparisons of small ints.
+    Inserting a value ``v`` into row i, with ``c_lt = #{x < v}`` and ``c_le = #{x <= v}``, moves
+    ``x_it`` up by ``[x_it > v] + [x_it == v] / 2``, and ``2 x`` that is
+    ``[rmin_it > c_lt] + [rmin_it > c_le]``: two comparisons of small ints.
     """
 
     def __init__(self, es: np.ndarray) -> None:
-        P, T = es.shape
-        fin = np.isfinite(es)
-        self.T_i = fin.sum(axis=1)
-        complete = bool((self.T_i == T).all())
-        xs = es if complete else np.where(fin, es, np.inf)
-        order = np.argsort(xs, axis=1)
-        srt = np.sort(xs, axis=1)               # a second (SIMD) sort is cheaper than gathering by order
-        itype = np.int16 if T < 32_000 else np.int32
-        rmin = np.empty((P, T), dtype=itype)
-        flat_order = order + (np.arange(P) * T)[:, None]
-        rmin.ravel()[flat_order.ravel()] = np.tile(np.arange(1, T + 1, dtype=itype), P)
-        R0 = rmin.astype(float)
-        # rows with tied finite values: first position and average rank of each run of equal values
-        same = srt[:, 1:] == srt[:, :-1]
-        tie_rows = np.flatnonzero((same if complete else same & np.isfinite(srt[:, 1:])).any(axis=1))
-        if tie_rows.size:
-            sv, so = srt[tie_rows], order[tie_rows]      # order: still the within-row permutation
-            n = tie_rows.size
-            idx = np.broadcast_to(np.arange(T), (n, T))
-            new = np.ones((n, T), dtype=bool)
-            new[:, 1:] = sv[:, 1:] != sv[:, :-1]
-            start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
-            last = np.ones((n, T), dtype=bool)
-            last[:, :-1] = new[:, 1:]
-            end = np.minimum.accumulate(np.where(last, idx, T - 1)[:, ::-1], axis=1)[:, ::-1]
-            rm = np.empty((n, T), dtype=itype)
-            np.put_along_axis(rm, so, (start + 1).astype(itype), axis=1)
-            av = np.empty((n, T))
-            np.put_along_axis(av, so, 0.5 * (start + end) + 1.0, axis=1)
-            rmin[tie_rows] = rm
-            R0[tie_rows] = av
-        if not complete:
-            rmin[~fin] = 0
-            R0[~fin] = 0.0
-        self.srt, self.rmin, self.R0 = srt, rmin, R0
-        self.F = None if complete else fin.astype(float)     # None: every value finite
+        self.srt, self.rmin, self.R2, self.T_i = rankkernels.row_ranks(es)
+        complete = bool((self.T_i == es.shape[1]).all())
+        self.F = None if complete else np.isfinite(es).astype(float)     # None: every value finite
 
 
 def _member_counts(Cm, F: np.ndarray | None, T: int) -> np.ndarray:
@@ -587,54 +551,17 @@ def _member_counts(Cm, F: np.ndarray | None, T: int) -> np.ndarray:
     return np.asarray(Cm @ F)
 
 
-def _count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``#{srt[rows[j]] < v[j]}`` and ``#{srt[rows[j]] <= v[j]}`` for each j: a binary search on the sorted
-    rows, vectorised over j (``ceil(log2(T + 1))`` steps), then a walk over values equal to ``v[j]``
-    (ties are rare: usually one step). Missing values sit at the end of a row as +inf."""
-    T = srt.shape[1]
-    flat = srt.ravel()
-    base = np.asarray(rows, dtype=np.int64) * T
-    lo = np.zeros(v.shape, dtype=np.int64)
-    hi = np.full(v.shape, T, dtype=np.int64)
-    for _ in range(int(T).bit_length()):
-        mid = (lo + hi) >> 1
-        right = (flat[base + np.minimum(mid, T - 1)] < v) & (mid < hi)
-        lo = np.where(right, mid + 1, lo)
-        hi = np.where(right, hi, mid)
-    le = lo.copy()
-    step = le < T
-    step[step] = flat[base[step] + le[step]] == v[step]
-    while step.any():
-        le[step] += 1
-        step &= le < T
-        step[step] = flat[base[step] + le[step]] == v[step]
-    return lo, le
+def _grid_counts(sr: _SortedRows, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair and event-grid day d, with ``v_d`` the window SAR (missing: +inf, which moves nothing):
+    ``#{e < v_d}`` and ``#{e <= v_d}`` over the pair's estimation SARs ``e``, both ``(P, D)``."""
+    v = np.where(np.isfinite(ev), ev, np.inf)
+    rows = np.broadcast_to(np.arange(ev.shape[0])[:, None], ev.shape)
+    return rankkernels.count_lt_le(sr.srt, rows, v)
 
 
-def _h2(r: np.ndarray, c_lt: np.ndarray, c_le: np.ndarray) -> np.ndarray:
-    """``[r > c_lt] + [r > c_le]`` per row (int8): twice the rank increment of each estimation SAR."""
-    x = (r > c_lt[:, None].astype(r.dtype)).view(np.int8)
-    if np.array_equal(c_lt, c_le):          # no estimation SAR equals its inserted value (the usual case)
-        x *= 2
-    else:
-        x += (r > c_le[:, None].astype(r.dtype)).view(np.int8)
-    return x
-
-
-def _day_counts(sr: _SortedRows, ev, days):
-    """For each event-grid day d, with ``v_d`` the window SAR (missing: +inf, which moves nothing):
-    ``H2_d = 2 #{v_d < e} + #{v_d == e}`` per estimation SAR ``e`` (int8: the rank increment of ``e``
-    is ``H2 / 2``), and per pair ``#{e < v_d}``, ``#{e == v_d}``."""
-    P = ev.shape[0]
-    v = ev[:, days].T                                   # every day's values searched in one call
-    v = np.where(np.isfinite(v), v, np.inf)
-    c_lt, c_le = _count_lt_le(sr.srt, np.tile(np.arange(P), len(days)), v.ravel())
-    c_lt, c_le = c_lt.reshape(len(days), P), c_le.reshape(len(days), P)
-    return {d: (_h2(sr.rmin, c_lt[j], c_le[j]), c_lt[j], c_le[j] - c_lt[j]) for j, d in enumerate(days)}
-
-
-def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc, cache):
-    """Corrado rank Z per cell for one window (``wcols``: its columns of the event grid ``ev``)."""
+def _corrado_window(wcols, ev, grid, sr: _SortedRows, loc, mc, keep, C, Pc, cache):
+    """Corrado rank Z per cell for one window (``wcols``: its columns of the event grid ``ev``;
+    ``grid``: :func:`_grid_counts`)."""
     wv = ev[:, wcols]
     fin_w = np.isfinite(wv)
     L_i = fin_w.sum(axis=1)
@@ -643,44 +570,21 @@ def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc
     N = np.bincount(cr, minlength=C).astype(float)
     T_i = sr.T_i
     a = 1.0 / (T_i + L_i + 1.0)
-    # estimation days: rank = R_est + #{window values below} + #{equal} / 2
-    h2 = day_counts[wcols[0]][0]
-    if len(wcols) > 1:
-        h2 = h2.astype(np.int16 if len(wcols) > 60 else np.int8)
-        for d in wcols[1:]:
-            h2 += day_counts[d][0]
-    less = np.stack([day_counts[d][1] for d in wcols], axis=1)
-    eqc = np.stack([day_counts[d][2] for d in wcols], axis=1)
+    c_lt, c_le = grid
+    less = c_lt[:, wcols]
+    eqc = c_le[:, wcols] - less
     # window days: rank among estimation SARs and the other window SARs
     lw = (wv[:, None, :] < wv[:, :, None]).sum(axis=2)           # #{window values below value j}
     ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
     Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
-    # members with the same (cell, T_i, L - L_i) share a = 1 / (T_i + L_i + 1): sum their ranks per day
-    # (rank increments as exact float32 integer sums), then weight; the grouping is the same for every
-    # window with the same kept members, so it is built once
-    dev = (len(wcols) - L_i[lr]).astype(np.int64)
-    key = kr.tobytes() + dev.tobytes()
+    key = kr.tobytes()
     if key not in cache:
         Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-        o = np.lexsort((dev, T_i[lr], cr))
-        so = np.c_[cr[o], T_i[lr][o], dev[o]]
-        new = np.ones(o.size, dtype=bool)
-        new[1:] = (so[1:] != so[:-1]).any(axis=1)
-        seg = np.empty(o.size, dtype=np.int64)
-        seg[o] = np.cumsum(new) - 1
-        head = so[new]
-        ind = sparse.csr_matrix((np.ones(lr.size, dtype=np.float32), (seg, lr)), shape=(head.shape[0], Pc))
-        rank_sum = np.asarray(ind.astype(float) @ sr.R0)
-        cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]), ind, rank_sum, head)
-    Cm, n_est, ind, rank_sum, head = cache[key]
-    a_seg = 1.0 / (head[:, 1] + (len(wcols) - head[:, 2]) + 1.0)
-    inc_sum = np.asarray(ind @ h2.astype(np.float32), dtype=float)          # exact: small integers
-    S_est = np.zeros((C, rank_sum.shape[1]))
-    if head.shape[0]:                                    # groups are sorted by cell: sum runs of rows
-        cells_u, first = np.unique(head[:, 0], return_index=True)
-        vals = a_seg[:, None] * (rank_sum + 0.5 * inc_sum)
-        S_est[cells_u] = vals if cells_u.size == head.shape[0] else np.add.reduceat(vals, first, axis=0)
-    S_est -= 0.5 * n_est
+        by_pair = np.argsort(lr, kind="stable")
+        cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]), lr[by_pair], cr[by_pair])
+    Cm, n_est, lr_p, cr_p = cache[key]
+    # estimation days: rank = R_est + #{window values below} + #{equal} / 2, summed per cell (compiled)
+    S_est = rankkernels.corrado_rank_sums(sr.rmin, sr.R2, c_lt, c_le, wcols, a, lr_p, cr_p, C) - 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))
     wu = n_win > 0
@@ -703,66 +607,30 @@ def _corrado_window(wcols, ev, day_counts, sr: _SortedRows, loc, mc, keep, C, Pc
     return np.where(ok, z, np.nan)
 
 
-class _GrankPrep:
-    """Window-independent GRANK inputs of a chunk: membership rows sorted by (cell, T_i, pair), each
-    with its pair's rank row ``rmin``, and a float32 indicator of the runs of equal
-    ``a = 1 / (T_i + 2)`` within a cell so that rank increments are summed as exact integers."""
-
-    def __init__(self, sr: _SortedRows, loc, mc, C, Pc):
-        T_i = sr.T_i
-        self.perm = np.lexsort((loc, T_i[loc], mc))
-        lp = loc[self.perm]
-        cp = mc[self.perm]
-        self.lp = lp
-        self.rm = sr.rmin[lp]
-        ti = T_i[lp]
-        new = np.ones(lp.size, dtype=bool)
-        new[1:] = (cp[1:] != cp[:-1]) | (ti[1:] != ti[:-1])
-        starts = np.flatnonzero(new)
-        nseg = starts.size
-        seg_of = np.cumsum(new) - 1
-        self.ind = sparse.csr_matrix((np.ones(lp.size, dtype=np.float32), (seg_of, np.arange(lp.size))),
-                                     shape=(nseg, lp.size))
-        self.seg = sparse.csr_matrix((0.5 / (ti[starts] + 2.0), (cp[starts], np.arange(nseg))), shape=(C, nseg))
-        self.a = 1.0 / (T_i + 2.0)
-        self.sr, self.loc, self.mc, self.C, self.Pc = sr, loc, mc, C, Pc
-        self.cache: dict[bytes, tuple] = {}
-
-    def base(self, km):
-        """Per cell and estimation day: sum over kept members of ``R_est / (T_i + 2) - 1/2``, and the counts."""
-        key = km.tobytes()
-        if key not in self.cache:
-            c, l_ = self.mc[km], self.loc[km]
-            A = sparse.csr_matrix((self.a[l_], (c, l_)), shape=(self.C, self.Pc))
-            Cm = sparse.csr_matrix((np.ones(l_.size), (c, l_)), shape=(self.C, self.Pc))
-            n_est = _member_counts(Cm, self.sr.F, self.sr.srt.shape[1])
-            self.cache[key] = (np.asarray(A @ self.sr.R0) - 0.5 * n_est, n_est)
-        return self.cache[key]
-
-
-def _grank_window(scarm, ks, sd_b, use_b, n_b, prep: _GrankPrep):
+def _grank_window(scarm, ks, sd_b, use_b, n_b, sr: _SortedRows, loc, mc, C, Pc, cache):
     """GRANK-T per cell for one window; returns (statistic, df)."""
-    C = prep.C
-    mc = prep.mc
     km = ks & use_b[mc]
     tstat = np.full(C, np.nan)
     df = np.full(C, np.nan)
     if not km.any():
         return tstat, df
+    idx = np.flatnonzero(km)
+    lp, cl = loc[idx], mc[idx]
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = np.where(km, scarm / sd_b[mc], np.inf)[prep.perm]       # GSAR_0; +inf moves nothing (not kept)
-    c_lt, c_le = _count_lt_le(prep.sr.srt, prep.lp, g)
-    h2 = _h2(prep.rm, c_lt, c_le).astype(np.float32)
-    seg_sum = np.asarray(prep.ind @ h2, dtype=float)                # exact integer sums per (cell, T_i) run
-    base, n_est = prep.base(km)
-    S_est = base + np.asarray(prep.seg @ seg_sum)
-    lp = prep.lp
-    kp = km[prep.perm]
+        g = scarm[idx] / sd_b[cl]                                  # GSAR_0 = SCAR_i / S_SCAR of the cell
+    a = 1.0 / (sr.T_i + 2.0)
+    S_est, c_lt, c_le = rankkernels.grank_rank_sums(sr.srt, sr.rmin, sr.R2, a, lp, cl, g, C)
+    key = km.tobytes()
+    if key not in cache:
+        cache[key] = _member_counts(sparse.csr_matrix((np.ones(lp.size), (cl, lp)), shape=(C, Pc)),
+                                    sr.F, sr.srt.shape[1])
+    n_est = cache[key]
+    S_est -= 0.5 * n_est
     # day 0: rank of GSAR_0 among the estimation SARs and itself
-    u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * prep.a[lp] - 0.5
-    cells = np.flatnonzero(np.bincount(mc[km], minlength=C) > 0)
+    u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * a[lp] - 0.5
+    cells = np.flatnonzero(np.bincount(cl, minlength=C) > 0)
     n = n_b[cells].astype(float)
-    ubar0 = np.bincount(mc[prep.perm][kp], weights=u0[kp], minlength=C)[cells] / n
+    ubar0 = np.bincount(cl, weights=u0, minlength=C)[cells] / n
     S_est, n_est = S_est[cells], n_est[cells]
     used = n_est > 0
     Tn = used.sum(axis=1) + 1

@@ -1,0 +1,204 @@
+"""Compiled (numba) loops of the rank tests' hot path, for :mod:`eventstudy.cellstats`.
+
+The rank tests (``corrado``, ``grank``) need, for every (cell, estimation day), the sum over
+the cell's securities of ``U_it = a_i * rank_it - 1/2`` where ``rank_it`` is the average rank
+of estimation SAR ``e_it`` once the window's values are inserted into security i's row. With
+the row ranked once (:func:`row_ranks`), inserting a value ``v`` moves ``e_it`` up by
+``[e_it > v] + [e_it == v] / 2``, which is ``([r_it > c_lt] + [r_it > c_le]) / 2`` with
+``r_it`` the 1-based position of the first value equal to ``e_it`` in the sorted row and
+``c_lt = #{e < v}``, ``c_le = #{e <= v}`` (two binary searches). So ``2 rank_it`` is the
+small integer ``R2_it + [r_it > c_lt] + [r_it > c_le]`` with ``R2_it`` twice the row's own
+average rank. These loops fuse the comparisons and the sums over a cell's members, reading
+two small-int arrays (4 bytes per (pair, day)) where numpy needed ``(pairs, days)`` float
+temporaries. Every function releases the GIL (``nogil``) so the
+chunks of :func:`eventstudy.cellstats.run_tests_batched` run on all cores.
+
+Exactness: ranks and increments are the same integers and half-integers as
+``scipy.stats.rankdata`` gives; only the order of floating-point summation differs from the
+per-cell reference :func:`eventstudy.stattests.corrado` / :func:`~eventstudy.stattests.grank`
+(``tests/test_cellstats.py`` checks 1e-10, with ties and missing values).
+
+Compiled on first use and cached on disk (numba ``cache=True``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["row_ranks", "count_lt_le", "corrado_rank_sums", "grank_rank_sums"]
+
+
+@njit(nogil=True, cache=True)
+def _fill_ranks(xs, order, T_i, srt, rmin, r2):       # pragma: no cover - compiled
+    P, T = xs.shape
+    for i in range(P):
+        o = order[i]
+        x = xs[i]
+        s = srt[i]
+        r = rmin[i]
+        v = r2[i]
+        for k in range(T):
+            s[k] = x[o[k]]
+        n = T_i[i]                                      # missing values (+inf) sit at the end of the row
+        tied = False
+        for k in range(1, n):
+            if s[k] == s[k - 1]:
+                tied = True
+                break
+        if not tied:
+            for k in range(n):
+                r[o[k]] = k + 1
+                v[o[k]] = 2 * k + 2
+        else:
+            k = 0
+            while k < n:
+                e = k
+                while e + 1 < n and s[e + 1] == s[k]:
+                    e += 1
+                for m in range(k, e + 1):
+                    r[o[m]] = k + 1
+                    v[o[m]] = k + e + 2                 # twice the average rank (k + e) / 2 + 1
+                k = e + 1
+        for k in range(n, T):
+            r[o[k]] = 0
+            v[o[k]] = 0
+
+
+def row_ranks(es: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row of ``es (P, T)`` (NaN missing, no infinities) sorted and ranked.
+
+    Returns ``srt (P, T)`` the sorted values with missing ones as +inf at the end; ``rmin (P, T)``
+    small ints: the 1-based position in ``srt`` of the first value equal to ``x_it`` (0 where
+    missing); ``R2 (P, T)`` small ints: twice the average rank of ``x_it`` among the row's finite
+    values (``2 * scipy.stats.rankdata(method="average")``; 0 where missing); ``T_i (P,)`` finite
+    counts. The sort is numpy's (SIMD) ``argsort``; ranks and ties come from one compiled pass per row.
+    """
+    es = np.asarray(es, dtype=float)
+    P, T = es.shape
+    fin = np.isfinite(es)
+    T_i = fin.sum(axis=1)
+    xs = es if bool((T_i == T).all()) else np.where(fin, es, np.inf)
+    xs = np.ascontiguousarray(xs)
+    order = np.argsort(xs, axis=1)
+    itype = np.int16 if 2 * T + 2 < 2 ** 15 else np.int32
+    srt = np.empty((P, T))
+    rmin = np.empty((P, T), dtype=itype)
+    R2 = np.empty((P, T), dtype=itype)
+    if P and T:
+        _fill_ranks(xs, order, T_i, srt, rmin, R2)
+    return srt, rmin, R2, T_i
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _lt_le(srt, p, v):                                  # pragma: no cover - compiled
+    """``#{srt[p] < v}`` and ``#{srt[p] <= v}``: branch-free binary searches (NaN ``v``: 0 and 0)."""
+    row = srt[p]
+    lt = 0
+    le = 0
+    n = row.size
+    while n > 1:
+        half = n >> 1
+        lt = lt + half if row[lt + half] < v else lt
+        le = le + half if row[le + half] <= v else le
+        n -= half
+    return lt + (1 if row[lt] < v else 0), le + (1 if row[le] <= v else 0)
+
+
+@njit(nogil=True, cache=True)
+def _count_lt_le(srt, rows, v, c_lt, c_le):           # pragma: no cover - compiled
+    for j in range(v.size):
+        c_lt[j], c_le[j] = _lt_le(srt, rows[j], v[j])
+
+
+def count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``#{srt[rows[j]] < v[j]}`` and ``#{srt[rows[j]] <= v[j]}`` for each j (rows of ``srt`` sorted
+    ascending, missing values as +inf at the end; at least one column). ``rows`` and ``v`` have one shape."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64).ravel()
+    vv = np.ascontiguousarray(v, dtype=float).ravel()
+    c_lt = np.empty(vv.size, dtype=np.int64)
+    c_le = np.empty(vv.size, dtype=np.int64)
+    if vv.size:
+        _count_lt_le(np.ascontiguousarray(srt), rows, vv, c_lt, c_le)
+    shape = np.shape(v)
+    return c_lt.reshape(shape), c_le.reshape(shape)
+
+
+@njit(nogil=True, cache=True)
+def _corrado_sums(rmin, R2, c_lt, c_le, wcols, a, mp, mc, S):   # pragma: no cover - compiled
+    T = rmin.shape[1]
+    h = np.empty(T, dtype=np.int32)
+    prev = -1
+    hp = 0.0
+    for j in range(mp.size):
+        p = mp[j]
+        if p != prev:                                   # the pair's rank row, shared by its cells
+            r = rmin[p]
+            R = R2[p]
+            for t in range(T):
+                h[t] = R[t]
+            for d in wcols:
+                lo = c_lt[p, d]
+                le = c_le[p, d]
+                for t in range(T):
+                    h[t] += (r[t] > lo) + (r[t] > le)
+            hp = 0.5 * a[p]
+            prev = p
+        s = S[mc[j]]
+        for t in range(T):                              # missing: R2 = 0 and no increment, so 0
+            s[t] += hp * h[t]
+
+
+def corrado_rank_sums(rmin: np.ndarray, R2: np.ndarray, c_lt: np.ndarray, c_le: np.ndarray,
+                      wcols: np.ndarray, a: np.ndarray, member_pair: np.ndarray, member_cell: np.ndarray,
+                      n_cells: int) -> np.ndarray:
+    """Corrado's estimation-day rank sums ``S[c, t] = sum_{i in c, e_it finite} a_i K_it`` (C, T).
+
+    ``K_it`` is the average rank of estimation SAR ``e_it`` among security i's estimation SARs and
+    its window SARs ``v_id``, ``d`` in ``wcols`` (columns of the event grid):
+    ``2 K_it = R2_it + sum_d ([r_it > c_lt_id] + [r_it > c_le_id])`` with ``c_lt/c_le (P, D)`` from
+    :func:`count_lt_le` (a missing ``v_id`` is +inf: it moves nothing). ``a_i = 1 / (n_i + 1)``,
+    ``n_i`` security i's ranked values. Memberships sorted by pair share the pair's rank row.
+    """
+    S = np.zeros((int(n_cells), rmin.shape[1]))
+    mp = np.ascontiguousarray(member_pair, dtype=np.int64)
+    if mp.size:
+        _corrado_sums(rmin, R2, np.ascontiguousarray(c_lt), np.ascontiguousarray(c_le),
+                      np.ascontiguousarray(wcols, dtype=np.int64), np.ascontiguousarray(a, dtype=float), mp,
+                      np.ascontiguousarray(member_cell, dtype=np.int64), S)
+    return S
+
+
+@njit(nogil=True, cache=True)
+def _grank_sums(srt, rmin, R2, a, mp, mc, g, S, c_lt, c_le):   # pragma: no cover - compiled
+    T = rmin.shape[1]
+    for j in range(mp.size):                            # the searches first: the loop below then streams
+        c_lt[j], c_le[j] = _lt_le(srt, mp[j], g[j])
+    for j in range(mp.size):
+        p = mp[j]
+        lo = c_lt[j]
+        le = c_le[j]
+        hp = 0.5 * a[p]
+        r = rmin[p]
+        R = R2[p]
+        s = S[mc[j]]
+        for t in range(T):                              # missing: R2 = 0 and no increment, so 0
+            s[t] += hp * (R[t] + (r[t] > lo) + (r[t] > le))
+
+
+def grank_rank_sums(srt: np.ndarray, rmin: np.ndarray, R2: np.ndarray, a: np.ndarray, member_pair: np.ndarray,
+                    member_cell: np.ndarray, g: np.ndarray, n_cells: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """GRANK's estimation-day rank sums ``S[c, t] = sum_{i in c, e_it finite} a_i K_it`` (C, T) when
+    membership j inserts its own value ``g[j]`` (the cell's ``GSAR_i0``) into its pair's row, and
+    per membership ``c_lt = #{e < g}``, ``c_le = #{e <= g}`` (for day 0's own rank). ``a_i = 1 / (T_i + 2)``.
+    """
+    M = int(np.size(member_pair))
+    S = np.zeros((int(n_cells), rmin.shape[1]))
+    c_lt = np.empty(M, dtype=np.int64)
+    c_le = np.empty(M, dtype=np.int64)
+    if M:
+        _grank_sums(srt, rmin, R2, np.ascontiguousarray(a, dtype=float),
+                    np.ascontiguousarray(member_pair, dtype=np.int64),
+                    np.ascontiguousarray(member_cell, dtype=np.int64),
+                    np.ascontiguousarray(g, dtype=float), S, c_lt, c_le)
+    return S, c_lt, c_le
