@@ -62,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, special, stats
 
-from . import rankkernels
+from . import kernels
 from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS, _centred_rows
 from .stattests import patell_error as _patell_error
 
@@ -336,9 +336,8 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         ea, es, ev = np.ascontiguousarray(est_ar), est_sar, event_sar     # (a strided view is slow in products)
     else:
         ea, es, ev = est_ar[pairs], est_sar[pairs], event_sar[pairs]
-    # +-inf is "missing" for the reference's rankings (stattests._row_ranks): make it NaN so comparisons skip it
-    if np.isinf(es).any():
-        es = np.where(np.isfinite(es), es, np.nan)
+    # +-inf is "missing" for the reference's rankings (stattests._row_ranks): the window SARs become NaN
+    # so comparisons skip them (the estimation SARs: kernels.row_ranks treats them as missing)
     if np.isinf(ev).any():
         ev = np.where(np.isfinite(ev), ev, np.nan)
     mm = m[pairs]
@@ -346,29 +345,26 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     W = car.shape[0]
 
     # ---- per pair, once
-    fin_e = np.isfinite(ea)
-    cnt_e = fin_e.sum(axis=1)
+    # residual rows centred in one compiled pass (share of positive residuals; Kolari-Pynnonen rows)
+    cnt_e, npos, x0, sxx, s1 = kernels.centre_rows(ea)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share_pos = np.count_nonzero(ea > 0, axis=1) / cnt_e          # NaN > 0 is False
+        share_pos = npos / cnt_e
     all_e = bool((cnt_e == T).all())                      # no missing residual: skip the masking
+    fin_e = None if all_e else np.isfinite(ea)
     F_e = None if all_e else fin_e.astype(float)
     E0 = ea if all_e else np.where(fin_e, ea, 0.0)
     # the estimation SARs sorted and ranked once per pair (corrado, grank)
     sr = _SortedRows(es)
     # Kolari-Pynnonen: standardised complete rows
     complete = cnt_e == T
-    x0 = ea - (E0.sum(axis=1) / np.maximum(cnt_e, 1))[:, None]
-    if not all_e:
-        x0 = np.where(fin_e, x0, 0.0)
-    sxx = (x0 * x0).sum(axis=1)
-    vx = sxx - x0.sum(axis=1) ** 2 / max(T, 1)
+    vx = sxx - s1 ** 2 / max(T, 1)
     big = float(sxx[complete].max()) if complete.any() else 0.0
     fast = complete & (vx > 1e-12 * (big + 1e-300))       # margin over the reference's 1e-13 rule
     with np.errstate(invalid="ignore", divide="ignore"):
-        if fast.all():
-            Z = x0 / np.sqrt(vx)[:, None]
-        else:
-            Z = np.where(fast[:, None], x0 / np.sqrt(np.where(fast, vx, 1.0))[:, None], 0.0)
+        Z = x0
+        Z /= np.sqrt(np.where(fast, vx, 1.0))[:, None]
+        if not fast.all():
+            Z[~fast] = 0.0
     kp_days_ok = T >= max(int(min_overlap), 2)
 
     grid = _grid_counts(sr, ev)
@@ -377,7 +373,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     corr_cache: dict[bytes, tuple] = {}
     kp_cache: dict[bytes, np.ndarray] = {}
     tts_cache: dict[bytes, tuple] = {}
-    grank_cache: dict[bytes, np.ndarray] = {}
+    grank_in: list[tuple] = []
     patell_err = None
     for w in range(W):
         wm = wmask[w]
@@ -488,8 +484,10 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_stat[ti["corrado"], :, w] = zc
         o_p[ti["corrado"], :, w] = _two_sided_z(zc)
 
-        # grank
-        tg, dfg = _grank_window(scarm, ks, sd_b, use_b, n_b, sr, loc, mc, C, Pc, grank_cache)
+        # grank: its members and GSAR_0 here; the rank sums of every window in one compiled pass below
+        grank_in.append(_grank_members(scarm, ks, sd_b, use_b, loc, mc) + (n_b,))
+
+    for w, (tg, dfg) in enumerate(_grank_windows(grank_in, sr, C, Pc)):
         o_stat[ti["grank"], :, w] = tg
         pg = _two_sided_t(tg, dfg)
         pg = np.where(np.isinf(tg), 0.0, pg)
@@ -529,7 +527,7 @@ def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok):
 
 class _SortedRows:
     """Each pair's estimation SARs sorted and ranked once (shared by ``corrado`` and ``grank``):
-    ``srt``, ``rmin``, ``R2``, ``T_i`` as :func:`eventstudy.rankkernels.row_ranks` returns them, and
+    ``srt``, ``rmin``, ``R2``, ``T_i`` as :func:`eventstudy.kernels.row_ranks` returns them, and
     ``F (P, T)`` 1.0 where finite (None when every value is).
 
     Inserting a value ``v`` into row i, with ``c_lt = #{x < v}`` and ``c_le = #{x <= v}``, moves
@@ -538,7 +536,7 @@ class _SortedRows:
     """
 
     def __init__(self, es: np.ndarray) -> None:
-        self.srt, self.rmin, self.R2, self.T_i = rankkernels.row_ranks(es)
+        self.srt, self.rmin, self.R2, self.T_i = kernels.row_ranks(es)
         complete = bool((self.T_i == es.shape[1]).all())
         self.F = None if complete else np.isfinite(es).astype(float)     # None: every value finite
 
@@ -556,7 +554,7 @@ def _grid_counts(sr: _SortedRows, ev: np.ndarray) -> tuple[np.ndarray, np.ndarra
     ``#{e < v_d}`` and ``#{e <= v_d}`` over the pair's estimation SARs ``e``, both ``(P, D)``."""
     v = np.where(np.isfinite(ev), ev, np.inf)
     rows = np.broadcast_to(np.arange(ev.shape[0])[:, None], ev.shape)
-    return rankkernels.count_lt_le(sr.srt, rows, v)
+    return kernels.count_lt_le(sr.srt, rows, v)
 
 
 def _corrado_window(wcols, ev, grid, sr: _SortedRows, loc, mc, keep, C, Pc, cache):
@@ -584,7 +582,7 @@ def _corrado_window(wcols, ev, grid, sr: _SortedRows, loc, mc, keep, C, Pc, cach
         cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]), lr[by_pair], cr[by_pair])
     Cm, n_est, lr_p, cr_p = cache[key]
     # estimation days: rank = R_est + #{window values below} + #{equal} / 2, summed per cell (compiled)
-    S_est = rankkernels.corrado_rank_sums(sr.rmin, sr.R2, c_lt, c_le, wcols, a, lr_p, cr_p, C) - 0.5 * n_est
+    S_est = kernels.corrado_rank_sums(sr.rmin, sr.R2, c_lt, c_le, wcols, a, lr_p, cr_p, C) - 0.5 * n_est
     S_win = np.asarray(Cm @ Uw)
     n_win = np.asarray(Cm @ fin_w.astype(float))
     wu = n_win > 0
@@ -607,42 +605,63 @@ def _corrado_window(wcols, ev, grid, sr: _SortedRows, loc, mc, keep, C, Pc, cach
     return np.where(ok, z, np.nan)
 
 
-def _grank_window(scarm, ks, sd_b, use_b, n_b, sr: _SortedRows, loc, mc, C, Pc, cache):
-    """GRANK-T per cell for one window; returns (statistic, df)."""
-    km = ks & use_b[mc]
-    tstat = np.full(C, np.nan)
-    df = np.full(C, np.nan)
-    if not km.any():
-        return tstat, df
-    idx = np.flatnonzero(km)
-    lp, cl = loc[idx], mc[idx]
+def _grank_members(scarm, ks, sd_b, use_b, loc, mc):
+    """One window's GRANK memberships (those with a SCAR in a cell with a usable S_SCAR): their local
+    pairs, cells and ``GSAR_0 = SCAR_i / S_SCAR`` of the cell."""
+    idx = np.flatnonzero(ks & use_b[mc])
+    cl = mc[idx]
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = scarm[idx] / sd_b[cl]                                  # GSAR_0 = SCAR_i / S_SCAR of the cell
+        return loc[idx], cl, scarm[idx] / sd_b[cl]
+
+
+def _grank_windows(members, sr: _SortedRows, C, Pc):
+    """GRANK-T per cell for every window (``members``: per window, :func:`_grank_members` and ``n_b``);
+    yields (statistic, df) per window. The estimation-day rank sums of all windows come from one
+    compiled pass over the memberships in pair order (each pair's rank row is read once)."""
     a = 1.0 / (sr.T_i + 2.0)
-    S_est, c_lt, c_le = rankkernels.grank_rank_sums(sr.srt, sr.rmin, sr.R2, a, lp, cl, g, C)
-    key = km.tobytes()
-    if key not in cache:
-        cache[key] = _member_counts(sparse.csr_matrix((np.ones(lp.size), (cl, lp)), shape=(C, Pc)),
-                                    sr.F, sr.srt.shape[1])
-    n_est = cache[key]
-    S_est -= 0.5 * n_est
-    # day 0: rank of GSAR_0 among the estimation SARs and itself
-    u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * a[lp] - 0.5
-    cells = np.flatnonzero(np.bincount(cl, minlength=C) > 0)
-    n = n_b[cells].astype(float)
-    ubar0 = np.bincount(cl, weights=u0, minlength=C)[cells] / n
-    S_est, n_est = S_est[cells], n_est[cells]
-    used = n_est > 0
-    Tn = used.sum(axis=1) + 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.where(used, S_est * S_est / np.where(used, n_est, 1.0), 0.0).sum(axis=1) + n * ubar0 * ubar0
-        s2 = q / n / Tn
-        z = ubar0 / np.sqrt(s2)
-        den = Tn - 1 - z * z
-        t = z * np.sqrt((Tn - 2) / den)
-    inf = den <= 1e-9 * (Tn - 1)
-    t = np.where(inf, np.copysign(np.inf, z), t)
-    ok = (Tn >= 3) & (s2 > 0)
-    tstat[cells] = np.where(ok, t, np.nan)
-    df[cells] = np.where(ok, Tn - 2.0, np.nan)
-    return tstat, df
+    T = sr.srt.shape[1]
+    W = len(members)
+    sizes = [m[0].size for m in members]
+    lp_all = np.concatenate([m[0] for m in members])
+    slot = np.concatenate([w * C + m[1] for w, m in enumerate(members)])       # (window, cell)
+    by_pair = np.argsort(lp_all, kind="stable")
+    S_all, lt_o, le_o = kernels.grank_rank_sums(sr.srt, sr.rmin, sr.R2, a, lp_all[by_pair], slot[by_pair],
+                                                    np.concatenate([m[2] for m in members])[by_pair], W * C)
+    S_all = S_all.reshape(W, C, T)
+    c_lt_all = np.empty_like(lt_o)
+    c_le_all = np.empty_like(le_o)
+    c_lt_all[by_pair], c_le_all[by_pair] = lt_o, le_o
+    bounds = np.cumsum([0] + sizes)
+    cache: dict[bytes, np.ndarray] = {}
+    for w, (lp, cl, _, n_b) in enumerate(members):
+        tstat = np.full(C, np.nan)
+        df = np.full(C, np.nan)
+        if lp.size == 0:
+            yield tstat, df
+            continue
+        c_lt, c_le = c_lt_all[bounds[w]:bounds[w + 1]], c_le_all[bounds[w]:bounds[w + 1]]
+        key = lp.tobytes() + cl.tobytes()
+        if key not in cache:
+            cache[key] = _member_counts(sparse.csr_matrix((np.ones(lp.size), (cl, lp)), shape=(C, Pc)), sr.F, T)
+        n_est = cache[key]
+        S_est = S_all[w] - 0.5 * n_est
+        # day 0: rank of GSAR_0 among the estimation SARs and itself
+        u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * a[lp] - 0.5
+        cells = np.flatnonzero(np.bincount(cl, minlength=C) > 0)
+        n = n_b[cells].astype(float)
+        ubar0 = np.bincount(cl, weights=u0, minlength=C)[cells] / n
+        S_est, n_est = S_est[cells], n_est[cells]
+        used = n_est > 0
+        Tn = used.sum(axis=1) + 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q = np.where(used, S_est * S_est / np.where(used, n_est, 1.0), 0.0).sum(axis=1) + n * ubar0 * ubar0
+            s2 = q / n / Tn
+            z = ubar0 / np.sqrt(s2)
+            den = Tn - 1 - z * z
+            t = z * np.sqrt((Tn - 2) / den)
+        inf = den <= 1e-9 * (Tn - 1)
+        t = np.where(inf, np.copysign(np.inf, z), t)
+        ok = (Tn >= 3) & (s2 > 0)
+        tstat[cells] = np.where(ok, t, np.nan)
+        df[cells] = np.where(ok, Tn - 2.0, np.nan)
+        yield tstat, df

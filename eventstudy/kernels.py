@@ -1,4 +1,7 @@
-"""Compiled (numba) loops of the rank tests' hot path, for :mod:`eventstudy.cellstats`.
+"""Compiled (numba) inner loops of the batched test battery (:mod:`eventstudy.cellstats`).
+
+Two jobs: the rank tests' sums, and one pass over each pair's estimation residuals
+(:func:`centre_rows`, for the Kolari-Pynnonen correlation and the generalized sign test).
 
 The rank tests (``corrado``, ``grank``) need, for every (cell, estimation day), the sum over
 the cell's securities of ``U_it = a_i * rank_it - 1/2`` where ``rank_it`` is the average rank
@@ -25,7 +28,56 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["row_ranks", "count_lt_le", "corrado_rank_sums", "grank_rank_sums"]
+__all__ = ["centre_rows", "row_ranks", "count_lt_le", "corrado_rank_sums", "grank_rank_sums"]
+
+
+@njit(nogil=True, cache=True)
+def _centre_rows(ea, x0, cnt, npos, sxx, s1):          # pragma: no cover - compiled
+    P, T = ea.shape
+    for i in range(P):
+        row = ea[i]
+        n = 0
+        pos = 0
+        tot = 0.0
+        for t in range(T):
+            v = row[t]
+            if v > 0:
+                pos += 1
+            if np.isfinite(v):
+                n += 1
+                tot += v
+        mean = tot / max(n, 1)
+        sq = 0.0
+        s = 0.0
+        out = x0[i]
+        for t in range(T):
+            v = row[t]
+            d = v - mean if np.isfinite(v) else 0.0
+            out[t] = d
+            sq += d * d
+            s += d
+        cnt[i] = n
+        npos[i] = pos
+        sxx[i] = sq
+        s1[i] = s
+
+
+def centre_rows(ea: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over residual rows ``ea (P, T)`` (non-finite: missing).
+
+    Returns ``cnt`` finite values per row, ``npos`` values > 0, ``x0 (P, T)`` the row centred on its
+    finite mean (0 where missing), ``sxx = sum_t x0^2`` and ``s1 = sum_t x0`` (0 up to rounding).
+    """
+    ea = np.ascontiguousarray(ea, dtype=float)
+    P, T = ea.shape
+    x0 = np.empty((P, T))
+    cnt = np.empty(P, dtype=np.int64)
+    npos = np.empty(P, dtype=np.int64)
+    sxx = np.empty(P)
+    s1 = np.empty(P)
+    if P:
+        _centre_rows(ea, x0, cnt, npos, sxx, s1)
+    return cnt, npos, x0, sxx, s1
 
 
 @njit(nogil=True, cache=True)
