@@ -1,0 +1,146 @@
+"""The compiled loops (eventstudy.kernels) against plain numpy/scipy computations written from
+their definitions: ranks against scipy.stats.rankdata, counts against np.searchsorted, rank sums
+against a loop over (cell, member, day) that ranks each augmented row with rankdata."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from eventstudy import kernels
+
+
+def _rows(seed: int = 0, P: int = 40, T: int = 25):
+    """Rows with ties (values on a 0.5 grid), missing values (NaN, +-inf) and a fully missing row."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(size=(P, T)) * 2) / 2
+    x[rng.random((P, T)) < 0.08] = np.nan
+    x[3, 4], x[5, 0] = np.inf, -np.inf
+    x[7] = np.nan
+    x[8] = 1.5                                                   # one constant row: every value tied
+    return x
+
+
+def test_row_ranks_are_scipy_average_ranks_with_missing_values_last():
+    x = _rows()
+    srt, rmin, R2, T_i = kernels.row_ranks(x)
+    fin = np.isfinite(x)
+    assert np.array_equal(T_i, fin.sum(axis=1))
+    for i in range(x.shape[0]):
+        f = fin[i]
+        exp_sorted = np.r_[np.sort(x[i, f]), np.full((~f).sum(), np.inf)]
+        assert np.array_equal(srt[i], exp_sorted)
+        avg = stats.rankdata(x[i, f])                           # average ranks of the finite values
+        assert np.array_equal(R2[i, f], 2 * avg)
+        assert np.array_equal(rmin[i, f], stats.rankdata(x[i, f], method="min"))
+        assert (R2[i, ~f] == 0).all() and (rmin[i, ~f] == 0).all()
+
+
+def test_count_lt_le_equals_searchsorted_including_ties_nan_and_inf():
+    x = _rows(1)
+    srt, *_ = kernels.row_ranks(x)
+    rng = np.random.default_rng(2)
+    rows = rng.integers(0, x.shape[0], 500)
+    v = np.round(rng.normal(size=500) * 2) / 2                  # on the grid: many equal values
+    v[:5] = np.inf
+    v[5:10] = -np.inf
+    v[10:15] = np.nan
+    c_lt, c_le = kernels.count_lt_le(srt, rows, v)
+    for j in range(500):
+        row = srt[rows[j]]
+        if np.isnan(v[j]):                                      # NaN moves nothing: no value compares
+            assert c_lt[j] == 0 and c_le[j] == 0
+            continue
+        assert c_lt[j] == np.searchsorted(row, v[j], side="left")
+        assert c_le[j] == np.searchsorted(row, v[j], side="right")
+    # shapes are kept
+    c2, _ = kernels.count_lt_le(srt, rows.reshape(20, 25), v.reshape(20, 25))
+    assert c2.shape == (20, 25) and np.array_equal(c2.ravel(), c_lt)
+
+
+def test_centre_rows_against_numpy():
+    x = _rows(3)
+    cnt, npos, x0, sxx, s1 = kernels.centre_rows(x)
+    fin = np.isfinite(x)
+    assert np.array_equal(cnt, fin.sum(axis=1))
+    assert np.array_equal(npos, np.count_nonzero(x > 0, axis=1))
+    with np.errstate(invalid="ignore"):
+        mean = np.where(fin, x, 0.0).sum(axis=1) / np.maximum(fin.sum(axis=1), 1)
+    exp = np.where(fin, x - mean[:, None], 0.0)
+    np.testing.assert_allclose(x0, exp, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(sxx, (exp ** 2).sum(axis=1), rtol=1e-13)
+    np.testing.assert_allclose(s1, 0.0, atol=1e-12)
+
+
+def _memberships(P: int, C: int, seed: int):
+    rng = np.random.default_rng(seed)
+    mp, mc = [], []
+    for c in range(C):
+        mem = np.sort(rng.choice(P, rng.integers(1, P // 2), replace=False))
+        mp += list(mem)
+        mc += [c] * mem.size
+    return np.array(mp), np.array(mc)
+
+
+def test_corrado_rank_sums_equal_ranking_each_augmented_row():
+    x = _rows(4)
+    P, T = x.shape
+    D = 6
+    rng = np.random.default_rng(5)
+    ev = np.round(rng.normal(size=(P, D)) * 2) / 2              # window values tied with estimation values
+    ev[rng.random((P, D)) < 0.1] = np.nan
+    srt, rmin, R2, T_i = kernels.row_ranks(x)
+    v = np.where(np.isfinite(ev), ev, np.inf)
+    c_lt, c_le = kernels.count_lt_le(srt, np.broadcast_to(np.arange(P)[:, None], (P, D)), v)
+    wcols = np.array([1, 2, 4])
+    mp, mc = _memberships(P, 4, 6)
+    by_pair = np.argsort(mp, kind="stable")
+    L_i = np.isfinite(ev[:, wcols]).sum(axis=1)
+    a = 1.0 / (T_i + L_i + 1.0)
+    S = kernels.corrado_rank_sums(rmin, R2, c_lt, c_le, wcols, a, mp[by_pair], mc[by_pair], 4)
+    exp = np.zeros((4, T))
+    for p, c in zip(mp, mc):
+        row = np.r_[x[p], ev[p, wcols]]
+        f = np.isfinite(row)
+        rk = np.full(row.size, np.nan)
+        rk[f] = stats.rankdata(row[f])
+        for t in range(T):
+            if np.isfinite(x[p, t]):
+                exp[c, t] += a[p] * rk[t]
+    np.testing.assert_allclose(S, exp, rtol=1e-13, atol=1e-12)
+
+
+@pytest.mark.parametrize("order", ["cell", "pair"])
+def test_grank_rank_sums_equal_ranking_each_row_with_its_own_value(order):
+    x = _rows(7)
+    P, T = x.shape
+    srt, rmin, R2, T_i = kernels.row_ranks(x)
+    mp, mc = _memberships(P, 5, 8)
+    rng = np.random.default_rng(9)
+    g = np.round(rng.normal(size=mp.size) * 2) / 2              # ties with the rows' values
+    if order == "pair":
+        o = np.argsort(mp, kind="stable")
+        mp, mc, g = mp[o], mc[o], g[o]
+    a = 1.0 / (T_i + 2.0)
+    S, c_lt, c_le = kernels.grank_rank_sums(srt, rmin, R2, a, mp, mc, g, 5)
+    exp = np.zeros((5, T))
+    for j, (p, c) in enumerate(zip(mp, mc)):
+        f = np.isfinite(x[p])
+        assert c_lt[j] == (x[p, f] < g[j]).sum() and c_le[j] == (x[p, f] <= g[j]).sum()
+        row = np.r_[x[p], g[j]]
+        ff = np.isfinite(row)
+        rk = np.full(row.size, np.nan)
+        rk[ff] = stats.rankdata(row[ff])
+        exp[c, f] += a[p] * rk[:T][f]
+    np.testing.assert_allclose(S, exp, rtol=1e-13, atol=1e-12)
+
+
+def test_empty_inputs():
+    srt, rmin, R2, T_i = kernels.row_ranks(np.empty((0, 5)))
+    assert srt.shape == rmin.shape == R2.shape == (0, 5) and T_i.size == 0
+    S = kernels.corrado_rank_sums(rmin, R2, np.empty((0, 2), np.int64), np.empty((0, 2), np.int64),
+                                  np.array([0]), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), 3)
+    assert S.shape == (3, 5) and not S.any()
+    S, lt, le = kernels.grank_rank_sums(srt, rmin, R2, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64),
+                                        np.empty(0), 2)
+    assert S.shape == (2, 5) and lt.size == le.size == 0
