@@ -354,7 +354,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     F_e = None if all_e else fin_e.astype(float)
     E0 = ea if all_e else np.where(fin_e, ea, 0.0)
     # the estimation SARs sorted and ranked once per pair (corrado, grank)
-    sr = _SortedRows(es)
+    sr = _SortedRows(es, ev, np.flatnonzero(wmask.any(axis=0)))
     # Kolari-Pynnonen: standardised complete rows
     complete = cnt_e == T
     vx = sxx - s1 ** 2 / max(T, 1)
@@ -367,7 +367,6 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
             Z[~fast] = 0.0
     kp_days_ok = T >= max(int(min_overlap), 2)
 
-    grid = _grid_counts(sr, ev)
 
     # ---- per window
     corr_cache: dict[bytes, tuple] = {}
@@ -480,7 +479,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_p[ti["wilcoxon"], :, w] = pw
 
         # corrado
-        zc = _corrado_window(np.flatnonzero(wm), ev, grid, sr, loc, mc, keep, C, Pc, corr_cache)
+        zc = _corrado_window(np.flatnonzero(wm), ev, sr, loc, mc, keep, C, Pc, corr_cache)
         o_stat[ti["corrado"], :, w] = zc
         o_p[ti["corrado"], :, w] = _two_sided_z(zc)
 
@@ -530,13 +529,24 @@ class _SortedRows:
     ``srt``, ``rmin``, ``R2``, ``T_i`` as :func:`eventstudy.kernels.row_ranks` returns them, and
     ``F (P, T)`` 1.0 where finite (None when every value is).
 
+    ``ev (P, D)`` the window SARs on the event grid and ``days`` the grid days of some window:
+    ``grid = (c_lt, c_le)``, both ``(P, D)``, ``#{e < v_d}`` and ``#{e <= v_d}`` over the pair's
+    estimation SARs for ``v_d`` the day-d SAR (missing: +inf, which moves nothing; 0 on other days).
+
     Inserting a value ``v`` into row i, with ``c_lt = #{x < v}`` and ``c_le = #{x <= v}``, moves
     ``x_it`` up by ``[x_it > v] + [x_it == v] / 2``, and ``2 x`` that is
     ``[rmin_it > c_lt] + [rmin_it > c_le]``: two comparisons of small ints.
     """
 
-    def __init__(self, es: np.ndarray) -> None:
-        self.srt, self.rmin, self.R2, self.T_i = kernels.row_ranks(es)
+    def __init__(self, es: np.ndarray, ev: np.ndarray, days: np.ndarray) -> None:
+        v = ev[:, days]
+        v = np.where(np.isfinite(v), v, np.inf)
+        self.srt, self.rmin, self.R2, self.T_i, lt, le = kernels.row_ranks(es, insert=v)
+        P, D = ev.shape
+        c_lt = np.zeros((P, D), dtype=np.int64)
+        c_le = np.zeros((P, D), dtype=np.int64)
+        c_lt[:, days], c_le[:, days] = lt, le
+        self.grid = (c_lt, c_le)
         complete = bool((self.T_i == es.shape[1]).all())
         self.F = None if complete else np.isfinite(es).astype(float)     # None: every value finite
 
@@ -549,17 +559,8 @@ def _member_counts(Cm, F: np.ndarray | None, T: int) -> np.ndarray:
     return np.asarray(Cm @ F)
 
 
-def _grid_counts(sr: _SortedRows, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair and event-grid day d, with ``v_d`` the window SAR (missing: +inf, which moves nothing):
-    ``#{e < v_d}`` and ``#{e <= v_d}`` over the pair's estimation SARs ``e``, both ``(P, D)``."""
-    v = np.where(np.isfinite(ev), ev, np.inf)
-    rows = np.broadcast_to(np.arange(ev.shape[0])[:, None], ev.shape)
-    return kernels.count_lt_le(sr.srt, rows, v)
-
-
-def _corrado_window(wcols, ev, grid, sr: _SortedRows, loc, mc, keep, C, Pc, cache):
-    """Corrado rank Z per cell for one window (``wcols``: its columns of the event grid ``ev``;
-    ``grid``: :func:`_grid_counts`)."""
+def _corrado_window(wcols, ev, sr: _SortedRows, loc, mc, keep, C, Pc, cache):
+    """Corrado rank Z per cell for one window (``wcols``: its columns of the event grid ``ev``)."""
     wv = ev[:, wcols]
     fin_w = np.isfinite(wv)
     L_i = fin_w.sum(axis=1)
@@ -568,7 +569,7 @@ def _corrado_window(wcols, ev, grid, sr: _SortedRows, loc, mc, keep, C, Pc, cach
     N = np.bincount(cr, minlength=C).astype(float)
     T_i = sr.T_i
     a = 1.0 / (T_i + L_i + 1.0)
-    c_lt, c_le = grid
+    c_lt, c_le = sr.grid
     less = c_lt[:, wcols]
     eqc = c_le[:, wcols] - less
     # window days: rank among estimation SARs and the other window SARs

@@ -80,8 +80,23 @@ def centre_rows(ea: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return cnt, npos, x0, sxx, s1
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _lt_le(srt, p, v):                                  # pragma: no cover - compiled
+    """``#{srt[p] < v}`` and ``#{srt[p] <= v}``: branch-free binary searches (NaN ``v``: 0 and 0)."""
+    row = srt[p]
+    lt = 0
+    le = 0
+    n = row.size
+    while n > 1:
+        half = n >> 1
+        lt = lt + half if row[lt + half] < v else lt
+        le = le + half if row[le + half] <= v else le
+        n -= half
+    return lt + (1 if row[lt] < v else 0), le + (1 if row[le] <= v else 0)
+
+
 @njit(nogil=True, cache=True)
-def _fill_ranks(xs, order, T_i, srt, rmin, r2):       # pragma: no cover - compiled
+def _fill_ranks(xs, order, T_i, srt, rmin, r2, extra, c_lt, c_le):   # pragma: no cover - compiled
     P, T = xs.shape
     for i in range(P):
         o = order[i]
@@ -114,16 +129,21 @@ def _fill_ranks(xs, order, T_i, srt, rmin, r2):       # pragma: no cover - compi
         for k in range(n, T):
             r[o[k]] = 0
             v[o[k]] = 0
+        for d in range(extra.shape[1]):                 # values to insert, counted while the row is in cache
+            c_lt[i, d], c_le[i, d] = _lt_le(srt, i, extra[i, d])
 
 
-def row_ranks(es: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each row of ``es (P, T)`` (NaN missing, no infinities) sorted and ranked.
+def row_ranks(es: np.ndarray, insert: np.ndarray | None = None):
+    """Each row of ``es (P, T)`` (non-finite values: missing) sorted and ranked.
 
     Returns ``srt (P, T)`` the sorted values with missing ones as +inf at the end; ``rmin (P, T)``
     small ints: the 1-based position in ``srt`` of the first value equal to ``x_it`` (0 where
     missing); ``R2 (P, T)`` small ints: twice the average rank of ``x_it`` among the row's finite
     values (``2 * scipy.stats.rankdata(method="average")``; 0 where missing); ``T_i (P,)`` finite
     counts. The sort is numpy's (SIMD) ``argsort``; ranks and ties come from one compiled pass per row.
+
+    ``insert (P, E)``: values to count against each row while it is in cache; then also returns
+    ``c_lt = #{x_i < insert_id}`` and ``c_le = #{x_i <= insert_id}``, both ``(P, E)`` (as :func:`count_lt_le`).
     """
     es = np.asarray(es, dtype=float)
     P, T = es.shape
@@ -136,24 +156,16 @@ def row_ranks(es: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     srt = np.empty((P, T))
     rmin = np.empty((P, T), dtype=itype)
     R2 = np.empty((P, T), dtype=itype)
+    ins = np.empty((P, 0)) if insert is None else np.ascontiguousarray(insert, dtype=float)
+    if ins.shape[0] != P:
+        raise ValueError(f"insert must have one row per row of es ({P}), not {ins.shape[0]}")
+    c_lt = np.zeros(ins.shape, dtype=np.int64)
+    c_le = np.zeros(ins.shape, dtype=np.int64)
     if P and T:
-        _fill_ranks(xs, order, T_i, srt, rmin, R2)
-    return srt, rmin, R2, T_i
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _lt_le(srt, p, v):                                  # pragma: no cover - compiled
-    """``#{srt[p] < v}`` and ``#{srt[p] <= v}``: branch-free binary searches (NaN ``v``: 0 and 0)."""
-    row = srt[p]
-    lt = 0
-    le = 0
-    n = row.size
-    while n > 1:
-        half = n >> 1
-        lt = lt + half if row[lt + half] < v else lt
-        le = le + half if row[le + half] <= v else le
-        n -= half
-    return lt + (1 if row[lt] < v else 0), le + (1 if row[le] <= v else 0)
+        _fill_ranks(xs, order, T_i, srt, rmin, R2, ins, c_lt, c_le)
+    if insert is None:
+        return srt, rmin, R2, T_i
+    return srt, rmin, R2, T_i, c_lt, c_le
 
 
 @njit(nogil=True, cache=True)

@@ -144,3 +144,16 @@ def test_empty_inputs():
     S, lt, le = kernels.grank_rank_sums(srt, rmin, R2, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64),
                                         np.empty(0), 2)
     assert S.shape == (2, 5) and lt.size == le.size == 0
+
+
+def test_row_ranks_counts_inserted_values_as_count_lt_le():
+    x = _rows(10)
+    rng = np.random.default_rng(11)
+    ins = np.round(rng.normal(size=(x.shape[0], 3)) * 2) / 2
+    ins[0, 0], ins[1, 1] = np.inf, np.nan
+    srt, rmin, R2, T_i, c_lt, c_le = kernels.row_ranks(x, insert=ins)
+    exp_lt, exp_le = kernels.count_lt_le(srt, np.broadcast_to(np.arange(x.shape[0])[:, None], ins.shape), ins)
+    assert np.array_equal(c_lt, exp_lt) and np.array_equal(c_le, exp_le)
+    assert c_lt[0, 0] == T_i[0] and c_le[0, 0] == x.shape[1]       # +inf: above every finite value
+    with pytest.raises(ValueError, match="one row per row"):
+        kernels.row_ranks(x, insert=ins[:-1])
