@@ -369,7 +369,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
 
 
     # ---- per window
-    corr_cache: dict[bytes, tuple] = {}
+    corrado_in: list[tuple] = []
     kp_cache: dict[bytes, np.ndarray] = {}
     tts_cache: dict[bytes, tuple] = {}
     grank_in: list[tuple] = []
@@ -478,14 +478,15 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_stat[ti["wilcoxon"], :, w] = zw
         o_p[ti["wilcoxon"], :, w] = pw
 
-        # corrado
-        zc = _corrado_window(np.flatnonzero(wm), ev, sr, loc, mc, keep, C, Pc, corr_cache)
-        o_stat[ti["corrado"], :, w] = zc
-        o_p[ti["corrado"], :, w] = _two_sided_z(zc)
+        # corrado: after the loop, every window at once
+        corrado_in.append((np.flatnonzero(wm), keep))
 
         # grank: its members and GSAR_0 here; the rank sums of every window in one compiled pass below
         grank_in.append(_grank_members(scarm, ks, sd_b, use_b, loc, mc) + (n_b,))
 
+    for w, zc in enumerate(_corrado_windows(corrado_in, ev, sr, loc, mc, C, Pc)):
+        o_stat[ti["corrado"], :, w] = zc
+        o_p[ti["corrado"], :, w] = _two_sided_z(zc)
     for w, (tg, dfg) in enumerate(_grank_windows(grank_in, sr, C, Pc)):
         o_stat[ti["grank"], :, w] = tg
         pg = _two_sided_t(tg, dfg)
@@ -559,51 +560,64 @@ def _member_counts(Cm, F: np.ndarray | None, T: int) -> np.ndarray:
     return np.asarray(Cm @ F)
 
 
-def _corrado_window(wcols, ev, sr: _SortedRows, loc, mc, keep, C, Pc, cache):
-    """Corrado rank Z per cell for one window (``wcols``: its columns of the event grid ``ev``)."""
-    wv = ev[:, wcols]
-    fin_w = np.isfinite(wv)
-    L_i = fin_w.sum(axis=1)
-    kr = keep & (L_i[loc] > 0)
-    cr, lr = mc[kr], loc[kr]
-    N = np.bincount(cr, minlength=C).astype(float)
+def _corrado_windows(windows, ev, sr: _SortedRows, loc, mc, C, Pc):
+    """Corrado rank Z per cell for every window; ``windows``: per window, its columns of the event grid
+    ``ev`` and the memberships that count (``keep``). Yields Z per window. The estimation-day rank sums of
+    all windows come from one compiled pass over the memberships in pair order."""
     T_i = sr.T_i
-    a = 1.0 / (T_i + L_i + 1.0)
     c_lt, c_le = sr.grid
-    less = c_lt[:, wcols]
-    eqc = c_le[:, wcols] - less
-    # window days: rank among estimation SARs and the other window SARs
-    lw = (wv[:, None, :] < wv[:, :, None]).sum(axis=2)           # #{window values below value j}
-    ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
-    Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
-    key = kr.tobytes()
-    if key not in cache:
-        Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-        by_pair = np.argsort(lr, kind="stable")
-        cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]), lr[by_pair], cr[by_pair])
-    Cm, n_est, lr_p, cr_p = cache[key]
+    pre = []
+    for wcols, keep in windows:
+        wv = ev[:, wcols]
+        fin_w = np.isfinite(wv)
+        L_i = fin_w.sum(axis=1)
+        kr = keep & (L_i[loc] > 0)
+        a = 1.0 / (T_i + L_i + 1.0)
+        less = c_lt[:, wcols]
+        eqc = c_le[:, wcols] - less
+        # window days: rank among estimation SARs and the other window SARs
+        lw = (wv[:, None, :] < wv[:, :, None]).sum(axis=2)           # #{window values below value j}
+        ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
+        Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
+        pre.append((kr, a, Uw, fin_w))
     # estimation days: rank = R_est + #{window values below} + #{equal} / 2, summed per cell (compiled)
-    S_est = kernels.corrado_rank_sums(sr.rmin, sr.R2, c_lt, c_le, wcols, a, lr_p, cr_p, C) - 0.5 * n_est
-    S_win = np.asarray(Cm @ Uw)
-    n_win = np.asarray(Cm @ fin_w.astype(float))
-    wu = n_win > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # sum over used days of n_t kbar_t^2 = S_t^2 / n_t: estimation days, then window days
-        if sr.F is None:                 # no estimation SAR missing: n_t is the cell's N on every day
-            q_est = np.einsum("ct,ct->c", S_est, S_est) / N
-            D = np.where(N > 0, S_est.shape[1], 0)
-        else:
-            used_e = n_est > 0
-            q_est = np.where(used_e, S_est * S_est / np.where(used_e, n_est, 1.0), 0.0).sum(axis=1)
-            D = used_e.sum(axis=1)
-        q_win = np.where(wu, S_win * S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
-        D = D + wu.sum(axis=1)
-        s2 = (q_est + q_win) / N / D
-        num = np.where(wu, S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
-        den = np.where(wu, N[:, None] / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
-        z = num / (np.sqrt(s2) * np.sqrt(den))
-    ok = (N >= MIN_N) & (D >= 2) & (s2 > 0) & wu.any(axis=1)
-    return np.where(ok, z, np.nan)
+    lr_all = np.concatenate([loc[p[0]] for p in pre])
+    wi_all = np.concatenate([np.full(int(p[0].sum()), w) for w, p in enumerate(pre)])
+    cr_all = np.concatenate([mc[p[0]] for p in pre])
+    by_pair = np.lexsort((wi_all, lr_all))
+    S_all = kernels.corrado_rank_sums(sr.rmin, sr.R2, c_lt, c_le, [w[0] for w in windows],
+                                      np.stack([p[1] for p in pre]), lr_all[by_pair], wi_all[by_pair],
+                                      cr_all[by_pair], C)
+    cache: dict[bytes, tuple] = {}
+    for w, (kr, _, Uw, fin_w) in enumerate(pre):
+        cr, lr = mc[kr], loc[kr]
+        N = np.bincount(cr, minlength=C).astype(float)
+        key = kr.tobytes()
+        if key not in cache:
+            Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
+            cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]))
+        Cm, n_est = cache[key]
+        S_est = S_all[w] - 0.5 * n_est
+        S_win = np.asarray(Cm @ Uw)
+        n_win = np.asarray(Cm @ fin_w.astype(float))
+        wu = n_win > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # sum over used days of n_t kbar_t^2 = S_t^2 / n_t: estimation days, then window days
+            if sr.F is None:                 # no estimation SAR missing: n_t is the cell's N on every day
+                q_est = np.einsum("ct,ct->c", S_est, S_est) / N
+                D = np.where(N > 0, S_est.shape[1], 0)
+            else:
+                used_e = n_est > 0
+                q_est = np.where(used_e, S_est * S_est / np.where(used_e, n_est, 1.0), 0.0).sum(axis=1)
+                D = used_e.sum(axis=1)
+            q_win = np.where(wu, S_win * S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+            D = D + wu.sum(axis=1)
+            s2 = (q_est + q_win) / N / D
+            num = np.where(wu, S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+            den = np.where(wu, N[:, None] / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+            z = num / (np.sqrt(s2) * np.sqrt(den))
+        ok = (N >= MIN_N) & (D >= 2) & (s2 > 0) & wu.any(axis=1)
+        yield np.where(ok, z, np.nan)
 
 
 def _grank_members(scarm, ks, sd_b, use_b, loc, mc):

@@ -188,46 +188,58 @@ def count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.nd
 
 
 @njit(nogil=True, cache=True)
-def _corrado_sums(rmin, R2, c_lt, c_le, wcols, a, mp, mc, S):   # pragma: no cover - compiled
+def _corrado_sums(rmin, R2, c_lt, c_le, wcols, n_wcols, a, mp, mw, mc, S):   # pragma: no cover - compiled
     T = rmin.shape[1]
     h = np.empty(T, dtype=np.int32)
-    prev = -1
+    prev_p = -1
+    prev_w = -1
     hp = 0.0
     for j in range(mp.size):
         p = mp[j]
-        if p != prev:                                   # the pair's rank row, shared by its cells
+        w = mw[j]
+        if p != prev_p or w != prev_w:                  # the pair's rank row in this window, shared by its cells
             r = rmin[p]
             R = R2[p]
             for t in range(T):
                 h[t] = R[t]
-            for d in wcols:
+            for k in range(n_wcols[w]):
+                d = wcols[w, k]
                 lo = c_lt[p, d]
                 le = c_le[p, d]
                 for t in range(T):
                     h[t] += (r[t] > lo) + (r[t] > le)
-            hp = 0.5 * a[p]
-            prev = p
-        s = S[mc[j]]
+            hp = 0.5 * a[w, p]
+            prev_p = p
+            prev_w = w
+        s = S[w, mc[j]]
         for t in range(T):                              # missing: R2 = 0 and no increment, so 0
             s[t] += hp * h[t]
 
 
 def corrado_rank_sums(rmin: np.ndarray, R2: np.ndarray, c_lt: np.ndarray, c_le: np.ndarray,
-                      wcols: np.ndarray, a: np.ndarray, member_pair: np.ndarray, member_cell: np.ndarray,
-                      n_cells: int) -> np.ndarray:
-    """Corrado's estimation-day rank sums ``S[c, t] = sum_{i in c, e_it finite} a_i K_it`` (C, T).
+                      windows: list[np.ndarray], a: np.ndarray, member_pair: np.ndarray,
+                      member_window: np.ndarray, member_cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """Corrado's estimation-day rank sums ``S[w, c, t] = sum_{i in c, e_it finite} a_wi K_wit``, (W, C, T).
 
-    ``K_it`` is the average rank of estimation SAR ``e_it`` among security i's estimation SARs and
-    its window SARs ``v_id``, ``d`` in ``wcols`` (columns of the event grid):
-    ``2 K_it = R2_it + sum_d ([r_it > c_lt_id] + [r_it > c_le_id])`` with ``c_lt/c_le (P, D)`` from
-    :func:`count_lt_le` (a missing ``v_id`` is +inf: it moves nothing). ``a_i = 1 / (n_i + 1)``,
-    ``n_i`` security i's ranked values. Memberships sorted by pair share the pair's rank row.
+    ``K_wit`` is the average rank of estimation SAR ``e_it`` among security i's estimation SARs and
+    its window SARs ``v_id``, ``d`` in ``windows[w]`` (columns of the event grid):
+    ``2 K_wit = R2_it + sum_d ([r_it > c_lt_id] + [r_it > c_le_id])`` with ``c_lt/c_le (P, D)`` from
+    :func:`count_lt_le` (a missing ``v_id`` is +inf: it moves nothing). ``a (W, P)``: ``1 / (n_wi + 1)``,
+    ``n_wi`` security i's ranked values in window w. Membership j puts pair ``member_pair[j]`` in cell
+    ``member_cell[j]`` of window ``member_window[j]``; sorted by (pair, window), each pair's rows are
+    read once and its rank row in a window is shared by its cells.
     """
-    S = np.zeros((int(n_cells), rmin.shape[1]))
+    W = len(windows)
+    S = np.zeros((W, int(n_cells), rmin.shape[1]))
     mp = np.ascontiguousarray(member_pair, dtype=np.int64)
     if mp.size:
-        _corrado_sums(rmin, R2, np.ascontiguousarray(c_lt), np.ascontiguousarray(c_le),
-                      np.ascontiguousarray(wcols, dtype=np.int64), np.ascontiguousarray(a, dtype=float), mp,
+        wcols = np.zeros((W, max(len(x) for x in windows)), dtype=np.int64)
+        for w, x in enumerate(windows):
+            wcols[w, :len(x)] = x
+        n_wcols = np.array([len(x) for x in windows], dtype=np.int64)
+        _corrado_sums(rmin, R2, np.ascontiguousarray(c_lt), np.ascontiguousarray(c_le), wcols, n_wcols,
+                      np.ascontiguousarray(a, dtype=float), mp,
+                      np.ascontiguousarray(member_window, dtype=np.int64),
                       np.ascontiguousarray(member_cell, dtype=np.int64), S)
     return S
 

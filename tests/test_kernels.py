@@ -92,21 +92,24 @@ def test_corrado_rank_sums_equal_ranking_each_augmented_row():
     srt, rmin, R2, T_i = kernels.row_ranks(x)
     v = np.where(np.isfinite(ev), ev, np.inf)
     c_lt, c_le = kernels.count_lt_le(srt, np.broadcast_to(np.arange(P)[:, None], (P, D)), v)
-    wcols = np.array([1, 2, 4])
-    mp, mc = _memberships(P, 4, 6)
-    by_pair = np.argsort(mp, kind="stable")
-    L_i = np.isfinite(ev[:, wcols]).sum(axis=1)
-    a = 1.0 / (T_i + L_i + 1.0)
-    S = kernels.corrado_rank_sums(rmin, R2, c_lt, c_le, wcols, a, mp[by_pair], mc[by_pair], 4)
-    exp = np.zeros((4, T))
-    for p, c in zip(mp, mc):
-        row = np.r_[x[p], ev[p, wcols]]
+    windows = [np.array([1, 2, 4]), np.array([0]), np.array([0, 1, 2, 3, 4, 5])]
+    a = np.stack([1.0 / (T_i + np.isfinite(ev[:, wc]).sum(axis=1) + 1.0) for wc in windows])
+    mps, mws, mcs = [], [], []
+    for w in range(len(windows)):                               # each window its own memberships
+        mp, mc = _memberships(P, 4, 6 + w)
+        mps.append(mp), mws.append(np.full(mp.size, w)), mcs.append(mc)
+    mp, mw, mc = np.concatenate(mps), np.concatenate(mws), np.concatenate(mcs)
+    o = np.lexsort((mw, mp))
+    S = kernels.corrado_rank_sums(rmin, R2, c_lt, c_le, windows, a, mp[o], mw[o], mc[o], 4)
+    exp = np.zeros((len(windows), 4, T))
+    for p, w, c in zip(mp, mw, mc):
+        row = np.r_[x[p], ev[p, windows[w]]]
         f = np.isfinite(row)
         rk = np.full(row.size, np.nan)
         rk[f] = stats.rankdata(row[f])
         for t in range(T):
             if np.isfinite(x[p, t]):
-                exp[c, t] += a[p] * rk[t]
+                exp[w, c, t] += a[w, p] * rk[t]
     np.testing.assert_allclose(S, exp, rtol=1e-13, atol=1e-12)
 
 
@@ -139,8 +142,9 @@ def test_empty_inputs():
     srt, rmin, R2, T_i = kernels.row_ranks(np.empty((0, 5)))
     assert srt.shape == rmin.shape == R2.shape == (0, 5) and T_i.size == 0
     S = kernels.corrado_rank_sums(rmin, R2, np.empty((0, 2), np.int64), np.empty((0, 2), np.int64),
-                                  np.array([0]), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), 3)
-    assert S.shape == (3, 5) and not S.any()
+                                  [np.array([0])], np.empty((1, 0)), np.empty(0, np.int64), np.empty(0, np.int64),
+                                  np.empty(0, np.int64), 3)
+    assert S.shape == (1, 3, 5) and not S.any()
     S, lt, le = kernels.grank_rank_sums(srt, rmin, R2, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64),
                                         np.empty(0), 2)
     assert S.shape == (2, 5) and lt.size == le.size == 0
