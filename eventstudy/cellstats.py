@@ -21,16 +21,19 @@ Design
   standardised residual row for the Kolari-Pynnonen correlation.
 * Per-cell sums over securities are ``np.bincount`` over memberships, or sparse products
   ``C @ X`` (``C`` the cells x pairs membership matrix, possibly weighted) for day-by-day
-  sums over ``(pairs, days)`` arrays (``t_time_series``, ``corrado``), or ``np.add.reduceat``
-  over membership rows when the row depends on the cell (``grank``).
+  sums over ``(pairs, days)`` arrays (``t_time_series``, the window days of ``corrado``), or
+  compiled loops over memberships (:mod:`eventstudy.kernels`) for the rank tests'
+  estimation-day sums.
 * Rank tests: a value ``v`` inserted into security i's estimation SARs gets the average rank
   ``#{e < v} + (#{e == v} + 1) / 2`` in the combined sample, and an estimation SAR ``e``
   moves up by ``#{v < e} + #{v == e} / 2`` (ties exactly as ``scipy.stats.rankdata``'s
   average ranks). So the estimation row is sorted and ranked once per pair (:class:`_SortedRows`),
   and for each inserted value (window SARs for ``corrado``; the cell-dependent
   ``SCAR_i / S_SCAR`` for ``grank``) ``#{e < v}`` and ``#{e <= v}`` come from a binary search
-  vectorised over pairs; the increments of the estimation SARs are then two comparisons of
-  small-int ranks (:func:`_h2`), summed per cell exactly. This gives the reference ranks exactly.
+  in the sorted row; the increments of the estimation SARs are then two comparisons of
+  small-int ranks, summed per cell for every window in one compiled pass
+  (:func:`eventstudy.kernels.corrado_rank_sums`, :func:`~eventstudy.kernels.grank_rank_sums`).
+  Ranks are the reference's exactly; only the summation order differs.
 * Kolari-Pynnonen mean correlation: for securities with a residual on every estimation day,
   with ``z_i`` the demeaned residual row scaled to unit sum of squares,
   ``sum_{i != j} r_ij = ||sum_i z_i||^2 - N`` (O(N T) per cell). Securities with a missing

@@ -175,10 +175,12 @@ def cmd_run(args) -> int:
         _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
     written = write_csvs(run, out)
-    _print_headline(run)
+    from .tables import impact_table
+    impact = None if args.no_report else impact_table(run)      # computed once: headline and report
+    _print_headline(run, impact)
     if not args.no_report:
         from .report import write_report
-        written.update(write_report(run, out, formats=formats))
+        written.update(write_report(run, out, formats=formats, impact=impact))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files to {out}/")
     return 0
@@ -205,9 +207,9 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
             _say(line)
 
 
-def _print_headline(run) -> None:
+def _print_headline(run, impact=None) -> None:
     from .tables import headline_table, print_table
-    print_table(headline_table(run))      # titled with the run's lead window (SIMULATED marked)
+    print_table(headline_table(run, impact=impact))      # titled with the run's lead window (SIMULATED marked)
 
 
 def cmd_events(args) -> int:

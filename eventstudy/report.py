@@ -297,14 +297,14 @@ def _caption(name: str) -> str:
 class _Content:
     """Everything both renderers show, computed once."""
 
-    def __init__(self, run, title: str | None):
+    def __init__(self, run, title: str | None, impact: pd.DataFrame | None = None):
         self.run = run
         self.sim = bool(run.simulated)
         base = title or "Event study report"
         self.title = f"SIMULATED — {base}" if self.sim else base
         self.lead = T.lead_window(run)
         self.windows = _windows(run)
-        self.imp = T.impact_table(run)
+        self.imp = T.impact_table(run) if impact is None else impact
         self.headline = T.headline_table(run, window=self.lead, impact=self.imp)
         self.fut = T.futures_table(run)
         self.cs_all = T.cross_section_table(run, window=None)
@@ -776,13 +776,16 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
 
 # ----------------------------------------------------------------------------- entry point
 def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md", "html", "latex"),
-                 plots: bool = True, title: str | None = None) -> dict[str, Path]:
+                 plots: bool = True, title: str | None = None,
+                 impact: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write the report of ``run`` into ``out_dir`` (created if needed), atomically.
 
     ``formats`` from ``md`` (``report.md``), ``html`` (``report.html``, self-contained), ``latex``
     (``tables.tex``), ``csv`` (``impact_table.csv``, ``futures_table.csv``,
     ``cross_section_table.csv``). With ``plots`` the figures of :func:`eventstudy.plots.save_plots`
     go to ``out_dir/figures`` and are embedded (HTML) or linked (Markdown).
+    ``impact``: :func:`eventstudy.tables.impact_table` of ``run`` with its defaults, when the caller
+    already has it (it is not computed again).
     Returns ``{file name: path}`` of every file written (figures as ``figures/<name>.png``).
     """
     formats = check_formats(formats)
@@ -801,7 +804,7 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
         figures, note = _make_plots(run, out)
         for name, p in figures.items():
             written[Path(os.path.relpath(p, out)).as_posix()] = p
-    content = _Content(run, title)
+    content = _Content(run, title, impact)
     if "html" in formats:
         written["report.html"] = atomic_write_text(
             out / "report.html", render_html(run, figures, title=title, figures_note=note, _content=content))

@@ -296,3 +296,19 @@ def test_group_left_without_prices_gives_one_warning_read_as_a_message(tmp_path,
     assert err.count("eventstudy: warning: cross-sectional regressions skipped") == 1
     assert "only rare_earth_magnets has estimated pairs" in err
     assert "UserWarning" not in err and ".py:" not in err
+
+
+def test_run_computes_the_impact_table_once_for_headline_and_report(tmp_path, monkeypatch):
+    import eventstudy.tables as T
+    calls = []
+    real = T.impact_table
+
+    def counted(*a, **k):
+        calls.append(k)
+        return real(*a, **k)
+    monkeypatch.setattr(T, "impact_table", counted)
+    out = tmp_path / "o"
+    assert main(["run", "--offline", "--out", str(out), "--window=0,1", "--format", "csv"]) == 0
+    assert len(calls) == 1
+    imp = pd.read_csv(out / "impact_table.csv", comment="#")         # the report still has it
+    assert set(imp["window_start"]) == {0} and len(imp) > 0
