@@ -32,6 +32,7 @@ from .futures import is_continuous_future
 from .pipeline import universe_exchanges
 from .io_utils import atomic_write_bytes
 from .results import EventStudyResult, stars
+from .stattests import upper_mean
 from .tables import STARS_NOTE, _group_order
 from .tables import group_label as _table_group_label
 
@@ -700,11 +701,7 @@ def residual_correlation(run, event_id: str | None = None, groups: Sequence[str]
     if len(tick) < 2:
         raise DataUnavailableError(f"event {event_id!r} has fewer than 2 securities in groups {', '.join(groups)}")
     corr = res.residual_corr(event_id, tickers=tick, min_overlap=min_overlap).reindex(index=tick, columns=tick)
-    C = corr.to_numpy(dtype=float)
-    iu = np.triu_indices(len(tick), k=1)
-    v = C[iu]
-    v = v[np.isfinite(v)]
-    rbar = float(v.mean()) if v.size else float("nan")
+    rbar, _ = upper_mean(corr.to_numpy(dtype=float))
     return corr, pd.Series(list(pairs["group"].astype(str)), index=tick), rbar, len(tick)
 
 
@@ -735,13 +732,10 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
         ax.add_patch(_rect(a - 0.5, b - a))
         mids.append((a + b - 1) / 2)
         labs.append(f"{textwrap.fill(group_label(gvals[a]), 22)} ({b - a})")
-        blk = C[a:b, a:b]
-        iu = np.triu_indices(b - a, k=1)
-        vb = blk[iu]
-        vb = vb[np.isfinite(vb)]
-        if vb.size and b - a >= 3:
+        rb, n_rb = upper_mean(C[a:b, a:b])
+        if n_rb and b - a >= 3:
             head = f"{textwrap.fill(group_label(gvals[a]), 16)}\n" if few else ""
-            ax.text((a + b - 1) / 2, (a + b - 1) / 2, f"{head}r̄={vb.mean():.2f}", ha="center", va="center",
+            ax.text((a + b - 1) / 2, (a + b - 1) / 2, f"{head}r̄={rb:.2f}", ha="center", va="center",
                     fontsize=7.5, bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
     if few:   # few securities: name each one; the group is written in its box
         ax.set_yticks(range(n), list(corr.index), fontsize=7.5)

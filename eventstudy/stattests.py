@@ -48,7 +48,7 @@ __all__ = [
     "TestResult", "TEST_IDS", "TEST_NAMES", "MIN_N", "MIN_OVERLAP",
     "t_cross_section", "t_time_series", "patell", "bmp", "kolari_pynnonen", "corrado",
     "grank", "sign_generalized", "wilcoxon", "bootstrap_caar", "run_tests",
-    "residual_correlation_matrix", "mean_pairwise_correlation", "adjust_p", "P_ADJUST",
+    "residual_correlation_matrix", "mean_pairwise_correlation", "upper_mean", "adjust_p", "P_ADJUST",
 ]
 
 MIN_N = 2
@@ -277,9 +277,14 @@ def mean_pairwise_correlation(est_ar, min_overlap: int = MIN_OVERLAP) -> tuple[f
     Pairs below ``min_overlap`` common days (or with zero variance) are ignored; NaN if none is left.
     This is the ``r`` of Kolari & Pynnonen (2010).
     """
-    r = residual_correlation_matrix(est_ar, min_overlap)
-    iu = np.triu_indices(r.shape[0], k=1)
-    v = r[iu]
+    return upper_mean(residual_correlation_matrix(est_ar, min_overlap))
+
+
+def upper_mean(r: np.ndarray) -> tuple[float, int]:
+    """Mean of the finite entries of the square matrix ``r`` above the diagonal (pairs i < j), and their
+    number (NaN and 0 if none)."""
+    r = np.asarray(r, dtype=float)
+    v = r[np.triu_indices(r.shape[0], k=1)]
     v = v[np.isfinite(v)]
     if v.size == 0:
         return math.nan, 0

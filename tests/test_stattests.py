@@ -659,3 +659,13 @@ def test_power_exceeds_size(L_):
           + ", ".join(f"{k} {power[k]:.3f} (size {size[k]:.3f})" for k in power))
     for tid in power:
         assert power[tid] > size[tid] + 0.10, f"{tid}: power {power[tid]:.3f} vs size {size[tid]:.3f}"
+
+
+def test_upper_mean_is_the_mean_over_pairs_i_below_j_of_finite_entries():
+    r = np.array([[1.0, 0.2, np.nan, 0.4],
+                  [0.2, 1.0, -0.1, 0.9],
+                  [np.nan, -0.1, 1.0, 0.3],
+                  [0.4, 0.9, 0.3, 1.0]])
+    m, n = st.upper_mean(r)
+    assert n == 5 and m == pytest.approx((0.2 + 0.4 - 0.1 + 0.9 + 0.3) / 5)
+    assert np.isnan(st.upper_mean(np.eye(1))[0]) and st.upper_mean(np.eye(1))[1] == 0
