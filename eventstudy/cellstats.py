@@ -421,17 +421,8 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         key = kc.tobytes()
         if key not in tts_cache:
             Cm = sparse.csr_matrix((np.ones(int(kc.sum())), (mc[kc], loc[kc])), shape=(C, Pc))
-            ssum = Cm @ E0
-            scnt = _member_counts(Cm, F_e, T)
-            used = scnt > 0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                aar = np.where(used, ssum / scnt, np.nan)
-            Md = used.sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                amean = np.nansum(aar, axis=1) / Md
-                s_aar = np.sqrt(np.nansum((aar - amean[:, None]) ** 2, axis=1) / (Md - 1))
-            const = np.nanmax(np.where(used, aar, -np.inf), axis=1) == np.nanmin(np.where(used, aar, np.inf), axis=1)
-            tts_cache[key] = (Md, s_aar, const)
+            scnt = np.asarray(Cm.sum(axis=1)).ravel() if F_e is None else np.asarray(Cm @ F_e)
+            tts_cache[key] = kernels.day_mean_dispersion(np.asarray(Cm @ E0), scnt)   # M, sd(AAR_t), constant
         Md, s_aar, const = tts_cache[key]
         ok_t = (n_cs >= MIN_N) & (Md >= 2) & ~const & (s_aar > 0) & np.isfinite(s_aar)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -555,14 +546,6 @@ class _SortedRows:
         self.F = None if complete else np.isfinite(es).astype(float)     # None: every value finite
 
 
-def _member_counts(Cm, F: np.ndarray | None, T: int) -> np.ndarray:
-    """Per cell and day, the members with a value: ``Cm @ F`` (``F`` 1.0 where finite), or each cell's
-    member count on every day when ``F`` is None (nothing missing)."""
-    if F is None:
-        return np.repeat(np.asarray(Cm.sum(axis=1), dtype=float).reshape(-1, 1), T, axis=1)
-    return np.asarray(Cm @ F)
-
-
 def _corrado_windows(windows, ev, sr: _SortedRows, loc, mc, C, Pc):
     """Corrado rank Z per cell for every window; ``windows``: per window, its columns of the event grid
     ``ev`` and the memberships that count (``keep``). Yields Z per window. The estimation-day rank sums of
@@ -598,21 +581,15 @@ def _corrado_windows(windows, ev, sr: _SortedRows, loc, mc, C, Pc):
         key = kr.tobytes()
         if key not in cache:
             Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-            cache[key] = (Cm, _member_counts(Cm, sr.F, sr.srt.shape[1]))
+            cache[key] = (Cm, N if sr.F is None else np.asarray(Cm @ sr.F))   # members with a value per day
         Cm, n_est = cache[key]
-        S_est = S_all[w] - 0.5 * n_est
+        # estimation days: sum over used days of n_t kbar_t^2 (compiled, one pass)
+        q_est, D = kernels.rank_dispersion(S_all[w], n_est)
         S_win = np.asarray(Cm @ Uw)
         n_win = np.asarray(Cm @ fin_w.astype(float))
         wu = n_win > 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            # sum over used days of n_t kbar_t^2 = S_t^2 / n_t: estimation days, then window days
-            if sr.F is None:                 # no estimation SAR missing: n_t is the cell's N on every day
-                q_est = np.einsum("ct,ct->c", S_est, S_est) / N
-                D = np.where(N > 0, S_est.shape[1], 0)
-            else:
-                used_e = n_est > 0
-                q_est = np.where(used_e, S_est * S_est / np.where(used_e, n_est, 1.0), 0.0).sum(axis=1)
-                D = used_e.sum(axis=1)
+            # window days
             q_win = np.where(wu, S_win * S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
             D = D + wu.sum(axis=1)
             s2 = (q_est + q_win) / N / D
@@ -660,19 +637,17 @@ def _grank_windows(members, sr: _SortedRows, C, Pc):
         c_lt, c_le = c_lt_all[bounds[w]:bounds[w + 1]], c_le_all[bounds[w]:bounds[w + 1]]
         key = lp.tobytes() + cl.tobytes()
         if key not in cache:
-            cache[key] = _member_counts(sparse.csr_matrix((np.ones(lp.size), (cl, lp)), shape=(C, Pc)), sr.F, T)
-        n_est = cache[key]
-        S_est = S_all[w] - 0.5 * n_est
+            cache[key] = (np.bincount(cl, minlength=C).astype(float) if sr.F is None else
+                          np.asarray(sparse.csr_matrix((np.ones(lp.size), (cl, lp)), shape=(C, Pc)) @ sr.F))
+        q_est, D = kernels.rank_dispersion(S_all[w], cache[key])
         # day 0: rank of GSAR_0 among the estimation SARs and itself
         u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * a[lp] - 0.5
         cells = np.flatnonzero(np.bincount(cl, minlength=C) > 0)
         n = n_b[cells].astype(float)
         ubar0 = np.bincount(cl, weights=u0, minlength=C)[cells] / n
-        S_est, n_est = S_est[cells], n_est[cells]
-        used = n_est > 0
-        Tn = used.sum(axis=1) + 1
+        Tn = D[cells] + 1
         with np.errstate(invalid="ignore", divide="ignore"):
-            q = np.where(used, S_est * S_est / np.where(used, n_est, 1.0), 0.0).sum(axis=1) + n * ubar0 * ubar0
+            q = q_est[cells] + n * ubar0 * ubar0
             s2 = q / n / Tn
             z = ubar0 / np.sqrt(s2)
             den = Tn - 1 - z * z

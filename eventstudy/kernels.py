@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["centre_rows", "row_ranks", "count_lt_le", "corrado_rank_sums", "grank_rank_sums"]
+__all__ = ["centre_rows", "row_ranks", "count_lt_le", "corrado_rank_sums", "grank_rank_sums", "rank_dispersion",
+           "day_mean_dispersion"]
 
 
 @njit(nogil=True, cache=True)
@@ -278,3 +279,97 @@ def grank_rank_sums(srt: np.ndarray, rmin: np.ndarray, R2: np.ndarray, a: np.nda
                     np.ascontiguousarray(member_cell, dtype=np.int64),
                     np.ascontiguousarray(g, dtype=float), S, c_lt, c_le)
     return S, c_lt, c_le
+
+
+@njit(nogil=True, cache=True)
+def _rank_dispersion(S, n, n_const, q, D):             # pragma: no cover - compiled
+    R, T = S.shape
+    per_day = n.shape[0] == R
+    for i in range(R):
+        s = S[i]
+        tot = 0.0
+        d = 0
+        if per_day:
+            nr = n[i]
+            for t in range(T):
+                k = nr[t]
+                if k > 0:
+                    x = s[t] - 0.5 * k
+                    tot += x * x / k
+                    d += 1
+        else:
+            k = n_const[i]
+            if k > 0:
+                for t in range(T):
+                    x = s[t] - 0.5 * k
+                    tot += x * x
+                tot /= k
+                d = T
+        q[i] = tot
+        D[i] = d
+
+
+def rank_dispersion(S: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row r of the rank sums ``S (R, T)`` (:func:`corrado_rank_sums`, :func:`grank_rank_sums`):
+    ``q_r = sum_{t: n_rt > 0} n_rt Ubar_rt^2`` with ``Ubar_rt = (S_rt - n_rt / 2) / n_rt`` the day's mean
+    ``U`` over its ``n_rt`` members, and ``D_r = #{t: n_rt > 0}``. ``n``: ``(R, T)`` members with a value
+    per row and day, or ``(R,)`` when every member has every day. One pass, no ``(R, T)`` temporaries.
+    """
+    S = np.ascontiguousarray(S, dtype=float)
+    R = S.shape[0]
+    n = np.asarray(n, dtype=float)
+    q = np.empty(R)
+    D = np.empty(R, dtype=np.int64)
+    if n.ndim == 1:
+        _rank_dispersion(S, np.empty((0, 0)), np.ascontiguousarray(n), q, D)
+    else:
+        _rank_dispersion(S, np.ascontiguousarray(n), np.empty(0), q, D)
+    return q, D
+
+
+@njit(nogil=True, cache=True)
+def _day_mean_dispersion(ssum, n, n_const, Md, sd, const):   # pragma: no cover - compiled
+    R, T = ssum.shape
+    per_day = n.shape[0] == R
+    for i in range(R):
+        s = ssum[i]
+        m = 0
+        tot = 0.0
+        hi = -np.inf
+        lo = np.inf
+        for t in range(T):
+            k = n[i, t] if per_day else n_const[i]
+            if k > 0:
+                a = s[t] / k
+                m += 1
+                tot += a
+                hi = max(hi, a)
+                lo = min(lo, a)
+        mean = tot / m if m > 0 else 0.0
+        ss = 0.0
+        for t in range(T):
+            k = n[i, t] if per_day else n_const[i]
+            if k > 0:
+                d = s[t] / k - mean
+                ss += d * d
+        Md[i] = m
+        sd[i] = np.sqrt(ss / (m - 1)) if m >= 2 else np.nan
+        const[i] = hi == lo
+
+
+def day_mean_dispersion(ssum: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of day sums ``ssum (R, T)`` over ``n`` members (``(R, T)``, or ``(R,)`` when the same every
+    day): the day means ``AAR_t = ssum_t / n_t`` over the ``M`` days with ``n_t > 0``; returns ``M``, their
+    standard deviation (ddof 1; NaN when M < 2) and whether they are all equal (False when M = 0).
+    One pass, no ``(R, T)`` temporaries (``t_time_series``)."""
+    ssum = np.ascontiguousarray(ssum, dtype=float)
+    R = ssum.shape[0]
+    n = np.asarray(n, dtype=float)
+    Md = np.empty(R, dtype=np.int64)
+    sd = np.empty(R)
+    const = np.empty(R, dtype=np.bool_)
+    if n.ndim == 1:
+        _day_mean_dispersion(ssum, np.empty((0, 0)), np.ascontiguousarray(n), Md, sd, const)
+    else:
+        _day_mean_dispersion(ssum, np.ascontiguousarray(n), np.empty(0), Md, sd, const)
+    return Md, sd, const

@@ -161,3 +161,49 @@ def test_row_ranks_counts_inserted_values_as_count_lt_le():
     assert c_lt[0, 0] == T_i[0] and c_le[0, 0] == x.shape[1]       # +inf: above every finite value
     with pytest.raises(ValueError, match="one row per row"):
         kernels.row_ranks(x, insert=ins[:-1])
+
+
+def test_rank_dispersion_against_numpy_per_day_and_constant_counts():
+    rng = np.random.default_rng(12)
+    R, T = 7, 30
+    n = rng.integers(0, 4, (R, T)).astype(float)
+    n[2] = 0.0                                                  # a row without any member
+    S = rng.uniform(0, 1, (R, T)) * n
+    q, D = kernels.rank_dispersion(S, n)
+    used = n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ubar = np.where(used, (S - 0.5 * n) / n, 0.0)
+    np.testing.assert_allclose(q, (n * ubar ** 2).sum(axis=1), rtol=1e-13)
+    assert np.array_equal(D, used.sum(axis=1))
+    N = np.array([3.0, 0.0, 1.0, 5.0, 2.0, 2.0, 4.0])           # every member every day
+    q2, D2 = kernels.rank_dispersion(S, N)
+    q3, D3 = kernels.rank_dispersion(S, np.repeat(N[:, None], T, axis=1))
+    np.testing.assert_allclose(q2, q3, rtol=1e-13)
+    assert np.array_equal(D2, D3) and D2[1] == 0 and q2[1] == 0.0
+
+
+def test_day_mean_dispersion_against_numpy():
+    rng = np.random.default_rng(13)
+    R, T = 6, 20
+    n = rng.integers(0, 3, (R, T)).astype(float)
+    n[1] = 0.0                                                  # no day: M = 0
+    n[2] = 0.0
+    n[2, 5] = 2.0                                               # one day: sd NaN
+    ssum = rng.normal(size=(R, T)) * n
+    ssum[3] = 0.7 * n[3]                                        # equal day means: constant
+    Md, sd, const = kernels.day_mean_dispersion(ssum, n)
+    for i in range(R):
+        used = n[i] > 0
+        aar = ssum[i, used] / n[i, used]
+        assert Md[i] == used.sum()
+        if aar.size >= 2:
+            assert sd[i] == pytest.approx(np.std(aar, ddof=1), rel=1e-12)
+        else:
+            assert np.isnan(sd[i])
+        assert const[i] == (aar.size > 0 and aar.max() == aar.min())
+    assert const[3] and not const[1]
+    N = np.array([2.0, 0.0, 1.0, 3.0, 1.0, 2.0])
+    a1 = kernels.day_mean_dispersion(ssum, N)
+    a2 = kernels.day_mean_dispersion(ssum, np.repeat(N[:, None], T, axis=1))
+    assert np.array_equal(a1[0], a2[0]) and np.array_equal(a1[2], a2[2])
+    np.testing.assert_allclose(a1[1], a2[1], rtol=1e-13)
