@@ -272,6 +272,8 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     mc = np.asarray(member_cell, dtype=np.int64)
     if mp.shape != mc.shape or mp.ndim != 1:
         raise ValueError("member_pair and member_cell must be 1-D arrays of the same length")
+    if mp.size and (mc.min() < 0 or mc.max() >= n_cells):
+        raise ValueError(f"member_cell must lie in [0, n_cells = {n_cells})")
     car = np.atleast_2d(np.asarray(car, dtype=float))
     scar = np.atleast_2d(np.asarray(scar, dtype=float))
     valid = np.atleast_2d(np.asarray(valid, dtype=bool))
@@ -285,6 +287,8 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     if est_ar.shape != est_sar.shape or est_ar.shape[0] != P or event_sar.shape != (P, wmask.shape[1]):
         raise ValueError("est_ar, est_sar (P, T) and event_sar (P, D) must have one row per pair")
     m = np.asarray(m, dtype=float)
+    if mp.size and (mp.min() < 0 or mp.max() >= P):
+        raise ValueError(f"member_pair must lie in [0, P = {P})")
     n_tests = len(TEST_IDS)
     out_n = np.zeros((n_cells, W), dtype=np.int64)
     out_caar = np.full((n_cells, W), np.nan)

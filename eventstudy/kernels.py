@@ -177,12 +177,12 @@ def _count_lt_le(srt, rows, v, c_lt, c_le):           # pragma: no cover - compi
 
 def count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``#{srt[rows[j]] < v[j]}`` and ``#{srt[rows[j]] <= v[j]}`` for each j (rows of ``srt`` sorted
-    ascending, missing values as +inf at the end; at least one column). ``rows`` and ``v`` have one shape."""
+    ascending, missing values as +inf at the end). ``rows`` and ``v`` have one shape."""
     rows = np.ascontiguousarray(rows, dtype=np.int64).ravel()
     vv = np.ascontiguousarray(v, dtype=float).ravel()
-    c_lt = np.empty(vv.size, dtype=np.int64)
-    c_le = np.empty(vv.size, dtype=np.int64)
-    if vv.size:
+    c_lt = np.zeros(vv.size, dtype=np.int64)
+    c_le = np.zeros(vv.size, dtype=np.int64)
+    if vv.size and srt.shape[1]:                       # an empty row counts nothing
         _count_lt_le(np.ascontiguousarray(srt), rows, vv, c_lt, c_le)
     shape = np.shape(v)
     return c_lt.reshape(shape), c_le.reshape(shape)
@@ -271,9 +271,9 @@ def grank_rank_sums(srt: np.ndarray, rmin: np.ndarray, R2: np.ndarray, a: np.nda
     """
     M = int(np.size(member_pair))
     S = np.zeros((int(n_cells), rmin.shape[1]))
-    c_lt = np.empty(M, dtype=np.int64)
-    c_le = np.empty(M, dtype=np.int64)
-    if M:
+    c_lt = np.zeros(M, dtype=np.int64)
+    c_le = np.zeros(M, dtype=np.int64)
+    if M and rmin.shape[1]:                            # no estimation day: nothing to rank against
         _grank_sums(srt, rmin, R2, np.ascontiguousarray(a, dtype=float),
                     np.ascontiguousarray(member_pair, dtype=np.int64),
                     np.ascontiguousarray(member_cell, dtype=np.int64),

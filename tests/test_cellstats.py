@@ -312,3 +312,18 @@ def test_wilcoxon_exact_p_values_equal_scipy_for_every_small_n():
             ref.append(stats.wilcoxon(d, zero_method="wilcox", correction=False, method="auto").pvalue)
     p = _wilcoxon_exact_p(np.array(w, dtype=float), np.array(n))
     np.testing.assert_allclose(p, ref, rtol=1e-9, atol=1e-14)
+
+
+def test_memberships_outside_the_cells_or_pairs_are_refused():
+    d = data()
+    cells, mp, mc, blk = cells_of(d)
+    kw = dict(n_cells=len(cells), car=d["car"], scar=d["scar"], valid=d["valid"], m=d["m"], k=d["k"],
+              est_ar=d["est_ar"], est_sar=d["est_sar"], event_sar=d["event_sar"], window_masks=d["masks"])
+    bad_cell = mc.copy()
+    bad_cell[3] = len(cells)
+    with pytest.raises(ValueError, match="member_cell must lie in"):
+        run_tests_batched(member_pair=mp, member_cell=bad_cell, **kw)
+    bad_pair = mp.copy()
+    bad_pair[0] = -1
+    with pytest.raises(ValueError, match="member_pair must lie in"):
+        run_tests_batched(member_pair=bad_pair, member_cell=mc, **kw)

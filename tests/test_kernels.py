@@ -207,3 +207,12 @@ def test_day_mean_dispersion_against_numpy():
     a2 = kernels.day_mean_dispersion(ssum, np.repeat(N[:, None], T, axis=1))
     assert np.array_equal(a1[0], a2[0]) and np.array_equal(a1[2], a2[2])
     np.testing.assert_allclose(a1[1], a2[1], rtol=1e-13)
+
+
+def test_rows_without_any_day_count_nothing():
+    srt, rmin, R2, T_i, lt, le = kernels.row_ranks(np.empty((3, 0)), insert=np.ones((3, 2)))
+    assert srt.shape == (3, 0) and (T_i == 0).all() and not lt.any() and not le.any()
+    c_lt, c_le = kernels.count_lt_le(srt, np.arange(3), np.ones(3))
+    assert not c_lt.any() and not c_le.any()
+    S, lt, le = kernels.grank_rank_sums(srt, rmin, R2, np.ones(3), np.arange(3), np.zeros(3, np.int64), np.ones(3), 1)
+    assert S.shape == (1, 0) and not lt.any() and not le.any()
