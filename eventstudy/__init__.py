@@ -15,12 +15,33 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .engine import EventStudy, run_event_study
-from .errors import EventStudyError
-from .events import load_events
-from .calendars import map_day0
-from .pipeline import StudyRun, run_study
-from .results import EventStudyResult
+import importlib
+
+# Public names -> the submodule that defines them, imported on first use (PEP 562) so that
+# ``import eventstudy.cli`` does not pay for the engine and the pipeline.
+_LAZY = {
+    "EventStudy": ".engine",
+    "run_event_study": ".engine",
+    "EventStudyError": ".errors",
+    "load_events": ".events",
+    "map_day0": ".calendars",
+    "StudyRun": ".pipeline",
+    "run_study": ".pipeline",
+    "EventStudyResult": ".results",
+}
 
 __all__ = ["EventStudy", "EventStudyResult", "EventStudyError", "StudyRun", "load_events", "map_day0",
            "run_event_study", "run_study", "__version__"]
+
+
+def __getattr__(name: str):
+    sub = _LAZY.get(name)
+    if sub is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(sub, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

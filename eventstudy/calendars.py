@@ -233,6 +233,10 @@ class _TimedSessionModel(SessionModel):
             raise self._not_a_session(pd.DatetimeIndex(sessions)[pos < 0][0])
         return opens[pos], closes[pos]
 
+    def break_bounds(self, sessions: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex] | None:
+        """(break_start_utc, break_end_utc) per session, or None when the sessions have no breaks (the default)."""
+        return None
+
 
 @dataclass(frozen=True)
 class ExchangeSessionModel(_TimedSessionModel):
@@ -510,7 +514,7 @@ def _announcement(value: object, event_id: object) -> pd.Timestamp:
     return ts
 
 
-def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.DatetimeIndex,
+def _day0_timed_model(model: _TimedSessionModel, dates: pd.DatetimeIndex, utc: pd.DatetimeIndex,
                       has_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Day 0 (datetime64[ns], NaT if none) and reason for each event under an exchange/Globex model.
 
@@ -537,7 +541,7 @@ def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.Date
     # Timed: first session whose close is strictly after t (an announcement at the close misses it).
     t_i8 = np.where(has_time, utc.asi8, 0)
     pos_time = np.searchsorted(close_i8, t_i8, side="right")
-    breaks = model.break_bounds(sess) if isinstance(model, ExchangeSessionModel) else None
+    breaks = model.break_bounds(sess)
 
     for i in range(n):  # one pass per event (not per ticker); results are broadcast to tickers
         d = dates[i]
@@ -545,14 +549,17 @@ def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.Date
             reasons[i] = (f"event date {d:%Y-%m-%d} is before the first {model.name} {unit} the calendar covers "
                           f"({lo:%Y-%m-%d}): no day 0")
             continue
-        if has_time[i]:
+        timed = has_time[i]
+        p = int(pos_time[i] if timed else pos_date[i])
+        if p >= len(sess):
+            head = (f"announced {_clock(utc[i], model.tz, True)}, " if timed
+                    else f"no time given; event date {d:%Y-%m-%d} is ")
+            reasons[i] = (f"{head}after the last {model.name} {unit} the calendar knows ({hi:%Y-%m-%d}): "
+                          "no day 0; exclude the event or update exchange_calendars")
+            continue
+        s = sess[p]
+        if timed:
             t = utc[i]
-            p = int(pos_time[i])
-            if p >= len(sess):
-                reasons[i] = (f"announced {_clock(t, model.tz, True)}, after the last {model.name} {unit} the calendar "
-                              f"knows ({hi:%Y-%m-%d}): no day 0; exclude the event or update exchange_calendars")
-                continue
-            s = sess[p]
             o, c = opens[p], closes[p]
             loc = _local(t, model.tz)
             ldate = loc.normalize().tz_localize(None)
@@ -562,7 +569,7 @@ def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.Date
                 if breaks is not None and not pd.isna(breaks[0][p]) and breaks[0][p] <= t < breaks[1][p]:
                     extra = (f"; in the lunch break {_local(breaks[0][p], model.tz):%H:%M}\u2013"
                              f"{_local(breaks[1][p], model.tz):%H:%M}, trading resumes that afternoon")
-                what = f"CME Globex trading day {s:%Y-%m-%d}" if unit == "trading day" else "the session"
+                what = f"{noun} {s:%Y-%m-%d}" if unit == "trading day" else "the session"
                 reasons[i] = f"{at}, during {what} ({_span(model, o, c, s)}){extra}: day 0 is {s:%Y-%m-%d}"
             else:
                 q = np.searchsorted(sess_i8, ldate.value, side="left")
@@ -576,20 +583,12 @@ def _day0_timed_model(model: SessionModel, dates: pd.DatetimeIndex, utc: pd.Date
                     reasons[i] = (f"{at}; {ldate:%Y-%m-%d} is not a {noun} (weekend/holiday): rolled "
                                   f"forward to the next {unit}, {s:%Y-%m-%d} (opens "
                                   f"{_opens(o, s)})")
-            day0[i] = s.to_datetime64()
+        elif s == d:
+            reasons[i] = f"no time given; event date {d:%Y-%m-%d} is a {noun}: day 0 is that {unit}"
         else:
-            p = int(pos_date[i])
-            if p >= len(sess):
-                reasons[i] = (f"no time given; event date {d:%Y-%m-%d} is after the last {model.name} {unit} the "
-                              f"calendar knows ({hi:%Y-%m-%d}): no day 0; exclude the event or update exchange_calendars")
-                continue
-            s = sess[p]
-            if s == d:
-                reasons[i] = f"no time given; event date {d:%Y-%m-%d} is a {noun}: day 0 is that {unit}"
-            else:
-                reasons[i] = (f"no time given; event date {d:%Y-%m-%d} is not a {noun} "
-                              f"(weekend/holiday): rolled forward to {s:%Y-%m-%d}")
-            day0[i] = s.to_datetime64()
+            reasons[i] = (f"no time given; event date {d:%Y-%m-%d} is not a {noun} "
+                          f"(weekend/holiday): rolled forward to {s:%Y-%m-%d}")
+        day0[i] = s.to_datetime64()
     return day0, reasons
 
 

@@ -58,8 +58,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -244,8 +242,7 @@ def chunk_bounds(sizes: np.ndarray, target: int, cut_ok: np.ndarray | None = Non
 
 def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, valid, m, k: int,
                       est_ar, est_sar, event_sar, window_masks, cell_block=None,
-                      min_overlap: int = MIN_OVERLAP, chunk_members: int = 20_000,
-                      workers: int | None = None) -> BatchedTests:
+                      min_overlap: int = MIN_OVERLAP, chunk_members: int = 20_000) -> BatchedTests:
     """Every test of :data:`~eventstudy.stattests.TEST_IDS` for every cell and window at once.
 
     Parameters (P pairs, T estimation days, D event-grid days, W windows, C cells)
@@ -261,8 +258,6 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     cell_block : (C,) optional labels (e.g. the event of each cell); chunks never split a block,
         so the securities shared by a block's cells are prepared once.
     min_overlap : as in :func:`eventstudy.stattests.kolari_pynnonen`.
-    workers : threads for the chunks (default: the machine's cores, at most 4); 1 when the caller
-        already runs in parallel.
 
     Returns :class:`BatchedTests` with, per cell and window, exactly what
     ``stattests.run_tests`` returns for the arrays of that cell's valid members
@@ -302,34 +297,21 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     if np.any((mp[1:] == mp[:-1]) & (mc[1:] == mc[:-1])):
         raise ValueError("a pair appears twice in the same cell")
     # chunks: contiguous cell ranges, never splitting a block, about chunk_members memberships each
-    blk = np.arange(n_cells) if cell_block is None else np.unique(np.asarray(cell_block), return_inverse=True)[1]
+    blk = np.arange(n_cells) if cell_block is None else np.asarray(cell_block)
     per_cell = np.bincount(mc, minlength=n_cells)
     new_block = np.r_[True, blk[1:] != blk[:-1]]
     bounds = chunk_bounds(per_cell, chunk_members, new_block)
     cstart = np.searchsorted(mc, bounds)
-    def run_chunk(b: int):
+    for b in range(len(bounds) - 1):          # the caller (the engine) runs its own chunks in parallel
         lo, hi = cstart[b], cstart[b + 1]
         if lo == hi:
-            return None
+            continue
         c0, c1 = bounds[b], bounds[b + 1]
         err = _chunk(mp[lo:hi], mc[lo:hi] - c0, c1 - c0, car, scar, valid, m, k, est_ar, est_sar,
                      event_sar, wmask, min_overlap, out_n[c0:c1], out_caar[c0:c1], out_stat[:, c0:c1],
                      out_p[:, c0:c1])
-        return None if err is None else (err[0] + c0,) + err[1:]
-
-    # Chunks write disjoint slices of the outputs: run them on the machine's cores (numpy releases
-    # the GIL in sorts and array arithmetic). The first error in chunk order is the one reported.
-    n_chunks = len(bounds) - 1
-    workers = min(n_chunks, workers or os.cpu_count() or 1, 4)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            errors = list(pool.map(run_chunk, range(n_chunks)))
-    else:
-        errors = [run_chunk(b) for b in range(n_chunks)]
-    patell_error: tuple | None = next((e for e in errors if e is not None), None)
-    if patell_error is not None:
-        _, _, pos, mi = patell_error
-        raise _patell_error(pos, mi, k)
+        if err is not None:                  # the reference's first violation, in cell order
+            raise _patell_error(err[2], err[3], k)
     return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
 
 
@@ -339,7 +321,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     ti = {t: j for j, t in enumerate(TEST_IDS)}
     pairs, loc = np.unique(mp, return_inverse=True)
     Pc = pairs.size
-    if Pc == est_ar.shape[0] and (Pc == 0 or pairs[-1] == Pc - 1):   # every pair: views, no copies
+    if Pc == est_ar.shape[0] and pairs[-1] == Pc - 1:   # every pair: views, no copies
         ea, es, ev = np.ascontiguousarray(est_ar), est_sar, event_sar     # (a strided view is slow in products)
     else:
         ea, es, ev = est_ar[pairs], est_sar[pairs], event_sar[pairs]
@@ -460,7 +442,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_p[ti["sign_generalized"], :, w] = _two_sided_z(zg)
 
         # wilcoxon
-        zw, nw, ties, d_s, c_s, wplus = _wilcoxon_batched(np.where(keep, carm, np.nan), mc, C)
+        zw, nw, ties, d_s, c_s, wplus = _wilcoxon_batched(carm[kc], cc, C)
         pw = np.full(C, np.nan)
         asym = (nw >= MIN_N) & ((nw > 50) | (ties & (nw > 13)))
         pw[asym] = _two_sided_z(zw[asym])
@@ -480,7 +462,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         corrado_in.append((np.flatnonzero(wm), keep))
 
         # grank: its members and GSAR_0 here; the rank sums of every window in one compiled pass below
-        grank_in.append(_grank_members(scarm, ks, sd_b, use_b, loc, mc) + (n_b,))
+        grank_in.append(_grank_members(scarm, ks, sd_b, use_b, loc, mc))
 
     for w, zc in enumerate(_corrado_windows(corrado_in, ev, sr, loc, mc, C, Pc)):
         o_stat[ti["corrado"], :, w] = zc
@@ -594,11 +576,12 @@ def _corrado_windows(windows, ev, sr: _SortedRows, loc, mc, C, Pc):
         wu = n_win > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             # window days
-            q_win = np.where(wu, S_win * S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+            n_w = np.where(wu, n_win, 1.0)
+            q_win = np.where(wu, S_win * S_win / n_w, 0.0).sum(axis=1)
             D = D + wu.sum(axis=1)
             s2 = (q_est + q_win) / N / D
-            num = np.where(wu, S_win / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
-            den = np.where(wu, N[:, None] / np.where(wu, n_win, 1.0), 0.0).sum(axis=1)
+            num = np.where(wu, S_win / n_w, 0.0).sum(axis=1)
+            den = np.where(wu, N[:, None] / n_w, 0.0).sum(axis=1)
             z = num / (np.sqrt(s2) * np.sqrt(den))
         ok = (N >= MIN_N) & (D >= 2) & (s2 > 0) & wu.any(axis=1)
         yield np.where(ok, z, np.nan)
@@ -614,7 +597,7 @@ def _grank_members(scarm, ks, sd_b, use_b, loc, mc):
 
 
 def _grank_windows(members, sr: _SortedRows, C, Pc):
-    """GRANK-T per cell for every window (``members``: per window, :func:`_grank_members` and ``n_b``);
+    """GRANK-T per cell for every window (``members``: per window, :func:`_grank_members`);
     yields (statistic, df) per window. The estimation-day rank sums of all windows come from one
     compiled pass over the memberships in pair order (each pair's rank row is read once)."""
     a = 1.0 / (sr.T_i + 2.0)
@@ -632,22 +615,23 @@ def _grank_windows(members, sr: _SortedRows, C, Pc):
     c_lt_all[by_pair], c_le_all[by_pair] = lt_o, le_o
     bounds = np.cumsum([0] + sizes)
     cache: dict[bytes, np.ndarray] = {}
-    for w, (lp, cl, _, n_b) in enumerate(members):
+    for w, (lp, cl, _) in enumerate(members):
         tstat = np.full(C, np.nan)
         df = np.full(C, np.nan)
         if lp.size == 0:
             yield tstat, df
             continue
         c_lt, c_le = c_lt_all[bounds[w]:bounds[w + 1]], c_le_all[bounds[w]:bounds[w + 1]]
+        cnt = np.bincount(cl, minlength=C)                 # the cell's N (every member with a SCAR)
         key = lp.tobytes() + cl.tobytes()
         if key not in cache:
-            cache[key] = (np.bincount(cl, minlength=C).astype(float) if sr.F is None else
+            cache[key] = (cnt.astype(float) if sr.F is None else
                           np.asarray(sparse.csr_matrix((np.ones(lp.size), (cl, lp)), shape=(C, Pc)) @ sr.F))
         q_est, D = kernels.rank_dispersion(S_all[w], cache[key])
         # day 0: rank of GSAR_0 among the estimation SARs and itself
         u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * a[lp] - 0.5
-        cells = np.flatnonzero(np.bincount(cl, minlength=C) > 0)
-        n = n_b[cells].astype(float)
+        cells = np.flatnonzero(cnt)
+        n = cnt[cells].astype(float)
         ubar0 = np.bincount(cl, weights=u0, minlength=C)[cells] / n
         Tn = D[cells] + 1
         with np.errstate(invalid="ignore", divide="ignore"):

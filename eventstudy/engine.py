@@ -405,17 +405,16 @@ class EventStudy:
         const_out = np.full(P, np.nan)
         slopes_out = np.full((P, q), np.nan)
         car_out = {name: np.full((W, P), np.nan) for name in ("car", "var", "scar", "bhar", "p")}
-        valid_out = np.zeros((W, P), dtype=bool)
         span_out = {name: np.full((P, S), np.nan) for name in ("ret", "normal_ret", "ar", "sar")}
         dates_out = np.full((P, S), np.datetime64("NaT"), dtype="datetime64[ns]")
         from .stattests import TEST_IDS, bootstrap_caar
 
-        n_tests = len(TEST_IDS) + (1 if bootstrap is None or int(bootstrap) > 0 else 0)
+        do_boot = bootstrap is None or int(bootstrap) > 0
+        n_tests = len(TEST_IDS) + int(do_boot)
         t_n = np.zeros((n_cells, W), dtype=np.int64)
         t_caar = np.full((n_cells, W), np.nan)
         t_stat = np.full((n_tests, n_cells, W), np.nan)
         t_p = np.full((n_tests, n_cells, W), np.nan)
-        do_boot = n_tests > len(TEST_IDS)
         bar = progress_bar(n_cells, desc="bootstrap", unit="cell", enabled=self.progress if do_boot else False)
         win_span = np.stack([wm[s0:s0 + S] for wm in wmasks])      # window days on the event span
         L_w = [int(wm.sum()) for wm in wmasks]
@@ -455,7 +454,6 @@ class EventStudy:
                 with np.errstate(invalid="ignore"):    # = 2 t.sf(|SCAR|, M_i - k)
                     car_out["p"][wi, rows] = 2 * special.stdtr(df_chunk, -np.abs(cs["scar"]))
                 car_out["bhar"][wi, rows] = _models.bhar(y, fitted.normal, wm, self.log_returns)
-                valid_out[wi, rows] = valid
                 car_c[wi], scar_c[wi], valid_c[wi] = cs["car"], cs["scar"], valid
                 for i in np.flatnonzero(ok & (cs["n_missing"] > 0)):   # exclusions only
                     gone = ~np.isfinite(fitted.ar[i, wm])
@@ -481,7 +479,7 @@ class EventStudy:
                     member_pair=mp, member_cell=mc, n_cells=c1 - c0, cell_block=np.arange(c1 - c0) // n_g,
                     car=car_c, scar=scar_c, valid=valid_c, m=fitted.m, k=self.k,
                     est_ar=est_ar, est_sar=est_sar, event_sar=sar_span,
-                    window_masks=win_span, workers=1)
+                    window_masks=win_span)
             except EstimationError as exc:
                 return excl, exc
             t_n[c0:c1] = batch.n
@@ -543,7 +541,7 @@ class EventStudy:
             "window_end": np.repeat([w[1] for w in wins], n_ok),
             "car": car_out["car"][:, okidx].ravel(), "car_se": np.sqrt(car_out["var"][:, okidx]).ravel(),
             "scar": scar_ok.ravel(), "p_value": car_out["p"][:, okidx].ravel(), "bhar": car_out["bhar"][:, okidx].ravel(),
-            "n_days": np.repeat([int(wm.sum()) for wm in wmasks], n_ok), "m_obs": np.tile(m_out[okidx], W),
+            "n_days": np.repeat(L_w, n_ok), "m_obs": np.tile(m_out[okidx], W),
         })
 
         # ---- AR panel over the event span

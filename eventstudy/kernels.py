@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["centre_rows", "row_ranks", "count_lt_le", "corrado_rank_sums", "grank_rank_sums", "rank_dispersion",
+__all__ = ["centre_rows", "row_ranks", "corrado_rank_sums", "grank_rank_sums", "rank_dispersion",
            "day_mean_dispersion"]
 
 
@@ -144,7 +144,7 @@ def row_ranks(es: np.ndarray, insert: np.ndarray | None = None):
     counts. The sort is numpy's (SIMD) ``argsort``; ranks and ties come from one compiled pass per row.
 
     ``insert (P, E)``: values to count against each row while it is in cache; then also returns
-    ``c_lt = #{x_i < insert_id}`` and ``c_le = #{x_i <= insert_id}``, both ``(P, E)`` (as :func:`count_lt_le`).
+    ``c_lt = #{x_i < insert_id}`` and ``c_le = #{x_i <= insert_id}``, both ``(P, E)`` (a NaN value counts 0).
     """
     es = np.asarray(es, dtype=float)
     P, T = es.shape
@@ -167,25 +167,6 @@ def row_ranks(es: np.ndarray, insert: np.ndarray | None = None):
     if insert is None:
         return srt, rmin, R2, T_i
     return srt, rmin, R2, T_i, c_lt, c_le
-
-
-@njit(nogil=True, cache=True)
-def _count_lt_le(srt, rows, v, c_lt, c_le):           # pragma: no cover - compiled
-    for j in range(v.size):
-        c_lt[j], c_le[j] = _lt_le(srt, rows[j], v[j])
-
-
-def count_lt_le(srt: np.ndarray, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``#{srt[rows[j]] < v[j]}`` and ``#{srt[rows[j]] <= v[j]}`` for each j (rows of ``srt`` sorted
-    ascending, missing values as +inf at the end). ``rows`` and ``v`` have one shape."""
-    rows = np.ascontiguousarray(rows, dtype=np.int64).ravel()
-    vv = np.ascontiguousarray(v, dtype=float).ravel()
-    c_lt = np.zeros(vv.size, dtype=np.int64)
-    c_le = np.zeros(vv.size, dtype=np.int64)
-    if vv.size and srt.shape[1]:                       # an empty row counts nothing
-        _count_lt_le(np.ascontiguousarray(srt), rows, vv, c_lt, c_le)
-    shape = np.shape(v)
-    return c_lt.reshape(shape), c_le.reshape(shape)
 
 
 @njit(nogil=True, cache=True)
@@ -225,7 +206,7 @@ def corrado_rank_sums(rmin: np.ndarray, R2: np.ndarray, c_lt: np.ndarray, c_le: 
     ``K_wit`` is the average rank of estimation SAR ``e_it`` among security i's estimation SARs and
     its window SARs ``v_id``, ``d`` in ``windows[w]`` (columns of the event grid):
     ``2 K_wit = R2_it + sum_d ([r_it > c_lt_id] + [r_it > c_le_id])`` with ``c_lt/c_le (P, D)`` from
-    :func:`count_lt_le` (a missing ``v_id`` is +inf: it moves nothing). ``a (W, P)``: ``1 / (n_wi + 1)``,
+    :func:`row_ranks` (``insert``) (a missing ``v_id`` is +inf: it moves nothing). ``a (W, P)``: ``1 / (n_wi + 1)``,
     ``n_wi`` security i's ranked values in window w. Membership j puts pair ``member_pair[j]`` in cell
     ``member_cell[j]`` of window ``member_window[j]``; sorted by (pair, window), each pair's rows are
     read once and its rank row in a window is shared by its cells.
@@ -317,14 +298,17 @@ def rank_dispersion(S: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     S = np.ascontiguousarray(S, dtype=float)
     R = S.shape[0]
-    n = np.asarray(n, dtype=float)
     q = np.empty(R)
     D = np.empty(R, dtype=np.int64)
-    if n.ndim == 1:
-        _rank_dispersion(S, np.empty((0, 0)), np.ascontiguousarray(n), q, D)
-    else:
-        _rank_dispersion(S, np.ascontiguousarray(n), np.empty(0), q, D)
+    _rank_dispersion(S, *_counts(n), q, D)
     return q, D
+
+
+def _counts(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Members per (row, day) for the compiled reductions: ``(n (R, T), empty)`` or, when the count is
+    the same every day, ``(empty (0, 0), n (R,))``."""
+    n = np.ascontiguousarray(n, dtype=float)
+    return (np.empty((0, 0)), n) if n.ndim == 1 else (n, np.empty(0))
 
 
 @njit(nogil=True, cache=True)
@@ -364,12 +348,8 @@ def day_mean_dispersion(ssum: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np
     One pass, no ``(R, T)`` temporaries (``t_time_series``)."""
     ssum = np.ascontiguousarray(ssum, dtype=float)
     R = ssum.shape[0]
-    n = np.asarray(n, dtype=float)
     Md = np.empty(R, dtype=np.int64)
     sd = np.empty(R)
     const = np.empty(R, dtype=np.bool_)
-    if n.ndim == 1:
-        _day_mean_dispersion(ssum, np.empty((0, 0)), np.ascontiguousarray(n), Md, sd, const)
-    else:
-        _day_mean_dispersion(ssum, np.ascontiguousarray(n), np.empty(0), Md, sd, const)
+    _day_mean_dispersion(ssum, *_counts(n), Md, sd, const)
     return Md, sd, const

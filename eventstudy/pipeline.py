@@ -30,6 +30,16 @@ from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 NON_EQUITY_GROUPS = ("futures", "index")
 
 
+def _empty_confounders() -> pd.DataFrame:
+    """An empty confounders frame (``date, market, description, source``)."""
+    return pd.DataFrame(columns=["date", "market", "description", "source"])
+
+
+def _is_benchmark(b: object) -> bool:
+    """True for a usable ``benchmark`` cell of the universe (a non-empty string)."""
+    return isinstance(b, str) and bool(b)
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     """What was run: model, windows, base group and data source (for reports)."""
@@ -66,7 +76,7 @@ class StudyRun:
     result: EventStudyResult
     regressions: pd.DataFrame
     excluded: pd.DataFrame
-    confounders: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["date", "market", "description", "source"]))
+    confounders: pd.DataFrame = field(default_factory=_empty_confounders)
 
     @property
     def simulated(self) -> bool:
@@ -90,7 +100,7 @@ class StudyRun:
 def price_request(events: pd.DataFrame, universe: pd.DataFrame, spec: WindowSpec,
                   factors: Sequence[str] = ()) -> tuple[list[str], pd.Timestamp, pd.Timestamp]:
     """Tickers (instruments, their benchmarks, ``factors``) and the date span a study needs prices for."""
-    bench = [b for b in universe["benchmark"] if isinstance(b, str) and b]
+    bench = [b for b in universe["benchmark"] if _is_benchmark(b)]
     tickers = list(dict.fromkeys(list(universe["ticker"]) + bench + list(factors)))
     return (tickers, *_date_range(events, spec))
 
@@ -161,7 +171,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     than two equity groups.
     """
     spec = WindowSpec.build(estimation, windows)
-    bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if isinstance(b, str) and b}
+    bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
     tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
     prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
 
@@ -242,7 +252,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
                       base_group=base_group, pool_exclude=tuple(pool_exclude),
                       extra_factors=tuple(extra_factors) if model == "factor" else (), bootstrap=bootstrap, seed=seed)
-    conf = confounders if confounders is not None else pd.DataFrame(columns=["date", "market", "description", "source"])
+    conf = confounders if confounders is not None else _empty_confounders()
     return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
                     result=result, regressions=reg,
                     excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),

@@ -154,6 +154,22 @@ def _check_event(run, event_id: str) -> None:
             f"event {event_id!r} has no results in this run; choose one of: {', '.join(evs) or '(none)'}")
 
 
+def _pick_groups(run, present: list[str], groups: Sequence[str] | None, what: str,
+                 extra: Sequence[str] = ()) -> list[str]:
+    """The groups to show: ``groups`` as strings, or by default every group of ``present`` the run
+    pools (all of them when it pools none). A group outside ``present`` and ``extra`` raises
+    :class:`DataUnavailableError` ("group 'x' <what>; choose from: ...")."""
+    if groups is None:
+        excl = _pool_exclude(run)
+        return [g for g in present if g not in excl] or present
+    groups = [str(g) for g in groups]
+    allowed = present + list(extra)
+    bad = [g for g in groups if g not in allowed]
+    if bad:
+        raise DataUnavailableError(f"group {bad[0]!r} {what}; choose from: {', '.join(allowed)}")
+    return groups
+
+
 def _check_window(res: EventStudyResult, window: Sequence[int]) -> tuple[int, int]:
     try:
         w = (int(window[0]), int(window[1]))
@@ -288,14 +304,7 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     present = _order_groups(pd.unique(ar["group"]))
     pooled = res.pooled_group or "all"
     excl = _pool_exclude(run)
-    if groups is None:
-        groups = [g for g in present if g not in excl] or present
-    else:
-        groups = [str(g) for g in groups]
-        bad = [g for g in groups if g not in present and g != pooled]
-        if bad:
-            raise DataUnavailableError(f"group {bad[0]!r} has no abnormal returns in this run; "
-                                       f"choose from: {', '.join(present + [pooled])}")
+    groups = _pick_groups(run, present, groups, "has no abnormal returns in this run", extra=(pooled,))
 
     sub = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
     wide = (sub.set_index(["event_id", "ticker", "group", "rel_day"])["ar"]
@@ -601,10 +610,7 @@ def heatmap_table(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynno
     tests = sorted(set(t["test"]))
     if test not in tests:
         raise DataUnavailableError(f"test {test!r} is not in the results; available: {', '.join(tests)}")
-    d = t[(t["test"] == test) & (t["window_start"] == w[0]) & (t["window_end"] == w[1])]
-    out = d[["event_id", "group", "n", "caar", "statistic", "p_value"]].copy()
-    out["caar_pct"] = 100 * out.pop("caar")
-    return out.reset_index(drop=True)
+    return res.test_table(test, w).drop(columns=["window_start", "window_end"])
 
 
 def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnonen") -> Figure:
@@ -685,15 +691,7 @@ def residual_correlation(run, event_id: str | None = None, groups: Sequence[str]
         raise DataUnavailableError("this result carries no estimation arrays (it was not produced by EventStudy.fit)")
     pairs = a.pairs[a.ok & (a.pairs["event_id"].to_numpy() == event_id)]
     present = _order_groups(pairs["group"].astype(str))
-    excl = _pool_exclude(run)
-    if groups is None:
-        groups = [g for g in present if g not in excl] or present
-    else:
-        groups = [str(g) for g in groups]
-        bad = [g for g in groups if g not in present]
-        if bad:
-            raise DataUnavailableError(f"group {bad[0]!r} has no securities for event {event_id!r}; "
-                                       f"choose from: {', '.join(present)}")
+    groups = _pick_groups(run, present, groups, f"has no securities for event {event_id!r}")
     pairs = pairs[pairs["group"].astype(str).isin(groups)]
     rank = {g: i for i, g in enumerate(_order_groups(groups))}
     pairs = pairs.assign(_r=pairs["group"].astype(str).map(rank)).sort_values(["_r", "ticker"], kind="mergesort")

@@ -153,7 +153,7 @@ def _md(s) -> str:
 
 
 def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool] | None = None,
-                caption: str | None = None, long_cols: Sequence[int] = (), nowrap_cols: Sequence[int] = (0,)) -> str:
+                caption: str | None = None, long_cols: Sequence[int] = ()) -> str:
     """Table from already-escaped HTML cells."""
     numeric = list(numeric) if numeric is not None else [False] * len(headers)
     out = ['<div class="es-table-wrap"><table class="es-table">']
@@ -166,7 +166,7 @@ def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: 
         nrows += 1
         cells = []
         for j, (c, n) in enumerate(zip(r, numeric)):
-            cls = "num" if n else ("txt long" if j in long_cols else ("txt nowrap" if j in nowrap_cols else "txt"))
+            cls = "num" if n else ("txt long" if j in long_cols else ("txt nowrap" if j == 0 else "txt"))
             cells.append(f'<td class="{cls}">{c}</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")
     if not nrows:
@@ -175,11 +175,10 @@ def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: 
     return "\n".join(out) + "\n"
 
 
-def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool] | None = None) -> str:
-    """Markdown table from already-escaped Markdown cells."""
-    numeric = list(numeric) if numeric is not None else [False] * len(headers)
+def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Markdown table (text columns, left-aligned) from already-escaped Markdown cells."""
     out = ["| " + " | ".join(_md(h) for h in headers) + " |",
-           "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+           "|" + "|".join(":---" for _ in headers) + "|"]
     n = 0
     for r in rows:
         n += 1
@@ -422,29 +421,30 @@ class _Content:
                 for d, cal, evs in self.shared]
 
 
+def _one_window(df: pd.DataFrame, w, drop_window: bool = True) -> pd.DataFrame:
+    """The rows of ``df`` in window ``w`` (a copy; attrs kept), the window label added to the title;
+    ``drop_window``: the window column left out of the displayed columns."""
+    out = df[(df["window_start"] == w[0]) & (df["window_end"] == w[1])].copy()
+    out.attrs["title"] = df.attrs["title"] + f" {T.window_label(*w)}"
+    if drop_window:
+        out.attrs["columns"] = [col for col in df.attrs["columns"] if col[0] != "window"]
+    return out
+
+
 def _cs_window(c: _Content, w) -> pd.DataFrame:
     if w not in c.cs_win:                    # the window's own table (title, columns), built once per report
         c.cs_win[w] = T.cross_section_table(c.run, window=w)
-    df = c.cs_win[w].copy()
-    df.attrs.update(c.cs_win[w].attrs)
-    return df
+    return c.cs_win[w].copy()
 
 
 def _fut_window(c: _Content, w) -> pd.DataFrame:
-    df = c.fut[(c.fut["window_start"] == w[0]) & (c.fut["window_end"] == w[1])].copy()
-    df.attrs.update(c.fut.attrs)
-    df.attrs["columns"] = [col for col in c.fut.attrs["columns"] if col[0] != "window"]
-    df.attrs["title"] = c.fut.attrs["title"] + f" {T.window_label(*w)}"
-    return df
+    return _one_window(c.fut, w)
 
 
 def _imp_window(c: _Content, w, compact: bool = False) -> pd.DataFrame:
     """The impact rows of one window; ``compact``: no window column and each event's note once."""
-    df = c.imp[(c.imp["window_start"] == w[0]) & (c.imp["window_end"] == w[1])].copy()
-    df.attrs.update(c.imp.attrs)
-    df.attrs["title"] = c.imp.attrs["title"] + f" {T.window_label(*w)}"
+    df = _one_window(c.imp, w, drop_window=compact)
     if compact:
-        df.attrs["columns"] = [col for col in c.imp.attrs["columns"] if col[0] != "window"]
         ev = df["event_id"].tolist()
         notes = df["note"].tolist()
         df["note"] = [n if (i == 0 or ev[i] != ev[i - 1] or n != notes[i - 1]) else "" for i, n in enumerate(notes)]

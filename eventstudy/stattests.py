@@ -126,11 +126,19 @@ def _one_sample_t(x: np.ndarray) -> TestResult:
     n = x.size
     if n < MIN_N:
         return _nan()
-    sd = float(np.std(x, ddof=1))
-    # exact constancy check: np.mean of equal values can round, leaving sd ~ 1e-17 > 0 and t ~ 1e16
-    if x.max() == x.min() or not (sd > 0 and math.isfinite(sd)):
+    sd = _sample_sd(x)
+    if math.isnan(sd):
         return _nan(float(n - 1))
     return _t_result(float(np.mean(x)) / (sd / math.sqrt(n)), n - 1)
+
+
+def _sample_sd(x: np.ndarray) -> float:
+    """sd(x, ddof=1), or NaN when x is constant or the sd is not a positive finite number. The
+    constancy check is exact: np.mean of equal values can round, leaving sd ~ 1e-17 > 0 and t ~ 1e16."""
+    sd = float(np.std(x, ddof=1))
+    if x.max() == x.min() or not (sd > 0 and math.isfinite(sd)):
+        return math.nan
+    return sd
 
 
 def _row_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,8 +194,8 @@ def t_time_series(car, est_ar, L: int) -> TestResult:
     M = aar.size
     if M < 2:
         return _nan()
-    s = float(np.std(aar, ddof=1))
-    if aar.max() == aar.min() or not (s > 0 and math.isfinite(s)):   # exact constancy check, as _one_sample_t
+    s = _sample_sd(aar)
+    if math.isnan(s):
         return _nan(float(M - 1))
     return _t_result(float(np.mean(c)) / (math.sqrt(L) * s), M - 1)
 
@@ -404,8 +412,8 @@ def grank(scar, est_sar) -> TestResult:
     n = s.size
     if n < MIN_N:
         return _nan()
-    sd = float(np.std(s, ddof=1))
-    if s.max() == s.min() or not (sd > 0 and math.isfinite(sd)):      # exact constancy check, as _one_sample_t
+    sd = _sample_sd(s)
+    if math.isnan(sd):
         return _nan()
     g = np.hstack([es, (s / sd)[:, None]])
     ubar, n_t, used, T, s2 = _rank_dispersion(g, n)

@@ -602,7 +602,7 @@ def _spec(df: pd.DataFrame) -> tuple[list[tuple[str, str, str]], dict[str, str]]
     return cols, {k: v for k, v in star_map.items() if v in df.columns}
 
 
-def _cells(df: pd.DataFrame, na: str = NA) -> tuple[list[str], list[str], list[list[str]], list[list[int]]]:
+def _cells(df: pd.DataFrame) -> tuple[list[str], list[str], list[list[str]], list[list[int]]]:
     """Labels, kinds, formatted cells and signs (-1, 0, +1 for coloured numbers) of the display columns."""
     cols, star_map = _spec(df)
     labels = [lab for _, lab, _ in cols]
@@ -610,7 +610,7 @@ def _cells(df: pd.DataFrame, na: str = NA) -> tuple[list[str], list[str], list[l
     text_cols, sign_cols = [], []
     for c, _, k in cols:
         vals = df[c].tolist()
-        txt = [format_value(v, k, na) for v in vals]
+        txt = [format_value(v, k) for v in vals]
         if c in star_map:
             ps = df[star_map[c]].tolist()
             txt = [t if _is_missing(v) else t + stars(float(p) if not _is_missing(p) else float("nan"))

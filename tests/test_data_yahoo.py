@@ -17,6 +17,7 @@ import pytest
 from eventstudy.data import PriceCache, YahooSource
 from eventstudy.data.yahoo import parse_download
 from eventstudy.errors import DataUnavailableError, PriceDataError
+from eventstudy.progress import progress_enabled
 
 FIELDS = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
 yf_log = logging.getLogger("yfinance")
@@ -230,7 +231,7 @@ def test_progress_bar(capsys, monkeypatch):
     YahooSource(downloader=fake, progress=True).get(["7203.T"], "2025-01-06", "2025-01-08")
     assert "Yahoo Finance" in capsys.readouterr().err
     monkeypatch.setenv("CI", "1")
-    assert YahooSource(downloader=fake, progress=None)._show_progress() is False
+    assert progress_enabled(YahooSource(downloader=fake, progress=None).progress) is False
 
 
 # ----------------------------------------------------------------------------- cache

@@ -36,26 +36,21 @@ def test_row_ranks_are_scipy_average_ranks_with_missing_values_last():
         assert (R2[i, ~f] == 0).all() and (rmin[i, ~f] == 0).all()
 
 
-def test_count_lt_le_equals_searchsorted_including_ties_nan_and_inf():
+def test_inserted_values_are_counted_as_searchsorted_including_ties_nan_and_inf():
     x = _rows(1)
-    srt, *_ = kernels.row_ranks(x)
     rng = np.random.default_rng(2)
-    rows = rng.integers(0, x.shape[0], 500)
-    v = np.round(rng.normal(size=500) * 2) / 2                  # on the grid: many equal values
-    v[:5] = np.inf
-    v[5:10] = -np.inf
-    v[10:15] = np.nan
-    c_lt, c_le = kernels.count_lt_le(srt, rows, v)
-    for j in range(500):
-        row = srt[rows[j]]
-        if np.isnan(v[j]):                                      # NaN moves nothing: no value compares
-            assert c_lt[j] == 0 and c_le[j] == 0
-            continue
-        assert c_lt[j] == np.searchsorted(row, v[j], side="left")
-        assert c_le[j] == np.searchsorted(row, v[j], side="right")
-    # shapes are kept
-    c2, _ = kernels.count_lt_le(srt, rows.reshape(20, 25), v.reshape(20, 25))
-    assert c2.shape == (20, 25) and np.array_equal(c2.ravel(), c_lt)
+    v = np.round(rng.normal(size=(x.shape[0], 12)) * 2) / 2     # on the grid: many equal values
+    v[0, :5] = np.inf
+    v[1, :5] = -np.inf
+    v[2, :5] = np.nan
+    srt, _, _, _, c_lt, c_le = kernels.row_ranks(x, insert=v)
+    for i in range(x.shape[0]):
+        for j in range(v.shape[1]):
+            if np.isnan(v[i, j]):                               # NaN moves nothing: no value compares
+                assert c_lt[i, j] == 0 and c_le[i, j] == 0
+                continue
+            assert c_lt[i, j] == np.searchsorted(srt[i], v[i, j], side="left")
+            assert c_le[i, j] == np.searchsorted(srt[i], v[i, j], side="right")
 
 
 def test_centre_rows_against_numpy():
@@ -89,9 +84,8 @@ def test_corrado_rank_sums_equal_ranking_each_augmented_row():
     rng = np.random.default_rng(5)
     ev = np.round(rng.normal(size=(P, D)) * 2) / 2              # window values tied with estimation values
     ev[rng.random((P, D)) < 0.1] = np.nan
-    srt, rmin, R2, T_i = kernels.row_ranks(x)
     v = np.where(np.isfinite(ev), ev, np.inf)
-    c_lt, c_le = kernels.count_lt_le(srt, np.broadcast_to(np.arange(P)[:, None], (P, D)), v)
+    srt, rmin, R2, T_i, c_lt, c_le = kernels.row_ranks(x, insert=v)
     windows = [np.array([1, 2, 4]), np.array([0]), np.array([0, 1, 2, 3, 4, 5])]
     a = np.stack([1.0 / (T_i + np.isfinite(ev[:, wc]).sum(axis=1) + 1.0) for wc in windows])
     mps, mws, mcs = [], [], []
@@ -150,14 +144,11 @@ def test_empty_inputs():
     assert S.shape == (2, 5) and lt.size == le.size == 0
 
 
-def test_row_ranks_counts_inserted_values_as_count_lt_le():
+def test_row_ranks_insert_edges():
     x = _rows(10)
-    rng = np.random.default_rng(11)
-    ins = np.round(rng.normal(size=(x.shape[0], 3)) * 2) / 2
-    ins[0, 0], ins[1, 1] = np.inf, np.nan
+    ins = np.zeros((x.shape[0], 3))
+    ins[0, 0] = np.inf
     srt, rmin, R2, T_i, c_lt, c_le = kernels.row_ranks(x, insert=ins)
-    exp_lt, exp_le = kernels.count_lt_le(srt, np.broadcast_to(np.arange(x.shape[0])[:, None], ins.shape), ins)
-    assert np.array_equal(c_lt, exp_lt) and np.array_equal(c_le, exp_le)
     assert c_lt[0, 0] == T_i[0] and c_le[0, 0] == x.shape[1]       # +inf: above every finite value
     with pytest.raises(ValueError, match="one row per row"):
         kernels.row_ranks(x, insert=ins[:-1])
@@ -212,7 +203,5 @@ def test_day_mean_dispersion_against_numpy():
 def test_rows_without_any_day_count_nothing():
     srt, rmin, R2, T_i, lt, le = kernels.row_ranks(np.empty((3, 0)), insert=np.ones((3, 2)))
     assert srt.shape == (3, 0) and (T_i == 0).all() and not lt.any() and not le.any()
-    c_lt, c_le = kernels.count_lt_le(srt, np.arange(3), np.ones(3))
-    assert not c_lt.any() and not c_le.any()
     S, lt, le = kernels.grank_rank_sums(srt, rmin, R2, np.ones(3), np.arange(3), np.zeros(3, np.int64), np.ones(3), 1)
     assert S.shape == (1, 0) and not lt.any() and not le.any()

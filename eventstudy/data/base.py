@@ -495,7 +495,8 @@ def select_prices(
             tickers = [tickers]
         wanted = list(dict.fromkeys(str(t).strip() for t in tickers))
     failures = [(t, not_there) for t in wanted if t not in field]
-    sub = _rows_in(frame, wanted, lo, hi)
+    # field covers every ticker in frame, so tickers=None needs no ticker filter
+    sub = _rows_in(frame, None if tickers is None else wanted, lo, hi)
     got = set(sub["ticker"])
     rng = f"{lo.date() if lo is not None else 'start'} to {hi.date() if hi is not None else 'end'}"
     failures += [(t, no_prices.format(range=rng)) for t in wanted if t in field and t not in got]

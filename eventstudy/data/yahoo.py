@@ -16,6 +16,7 @@ return series never mixes two adjustment bases. ``refresh=True`` ignores the cac
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import re
 import time
@@ -28,7 +29,7 @@ import pandas as pd
 
 from eventstudy.data.base import PriceDataWarning, Prices, make_prices, validate_price_frame
 from eventstudy.data.cache import PriceCache
-from eventstudy.progress import progress_bar, progress_enabled
+from eventstudy.progress import progress_bar
 from eventstudy.dates import as_date, normalise_dates
 from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError
 
@@ -47,6 +48,7 @@ _NO_DATA = "Yahoo Finance returned no prices (unknown or delisted ticker, or no 
 _TOLERANCE = 1e-6  # relative difference that counts as a changed adjustment basis
 
 
+@functools.lru_cache(maxsize=None)
 def _yf_version() -> str:
     try:
         from importlib.metadata import version
@@ -54,6 +56,11 @@ def _yf_version() -> str:
         return version("yfinance")
     except Exception:  # pragma: no cover - metadata missing
         return "unknown version"
+
+
+def _source_name() -> str:
+    """'Yahoo Finance via yfinance <version>', as recorded in prices and the cache."""
+    return f"Yahoo Finance via yfinance {_yf_version()}"
 
 
 def _unreachable(detail: str) -> str:
@@ -240,13 +247,10 @@ class YahooSource:
 
     @property
     def source(self) -> str:
-        s = f"Yahoo Finance via yfinance {_yf_version()}"
+        s = _source_name()
         if self._auto_adjusted:
             s += " (auto-adjusted: 'close' is already split- and dividend-adjusted)"
         return s
-
-    def _show_progress(self) -> bool:
-        return progress_enabled(self.progress)
 
     def _download(self):
         if self._downloader is None:
@@ -348,7 +352,7 @@ class YahooSource:
             return
         frame = frame.loc[frame["date"] <= end]
         try:
-            self.cache.write(ticker, frame, start, end, source=f"Yahoo Finance via yfinance {_yf_version()}")
+            self.cache.write(ticker, frame, start, end, source=_source_name())
         except CacheError as exc:
             warnings.warn(str(exc), PriceDataWarning, stacklevel=3)
 
@@ -369,6 +373,7 @@ class YahooSource:
 
         final: dict[str, pd.DataFrame] = {}
         entries = {}
+        priced_rows: dict[str, pd.DataFrame] = {}  # cached rows with a price, per cached ticker
         groups: dict[tuple[pd.Timestamp, pd.Timestamp], list[str]] = {}
         for t in wanted:
             entry = self.cache.read(t) if (self.cache is not None and not self.refresh) else None
@@ -376,7 +381,8 @@ class YahooSource:
                 groups.setdefault((start, end), []).append(t)
                 continue
             entries[t] = entry
-            priced = entry.frame.dropna(subset=["close", "adj_close"], how="all")["date"]
+            priced_rows[t] = entry.frame.dropna(subset=["close", "adj_close"], how="all")
+            priced = priced_rows[t]["date"]
             if start < entry.start:
                 anchor = priced.iloc[0] if len(priced) else entry.start
                 groups.setdefault((start, max(anchor, start)), []).append(t)
@@ -405,7 +411,7 @@ class YahooSource:
                     final[t] = entry.frame
                     continue
                 new = new.drop_duplicates("date", keep="last")
-                old = entry.frame.dropna(subset=["close", "adj_close"], how="all")
+                old = priced_rows[t]
                 agree = _consistent(old, new) if len(old) else True
                 if not agree:  # changed adjustment basis (or unverifiable): download the whole series again
                     refetch.append(t)
@@ -423,13 +429,12 @@ class YahooSource:
                 bar.refresh()
                 again, _ = self._fetch_all({span: refetch}, bar)
                 for t in refetch:
+                    failures.pop(t, None)
                     if t in again:
                         final[t] = again[t]
-                        failures.pop(t, None)
                         self._store(t, again[t], *span)
                     else:  # cannot re-verify: fall back to the cached series alone (one basis)
                         final[t] = entries[t].frame
-                        failures.pop(t, None)
         finally:
             bar.close()
 
