@@ -157,6 +157,8 @@ def cmd_run(args) -> int:
         raise EventStudyError(f"--format {bad[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
     if args.bootstrap < 0:
         raise EventStudyError(f"--bootstrap {args.bootstrap}: give a number of draws >= 0 (0, the default, is off)")
+    from .io_utils import check_out_dir
+    check_out_dir(args.out, "--out folder")          # a bad --out must not cost the whole run either
     events, universe, confounders = _load_inputs(args)
     source = _make_source(args)
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "

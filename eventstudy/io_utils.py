@@ -71,3 +71,35 @@ def require_columns(found: Sequence[str], required: Sequence[str], error: type[E
     shown = ", ".join(str(c) for c in found if str(c)) or "(none)"
     raise error(f"{where}: missing required column(s) {', '.join(missing)}; columns found: {shown}."
                 + (f" {needs}" if needs else ""))
+
+
+def check_out_dir(path: str | os.PathLike, what: str = "output folder", contents: str = "the results") -> Path:
+    """Fail early, with a clear message, when ``path`` cannot become a folder to write into: it is a
+    file, a file sits where one of its parents should be, or the nearest existing parent is not
+    writable. Creates nothing (a run that fails later leaves no empty folder behind)."""
+    from .errors import EventStudyError
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise EventStudyError(f"{what} {out} is a file; give a folder to write {contents} into")
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise EventStudyError(f"cannot create the {what} {out}: {parent} is a file; choose another folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise EventStudyError(f"cannot create the {what} {out}: {parent} is not writable; choose a writable folder")
+    return out
+
+
+def ensure_out_dir(path: str | os.PathLike, what: str = "output folder", contents: str = "the results") -> Path:
+    """:func:`check_out_dir`, then create the folder (and its parents); errors name the folder."""
+    from .errors import EventStudyError
+
+    out = check_out_dir(path, what, contents)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EventStudyError(f"cannot create the {what} {out} ({exc.strerror or exc}); "
+                              f"choose a writable folder") from None
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io_utils import atomic_write_text
+from .io_utils import atomic_write_text, ensure_out_dir
 from .regression import REG_COLUMNS
 
 AR_COLUMNS = ["event_id", "ticker", "group", "date", "rel_day", "ret", "normal_ret", "ar", "sar"]
@@ -49,6 +49,5 @@ def study_frames(run) -> dict[str, pd.DataFrame]:
 
 def write_csvs(run, out_dir: str | Path) -> dict[str, Path]:
     """Write every contract CSV of ``run`` into ``out_dir``; returns name -> path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_out_dir(out_dir)
     return {name: atomic_write_text(out / name, _csv(df)) for name, df in study_frames(run).items()}

@@ -30,7 +30,7 @@ from scipy import stats
 from .errors import DataUnavailableError, EventStudyError, WindowError
 from .futures import is_continuous_future
 from .pipeline import universe_exchanges
-from .io_utils import atomic_write_bytes
+from .io_utils import atomic_write_bytes, ensure_out_dir
 from .results import EventStudyResult, stars
 from .stattests import upper_mean
 from .tables import STARS_NOTE, _group_order
@@ -824,8 +824,7 @@ def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png",
     formats = tuple(str(f).lower().lstrip(".") for f in formats)
     if not formats:
         raise ValueError("formats is empty; give e.g. ('png', 'svg')")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_out_dir(out_dir, "figures folder", "the figures")
     res = _result(run)
     builders: list[tuple[str, object]] = [
         ("caar_paths", lambda: plot_caar_paths(run)),

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import tables as T
 from .errors import EventStudyError
-from .io_utils import atomic_write_text
+from .io_utils import atomic_write_text, ensure_out_dir
 from .stattests import TEST_NAMES
 
 __all__ = ["SECTIONS", "CSS", "write_report", "render_html", "render_markdown", "render_latex",
@@ -789,14 +789,7 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     Returns ``{file name: path}`` of every file written (figures as ``figures/<name>.png``).
     """
     formats = check_formats(formats)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise EventStudyError(f"report folder {out} is a file; give a folder to write the report into")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EventStudyError(f"cannot create the report folder {out} ({exc.strerror or exc}); "
-                              f"choose a writable folder") from None
+    out = ensure_out_dir(out_dir, "report folder", "the report")
     written: dict[str, Path] = {}
     figures: dict[str, Path] = {}
     note = "Figures were not requested."

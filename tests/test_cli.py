@@ -312,3 +312,25 @@ def test_run_computes_the_impact_table_once_for_headline_and_report(tmp_path, mo
     assert len(calls) == 1
     imp = pd.read_csv(out / "impact_table.csv", comment="#")         # the report still has it
     assert set(imp["window_start"]) == {0} and len(imp) > 0
+
+
+def test_out_that_is_a_file_is_refused_before_the_study_runs(tmp_path, capsys, monkeypatch):
+    import eventstudy.pipeline as pl
+    monkeypatch.setattr(pl, "run_study", lambda *a, **k: pytest.fail("the study ran"))
+    f = tmp_path / "results"
+    f.write_text("not a folder")
+    assert main(["run", "--offline", "--out", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "--out folder" in err and "is a file" in err and "Traceback" not in err
+    assert main(["run", "--offline", "--out", str(f / "sub")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert f.read_text() == "not a folder"
+
+
+def test_write_csvs_names_a_bad_folder(tmp_path):
+    from eventstudy.errors import EventStudyError
+    from eventstudy.outputs import write_csvs
+    f = tmp_path / "x"
+    f.write_text("")
+    with pytest.raises(EventStudyError, match="output folder .* is a file"):
+        write_csvs(object(), f)
