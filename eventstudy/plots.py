@@ -33,7 +33,7 @@ from .pipeline import universe_exchanges
 from .io_utils import atomic_write_bytes, ensure_out_dir
 from .results import EventStudyResult, stars
 from .stattests import upper_mean
-from .tables import STARS_NOTE, _group_order
+from .tables import STARS_NOTE, _group_order, lead_window
 from .tables import group_label as _table_group_label
 
 __all__ = [
@@ -790,11 +790,10 @@ def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:
 
 def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[str]:
     """The ``k`` events with the largest |CAAR| of the pooled group (or of any group when the
-    run pools nothing) in ``window`` (default: the run's second window, else the first); of
+    run pools nothing) in ``window`` (default: :func:`eventstudy.tables.lead_window`); of
     events with identical results (same day 0) only the first is kept."""
     res = _result(run)
-    w = res.windows[1] if (window is None and len(res.windows) > 1) else (window or res.windows[0])
-    w = _check_window(res, w)
+    w = _check_window(res, lead_window(res) if window is None else window)
     t = res.tests[(res.tests["window_start"] == w[0]) & (res.tests["window_end"] == w[1])]
     t = t.drop_duplicates(["event_id", "group"])
     pooled = t[t["group"] == (res.pooled_group or "all")]
@@ -828,7 +827,7 @@ def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png",
     res = _result(run)
     builders: list[tuple[str, object]] = [
         ("caar_paths", lambda: plot_caar_paths(run)),
-        ("heatmap", lambda: plot_heatmap(run, window=res.windows[1] if len(res.windows) > 1 else res.windows[0])),
+        ("heatmap", lambda: plot_heatmap(run, window=lead_window(res))),
         ("residual_correlation", lambda: plot_residual_correlation(run)),
     ]
     if _is_run(run):

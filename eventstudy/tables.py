@@ -314,8 +314,9 @@ def family_adjusted(df: pd.DataFrame, pcol: str) -> tuple[np.ndarray, np.ndarray
 
 
 def lead_window(run) -> tuple[int, int]:
-    """The window tables lead with: ``(0, 1)`` when the run computed it, else the run's first window."""
-    wins = [tuple(int(x) for x in w) for w in run.result.windows]
+    """The window tables and figures lead with: ``(0, 1)`` when the run computed it, else the run's first
+    window (``run``: a StudyRun or an EventStudyResult)."""
+    wins = [tuple(int(x) for x in w) for w in getattr(run, "result", run).windows]
     return (0, 1) if (0, 1) in wins else wins[0]
 
 

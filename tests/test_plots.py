@@ -280,3 +280,31 @@ def test_caar_paths_pooled_group(offline_run):
     assert row["caar"] == pytest.approx(wide.sum(axis=1).mean(), abs=1e-14)
     with pytest.raises(ValueError, match="confidence level"):
         plots.caar_paths(run, ci=95)
+
+
+def test_figures_lead_with_the_tables_lead_window(monkeypatch, tmp_path):
+    """Without [0,1] the tables lead with the first window; the heat map and the bar events follow
+    them (not "the second window", here [0,3])."""
+    from eventstudy.data.offline import OfflineSource
+    from eventstudy.events import load_events
+    from eventstudy.pipeline import run_study
+    from eventstudy.study.universe import load_universe
+    from eventstudy.tables import lead_window
+    from conftest import REPO
+
+    run = run_study(load_events(REPO / "events.csv"), load_universe(), OfflineSource(), windows=[(0, 0), (0, 3)])
+    assert lead_window(run) == lead_window(run.result) == (0, 0)
+    assert plots.main_events(run) == plots.main_events(run, window=(0, 0))
+    seen = []
+
+    def small(*a, **k):
+        return Figure(figsize=(1, 1))
+
+    def heatmap(r, window=(0, 1), **k):
+        seen.append(tuple(window))
+        return small()
+    for name in ("plot_caar_paths", "plot_residual_correlation", "plot_timeline", "plot_ar_bars"):
+        monkeypatch.setattr(plots, name, small)
+    monkeypatch.setattr(plots, "plot_heatmap", heatmap)
+    plots.save_plots(run, tmp_path, formats=("png",))
+    assert seen == [(0, 0)]
