@@ -23,8 +23,9 @@ examples:
   eventstudy run --events my_events.csv --universe my_universe.csv --prices prices.parquet --no-report
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
-params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
-cross_section_table.csv and plots (figures/*.png, *.svg) unless --no-report.
+params.csv (or .parquet with --table-format parquet), report.md report.html tables.tex,
+impact_table.csv futures_table.csv cross_section_table.csv and plots (figures/*.png; *.svg with
+--figure-format png,svg) unless --no-report.
 """
 
 EPILOG_EVENTS = """\
@@ -86,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed for the bootstrap")
     run.add_argument("--out", default="results", metavar="DIR", help="output folder (default %(default)s)")
     run.add_argument("--no-report", action="store_true", help="write the CSVs only (no report, plots, LaTeX)")
+    run.add_argument("--table-format", choices=("csv", "parquet"), default="csv",
+                     help="how the result tables are written: csv (default) or parquet (columnar, typed; "
+                          "faster to write and to read back for large studies)")
+    run.add_argument("--figure-format", default="png", metavar="LIST",
+                     help="figure formats, comma separated from png,svg (default %(default)s; the report embeds PNG)")
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
@@ -143,7 +149,7 @@ def _make_source(args):
 
 
 def cmd_run(args) -> int:
-    from .outputs import write_csvs
+    from .outputs import write_tables
     from .pipeline import run_study
     from .windows import WindowSpec
 
@@ -155,6 +161,10 @@ def cmd_run(args) -> int:
     bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
     if bad:
         raise EventStudyError(f"--format {bad[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
+    figure_formats = tuple(dict.fromkeys(f.strip().lower() for f in args.figure_format.split(",") if f.strip()))
+    bad = [f for f in figure_formats if f not in ("png", "svg")]
+    if bad or not figure_formats:
+        raise EventStudyError(f"--figure-format {args.figure_format!r}: choose png, svg or png,svg")
     if args.bootstrap < 0:
         raise EventStudyError(f"--bootstrap {args.bootstrap}: give a number of draws >= 0 (0, the default, is off)")
     from .io_utils import check_out_dir
@@ -176,13 +186,13 @@ def cmd_run(args) -> int:
         from .data.base import describe_fields
         _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
-    written = write_csvs(run, out)
+    written = write_tables(run, out, table_format=args.table_format)
     from .tables import impact_table
     impact = None if args.no_report else impact_table(run)      # computed once: headline and report
     _print_headline(run, impact)
     if not args.no_report:
         from .report import write_report
-        written.update(write_report(run, out, formats=formats, impact=impact))
+        written.update(write_report(run, out, formats=formats, impact=impact, figure_formats=figure_formats))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files to {out}/")
     return 0
@@ -210,8 +220,14 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
 
 
 def _print_headline(run, impact=None) -> None:
-    from .tables import headline_table, print_table
-    print_table(headline_table(run, impact=impact))      # titled with the run's lead window (SIMULATED marked)
+    from .tables import (MAX_SHOWN_EVENTS, headline_table, impact_table, lead_window, print_table, shown_rows,
+                         top_events)
+    w = lead_window(run)
+    imp = impact if impact is not None else impact_table(run, windows=[w], tests=("kolari_pynnonen",))
+    head = headline_table(run, impact=imp)               # titled with the run's lead window (SIMULATED marked)
+    if len(head) > MAX_SHOWN_EVENTS:                     # a study of many events: the largest moves, counted
+        head = shown_rows(head, top_events(imp, MAX_SHOWN_EVENTS, w, run.result.pooled_group), len(head))
+    print_table(head)
 
 
 def cmd_events(args) -> int:

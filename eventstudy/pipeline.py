@@ -235,10 +235,12 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
             warnings.warn("cross-sectional regressions skipped: they compare exposure groups, and only "
                           f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=2)
         skipped: list[str] = []
+        car_by_event = dict(tuple(result.car.groupby("event_id", sort=False))) if len(eq_groups) >= 2 else {}
         for ev in (result.events if len(eq_groups) >= 2 else []):
             for w in result.windows:
                 try:
-                    rows, _ = cross_sectional_regression(result.car, ev, w, base_group=base_group,
+                    rows, _ = cross_sectional_regression(car_by_event.get(ev, result.car.iloc[:0]), ev, w,
+                                                         base_group=base_group,
                                                          exclude_groups=pool_exclude)
                 except EventStudyError as exc:
                     skipped.append(str(exc))

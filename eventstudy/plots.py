@@ -53,6 +53,7 @@ __all__ = [
     "plot_heatmap",
     "plot_residual_correlation",
     "save_plots",
+    "FIGURE_FORMATS",
 ]
 
 SIMULATED_PREFIX = "SIMULATED — "
@@ -613,14 +614,16 @@ def heatmap_table(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynno
     return res.test_table(test, w).drop(columns=["window_start", "window_end"])
 
 
-def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnonen") -> Figure:
+def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnonen",
+                 events: Sequence[str] | None = None) -> Figure:
     """CAAR (%) by event (rows) x group (columns) for one window, colour on a diverging scale
     centred at 0 (symmetric limits), each cell annotated with the value and the stars of
-    ``test``'s p-value."""
+    ``test``'s p-value. ``events`` restricts the rows (in study order)."""
     res = _result(run)
     tab = heatmap_table(run, window, test)
     w = _check_window(res, window)
-    evs = [e for e in _event_order(run) if e in set(tab["event_id"])]
+    keep = set(tab["event_id"]) if events is None else set(tab["event_id"]) & {str(e) for e in events}
+    evs = [e for e in _event_order(run) if e in keep]
     gs = _order_groups(tab["group"])
     val = tab.pivot(index="event_id", columns="group", values="caar_pct").reindex(index=evs, columns=gs)
     pv = tab.pivot(index="event_id", columns="group", values="p_value").reindex(index=evs, columns=gs)
@@ -811,38 +814,93 @@ def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[st
     return out[:k]
 
 
-def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png", "svg"), dpi: int = 150,
-               bar_events: int = 4) -> dict[str, Path]:
+FIGURE_FORMATS = ("png", "svg")
+
+
+def _workers(n_figures: int, workers: int | None) -> int:
+    """How many processes draw the figures: ``workers`` if given, else one per available core (at most
+    2: the figures are few and uneven) when the platform can fork."""
+    import multiprocessing
+
+    if workers is not None:
+        return max(1, int(workers))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:        # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores, n_figures))
+
+
+_JOBS: list = []        # (name, builder) of the save_plots call being drawn, read by forked workers
+
+
+def _draw_one(i: int, out: Path, formats: tuple[str, ...], dpi: int) -> tuple[str, Path | None, str]:
+    """Build and save figure ``i`` of :data:`_JOBS`: (name, path or None, reason it was skipped)."""
+    name, build = _JOBS[i]
+    try:
+        fig = build()
+    except DataUnavailableError as exc:
+        return name, None, str(exc)
+    try:
+        return name, _save(fig, out / name, formats, dpi), ""
+    finally:
+        fig.clear()
+
+
+def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png",), dpi: int = 100,
+               bar_events: int = 4, workers: int | None = None, max_events: int = 12) -> dict[str, Path]:
     """Write every figure of a run into ``out_dir`` (created if needed) as ``formats``, atomically.
 
     Files: ``caar_paths``, ``heatmap``, ``residual_correlation``, ``timeline`` (skipped with a
     warning when the run has none of the Nikkei futures/index), and ``ar_bars_<event>`` for the
-    ``bar_events`` events with the largest pooled |CAAR| (:func:`main_events`). Returns
-    name -> path of the PNG (or of the first format when PNG is not asked for).
+    ``bar_events`` events with the largest pooled |CAAR| (:func:`main_events`); with more than
+    ``max_events`` events the CAAR panels and the heat map show the ``max_events`` events of largest
+    pooled |CAAR| (in study order; every event stays in the tables). ``formats`` from
+    :data:`FIGURE_FORMATS` (default PNG only: the report embeds PNG; SVG on request). The figures
+    are drawn by ``workers`` forked processes (default: one per core, at most 2; 1 draws them in
+    this process). Returns name -> path of the PNG (or of the first format when PNG is not asked for).
     """
-    formats = tuple(str(f).lower().lstrip(".") for f in formats)
+    formats = tuple(dict.fromkeys(str(f).lower().lstrip(".") for f in formats))
     if not formats:
         raise ValueError("formats is empty; give e.g. ('png', 'svg')")
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad:
+        raise ValueError(f"figure format {bad[0]!r}: choose from {', '.join(FIGURE_FORMATS)}")
     out = ensure_out_dir(out_dir, "figures folder", "the figures")
     res = _result(run)
+    # a study of many events: the panels and heat-map rows show the max_events with the largest pooled
+    # |CAAR| (every event is in the tables); the figure's cost then does not grow with the events
+    shown = main_events(run, k=max_events) if len(_event_order(run)) > max_events else None
     builders: list[tuple[str, object]] = [
-        ("caar_paths", lambda: plot_caar_paths(run)),
-        ("heatmap", lambda: plot_heatmap(run, window=lead_window(res))),
+        ("caar_paths", lambda: plot_caar_paths(run, events=shown)),
+        ("heatmap", lambda: plot_heatmap(run, window=lead_window(res), events=shown)),
         ("residual_correlation", lambda: plot_residual_correlation(run)),
     ]
     if _is_run(run):
         builders.append(("timeline", lambda: plot_timeline(run)))
     for ev in main_events(run, k=bar_events):
         builders.append((f"ar_bars_{_safe_name(ev)}", lambda ev=ev: plot_ar_bars(run, ev, window=res.windows[0])))
+    n_proc = _workers(len(builders), workers)
+    _JOBS[:] = builders
+    try:
+        if n_proc > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # forked workers inherit the run and the builders: nothing is pickled but the index and the path
+            with ProcessPoolExecutor(n_proc, mp_context=multiprocessing.get_context("fork")) as pool:
+                done = list(pool.map(_draw_one, range(len(builders)), [out] * len(builders),
+                                     [formats] * len(builders), [dpi] * len(builders)))
+        else:
+            done = [_draw_one(i, out, formats, dpi) for i in range(len(builders))]
+    finally:
+        _JOBS.clear()
     written: dict[str, Path] = {}
-    for name, build in builders:
-        try:
-            fig = build()
-        except DataUnavailableError as exc:
-            warnings.warn(f"figure {name} skipped: {exc}", stacklevel=2)
-            continue
-        try:
-            written[name] = _save(fig, out / name, formats, dpi)
-        finally:
-            fig.clear()
+    for name, path, why in done:
+        if path is None:
+            warnings.warn(f"figure {name} skipped: {why}", stacklevel=2)
+        else:
+            written[name] = path
     return written

@@ -20,13 +20,20 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from .errors import EstimationError
 from .windows import Window
 
 REG_COLUMNS = ["kind", "event_id", "subject", "window_start", "window_end", "term", "coef", "std_err",
                "t", "p_value", "cov_type", "nobs", "r2"]
+
+
+def _ols(y, X):
+    """statsmodels' OLS model of ``y`` on ``X``; imported on first use (``statsmodels.api`` costs
+    about a second at start-up, the linear-model module a tenth of that)."""
+    from statsmodels.regression.linear_model import OLS
+
+    return OLS(y, X)
 
 
 def newey_west_lags(n: int) -> int:
@@ -76,8 +83,7 @@ def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_
     wdays = np.flatnonzero(window_mask)
     if not rows[wdays].all():
         missing = rel_days[wdays[~rows[wdays]]]
-        raise EstimationError(f"missing return on event day(s) {', '.join(f'{d:+d}' for d in missing)}; "
-                              f"the dummy regression needs every window day")
+        raise EstimationError(_missing_days_message(missing))
     n_base = (1 if constant else 0) + f.shape[1]
     if int((rows & est_mask).sum()) <= n_base + 1:
         raise EstimationError("too few estimation observations for the dummy regression")
@@ -87,7 +93,7 @@ def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_
     cols = [np.ones(len(y))] if constant else []
     X = np.column_stack(cols + [f, dummies]) if (cols or f.shape[1]) else dummies
     X, yy = X[rows], y[rows]
-    res = sm.OLS(yy, X).fit()
+    res = _ols(yy, X).fit()
     label = "OLS"
     g = res.params[n_base:]
     cov = np.asarray(res.cov_params())[n_base:, n_base:]
@@ -123,7 +129,7 @@ def _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, consta
     ye = y[rows]
     n, k = Xe.shape
     lags = newey_west_lags(n) if maxlags is None else int(maxlags)
-    res = sm.OLS(ye, Xe).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    res = _ols(ye, Xe).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     C = np.asarray(res.cov_params())
     e = np.asarray(res.resid)
     wdays = np.flatnonzero(window_mask)
@@ -156,14 +162,113 @@ def _rows_from(dr: DummyRegression, kind: str, event_id: str, subject: str, wind
     return out
 
 
+def _missing_days_message(missing) -> str:
+    return (f"missing return on event day(s) {', '.join(f'{d:+d}' for d in missing)}; "
+            f"the dummy regression needs every window day")
+
+
+def dummy_regressions_batched(Y: np.ndarray, F: np.ndarray, est_mask: np.ndarray, window_mask: np.ndarray,
+                              rel_days: np.ndarray, cov_type: str = "OLS", maxlags: int | None = None) -> dict:
+    """:func:`dummy_regression` (with a constant) of many return series at once, in numpy.
+
+    ``Y`` (N, D) returns, ``F`` (N, D, q) regressors, masks (D,) on the grid ``rel_days`` shared by
+    the series. Returns arrays over the series: ``ar, ar_se, ar_t, ar_p`` (N, L); ``car, car_se, car_t,
+    car_p, nobs, df_resid, r2`` (N,); ``lags`` (N,) for HAC; ``error`` (list: None or the message
+    :func:`dummy_regression` raises). The same closed forms as the single-series function (OLS:
+    dummies = ARs with covariance ``s² (I + X_w (X'X)⁻¹ X_w')``; HAC: :func:`_hac_event_regression`,
+    Newey–West with Bartlett weights, no small-sample correction), computed per series by batched
+    matrix products; :func:`dummy_regression` is the reference it is tested against.
+    """
+    from scipy import stats as _st
+
+    Y = np.asarray(Y, float)
+    N, D = Y.shape
+    F = np.asarray(F, float).reshape(N, D, -1)
+    q = F.shape[2]
+    k = 1 + q
+    hac = cov_type.upper() == "HAC"
+    wdays = np.flatnonzero(window_mask)
+    L = len(wdays)
+    valid = np.isfinite(Y) & np.all(np.isfinite(F), axis=2)
+    E = valid & est_mask[None, :]
+    n_e = E.sum(axis=1)
+    bad_w = ~valid[:, wdays].all(axis=1)
+    few = n_e <= k + 1
+    error: list[str | None] = [None] * N
+    for i in np.flatnonzero(bad_w):
+        error[i] = _missing_days_message(rel_days[wdays[~valid[i, wdays]]])
+    for i in np.flatnonzero(~bad_w & few):
+        error[i] = "too few estimation observations for the dummy regression"
+    ok = ~bad_w & ~few
+    X = np.concatenate([np.ones((N, D, 1)), np.where(np.isfinite(F), F, 0.0)], axis=2)
+    y0 = np.where(E, Y, 0.0)
+    Xe = X * E[:, :, None]
+    XtX = np.einsum("ndk,ndl->nkl", Xe, Xe)
+    XtX[~ok] = np.eye(k)
+    A = np.linalg.inv(XtX)
+    b = np.einsum("nkl,nl->nk", A, np.einsum("ndk,nd->nk", Xe, y0))
+    resid = np.where(E, y0 - np.einsum("ndk,nk->nd", X, b), 0.0)
+    ssr = np.einsum("nd,nd->n", resid, resid)
+    Xw = X[:, wdays, :]
+    yw = np.where(np.isfinite(Y[:, wdays]), Y[:, wdays], 0.0)
+    ar = yw - np.einsum("nlk,nk->nl", Xw, b)
+    df = (n_e - k).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if not hac:
+            s2 = ssr / df
+            H = np.einsum("nlk,nkm,njm->nlj", Xw, A, Xw)
+            cov = s2[:, None, None] * (np.eye(L)[None] + H)
+            ar_se = np.sqrt(np.einsum("nll->nl", cov))
+            car_se = np.sqrt(cov.sum(axis=(1, 2)))
+            ar_t, car = ar / ar_se, ar.sum(axis=1)
+            car_t = car / car_se
+            ar_p = 2 * _st.t.sf(np.abs(ar_t), df[:, None])
+            car_p = 2 * _st.t.sf(np.abs(car_t), df)
+            ybar = (y0.sum(axis=1) + yw.sum(axis=1)) / (n_e + L)
+            tss = (np.where(E, (Y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
+                   + ((yw - ybar[:, None]) ** 2).sum(axis=1))
+            lags = np.zeros(N, dtype=int)
+        else:
+            lags = (np.array([newey_west_lags(int(n)) for n in n_e]) if maxlags is None
+                    else np.full(N, int(maxlags)))
+            # estimation rows compressed to consecutive positions (statsmodels drops the missing rows)
+            order = np.argsort(~E, axis=1, kind="stable")
+            ec = np.take_along_axis(resid, order, axis=1)
+            u = np.take_along_axis(Xe, order[:, :, None], axis=1) * ec[:, :, None]
+            S = np.einsum("ndk,ndl->nkl", u, u)
+            for j in range(1, int(lags.max(initial=0)) + 1):
+                wj = np.clip(1.0 - j / (lags + 1.0), 0.0, None) * (j <= lags)
+                G = np.einsum("ndk,ndl->nkl", u[:, j:], u[:, :-j])
+                S += wj[:, None, None] * (G + np.transpose(G, (0, 2, 1)))
+            C = A @ S @ A
+            g = np.stack([np.einsum("nd,nd->n", ec[:, : D - j], ec[:, j:]) for j in range(L)], axis=1) / df[:, None]
+            w = np.clip(1.0 - np.arange(L)[None, :] / (lags[:, None] + 1.0), 0.0, None)
+            ar_var = g[:, :1] + np.einsum("nlk,nkm,nlm->nl", Xw, C, Xw)
+            car_var = L * g[:, 0] + 2.0 * ((L - np.arange(L))[None, 1:] * w[:, 1:] * g[:, 1:]).sum(axis=1)
+            sx = Xw.sum(axis=1)
+            car_var += np.einsum("nk,nkm,nm->n", sx, C, sx)
+            ar_se, car_se = np.sqrt(ar_var), np.sqrt(car_var)
+            car = ar.sum(axis=1)
+            ar_t, car_t = ar / ar_se, car / car_se
+            ar_p, car_p = 2 * _st.norm.sf(np.abs(ar_t)), 2 * _st.norm.sf(np.abs(car_t))
+            ybar = y0.sum(axis=1) / n_e
+            tss = np.where(E, (Y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
+        r2 = 1.0 - ssr / tss
+    return dict(ar=ar, ar_se=ar_se, ar_t=ar_t, ar_p=ar_p, car=car, car_se=car_se, car_t=car_t, car_p=car_p,
+                nobs=n_e + L, df_resid=df, r2=r2, lags=lags, error=error, rel_days=rel_days[wdays])
+
+
 def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] | None = None,
                             windows: Iterable[Window] | None = None,
-                            cov_types: Sequence[str] = ("OLS", "HAC")) -> pd.DataFrame:
+                            cov_types: Sequence[str] = ("OLS", "HAC"), chunk: int = 2048) -> pd.DataFrame:
     """Event-dummy regressions for every event, per group portfolio (``by='group'``) or per security
     (``by='ticker'``), for each window and covariance type. Tidy frame with :data:`REG_COLUMNS`.
 
     The portfolio is the equal-weighted mean of the members' returns present each day; its regressors
     are the members' regressors averaged the same way (identical when members share a benchmark).
+    Every (event, subject) series is regressed at once per window and covariance type
+    (:func:`dummy_regressions_batched`, ``chunk`` series at a time), rows in the order event, subject,
+    window, covariance type.
     """
     a = result.arrays
     if a is None:
@@ -176,9 +281,9 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     wins = list(windows) if windows is not None else list(result.windows)
     rel = a.rel_days
     q = len(result.regressors)
-    rows: list[dict] = []
     kind = "dummy_portfolio" if by == "group" else "dummy_security"
     wmasks = [(w, (rel >= w[0]) & (rel <= w[1])) for w in wins]
+    ys, fs, labels = [], [], []
     for e in dict.fromkeys(ev):
         rows_e = np.flatnonzero(a.ok & (ev == e))
         if not len(rows_e):
@@ -192,23 +297,58 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
             if not sel.any():
                 continue
             with np.errstate(invalid="ignore"), _quiet():
-                yv = np.nanmean(y_e[sel], axis=0)
-                fv = np.nanmean(f_e[sel], axis=0) if q else np.zeros((len(rel), 0))
-            for w, wm in wmasks:
-                for ct in cov_types:
-                    try:
-                        dr = dummy_regression(yv, fv, a.est_mask, wm, rel, cov_type=ct)
-                    except EstimationError as exc:
-                        rows.append(dict(kind=kind, event_id=e, subject=s, window_start=w[0], window_end=w[1],
-                                         term="CAR", coef=np.nan, std_err=np.nan, t=np.nan, p_value=np.nan,
-                                         cov_type=ct, nobs=0, r2=np.nan, note=str(exc)))
-                        continue
-                    rows.extend(_rows_from(dr, kind, e, s, w))
-    out = pd.DataFrame(rows)
-    for c in REG_COLUMNS:
-        if c not in out.columns:
-            out[c] = np.nan
-    return out[REG_COLUMNS + (["note"] if "note" in out.columns else [])]
+                ys.append(np.nanmean(y_e[sel], axis=0))
+                fs.append(np.nanmean(f_e[sel], axis=0) if q else np.zeros((len(rel), 0)))
+            labels.append((e, s))
+    if not labels:
+        return pd.DataFrame(columns=REG_COLUMNS)
+    Y, Fq = np.stack(ys), np.stack(fs).reshape(len(ys), len(rel), q)
+    n_w, n_c = len(wmasks), len(cov_types)
+    blocks = []
+    for wi, (w, wm) in enumerate(wmasks):
+        for ci, ct in enumerate(cov_types):
+            for lo in range(0, len(labels), chunk):
+                r = dummy_regressions_batched(Y[lo:lo + chunk], Fq[lo:lo + chunk], a.est_mask, wm, rel, cov_type=ct)
+                blocks.append(_batch_rows(r, labels[lo:lo + chunk], lo, kind, w, ct, wi, ci, n_w, n_c))
+    out = pd.concat(blocks, ignore_index=True).sort_values(["_o", "_r"], kind="stable").reset_index(drop=True)
+    has_note = out["note"].notna().any()
+    out = out.drop(columns=["_o", "_r"] + ([] if has_note else ["note"]))
+    return out[REG_COLUMNS + (["note"] if has_note else [])]
+
+
+def _batch_rows(r: dict, labels, offset: int, kind: str, w: Window, ct: str, wi: int, ci: int,
+                n_w: int, n_c: int) -> pd.DataFrame:
+    """The tidy rows of one :func:`dummy_regressions_batched` call: per series the ``AR[+d]`` rows and
+    the ``CAR`` row, or one ``CAR`` row of NaN with the reason; ``_o, _r`` order keys."""
+    n, L = r["ar"].shape
+    err = np.array([x is not None for x in r["error"]], dtype=bool)
+    good = np.flatnonzero(~err)
+    bad = np.flatnonzero(err)
+    ev = np.array([lab[0] for lab in labels], dtype=object)
+    sub = np.array([lab[1] for lab in labels], dtype=object)
+    is_hac = ct.upper() == "HAC"
+    label = (np.array([f"HAC({int(x)})" for x in r["lags"]], dtype=object) if is_hac
+             else np.full(n, "OLS", dtype=object))
+    terms = np.array([f"AR[{d:+d}]" for d in r["rel_days"]] + ["CAR"], dtype=object)
+    m = L + 1
+    g_rep = np.repeat(good, m)
+    coef = np.c_[r["ar"], r["car"]][good].ravel()
+    se = np.c_[r["ar_se"], r["car_se"]][good].ravel()
+    tt = np.c_[r["ar_t"], r["car_t"]][good].ravel()
+    pp = np.c_[r["ar_p"], r["car_p"]][good].ravel()
+    order = (offset + np.arange(n)) * n_w * n_c + wi * n_c + ci
+    ok_rows = pd.DataFrame({
+        "kind": kind, "event_id": ev[g_rep], "subject": sub[g_rep], "window_start": w[0], "window_end": w[1],
+        "term": np.tile(terms, len(good)), "coef": coef, "std_err": se, "t": tt, "p_value": pp,
+        "cov_type": label[g_rep], "nobs": r["nobs"][g_rep], "r2": r["r2"][g_rep], "note": None,
+        "_o": order[g_rep], "_r": np.tile(np.arange(m), len(good))})
+    if not len(bad):
+        return ok_rows
+    bad_rows = pd.DataFrame({
+        "kind": kind, "event_id": ev[bad], "subject": sub[bad], "window_start": w[0], "window_end": w[1],
+        "term": "CAR", "coef": np.nan, "std_err": np.nan, "t": np.nan, "p_value": np.nan, "cov_type": ct,
+        "nobs": 0, "r2": np.nan, "note": [r["error"][i] for i in bad], "_o": order[bad], "_r": 0})
+    return pd.concat([ok_rows, bad_rows], ignore_index=True)
 
 
 class _quiet:
@@ -230,8 +370,8 @@ def cross_sectional_regression(car: pd.DataFrame, event_id: str, window: Window,
     With ``characteristics`` (indexed by ticker, numeric columns such as China sales share) those
     columns are the regressors; otherwise group dummies with ``base_group`` as the omitted base
     (the constant is the base group's mean CAR and each coefficient the difference to it).
-    Heteroskedasticity-robust ``cov_type`` (statsmodels: HC0..HC3). Returns the tidy rows and the
-    statsmodels results.
+    Heteroskedasticity-robust ``cov_type`` (HC0..HC3, :func:`ols_robust`). Returns the tidy rows and the
+    fit (:class:`RobustOLS`).
     """
     d = car[(car["event_id"] == event_id) & (car["window_start"] == window[0]) & (car["window_end"] == window[1])]
     d = d[~d["group"].isin(list(exclude_groups))].dropna(subset=["car"])
@@ -240,7 +380,7 @@ def cross_sectional_regression(car: pd.DataFrame, event_id: str, window: Window,
         X.index = d.index
         keep = X.notna().all(axis=1)
         d, X = d[keep], X[keep].astype(float)
-        X = sm.add_constant(X, has_constant="add")
+        X.insert(0, "const", 1.0)
         names = ["const"] + list(characteristics.columns)
         subject = "CAR on characteristics"
     else:
@@ -257,9 +397,54 @@ def cross_sectional_regression(car: pd.DataFrame, event_id: str, window: Window,
     if len(d) <= X.shape[1]:
         raise EstimationError(f"cross-sectional regression for {event_id} {list(window)}: {len(d)} CARs for "
                               f"{X.shape[1]} coefficients; too few")
-    res = sm.OLS(d["car"].to_numpy() * scale, X.to_numpy()).fit(cov_type=cov_type)
+    res = ols_robust(d["car"].to_numpy() * scale, X.to_numpy(dtype=float), cov_type=cov_type)
     rows = [dict(kind="cross_section", event_id=event_id, subject=subject, window_start=window[0],
                  window_end=window[1], term=n, coef=float(c), std_err=float(s), t=float(t), p_value=float(p),
                  cov_type=cov_type, nobs=int(res.nobs), r2=float(res.rsquared))
             for n, c, s, t, p in zip(names, res.params, res.bse, res.tvalues, res.pvalues)]
     return pd.DataFrame(rows, columns=REG_COLUMNS), res
+
+
+@dataclass(frozen=True)
+class RobustOLS:
+    """OLS with a heteroskedasticity-robust covariance: the attributes of statsmodels' results that the
+    cross-section uses (``params, bse, tvalues, pvalues`` normal, ``nobs, rsquared``, ``cov``)."""
+
+    params: np.ndarray
+    bse: np.ndarray
+    tvalues: np.ndarray
+    pvalues: np.ndarray
+    nobs: int
+    rsquared: float
+    cov: np.ndarray
+
+    def cov_params(self) -> np.ndarray:
+        return self.cov
+
+
+def ols_robust(y: np.ndarray, X: np.ndarray, cov_type: str = "HC3") -> RobustOLS:
+    """OLS of ``y`` on ``X`` (with its constant column) with White / MacKinnon–White (1985) covariance
+    ``(X'X)⁻¹ X' diag(ω) X (X'X)⁻¹``: HC0 ``ω = e²``, HC1 ``e² n/(n-k)``, HC2 ``e²/(1-h)``, HC3
+    ``e²/(1-h)²`` (``h`` the leverages); p-values from the normal distribution, R² centred. What
+    ``statsmodels.OLS(y, X).fit(cov_type=...)`` gives (tested), without its per-call overhead."""
+    from scipy import stats as _st
+
+    y = np.asarray(y, float)
+    X = np.asarray(X, float)
+    n, k = X.shape
+    XtXi = np.linalg.pinv(X.T @ X)
+    b = XtXi @ (X.T @ y)
+    e = y - X @ b
+    h = np.einsum("ij,jk,ik->i", X, XtXi, X)
+    kind = cov_type.upper()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        omega = {"HC0": e ** 2, "HC1": e ** 2 * n / (n - k), "HC2": e ** 2 / (1 - h),
+                 "HC3": e ** 2 / (1 - h) ** 2}.get(kind)
+        if omega is None:
+            raise ValueError(f"cov_type {cov_type!r}: choose HC0, HC1, HC2 or HC3")
+        cov = XtXi @ (X.T * omega) @ X @ XtXi
+        se = np.sqrt(np.diag(cov))
+        t = b / se
+        tss = float(((y - y.mean()) ** 2).sum())
+        r2 = 1.0 - float(e @ e) / tss
+    return RobustOLS(params=b, bse=se, tvalues=t, pvalues=2 * _st.norm.sf(np.abs(t)), nobs=n, rsquared=r2, cov=cov)

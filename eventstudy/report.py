@@ -266,22 +266,24 @@ _NO_CROSS_SECTION = "No cross-sectional regressions in this run."
 
 
 # ----------------------------------------------------------------------------- plots
-def _make_plots(run, out_dir: Path) -> tuple[dict[str, Path], str]:
-    """Call :func:`eventstudy.plots.save_plots`; returns (name -> PNG path, message)."""
+def _make_plots(run, out_dir: Path, figure_formats: Sequence[str] = ("png",)) -> tuple[dict[str, Path], str]:
+    """Call :func:`eventstudy.plots.save_plots`; returns (name -> image the report shows: the PNG, else
+    the SVG, message)."""
     from .plots import save_plots   # imported here: tests replace plots.save_plots
 
     try:
-        written = save_plots(run, out_dir / "figures")
+        written = save_plots(run, out_dir / "figures", formats=tuple(figure_formats))
     except Exception as exc:  # a figure failing must not lose the tables; say so in the report
         warnings.warn(f"figures could not be drawn: {exc}", stacklevel=3)
         return {}, f"Figures could not be drawn: {exc}"
-    pngs = {}
+    shown = {}
     for name, p in written.items():
         p = Path(p)
-        png = p if p.suffix.lower() == ".png" else p.with_suffix(".png")
-        if png.exists():
-            pngs[name] = png
-    return pngs, ""
+        for img in (p.with_suffix(".png"), p.with_suffix(".svg")):
+            if img.exists():
+                shown[name] = img
+                break
+    return shown, ""
 
 
 def _caption(name: str) -> str:
@@ -304,18 +306,34 @@ class _Content:
         self.lead = T.lead_window(run)
         self.windows = _windows(run)
         self.imp = T.impact_table(run) if impact is None else impact
-        self.headline = T.headline_table(run, window=self.lead, impact=self.imp)
+        # a study of many events is summarised: the tables show the events of largest pooled |CAAR|
+        n_ev = int(self.imp["event_id"].nunique()) if len(self.imp) else 0
+        self.n_events = n_ev
+        self.shown = (T.top_events(self.imp, T.MAX_SHOWN_EVENTS, self.lead, run.result.pooled_group)
+                      if n_ev > T.MAX_SHOWN_EVENTS else None)
+        self.headline = self.view(T.headline_table(run, window=self.lead, impact=self.imp))
         self.fut = T.futures_table(run)
         self.cs_all = T.cross_section_table(run, window=None)
         self.cs_win: dict[tuple[int, int], pd.DataFrame] = {}
-        self.reg = T.regressions_table(run)
+        self.reg = self.view(_lead_regressions(T.regressions_table(run), self.lead))
         self.d0 = day0_summary(run)
+        if self.shown is not None:
+            self.d0 = self.d0[self.d0["event_id"].isin(self.shown)].reset_index(drop=True)
         self.shared = shared_day0(run)
+        if self.shown is not None:
+            keep = set(self.shown)
+            self.shared = [x for x in self.shared if keep & set(x[2])]
         self.conf_hits = _confounder_hits(run, self.imp)
         self.names = _names(run)
         from . import __version__
         self.version = __version__
         self.generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    def view(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` as the report shows it: every row, or with many events the rows of the shown events."""
+        if self.shown is None or "event_id" not in df.columns:
+            return df
+        return T.shown_rows(df, self.shown, self.n_events)
 
     # text pieces shared by HTML and Markdown (plain text; escaped by the renderer)
     def how_to_read(self) -> list[str]:
@@ -376,6 +394,8 @@ class _Content:
 
     def events_rows(self) -> list[dict]:
         ev = self.run.events
+        if self.shown is not None:
+            ev = ev[ev["event_id"].astype(str).isin(self.shown)]
         rows = []
         for _, r in ev.iterrows():
             t = _txt(r.get("time", ""))
@@ -421,6 +441,27 @@ class _Content:
                 for d, cal, evs in self.shared]
 
 
+def _lead_regressions(reg: pd.DataFrame, lead) -> pd.DataFrame:
+    """The report's regressions: the lead window's rows, without the per-day dummy coefficients
+    (``AR[+d]``, equal to the abnormal returns); every row is in ``regressions.csv``."""
+    if not len(reg):
+        return reg
+    keep = ((reg["window_start"] == lead[0]) & (reg["window_end"] == lead[1])
+            & ~reg["term"].astype(str).str.startswith("AR["))
+    out = reg[keep].reset_index(drop=True)
+    out.attrs.update(reg.attrs)
+    out.attrs["title"] = f"{reg.attrs.get('title', 'Regressions')} {T.window_label(*lead)}"
+    out.attrs["total_rows"] = len(reg)
+    return out
+
+
+def _reg_summary(c: "_Content") -> str:
+    total = c.reg.attrs.get("total_rows", len(c.reg))
+    return (f"{len(c.reg)} regression rows of window {T.window_label(*c.lead)} (event-dummy portfolio CAR tests "
+            f"and cross-sections); all {total} rows, with the per-day dummies and every window, are in "
+            f"regressions.csv")
+
+
 def _one_window(df: pd.DataFrame, w, drop_window: bool = True) -> pd.DataFrame:
     """The rows of ``df`` in window ``w`` (a copy; attrs kept), the window label added to the title;
     ``drop_window``: the window column left out of the displayed columns."""
@@ -433,17 +474,17 @@ def _one_window(df: pd.DataFrame, w, drop_window: bool = True) -> pd.DataFrame:
 
 def _cs_window(c: _Content, w) -> pd.DataFrame:
     if w not in c.cs_win:                    # the window's own table (title, columns), built once per report
-        c.cs_win[w] = T.cross_section_table(c.run, window=w)
+        c.cs_win[w] = c.view(T.cross_section_table(c.run, window=w))
     return c.cs_win[w].copy()
 
 
 def _fut_window(c: _Content, w) -> pd.DataFrame:
-    return _one_window(c.fut, w)
+    return c.view(_one_window(c.fut, w))
 
 
 def _imp_window(c: _Content, w, compact: bool = False) -> pd.DataFrame:
     """The impact rows of one window; ``compact``: no window column and each event's note once."""
-    df = _one_window(c.imp, w, drop_window=compact)
+    df = c.view(_one_window(c.imp, w, drop_window=compact))
     if compact:
         ev = df["event_id"].tolist()
         notes = df["note"].tolist()
@@ -454,7 +495,7 @@ def _imp_window(c: _Content, w, compact: bool = False) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- HTML
 def render_html(run, figures: dict[str, Path] | None = None, title: str | None = None,
                 figures_note: str = "", _content: "_Content | None" = None) -> str:
-    """The whole report as one self-contained HTML document (figures as base64 PNG data URIs)."""
+    """The whole report as one self-contained HTML document (figures as base64 PNG, or SVG, data URIs)."""
     c = _content or _Content(run, title)
     S: list[str] = []
 
@@ -533,7 +574,8 @@ def render_html(run, figures: dict[str, Path] | None = None, title: str | None =
     if figures:
         for name, p in figures.items():
             data = base64.b64encode(Path(p).read_bytes()).decode("ascii")
-            S.append(f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(_caption(name))}">'
+            mime = "image/svg+xml" if Path(p).suffix.lower() == ".svg" else "image/png"
+            S.append(f'<figure><img src="data:{mime};base64,{data}" alt="{_esc(_caption(name))}">'
                      f"<figcaption>{_esc(_caption(name))}</figcaption></figure>")
     else:
         S.append(f"<p>{_esc(figures_note or 'Figures were not requested.')}</p>")
@@ -562,8 +604,7 @@ def render_html(run, figures: dict[str, Path] | None = None, title: str | None =
     S.append(details(f"{len(pairs)} exclusions", tab, open_=len(pairs) <= 20) if pairs else tab)
 
     h2("regressions")
-    S.append(details(f"{len(c.reg)} regression rows (event-dummy portfolio regressions and cross-sections)",
-                     T.to_html(c.reg)))
+    S.append(details(_reg_summary(c), T.to_html(c.reg)))
 
     h2("methods")
     S += [f"<p>{_esc(p)}</p>" for p in c.methods()]
@@ -687,8 +728,7 @@ def render_markdown(run, figures: dict[str, Path] | None = None, out_dir: str | 
                      for r in c.excluded_pairs())), ""]
 
     h2("regressions")
-    details(f"{len(c.reg)} regression rows (event-dummy portfolio regressions and cross-sections)",
-            T.to_markdown(c.reg))
+    details(_reg_summary(c), T.to_markdown(c.reg))
 
     h2("methods")
     for p in c.methods():
@@ -750,7 +790,7 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
         return f"{w[0]}_{w[1]}".replace("-", "m")
 
     for w in c.windows:
-        h = c.headline if w == c.lead else T.headline_table(run, window=w, impact=c.imp)
+        h = c.headline if w == c.lead else c.view(T.headline_table(run, window=w, impact=c.imp))
         add(_drop_cols(h, ["note"]), f"tab:headline-{stem(w)}", shared)
     out.append("\\clearpage\n")
     for w in c.windows:
@@ -777,13 +817,14 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
 # ----------------------------------------------------------------------------- entry point
 def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md", "html", "latex"),
                  plots: bool = True, title: str | None = None,
-                 impact: pd.DataFrame | None = None) -> dict[str, Path]:
+                 impact: pd.DataFrame | None = None, figure_formats: Sequence[str] = ("png",)) -> dict[str, Path]:
     """Write the report of ``run`` into ``out_dir`` (created if needed), atomically.
 
     ``formats`` from ``md`` (``report.md``), ``html`` (``report.html``, self-contained), ``latex``
     (``tables.tex``), ``csv`` (``impact_table.csv``, ``futures_table.csv``,
     ``cross_section_table.csv``). With ``plots`` the figures of :func:`eventstudy.plots.save_plots`
-    go to ``out_dir/figures`` and are embedded (HTML) or linked (Markdown).
+    go to ``out_dir/figures`` in ``figure_formats`` (``png``, ``svg``; default PNG) and are embedded
+    (HTML; the PNG, or the SVG when only SVG is asked for) or linked (Markdown).
     ``impact``: :func:`eventstudy.tables.impact_table` of ``run`` with its defaults, when the caller
     already has it (it is not computed again).
     Returns ``{file name: path}`` of every file written (figures as ``figures/<name>.png``).
@@ -794,7 +835,7 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     figures: dict[str, Path] = {}
     note = "Figures were not requested."
     if plots and ("html" in formats or "md" in formats):
-        figures, note = _make_plots(run, out)
+        figures, note = _make_plots(run, out, figure_formats)
         for name, p in figures.items():
             written[Path(os.path.relpath(p, out)).as_posix()] = p
     content = _Content(run, title, impact)

@@ -140,27 +140,56 @@ def _window_spans(run, members: pd.DataFrame, windows: Sequence[tuple[int, int]]
     return pd.concat(parts, ignore_index=True).rename(columns={"min": "date_first", "max": "date_last"})
 
 
+def _names_text(names: Sequence[str], shown: int = 5) -> str:
+    """``a, b, c`` or, for many, the first ``shown`` and ``and N more``."""
+    names = list(names)
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
 def _overlap_notes(cells: pd.DataFrame, day0: pd.DataFrame, confounders: pd.DataFrame) -> list[str]:
     """Per row of ``cells`` (event_id, group, day0, date_first, date_last): shared day 0,
-    other events' day 0 inside the window, confounders inside the window."""
-    by_group: dict[str, list[tuple[str, pd.Timestamp]]] = {}
-    for e, g, d in zip(day0["event_id"], day0["group"], day0["day0"]):
-        by_group.setdefault(g, []).append((e, pd.Timestamp(d)))
+    other events' day 0 inside the window, confounders inside the window.
+
+    Each group's day 0s are sorted once and every cell finds its neighbours by binary search, so
+    the cost grows with the cells and the events they name, not cells x events; a long list of
+    events is cut to its first five and a count."""
+    by_group: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    dd = pd.to_datetime(day0["day0"]).to_numpy(dtype="datetime64[ns]")
+    for g, idx in pd.Series(range(len(day0))).groupby(day0["group"].to_numpy(), sort=False).indices.items():
+        idx = np.asarray(idx)
+        order = idx[np.argsort(dd[idx], kind="stable")]
+        by_group[g] = (dd[order], day0["event_id"].to_numpy(dtype=object)[order], order)
     conf_dates = (pd.to_datetime(confounders["date"]).dt.normalize().to_numpy()
                   if confounders is not None and len(confounders) else np.array([], dtype="datetime64[ns]"))
+    empty = (np.array([], dtype="datetime64[ns]"), np.array([], dtype=object), np.array([], dtype=int))
     notes = []
     for e, g, d, lo, hi in zip(cells["event_id"], cells["group"], cells["day0"], cells["date_first"], cells["date_last"]):
         parts = []
-        others = by_group.get(g, [])
+        days, evs, pos = by_group.get(g, empty)
+
+        def named(a: int, b: int, skip: tuple[int, int] = (0, 0)) -> list[str]:
+            """Events of sorted positions [a, b) outside [skip) and other than e, in day0-table order."""
+            k = np.r_[np.arange(a, min(b, skip[0])), np.arange(max(a, skip[1]), b)] if skip[1] > skip[0] \
+                else np.arange(a, b)
+            k = k[np.argsort(pos[k], kind="stable")]
+            return [x for x in evs[k] if x != e]
+
+        same_at = (0, 0)
         if pd.notna(d):
-            same = [o for o, od in others if o != e and od == d]
+            d64 = np.datetime64(pd.Timestamp(d), "ns")
+            same_at = (int(np.searchsorted(days, d64, "left")), int(np.searchsorted(days, d64, "right")))
+            same = named(*same_at)
             if same:
-                parts.append(f"same day 0 ({pd.Timestamp(d):%Y-%m-%d}) as {', '.join(same)}: "
+                parts.append(f"same day 0 ({pd.Timestamp(d):%Y-%m-%d}) as {_names_text(same)}: "
                              f"one window, not separate evidence")
         if pd.notna(lo) and pd.notna(hi):
-            inside = [o for o, od in others if o != e and lo <= od <= hi and not (pd.notna(d) and od == d)]
+            a = int(np.searchsorted(days, np.datetime64(pd.Timestamp(lo), "ns"), "left"))
+            b = int(np.searchsorted(days, np.datetime64(pd.Timestamp(hi), "ns"), "right"))
+            inside = named(a, b, same_at)
             if inside:
-                parts.append(f"window contains day 0 of {', '.join(inside)}")
+                parts.append(f"window contains day 0 of {_names_text(inside)}")
             if conf_dates.size:
                 hit = conf_dates[(conf_dates >= np.datetime64(lo)) & (conf_dates <= np.datetime64(hi))]
                 if hit.size:
@@ -365,6 +394,34 @@ def headline_table(run, window: tuple[int, int] | str = "lead", test: str = "kol
              f"{TEST_NAMES.get(test, test)} test. " + STARS_NOTE]
     return _set_attrs(out, run, f"Headline: CAAR (%) {window_label(*window)} by event and group",
                       cols, star_map, notes)
+
+
+#: a study with more events than this is summarised: the terminal and the report show the events of
+#: largest |CAAR| (every event stays in the CSV tables)
+MAX_SHOWN_EVENTS = 20
+
+
+def top_events(impact: pd.DataFrame, k: int = MAX_SHOWN_EVENTS, window: tuple[int, int] | None = None,
+               pooled: str | None = "all") -> list[str]:
+    """The ``k`` events of ``impact`` (:func:`impact_table`) with the largest |CAAR| of the ``pooled``
+    group (of any group when it is absent) over ``window`` (default: every window of the table), in
+    the table's event order."""
+    imp = impact if window is None else impact[(impact["window_start"] == window[0])
+                                               & (impact["window_end"] == window[1])]
+    src = imp[imp["group_id"] == pooled] if pooled in set(imp["group_id"]) else imp
+    size = src["caar_pct"].abs().groupby(src["event_id"], sort=False).max().fillna(-1.0)
+    keep = set(size.sort_values(ascending=False, kind="mergesort").index[:k])
+    return [e for e in dict.fromkeys(impact["event_id"]) if e in keep]
+
+
+def shown_rows(df: pd.DataFrame, events: Sequence[str], total: int, what: str = "events") -> pd.DataFrame:
+    """The rows of ``df`` for ``events`` (attrs kept), with a note saying how many of ``total`` are shown."""
+    out = df[df["event_id"].isin(list(events))].copy()
+    out.attrs.update(df.attrs)
+    out.attrs["notes"] = list(df.attrs.get("notes", [])) + [
+        f"Showing {len(events)} of {total:,} {what}: those with the largest |CAAR| of the pooled group; every "
+        f"event is in the CSV tables (impact_table.csv, car.csv, tests.csv)."]
+    return out
 
 
 def futures_table(run, windows: Sequence[tuple[int, int]] | None = None,

@@ -249,7 +249,7 @@ def test_residual_correlation_matches_kolari_pynnonen(offline_run):
 
 # --------------------------------------------------------------------------- saving
 def test_save_plots_atomic(offline_run, tmp_path):
-    out = plots.save_plots(offline_run, tmp_path / "fig", bar_events=1, dpi=40)   # low dpi: fast
+    out = plots.save_plots(offline_run, tmp_path / "fig", formats=("png", "svg"), bar_events=1, dpi=40)   # low dpi: fast
     assert set(out) >= {"caar_paths", "heatmap", "residual_correlation", "timeline"}
     assert sum(k.startswith("ar_bars_") for k in out) == 1
     files = sorted(p.name for p in (tmp_path / "fig").iterdir())
@@ -306,5 +306,5 @@ def test_figures_lead_with_the_tables_lead_window(monkeypatch, tmp_path):
     for name in ("plot_caar_paths", "plot_residual_correlation", "plot_timeline", "plot_ar_bars"):
         monkeypatch.setattr(plots, name, small)
     monkeypatch.setattr(plots, "plot_heatmap", heatmap)
-    plots.save_plots(run, tmp_path, formats=("png",))
+    plots.save_plots(run, tmp_path, formats=("png",), workers=1)   # in this process: the stand-ins record here
     assert seen == [(0, 0)]

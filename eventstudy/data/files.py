@@ -48,6 +48,64 @@ def _read_csv_lines(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return body.reset_index(drop=True), lines
 
 
+#: the cells :func:`eventstudy.data.base.validate_price_frame` reads as a missing price, in every letter case
+_NULL_CELLS = sorted({"".join(c.upper() if (m >> i) & 1 else c for i, c in enumerate(tok))
+                      for tok in ("nan", "na", "n/a", "null", "none") for m in range(2 ** len(tok))} | {""})
+_PRICE_COLUMNS = ("close", "adj_close", "price")
+
+
+def _read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The long price CSV read once by pyarrow's C++ reader: ``date`` and ``ticker`` as text, the
+    price columns as float64, other columns not read. Returns (frame, 1-based line numbers) like
+    :func:`_read_csv_lines`, or None when the file needs the text reader's checks and messages
+    (blank lines, a line break inside a quoted cell, a cell that is not a plain number, a ragged
+    line, not UTF-8, no ``ticker`` column, repeated column names): nothing is guessed here.
+    """
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    first = data[: data.find(b"\n")] if b"\n" in data[:65536] else data[:65536]
+    if (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
+            or b'"' in first or not first.strip()):
+        return None
+    try:
+        header = [h.strip() for h in first.decode("utf-8").rstrip("\r").split(",")]
+    except UnicodeDecodeError:
+        return None
+    norm = [_norm_col(h) for h in header]
+    if "ticker" not in norm or "date" not in norm or len(set(norm)) != len(norm) or "" in header:
+        return None
+    names = [f"c{i}" for i in range(len(header))]
+    want = {names[i]: h for i, (h, n) in enumerate(zip(header, norm)) if n in ("date", "ticker", *_PRICE_COLUMNS)}
+    types = {c: (pa.float64() if _norm_col(h) in _PRICE_COLUMNS else pa.timestamp("s") if _norm_col(h) == "date"
+                 else pa.string()) for c, h in want.items()}
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(include_columns=list(want), column_types=types,
+                                                 null_values=_NULL_CELLS, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False, timestamp_parsers=["%Y-%m-%d"]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    # an empty date (a blank line of commas, or a missing date) gets the text reader's message
+    if any(table.column(c).null_count for c, h in want.items() if _norm_col(h) == "date"):
+        return None
+    df = pd.DataFrame({h: (table.column(c).to_numpy().astype("datetime64[ns]") if types[c] == pa.timestamp("s")
+                           else table.column(c).to_numpy(zero_copy_only=False)) for c, h in want.items()})
+    return df, np.arange(2, len(df) + 2)
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_parquet(path)
@@ -99,7 +157,8 @@ def read_price_file(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, st
         df = _read_parquet(path)
         lines, word = None, "row"
     else:
-        df, lines = _read_csv_lines(path)
+        fast = _read_csv_columnar(path)
+        df, lines = fast if fast is not None else _read_csv_lines(path)
         word = "line"
     norm = [_norm_col(c) for c in df.columns]
     if "ticker" in norm:

@@ -1,0 +1,331 @@
+"""The command line against the fastest Python peer, on the same generated inputs.
+
+Each size is S securities x E event dates (every event on every security), market model on
+one market index, estimation window [-250,-11], event window [-10,10], simple returns:
+
+- ``eventstudy run --no-report`` (tables written: abnormal_returns, car, tests, regressions, ...),
+  reading a long price CSV ``date,ticker,close``;
+- the PyPI package ``eventstudy==0.1a12`` (import name ``eventstudy`` too, so it lives in its own
+  virtual environment, created on first use under ``--cache-dir``): the same price CSV read with
+  pandas, simple returns, ``Multiple.from_list`` of ``Single.market_model`` with
+  ``estimation_size=240, buffer_size=0, event_window=(-10, 10)``, its AR and CAR tables written as CSV.
+
+Before any time counts, every pair's CAR[-10,10] of both programs is checked against an
+independent computation (closed-form OLS per pair in numpy, itself checked against
+``numpy.linalg.lstsq`` on a sample of pairs). Every command runs in its own process under
+``/usr/bin/time -v`` (wall time, peak resident memory), the two programs in turn, ``--repeat`` times.
+End-to-end ratio: peer time / CLI time at each size. Marginal cost per pair: (time at N - time at
+100 pairs) / (N - 100), which removes start-up (imports, reading small files).
+
+``--scaling``: the CLI with the report (HTML, Markdown, LaTeX, figures) on many small events
+(events x instruments, each event on its own trading day), to show time growing linearly in events.
+
+    python benchmarks/bench_cli_vs_peer.py                       # 1k, 10k, 100k pairs, then the scaling run
+    python benchmarks/bench_cli_vs_peer.py --sizes 1000 10000 --repeat 3 --no-scaling
+    python benchmarks/bench_cli_vs_peer.py --no-peer --scaling 1000x6 10000x10
+
+Never a test: timings depend on the machine and its load; quote the ranges it prints.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PEER = "eventstudy==0.1a12"
+SHAPES = {100: (20, 5), 1_000: (200, 5), 10_000: (2_000, 5), 100_000: (2_000, 50)}
+EST, WIN = (-250, -11), (-10, 10)
+
+PEER_SCRIPT = r'''
+import sys, numpy as np, pandas as pd
+import eventstudy as es
+prices, events, out = sys.argv[1], sys.argv[2], sys.argv[3]
+long = pd.read_csv(prices)
+wide = long.pivot(index="date", columns="ticker", values="close").sort_index()
+ret = wide.pct_change().iloc[1:]
+data = {"date": pd.to_datetime(ret.index).values.astype("datetime64[D]")}
+for c in ret.columns:
+    data[c] = ret[c].to_numpy()
+es.Single._save_parameter("returns", data)
+ev = pd.read_csv(events)
+todo = [dict(security_ticker=t, market_ticker="MKT", event_date=np.datetime64(d))
+        for t, d in zip(ev["ticker"], ev["date"])]
+agg = es.Multiple.from_list(todo, es.Single.market_model, event_window=(-10, 10), estimation_size=240,
+                            buffer_size=0, ignore_errors=False)
+n = len(agg.sample)
+L = agg.event_window_size
+ar = pd.DataFrame({"event_id": np.repeat(ev["event_id"].to_numpy(), L), "ticker": np.repeat(ev["ticker"].to_numpy(), L),
+                   "rel_day": np.tile(np.arange(-10, 11), n),
+                   "ar": np.concatenate([np.asarray(s.AR, float) for s in agg.sample])})
+ar.to_csv(out + "/peer_ar.csv", index=False)
+car = pd.DataFrame({"event_id": ev["event_id"], "ticker": ev["ticker"],
+                    "car": [float(s.CAR[-1]) for s in agg.sample],
+                    "car_var": [float(s.var_CAR[-1]) for s in agg.sample],
+                    "t": [float(s.tstat[-1]) for s in agg.sample], "p": [float(s.pvalue[-1]) for s in agg.sample]})
+car.to_csv(out + "/peer_car.csv", index=False)
+agg.results().to_csv(out + "/peer_caar.csv")
+'''
+
+
+# ----------------------------------------------------------------------------- inputs
+def make_inputs(folder: Path, n_sec: int, n_ev: int, *, spacing: int = 3, groups: int = 5, seed: int = 0,
+                benchmark_in_universe: bool = False) -> dict:
+    """Write prices.csv (long), universe.csv, events.csv and pairs.csv (for the peer) into ``folder``."""
+    import numpy as np
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    n_days = 300 + spacing * n_ev + 30
+    # NYSE sessions: plain symbols such as S00001 and MKT trade on the NYSE calendar for eventstudy
+    import exchange_calendars as xcals
+
+    sessions = xcals.get_calendar("XNYS", start="1980-01-02").sessions
+    if len(sessions) < n_days:
+        raise SystemExit(f"{n_ev} events x {spacing} days need {n_days} sessions; the NYSE calendar has {len(sessions)}")
+    dates = pd.DatetimeIndex(sessions[-n_days:]).tz_localize(None) if sessions.tz is not None else \
+        pd.DatetimeIndex(sessions[-n_days:])
+    mkt = rng.normal(0.0003, 0.01, n_days)
+    beta = rng.uniform(0.5, 1.5, n_sec)
+    ret = mkt[:, None] * beta[None, :] + rng.normal(0, 0.02, (n_days, n_sec))
+    px = 100 * np.cumprod(1 + ret, axis=0)
+    mpx = 100 * np.cumprod(1 + mkt)
+    tick = np.array([f"S{i:05d}" for i in range(n_sec)])
+    long = pd.DataFrame({"date": np.tile(dates.strftime("%Y-%m-%d").to_numpy(), n_sec + 1),
+                         "ticker": np.repeat(np.r_[tick, ["MKT"]], n_days),
+                         "close": np.round(np.r_[px.T.ravel(), mpx], 6)})
+    long.to_csv(folder / "prices.csv", index=False)
+    pd.DataFrame({"ticker": tick, "name": tick, "group": [f"g{i % groups}" for i in range(n_sec)],
+                  "benchmark": "MKT"}).to_csv(folder / "universe.csv", index=False)
+    ev_days = dates[300 + spacing * np.arange(n_ev)]
+    ids = [f"E{j:05d}" for j in range(n_ev)]
+    pd.DataFrame({"event_id": ids, "date": ev_days.strftime("%Y-%m-%d"), "time": "", "timezone": "",
+                  "label": ids, "category": "X", "source": ""}).to_csv(folder / "events.csv", index=False)
+    pd.DataFrame({"event_id": np.repeat(ids, n_sec), "ticker": np.tile(tick, n_ev),
+                  "date": np.repeat(ev_days.strftime("%Y-%m-%d").to_numpy(), n_sec)}).to_csv(
+        folder / "pairs.csv", index=False)
+    return dict(securities=n_sec, events=n_ev, price_rows=len(long),
+                price_mb=(folder / "prices.csv").stat().st_size / 1e6)
+
+
+def expected_car(folder: Path, check_sample: int = 200):
+    """Independent CAR[-10,10] of every pair: closed-form market-model OLS on the estimation days
+    [-250,-11] (numpy), checked against ``numpy.linalg.lstsq`` on ``check_sample`` pairs."""
+    import numpy as np
+    import pandas as pd
+
+    long = pd.read_csv(folder / "prices.csv")
+    wide = long.pivot(index="date", columns="ticker", values="close").sort_index()
+    r = wide.pct_change()
+    pos = {d: i for i, d in enumerate(r.index)}
+    pairs = pd.read_csv(folder / "pairs.csv")
+    p0 = pairs["date"].map(pos).to_numpy()
+    cols = {t: j for j, t in enumerate(r.columns)}
+    j = pairs["ticker"].map(cols).to_numpy()
+    R, m = r.to_numpy(), r["MKT"].to_numpy()
+    est = p0[:, None] + np.arange(EST[0], EST[1] + 1)[None, :]
+    win = p0[:, None] + np.arange(WIN[0], WIN[1] + 1)[None, :]
+    y, x = R[est, j[:, None]], m[est]
+    xm, ym = x.mean(1, keepdims=True), y.mean(1, keepdims=True)
+    b = ((x - xm) * (y - ym)).sum(1) / ((x - xm) ** 2).sum(1)
+    a = ym[:, 0] - b * xm[:, 0]
+    car = (R[win, j[:, None]] - a[:, None] - b[:, None] * m[win]).sum(1)
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(pairs), min(check_sample, len(pairs)), replace=False):
+        X = np.column_stack([np.ones(est.shape[1]), x[i]])
+        coef = np.linalg.lstsq(X, y[i], rcond=None)[0]
+        ref = (R[win[i], j[i]] - coef[0] - coef[1] * m[win[i]]).sum()
+        assert abs(ref - car[i]) < 1e-12, f"closed-form OLS disagrees with lstsq for pair {i}"
+    return pairs.assign(car=car)
+
+
+def check_cars(folder: Path, out_cli: Path, out_peer: Path | None, tol: float = 1e-9) -> dict:
+    """Compare every pair's CAR[-10,10] of the CLI (car.csv) and of the peer with :func:`expected_car`."""
+    import numpy as np
+    import pandas as pd
+
+    exp = expected_car(folder).set_index(["event_id", "ticker"])["car"]
+    cli = pd.read_csv(out_cli / "car.csv")
+    cli = cli[(cli["window_start"] == WIN[0]) & (cli["window_end"] == WIN[1])].set_index(["event_id", "ticker"])["car"]
+    if len(cli) != len(exp):
+        raise SystemExit(f"CLI car.csv has {len(cli)} CARs for {len(exp)} pairs")
+    d_cli = float(np.max(np.abs(cli.reindex(exp.index).to_numpy() - exp.to_numpy())))
+    out = dict(checked_pairs=len(exp), cli_max_abs_diff=d_cli)
+    if out_peer is not None:
+        peer = pd.read_csv(out_peer / "peer_car.csv").set_index(["event_id", "ticker"])["car"]
+        out["peer_max_abs_diff"] = float(np.max(np.abs(peer.reindex(exp.index).to_numpy() - exp.to_numpy())))
+    bad = {k: v for k, v in out.items() if k.endswith("diff") and not v < tol}
+    if bad:
+        raise SystemExit(f"CAR check failed (tolerance {tol}): {bad}")
+    return out
+
+
+# ----------------------------------------------------------------------------- running
+def peer_python(cache: Path) -> Path:
+    """The peer's virtual environment (created and filled on first use); returns its python."""
+    venv = cache / "peer-venv"
+    py = venv / "bin" / "python"
+    if not (venv / "ok").exists():
+        print(f"creating the peer's virtual environment in {venv} ({PEER})", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", PEER], check=True)
+        (venv / "ok").write_text(PEER + "\n")
+    script = cache / "peer_run.py"
+    script.write_text(PEER_SCRIPT)
+    return py
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Run ``cmd`` under ``/usr/bin/time -v``; (wall seconds, peak RSS MB). Fails loudly on an error."""
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=cwd)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"command failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-3000:]}")
+    rss = next(int(line.split(":")[1]) for line in p.stderr.splitlines() if "Maximum resident set size" in line)
+    return wall, rss / 1024
+
+
+def cli_cmd(folder: Path, out: Path, report: bool = False, extra: tuple[str, ...] = ()) -> list[str]:
+    exe = shutil.which("eventstudy") or "eventstudy"
+    cmd = [exe, "run", "--events", str(folder / "events.csv"), "--universe", str(folder / "universe.csv"),
+           "--prices", str(folder / "prices.csv"), f"--estimation={EST[0]},{EST[1]}", f"--window={WIN[0]},{WIN[1]}",
+           "--out", str(out), *extra]
+    return cmd if report else cmd + ["--no-report"]
+
+
+def rng_text(xs: list[float], fmt: str = "{:.2f}") -> str:
+    lo, hi = min(xs), max(xs)
+    return fmt.format(statistics.median(xs)) + (f" ({fmt.format(lo)}–{fmt.format(hi)})" if len(xs) > 1 else "")
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    try:
+        mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")) / 2**20
+    except (OSError, StopIteration):
+        mem = float("nan")
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def side_by_side(sizes: list[int], repeat: int, cache: Path, peer: bool) -> list[dict]:
+    py = peer_python(cache) if peer else None
+    rows = []
+    for n in sorted(set([100, *sizes])):
+        n_sec, n_ev = SHAPES[n]
+        folder = cache / f"pairs_{n}"
+        if not (folder / "pairs.csv").exists():
+            make_inputs(folder, n_sec, n_ev)
+        out_cli, out_peer = folder / "out_cli", folder / "out_peer"
+        out_peer.mkdir(exist_ok=True)
+        # correctness first: one run of each, every CAR checked, before any time counts
+        subprocess.run(cli_cmd(folder, out_cli), check=True, capture_output=True)
+        if py is not None:
+            subprocess.run([str(py), str(cache / "peer_run.py"), str(folder / "prices.csv"), str(folder / "pairs.csv"),
+                            str(out_peer)], check=True, capture_output=True)
+        chk = check_cars(folder, out_cli, out_peer if py is not None else None)
+        cli_t, cli_m, peer_t, peer_m = [], [], [], []
+        for _ in range(repeat):
+            w, m = timed(cli_cmd(folder, out_cli))
+            cli_t.append(w)
+            cli_m.append(m)
+            if py is not None:
+                w, m = timed([str(py), str(cache / "peer_run.py"), str(folder / "prices.csv"),
+                              str(folder / "pairs.csv"), str(out_peer)])
+                peer_t.append(w)
+                peer_m.append(m)
+        rows.append(dict(pairs=n, securities=n_sec, events=n_ev, cli_s=cli_t, cli_mb=cli_m, peer_s=peer_t,
+                         peer_mb=peer_m, **chk))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+def scaling(specs: list[tuple[int, int]], cache: Path, repeat: int) -> list[dict]:
+    rows = []
+    for n_ev, n_inst in specs:
+        folder = cache / f"events_{n_ev}x{n_inst}"
+        if not (folder / "events.csv").exists():
+            make_inputs(folder, n_inst, n_ev, spacing=1, groups=min(3, n_inst))
+        out = folder / "out_report"
+        ts, ms = [], []
+        for _ in range(repeat):
+            w, m = timed(cli_cmd(folder, out, report=True))
+            ts.append(w)
+            ms.append(m)
+        rows.append(dict(events=n_ev, instruments=n_inst, pairs=n_ev * n_inst, cli_s=ts, cli_mb=ms))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+def report(rows: list[dict], scal: list[dict], peer: bool) -> str:
+    base = next(r for r in rows if r["pairs"] == 100) if rows else None
+    out = [f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; "
+           f"median (min–max) of {len(rows[0]['cli_s']) if rows else 0} runs per command, each its own process.", ""]
+    if rows:
+        out += ["| pairs | securities × events | CLI s | peer s | end-to-end ratio | CLI ms / pair (marginal) | "
+                "peer ms / pair (marginal) | marginal ratio | CLI peak MB | peer peak MB | max |CAR − reference| CLI / peer |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            c, p = r["cli_s"], r["peer_s"]
+            ratio = rng_text([b / a for a, b in zip(c, p)]) + "x" if peer else "–"
+            if r["pairs"] > 100:
+                dn = r["pairs"] - 100
+                mc = [1000 * (a - statistics.median(base["cli_s"])) / dn for a in c]
+                mp = [1000 * (b - statistics.median(base["peer_s"])) / dn for b in p] if peer else []
+                mratio = (f"{statistics.median(mp) / statistics.median(mc):.1f}x" if peer and statistics.median(mc) > 0
+                          else "–")
+                mct, mpt = rng_text(mc, "{:.4f}"), (rng_text(mp, "{:.4f}") if peer else "–")
+            else:
+                mct = mpt = mratio = "(start-up)"
+            out.append(f"| {r['pairs']:,} | {r['securities']:,} × {r['events']} | {rng_text(c)} | "
+                       f"{rng_text(p) if peer else '–'} | {ratio} | {mct} | {mpt} | {mratio} | "
+                       f"{max(r['cli_mb']):.0f} | {max(r['peer_mb']) if peer else float('nan'):.0f} | "
+                       f"{r['cli_max_abs_diff']:.1e} / {r.get('peer_max_abs_diff', float('nan')):.1e} |")
+    if scal:
+        out += ["", "| events × instruments | pairs | CLI with report s | s per 1,000 events | peak MB |", "|---|---|---|---|---|"]
+        for r in scal:
+            med = statistics.median(r["cli_s"])
+            out.append(f"| {r['events']:,} × {r['instruments']} | {r['pairs']:,} | {rng_text(r['cli_s'])} | "
+                       f"{1000 * med / r['events']:.2f} | {max(r['cli_mb']):.0f} |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000], choices=sorted(SHAPES))
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each command (default 3)")
+    ap.add_argument("--no-peer", action="store_true", help="time the CLI only")
+    ap.add_argument("--scaling", nargs="*", default=["100x6", "1000x6", "1000x10", "10000x10"], metavar="EVENTSxINST",
+                    help="the CLI with the report on many events (default %(default)s)")
+    ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--cache-dir", default=os.environ.get("EVENTSTUDY_BENCH_DIR",
+                                                        str(Path.home() / ".cache" / "eventstudy-bench")),
+                    help="generated inputs, outputs and the peer's venv (default %(default)s)")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the tables to FILE")
+    a = ap.parse_args()
+    cache = Path(a.cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = side_by_side(a.sizes, a.repeat, cache, not a.no_peer) if a.sizes else []
+    specs = [] if a.no_scaling else [tuple(int(x) for x in s.lower().split("x")) for s in a.scaling]
+    scal = scaling(specs, cache, max(1, min(a.repeat, 2))) if specs else []
+    text = report(rows, scal, not a.no_peer)
+    print(text)
+    if a.markdown:
+        Path(a.markdown).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

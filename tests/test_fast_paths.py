@@ -1,0 +1,264 @@
+"""The fast paths of the command line (issue 15), each against the slower reference it replaces:
+pyarrow CSV / Parquet tables, the columnar price reader, batched event-dummy regressions,
+robust OLS without statsmodels, linear overlap notes, top-N summaries of many events."""
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from eventstudy import outputs
+from eventstudy.data.files import _read_csv_columnar, _read_csv_lines, read_price_file
+from eventstudy.errors import PriceDataError
+from eventstudy.regression import (REG_COLUMNS, _rows_from, dummy_regression, event_dummy_regressions,
+                                   ols_robust)
+from eventstudy import tables as T
+
+
+# ----------------------------------------------------------------------------- tables written
+def _frame() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 0.02, 50) * 10.0 ** rng.integers(-8, 3, 50)
+    x[3] = np.nan
+    return pd.DataFrame({
+        "event_id": [f"E{i % 3}" for i in range(50)],
+        "ticker": ["A,B" if i == 7 else ('say "hi"' if i == 8 else f"T{i}") for i in range(50)],
+        "date": pd.date_range("2025-01-01", periods=50, freq="D"),
+        "rel_day": np.arange(50) - 10,
+        "value": x,
+        "text_or_none": [None if i % 5 == 0 else f"r{i}" for i in range(50)],
+    })
+
+
+def test_csv_values_round_trip_at_full_precision():
+    df = _frame()
+    text = outputs.csv_bytes(df).decode("utf-8")
+    assert text.splitlines()[0] == "event_id,ticker,date,rel_day,value,text_or_none"   # header as pandas writes it
+    back = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
+    assert list(back.columns) == list(df.columns)
+    np.testing.assert_array_equal(back["value"].to_numpy(), df["value"].to_numpy())     # every double exactly
+    assert back["ticker"].tolist() == df["ticker"].tolist()                              # quotes and commas
+    assert back["date"].tolist() == df["date"].dt.strftime("%Y-%m-%d").tolist()
+    assert back["rel_day"].tolist() == df["rel_day"].tolist()
+    assert back["text_or_none"].isna().tolist() == df["text_or_none"].isna().tolist()
+    # the CSV the pandas writer gave before (10 significant digits) holds the same values, rounded
+    old = pd.read_csv(io.StringIO(df.to_csv(index=False, float_format="%.10g", lineterminator="\n")))
+    np.testing.assert_allclose(old["value"].to_numpy(), back["value"].to_numpy(), rtol=5e-10, atol=0)
+
+
+def test_parquet_same_columns_and_values_and_event_row_groups():
+    import pyarrow.parquet as pq
+
+    df = _frame().sort_values("event_id", kind="stable").reset_index(drop=True)
+    data = outputs.parquet_bytes(df, group_by="event_id", rows_per_group=10)
+    f = pq.ParquetFile(io.BytesIO(data))
+    back = f.read().to_pandas()
+    assert list(back.columns) == list(df.columns)
+    np.testing.assert_array_equal(back["value"].to_numpy(), df["value"].to_numpy())
+    assert pd.to_datetime(back["date"]).tolist() == df["date"].tolist()
+    # row groups end where the event changes: no event is split across a group boundary after the cut
+    starts = np.cumsum([0] + [f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)])[:-1]
+    ev = df["event_id"].to_numpy()
+    assert all(s == 0 or ev[s] != ev[s - 1] for s in starts)
+
+
+def test_write_tables_parquet_and_csv_hold_the_same_tables(offline_run, tmp_path):
+    a = outputs.write_tables(offline_run, tmp_path / "csv")
+    b = outputs.write_tables(offline_run, tmp_path / "pq", table_format="parquet")
+    assert sorted(n.replace(".csv", "") for n in a) == sorted(n.replace(".parquet", "") for n in b)
+    for name in a:
+        c = pd.read_csv(a[name], keep_default_na=False, na_values=[""])
+        p = pd.read_parquet(b[name.replace(".csv", ".parquet")])
+        assert list(c.columns) == list(p.columns), name
+        assert len(c) == len(p), name
+        for col in c.columns:
+            if pd.api.types.is_float_dtype(p[col]):
+                np.testing.assert_array_equal(c[col].to_numpy(float), p[col].to_numpy(float), err_msg=name)
+    car = pd.read_csv(a["car.csv"])
+    np.testing.assert_array_equal(car["car"].to_numpy(), offline_run.result.car["car"].to_numpy())
+    with pytest.raises(ValueError, match="table_format"):
+        outputs.write_tables(offline_run, tmp_path / "x", table_format="xlsx")
+
+
+# ----------------------------------------------------------------------------- price file
+def _long_csv(path, body: str):
+    path.write_text("date,ticker,close,volume\n" + body, encoding="utf-8")
+    return path
+
+
+def test_columnar_reader_equals_text_reader(tmp_path):
+    rng = np.random.default_rng(2)
+    rows = [f"2025-01-{d:02d},{t},{rng.uniform(50, 150):.4f},{rng.integers(1, 1000)}"
+            for t in ("B.T", "A.T", " C ") for d in range(1, 29)]
+    rows[5] = rows[5].split(",")[0] + ",B.T,,12"                 # a missing price
+    rows[9] = rows[9].split(",")[0] + ",B.T,NaN,12"              # missing in another spelling
+    p = _long_csv(tmp_path / "p.csv", "\n".join(rows) + "\n")
+    fast = _read_csv_columnar(p)
+    assert fast is not None
+    slow = _read_csv_lines(p)
+    from eventstudy.data.base import validate_price_frame
+
+    a, fa = validate_price_frame(fast[0], "x", line_numbers=fast[1])
+    b, fb = validate_price_frame(slow[0], "x", line_numbers=slow[1])
+    pd.testing.assert_frame_equal(a, b)
+    assert fa == fb
+
+
+@pytest.mark.parametrize("body, why", [
+    ("2025-01-02,A,1.0,1\n\n2025-01-03,A,x,2\n", "blank line"),
+    ("2025-01-02,A,1.0,1\n2025-01-03,A,1.5 %,2\n", "not a number"),
+    ("2025-01-02,A,1.0,1\n02/01/2025,A,1.5,2\n", "date format"),
+    ("2025-01-02,A,1.0,1\n2025-01-03,A,-1,2\n", "non-positive"),
+    ("2025-01-02,A,1.0,1\n,,,\n2025-01-03,A,1.2,2\n", "line of commas"),
+])
+def test_columnar_reader_keeps_every_message(tmp_path, body, why):
+    """Whatever the columnar reader does not take, the text reader reads: the messages (with the
+    line numbers) are those of the text reader."""
+    import eventstudy.data.files as files
+
+    p = _long_csv(tmp_path / "p.csv", body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            read_price_file(p)
+            fast_msg = None
+        except PriceDataError as exc:
+            fast_msg = str(exc)
+        orig = files._read_csv_columnar
+        files._read_csv_columnar = lambda path: None
+        try:
+            read_price_file(p)
+            slow_msg = None
+        except PriceDataError as exc:
+            slow_msg = str(exc)
+        finally:
+            files._read_csv_columnar = orig
+    assert fast_msg == slow_msg, why
+
+
+# ----------------------------------------------------------------------------- regressions
+def _reference_dummy_rows(res, by="group", cov_types=("OLS", "HAC")) -> pd.DataFrame:
+    """The per-series loop over :func:`dummy_regression` (statsmodels) that the batched code replaces."""
+    from eventstudy.errors import EstimationError
+
+    a = res.arrays
+    pairs = a.pairs
+    key = pairs["group"].to_numpy() if by == "group" else pairs["ticker"].to_numpy()
+    ev = pairs["event_id"].to_numpy()
+    rel = a.rel_days
+    rows = []
+    kind = "dummy_portfolio" if by == "group" else "dummy_security"
+    for e in dict.fromkeys(ev):
+        idx = np.flatnonzero(a.ok & (ev == e))
+        y_e, f_e = a.returns(idx)
+        for s in dict.fromkeys(key[idx]):
+            sel = key[idx] == s
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yv, fv = np.nanmean(y_e[sel], axis=0), np.nanmean(f_e[sel], axis=0)
+            for w in res.windows:
+                wm = (rel >= w[0]) & (rel <= w[1])
+                for ct in cov_types:
+                    try:
+                        dr = dummy_regression(yv, fv, a.est_mask, wm, rel, cov_type=ct)
+                    except EstimationError as exc:
+                        rows.append(dict(kind=kind, event_id=e, subject=s, window_start=w[0], window_end=w[1],
+                                         term="CAR", coef=np.nan, std_err=np.nan, t=np.nan, p_value=np.nan,
+                                         cov_type=ct, nobs=0, r2=np.nan, note=str(exc)))
+                        continue
+                    rows.extend(_rows_from(dr, kind, e, s, w))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("by", ["group", "ticker"])
+def test_batched_dummy_regressions_equal_the_statsmodels_loop(by):
+    from eventstudy.engine import EventStudy
+
+    rng = np.random.default_rng(4)
+    idx = pd.bdate_range("2020-01-01", periods=420)
+    m = rng.normal(0, 0.01, 420)
+    df = pd.DataFrame({f"S{i}": 0.0002 + (0.8 + 0.1 * i) * m + rng.normal(0, 0.02, 420) for i in range(6)}, index=idx)
+    df["F0"] = m
+    df.iloc[100:130, 0] = np.nan          # gaps in the estimation window of S0
+    df.iloc[70:90, 3] = np.nan
+    df.iloc[331, 5] = np.nan              # a missing window day of S5 for the second event
+    pairs = pd.DataFrame([(f"S{i}", e, idx[d], "a" if i < 3 else "b")
+                          for e, d in (("E0", 300), ("E1", 330)) for i in range(6)],
+                         columns=["ticker", "event_id", "day0", "group"])
+    res = EventStudy(df, pairs, model="market", benchmark="F0", windows=[(0, 0), (-1, 2), (0, 5)]).fit()
+    new = event_dummy_regressions(res, by=by)
+    ref = _reference_dummy_rows(res, by=by)
+    assert len(new) == len(ref)
+    for c in REG_COLUMNS:
+        if pd.api.types.is_float_dtype(ref[c]):
+            np.testing.assert_allclose(new[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-9, atol=1e-13,
+                                       err_msg=c)
+        else:
+            assert new[c].astype(str).tolist() == ref[c].astype(str).tolist(), c
+    if "note" in ref.columns:
+        assert new["note"].fillna("").tolist() == ref["note"].fillna("").tolist()
+
+
+@pytest.mark.parametrize("cov", ["HC0", "HC1", "HC2", "HC3"])
+def test_ols_robust_equals_statsmodels(cov):
+    rng = np.random.default_rng(6)
+    X = np.column_stack([np.ones(30), rng.normal(size=30), (rng.uniform(size=30) > 0.5).astype(float)])
+    y = X @ [0.1, 0.5, -0.3] + rng.normal(0, 1, 30) * (1 + np.abs(X[:, 1]))
+    ref = sm.OLS(y, X).fit(cov_type=cov)
+    got = ols_robust(y, X, cov)
+    for a, b in ((got.params, ref.params), (got.bse, ref.bse), (got.tvalues, ref.tvalues),
+                 (got.pvalues, ref.pvalues)):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+    assert got.rsquared == pytest.approx(ref.rsquared, rel=1e-12)
+    assert got.nobs == ref.nobs
+
+
+# ----------------------------------------------------------------------------- many events
+def _brute_notes(cells, day0):
+    out = []
+    for e, g, d, lo, hi in zip(cells["event_id"], cells["group"], cells["day0"], cells["date_first"],
+                               cells["date_last"]):
+        others = [(o, od) for o, gg, od in zip(day0["event_id"], day0["group"], day0["day0"]) if gg == g]
+        same = [o for o, od in others if o != e and od == d]
+        inside = [o for o, od in others if o != e and lo <= od <= hi and od != d]
+        parts = []
+        if same:
+            parts.append(f"same day 0 ({pd.Timestamp(d):%Y-%m-%d}) as {T._names_text(same)}: "
+                         f"one window, not separate evidence")
+        if inside:
+            parts.append(f"window contains day 0 of {T._names_text(inside)}")
+        out.append("; ".join(parts))
+    return out
+
+
+def test_overlap_notes_equal_the_brute_force_and_stay_short():
+    rng = np.random.default_rng(8)
+    days = pd.bdate_range("2024-01-01", periods=60)
+    n = 300
+    d0 = pd.DataFrame({"event_id": [f"E{i:03d}" for i in range(n)] * 2,
+                       "group": ["a"] * n + ["b"] * n,
+                       "day0": list(days[rng.integers(0, 60, n)]) * 2})
+    pos = {d: i for i, d in enumerate(days)}
+    cells = d0.copy()
+    cells["date_first"] = [days[max(0, pos[d] - 1)] for d in cells["day0"]]
+    cells["date_last"] = [days[min(59, pos[d] + 2)] for d in cells["day0"]]
+    got = T._overlap_notes(cells, d0, None)
+    assert got == _brute_notes(cells, d0)
+    assert max(len(x) for x in got) < 400                     # five names and a count, not 300
+    assert any(re.search(r"and \d+ more", x) for x in got)
+
+
+def test_top_events_and_shown_rows():
+    imp = pd.DataFrame({"event_id": ["E1", "E1", "E2", "E2", "E3", "E3"], "group_id": ["all", "x"] * 3,
+                        "window_start": 0, "window_end": 1, "caar_pct": [0.1, 9.0, -3.0, 0.0, 2.0, 0.0]})
+    assert T.top_events(imp, 2, (0, 1), "all") == ["E2", "E3"]        # pooled |CAAR|, in table order
+    assert T.top_events(imp, 1, (0, 1), None) == ["E1"]               # no pooled group: any group
+    imp.attrs["notes"] = ["n1"]
+    s = T.shown_rows(imp, ["E2"], 3)
+    assert s["event_id"].unique().tolist() == ["E2"]
+    assert s.attrs["notes"][0] == "n1" and "Showing 1 of 3 events" in s.attrs["notes"][1]
