@@ -84,15 +84,15 @@ def make_inputs(folder: Path, n_sec: int, n_ev: int, *, spacing: int = 3, groups
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    n_days = 300 + spacing * n_ev + 30
-    # NYSE sessions: plain symbols such as S00001 and MKT trade on the NYSE calendar for eventstudy
+    # NYSE sessions from 1990 (what eventstudy's NYSE calendar covers): plain symbols such as S00001 and MKT
+    # trade on it; when the events need more sessions than there are, several events share a day
     import exchange_calendars as xcals
 
-    sessions = xcals.get_calendar("XNYS", start="1980-01-02").sessions
-    if len(sessions) < n_days:
-        raise SystemExit(f"{n_ev} events x {spacing} days need {n_days} sessions; the NYSE calendar has {len(sessions)}")
-    dates = pd.DatetimeIndex(sessions[-n_days:]).tz_localize(None) if sessions.tz is not None else \
-        pd.DatetimeIndex(sessions[-n_days:])
+    sessions = pd.DatetimeIndex(xcals.get_calendar("XNYS", start="1990-01-02").sessions)
+    sessions = sessions.tz_localize(None) if sessions.tz is not None else sessions
+    n_days = min(300 + spacing * n_ev + 30, len(sessions) - 5)
+    dates = sessions[:n_days]
+    step = min(float(spacing), (n_days - 330) / max(n_ev, 1))
     mkt = rng.normal(0.0003, 0.01, n_days)
     beta = rng.uniform(0.5, 1.5, n_sec)
     ret = mkt[:, None] * beta[None, :] + rng.normal(0, 0.02, (n_days, n_sec))
@@ -105,7 +105,7 @@ def make_inputs(folder: Path, n_sec: int, n_ev: int, *, spacing: int = 3, groups
     long.to_csv(folder / "prices.csv", index=False)
     pd.DataFrame({"ticker": tick, "name": tick, "group": [f"g{i % groups}" for i in range(n_sec)],
                   "benchmark": "MKT"}).to_csv(folder / "universe.csv", index=False)
-    ev_days = dates[300 + spacing * np.arange(n_ev)]
+    ev_days = dates[300 + (step * np.arange(n_ev)).astype(int)]
     ids = [f"E{j:05d}" for j in range(n_ev)]
     pd.DataFrame({"event_id": ids, "date": ev_days.strftime("%Y-%m-%d"), "time": "", "timezone": "",
                   "label": ids, "category": "X", "source": ""}).to_csv(folder / "events.csv", index=False)

@@ -21,7 +21,7 @@ from .data.base import Prices
 from .engine import EventStudy
 from .errors import DataUnavailableError, EstimationError, EventStudyError, WindowError
 from .futures import is_continuous_future, roll_mask
-from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
+from .regression import REG_COLUMNS, cross_sections_on_groups, event_dummy_regressions
 from .results import EventStudyResult
 from .returns import ReturnPanel, compute_returns
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
@@ -235,17 +235,10 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
             warnings.warn("cross-sectional regressions skipped: they compare exposure groups, and only "
                           f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=2)
         skipped: list[str] = []
-        car_by_event = dict(tuple(result.car.groupby("event_id", sort=False))) if len(eq_groups) >= 2 else {}
-        for ev in (result.events if len(eq_groups) >= 2 else []):
-            for w in result.windows:
-                try:
-                    rows, _ = cross_sectional_regression(car_by_event.get(ev, result.car.iloc[:0]), ev, w,
-                                                         base_group=base_group,
-                                                         exclude_groups=pool_exclude)
-                except EventStudyError as exc:
-                    skipped.append(str(exc))
-                    continue
-                parts.append(rows)
+        if len(eq_groups) >= 2:      # every event x window at once (closed form of the group-dummy regression)
+            rows, skipped = cross_sections_on_groups(result.car, result.events, result.windows, base_group,
+                                                     exclude_groups=pool_exclude)
+            parts.append(rows)
         if skipped:          # one warning for the run, not one per event and window
             warnings.warn(f"cross-sectional regression skipped for {len(skipped)} event x window cell(s), e.g. "
                           f"{skipped[0]}", stacklevel=2)

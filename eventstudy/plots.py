@@ -143,8 +143,10 @@ def _event_order(run) -> list[str]:
     res = _result(run)
     have = list(dict.fromkeys([*pd.unique(res.car["event_id"]), *pd.unique(res.ar["event_id"])]))
     if _is_run(run):
-        ev = [e for e in run.events["event_id"].astype(str) if e in have]
-        return ev + [e for e in have if e not in ev]
+        known = set(have)
+        ev = [e for e in run.events["event_id"].astype(str) if e in known]
+        seen = set(ev)
+        return ev + [e for e in have if e not in seen]
     return have
 
 
@@ -273,7 +275,7 @@ def announcement_note(run, event_id: str) -> str:
 # CAAR paths
 # ---------------------------------------------------------------------------------------------
 def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] | None = None,
-               ci: float = 0.95) -> pd.DataFrame:
+               ci: float = 0.95, events: Sequence[str] | None = None) -> pd.DataFrame:
     """The numbers behind :func:`plot_caar_paths`, one row per event x group x relative day.
 
     The cumulative abnormal return of security i is measured from the close of day -1
@@ -283,7 +285,8 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     first day. Only securities with an AR on every day of the window enter (``n``).
     ``caar = mean_i CAR_i(t)``; ``sd`` its cross-sectional s.d. (ddof 1); the band is
     ``caar ± t_{N-1, (1+ci)/2} sd / sqrt(N)`` (NaN when N < 2). Decimals, not percent.
-    The pooled group ``all`` (every group but the run's excluded ones) can be requested.
+    The pooled group ``all`` (every group but the run's excluded ones) can be requested;
+    ``events`` restricts the rows to those events (default every event).
 
     Columns: ``event_id, group, rel_day, n, caar, sd, lower, upper``.
     """
@@ -320,12 +323,14 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     gr_arr = wide.index.get_level_values("group").astype(str).to_numpy()
 
     rows = []
-    order = _event_order(run)
+    order = _event_order(run) if events is None else [str(e) for e in events]
+    at = pd.Series(np.arange(len(ev_arr))).groupby(ev_arr).indices      # rows of each event, found once
     for g in groups:
         in_g = ~np.isin(gr_arr, list(excl)) if g == pooled and g not in present else gr_arr == g
         for ev in order:
-            m = in_g & (ev_arr == ev)
-            n = int(m.sum())
+            r = at.get(ev, np.zeros(0, dtype=int))
+            m = r[in_g[r]]
+            n = len(m)
             if n == 0:
                 continue
             x = level[m]
@@ -373,10 +378,12 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     The day-0 line is drawn; each panel says when the news came out relative to the trading
     session (:func:`announcement_note`). ``events`` restricts the panels.
     """
-    data = caar_paths(run, window=window, groups=groups, ci=ci)
+    data = caar_paths(run, window=window, groups=groups, ci=ci, events=events)
     evs = _event_order(run) if events is None else [str(e) for e in events]
+    known = set(_event_order(run))
     for e in evs:
-        _check_event(run, e)
+        if e not in known:
+            _check_event(run, e)          # raises the error naming the event
     evs = [e for e in evs if e in set(data["event_id"])]
     if not evs:
         raise DataUnavailableError("no event has complete abnormal returns over the chosen window; widen the data or "
@@ -804,14 +811,10 @@ def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[st
     s = src.assign(a=src["caar"].abs()).groupby("event_id", sort=False)["a"].max().sort_values(
         ascending=False, kind="mergesort")
     # events sharing a day 0 have identical CARs: keep the first of each
-    sig = src.sort_values(["event_id", "group"]).groupby("event_id")["caar"].agg(lambda x: tuple(np.round(x, 12)))
-    out, seen = [], set()
-    for ev in s.index:
-        if sig[ev] in seen:
-            continue
-        seen.add(sig[ev])
-        out.append(ev)
-    return out[:k]
+    sig = src.pivot_table(index="event_id", columns="group", values="caar", aggfunc="first",
+                          dropna=False).round(12)
+    dup = sig.reindex(s.index).duplicated()          # NaN = group absent: equal patterns, equal group sets
+    return [ev for ev, d in zip(s.index, dup) if not d][:k]
 
 
 FIGURE_FORMATS = ("png", "svg")

@@ -283,26 +283,37 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     q = len(result.regressors)
     kind = "dummy_portfolio" if by == "group" else "dummy_security"
     wmasks = [(w, (rel >= w[0]) & (rel <= w[1])) for w in wins]
-    ys, fs, labels = [], [], []
-    for e in dict.fromkeys(ev):
-        rows_e = np.flatnonzero(a.ok & (ev == e))
-        if not len(rows_e):
-            continue
-        y_e, f_e = a.returns(rows_e)                     # gathered once per event, in pair order
-        key_e = key[rows_e]
-        for s in dict.fromkeys(key[ev == e]):
-            if subjects is not None and s not in subjects:
-                continue
-            sel = key_e == s
-            if not sel.any():
-                continue
-            with np.errstate(invalid="ignore"), _quiet():
-                ys.append(np.nanmean(y_e[sel], axis=0))
-                fs.append(np.nanmean(f_e[sel], axis=0) if q else np.zeros((len(rel), 0)))
-            labels.append((e, s))
-    if not labels:
+    # series = (event, subject) with an estimated pair, in the order event, then subject as first met
+    codes = pd.DataFrame({"e": ev, "s": key})
+    series = codes.groupby(["e", "s"], sort=False).ngroup().to_numpy()
+    ev_code = pd.factorize(ev)[0]
+    keep = a.ok & (np.ones(len(ev), bool) if subjects is None else np.isin(key, list(subjects)))
+    rows = np.flatnonzero(keep)
+    rows = rows[np.lexsort((series[rows], ev_code[rows]))]
+    if not len(rows):
         return pd.DataFrame(columns=REG_COLUMNS)
-    Y, Fq = np.stack(ys), np.stack(fs).reshape(len(ys), len(rel), q)
+    ys, fs, labels = [], [], []
+    # whole events, about `chunk` pairs at a time: gathered once, portfolio means by segment sums
+    ev_r = ev_code[rows]
+    cuts = np.flatnonzero(np.r_[True, ev_r[1:] != ev_r[:-1]])
+    start = 0
+    while start < len(rows):
+        nxt = cuts[cuts >= start + chunk]            # the first event boundary after `chunk` pairs
+        stop = int(nxt[0]) if len(nxt) else len(rows)
+        part = rows[start:stop]
+        y, f = a.returns(part)
+        f = np.asarray(f, float).reshape(len(part), len(rel), q)
+        ser = series[part]
+        seg = np.flatnonzero(np.r_[True, ser[1:] != ser[:-1]])
+        ok_y = np.isfinite(y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ys.append(np.add.reduceat(np.where(ok_y, y, 0.0), seg, axis=0) / np.add.reduceat(ok_y, seg, axis=0))
+            ok_f = np.isfinite(f)
+            fs.append(np.add.reduceat(np.where(ok_f, f, 0.0), seg, axis=0) / np.add.reduceat(ok_f, seg, axis=0)
+                      if q else np.zeros((len(seg), len(rel), 0)))
+        labels.extend(zip(ev[part[seg]], key[part[seg]]))
+        start = stop
+    Y, Fq = np.concatenate(ys), np.concatenate(fs).reshape(len(labels), len(rel), q)
     n_w, n_c = len(wmasks), len(cov_types)
     blocks = []
     for wi, (w, wm) in enumerate(wmasks):
@@ -448,3 +459,93 @@ def ols_robust(y: np.ndarray, X: np.ndarray, cov_type: str = "HC3") -> RobustOLS
         tss = float(((y - y.mean()) ** 2).sum())
         r2 = 1.0 - float(e @ e) / tss
     return RobustOLS(params=b, bse=se, tvalues=t, pvalues=2 * _st.norm.sf(np.abs(t)), nobs=n, rsquared=r2, cov=cov)
+
+
+def cross_sections_on_groups(car: pd.DataFrame, events: Sequence[str], windows: Iterable[Window],
+                             base_group: str | None, exclude_groups: Sequence[str] = (), cov_type: str = "HC3",
+                             scale: float = 100.0) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`cross_sectional_regression` on group dummies for every event x window at once.
+
+    The regression of ``CAR_i`` (x ``scale``) on a constant and the dummies of the groups other than
+    ``base_group`` is saturated: the constant is the base group's mean, each coefficient a group's mean
+    minus it, each residual ``CAR_i`` minus its group's mean, each leverage ``1/n_g``. With
+    ``V_g = sum_i w_i / n_g^2`` (``w_i``: ``e_i^2`` scaled as HC0..HC3 scale it), Var(const) = V_base,
+    Var(group[g]) = V_g + V_base: the sandwich of :func:`ols_robust` without a matrix per cell.
+    Returns (rows in the order event, window, constant then groups in order of appearance; the messages
+    of the cells :func:`cross_sectional_regression` would refuse).
+    """
+    from scipy import stats as _st
+
+    wins = [tuple(w) for w in windows]
+    d = car[~car["group"].isin(list(exclude_groups))].dropna(subset=["car"])
+    d = d[d["event_id"].isin(list(events))]
+    if d.empty:
+        return pd.DataFrame(columns=REG_COLUMNS), []
+    d = d.assign(y=d["car"].to_numpy(dtype=float) * scale)
+    keys = ["event_id", "window_start", "window_end"]
+    cell_g = d.groupby(keys + ["group"], sort=False)["y"]
+    d = d.assign(mean_g=cell_g.transform("mean"), n_g=cell_g.transform("size"))
+    cell = d.groupby(keys, sort=False)
+    d = d.assign(n=cell["y"].transform("size"), k=cell["group"].transform("nunique"),
+                 ybar=cell["y"].transform("mean"))
+    e = (d["y"] - d["mean_g"]).to_numpy()
+    n, k, h = d["n"].to_numpy(float), d["k"].to_numpy(float), 1.0 / d["n_g"].to_numpy(float)
+    kind = cov_type.upper()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = {"HC0": e ** 2, "HC1": e ** 2 * n / (n - k), "HC2": e ** 2 / (1 - h), "HC3": e ** 2 / (1 - h) ** 2}.get(kind)
+    if w is None:
+        raise ValueError(f"cov_type {cov_type!r}: choose HC0, HC1, HC2 or HC3")
+    d = d.assign(v=w * h * h, v_nan=np.isnan(w * h * h), e2=e ** 2, t2=(d["y"] - d["ybar"]).to_numpy() ** 2)
+    g = (d.groupby(keys + ["group"], sort=False)
+         .agg(mean=("y", "mean"), V=("v", "sum"), V_nan=("v_nan", "any"), n=("n", "first"), k=("k", "first"))
+         .reset_index())
+    g.loc[g["V_nan"], "V"] = np.nan           # a one-member group: leverage 1, HC2/HC3 undefined
+    fit = d.groupby(keys, sort=False).agg(ssr=("e2", "sum"), tss=("t2", "sum")).reset_index()
+    # cells in the order of first appearance (the same in g and fit); one row per cell x group in g
+    cell = g.groupby(keys, sort=False).ngroup().to_numpy()
+    n_cells = len(fit)
+    gname = g["group"].to_numpy(dtype=object)
+    first = np.r_[True, cell[1:] != cell[:-1]] if len(cell) else np.zeros(0, bool)
+    is_base = first if base_group is None else (gname == base_group)
+    base_at = np.full(n_cells, -1)
+    base_at[cell[is_base]] = np.flatnonzero(is_base)
+    nobs = np.zeros(n_cells, dtype=int)
+    nobs[cell] = g["n"].to_numpy()
+    kk = np.bincount(cell, minlength=n_cells)
+    ok = (base_at >= 0) & (nobs > kk)
+    ev_pos = {e: i for i, e in enumerate(events)}
+    w_pos = {w: i for i, w in enumerate(wins)}
+    fe, fw0, fw1 = fit["event_id"].to_numpy(), fit["window_start"].to_numpy(), fit["window_end"].to_numpy()
+    cell_key = np.array([ev_pos.get(e, len(ev_pos)) * (len(wins) + 1) + w_pos.get((a, b), len(wins))
+                         for e, a, b in zip(fe, fw0, fw1)], dtype=np.int64)
+    skipped: list[str] = []
+    for c in np.argsort(cell_key, kind="stable"):
+        if ok[c] or (fe[c] not in ev_pos) or ((fw0[c], fw1[c]) not in w_pos):
+            continue
+        win = [fw0[c].item() if hasattr(fw0[c], "item") else fw0[c], fw1[c].item() if hasattr(fw1[c], "item") else fw1[c]]
+        if base_at[c] < 0:
+            skipped.append(f"base group {base_group!r} has no CAR for event {fe[c]} window {win}")
+        else:
+            skipped.append(f"cross-sectional regression for {fe[c]} {win}: {nobs[c]} CARs for {kk[c]} coefficients; "
+                           "too few")
+    keep = ok[cell] & np.isin(fe[cell], list(ev_pos)) & np.array([(a, b) in w_pos for a, b in zip(fw0[cell], fw1[cell])],
+                                                                 dtype=bool)
+    b_of = base_at[cell]
+    mean, V = g["mean"].to_numpy(float), g["V"].to_numpy(float)
+    coef = np.where(is_base, mean, mean - mean[np.maximum(b_of, 0)])
+    var = np.where(is_base, V, V + V[np.maximum(b_of, 0)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(var)
+        t = coef / se
+    r2 = 1.0 - fit["ssr"].to_numpy(float) / fit["tss"].to_numpy(float)
+    base_name = gname[np.maximum(b_of, 0)]
+    term = np.where(is_base, "const (" + base_name.astype(str) + ")", "group[" + gname.astype(str) + "]")
+    out = pd.DataFrame({
+        "kind": "cross_section", "event_id": g["event_id"].to_numpy(dtype=object),
+        "subject": "CAR on groups (base: " + base_name.astype(str) + ")",
+        "window_start": g["window_start"].to_numpy(), "window_end": g["window_end"].to_numpy(),
+        "term": term, "coef": coef, "std_err": se, "t": t, "p_value": 2 * _st.norm.sf(np.abs(t)),
+        "cov_type": cov_type, "nobs": nobs[cell], "r2": r2[cell],
+        "_k": cell_key[cell], "_b": ~is_base, "_i": np.arange(len(g))})
+    out = out[keep].sort_values(["_k", "_b", "_i"], kind="stable").drop(columns=["_k", "_b", "_i"])
+    return out.reset_index(drop=True)[REG_COLUMNS], skipped

@@ -140,6 +140,13 @@ def _window_spans(run, members: pd.DataFrame, windows: Sequence[tuple[int, int]]
     return pd.concat(parts, ignore_index=True).rename(columns={"min": "date_first", "max": "date_last"})
 
 
+def _window_labels(starts, ends) -> list[str]:
+    """:func:`window_label` of each (start, end), computed once per distinct window."""
+    pairs = list(zip(starts, ends))
+    lab = {w: window_label(*w) for w in dict.fromkeys(pairs)}
+    return [lab[w] for w in pairs]
+
+
 def _names_text(names: Sequence[str], shown: int = 5) -> str:
     """``a, b, c`` or, for many, the first ``shown`` and ``and N more``."""
     names = list(names)
@@ -152,51 +159,65 @@ def _overlap_notes(cells: pd.DataFrame, day0: pd.DataFrame, confounders: pd.Data
     """Per row of ``cells`` (event_id, group, day0, date_first, date_last): shared day 0,
     other events' day 0 inside the window, confounders inside the window.
 
-    Each group's day 0s are sorted once and every cell finds its neighbours by binary search, so
-    the cost grows with the cells and the events they name, not cells x events; a long list of
-    events is cut to its first five and a count."""
-    by_group: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    Each group's day 0s are sorted once and all cells find their neighbours by one vectorised
+    binary search, so the cost grows with the cells and the events they name, not cells x events;
+    a long list of events is cut to its first five and a count."""
+    n = len(cells)
+    notes = [""] * n
+    if not n:
+        return notes
     dd = pd.to_datetime(day0["day0"]).to_numpy(dtype="datetime64[ns]")
-    for g, idx in pd.Series(range(len(day0))).groupby(day0["group"].to_numpy(), sort=False).indices.items():
-        idx = np.asarray(idx)
+    d_ev = day0["event_id"].to_numpy(dtype=object)
+    c_day = pd.to_datetime(cells["day0"]).to_numpy(dtype="datetime64[ns]")
+    c_lo = pd.to_datetime(cells["date_first"]).to_numpy(dtype="datetime64[ns]")
+    c_hi = pd.to_datetime(cells["date_last"]).to_numpy(dtype="datetime64[ns]")
+    c_ev = cells["event_id"].to_numpy(dtype=object)
+    same_txt = [[] for _ in range(n)]
+    inside_txt = [[] for _ in range(n)]
+    day_groups = pd.Series(range(len(day0))).groupby(day0["group"].to_numpy(), sort=False).indices
+    for g, rows in pd.Series(range(n)).groupby(cells["group"].to_numpy(), sort=False).indices.items():
+        idx = np.asarray(day_groups.get(g, []), dtype=int)
+        if not len(idx):
+            continue
         order = idx[np.argsort(dd[idx], kind="stable")]
-        by_group[g] = (dd[order], day0["event_id"].to_numpy(dtype=object)[order], order)
+        days, evs, pos = dd[order], d_ev[order].tolist(), order
+        rows = np.asarray(rows)
+        d, lo, hi = c_day[rows], c_lo[rows], c_hi[rows]
+        has_d, has_w = ~np.isnat(d), ~np.isnat(lo) & ~np.isnat(hi)
+        s_a = np.where(has_d, np.searchsorted(days, d, "left"), 0)
+        s_b = np.where(has_d, np.searchsorted(days, d, "right"), 0)
+        w_a = np.where(has_w, np.searchsorted(days, lo, "left"), 0)
+        w_b = np.where(has_w, np.searchsorted(days, hi, "right"), 0)
+        # only cells with another event on day 0 or in the window need their names listed
+        busy = np.flatnonzero((s_b - s_a > 1) | ((w_b - w_a) - np.clip(np.minimum(w_b, s_b) - np.maximum(w_a, s_a),
+                                                                           0, None) > 0))
+        for j in busy:
+            i, e = rows[j], c_ev[rows[j]]
+            a, b, wa, wb = int(s_a[j]), int(s_b[j]), int(w_a[j]), int(w_b[j])
+            if b - a > 1:
+                k = sorted(range(a, b), key=pos.__getitem__)
+                same_txt[i] = [evs[x] for x in k if evs[x] != e]
+            k = [x for x in range(wa, wb) if not a <= x < b]
+            if k:
+                k.sort(key=pos.__getitem__)
+                inside_txt[i] = [evs[x] for x in k if evs[x] != e]
     conf_dates = (pd.to_datetime(confounders["date"]).dt.normalize().to_numpy()
                   if confounders is not None and len(confounders) else np.array([], dtype="datetime64[ns]"))
-    empty = (np.array([], dtype="datetime64[ns]"), np.array([], dtype=object), np.array([], dtype=int))
-    notes = []
-    for e, g, d, lo, hi in zip(cells["event_id"], cells["group"], cells["day0"], cells["date_first"], cells["date_last"]):
+    for i in range(n):
         parts = []
-        days, evs, pos = by_group.get(g, empty)
-
-        def named(a: int, b: int, skip: tuple[int, int] = (0, 0)) -> list[str]:
-            """Events of sorted positions [a, b) outside [skip) and other than e, in day0-table order."""
-            k = np.r_[np.arange(a, min(b, skip[0])), np.arange(max(a, skip[1]), b)] if skip[1] > skip[0] \
-                else np.arange(a, b)
-            k = k[np.argsort(pos[k], kind="stable")]
-            return [x for x in evs[k] if x != e]
-
-        same_at = (0, 0)
-        if pd.notna(d):
-            d64 = np.datetime64(pd.Timestamp(d), "ns")
-            same_at = (int(np.searchsorted(days, d64, "left")), int(np.searchsorted(days, d64, "right")))
-            same = named(*same_at)
-            if same:
-                parts.append(f"same day 0 ({pd.Timestamp(d):%Y-%m-%d}) as {_names_text(same)}: "
-                             f"one window, not separate evidence")
-        if pd.notna(lo) and pd.notna(hi):
-            a = int(np.searchsorted(days, np.datetime64(pd.Timestamp(lo), "ns"), "left"))
-            b = int(np.searchsorted(days, np.datetime64(pd.Timestamp(hi), "ns"), "right"))
-            inside = named(a, b, same_at)
-            if inside:
-                parts.append(f"window contains day 0 of {_names_text(inside)}")
-            if conf_dates.size:
-                hit = conf_dates[(conf_dates >= np.datetime64(lo)) & (conf_dates <= np.datetime64(hi))]
-                if hit.size:
-                    cnt = Counter(pd.DatetimeIndex(hit).strftime("%Y-%m-%d"))
-                    txt = ", ".join(x + (f" (x{cnt[x]})" if cnt[x] > 1 else "") for x in sorted(cnt))
-                    parts.append(f"confounder{'s' if hit.size > 1 else ''} {txt}")
-        notes.append("; ".join(parts))
+        if same_txt[i]:
+            parts.append(f"same day 0 ({pd.Timestamp(c_day[i]):%Y-%m-%d}) as {_names_text(same_txt[i])}: "
+                         f"one window, not separate evidence")
+        if inside_txt[i]:
+            parts.append(f"window contains day 0 of {_names_text(inside_txt[i])}")
+        if conf_dates.size and not (np.isnat(c_lo[i]) or np.isnat(c_hi[i])):
+            hit = conf_dates[(conf_dates >= c_lo[i]) & (conf_dates <= c_hi[i])]
+            if hit.size:
+                cnt = Counter(pd.DatetimeIndex(hit).strftime("%Y-%m-%d"))
+                txt = ", ".join(x + (f" (x{cnt[x]})" if cnt[x] > 1 else "") for x in sorted(cnt))
+                parts.append(f"confounder{'s' if hit.size > 1 else ''} {txt}")
+        if parts:
+            notes[i] = "; ".join(parts)
     return notes
 
 
@@ -228,7 +249,8 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
     tt = res.tests
     wins = [tuple(w) for w in (windows if windows is not None else res.windows)]
     _check_windows(res, wins)
-    unknown = [t for t in tests if t not in set(tt["test"])]
+    have = set(pd.unique(tt["test"]))
+    unknown = [t for t in tests if t not in have]
     if unknown:
         raise EstimationError(f"test(s) {', '.join(unknown)} were not computed in this run "
                               f"(available: {', '.join(dict.fromkeys(tt['test']))}); the bootstrap needs "
@@ -264,9 +286,11 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
     ev_order = {e: i for i, e in enumerate(run.events["event_id"])}
     g_order = {g: i for i, g in enumerate(order)}
     w_order = {w: i for i, w in enumerate(wins)}
-    base["_k"] = [(ev_order.get(e, 1e9), g_order[g], w_order[(a, b)])
-                  for e, g, a, b in zip(base["event_id"], base["group"], base["window_start"], base["window_end"])]
-    base = base.sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
+    wkey = pd.Series(list(zip(base["window_start"], base["window_end"])), index=base.index)
+    base["_e"] = base["event_id"].map(ev_order).fillna(1e9).to_numpy()
+    base["_g"] = base["group"].map(g_order).to_numpy()
+    base["_w"] = wkey.map(w_order).to_numpy()
+    base = base.sort_values(["_e", "_g", "_w"], kind="stable").drop(columns=["_e", "_g", "_w"]).reset_index(drop=True)
 
     labels = dict(zip(run.events["event_id"], run.events["label"]))
     out = pd.DataFrame({
@@ -274,7 +298,7 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
         "event_label": base["event_id"].map(labels).fillna(""),
         "group_id": base["group"].astype(str),
         "group": base["group"].map(group_label),
-        "window": [window_label(a, b) for a, b in zip(base["window_start"], base["window_end"])],
+        "window": _window_labels(base["window_start"], base["window_end"]),
         "window_start": base["window_start"].astype(int),
         "window_end": base["window_end"].astype(int),
         "day0": pd.to_datetime(base["day0"]),
@@ -488,7 +512,7 @@ def futures_table(run, windows: Sequence[tuple[int, int]] | None = None,
         out = pd.DataFrame({
             "subject_id": rows["subject_id"].astype(str), "subject": rows["subject"].astype(str),
             "source": rows["source"].astype(str), "event_id": rows["event_id"].astype(str),
-            "window": [window_label(a, b) for a, b in zip(rows["window_start"], rows["window_end"])],
+            "window": _window_labels(rows["window_start"], rows["window_end"]),
             "window_start": rows["window_start"].astype(int), "window_end": rows["window_end"].astype(int),
             "day0": pd.to_datetime(rows["day0"]),
             "car_pct": 100.0 * rows["car"].astype(float),
@@ -546,7 +570,7 @@ def cross_section_table(run, window: tuple[int, int] | str | None = "lead") -> p
         r = r.assign(_e=r["event_id"].map(ev_order)).sort_values(["_e", "window_start", "window_end"], kind="stable")
         out = pd.DataFrame({
             "event_id": r["event_id"].astype(str),
-            "window": [window_label(a, b) for a, b in zip(r["window_start"], r["window_end"])],
+            "window": _window_labels(r["window_start"], r["window_end"]),
             "window_start": r["window_start"].astype(int), "window_end": r["window_end"].astype(int),
             "term_id": r["term"].astype(str), "term": r["term"].astype(str).map(_term_label),
             "coef_pp": r["coef"].astype(float), "std_err": r["std_err"].astype(float),
@@ -576,7 +600,7 @@ def regressions_table(run) -> pd.DataFrame:
     reg = run.regressions
     out = reg.copy() if reg is not None else pd.DataFrame()
     if len(out):
-        out.insert(4, "window", [window_label(a, b) for a, b in zip(out["window_start"], out["window_end"])])
+        out.insert(4, "window", _window_labels(out["window_start"], out["window_end"]))
         if "note" not in out.columns:
             out["note"] = ""
         out["note"] = out["note"].astype(object).where(out["note"].notna(), "").astype(str)
@@ -839,7 +863,9 @@ def to_latex(df: pd.DataFrame, caption: str | None = None, label: str | None = N
 def to_csv(df: pd.DataFrame, path: str | os.PathLike | None = None) -> str:
     """The raw frame (all columns, full precision, dates ISO) as CSV text; written atomically to
     ``path`` when given. A simulated table's first line is a ``# SIMULATED ...`` comment."""
-    body = df.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    from .outputs import csv_bytes      # pyarrow: full precision, fast for the tables of many events
+
+    body = csv_bytes(df).decode("utf-8")
     if df.attrs.get("simulated"):
         body = f"# {_resolve_title(df, None) or 'SIMULATED data'}\n" + body
     if path is not None:

@@ -262,3 +262,33 @@ def test_top_events_and_shown_rows():
     s = T.shown_rows(imp, ["E2"], 3)
     assert s["event_id"].unique().tolist() == ["E2"]
     assert s.attrs["notes"][0] == "n1" and "Showing 1 of 3 events" in s.attrs["notes"][1]
+
+
+def test_cross_sections_on_groups_equal_one_regression_per_cell():
+    from eventstudy.errors import EstimationError
+    from eventstudy.regression import cross_sectional_regression, cross_sections_on_groups
+
+    rng = np.random.default_rng(12)
+    rows = []
+    for e, groups in (("E0", ["control"] * 5 + ["x"] * 4 + ["y"] * 6 + ["futures"] * 2),
+                      ("E1", ["x"] * 4 + ["y"] * 3),                        # no base group: refused
+                      ("E2", ["control"] * 2 + ["x"] * 3),                   # one CAR missing
+                      ("E3", ["control", "x"])):                             # too few
+        for w in ((0, 0), (0, 1)):
+            for i, g in enumerate(groups):
+                rows.append((e, f"T{i}", g, w[0], w[1], rng.normal(0, 0.02) if i != 3 else np.nan))
+    car = pd.DataFrame(rows, columns=["event_id", "ticker", "group", "window_start", "window_end", "car"])
+    got, skipped = cross_sections_on_groups(car, ["E0", "E1", "E2", "E3"], [(0, 0), (0, 1)], "control",
+                                            exclude_groups=("futures",))
+    ref, msgs = [], []
+    for e in ("E0", "E1", "E2", "E3"):
+        for w in ((0, 0), (0, 1)):
+            try:
+                ref.append(cross_sectional_regression(car, e, w, base_group="control", exclude_groups=("futures",))[0])
+            except EstimationError as exc:
+                msgs.append(str(exc))
+    ref = pd.concat(ref, ignore_index=True)
+    assert skipped == msgs and len(msgs) == 4          # E1 (no base) and E3 (too few), both windows
+    assert got[["event_id", "term", "subject", "cov_type"]].equals(ref[["event_id", "term", "subject", "cov_type"]])
+    for c in ("coef", "std_err", "t", "p_value", "nobs", "r2"):
+        np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-10, err_msg=c)
