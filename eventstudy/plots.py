@@ -222,8 +222,9 @@ def _reference_model(run):
     return model, _PLACE.get(str(cal), str(cal)), cal
 
 
-def announcement_notes(run) -> dict[str, str]:
-    """Event id -> 'announced 2026-01-06 16:25 CST, after the Tokyo close; day 0 2026-01-07 (Tokyo)'.
+def announcement_notes(run, events: Sequence[str] | None = None) -> dict[str, str]:
+    """Event id -> 'announced 2026-01-06 16:25 CST, after the Tokyo close; day 0 2026-01-07 (Tokyo)'
+    (``events``: only these; default every event).
 
     The time is shown in the event's own timezone; its position (before the open, during the
     session, after the close, on a non-trading day) refers to the calendar most instruments
@@ -233,12 +234,20 @@ def announcement_notes(run) -> dict[str, str]:
     if not _is_run(run):
         return {}
     model, place, cal = _reference_model(run)
+    evs = run.events
     d0 = run.day0[run.day0["day0"].notna()]
+    if events is not None:
+        wanted = {str(e) for e in events}
+        evs = evs[evs["event_id"].astype(str).isin(wanted)]
+        d0 = d0[d0["event_id"].astype(str).isin(wanted)]
     if cal is not None:
         d0 = d0[d0["calendar"] == cal]
-    day0 = d0.groupby(d0["event_id"].astype(str))["day0"].agg(lambda x: x.mode().iloc[0]) if len(d0) else pd.Series()
+    # the modal day 0 per event (the earliest of equally common ones, as Series.mode), without a Python call per event
+    cnt = d0.assign(event_id=d0["event_id"].astype(str)).groupby(["event_id", "day0"]).size().rename("k").reset_index()
+    cnt = cnt.sort_values(["event_id", "k", "day0"], ascending=[True, False, True], kind="stable")
+    day0 = cnt.drop_duplicates("event_id").set_index("event_id")["day0"] if len(cnt) else pd.Series(dtype=object)
     out: dict[str, str] = {}
-    for _, row in run.events.iterrows():
+    for _, row in evs.iterrows():
         eid = str(row["event_id"])
         at = row.get("announced_at", pd.NaT)
         if at is None or pd.isna(at):
@@ -268,7 +277,7 @@ def announcement_notes(run) -> dict[str, str]:
 
 def announcement_note(run, event_id: str) -> str:
     """One event's line of :func:`announcement_notes` ('' when unknown)."""
-    return announcement_notes(run).get(str(event_id), "")
+    return announcement_notes(run, events=[str(event_id)]).get(str(event_id), "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,7 +403,7 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     fig = Figure(figsize=(4.6 * ncols + 0.4, 3.3 * nrows + 1.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
     labels = dict(zip(run.events["event_id"].astype(str), run.events["label"].astype(str))) if _is_run(run) else {}
-    notes = announcement_notes(run)
+    notes = announcement_notes(run, events=evs)
     for k, ax in enumerate(axes.ravel()):
         if k >= len(evs):
             ax.set_visible(False)

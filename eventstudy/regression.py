@@ -179,68 +179,86 @@ def dummy_regressions_batched(Y: np.ndarray, F: np.ndarray, est_mask: np.ndarray
     Newey–West with Bartlett weights, no small-sample correction), computed per series by batched
     matrix products; :func:`dummy_regression` is the reference it is tested against.
     """
-    from scipy import stats as _st
+    return _dummy_window(_dummy_prep(Y, F, est_mask), window_mask, rel_days, cov_type, maxlags)
 
+
+def _dummy_prep(Y: np.ndarray, F: np.ndarray, est_mask: np.ndarray) -> dict:
+    """The estimation-window part of :func:`dummy_regressions_batched`, shared by every window."""
     Y = np.asarray(Y, float)
     N, D = Y.shape
     F = np.asarray(F, float).reshape(N, D, -1)
-    q = F.shape[2]
-    k = 1 + q
-    hac = cov_type.upper() == "HAC"
-    wdays = np.flatnonzero(window_mask)
-    L = len(wdays)
+    k = 1 + F.shape[2]
     valid = np.isfinite(Y) & np.all(np.isfinite(F), axis=2)
     E = valid & est_mask[None, :]
     n_e = E.sum(axis=1)
-    bad_w = ~valid[:, wdays].all(axis=1)
-    few = n_e <= k + 1
-    error: list[str | None] = [None] * N
-    for i in np.flatnonzero(bad_w):
-        error[i] = _missing_days_message(rel_days[wdays[~valid[i, wdays]]])
-    for i in np.flatnonzero(~bad_w & few):
-        error[i] = "too few estimation observations for the dummy regression"
-    ok = ~bad_w & ~few
     X = np.concatenate([np.ones((N, D, 1)), np.where(np.isfinite(F), F, 0.0)], axis=2)
     y0 = np.where(E, Y, 0.0)
     Xe = X * E[:, :, None]
     XtX = np.einsum("ndk,ndl->nkl", Xe, Xe)
-    XtX[~ok] = np.eye(k)
-    A = np.linalg.inv(XtX)
+    few = n_e <= k + 1
+    XtX[few] = np.eye(k)
+    A = np.linalg.pinv(XtX)                 # as statsmodels: a generalised inverse
     b = np.einsum("nkl,nl->nk", A, np.einsum("ndk,nd->nk", Xe, y0))
     resid = np.where(E, y0 - np.einsum("ndk,nk->nd", X, b), 0.0)
-    ssr = np.einsum("nd,nd->n", resid, resid)
-    Xw = X[:, wdays, :]
+    return dict(Y=Y, N=N, D=D, k=k, valid=valid, E=E, n_e=n_e, few=few, X=X, y0=y0, Xe=Xe, A=A, b=b, resid=resid,
+                ssr=np.einsum("nd,nd->n", resid, resid), df=(n_e - k).astype(float), hac={})
+
+
+def _hac_cov(P: dict, maxlags: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lags, Newey–West parameter covariance C, compressed estimation residuals) of the prepared series."""
+    key = maxlags
+    if key not in P["hac"]:
+        n_e, N = P["n_e"], P["N"]
+        lags = (np.array([newey_west_lags(int(n)) for n in n_e]) if maxlags is None else np.full(N, int(maxlags)))
+        # estimation rows compressed to consecutive positions (statsmodels drops the missing rows)
+        order = np.argsort(~P["E"], axis=1, kind="stable")
+        ec = np.take_along_axis(P["resid"], order, axis=1)
+        u = np.take_along_axis(P["Xe"], order[:, :, None], axis=1) * ec[:, :, None]
+        S = np.einsum("ndk,ndl->nkl", u, u)
+        for j in range(1, int(lags.max(initial=0)) + 1):
+            wj = np.clip(1.0 - j / (lags + 1.0), 0.0, None) * (j <= lags)
+            G = np.einsum("ndk,ndl->nkl", u[:, j:], u[:, :-j])
+            S += wj[:, None, None] * (G + np.transpose(G, (0, 2, 1)))
+        A = P["A"]
+        P["hac"][key] = (lags, A @ S @ A, ec)
+    return P["hac"][key]
+
+
+def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_type: str,
+                  maxlags: int | None) -> dict:
+    """One window and covariance type of :func:`dummy_regressions_batched` on prepared series."""
+    from scipy import stats as _st
+
+    N, D, E, n_e, Y = P["N"], P["D"], P["E"], P["n_e"], P["Y"]
+    hac = cov_type.upper() == "HAC"
+    wdays = np.flatnonzero(window_mask)
+    L = len(wdays)
+    valid = P["valid"]
+    bad_w = ~valid[:, wdays].all(axis=1)
+    error: list[str | None] = [None] * N
+    for i in np.flatnonzero(bad_w):
+        error[i] = _missing_days_message(rel_days[wdays[~valid[i, wdays]]])
+    for i in np.flatnonzero(~bad_w & P["few"]):
+        error[i] = "too few estimation observations for the dummy regression"
+    Xw, A, b, df, ssr = P["X"][:, wdays, :], P["A"], P["b"], P["df"], P["ssr"]
     yw = np.where(np.isfinite(Y[:, wdays]), Y[:, wdays], 0.0)
     ar = yw - np.einsum("nlk,nk->nl", Xw, b)
-    df = (n_e - k).astype(float)
+    car = ar.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         if not hac:
             s2 = ssr / df
             H = np.einsum("nlk,nkm,njm->nlj", Xw, A, Xw)
-            cov = s2[:, None, None] * (np.eye(L)[None] + H)
-            ar_se = np.sqrt(np.einsum("nll->nl", cov))
-            car_se = np.sqrt(cov.sum(axis=(1, 2)))
-            ar_t, car = ar / ar_se, ar.sum(axis=1)
-            car_t = car / car_se
+            ar_se = np.sqrt(s2[:, None] * (1.0 + np.einsum("nll->nl", H)))
+            car_se = np.sqrt(s2 * (L + H.sum(axis=(1, 2))))
+            ar_t, car_t = ar / ar_se, car / car_se
             ar_p = 2 * _st.t.sf(np.abs(ar_t), df[:, None])
             car_p = 2 * _st.t.sf(np.abs(car_t), df)
-            ybar = (y0.sum(axis=1) + yw.sum(axis=1)) / (n_e + L)
+            ybar = (P["y0"].sum(axis=1) + yw.sum(axis=1)) / (n_e + L)
             tss = (np.where(E, (Y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
                    + ((yw - ybar[:, None]) ** 2).sum(axis=1))
             lags = np.zeros(N, dtype=int)
         else:
-            lags = (np.array([newey_west_lags(int(n)) for n in n_e]) if maxlags is None
-                    else np.full(N, int(maxlags)))
-            # estimation rows compressed to consecutive positions (statsmodels drops the missing rows)
-            order = np.argsort(~E, axis=1, kind="stable")
-            ec = np.take_along_axis(resid, order, axis=1)
-            u = np.take_along_axis(Xe, order[:, :, None], axis=1) * ec[:, :, None]
-            S = np.einsum("ndk,ndl->nkl", u, u)
-            for j in range(1, int(lags.max(initial=0)) + 1):
-                wj = np.clip(1.0 - j / (lags + 1.0), 0.0, None) * (j <= lags)
-                G = np.einsum("ndk,ndl->nkl", u[:, j:], u[:, :-j])
-                S += wj[:, None, None] * (G + np.transpose(G, (0, 2, 1)))
-            C = A @ S @ A
+            lags, C, ec = _hac_cov(P, maxlags)
             g = np.stack([np.einsum("nd,nd->n", ec[:, : D - j], ec[:, j:]) for j in range(L)], axis=1) / df[:, None]
             w = np.clip(1.0 - np.arange(L)[None, :] / (lags[:, None] + 1.0), 0.0, None)
             ar_var = g[:, :1] + np.einsum("nlk,nkm,nlm->nl", Xw, C, Xw)
@@ -248,10 +266,9 @@ def dummy_regressions_batched(Y: np.ndarray, F: np.ndarray, est_mask: np.ndarray
             sx = Xw.sum(axis=1)
             car_var += np.einsum("nk,nkm,nm->n", sx, C, sx)
             ar_se, car_se = np.sqrt(ar_var), np.sqrt(car_var)
-            car = ar.sum(axis=1)
             ar_t, car_t = ar / ar_se, car / car_se
             ar_p, car_p = 2 * _st.norm.sf(np.abs(ar_t)), 2 * _st.norm.sf(np.abs(car_t))
-            ybar = y0.sum(axis=1) / n_e
+            ybar = P["y0"].sum(axis=1) / n_e
             tss = np.where(E, (Y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
         r2 = 1.0 - ssr / tss
     return dict(ar=ar, ar_se=ar_se, ar_t=ar_t, ar_p=ar_p, car=car, car_se=car_se, car_t=car_t, car_p=car_p,
@@ -316,10 +333,11 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     Y, Fq = np.concatenate(ys), np.concatenate(fs).reshape(len(labels), len(rel), q)
     n_w, n_c = len(wmasks), len(cov_types)
     blocks = []
-    for wi, (w, wm) in enumerate(wmasks):
-        for ci, ct in enumerate(cov_types):
-            for lo in range(0, len(labels), chunk):
-                r = dummy_regressions_batched(Y[lo:lo + chunk], Fq[lo:lo + chunk], a.est_mask, wm, rel, cov_type=ct)
+    for lo in range(0, len(labels), chunk):
+        prep = _dummy_prep(Y[lo:lo + chunk], Fq[lo:lo + chunk], a.est_mask)       # once for every window
+        for wi, (w, wm) in enumerate(wmasks):
+            for ci, ct in enumerate(cov_types):
+                r = _dummy_window(prep, wm, rel, ct, None)
                 blocks.append(_batch_rows(r, labels[lo:lo + chunk], lo, kind, w, ct, wi, ci, n_w, n_c))
     out = pd.concat(blocks, ignore_index=True).sort_values(["_o", "_r"], kind="stable").reset_index(drop=True)
     has_note = out["note"].notna().any()
@@ -528,8 +546,8 @@ def cross_sections_on_groups(car: pd.DataFrame, events: Sequence[str], windows: 
         else:
             skipped.append(f"cross-sectional regression for {fe[c]} {win}: {nobs[c]} CARs for {kk[c]} coefficients; "
                            "too few")
-    keep = ok[cell] & np.isin(fe[cell], list(ev_pos)) & np.array([(a, b) in w_pos for a, b in zip(fw0[cell], fw1[cell])],
-                                                                 dtype=bool)
+    asked = np.array([e in ev_pos and (a, b) in w_pos for e, a, b in zip(fe, fw0, fw1)], dtype=bool)
+    keep = (ok & asked)[cell]
     b_of = base_at[cell]
     mean, V = g["mean"].to_numpy(float), g["V"].to_numpy(float)
     coef = np.where(is_base, mean, mean - mean[np.maximum(b_of, 0)])
