@@ -292,3 +292,29 @@ def test_cross_sections_on_groups_equal_one_regression_per_cell():
     assert got[["event_id", "term", "subject", "cov_type"]].equals(ref[["event_id", "term", "subject", "cov_type"]])
     for c in ("coef", "std_err", "t", "p_value", "nobs", "r2"):
         np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-10, err_msg=c)
+
+
+# ----------------------------------------------------------------------------- figures and report
+def test_figures_png_only_by_default_palette_and_capped_events(offline_run, tmp_path):
+    from PIL import Image
+
+    import eventstudy.plots as plots
+
+    out = plots.save_plots(offline_run, tmp_path / "f", bar_events=1, dpi=40, max_events=3, workers=1)
+    assert sorted(p.suffix for p in (tmp_path / "f").iterdir()) == [".png"] * len(out)   # no SVG unless asked
+    img = Image.open(out["heatmap"])
+    assert img.mode == "P"                                                           # 8-bit palette PNG
+    fig = plots.plot_caar_paths(offline_run, events=plots.main_events(offline_run, k=3))
+    assert len([a for a in fig.axes if a.get_visible() and a.has_data()]) == 3
+    with pytest.raises(ValueError, match="figure format"):
+        plots.save_plots(offline_run, tmp_path / "g", formats=("jpg",))
+
+
+def test_report_html_is_one_small_file(offline_run, tmp_path):
+    from eventstudy.report import write_report
+
+    w = write_report(offline_run, tmp_path, formats=("html",))
+    size = w["report.html"].stat().st_size
+    assert size < 2_000_000, size
+    text = w["report.html"].read_text(encoding="utf-8")
+    assert "src=\"http" not in text and "regressions.csv" in text        # self-contained; full table named
