@@ -17,6 +17,8 @@ independent computation (closed-form OLS per pair in numpy, itself checked again
 End-to-end ratio: peer time / CLI time at each size. Marginal cost per pair: (time at N - time at
 100 pairs) / (N - 100), which removes start-up (imports, reading small files).
 
+``--offline-runs``: the README's first command, ``eventstudy run --offline``, timed with its report size.
+
 ``--scaling``: the CLI with the report (HTML, Markdown, LaTeX, figures) on many small events
 (events x instruments, each event on its own trading day), to show time growing linearly in events.
 
@@ -270,7 +272,19 @@ def scaling(specs: list[tuple[int, int]], cache: Path, repeat: int) -> list[dict
     return rows
 
 
-def report(rows: list[dict], scal: list[dict], peer: bool) -> str:
+def offline(cache: Path, repeat: int) -> dict:
+    """The README's first command (install aside): ``eventstudy run --offline``, report included."""
+    out = cache / "offline"
+    exe = shutil.which("eventstudy") or "eventstudy"
+    ts, ms = [], []
+    for _ in range(repeat):
+        w, m = timed([exe, "run", "--offline", "--out", str(out)])
+        ts.append(w)
+        ms.append(m)
+    return dict(wall_s=ts, peak_mb=ms, report_mb=(out / "report.html").stat().st_size / 1e6)
+
+
+def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None) -> str:
     base = next(r for r in rows if r["pairs"] == 100) if rows else None
     out = [f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; "
            f"median (min–max) of {len(rows[0]['cli_s']) if rows else 0} runs per command, each its own process.", ""]
@@ -294,12 +308,20 @@ def report(rows: list[dict], scal: list[dict], peer: bool) -> str:
                        f"{rng_text(p) if peer else '–'} | {ratio} | {mct} | {mpt} | {mratio} | "
                        f"{max(r['cli_mb']):.0f} | {max(r['peer_mb']) if peer else float('nan'):.0f} | "
                        f"{r['cli_max_abs_diff']:.1e} / {r.get('peer_max_abs_diff', float('nan')):.1e} |")
+    if off:
+        out += ["", f"`eventstudy run --offline` (71 stocks + 3 Nikkei instruments x 12 events, report and figures "
+                    f"included): {rng_text(off['wall_s'])} s over {len(off['wall_s'])} runs, peak "
+                    f"{max(off['peak_mb']):.0f} MB, report.html {off['report_mb']:.2f} MB."]
     if scal:
-        out += ["", "| events × instruments | pairs | CLI with report s | s per 1,000 events | peak MB |", "|---|---|---|---|---|"]
+        first = scal[0]
+        out += ["", "| events × instruments | pairs | CLI with report s | s per 1,000 more events than the first row "
+                    "| peak MB |", "|---|---|---|---|---|"]
         for r in scal:
-            med = statistics.median(r["cli_s"])
+            med, m0 = statistics.median(r["cli_s"]), statistics.median(first["cli_s"])
+            extra = (f"{1000 * (med - m0) / (r['events'] - first['events']):.2f}"
+                     if r["events"] > first["events"] else "–")
             out.append(f"| {r['events']:,} × {r['instruments']} | {r['pairs']:,} | {rng_text(r['cli_s'])} | "
-                       f"{1000 * med / r['events']:.2f} | {max(r['cli_mb']):.0f} |")
+                       f"{extra} | {max(r['cli_mb']):.0f} |")
     return "\n".join(out)
 
 
@@ -311,6 +333,7 @@ def main() -> None:
     ap.add_argument("--scaling", nargs="*", default=["100x6", "1000x6", "1000x10", "10000x10"], metavar="EVENTSxINST",
                     help="the CLI with the report on many events (default %(default)s)")
     ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--offline-runs", type=int, default=3, help="runs of 'eventstudy run --offline' (0: skip)")
     ap.add_argument("--cache-dir", default=os.environ.get("EVENTSTUDY_BENCH_DIR",
                                                         str(Path.home() / ".cache" / "eventstudy-bench")),
                     help="generated inputs, outputs and the peer's venv (default %(default)s)")
@@ -321,7 +344,8 @@ def main() -> None:
     rows = side_by_side(a.sizes, a.repeat, cache, not a.no_peer) if a.sizes else []
     specs = [] if a.no_scaling else [tuple(int(x) for x in s.lower().split("x")) for s in a.scaling]
     scal = scaling(specs, cache, max(1, min(a.repeat, 2))) if specs else []
-    text = report(rows, scal, not a.no_peer)
+    off = offline(cache, a.offline_runs) if a.offline_runs > 0 else None
+    text = report(rows, scal, not a.no_peer, off)
     print(text)
     if a.markdown:
         Path(a.markdown).write_text(text + "\n")
