@@ -76,7 +76,9 @@ class BatchedTests:
 
     ``n (C, W)`` securities in the cell (finite CAR), ``caar (C, W)`` mean CAR (NaN when n = 0),
     ``statistic`` and ``p_value``: ``(len(test_ids), C, W)`` in the order of ``test_ids``
-    (:data:`eventstudy.stattests.TEST_IDS`).
+    (:data:`eventstudy.stattests.TEST_IDS`). ``wilcoxon_p_method (C, W)``: the distribution the Wilcoxon
+    p-value came from, ``"exact"``, ``"permutation"`` or ``"normal"``
+    (:func:`eventstudy.stattests.wilcoxon_p_method`), ``""`` where there is no p-value.
     """
 
     test_ids: tuple[str, ...]
@@ -84,6 +86,7 @@ class BatchedTests:
     caar: np.ndarray
     statistic: np.ndarray
     p_value: np.ndarray
+    wilcoxon_p_method: np.ndarray | None = None
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -290,8 +293,9 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     out_caar = np.full((n_cells, W), np.nan)
     out_stat = np.full((n_tests, n_cells, W), np.nan)
     out_p = np.full((n_tests, n_cells, W), np.nan)
+    out_meth = np.full((n_cells, W), "", dtype=object)
     if mp.size == 0:
-        return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
+        return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p, out_meth)
 
     order = np.lexsort((mp, mc))
     mp, mc = mp[order], mc[order]
@@ -310,14 +314,14 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
         c0, c1 = bounds[b], bounds[b + 1]
         err = _chunk(mp[lo:hi], mc[lo:hi] - c0, c1 - c0, car, scar, valid, m, k, est_ar, est_sar,
                      event_sar, wmask, min_overlap, out_n[c0:c1], out_caar[c0:c1], out_stat[:, c0:c1],
-                     out_p[:, c0:c1])
+                     out_p[:, c0:c1], out_meth[c0:c1])
         if err is not None:                  # the reference's first violation, in cell order
             raise _patell_error(err[2], err[3], k)
-    return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
+    return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p, out_meth)
 
 
 def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask, min_overlap,
-           o_n, o_caar, o_stat, o_p):
+           o_n, o_caar, o_stat, o_p, o_meth):
     """One chunk of cells; writes into the output views. Returns (cell, window, position, M_i) of a Patell violation."""
     ti = {t: j for j, t in enumerate(TEST_IDS)}
     pairs, loc = np.unique(mp, return_inverse=True)
@@ -458,6 +462,9 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
                                              alternative="two-sided", method="auto").pvalue)
         o_stat[ti["wilcoxon"], :, w] = np.where(nw >= MIN_N, wplus, np.nan)      # W+ (R's V, estudy2's W)
         o_p[ti["wilcoxon"], :, w] = pw
+        o_meth[asym, w] = "normal"
+        o_meth[exact, w] = "exact"
+        o_meth[small, w] = "permutation"
 
         # corrado: after the loop, every window at once
         corrado_in.append((np.flatnonzero(wm), keep))
