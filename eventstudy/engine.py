@@ -64,7 +64,7 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "ticker": pairs["ticker"].astype(str).to_numpy(),
         "event_id": pairs["event_id"].astype(str).to_numpy(),
-        "day0": pd.to_datetime(pairs["day0"]).dt.normalize().to_numpy(),
+        "day0": _session_dates(pairs),
         "group": (pairs["group"].astype(str).to_numpy() if "group" in pairs.columns
                   else np.full(len(pairs), ALL, dtype=object)),
     })
@@ -75,6 +75,27 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
         r = out[dup].iloc[0]
         raise WindowError(f"pair (ticker {r.ticker}, event {r.event_id}) appears twice; give each pair once")
     return out.reset_index(drop=True)
+
+
+def _session_dates(pairs: pd.DataFrame) -> np.ndarray:
+    """``pairs.day0`` as session dates (datetime64[ns] midnight). A time of day or a timezone is refused:
+    an announcement instant is not a session date (the session depends on the exchange's hours), and
+    truncating it would silently pick a day."""
+    try:
+        d = pd.to_datetime(pairs["day0"])
+    except (ValueError, TypeError) as exc:
+        raise WindowError(f"pairs: day0 must be session dates (YYYY-MM-DD); could not read them ({exc})") from None
+    hint = ("map announcement times to session dates with eventstudy.calendars.map_day0 (or "
+            "eventstudy.run_study), which uses each instrument's trading hours")
+    if getattr(d.dt, "tz", None) is not None:
+        raise WindowError(f"pairs: day0 has a timezone ({d.dt.tz}), so it is an instant, not a session date: {hint}.")
+    timed = d.notna() & (d != d.dt.normalize())
+    if timed.any():
+        i = int(np.flatnonzero(timed.to_numpy())[0])
+        r = pairs.iloc[i]
+        raise WindowError(f"pairs: day0 {d.iloc[i]} of ticker {r['ticker']}, event {r['event_id']} has a time of day, "
+                          f"so it is an instant, not a session date: {hint}.")
+    return d.dt.normalize().to_numpy().astype("datetime64[ns]")
 
 
 def _calendar_key(idx: pd.DatetimeIndex) -> tuple:

@@ -1,6 +1,8 @@
 """Regressors on another calendar, aligned by closing instant (eventstudy.alignment, the engine's use of it)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -148,3 +150,51 @@ def test_unknown_alignment_is_refused():
     pairs = pd.DataFrame({"ticker": ["A"], "event_id": ["x"], "day0": [ret.index[1]]})
     with pytest.raises(EstimationError, match="unknown alignment 'closing'; choose one of close, same_date"):
         EventStudy(ret, pairs, benchmark="M", alignment="closing")
+
+
+def test_real_nikkei_on_sp500_is_synchronous(shared_dir):
+    """^N225 on ^GSPC in the real J-Quants file: the engine's market-model beta equals a statsmodels OLS on
+    S&P returns compounded over each Tokyo close-to-close interval (built here with a plain loop over
+    exchange_calendars' closes), and it is far from the same-date beta."""
+    import exchange_calendars as xcals
+    import statsmodels.api as sm
+
+    from eventstudy.data.files import FileSource
+    from eventstudy.events import load_events
+    from eventstudy.pipeline import run_study
+
+    path = shared_dir / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not available")
+    events = load_events(Path(__file__).resolve().parents[1] / "events.csv").iloc[:1]      # remarks, 2025-11-07
+    universe = pd.DataFrame({"ticker": ["^N225"], "name": [""], "group": ["index"], "benchmark": ["^GSPC"],
+                             "exchange": [""], "rationale": [""]})
+    run = run_study(events, universe, FileSource(path), regressions=False)
+    beta = run.result.params["beta"].iloc[0]
+
+    wide = run.prices.wide()
+    nk = wide["^N225"].dropna()
+    sp = wide["^GSPC"].dropna()
+    tk = xcals.get_calendar("XTKS", start=str(nk.index[0].date()), end=str(nk.index[-1].date()))
+    us = xcals.get_calendar("XNYS", start=str(sp.index[0].date()), end=str(sp.index[-1].date()))
+    # every session of each calendar; a session without a price has no return, nor has the one after it
+    nk = nk.reindex(pd.DatetimeIndex(tk.sessions).tz_localize(None))
+    sp = sp.reindex(pd.DatetimeIndex(us.sessions).tz_localize(None))
+    tk_close = tk.schedule["close"].to_numpy()
+    us_close = us.schedule["close"].to_numpy()
+    r_nk = nk.pct_change(fill_method=None)
+    r_sp = sp.pct_change(fill_method=None)
+    x = pd.Series(np.nan, index=nk.index)
+    for i in range(1, len(nk)):
+        inside = (us_close > tk_close[i - 1]) & (us_close <= tk_close[i])
+        x.iloc[i] = np.prod(1 + r_sp[inside].to_numpy()) - 1 if inside.any() else 0.0   # NaN stays NaN
+    p0 = nk.index.get_loc(pd.Timestamp("2025-11-07"))
+    win = slice(max(p0 - 250, 0), p0 - 10)
+    df = pd.DataFrame({"y": r_nk.iloc[win], "x": x.iloc[win]}).dropna()
+    ols = sm.OLS(df["y"], sm.add_constant(df["x"])).fit()
+    assert beta == pytest.approx(ols.params["x"], rel=1e-9)
+    assert run.result.params["m_obs"].iloc[0] == len(df)
+    assert 0.6 < beta < 0.9 and ols.rsquared > 0.25
+    same = pd.DataFrame({"y": r_nk.iloc[win], "x": r_sp.reindex(nk.index).iloc[win]}).dropna()
+    assert abs(sm.OLS(same["y"], sm.add_constant(same["x"])).fit().params["x"]) < 0.2
+    assert "XNYS sessions closing in (XTKS close t-1, XTKS close t], compounded" in run.day0["alignment"].iloc[0]
