@@ -21,7 +21,8 @@ from .data.base import Prices
 from .engine import EventStudy
 from .errors import DataUnavailableError, EstimationError, EventStudyError, WindowError
 from .futures import is_continuous_future, roll_mask
-from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
+from .limits import LIMIT_TREATMENTS, limit_flags, limit_pairs_to_exclude
+from .regression import REG_COLUMNS, event_dummy_regressions, group_difference_regressions
 from .results import EventStudyResult
 from .returns import ReturnPanel, compute_returns
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
@@ -77,6 +78,8 @@ class StudyRun:
     regressions: pd.DataFrame
     excluded: pd.DataFrame
     confounders: pd.DataFrame = field(default_factory=_empty_confounders)
+    hypotheses: pd.DataFrame | None = None
+    limit_flags: pd.DataFrame | None = None
 
     @property
     def simulated(self) -> bool:
@@ -159,7 +162,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
               return_kind: str = "simple", base_group: str | None = "control",
               pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, extra_factors: Sequence[str] = ("JPY=X",),
               bootstrap: int | None = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
-              regressions: bool = True) -> StudyRun:
+              regressions: bool = True, hypotheses: pd.DataFrame | None = None,
+              limits: pd.DataFrame | None = None, limit_treatment: str = "flag") -> StudyRun:
     """Run an event study of every event on every instrument of ``universe``.
 
     ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
@@ -168,8 +172,16 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     model uses the benchmark plus ``extra_factors`` (default USDJPY, ``JPY=X``). The
     cross-sectional regression of CARs on exposure groups uses ``base_group`` as the omitted
     group when the universe has it (else its first equity group), and is skipped with fewer
-    than two equity groups.
+    than two equity groups; it compares each group with the base through the event-dummy regression
+    of the two portfolios' return spread (valid under a shared date; docs/METHODS.md, section 8).
+    ``hypotheses`` (:func:`eventstudy.hypotheses.load_hypotheses`) are the primary questions;
+    ``limits`` (:func:`eventstudy.limits.load_limits`) mark price-limit days, flagged per pair-window
+    (``limit_treatment='flag'``) or with the pairs left out (``'exclude'``). Groups of one instrument
+    or of listings of one contract (the non-equity groups) get no cross-sectional tests: their
+    cross-sectional statistics are set to NaN, the time-series and rank tests kept.
     """
+    if limit_treatment not in LIMIT_TREATMENTS:
+        raise EventStudyError(f"limit treatment {limit_treatment!r}: choose one of {', '.join(LIMIT_TREATMENTS)}")
     spec = WindowSpec.build(estimation, windows)
     bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
     tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
@@ -212,6 +224,13 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     groups = dict(zip(universe["ticker"], universe["group"]))
     pairs = day0.loc[~nat, ["ticker", "event_id", "day0"]].copy()
     pairs["group"] = pairs["ticker"].map(groups)
+    if limits is not None and len(limits) and limit_treatment == "exclude":
+        drop = limit_pairs_to_exclude(pairs, panel.sessions, limits, min(w[0] for w in spec.windows),
+                                      max(w[1] for w in spec.windows))
+        if len(drop):
+            key = set(zip(drop["ticker"], drop["event_id"]))
+            pairs = pairs[[(a, b) not in key for a, b in zip(pairs["ticker"], pairs["event_id"])]]
+            excluded_rows.extend(drop.to_dict("records"))
 
     kw: dict = {}
     if model in ("market", "market_adjusted"):
@@ -221,6 +240,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
                     pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), **kw)
     result = es.fit(bootstrap=bootstrap, seed=seed)
+    result = _single_instrument_tests(result, pool_exclude)
 
     reg = pd.DataFrame(columns=REG_COLUMNS)
     # the cross-section compares exposure groups: it needs two of them with estimated pairs; the base
@@ -234,19 +254,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         if len(eq_groups) < 2:
             warnings.warn("cross-sectional regressions skipped: they compare exposure groups, and only "
                           f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=2)
-        skipped: list[str] = []
-        for ev in (result.events if len(eq_groups) >= 2 else []):
-            for w in result.windows:
-                try:
-                    rows, _ = cross_sectional_regression(result.car, ev, w, base_group=base_group,
-                                                         exclude_groups=pool_exclude)
-                except EventStudyError as exc:
-                    skipped.append(str(exc))
-                    continue
-                parts.append(rows)
-        if skipped:          # one warning for the run, not one per event and window
-            warnings.warn(f"cross-sectional regression skipped for {len(skipped)} event x window cell(s), e.g. "
-                          f"{skipped[0]}", stacklevel=2)
+        if len(eq_groups) >= 2:
+            parts.append(group_difference_regressions(result, base_group, groups=eq_groups))
         reg = pd.concat([p for p in parts if not p.empty], ignore_index=True)
 
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
@@ -256,4 +265,23 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
                     result=result, regressions=reg,
                     excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
-                    confounders=conf)
+                    confounders=conf, hypotheses=hypotheses,
+                    limit_flags=limit_flags(result, limits))
+
+
+#: tests whose statistic treats the members of a group as a cross-section of independent securities
+CROSS_SECTIONAL_TESTS = ("t_cross_section", "patell", "bmp", "kolari_pynnonen", "grank", "sign_generalized",
+                         "wilcoxon")
+
+
+def _single_instrument_tests(result: EventStudyResult, single_groups: Sequence[str]) -> EventStudyResult:
+    """NaN statistic and p-value for the cross-sectional tests of ``single_groups`` (one instrument, or
+    listings of one contract: a cross-section of two listings of one future is one observation twice).
+    The time-series t, the rank test on the portfolio and the bootstrap stay."""
+    tt = result.tests
+    sel = tt["group"].isin(list(single_groups)) & tt["test"].isin(CROSS_SECTIONAL_TESTS)
+    if not sel.any():
+        return result
+    tt = tt.copy()
+    tt.loc[sel, ["statistic", "p_value"]] = float("nan")
+    return dataclasses.replace(result, tests=tt)
