@@ -36,7 +36,7 @@ from .io_utils import read_user_text
 from .stattests import adjust_p
 
 __all__ = ["HypothesesFileError", "HYPOTHESIS_COLUMNS", "PRIMARY_COLUMNS", "load_hypotheses",
-           "default_hypotheses_path", "test_inverted_interval", "primary_table", "findings",
+           "default_hypotheses_path", "inverted_interval", "primary_table", "findings",
            "single_instrument_groups", "ALPHA"]
 
 #: level of the primary family's tests (two-sided) and of the intervals (1 - ALPHA)
@@ -132,7 +132,7 @@ def load_hypotheses(path: str | Path | None = None, *, events: Sequence[str] | N
     return pd.DataFrame(out)
 
 
-def test_inverted_interval(estimate, p_value, df=None, level: float = 1 - ALPHA) -> tuple[np.ndarray, np.ndarray]:
+def inverted_interval(estimate, p_value, df=None, level: float = 1 - ALPHA) -> tuple[np.ndarray, np.ndarray]:
     """Interval ``estimate ± |estimate| * q_level / q(1 - p/2)`` that inverts a two-sided test.
 
     ``q`` is the quantile of the test's reference distribution: Student t with ``df`` degrees of
@@ -235,7 +235,7 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
         b = cell[cell["test"] == "bootstrap"]
         if len(b):
             boot = float(b["p_value"].iloc[0])
-        lo, hi = test_inverted_interval(est, p, df=df)
+        lo, hi = inverted_interval(est, p, df=df)
         lim = d0lim = 0
         if flags is not None and len(flags):
             f = flags[(flags["event_id"] == h.event_id) & (flags["group"] == h.group)
