@@ -57,7 +57,7 @@ def _study_args(p: argparse.ArgumentParser) -> None:
                    "(default: the packaged China-Japan universe)")
     p.add_argument("--hypotheses", metavar="FILE", help="primary hypotheses CSV: hypothesis_id,event_id,group,window,"
                    "expected_sign,source,rationale, tested as one family (default: the packaged China-Japan file "
-                   "when --events is not given; 'none' for no primary family)")
+                   "when neither --events nor --universe is given; 'none' for no primary family)")
     p.add_argument("--limits", metavar="FILE", help="daily price-limit days: CSV date,ticker and up_limit,low_limit "
                    "flags (J-Quants style) or a kind column up/down; pair-windows containing one are flagged in "
                    "limit_flags.csv and day-0 hits printed")
@@ -145,7 +145,7 @@ def _load_hypotheses(args, events, universe):
     path = getattr(args, "hypotheses", None)
     if path is not None and path.strip().lower() == "none":
         return None
-    if path is None and getattr(args, "events", None):
+    if path is None and (getattr(args, "events", None) or getattr(args, "universe", None)):
         return None
     return load_hypotheses(path, events=list(events["event_id"]), groups=list(dict.fromkeys(universe["group"])),
                            ex_post_groups=EX_POST_GROUPS)

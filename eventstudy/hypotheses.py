@@ -210,6 +210,7 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
     reg = run.regressions if run.regressions is not None else pd.DataFrame()
     flags = getattr(run, "limit_flags", None)
     recs = []
+    computed = {tuple(int(x) for x in w) for w in res.windows}
     dates = _window_dates(run, hyp)
     for i, h in enumerate(hyp.itertuples(index=False)):
         cell = tt[(tt["event_id"] == h.event_id) & (tt["group"] == h.group)
@@ -242,6 +243,8 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
                       & (flags["window_start"] == h.window_start) & (flags["window_end"] == h.window_end)]
             lim = int(f["ticker"].nunique())
             d0lim = int(f.loc[f["day0_limit"].astype(bool), "ticker"].nunique())
+        if (int(h.window_start), int(h.window_end)) not in computed:
+            test = f"window {h.window} not computed in this run (add --window={h.window_start},{h.window_end})"
         recs.append(dict(hypothesis_id=h.hypothesis_id, event_id=h.event_id, group=h.group, window=h.window,
                          window_start=h.window_start, window_end=h.window_end, expected_sign=h.expected_sign,
                          n=n, estimate_pct=100 * est, ci_low_pct=100 * float(lo), ci_high_pct=100 * float(hi),
@@ -313,8 +316,9 @@ def findings(primary: pd.DataFrame, labels: dict[str, str] | None = None) -> lis
         out.append(f"None of the {m} primary hypotheses tested survives the Holm adjustment at 5%{sim}: "
                    "at that level the data do not show that any declared channel moved.")
     else:
-        out.append(f"{len(hold) + len(opp)} of the {m} primary hypotheses tested hold after the Holm adjustment "
-                   f"at 5%{sim}.")
+        k = len(hold) + len(opp)
+        out.append(f"{k} of the {m} primary hypotheses tested {'holds' if k == 1 else 'hold'} after the Holm "
+                   f"adjustment at 5%{sim}.")
     for r in hold.itertuples(index=False):
         out.append(f"{name(r)}: {ev(r)}; the sign is {'as expected' if r.sign_as_expected == 'yes' else 'not pre-specified'}.")
     for r in opp.itertuples(index=False):
@@ -323,7 +327,8 @@ def findings(primary: pd.DataFrame, labels: dict[str, str] | None = None) -> lis
         out.append(f"{name(r)}: {ev(r)}; p < 0.05 on its own but not after adjustment (BH q {_fp(r.q_bh)}), "
                    "so it is not a finding.")
     if len(ne):
-        out.append("Not estimated (no data in this run): " + ", ".join(name(r) for r in ne.itertuples(index=False)) + ".")
+        out.append("Not estimated (no data, or the window was not computed, in this run): "
+                   + ", ".join(name(r) for r in ne.itertuples(index=False)) + ".")
     conf = primary[primary["confounders"].astype(str) != ""]
     if len(conf):
         out.append("Confounded windows (other news inside the window; read with care): "

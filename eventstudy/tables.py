@@ -40,7 +40,7 @@ __all__ = [
     "format_value", "to_markdown", "to_html", "to_latex", "to_csv", "print_table", "latex_escape",
 ]
 
-#: Tests shown in the impact table, lead test first (all securities share the event date: METHODS.md).
+#: Tests shown in the impact table, lead test first (all securities share the event date: docs/METHODS.md).
 LEAD_TESTS: tuple[str, ...] = ("kolari_pynnonen", "bmp", "t_cross_section", "grank", "sign_generalized")
 
 #: Short column labels of the test statistics.
@@ -329,7 +329,8 @@ def primary_hypotheses_table(run) -> pd.DataFrame:
              "Kolari–Pynnönen test of the CAAR; a group of one instrument or of listings of one contract (futures, "
              "index): the instrument's own event-dummy regression. The 95% interval inverts the same test, so it "
              "excludes 0 exactly when p < 0.05 (docs/METHODS.md, section 9). Tests are two-sided; 'Exp.' is the "
-             "declared sign."]
+             "declared sign.",
+             "Stars on the CAAR use the Holm-adjusted p: *** < 0.01, ** < 0.05, * < 0.10."]
     out.attrs["findings"] = fnd
     return _set_attrs(out, run, "Primary hypotheses (declared before looking)", cols, {"estimate_pct": "p_holm"},
                       notes)
