@@ -36,7 +36,7 @@ from .io_utils import read_user_text
 from .stattests import adjust_p
 
 __all__ = ["HypothesesFileError", "HYPOTHESIS_COLUMNS", "PRIMARY_COLUMNS", "load_hypotheses",
-           "default_hypotheses_path", "inverted_interval", "primary_table", "findings",
+           "default_hypotheses_path", "inverted_interval", "kp_interval", "primary_table", "findings",
            "single_instrument_groups", "ALPHA"]
 
 #: level of the primary family's tests (two-sided) and of the intervals (1 - ALPHA)
@@ -155,6 +155,64 @@ def inverted_interval(estimate, p_value, df=None, level: float = 1 - ALPHA) -> t
     return lo, hi
 
 
+def kp_interval(car, car_se, factor: float, level: float = 1 - ALPHA) -> tuple[float, float]:
+    """The common abnormal return ``delta`` the Kolari–Pynnönen test does not reject at ``1 - level``.
+
+    With ``SCAR_i(delta) = (CAR_i - delta) / se_i`` (``se_i`` = the CAR's standard error, so
+    ``SCAR_i(0)`` is the BMP standardised CAR) the test statistic is ``t(delta) = factor * sqrt(N)
+    mean(SCAR(delta)) / sd(SCAR(delta))`` (sd ddof 1, ``factor = sqrt((1 - r) / (1 + (N - 1) r))``),
+    Student t with N - 1 d.o.f. The set ``|t(delta)| <= q`` is the solution of a quadratic inequality
+    (a Fieller-type interval): ``(lo, hi)``, which contains 0 exactly when the test's p >= 1 - level
+    (docs/METHODS.md, section 9). Decimals. ``(-inf, inf)`` when the set is unbounded; NaN with
+    fewer than 3 CARs.
+    """
+    c = np.asarray(car, dtype=float)
+    s = np.asarray(car_se, dtype=float)
+    ok = np.isfinite(c) & np.isfinite(s) & (s > 0)
+    c, s = c[ok], s[ok]
+    n = c.size
+    if n < 3 or not math.isfinite(factor) or factor <= 0:
+        return math.nan, math.nan
+    a, b = c / s, 1.0 / s
+    q = float(stats.t.isf((1 - level) / 2, n - 1))
+    am, bm = a.mean(), b.mean()
+    saa, sbb = a.var(ddof=1), b.var(ddof=1)
+    sab = float(np.cov(a, b, ddof=1)[0, 1])
+    k = n * factor ** 2
+    A = k * bm ** 2 - q ** 2 * sbb
+    B = -2 * k * am * bm + 2 * q ** 2 * sab
+    C = k * am ** 2 - q ** 2 * saa
+    disc = B * B - 4 * A * C
+    if A <= 0 or disc < 0:
+        return -math.inf, math.inf
+    r1, r2 = (-B - math.sqrt(disc)) / (2 * A), (-B + math.sqrt(disc)) / (2 * A)
+    return min(r1, r2), max(r1, r2)
+
+
+def _kp_factor(run, event_id: str, group: str) -> float:
+    """``sqrt((1 - r) / (1 + (N - 1) r))`` of Kolari–Pynnönen for the group's securities on the event (r from
+    the estimation residuals, :meth:`EventStudyResult.residual_corr`)."""
+    from .stattests import upper_mean
+
+    res = run.result
+    a = getattr(res, "arrays", None)
+    if a is None:
+        return math.nan
+    try:
+        rc = res.residual_corr(event_id)
+    except Exception:                     # no estimated pair for the event
+        return math.nan
+    sel = a.ok & (a.pairs["event_id"].to_numpy() == event_id)
+    grp = a.pairs["group"].to_numpy()[sel]
+    m = grp == group
+    n = int(m.sum())
+    if n < 2 or len(grp) != len(rc):
+        return math.nan
+    r = upper_mean(rc.to_numpy()[np.ix_(m, m)])[0]
+    den = 1.0 + (n - 1) * r
+    return math.sqrt((1.0 - r) / den) if (math.isfinite(r) and den > 0) else math.nan
+
+
 def single_instrument_groups(run) -> set[str]:
     """Groups that are one instrument, or listings of one contract (the run's non-equity groups, e.g.
     the two CME listings of the Nikkei 225 future, and the index), plus any group with one member.
@@ -187,10 +245,11 @@ def _confounders_in(run, lo, hi) -> str:
 def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
     """The declared hypotheses with their evidence, one row each (:data:`PRIMARY_COLUMNS`).
 
-    Equity groups: Kolari–Pynnönen test of the CAAR (Student t, N-1 d.o.f.); groups of
+    Equity groups: Kolari–Pynnönen test of the CAAR (Student t, N-1 d.o.f.), interval
+    :func:`kp_interval` (the common abnormal return the same test does not reject); groups of
     :func:`single_instrument_groups`: the event-dummy regression of the group's equal-weighted
-    portfolio (OLS), i.e. the instrument's own CAR test. ``estimate_pct`` is the CAAR (or CAR) in
-    percent with the test-inverted 95% interval; ``p_holm`` / ``q_bh`` adjust ``p_value`` across
+    portfolio (OLS), i.e. the instrument's own CAR test, interval :func:`inverted_interval`.
+    ``estimate_pct`` is the CAAR (or CAR) in percent with its 95% interval; ``p_holm`` / ``q_bh`` adjust ``p_value`` across
     the family of hypotheses that could be tested (``family_m``). ``verdict``: ``holds after
     adjustment`` (Holm p < 0.05, sign as expected), ``opposite sign`` (Holm p < 0.05 against the
     expected sign), ``nominal only`` (p < 0.05, Holm p >= 0.05), ``not supported``, or
@@ -219,6 +278,7 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
         est = stat = p = df = np.nan
         boot = np.nan
         test = ""
+        kp_ci = (np.nan, np.nan)
         if h.group in single:
             test = "portfolio dummy regression (single instrument, OLS)"
             if len(reg):
@@ -233,10 +293,16 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
             if len(k):
                 est, stat, p = float(k["caar"].iloc[0]), float(k["statistic"].iloc[0]), float(k["p_value"].iloc[0])
                 df = n - 1.0
+                cars = res.car[(res.car["event_id"] == h.event_id) & (res.car["group"] == h.group)
+                               & (res.car["window_start"] == h.window_start) & (res.car["window_end"] == h.window_end)]
+                kp_ci = kp_interval(cars["car"], cars["car_se"], _kp_factor(run, h.event_id, h.group))
         b = cell[cell["test"] == "bootstrap"]
         if len(b):
             boot = float(b["p_value"].iloc[0])
-        lo, hi = inverted_interval(est, p, df=df)
+        if test == "kolari_pynnonen":
+            lo, hi = kp_ci
+        else:
+            lo, hi = inverted_interval(est, p, df=df)
         lim = d0lim = 0
         if flags is not None and len(flags):
             f = flags[(flags["event_id"] == h.event_id) & (flags["group"] == h.group)

@@ -328,7 +328,9 @@ def primary_hypotheses_table(run) -> pd.DataFrame:
              f"family of {m}: Holm (1979) and Benjamini–Hochberg (1995) adjust p across them. Equity groups: "
              "Kolari–Pynnönen test of the CAAR; a group of one instrument or of listings of one contract (futures, "
              "index): the instrument's own event-dummy regression. The 95% interval inverts the same test, so it "
-             "excludes 0 exactly when p < 0.05 (docs/METHODS.md, section 9). Tests are two-sided; 'Exp.' is the "
+             "excludes 0 exactly when p < 0.05: for equity groups the common abnormal return that the "
+             "Kolari–Pynnönen test does not reject (a Fieller-type set; it can sit off-centre from the equal-weighted "
+             "CAAR because the test weights each CAR by its precision) (docs/METHODS.md, section 9). Tests are two-sided; 'Exp.' is the "
              "declared sign.",
              "Stars on the CAAR use the Holm-adjusted p: *** < 0.01, ** < 0.05, * < 0.10."]
     out.attrs["findings"] = fnd

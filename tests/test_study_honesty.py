@@ -98,10 +98,20 @@ def test_primary_table_numbers(primary_run):
             assert cell[cell.test == "kolari_pynnonen"]["p_value"].isna().all()      # never a cross-section
             continue
         kp = cell[cell.test == "kolari_pynnonen"].iloc[0]
+        bmp = cell[cell.test == "bmp"].iloc[0]
         assert r.estimate_pct == pytest.approx(100 * kp.caar) and r.p_value == pytest.approx(kp.p_value)
-        se = abs(kp.caar / kp.statistic)
+        # at each end of the interval the KP test of the shifted CARs sits exactly on its 5% critical value
+        # (scipy's one-sample t on the standardised CARs, times KP's factor t_KP / t_BMP from the engine)
+        car = primary_run.result.car
+        c = car[(car.event_id == r.event_id) & (car.group == r.group) & (car.window_start == r.window_start)
+                & (car.window_end == r.window_end)]
+        factor = kp.statistic / bmp.statistic
         q = stats.t.ppf(0.975, kp.n - 1)
-        assert r.ci_low_pct == pytest.approx(100 * (kp.caar - q * se), rel=1e-9)
+        assert stats.ttest_1samp(c.car / c.car_se, 0).statistic * factor == pytest.approx(kp.statistic, rel=1e-9)
+        for bound in (r.ci_low_pct, r.ci_high_pct):
+            tb = stats.ttest_1samp((c.car - bound / 100) / c.car_se, 0).statistic * factor
+            assert abs(tb) == pytest.approx(q, rel=1e-8)
+        assert ((r.ci_low_pct > 0) or (r.ci_high_pct < 0)) == (r.p_value < 0.05)
     ok = pt["p_value"].notna()
     np.testing.assert_allclose(pt.loc[ok, "p_holm"], multipletests(pt.loc[ok, "p_value"], method="holm")[1])
     np.testing.assert_allclose(pt.loc[ok, "q_bh"], multipletests(pt.loc[ok, "p_value"], method="fdr_bh")[1])
