@@ -309,3 +309,47 @@ def test_limit_treatment_exclude_and_cli_reports_day0(tmp_path, capsys):
     assert "day-0 price limit: 7203.T" in se
     fl = pd.read_csv(out2 / "limit_flags.csv")
     assert fl[(fl.event_id == "dual_use_ban") & (fl.ticker == "7203.T")]["day0_limit"].all()
+
+
+# ----------------------------------------------------------------------------- generated real-data text
+def test_readme_real_data_block_is_the_generated_one():
+    """The README's real-data lines are the generated page's findings (never typed separately)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    doc = (REPO / "docs" / "real_data.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- real-data:start -->")[1].split("<!-- real-data:end -->")[0]
+    findings_section = doc.split("## Findings")[1].split("\n## ")[0]
+    bullets = [ln for ln in block.splitlines() if ln.startswith("- ")][:-1]     # the last is the pointer line
+    assert bullets and all(b in findings_section for b in bullets)
+    assert "docs/real_data.md" in block and "scripts/real_data_findings.py" in block
+
+
+def test_real_data_page_is_current(shared_dir, tmp_path):
+    """Re-running the script on the real data reproduces the committed primary table, findings and README
+    block (re-run `python scripts/real_data_findings.py` after changing the code or the data)."""
+    prices = shared_dir / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+    if not prices.exists():
+        pytest.skip("real J-Quants closes not available")
+    spec = importlib.util.spec_from_file_location("real_data_findings", REPO / "scripts" / "real_data_findings.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    readme = tmp_path / "README.md"
+    readme.write_text("x\n<!-- real-data:start -->\n<!-- real-data:end -->\ny\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert mod.main(["--out", str(tmp_path / "real"), "--doc", str(tmp_path / "real_data.md"),
+                         "--readme", str(readme)]) == 0
+    new = (tmp_path / "real_data.md").read_text(encoding="utf-8")
+    old = (REPO / "docs" / "real_data.md").read_text(encoding="utf-8")
+
+    def part(t: str) -> str:
+        return t.split("## Primary hypotheses")[1].split("## Confounders")[0]
+
+    assert part(new) == part(old), "docs/real_data.md is stale: run python scripts/real_data_findings.py"
+    blk = readme.read_text(encoding="utf-8").split("<!-- real-data:start -->")[1]
+    assert blk.split("<!-- real-data:end -->")[0] in (REPO / "README.md").read_text(encoding="utf-8")
+    # the sentences follow the adjusted evidence: a cell is said to hold only with Holm p < 0.05
+    pt = pd.read_csv(tmp_path / "real" / "primary_hypotheses.csv")
+    for r in pt.itertuples():
+        said = f"{r.hypothesis_id} (" in part(new).split("## Findings")[1]
+        if r.verdict == "holds after adjustment":
+            assert r.p_holm < 0.05 and said
