@@ -3,7 +3,7 @@
 - Event-dummy regression (Karafiath 1988): regress ``R_t`` on the model regressors plus
   one dummy per event-window day over the estimation and event days together. The dummy
   coefficients equal ``AR_t``, their OLS standard errors equal ``sqrt(V[t,t])``, and the
-  t-test of the sum of the dummies equals the CAR test (METHODS.md). ``cov_type='HAC'``
+  t-test of the sum of the dummies equals the CAR test (docs/METHODS.md). ``cov_type='HAC'``
   gives Newey-West standard errors for autocorrelated residuals.
 - Portfolio approach: the same regression on the equal-weighted portfolio of a group
   (mean return of the members present each day; regressors averaged the same way). One

@@ -353,3 +353,16 @@ def test_real_data_page_is_current(shared_dir, tmp_path):
         said = f"{r.hypothesis_id} (" in part(new).split("## Findings")[1]
         if r.verdict == "holds after adjustment":
             assert r.p_holm < 0.05 and said
+
+
+def test_methods_document_is_in_the_repository_and_cited_sections_exist():
+    import re
+
+    doc = (REPO / "docs" / "METHODS.md").read_text(encoding="utf-8")
+    have = {int(n) for n in re.findall(r"^## (\d+)\. ", doc, flags=re.M)}
+    cited = set()
+    for f in (REPO / "eventstudy").rglob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![/\w`])METHODS\.md", text.replace("``METHODS.md``", "")), f
+        cited |= {int(n) for n in re.findall(r"docs/METHODS\.md, section (\d+)", text)}
+    assert cited and cited <= have, sorted(cited - have)
