@@ -9,9 +9,13 @@
   (mean return of the members present each day; regressors averaged the same way). One
   time series per group, so it is robust to cross-correlation when all members share the
   event date.
+- Group differences under a shared date (:func:`group_difference_regressions`, what the study
+  reports): the event-dummy regression of the return spread between a group's and the base
+  group's equal-weighted portfolios (docs/METHODS.md, section 8).
 - Cross-sectional regression of CARs on exposure variables (group dummies with a base
   group, or numeric characteristics) with heteroskedasticity-robust (HC3 by default)
-  standard errors (MacKinnon & White 1985).
+  standard errors (MacKinnon & White 1985). It treats the CARs as independent, which they are
+  not on a shared event date; kept for characteristics and for studies with scattered dates.
 """
 from __future__ import annotations
 
