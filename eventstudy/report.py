@@ -43,7 +43,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("setup", "Model, windows and data"),
     ("impact", "Impact by exposure group"),
     ("futures", "Nikkei futures and index"),
-    ("cross-section", "Cross-sectional regressions"),
+    ("cross-section", "Group differences (spread regressions)"),
     ("figures", "Figures"),
     ("confounders", "Confounders"),
     ("excluded", "Excluded securities"),
@@ -262,7 +262,7 @@ def check_formats(formats) -> tuple[str, ...]:
 
 
 _NO_FUTURES = "No futures or index in this run (no prices, or regressions not run)."
-_NO_CROSS_SECTION = "No cross-sectional regressions in this run."
+_NO_CROSS_SECTION = "No group differences in this run (they need two exposure groups with estimated pairs)."
 
 
 # ----------------------------------------------------------------------------- plots

@@ -366,3 +366,25 @@ def test_methods_document_is_in_the_repository_and_cited_sections_exist():
         assert not re.search(r"(?<![/\w`])METHODS\.md", text.replace("``METHODS.md``", "")), f
         cited |= {int(n) for n in re.findall(r"docs/METHODS\.md, section (\d+)", text)}
     assert cited and cited <= have, sorted(cited - have)
+
+
+def test_bootstrap_p_appears_in_the_primary_table(primary_run):
+    """With bootstrap results in the run, each primary cell carries its bootstrap p (and the table shows it)."""
+    import dataclasses
+
+    from eventstudy.tables import primary_hypotheses_table
+
+    tt = primary_run.result.tests
+    kp = tt[tt.test == "kolari_pynnonen"].copy()
+    boot = kp.assign(test="bootstrap", statistic=np.nan, p_value=np.linspace(0.01, 0.99, len(kp)))
+    res = dataclasses.replace(primary_run.result, tests=pd.concat([tt, boot], ignore_index=True))
+    run = dataclasses.replace(primary_run, result=res)
+    pt = primary_table(run)
+    eq = pt[~pt.group.isin(["futures", "index"])]
+    for r in eq.itertuples():
+        want = boot[(boot.event_id == r.event_id) & (boot.group == r.group) & (boot.window_start == r.window_start)
+                    & (boot.window_end == r.window_end)]["p_value"].iloc[0]
+        assert r.bootstrap_p == pytest.approx(want)
+    shown = [c[0] for c in primary_hypotheses_table(run).attrs["columns"]]
+    assert "bootstrap_p" in shown
+    assert "bootstrap_p" not in [c[0] for c in primary_hypotheses_table(primary_run).attrs["columns"]]
