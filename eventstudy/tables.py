@@ -54,7 +54,7 @@ TEST_SHORT: dict[str, str] = {
 GROUP_SHORT: dict[str, str] = {
     "futures": "Futures", "index": "Nikkei 225", "rare_earth_magnets": "Rare earths",
     "machinery_semis": "Mach./semis", "defence": "Defence", "tourism_consumption": "Tourism",
-    "seafood_food": "Seafood/food", "beneficiaries": "Beneficiaries (ex post)", "control": "Control",
+    "seafood_food": "Seafood", "beneficiaries": "Beneficiaries (ex post)", "control": "Control",
     "all": "All equities",
 }
 

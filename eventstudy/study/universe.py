@@ -69,7 +69,7 @@ GROUP_LABELS: dict[str, str] = {
     "machinery_semis": "Machinery, sensors & semiconductors",
     "defence": "Defence & aerospace",
     "tourism_consumption": "Inbound tourism & consumption",
-    "seafood_food": "Seafood & food exporters",
+    "seafood_food": "Seafood (fishery & processing)",
     "beneficiaries": "Possible beneficiaries (chosen ex post; exploratory)",
     "control": "Control (domestic, low China exposure)",
 }
