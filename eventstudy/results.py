@@ -18,6 +18,9 @@ from .stattests import MIN_OVERLAP, residual_correlation_matrix
 from .windows import Window
 
 
+#: the cell label of pooled firm-specific events (``EventStudy(pool=True)``)
+POOLED = "pooled"
+
 @dataclass(frozen=True, repr=False)
 class StudyArrays:
     """Dense per-pair arrays behind a result, computed on demand.
