@@ -201,7 +201,7 @@ class EventStudyResult:
         if lead.empty:
             return head, pd.DataFrame()
         # pooled cells (firm-specific designs, the pooled group) first
-        first = (lead["event_id"] == "pooled") | (lead["group"] == (self.pooled_group or ""))
+        first = lead["group"] == (self.pooled_group or "")
         lead = pd.concat([lead[first], lead[~first]])
         tab = pd.DataFrame({
             "event": lead["event_id"], "group": lead["group"],
