@@ -24,7 +24,9 @@ examples:
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
 params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
-cross_section_table.csv and plots (figures/*.png, *.svg) unless --no-report.
+cross_section_table.csv and plots (figures/*.png, *.svg) unless --no-report, and manifest.json
+(written last: every file with its SHA-256, the options, versions and data source). The folder
+is written as one unit: a run replaces the whole folder, or leaves it unchanged if it fails.
 """
 
 EPILOG_EVENTS = """\
@@ -86,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed for the bootstrap")
     run.add_argument("--out", default="results", metavar="DIR", help="output folder (default %(default)s)")
     run.add_argument("--no-report", action="store_true", help="write the CSVs only (no report, plots, LaTeX)")
+    run.add_argument("--raw-csv", action="store_true",
+                     help="write CSV text cells verbatim (default: a ' before text starting with = + - @, tab or CR, "
+                          "so a spreadsheet shows it instead of evaluating it)")
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
@@ -97,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     _study_args(ev)
     ev.add_argument("--ticker", action="append", metavar="TICKER", help="only these instruments (repeatable)")
     ev.add_argument("--csv", metavar="FILE", help="also write the audit to this CSV")
+    ev.add_argument("--raw-csv", action="store_true", help="write CSV text cells verbatim (see run --help)")
 
     fe = sub.add_parser("fetch", help="download the study's prices from Yahoo Finance into the cache",
                         formatter_class=fmt, epilog=EPILOG_FETCH,
@@ -143,8 +149,6 @@ def _make_source(args):
 
 
 def cmd_run(args) -> int:
-    from .outputs import write_csvs
-    from .pipeline import run_study
     from .windows import WindowSpec
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
@@ -155,12 +159,22 @@ def cmd_run(args) -> int:
     bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
     if bad:
         raise EventStudyError(f"--format {bad[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
-    if args.bootstrap < 0:
-        raise EventStudyError(f"--bootstrap {args.bootstrap}: give a number of draws >= 0 (0, the default, is off)")
+    from .engine import check_bootstrap, check_seed
+    check_bootstrap(args.bootstrap, "--bootstrap")
+    check_seed(args.seed, "--seed")
+    from .runfolder import RunFolder
+    folder = RunFolder(args.out, "--out folder")     # '' refused here
     from .io_utils import check_out_dir
-    check_out_dir(args.out, "--out folder")          # a bad --out must not cost the whole run either
+    check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
     events, universe, confounders = _load_inputs(args)
     source = _make_source(args)
+    with folder:                                     # locked, staged beside --out, swapped in at the end
+        return _run_into(args, folder, spec, formats, events, universe, confounders, source)
+
+
+def _run_into(args, folder, spec, formats, events, universe, confounders, source) -> int:
+    from .outputs import write_csvs
+    from .pipeline import run_study
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
          f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
          + " ".join(f"[{a},{b}]" for a, b in spec.windows))
@@ -176,16 +190,31 @@ def cmd_run(args) -> int:
         from .data.base import describe_fields
         _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
-    written = write_csvs(run, out)
+    stage = folder.path
+    written = write_csvs(run, stage, raw=args.raw_csv)
     from .tables import impact_table
     impact = None if args.no_report else impact_table(run)      # computed once: headline and report
     _print_headline(run, impact)
     if not args.no_report:
         from .report import write_report
-        written.update(write_report(run, out, formats=formats, impact=impact))
+        written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv))
+    folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
-    _say(f"eventstudy: wrote {len(written)} files to {out}/")
+    _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
     return 0
+
+
+def _manifest_info(args, run) -> dict:
+    """What manifest.json records besides the files: command options, versions, data source."""
+    from .runfolder import package_versions
+    opts = {k: v for k, v in vars(args).items() if k != "command"}
+    p = run.prices
+    return {"command": "eventstudy run", "options": opts, "versions": package_versions(),
+            "data": {"source": str(p.source), "simulated": bool(p.simulated),
+                     "tickers_with_prices": int(p.frame["ticker"].nunique()),
+                     "tickers_without_prices": [str(t) for t in p.failures.get("ticker", [])],
+                     "first_date": f"{p.frame['date'].min():%Y-%m-%d}",
+                     "last_date": f"{p.frame['date'].max():%Y-%m-%d}"}}
 
 
 def _say_exclusions(run, out: Path, shown: int = 5) -> None:
@@ -218,6 +247,9 @@ def cmd_events(args) -> int:
     from .calendars import map_day0
     from .pipeline import universe_exchanges
 
+    if args.csv is not None:        # checked before any work
+        from .io_utils import check_out_file
+        check_out_file(args.csv, "events --csv")
     events, universe, _ = _load_inputs(args)
     tickers = args.ticker or list(universe["ticker"])
     unknown = [t for t in (args.ticker or []) if t not in set(universe["ticker"])]
@@ -237,8 +269,8 @@ def cmd_events(args) -> int:
     from .tables import print_table
     print_table(shown, title="Day 0 per event and trading calendar")
     if args.csv:
-        from .io_utils import atomic_write_text
-        atomic_write_text(args.csv, audit.to_csv(index=False))
+        from .io_utils import atomic_write_text, spreadsheet_safe
+        atomic_write_text(args.csv, (audit if args.raw_csv else spreadsheet_safe(audit)).to_csv(index=False))
         _say(f"eventstudy: wrote {args.csv}")
     return 0
 

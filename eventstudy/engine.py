@@ -30,6 +30,33 @@ from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 ALL = "all"
 
+#: most bootstrap draws accepted: each draw holds ~24 bytes per (event, group, window) cell while that
+#: cell is tested (the draw's index, its value and the comparison), so 10 million draws need ~240 MB a
+#: cell per core; the p-value's resolution is bounded by the estimation window's pseudo-windows anyway
+MAX_BOOTSTRAP = 10_000_000
+
+
+def check_bootstrap(n, name: str = "bootstrap") -> None:
+    """Raise :class:`EstimationError` unless ``n`` is None or a whole number of draws 0..MAX_BOOTSTRAP."""
+    if n is None:
+        return
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) and not (isinstance(n, float) and n.is_integer()):
+        raise EstimationError(f"{name}={n!r}: give a whole number of draws >= 0 (0: none), "
+                              f"or None for every pseudo-window")
+    if n < 0:
+        raise EstimationError(f"{name} {n}: give a number of draws >= 0 (0, the default, is off)")
+    if n > MAX_BOOTSTRAP:
+        raise EstimationError(f"{name} {n}: at most {MAX_BOOTSTRAP:,} draws ({MAX_BOOTSTRAP * 24 / 1e6:,.0f} MB per "
+                              f"cell and core; {n:,} would need {n * 24 / 1e9:,.1f} GB); more draws cannot sharpen "
+                              f"the p-value beyond the estimation window's pseudo-windows: use 9999 or 99999")
+
+
+def check_seed(seed, name: str = "seed") -> None:
+    """Raise :class:`EstimationError` unless ``seed`` is a whole number 0 .. 2**63-1 (numpy's range)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 63:
+        raise EstimationError(f"{name} {seed!r}: give a whole number from 0 to {2 ** 63 - 1} "
+                              f"(the random generator takes no negative seeds)")
+
 
 def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]:
     """Accept a ReturnPanel or a wide DataFrame (date index x tickers)."""
@@ -361,9 +388,8 @@ class EventStudy:
         exist for one chunk at a time and memory stays linear in the number of pairs. The result's
         :class:`~eventstudy.results.StudyArrays` recomputes the dense arrays on demand.
         """
-        if bootstrap is not None and (isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0):
-            raise EstimationError(f"bootstrap={bootstrap!r}: give a number of draws >= 0 (0: none), "
-                                  f"or None for every pseudo-window")
+        check_bootstrap(bootstrap)
+        check_seed(seed)
         spec = self.spec
         pairs = self.pairs
         P = len(pairs)
