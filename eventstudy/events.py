@@ -70,6 +70,30 @@ _TZ_HINTS = {
 # ---------------------------------------------------------------------------------------------
 # I/O edge
 # ---------------------------------------------------------------------------------------------
+#: event dates the library handles: pandas' nanosecond dates run from 1677-09-21 to 2262-04-11, and
+#: the estimation and event windows (at most MAX_REL_DAY trading days) need room on either side
+EVENT_DATE_RANGE = (1750, 2200)
+
+
+def date_problem(year: int, month: int, day: int) -> str:
+    """Why ``year-month-day`` cannot be an event date ('' when it can): a month or day that does not
+    exist (``2026-02-30``), or a year outside :data:`EVENT_DATE_RANGE`."""
+    import calendar
+
+    if not 1 <= month <= 12:
+        return f"month {month} does not exist (months run 01 to 12); the format YYYY-MM-DD is right."
+    if year >= 1:
+        last = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= last:
+            return (f"the day does not exist: {year:04d}-{month:02d} has {last} days; check the date "
+                    f"(the format YYYY-MM-DD is right).")
+    lo, hi = EVENT_DATE_RANGE
+    if not lo <= year <= hi:
+        return (f"year {year} is outside the dates the library handles ({lo}-01-01 to {hi}-12-31: pandas "
+                f"dates end in 1677 and 2262, and the windows need room around the event); check the year.")
+    return ""
+
+
 def load_events(path: str | os.PathLike) -> pd.DataFrame:
     """Read the events CSV at ``path`` and return the validated events frame.
 
@@ -247,12 +271,14 @@ def _validate(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
             add(i, "date", s, "date is empty: give the event's local date as YYYY-MM-DD (e.g. 2026-01-06).")
             continue
         m = _DATE_RE.match(s)
-        try:
-            if not m:
-                raise ValueError
-            dates[i] = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
+        if not m:
             add(i, "date", s, "not a valid date: write it as YYYY-MM-DD (e.g. 2026-01-06).")
+            continue
+        problem = date_problem(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if problem:
+            add(i, "date", s, problem)
+            continue
+        dates[i] = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
     times: list[str] = [""] * n
     for i, s in enumerate(raw["time"].tolist()):

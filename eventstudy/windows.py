@@ -19,6 +19,8 @@ Window = tuple[int, int]
 
 DEFAULT_ESTIMATION: Window = (-250, -11)
 DEFAULT_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1), (0, 5))
+#: farthest a window may reach from day 0, in trading days (about 40 years of sessions)
+MAX_REL_DAY = 10_000
 
 
 def parse_window(text: str | Sequence[int], what: str = "window") -> Window:
@@ -38,6 +40,9 @@ def parse_window(text: str | Sequence[int], what: str = "window") -> Window:
             raise WindowError(f"{what} {text!r}: expected two whole numbers (START, END)") from None
     if a > b:
         raise WindowError(f"{what} [{a},{b}]: START must not be after END")
+    if max(abs(a), abs(b)) > MAX_REL_DAY:
+        raise WindowError(f"{what} [{a},{b}]: a window may reach at most {MAX_REL_DAY:,} trading days (about 40 "
+                          f"years) from day 0; give a shorter window")
     return (a, b)
 
 
