@@ -191,13 +191,19 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
         _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
     stage = folder.path
-    written = write_csvs(run, stage, raw=args.raw_csv)
-    from .tables import impact_table
-    impact = None if args.no_report else impact_table(run)      # computed once: headline and report
-    _print_headline(run, impact)
-    if not args.no_report:
-        from .report import write_report
-        written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv))
+    try:
+        written = write_csvs(run, stage, raw=args.raw_csv)
+        from .tables import impact_table
+        impact = None if args.no_report else impact_table(run)      # computed once: headline and report
+        _print_headline(run, impact)
+        if not args.no_report:
+            from .report import write_report
+            written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv))
+    except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise EventStudyError(f"could not write the results for {out}{where}: {exc.strerror or exc}. Nothing in "
+                              f"{out} was changed (the run is written beside it and moved in only when complete): "
+                              f"free some space or choose another --out folder, then run again") from None
     folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
