@@ -38,6 +38,8 @@ __all__ = [
     "GlobexSessionModel",
     "DatesModel",
     "session_model_for",
+    "guess_exchange",
+    "normalise_exchange",
     "map_day0",
     "describe_calendar",
     "format_announcement",
@@ -378,9 +380,33 @@ def _globex_model() -> GlobexSessionModel:
     return GlobexSessionModel(name="CME Globex", tz="America/Chicago")
 
 
-def _exchange_for(ticker: str) -> str | None:
-    """exchange_calendars code / 'CME' / None (unknown) for a Yahoo-style ticker."""
-    t = ticker.strip().upper()
+# Bloomberg "<code> <country> Equity" country codes -> exchange_calendars code (a convenience guess).
+_BLOOMBERG_COUNTRY = {
+    "JP": "XTKS", "JT": "XTKS", "US": "XNYS", "UN": "XNYS", "UA": "XNYS", "UW": "XNAS", "UQ": "XNAS",
+    "LN": "XLON", "HK": "XHKG", "AU": "XASX", "AT": "XASX", "KS": "XKRX", "TT": "XTAI", "CG": "XSHG",
+    "CH": "XSHG", "IN": "XBOM", "IB": "XBOM", "CN": "XTSE", "CT": "XTSE", "GY": "XETR", "GR": "XETR",
+    "FP": "XPAR",
+}
+# Bloomberg index tickers ("NKY Index") -> exchange
+_BLOOMBERG_INDICES = {"NKY": "XTKS", "TPX": "XTKS", "SPX": "XNYS", "INDU": "XNYS", "CCMP": "XNAS", "NDX": "XNAS"}
+
+
+def guess_exchange(ticker: str) -> str | None:
+    """A guess of the calendar from the ticker's spelling: an exchange_calendars code, ``'CME'``, or None.
+
+    A convenience for Yahoo symbols (``7203.T`` -> XTKS, ``^GSPC`` -> XNYS, ``NKD=F`` -> CME, plain
+    ``AAPL`` -> XNYS) and Bloomberg-style names (``7203 JP Equity`` -> XTKS, ``NKY Index`` -> XTKS).
+    A guess is only ever used after the instrument's own price dates have been checked against it
+    (:func:`eventstudy.instruments.resolve_calendars`); a declared exchange always wins.
+    """
+    t = str(ticker).strip().upper()
+    parts = t.split()
+    if len(parts) == 3 and parts[2] == "EQUITY":
+        return _BLOOMBERG_COUNTRY.get(parts[1])
+    if len(parts) == 2 and parts[1] == "INDEX":
+        return _BLOOMBERG_INDICES.get(parts[0])
+    if len(parts) != 1:
+        return None
     if t in _TOKYO_INDICES:
         return "XTKS"
     if t in _US_INDICES:
@@ -397,37 +423,51 @@ def _exchange_for(ticker: str) -> str | None:
     return None
 
 
+def normalise_exchange(exchange: object, ticker: str = "", error: type[Exception] = UniverseFileError) -> str | None:
+    """A declared exchange as ``'CME'``, ``'dates'`` (the instrument's own price dates), an
+    exchange_calendars code ('XTKS', 'XNYS', ...), or None when empty (= not declared).
+
+    Accepts aliases ('TSE', 'NYSE', 'Globex', 'price dates', ...), case-insensitive. Raises ``error``
+    naming ``ticker`` for anything else.
+    """
+    if exchange is None or (isinstance(exchange, float) and exchange != exchange):
+        return None
+    key = str(exchange).strip().upper()
+    if not key:
+        return None
+    if key in _GLOBEX_ALIASES:
+        return "CME"
+    if key in _DATES_ALIASES:
+        return "dates"
+    code = _EXCHANGE_ALIASES.get(key, key)
+    if code not in _calendar_names():
+        who = f"ticker {ticker!r}: " if ticker else ""
+        raise error(
+            f"{who}unknown exchange {exchange!r}: use an exchange_calendars code such as XTKS, XNYS or XNAS, "
+            "'CME' for CME Globex futures, 'dates' for the dates in your price file, or leave it empty to "
+            "guess from the ticker."
+        )
+    return code
+
+
 def session_model_for(ticker: str, exchange: str | None = None,
                       dates: pd.DatetimeIndex | None = None) -> SessionModel:
-    """The session model of ``ticker`` (Yahoo symbol); ``exchange`` overrides the guess from the symbol.
+    """The session model of ``ticker``; ``exchange`` overrides the guess from the symbol.
 
     ``exchange``: an exchange_calendars code ('XTKS', 'XNYS', 'XNAS', 'XASX', ...), an alias ('TSE',
-    'NYSE'), 'CME' for CME Globex, 'dates' for the price-dates model, or None/'' to guess.
-    ``dates``: the instrument's price dates, used only by the price-dates model (:class:`DatesModel`).
-    Guesses: ``*.T``, ``^N225``, ``^TOPX``, ``^TPX`` -> XTKS; ``^GSPC``, ``^SOX``, ``^VIX``, ``^DJI``,
-    ``^IXIC`` and plain symbols -> XNYS; CME equity-index futures (``NKD=F``, ``NIY=F``, ``ES=F``, ...)
-    -> CME Globex; some other suffixes (``.AX``, ``.HK``, ``.L``, ...) -> their exchange; else the
-    price-dates model.
+    'NYSE'), 'CME' for CME Globex, 'dates' for the price-dates model, or None/'' to guess
+    (:func:`guess_exchange`: ``*.T``, ``^N225``, ``^TOPX`` -> XTKS; ``^GSPC`` and plain symbols ->
+    XNYS; CME equity-index futures -> CME Globex; ``7203 JP Equity`` -> XTKS; else the price-dates
+    model). ``dates``: the instrument's price dates, used only by the price-dates model
+    (:class:`DatesModel`). Pipelines resolve calendars with
+    :func:`eventstudy.instruments.resolve_calendars`, which checks a guess against the data.
     """
-    code: str | None
-    if exchange is not None and str(exchange).strip():
-        key = str(exchange).strip().upper()
-        if key in _GLOBEX_ALIASES:
-            code = "CME"
-        elif key in _DATES_ALIASES:
-            code = None
-        else:
-            code = _EXCHANGE_ALIASES.get(key, key)
-            if code not in _calendar_names():
-                raise UniverseFileError(
-                    f"ticker {ticker!r}: unknown exchange {exchange!r}: use an exchange_calendars code such as "
-                    "XTKS, XNYS or XNAS, 'CME' for CME Globex futures, or leave it empty to guess from the ticker."
-                )
-    else:
-        code = _exchange_for(ticker)
+    code = normalise_exchange(exchange, ticker)
+    if code is None:
+        code = guess_exchange(ticker)
     if code == "CME":
         return _globex_model()
-    if code is None:
+    if code is None or code == "dates":
         return DatesModel(name="price dates", tz="", ticker=ticker, dates=dates)
     return _exchange_model(code)
 

@@ -21,6 +21,7 @@ examples:
   eventstudy run                                the same with Yahoo Finance (cached under your user cache dir)
   eventstudy run --offline --model factor --window=0,0 --window=0,3 --bootstrap 999
   eventstudy run --events my_events.csv --universe my_universe.csv --prices prices.parquet --no-report
+  eventstudy run --prices bloomberg.csv --universe u.csv --instruments instruments.csv
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
 params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
@@ -57,6 +58,11 @@ def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="FILE", help="events CSV (default: the packaged China-Japan events.csv)")
     p.add_argument("--universe", metavar="FILE", help="universe CSV: ticker,name,group,benchmark[,exchange] "
                    "(default: the packaged China-Japan universe)")
+    p.add_argument("--instruments", metavar="FILE",
+                   help="instruments CSV: ticker,exchange[,kind,currency] - the trading calendar of any series "
+                        "(securities, benchmarks, factors): an exchange_calendars code (XTKS, XNYS, ...), CME, or "
+                        "'dates' for the dates in the price file. Undeclared names get the calendar their symbol "
+                        "suggests only when their price dates agree, else their own dates")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--window", action="append", metavar="START,END",
                      help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
     run.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    run.add_argument("--alignment", choices=("close", "same_date"), default="close",
+                     help="regressors on another calendar: 'close' compounds the regressor's sessions that close "
+                          "inside each security session's close-to-close interval (default); 'same_date' matches "
+                          "by calendar date, as tools that ignore closing times do")
     run.add_argument("--factor", action="append", metavar="TICKER",
                      help="extra factor for --model factor, repeatable (default JPY=X)")
     run.add_argument("--bootstrap", type=int, default=0, metavar="N",
@@ -131,6 +141,9 @@ def _load_inputs(args):
     events = load_events(args.events or default_events_path())
     universe = load_universe(args.universe) if args.universe else load_universe()
     confounders = load_confounders() if not args.events else None
+    if getattr(args, "instruments", None):
+        from .instruments import load_instruments
+        args.instruments_table = load_instruments(args.instruments)
     return events, universe, confounders
 
 
@@ -182,7 +195,8 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
         warnings.simplefilter("ignore", category=RuntimeWarning)
         run = run_study(events, universe, source, model=args.model, estimation=spec.estimation, windows=spec.windows,
                         return_kind=args.returns, extra_factors=tuple(args.factor or ("JPY=X",)),
-                        bootstrap=args.bootstrap, seed=args.seed, confounders=confounders)
+                        bootstrap=args.bootstrap, seed=args.seed, confounders=confounders,
+                        instruments=getattr(args, "instruments_table", None), alignment=args.alignment)
     if run.simulated:
         _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
     _say(f"eventstudy: prices from {run.prices.source}")
@@ -251,7 +265,7 @@ def _print_headline(run, impact=None) -> None:
 
 def cmd_events(args) -> int:
     from .calendars import map_day0
-    from .pipeline import universe_exchanges
+    from .instruments import declared_exchanges
 
     if args.csv is not None:        # checked before any work
         from .io_utils import check_out_file
@@ -259,7 +273,7 @@ def cmd_events(args) -> int:
     events, universe, _ = _load_inputs(args)
     tickers = args.ticker or list(universe["ticker"])
     unknown = [t for t in (args.ticker or []) if t not in set(universe["ticker"])]
-    exch = universe_exchanges(universe)
+    exch = declared_exchanges(universe, getattr(args, "instruments_table", None))
     if unknown:
         _say(f"eventstudy: {', '.join(unknown)} not in the universe; calendar guessed from the symbol")
     audit = map_day0(events, tickers, exchanges={t: exch.get(t) for t in tickers})

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import special
 
 from . import models as _models
-
+from .alignment import ALIGNMENTS, align_to_closes
 from .errors import EstimationError, WindowError
 from .progress import progress_bar
 from .results import EventStudyResult, StudyArrays
@@ -61,8 +61,9 @@ def check_seed(seed, name: str = "seed") -> None:
                               f"(the random generator takes no negative seeds)")
 
 
-def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]:
-    """Accept a ReturnPanel or a wide DataFrame (date index x tickers)."""
+def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str, Mapping[str, pd.DatetimeIndex]]:
+    """Accept a ReturnPanel or a wide DataFrame (date index x tickers): (returns, sessions, kind, closes)."""
+    closes: Mapping[str, pd.DatetimeIndex] = {}
     if isinstance(panel, pd.DataFrame):
         ret = panel
         sessions: Mapping[str, pd.DatetimeIndex] = {}
@@ -71,6 +72,7 @@ def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]
         ret = panel.returns
         sessions = panel.sessions
         kind = getattr(panel, "kind", "simple")
+        closes = getattr(panel, "closes", None) or {}
     if not isinstance(ret.index, pd.DatetimeIndex):
         try:
             ret = ret.copy()
@@ -85,7 +87,7 @@ def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]
         raise EstimationError(f"returns have the column {dup!r} twice; keep one column per ticker")
     ret = ret.sort_index()
     check_returns(ret, given=isinstance(panel, pd.DataFrame))
-    return ret, sessions, kind
+    return ret, sessions, kind, closes
 
 
 #: a daily return beyond this (a price jump by a factor of 1,000) is a data error, not news
@@ -148,7 +150,7 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "ticker": pairs["ticker"].astype(str).to_numpy(),
         "event_id": pairs["event_id"].astype(str).to_numpy(),
-        "day0": pd.to_datetime(pairs["day0"]).dt.normalize().to_numpy(),
+        "day0": _session_dates(pairs),
         "group": (pairs["group"].astype(str).to_numpy() if "group" in pairs.columns
                   else np.full(len(pairs), ALL, dtype=object)),
     })
@@ -159,6 +161,27 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
         r = out[dup].iloc[0]
         raise WindowError(f"pair (ticker {r.ticker}, event {r.event_id}) appears twice; give each pair once")
     return out.reset_index(drop=True)
+
+
+def _session_dates(pairs: pd.DataFrame) -> np.ndarray:
+    """``pairs.day0`` as session dates (datetime64[ns] midnight). A time of day or a timezone is refused:
+    an announcement instant is not a session date (the session depends on the exchange's hours), and
+    truncating it would silently pick a day."""
+    try:
+        d = pd.to_datetime(pairs["day0"])
+    except (ValueError, TypeError) as exc:
+        raise WindowError(f"pairs: day0 must be session dates (YYYY-MM-DD); could not read them ({exc})") from None
+    hint = ("map announcement times to session dates with eventstudy.calendars.map_day0 (or "
+            "eventstudy.run_study), which uses each instrument's trading hours")
+    if getattr(d.dt, "tz", None) is not None:
+        raise WindowError(f"pairs: day0 has a timezone ({d.dt.tz}), so it is an instant, not a session date: {hint}.")
+    timed = d.notna() & (d != d.dt.normalize())
+    if timed.any():
+        i = int(np.flatnonzero(timed.to_numpy())[0])
+        r = pairs.iloc[i]
+        raise WindowError(f"pairs: day0 {d.iloc[i]} of ticker {r['ticker']}, event {r['event_id']} has a time of day, "
+                          f"so it is an instant, not a session date: {hint}.")
+    return d.dt.normalize().to_numpy().astype("datetime64[ns]")
 
 
 def _calendar_key(idx: pd.DatetimeIndex) -> tuple:
@@ -189,6 +212,11 @@ class EventStudy:
     variance_ddof : residual variance ``sum e^2 / (M_i - variance_ddof)``; default ``k`` as in
         METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
     progress : show a progress bar for the bootstrap (default: on a terminal, not under CI).
+    alignment : how a benchmark or factor on another trading calendar is put on a security's
+        sessions: ``"close"`` (default) compounds the regressor's sessions that close inside the
+        security's close-to-close interval (needs session closes, ``ReturnPanel.closes``; pairs
+        without them are matched by date); ``"same_date"`` matches by calendar date, 0 where the
+        regressor's market was closed (:mod:`eventstudy.alignment`).
     """
 
     def __init__(self, panel, pairs: pd.DataFrame, model: str = "market",
@@ -198,10 +226,14 @@ class EventStudy:
                  windows: Iterable[Window | str] = DEFAULT_WINDOWS,
                  min_obs: int | None = None, pooled_group: str | None = ALL,
                  pool_exclude: Sequence[str] = (), log_returns: bool | None = None,
-                 variance_ddof: int | None = None, progress: bool | None = None) -> None:
+                 variance_ddof: int | None = None, progress: bool | None = None,
+                 alignment: str = "close") -> None:
         if model not in _models.MODELS:
             raise EstimationError(f"unknown model {model!r}; choose one of {', '.join(_models.MODELS)}")
-        self.returns, self.sessions, kind = _as_panel(panel)
+        if alignment not in ALIGNMENTS:
+            raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+        self.alignment = alignment
+        self.returns, self.sessions, kind, self.closes = _as_panel(panel)
         self.pairs = _normalise_pairs(pairs)
         self.model = model
         self.spec = WindowSpec.build(estimation, windows)
@@ -342,14 +374,17 @@ class EventStudy:
         cal_keys: dict[tuple, int] = {}
         cal_sessions: list[pd.DatetimeIndex] = []
         cal_u = np.full(len(uniq), -1)
+        cal_closes: list[pd.DatetimeIndex | None] = []
         for u, t in enumerate(uniq):
             if reason_u[u]:
                 continue
             sess = self._sessions_for(t)
-            key = _calendar_key(sess)
+            closes = self.closes.get(t) if self.alignment == "close" else None
+            key = (_calendar_key(sess), None if closes is None else _calendar_key(pd.DatetimeIndex(closes)))
             if key not in cal_keys:
                 cal_keys[key] = len(cal_sessions)
                 cal_sessions.append(sess)
+                cal_closes.append(closes)
             cal_u[u] = cal_keys[key]
         cal = cal_u[inv]
         day0 = pd.DatetimeIndex(pairs["day0"])
@@ -359,6 +394,7 @@ class EventStudy:
         drow = np.zeros(P, dtype=np.int64)
         mats: list[np.ndarray] = []
         date_rows: list[np.ndarray] = []
+        names_per_cal: list[list[str]] = []
         n_rows = 1
         for c, sess in enumerate(cal_sessions):
             idx = np.flatnonzero(cal == c)
@@ -376,15 +412,7 @@ class EventStudy:
             col_of = {n: j for j, n in enumerate(names)}
             mat = self.returns.reindex(index=sess, columns=names).to_numpy(dtype=float, copy=True)
             if self.sessions:
-                # A benchmark or factor whose market is closed on one of this calendar's sessions
-                # did not move: its return there is 0, not missing (a security's own missing
-                # return stays missing). Only dates outside the regressor's own sessions are filled.
-                for j, n in enumerate(names):
-                    own = self.sessions.get(n)
-                    if n in reg_names and own is not None and len(own):
-                        own = pd.DatetimeIndex(own)
-                        closed = ~sess.isin(own) & (sess >= own.min()) & (sess <= own.max())
-                        mat[closed, j] = 0.0
+                self._align_regressors(mat, names, reg_names, sess, cal_closes[c])
             # pad so that every pair's grid is in range: out of the data = NaN
             pad_lo = max(0, -(int(p0.min()) + int(rel[0])))
             pad_hi = max(0, int(p0.max()) + int(rel[-1]) + 1 - len(sess))
@@ -403,6 +431,7 @@ class EventStudy:
             drow[idx] = len(date_rows) + 1
             mats.append(body)
             date_rows.append(drow_c)
+            names_per_cal.append(names)
             n_rows += len(names)
         width = max([D] + [m_.shape[1] for m_ in mats])
         big = np.full((n_rows, width), np.nan)
@@ -416,8 +445,60 @@ class EventStudy:
         block = pd.factorize(drow * width + start)[0]
         for j in range(q):
             block = pd.factorize(block.astype(np.int64) * n_rows + frow[:, j])[0]
+        row_names = np.array([""] + [n for ns in names_per_cal for n in ns], dtype=object)
         return _Layout(mat=big, dates=dmat, yrow=yrow, frow=frow, start=start, drow=drow, block=block,
-                       reason=reason)
+                       reason=reason, row_names=row_names)
+
+    def _align_regressors(self, mat: np.ndarray, names: list[str], reg_names: set[str],
+                          sess: pd.DatetimeIndex, closes: pd.DatetimeIndex | None) -> None:
+        """Put each regressor column of ``mat`` (sessions ``sess`` x ``names``) on these sessions, in place.
+
+        With the ``close`` alignment and session closes known for both sides, a regressor's value on
+        session t is its return compounded over its sessions closing in (close t-1, close t]
+        (:func:`eventstudy.alignment.align_to_closes`). Otherwise (``same_date``, or no hours
+        known) a regressor whose market is closed on one of these sessions did not move: its return
+        there is 0, not missing; only dates outside its own sessions are filled. A security's own
+        missing return stays missing either way.
+        """
+        for j, n in enumerate(names):
+            own = self.sessions.get(n)
+            if n not in reg_names or own is None or not len(own):
+                continue
+            own = pd.DatetimeIndex(own)
+            reg_closes = self.closes.get(n)
+            if closes is not None and reg_closes is not None:
+                vals = self.returns[n].reindex(own).to_numpy(dtype=float)
+                mat[:, j] = align_to_closes(vals, pd.DatetimeIndex(reg_closes).as_unit("ns").asi8,
+                                            pd.DatetimeIndex(closes).as_unit("ns").asi8, log=self.log_returns)
+                continue
+            closed = ~sess.isin(own) & (sess >= own.min()) & (sess <= own.max())
+            mat[closed, j] = 0.0
+
+    def _missing_reason(self, lay: "_Layout", row: int, y: np.ndarray, f: np.ndarray, span_dates: np.ndarray,
+                        ar: np.ndarray, wm: np.ndarray, sl: slice) -> str:
+        """Why one pair has no CAR in a window: its own missing returns, or a regressor's, by name and date."""
+        rel = self.spec.rel_days
+        gone = ~np.isfinite(ar[wm])
+        rd = rel[wm][gone]
+        dd = span_dates[wm[sl]][gone]
+        own_missing = ~np.isfinite(y[wm])[gone]
+        reg_missing = ~np.isfinite(f[wm])[gone] if f.size else np.zeros((gone.sum(), 0), dtype=bool)
+        what = "factor" if self.model == "factor" else "benchmark"
+
+        def when(r: int, d) -> str:
+            return f"{pd.Timestamp(d).date()} (day {r:+d})" if not pd.isna(d) else f"day {r:+d} (after the last session in the data)"
+
+        if own_missing.any() or lay.row_names is None:
+            sel = own_missing if own_missing.any() else np.ones(len(rd), dtype=bool)
+            where = ", ".join(f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d)
+                                               else " (after the last session in the data)")
+                              for r, d in zip(rd[sel][:3], dd[sel][:3]))
+            return f"missing return in the event window: {where}"
+        k = int(np.argmax(reg_missing.any(axis=0)))
+        name = lay.row_names[lay.frow[row, k]]
+        days = np.flatnonzero(reg_missing[:, k])
+        listed = ", ".join(when(int(rd[j]), dd[j]) for j in days[:3])
+        return f"{what} {name} has no return on {listed} in the event window"
 
     @property
     def _q(self) -> int:
@@ -579,14 +660,8 @@ class EventStudy:
                 car_out["bhar"][wi, rows] = _models.bhar(y, fitted.normal, wm, self.log_returns)
                 car_c[wi], scar_c[wi], valid_c[wi] = cs["car"], cs["scar"], valid
                 for i in np.flatnonzero(ok & (cs["n_missing"] > 0)):   # exclusions only
-                    gone = ~np.isfinite(fitted.ar[i, wm])
-                    rd = rel[wm][gone]
-                    dd = dates[i, wm[sl]][gone]
-                    where = ", ".join(
-                        f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d)
-                                         else " (after the last session in the data)")
-                        for r, d in zip(rd[:3], dd[:3]))
-                    excl.append((wi, int(rows[i]), f"missing return in the event window: {where}"))
+                    excl.append((wi, int(rows[i]), self._missing_reason(lay, int(rows[i]), y[i], f[i], dates[i],
+                                                                        fitted.ar[i], wm, sl)))
             # tests: the chunk's cells are cells [ea * n_g, eb * n_g) of the table
             okl = np.flatnonzero(ok)
             mem_pair = [okl]
@@ -745,6 +820,7 @@ class _Layout:
     drow: np.ndarray
     block: np.ndarray
     reason: np.ndarray
+    row_names: np.ndarray | None = None     # (rows,) name of each row of ``mat`` ('' for row 0)
 
 
 def run_event_study(panel, pairs: pd.DataFrame, **kwargs) -> EventStudyResult:

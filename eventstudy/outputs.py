@@ -17,7 +17,7 @@ from .regression import REG_COLUMNS
 AR_COLUMNS = ["event_id", "ticker", "group", "date", "rel_day", "ret", "normal_ret", "ar", "sar"]
 CAR_COLUMNS = ["event_id", "ticker", "group", "window_start", "window_end", "car", "car_se", "scar", "p_value", "bhar"]
 TEST_COLUMNS = ["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"]
-DAY0_COLUMNS = ["event_id", "ticker", "calendar", "announced_at", "day0", "reason"]
+DAY0_COLUMNS = ["event_id", "ticker", "calendar", "announced_at", "day0", "reason", "alignment"]
 EXCLUSION_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "reason"]
 
 
@@ -43,7 +43,7 @@ def study_frames(run) -> dict[str, pd.DataFrame]:
         "car.csv": r.car[CAR_COLUMNS],
         "tests.csv": r.tests[TEST_COLUMNS],
         "regressions.csv": reg,
-        "day0.csv": run.day0[DAY0_COLUMNS],
+        "day0.csv": run.day0.reindex(columns=DAY0_COLUMNS),
         "exclusions.csv": excl,
         "params.csv": r.params,
     }

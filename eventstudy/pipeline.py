@@ -14,16 +14,19 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
+from .alignment import ALIGNMENTS, describe_alignment
 from .calendars import DatesModel, SessionModel, map_day0, session_model_for
 from .data.base import Prices
 from .engine import EventStudy
-from .errors import DataUnavailableError, EstimationError, EventStudyError, WindowError
+from .errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
 from .futures import is_continuous_future, roll_mask
+from .instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, resolve_calendars
 from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
 from .results import EventStudyResult
-from .returns import ReturnPanel, compute_returns
+from .returns import ReturnPanel, compute_returns, with_closes
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 #: groups that are instruments rather than exposed equities: never pooled into "all"
@@ -53,6 +56,7 @@ class StudyConfig:
     extra_factors: tuple[str, ...] = ()
     bootstrap: int | None = 0
     seed: int = 0
+    alignment: str = "close"
 
 
 @dataclass(frozen=True, repr=False)
@@ -64,7 +68,9 @@ class StudyRun:
     ``prices`` (what was loaded, with source, simulated flag and failures), ``panel`` (returns),
     ``result`` (:class:`EventStudyResult`), ``regressions`` (tidy, :data:`REG_COLUMNS`),
     ``excluded`` (ticker, event_id, reason: instruments left out before estimation),
-    ``confounders`` (date, market, description, source; may be empty).
+    ``confounders`` (date, market, description, source; may be empty), ``calendars`` (ticker,
+    exchange, source, note: the calendar of every series and whether it was declared, guessed from
+    the name and confirmed by its dates, or the file's own dates; :func:`~eventstudy.instruments.resolve_calendars`).
     """
 
     config: StudyConfig
@@ -77,6 +83,12 @@ class StudyRun:
     regressions: pd.DataFrame
     excluded: pd.DataFrame
     confounders: pd.DataFrame = field(default_factory=_empty_confounders)
+    calendars: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CALENDAR_COLUMNS)))
+
+    @property
+    def exchanges(self) -> dict[str, str]:
+        """ticker -> the calendar the run used ('XTKS', 'CME', 'dates', ...)."""
+        return dict(zip(self.calendars["ticker"], self.calendars["exchange"]))
 
     @property
     def simulated(self) -> bool:
@@ -121,33 +133,51 @@ def universe_exchanges(universe: pd.DataFrame) -> dict[str, str | None]:
     return {t: (e if isinstance(e, str) and e else None) for t, e in zip(universe["ticker"], col)}
 
 
-def _sessions(prices: Prices, exch: dict[str, str | None]) -> dict[str, pd.DatetimeIndex]:
+def _price_dates(prices: Prices) -> dict[str, pd.DatetimeIndex]:
+    """Each priced ticker's dates with a price (sorted, tz-naive midnight)."""
+    f = prices.frame
+    codes, names = pd.factorize(f["ticker"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    cut = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    d = f["date"].to_numpy()[order]
+    return {str(t): pd.DatetimeIndex(np.sort(d[cut[i]:cut[i + 1]])) for i, t in enumerate(names)}
+
+
+def _session_models(calendars: pd.DataFrame, price_dates: dict[str, pd.DatetimeIndex]) -> dict[str, SessionModel]:
+    """ticker -> session model of the resolved calendar (the price-dates model gets its dates)."""
+    out: dict[str, SessionModel] = {}
+    for t, e in zip(calendars["ticker"], calendars["exchange"]):
+        out[t] = session_model_for(t, e, price_dates.get(t))
+    return out
+
+
+def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, SessionModel]) -> dict[str, pd.DatetimeIndex]:
     """Each priced ticker's trading calendar for :func:`~eventstudy.returns.compute_returns`.
 
     Tickers of one exchange share one index (the exchange's sessions over the span of all their
     prices; ``compute_returns`` cuts it to each ticker's first and last price), so the calendar
-    work is done once per exchange. A ticker with no known exchange has its own price dates.
+    work is done once per exchange. A ticker on the price-dates model has its own price dates.
     """
-    g = prices.frame.groupby("ticker", sort=False)["date"]
-    first, last = g.min(), g.max()
     out: dict[str, pd.DatetimeIndex] = {}
     shared: dict[SessionModel, list[str]] = {}
-    for t in first.index:
-        model = session_model_for(t, exch.get(t))
+    for t, dates in price_dates.items():
+        model = models[t]
         if isinstance(model, DatesModel):
-            out[t] = dataclasses.replace(model, dates=pd.DatetimeIndex(g.get_group(t))).sessions()
+            out[t] = model.sessions()
         else:
             shared.setdefault(model, []).append(t)
     for model, tickers in shared.items():
-        lo, hi = first[tickers], last[tickers]
+        lo = min(price_dates[t][0] for t in tickers)
+        hi = max(price_dates[t][-1] for t in tickers)
         try:
-            cal = model.sessions(lo.min(), hi.max())
+            cal = model.sessions(lo, hi)
         except WindowError:
             for t in tickers:            # name the first ticker whose prices reach outside the calendar
                 try:
-                    model.sessions(lo[t], hi[t])
+                    model.sessions(price_dates[t][0], price_dates[t][-1])
                 except WindowError as exc:
-                    raise WindowError(f"{t} (prices {lo[t]:%Y-%m-%d} to {hi[t]:%Y-%m-%d}): {exc}") from None
+                    raise WindowError(f"{t} (prices {price_dates[t][0]:%Y-%m-%d} to "
+                                      f"{price_dates[t][-1]:%Y-%m-%d}): {exc}") from None
             raise
         for t in tickers:
             out[t] = cal
@@ -218,12 +248,39 @@ def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) 
             + why)
 
 
+def trading_calendars(prices: Prices, declared: dict[str, str] | None = None, tickers: Sequence[str] = ()
+                      ) -> tuple[pd.DataFrame, dict[str, SessionModel], dict[str, pd.DatetimeIndex]]:
+    """The calendar of every series in ``prices`` (and of ``tickers`` without prices), checked against
+    its dates: ``(calendars, models, sessions)`` - the table of
+    :func:`~eventstudy.instruments.resolve_calendars`, ticker -> session model, and each priced
+    ticker's sessions for :func:`~eventstudy.returns.compute_returns`."""
+    price_dates = _price_dates(prices)
+    calendars = resolve_calendars(price_dates, declared or {}, tickers=tickers)
+    models = _session_models(calendars, price_dates)
+    return calendars, models, _sessions(price_dates, models)
+
+
+def _alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], exch: dict[str, str],
+                     models: dict[str, SessionModel], method: str) -> dict[str, str]:
+    """ticker -> how each of its regressors was put on its sessions (words for the day-0 audit)."""
+    out: dict[str, str] = {}
+    for t in tickers:
+        parts = []
+        for r in regressors.get(t, []):
+            if r not in models:
+                continue
+            timed = models[t].has_times and models[r].has_times
+            parts.append(describe_alignment(method, r, exch.get(t, "dates"), exch.get(r, "dates"), timed))
+        out[t] = "; ".join(parts)
+    return out
+
+
 def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: str = "market",
               estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
               return_kind: str = "simple", base_group: str | None = "control",
               pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, extra_factors: Sequence[str] = ("JPY=X",),
               bootstrap: int | None = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
-              regressions: bool = True) -> StudyRun:
+              regressions: bool = True, instruments=None, alignment: str = "close") -> StudyRun:
     """Run an event study of every event on every instrument of ``universe``.
 
     ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
@@ -233,7 +290,20 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     cross-sectional regression of CARs on exposure groups uses ``base_group`` as the omitted
     group when the universe has it (else its first equity group), and is skipped with fewer
     than two equity groups.
+
+    ``instruments``: the calendar of any series (security, benchmark, factor) as an instruments file
+    path, a frame ``ticker, exchange`` or a mapping ticker -> exchange
+    (:mod:`eventstudy.instruments`); the universe's ``exchange`` column declares too; a ``kind`` of
+    ``future`` marks a continuous futures series whose roll jumps are masked (Yahoo ``=F`` symbols
+    are taken as such unless declared otherwise). Undeclared
+    series get the calendar their name suggests only when their price dates agree, else their own
+    dates (``StudyRun.calendars`` and the day-0 audit say which). ``alignment``: ``"close"``
+    (default) aligns regressors on other calendars by closing time, ``"same_date"`` by date
+    (:mod:`eventstudy.alignment`).
     """
+    if alignment not in ALIGNMENTS:
+        raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+    declared = declared_exchanges(universe, instruments)
     spec = WindowSpec.build(estimation, windows)
     bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
     check_study_inputs(universe, model=model, extra_factors=extra_factors, pool_exclude=pool_exclude)
@@ -258,19 +328,30 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         raise EstimationError(f"factor {missing_factors[0]} has no prices in {prices.source}; "
                               f"choose another factor or a price file that has it")
 
-    exch = universe_exchanges(universe)
-    sessions = _sessions(prices, exch)
-    futures = [t for t in prices.tickers if is_continuous_future(t)]
+    calendars, models, sessions = trading_calendars(prices, declared, tickers)
+    exch = dict(zip(calendars["ticker"], calendars["exchange"]))
+    kinds = declared_kinds(instruments)
+    futures = [t for t in prices.tickers
+               if (kinds[t] in FUTURE_KINDS if t in kinds else is_continuous_future(t))]
     masks = []
     if futures:
         fut = prices.select(tickers=futures).wide()
         masks = [roll_mask(t, fut[t].dropna()) for t in futures]
     mask = pd.concat(masks, ignore_index=True) if masks else None
-    panel = compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask)
+    panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask), models)
 
     inst = [t for t in universe["ticker"] if t in have]
-    price_dates = {t: panel.sessions[t] for t in inst}
-    day0 = map_day0(events, inst, exchanges={t: exch.get(t) for t in inst}, price_dates=price_dates)
+    day0 = map_day0(events, inst, exchanges={t: exch.get(t) for t in inst},
+                    price_dates={t: panel.sessions[t] for t in inst})
+    notes = dict(zip(calendars["ticker"], calendars["note"]))
+    noted = day0["ticker"].map(notes).fillna("")
+    if (noted != "").any():
+        day0.loc[noted != "", "reason"] = noted[noted != ""] + "; " + day0.loc[noted != "", "reason"]
+        odd = [t for t in inst if notes.get(t)]
+        warnings.warn(f"{len(odd)} instrument(s) have no confirmed exchange calendar and keep their own price "
+                      "dates (no session hours: announcement times cannot be placed within a day), e.g. "
+                      f"{odd[0]}: {notes[odd[0]].split(': sessions are')[0]}; declare their exchange in an "
+                      "instruments file (--instruments) to use session hours", stacklevel=2)
     nat = day0["day0"].isna()
     for _, r in day0[nat].iterrows():
         excluded_rows.append(dict(ticker=r["ticker"], event_id=r["event_id"], reason=r["reason"]))
@@ -281,12 +362,17 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     if pairs.empty:
         raise DataUnavailableError(_no_pairs_message(events, day0, prices))
     kw: dict = {}
+    regs: dict[str, list[str]] = {}
     if model in ("market", "market_adjusted"):
         kw["benchmark"] = bench
+        regs = {t: [bench[t]] for t in inst if t in bench}
     elif model == "factor":
         kw["factors"] = {t: [bench[t], *extra_factors] for t in pairs["ticker"].unique()}
+        regs = kw["factors"]
+    how = _alignment_notes(inst, regs, exch, models, alignment)
+    day0["alignment"] = day0["ticker"].map(how).fillna("")
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
-                    pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), **kw)
+                    pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
     result = es.fit(bootstrap=bootstrap, seed=seed)
 
     reg = pd.DataFrame(columns=REG_COLUMNS)
@@ -318,9 +404,10 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
 
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
                       base_group=base_group, pool_exclude=tuple(pool_exclude),
-                      extra_factors=tuple(extra_factors) if model == "factor" else (), bootstrap=bootstrap, seed=seed)
+                      extra_factors=tuple(extra_factors) if model == "factor" else (), bootstrap=bootstrap, seed=seed,
+                      alignment=alignment)
     conf = confounders if confounders is not None else _empty_confounders()
     return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
                     result=result, regressions=reg,
                     excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
-                    confounders=conf)
+                    confounders=conf, calendars=calendars)

@@ -29,7 +29,6 @@ from scipy import stats
 
 from .errors import DataUnavailableError, EventStudyError, WindowError
 from .futures import is_continuous_future
-from .pipeline import universe_exchanges
 from .io_utils import atomic_write_bytes, ensure_out_dir
 from .results import EventStudyResult, stars
 from .stattests import upper_mean
@@ -209,7 +208,7 @@ def _reference_model(run):
     src = with_day0 if len(with_day0) else d0
     cal = src["calendar"].mode().iloc[0]
     ticker = str(src.loc[src["calendar"] == cal, "ticker"].iloc[0])
-    exch = universe_exchanges(run.universe).get(ticker)
+    exch = run.exchanges.get(ticker) if hasattr(run, "calendars") else None
     try:
         model = session_model_for(ticker, exch)
     except EventStudyError:

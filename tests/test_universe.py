@@ -222,13 +222,27 @@ def test_multiline_quoted_field_keeps_line_numbers(tmp_path):
         load_universe(p)
 
 
-def test_empty_and_spaced_ticker(tmp_path):
+def test_empty_ticker(tmp_path):
     p = _write(tmp_path, HEADER + ",Toyota,autos,1306.T,XTKS,x\n7203 .T,Toyota,autos,1306.T,XTKS,x\n")
     with pytest.raises(UniverseFileError) as ei:
         load_universe(p)
     assert "line 2: empty ticker" in str(ei.value)
-    assert "line 3: ticker '7203 .T' contains a space" in str(ei.value)
-    assert "2 problems" in str(ei.value)
+    assert "1 problem:" in str(ei.value)
+
+
+def test_any_ticker_text_is_a_name(tmp_path):
+    """Bloomberg-style names, slashes, lower case and digits-only codes are names like any other."""
+    p = _write(tmp_path, HEADER + "7203 JP Equity,Toyota,autos,TPX Index,,x\nbrk/b,Berkshire,autos,SPX Index,,x\n"
+               "72030,Toyota code,autos,topix,dates,x\n")
+    u = load_universe(p)
+    assert list(u["ticker"]) == ["7203 JP Equity", "brk/b", "72030"]
+    assert list(u["benchmark"]) == ["TPX Index", "SPX Index", "topix"]
+
+
+def test_unknown_exchange_named(tmp_path):
+    p = _write(tmp_path, HEADER + "7203.T,Toyota,autos,1306.T,MOON,x\n")
+    with pytest.raises(UniverseFileError, match=r"line 2: ticker '7203.T': unknown exchange 'MOON'"):
+        load_universe(p)
 
 
 def test_not_utf8(tmp_path):

@@ -28,6 +28,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from eventstudy.calendars import normalise_exchange
 from eventstudy.errors import UniverseFileError
 from eventstudy.io_utils import read_user_text, require_columns
 
@@ -77,7 +78,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("name", "exchange", "rationale")
 OUTPUT_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "benchmark", "exchange", "rationale")
 
 _MAX_LISTED = 20
-_NO_SPACE = re.compile(r"^\S+$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,9 +168,10 @@ def load_universe(
     user file, :data:`GROUPS` for the packaged file).
 
     Raises :class:`UniverseFileError` naming the file and line for: a missing file, bad CSV,
-    missing required columns, a duplicated column, rows with the wrong number of cells, empty or
-    spaced tickers, duplicate tickers (both lines named), empty or unknown groups, an equity
-    without a benchmark, and a security that is its own benchmark.
+    missing required columns, a duplicated column, rows with the wrong number of cells, empty
+    tickers, duplicate tickers (both lines named), empty or unknown groups, an equity without a
+    benchmark, a security that is its own benchmark, and an unknown exchange. A ticker may be any
+    text a price file can hold (``7203.T``, ``7203 JP Equity``, ``TOPIX``).
     """
     packaged = path is None
     p = default_universe_path() if packaged else Path(path)
@@ -205,8 +206,6 @@ def load_universe(
         if t == "":
             problems.append(f"line {line}: empty ticker. Fill it in or delete the row.")
             continue
-        if not _NO_SPACE.match(t):
-            problems.append(f"line {line}: ticker {t!r} contains a space. Use the Yahoo symbol, e.g. 7203.T.")
         if t in first_seen:
             problems.append(
                 f"lines {first_seen[t]} and {line}: ticker {t} appears twice. Keep it in one group only."
@@ -223,13 +222,14 @@ def load_universe(
             problems.append(
                 f"line {line}: equity {t} has no benchmark. Give the market index ticker (e.g. 1306.T for Tokyo stocks)."
             )
-        elif b != "" and not _NO_SPACE.match(b):
-            problems.append(f"line {line}: benchmark {b!r} of {t} contains a space.")
         elif b != "" and b == t:
             problems.append(f"line {line}: {t} is its own benchmark. Choose a market index.")
         ex = rec.get("exchange", "")
-        if ex and not _NO_SPACE.match(ex):
-            problems.append(f"line {line}: exchange {ex!r} of {t} contains a space (use a code such as XTKS or CME).")
+        if ex:
+            try:
+                normalise_exchange(ex, t)
+            except UniverseFileError as exc:
+                problems.append(f"line {line}: {exc}")
     _raise_all(p, label, problems, UniverseFileError)
     if not records:
         raise UniverseFileError(f"{label} {p} has a header but no securities. Add one row per security.")
