@@ -787,6 +787,13 @@ class EventStudy:
             "p_value": t_p[:, cell_idx, win_idx].T.ravel(),
         }, columns=["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"])
         exclusions = pd.DataFrame(excl_rows, columns=["event_id", "ticker", "window_start", "window_end", "reason"])
+        if tests.empty:
+            # every estimated pair lacks a complete event window: one sentence that says why
+            why = exclusions.loc[exclusions["window_start"].notna(), "reason"].value_counts().head(3)
+            raise WindowError(
+                f"{int(ok.sum())} pair(s) were estimated, but none has a complete event window in any of the "
+                f"windows {', '.join(f'[{a},{b}]' for a, b in wins)}, so no test could be computed; most common "
+                "reasons: " + "; ".join(f"{n}x {r}" for r, n in why.items()))
 
         spec_now = copy.copy(self)         # the arrays follow this fit's specification, not later edits
         arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=rel, est_mask=est,

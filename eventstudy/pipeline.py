@@ -275,6 +275,28 @@ def _alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], e
     return out
 
 
+def _warn_untested(result: EventStudyResult) -> None:
+    """One warning naming the (event, group) cells with estimated pairs but no tested window, and why."""
+    est = result.params[["event_id", "group"]].drop_duplicates()
+    tested = set(zip(result.tests["event_id"], result.tests["group"]))
+    gone = [(e, g) for e, g in zip(est["event_id"], est["group"]) if (e, g) not in tested]
+    if not gone:
+        return
+    ex = result.exclusions
+    events = list(dict.fromkeys(e for e, _ in gone))
+    parts = []
+    for e in events[:5]:
+        groups = [g for ev, g in gone if ev == e]
+        why = ex.loc[(ex["event_id"] == e) & ex["window_start"].notna(), "reason"]
+        top = why.value_counts().index[0] if len(why) else "no pair with a complete event window"
+        parts.append(f"event {e} ({len(groups)} group(s): {', '.join(groups[:4])}{', ...' if len(groups) > 4 else ''}; "
+                     f"e.g. {top})")
+    more = f"; and {len(events) - 5} more event(s)" if len(events) > 5 else ""
+    warnings.warn(f"{len(gone)} event x group cell(s) have no pair with a complete event window in any window and "
+                  f"were not tested: " + "; ".join(parts) + more + " (every pair-window is in the exclusions)",
+                  stacklevel=3)
+
+
 def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: str = "market",
               estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
               return_kind: str = "simple", base_group: str | None = "control",
@@ -374,6 +396,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
                     pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
     result = es.fit(bootstrap=bootstrap, seed=seed)
+    _warn_untested(result)
 
     reg = pd.DataFrame(columns=REG_COLUMNS)
     # the cross-section compares exposure groups: it needs two of them with estimated pairs; the base

@@ -198,3 +198,17 @@ def test_real_nikkei_on_sp500_is_synchronous(shared_dir):
     same = pd.DataFrame({"y": r_nk.iloc[win], "x": r_sp.reindex(nk.index).iloc[win]}).dropna()
     assert abs(sm.OLS(same["y"], sm.add_constant(same["x"])).fit().params["x"]) < 0.2
     assert "XNYS sessions closing in (XTKS close t-1, XTKS close t], compounded" in run.day0["alignment"].iloc[0]
+
+
+def test_offline_market_nikkei_beta_is_the_simulators(offline_run):
+    """The bundled market puts ^GSPC's shock at the NYSE close and lets Tokyo load 0.5 on it at its next
+    session (scripts/make_offline_market.py): aligned by close the beta is 0.5; by date it vanishes."""
+    p = offline_run.result.params
+    beta = p.loc[p["ticker"] == "^N225", "beta"].to_numpy()
+    assert np.all(np.abs(beta - 0.5) < 0.08), beta
+    from eventstudy.engine import EventStudy as ES
+
+    pairs = offline_run.day0.loc[(offline_run.day0["ticker"] == "^N225") & offline_run.day0["day0"].notna(),
+                                 ["ticker", "event_id", "day0"]]
+    dated = ES(offline_run.panel, pairs, benchmark="^GSPC", alignment="same_date").fit()
+    assert np.all(np.abs(dated.params["beta"].to_numpy()) < 0.15)
