@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -185,14 +186,15 @@ def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, Sessio
 
 
 def check_study_inputs(universe: pd.DataFrame, *, model: str = "market", extra_factors: Sequence[str] = (),
-                       pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, pooled_group: str = "all") -> None:
+                       pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, pooled_group: str = "all",
+                       kinds: dict[str, str] | None = None) -> None:
     """Refuse a study whose set-up cannot give honest numbers, before any data is loaded.
 
     Raises :class:`EstimationError` for a factor that is an instrument of the universe (it would be
     regressed on itself) or the benchmark of one (a singular design); :class:`EventStudyError` for a
     missing group or a group named like the pooled group (``all``). Warns when a group named like a
     special group (``futures``, ``index``, left out of the pooled group) holds instruments that do
-    not look like futures or indices.
+    look like equities (by their declared ``kinds``, ticker -> kind, else by the symbol).
     """
     tickers = [str(t) for t in universe["ticker"]]
     groups = universe["group"] if "group" in universe.columns else pd.Series([pooled_group] * len(universe))
@@ -219,16 +221,24 @@ def check_study_inputs(universe: pd.DataFrame, *, model: str = "market", extra_f
         who = [t for t, g in zip(tickers, groups) if g == pooled_group][:3]
         raise EventStudyError(f"universe: group {pooled_group!r} ({', '.join(who)}) has the name of the pooled group "
                               f"of all equities; rename it (e.g. {pooled_group}_firms)")
-    special = {"futures": is_continuous_future, "index": lambda t: t.startswith("^")}
+    kinds = kinds or {}
+
+    def equity_like(t: str) -> bool:
+        """Declared an equity, or a stock symbol (``7203.T``, ``7203``, ``7203 JT Equity``)."""
+        if t in kinds:
+            return kinds[t] in ("equity", "stock", "etf")
+        u = t.strip().upper()
+        return (not u.startswith("^") and "=" not in u
+                and (bool(re.fullmatch(r"[A-Z0-9\-]+\.[A-Z]{1,4}|\d{4,6}", u)) or u.endswith(" EQUITY")))
+
     for g in pool_exclude:
         if g not in names:
             continue
-        looks = special.get(g)
-        odd = [t for t, gg in zip(tickers, groups) if gg == g and looks is not None and not looks(t)]
+        odd = [t for t, gg in zip(tickers, groups) if gg == g and equity_like(t)]
         if odd:
             warnings.warn(f"universe: group {g!r} is a special group left out of the pooled group 'all', but "
-                          f"{', '.join(odd[:3])}{' ...' if len(odd) > 3 else ''} do not look like {g}: rename the "
-                          f"group if they are equities that belong in the pooled results", stacklevel=3)
+                          f"{', '.join(odd[:3])}{' ...' if len(odd) > 3 else ''} look like equities: rename the "
+                          f"group if they belong in the pooled results", stacklevel=3)
 
 
 def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) -> str:
@@ -328,7 +338,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     declared = declared_exchanges(universe, instruments)
     spec = WindowSpec.build(estimation, windows)
     bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
-    check_study_inputs(universe, model=model, extra_factors=extra_factors, pool_exclude=pool_exclude)
+    check_study_inputs(universe, model=model, extra_factors=extra_factors, pool_exclude=pool_exclude,
+                       kinds=declared_kinds(instruments))
     tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
     prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
 

@@ -248,7 +248,8 @@ def test_group_named_futures_holding_stocks_is_named(tmp_path, capsys):
     code = main(["run", "--offline", "--universe", uni, "--out", _out(tmp_path), *FAST])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "group 'futures' is a special group left out of the pooled group 'all', but 9432.T, 9433.T" in err
+    assert ("group 'futures' is a special group left out of the pooled group 'all', but 9432.T, 9433.T look like "
+            "equities") in err
     assert "rename the group" in err
 
 
