@@ -274,6 +274,11 @@ class EventStudy:
         est_len = self.spec.estimation_length
         self.min_obs = int(min_obs) if min_obs is not None else max(self.k + 3, math.ceil(est_len / 2))
         if self.min_obs > est_len:
+            if min_obs is None:      # the default: say what the window needs, not an option the CLI does not have
+                a, b = self.spec.estimation
+                raise WindowError(f"estimation window [{a},{b}] has {est_len} trading days; the {model} model needs "
+                                  f"at least {self.min_obs} ({self.k} parameter(s) + 3): lengthen it, e.g. "
+                                  f"--estimation={b - max(self.min_obs, 2 * est_len) + 1},{b}")
             raise WindowError(f"min_obs={self.min_obs} exceeds the estimation window length {est_len}")
         self.pooled_group = pooled_group
         self.pool_exclude = tuple(pool_exclude)

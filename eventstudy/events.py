@@ -126,6 +126,7 @@ def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[list[str]] = []
     lines: list[int] = []
+    ends: list[int] = []
     prev_end = 0
     try:
         for record in reader:
@@ -135,7 +136,14 @@ def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
                 continue
             rows.append([f.strip() for f in record])
             lines.append(start)
+            ends.append(prev_end)
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise EventsFileError(
+                f"events file {origin!r}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
+                "characters: shorten it (a label or note is a sentence or two), or close a quote that was "
+                "left open and swallowed the lines after it."
+            ) from None
         raise EventsFileError(
             f"events file {origin!r}, line {reader.line_num}: not valid CSV ({exc}): "
             "check the quoting on that line."
@@ -166,8 +174,13 @@ def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
 
     body, body_lines = rows[1:], lines[1:]
     problems: list[tuple[int, str]] = []
-    for rec, ln in zip(body, body_lines):
-        if len(rec) != len(names):
+    for rec, ln, end in zip(body, body_lines, ends[1:]):
+        if len(rec) != len(names) and end > ln and text.splitlines()[ln - 1].count('"') % 2:
+            problems.append((ln, f"line {ln}: a quote (\") opened on this line is not closed "
+                                 f"{'on that line (the next quote is on line ' + str(end) + ')' if end < text.count(chr(10)) else 'before the end of the file'}"
+                                 f", so the lines after it were read as one field: close the quote, or write a quote "
+                                 f"inside a quoted field as two (\"\")."))
+        elif len(rec) != len(names):
             problems.append((
                 ln,
                 f"line {ln}: has {len(rec)} fields but the header has {len(names)}: "

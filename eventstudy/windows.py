@@ -65,11 +65,14 @@ class WindowSpec:
                 wins.append(pw)
         if not wins:
             raise WindowError("no event window given; pass at least one, e.g. 0,0")
+        first = min(w[0] for w in wins)
         for w in wins:
             if est[1] >= w[0]:
+                end = first - 1               # a suggestion that is itself valid: before every window, same length
+                start = min(est[0], end - (est[1] - est[0]))
                 raise WindowError(
                     f"estimation window [{est[0]},{est[1]}] overlaps event window [{w[0]},{w[1]}]: "
-                    f"end the estimation window before day {w[0]} (e.g. --estimation={est[0]},{w[0] - 1})")
+                    f"end the estimation window before day {first} (e.g. --estimation={start},{end})")
         if est[1] - est[0] + 1 < 3:
             raise WindowError(f"estimation window [{est[0]},{est[1]}] is too short to estimate anything")
         return cls(est, tuple(wins))

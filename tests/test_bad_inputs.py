@@ -135,6 +135,10 @@ CASES = [
     Case("events-unknown-timezone", _ev("x,2026-01-06,16:25,Asia/Tokio,l,POL,s"),
          [r"events\.csv", r"line 2", r"Asia/Tokio", r"IANA|Asia/Tokyo"]),
     Case("events-bad-time", _ev("x,2026-01-06,25:61,Asia/Tokyo,l,POL,s"), [r"line 2", r"25:61", r"HH:MM"]),
+    Case("events-unbalanced-quote", _ev('x,2026-01-06,,Asia/Tokyo,"unclosed label,POL,s', BAN),
+         [r"events\.csv', line 2", r"a quote \(\"\) opened on this line is not closed", r"close the quote"]),
+    Case("events-1mb-label", _ev("x,2026-01-06,,Asia/Tokyo," + "y" * 1_000_000 + ",POL,s"),
+         [r"events\.csv', line 2", r"a field is longer than 131,072 characters", r"shorten it"]),
     # ---------------------------------------------------------------- dates (issue 20)
     Case("date-does-not-exist", _ev("x,2026-02-30,,Asia/Tokyo,l,POL,s"),
          [r"events\.csv', line 2", r"2026-02-30", r"the day does not exist", r"2026-02 has 28 days"]),
@@ -147,6 +151,11 @@ CASES = [
                                                              r"shorter window"]),
     Case("window-reversed", _run_offline("--window=3,0"), [r"\[3,0\]", r"START must not be after END"]),
     Case("estimation-bad", _run_offline("--estimation=x,1"), [r"estimation", r"whole numbers"]),
+    Case("estimation-overlap-suggests-a-valid-fix", _run_offline("--estimation=10,20", "--window=0,0"),
+         [r"\[10,20\] overlaps event window \[0,0\]", r"--estimation=-11,-1\)"]),
+    Case("estimation-too-short-for-the-model", _run_offline("--estimation=-5,-3", "--model", "factor", *FAST),
+         [r"estimation window \[-5,-3\] has 3 trading days", r"factor model needs at least 6",
+          r"--estimation=-8,-3"]),
     Case("seed-negative", _run_offline("--seed", "-1"), [r"--seed -1", r"whole number from 0"]),
     Case("bootstrap-negative", _run_offline("--bootstrap", "-3"), [r"--bootstrap -3", r"number of draws >= 0"]),
     Case("bootstrap-huge", _run_offline("--bootstrap", "1000000000"),
@@ -185,6 +194,12 @@ CASES = [
                                                "--out", _out(tmp), *FAST],
          [r"no event has a day 0", r"late \(2026-03-10\)", r"to 2026-02-27", r"7203\.T",
           r"after the data's last date"]),
+    Case("ticker-302-characters-on-the-yahoo-cache-path",
+         lambda tmp: ["run", "--cache-dir", str(tmp / "cache"), "--universe",
+                      _universe(tmp, SMALL_UNIVERSE + "X" * 302 + ",Long,control,1306.T,XTKS\n"),
+                      "--events", _events(tmp, BAN), "--out", _out(tmp), *FAST],
+         [r"X{302}: no prices"], code=0, out_absent=False,
+         check=lambda tmp: all(len(p.name) <= 255 for p in (tmp / "cache").iterdir())),
     Case("cache-holds-user-parquet", _prepare_user_parquet,
          [r"7203\.T\.parquet is in the price cache folder but eventstudy did not write it", r"left untouched",
           r"Move it out", r"--cache-dir"], check=_user_parquet_kept),
@@ -309,6 +324,13 @@ def test_library_run_study_refuses_a_factor_that_is_an_instrument(offline_run):
     with pytest.raises(EventStudyError, match=r"factor 7203\.T is also an instrument"):
         run_study(offline_run.events, offline_run.universe, offline_run.prices, model="factor",
                   extra_factors=("7203.T",))
+
+
+def test_figure_names_of_ids_sanitised_alike_differ():
+    from eventstudy.plots import _safe_name
+
+    assert _safe_name("a/b") != _safe_name("a:b") and _safe_name("a/b").startswith("a_b-")
+    assert _safe_name("dual_use_ban") == "dual_use_ban"            # plain ids keep their names
 
 
 # ------------------------------------------------------------------------------------------- cache
