@@ -41,11 +41,11 @@ Design
   bite) go through the exact pairwise-complete formula of
   :func:`eventstudy.stattests.residual_correlation_matrix`, against every other member of the
   cell; the mean is over the same set of pairs as the reference.
-* ``wilcoxon``: the statistic is batched (ranks of ``|CAR|`` within cells from one sort);
-  the p-value follows scipy's ``method="auto"`` as the reference does: the normal one
-  (vectorised) for n > 50 or ties with n > 13; the exact null distribution of ``W+`` for
-  untied cells with n <= 50 (one table per distinct n, :func:`_wilcoxon_exact_p`); scipy's
-  exact permutation test, called per cell, only for tied cells with n <= 13.
+* ``wilcoxon``: the statistic ``W+`` is batched (ranks of ``|CAR|`` within cells from one sort);
+  the p-value follows :func:`eventstudy.stattests.wilcoxon_p_method` as the reference does: the
+  normal score of ``W+`` (vectorised) for n > 50 or ties with n > 13; the exact null distribution
+  of ``W+`` for untied cells with n <= 50 (one table per distinct n, :func:`_wilcoxon_exact_p`);
+  scipy's exact permutation test, called per cell, only for tied cells with n <= 13.
 * p-values of t and normal statistics: one vectorised call of ``scipy.special.stdtr`` / ``ndtr``
   (what ``scipy.stats.t.sf`` / ``norm.sf`` evaluate, without the distribution machinery).
 * ``patell`` raises :class:`~eventstudy.errors.EstimationError` on the first cell (in cell, then
@@ -64,7 +64,7 @@ import numpy as np
 from scipy import sparse, special, stats
 
 from . import kernels
-from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS, _centred_rows
+from .stattests import MIN_N, MIN_OVERLAP, TEST_IDS, WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N, _centred_rows
 from .stattests import patell_error as _patell_error
 
 __all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
@@ -76,7 +76,9 @@ class BatchedTests:
 
     ``n (C, W)`` securities in the cell (finite CAR), ``caar (C, W)`` mean CAR (NaN when n = 0),
     ``statistic`` and ``p_value``: ``(len(test_ids), C, W)`` in the order of ``test_ids``
-    (:data:`eventstudy.stattests.TEST_IDS`).
+    (:data:`eventstudy.stattests.TEST_IDS`). ``wilcoxon_p_method (C, W)``: the distribution the Wilcoxon
+    p-value came from, ``"exact"``, ``"permutation"`` or ``"normal"``
+    (:func:`eventstudy.stattests.wilcoxon_p_method`), ``""`` where there is no p-value.
     """
 
     test_ids: tuple[str, ...]
@@ -84,6 +86,7 @@ class BatchedTests:
     caar: np.ndarray
     statistic: np.ndarray
     p_value: np.ndarray
+    wilcoxon_p_method: np.ndarray | None = None
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -151,7 +154,8 @@ def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
 
 
 def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
-    """Signed normal score of the Wilcoxon test per cell and the tie structure (see stattests.wilcoxon)."""
+    """Per cell: the normal score of ``W+`` (for the normal p-value), n, whether ``|CAR|`` has ties, the
+    sorted nonzero CARs and their cells, and ``W+`` (see stattests.wilcoxon and stattests.wilcoxon_z)."""
     keep = np.isfinite(car) & (car != 0)
     d, c = car[keep], cell[keep]
     a = np.abs(d)
@@ -289,8 +293,9 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     out_caar = np.full((n_cells, W), np.nan)
     out_stat = np.full((n_tests, n_cells, W), np.nan)
     out_p = np.full((n_tests, n_cells, W), np.nan)
+    out_meth = np.full((n_cells, W), "", dtype=object)
     if mp.size == 0:
-        return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
+        return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p, out_meth)
 
     order = np.lexsort((mp, mc))
     mp, mc = mp[order], mc[order]
@@ -309,14 +314,14 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
         c0, c1 = bounds[b], bounds[b + 1]
         err = _chunk(mp[lo:hi], mc[lo:hi] - c0, c1 - c0, car, scar, valid, m, k, est_ar, est_sar,
                      event_sar, wmask, min_overlap, out_n[c0:c1], out_caar[c0:c1], out_stat[:, c0:c1],
-                     out_p[:, c0:c1])
+                     out_p[:, c0:c1], out_meth[c0:c1])
         if err is not None:                  # the reference's first violation, in cell order
             raise _patell_error(err[2], err[3], k)
-    return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p)
+    return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p, out_meth)
 
 
 def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask, min_overlap,
-           o_n, o_caar, o_stat, o_p):
+           o_n, o_caar, o_stat, o_p, o_meth):
     """One chunk of cells; writes into the output views. Returns (cell, window, position, M_i) of a Patell violation."""
     ti = {t: j for j, t in enumerate(TEST_IDS)}
     pairs, loc = np.unique(mp, return_inverse=True)
@@ -444,7 +449,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         # wilcoxon
         zw, nw, ties, d_s, c_s, wplus = _wilcoxon_batched(carm[kc], cc, C)
         pw = np.full(C, np.nan)
-        asym = (nw >= MIN_N) & ((nw > 50) | (ties & (nw > 13)))
+        asym = (nw >= MIN_N) & ((nw > WILCOXON_EXACT_MAX_N) | (ties & (nw > WILCOXON_PERMUTATION_MAX_N)))
         pw[asym] = _two_sided_z(zw[asym])
         exact = (nw >= MIN_N) & ~asym & ~ties
         pw[exact] = _wilcoxon_exact_p(wplus[exact], nw[exact])
@@ -455,8 +460,11 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
                 dd = d_s[s0:s0 + nw[c]]
                 pw[c] = float(stats.wilcoxon(dd, zero_method="wilcox", correction=False,
                                              alternative="two-sided", method="auto").pvalue)
-        o_stat[ti["wilcoxon"], :, w] = zw
+        o_stat[ti["wilcoxon"], :, w] = np.where(nw >= MIN_N, wplus, np.nan)      # W+ (R's V, estudy2's W)
         o_p[ti["wilcoxon"], :, w] = pw
+        o_meth[asym, w] = "normal"
+        o_meth[exact, w] = "exact"
+        o_meth[small, w] = "permutation"
 
         # corrado: after the loop, every window at once
         corrado_in.append((np.flatnonzero(wm), keep))

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .alignment import ALIGNMENTS, describe_alignment
-from .calendars import DatesModel, SessionModel, map_day0, session_model_for
-from .data.base import Prices
+from .calendars import DatesModel, SessionModel, guess_exchange, map_day0, session_model_for
+from .data.base import Prices, localise_price_dates
 from .engine import EventStudy
 from .errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
 from .futures import is_continuous_future, roll_mask
@@ -258,6 +258,26 @@ def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) 
             + why)
 
 
+def local_dates(prices: Prices, declared: dict[str, str] | None = None) -> Prices:
+    """``prices`` with date-times given as instants (e.g. ``2025-11-16T15:00:00Z``) turned into the trading
+    date of each series' exchange (declared, else read from the name); a series with no known exchange
+    keeps the UTC date, with a warning."""
+    f = prices.frame
+    if "instant" not in f.columns:
+        return prices
+    declared = declared or {}
+    tz_of: dict[str, str | None] = {}
+    for t in pd.unique(f.loc[f["instant"].notna(), "ticker"]):
+        code = declared.get(t) or guess_exchange(t)
+        tz_of[t] = None if code in (None, "dates") else session_model_for(t, code).tz
+    unknown = [t for t, z in tz_of.items() if not z]
+    if unknown:
+        warnings.warn(f"prices of {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} carry times with a "
+                      "timezone, but no exchange is known for them: their trading dates are the UTC dates of those "
+                      "times; declare their exchange (instruments file) to use its local dates", stacklevel=3)
+    return localise_price_dates(prices, tz_of)
+
+
 def trading_calendars(prices: Prices, declared: dict[str, str] | None = None, tickers: Sequence[str] = ()
                       ) -> tuple[pd.DataFrame, dict[str, SessionModel], dict[str, pd.DatetimeIndex]]:
     """The calendar of every series in ``prices`` (and of ``tickers`` without prices), checked against
@@ -361,6 +381,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         raise EstimationError(f"factor {missing_factors[0]} has no prices in {prices.source}; "
                               f"choose another factor or a price file that has it")
 
+    prices = local_dates(prices, declared)
     calendars, models, sessions = trading_calendars(prices, declared, tickers)
     exch = dict(zip(calendars["ticker"], calendars["exchange"]))
     kinds = declared_kinds(instruments)

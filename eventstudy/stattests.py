@@ -47,7 +47,7 @@ from .errors import EstimationError
 __all__ = [
     "TestResult", "TEST_IDS", "TEST_NAMES", "MIN_N", "MIN_OVERLAP",
     "t_cross_section", "t_time_series", "patell", "bmp", "kolari_pynnonen", "corrado",
-    "grank", "sign_generalized", "wilcoxon", "bootstrap_caar", "run_tests",
+    "grank", "sign_generalized", "wilcoxon", "wilcoxon_z", "wilcoxon_p_method", "bootstrap_caar", "run_tests",
     "residual_correlation_matrix", "mean_pairwise_correlation", "upper_mean", "adjust_p", "P_ADJUST",
 ]
 
@@ -72,7 +72,7 @@ TEST_NAMES: dict[str, str] = {
     "corrado": "Corrado rank (Corrado–Zivney, Cowan)",
     "grank": "Generalized rank t (Kolari–Pynnönen)",
     "sign_generalized": "Generalized sign Z (Cowan)",
-    "wilcoxon": "Wilcoxon signed-rank",
+    "wilcoxon": "Wilcoxon signed-rank W+",
     "bootstrap": "Bootstrap of pseudo-event windows",
 }
 
@@ -462,30 +462,68 @@ def sign_generalized(car, est_ar, p_hat: str = "mean") -> TestResult:
     return _z_result((w - N * p) / math.sqrt(N * p * (1.0 - p)))
 
 
-def wilcoxon(car) -> TestResult:
-    """Wilcoxon (1945) signed-rank test of CAR_i symmetric about 0.
+WILCOXON_EXACT_MAX_N = 50
+"""Largest n for which an untied Wilcoxon cell gets the exact null distribution of ``W+``."""
 
-    NaN CARs and CARs exactly equal to 0 are dropped first (Wilcoxon's treatment of zeros).
-    ``statistic`` is the signed normal score
-    ``z = (W+ - n(n+1)/4) / sqrt(n(n+1)(2n+1)/24 - sum_g (t_g^3 - t_g)/48)`` (``W+`` the rank
-    sum of the positive CARs, ``t_g`` sizes of groups of tied |CAR|), no continuity correction.
-    ``p_value`` is ``scipy.stats.wilcoxon(method="auto")``: the exact null distribution when
-    n <= 50 and there are no ties (exact permutation distribution when ties and n <= 13),
-    otherwise the normal approximation above.
-    """
+WILCOXON_PERMUTATION_MAX_N = 13
+"""Largest n for which a tied Wilcoxon cell gets the exact permutation distribution (2**n sign flips)."""
+
+
+def wilcoxon_p_method(n: int, has_ties: bool) -> str:
+    """Which null distribution :func:`wilcoxon` takes its p-value from, for ``n`` nonzero CARs:
+    ``"exact"`` (no tied ``|CAR|`` and ``n <= 50``: the exact distribution of ``W+``, Wilcoxon 1945),
+    ``"permutation"`` (ties and ``n <= 13``: all ``2**n`` sign flips of the tied ranks) or ``"normal"``
+    (otherwise: ``z`` of :func:`wilcoxon_z`, no continuity correction). This is
+    ``scipy.stats.wilcoxon(method="auto")``'s rule."""
+    if n <= WILCOXON_PERMUTATION_MAX_N and has_ties:
+        return "permutation"
+    if n <= WILCOXON_EXACT_MAX_N and not has_ties:
+        return "exact"
+    return "normal"
+
+
+def _wilcoxon_parts(car) -> tuple[np.ndarray, int, float, float, bool]:
+    """Nonzero finite CARs, n, W+, the tie-corrected null variance of W+, and whether |CAR| has ties."""
     c = _vec(car, "car")
     d = c[np.isfinite(c)]
     d = d[d != 0]
     n = d.size
-    if n < MIN_N:
-        return _nan()
     r = stats.rankdata(np.abs(d))
     w_plus = float(r[d > 0].sum())
     _, tie_counts = np.unique(r, return_counts=True)
     var = n * (n + 1) * (2 * n + 1) / 24.0 - float(np.sum(tie_counts ** 3 - tie_counts)) / 48.0
-    z = (w_plus - n * (n + 1) / 4.0) / math.sqrt(var)
+    return d, n, w_plus, var, bool((tie_counts > 1).any())
+
+
+def wilcoxon(car) -> TestResult:
+    """Wilcoxon (1945) signed-rank test of CAR_i symmetric about 0.
+
+    NaN CARs and CARs exactly equal to 0 are dropped first (Wilcoxon's treatment of zeros).
+    ``statistic`` is ``W+``, the sum of the ranks of ``|CAR_i|`` (average ranks for ties) over the
+    positive CARs: R's ``wilcox.test`` ``V`` and estudy2's ``wilcoxon_test`` statistic. Under the
+    null ``E[W+] = n(n+1)/4``; ``W+`` runs from 0 to ``n(n+1)/2``.
+    ``p_value`` is two-sided, ``scipy.stats.wilcoxon(method="auto")``: from the distribution
+    :func:`wilcoxon_p_method` names (exact for ``n <= 50`` without ties, the exact permutation
+    distribution for ties with ``n <= 13``, else the normal score of :func:`wilcoxon_z`).
+    R's ``wilcox.test`` gives the same ``V`` and, for ``n < 50`` without ties, the same p-value;
+    otherwise R uses the normal approximation with a continuity correction.
+    """
+    d, n, w_plus, _, _ = _wilcoxon_parts(car)
+    if n < MIN_N:
+        return _nan()
     res = stats.wilcoxon(d, zero_method="wilcox", correction=False, alternative="two-sided", method="auto")
-    return TestResult(float(z), float(res.pvalue), None)
+    return TestResult(w_plus, float(res.pvalue), None)
+
+
+def wilcoxon_z(car) -> TestResult:
+    """The normal score of Wilcoxon's ``W+`` (not in the battery; for users who want a z):
+    ``z = (W+ - n(n+1)/4) / sqrt(n(n+1)(2n+1)/24 - sum_g (t_g^3 - t_g)/48)`` (``t_g`` sizes of groups
+    of tied ``|CAR|``), no continuity correction; ``p_value = 2 Phi(-|z|)``. Zeros and NaN dropped
+    as in :func:`wilcoxon`."""
+    _, n, w_plus, var, _ = _wilcoxon_parts(car)
+    if n < MIN_N or not var > 0:
+        return _nan()
+    return _z_result((w_plus - n * (n + 1) / 4.0) / math.sqrt(var))
 
 
 # ----------------------------------------------------------------------------- resampling

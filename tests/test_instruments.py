@@ -224,3 +224,53 @@ def test_cells_without_a_testable_window_are_named_and_skipped(tmp_path):
                                           r"the windows \[0,0\], \[0,1\], \[-1,1\], \[0,5\], so no test could be computed; "
                                           r"most common reasons: \d+x benchmark 1306\.T has no return on 2025-11-17"):
         run_study(one, u, FileSource(path), regressions=False)
+
+
+def test_dates_written_as_utc_instants_become_each_exchanges_trading_dates(tmp_path):
+    """A Tokyo file exported as UTC instants ('2025-11-16T15:00:00Z' is Tokyo's 11-17) gives the same
+    study as plain dates: each instant is converted to its exchange's local date, not truncated in UTC."""
+    ev, u = _small_study()
+    ident = {t: t for t in set(u["ticker"]) | set(u["benchmark"]) if t}
+    ref = _renamed_run(tmp_path, ev, u, ident.get, name="plain.csv")
+    frame = OfflineSource().get().frame.rename(columns={"price": "close"})
+    frame = frame[frame["ticker"].isin(set(ident))].copy()
+    tz = {"NKD=F": "America/Chicago", "^GSPC": "America/New_York"}
+    stamps = [pd.Timestamp(d).tz_localize(tz.get(t, "Asia/Tokyo")).tz_convert("UTC") for d, t in
+              zip(frame["date"], frame["ticker"])]
+    frame["date"] = [s.strftime("%Y-%m-%dT%H:%M:%SZ") for s in stamps]
+    assert frame["date"].str.contains("T15:00:00Z").any()           # Tokyo midnight is the previous UTC day
+    path = tmp_path / "utc.csv"
+    frame.to_csv(path, index=False)
+    run = run_study(ev, u, FileSource(path), regressions=False)
+    _same_results(ref, run, {})
+    # with no exchange known for a series, its dates stay the UTC dates, and a warning says so
+    first = next(t for t in u["ticker"] if t.endswith(".T"))
+    f2 = frame.copy()
+    f2.loc[f2["ticker"] == first, "ticker"] = "MY STOCK"
+    f2.to_csv(tmp_path / "utc2.csv", index=False)
+    u2 = u.copy()
+    u2.loc[u2["ticker"] == first, "ticker"] = "MY STOCK"
+    u2["exchange"] = ""                                  # nothing declared
+    with pytest.warns(UserWarning, match=r"prices of MY STOCK carry times with a timezone, but no exchange is known"):
+        run_study(ev, u2, FileSource(tmp_path / "utc2.csv"), regressions=False)
+
+
+def test_price_dates_with_timezones_are_read_as_instants_or_wall_clock_dates():
+    from eventstudy.data.base import Prices, localise_price_dates, validate_price_frame
+
+    # text: local midnight with an offset is that date; other times are instants; offsets may be mixed
+    df = pd.DataFrame({"date": ["2025-11-17 00:00+09:00", "2025-11-17T15:00:00Z", "2025-11-18T01:00:00+01:00"],
+                       "ticker": ["A", "B", "B"], "close": [1.0, 2.0, 3.0]})
+    f, _ = validate_price_frame(df, "t")
+    assert f.loc[f["ticker"] == "A", "date"].iloc[0] == pd.Timestamp("2025-11-17")
+    assert f.loc[f["ticker"] == "A", "instant"].isna().all()
+    assert list(f.loc[f["ticker"] == "B", "date"]) == [pd.Timestamp("2025-11-17"), pd.Timestamp("2025-11-18")]  # UTC, for now
+    # 2025-11-17T15:00Z is Tokyo 11-18 00:00; 2025-11-18T01:00+01:00 is 00:00Z = Tokyo 11-18 09:00: one trading date twice
+    from eventstudy.errors import PriceDataError
+    with pytest.raises(PriceDataError, match=r"two prices of B fall on the trading date 2025-11-18 .*Asia/Tokyo"):
+        localise_price_dates(Prices(frame=f, field={"A": "close", "B": "close"}, source="t"), {"B": "Asia/Tokyo"})
+    # a tz-aware column (e.g. a parquet of Tokyo dates stored in UTC) is converted the same way
+    utc = pd.DatetimeIndex(["2025-11-16 15:00", "2025-11-17 15:00"]).tz_localize("UTC")
+    g, _ = validate_price_frame(pd.DataFrame({"date": utc, "ticker": ["C", "C"], "close": [1.0, 2.0]}), "t")
+    h = localise_price_dates(Prices(frame=g, field={"C": "close"}, source="t"), {"C": "Asia/Tokyo"}).frame
+    assert list(h["date"]) == [pd.Timestamp("2025-11-17"), pd.Timestamp("2025-11-18")] and "instant" not in h
