@@ -223,6 +223,10 @@ class RunFolder:
     # ------------------------------------------------------------------ protocol
     def __enter__(self) -> "RunFolder":
         check_out_dir(self.out, self.what)
+        cwd = Path(os.getcwd()).resolve()
+        if self.out.exists() and (self.out.resolve() == cwd or self.out.resolve() in cwd.parents):
+            raise EventStudyError(f"{self.what} {self.out} is the current folder (or holds it): a run replaces its "
+                                  f"folder whole; give a subfolder, e.g. --out results")
         try:
             self.out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -172,6 +172,8 @@ CASES = [
     Case("out-is-file", lambda tmp: ["run", "--offline", "--out", _write(tmp / "o", "x")],
          [r"--out folder .*o is a file", r"give a folder"], out_absent=False,
          check=lambda tmp: (tmp / "o").read_text() == "x"),
+    Case("out-is-the-current-folder", lambda tmp: (os.chdir(tmp), ["run", "--offline", "--out", ".", *FAST])[1],
+         [r"is the current folder", r"give a subfolder"], out_absent=False),
     Case("out-holds-user-files", _prepare_user_folder,
          [r"--out folder .*o holds 2 item\(s\) an eventstudy run did not write", r"car\.csv/", r"notes\.txt",
           r"move them elsewhere"], out_absent=False, check=_user_files_kept),
@@ -241,7 +243,8 @@ def offline_yahoo(monkeypatch):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_catalogue(case: Case, tmp_path, capsys, offline_yahoo):
+def test_catalogue(case: Case, tmp_path, capsys, offline_yahoo, monkeypatch):
+    monkeypatch.chdir(tmp_path.parent)            # a case may change the working folder
     argv = case.argv(tmp_path)
     code = main(argv)
     cap = capsys.readouterr()
