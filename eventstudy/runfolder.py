@@ -37,7 +37,7 @@ try:  # POSIX advisory locks are released by the kernel when the process dies (k
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-__all__ = ["MANIFEST", "RunFolder", "verify_run_folder", "package_versions"]
+__all__ = ["MANIFEST", "RunFolder", "verify_run_folder", "package_versions", "write_run"]
 
 MANIFEST = "manifest.json"
 STAGING_TAG = ".eventstudy-incomplete-"
@@ -297,3 +297,24 @@ class RunFolder:
                                   f"folder and run again") from None
         self.committed = True
         return manifest
+
+
+def write_run(run, out: str | os.PathLike, *, report: bool = True,
+              formats: tuple[str, ...] = ("md", "html", "latex", "csv"), raw_csv: bool = False,
+              info: Mapping[str, Any] | None = None) -> dict[str, Path]:
+    """Write a :class:`~eventstudy.pipeline.StudyRun`'s CSVs (and, with ``report``, its report in
+    ``formats``) into ``out`` as one unit, like ``eventstudy run``: locked, staged beside ``out``,
+    ``manifest.json`` last (with ``info`` added), the whole folder replaced. Returns
+    ``{file name: final path}``."""
+    from .outputs import write_csvs
+
+    folder = RunFolder(out)
+    with folder:
+        written = write_csvs(run, folder.path, raw=raw_csv)
+        if report:
+            from .report import write_report
+            written.update(write_report(run, folder.path, formats=formats, raw_csv=raw_csv))
+        p = run.prices
+        folder.commit({"command": "eventstudy.runfolder.write_run", "versions": package_versions(),
+                       "data": {"source": str(p.source), "simulated": bool(p.simulated)}, **dict(info or {})})
+    return {name: folder.out / name for name in written}

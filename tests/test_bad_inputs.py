@@ -539,3 +539,18 @@ def test_kill_9_mid_write_leaves_no_complete_looking_set(tmp_path, earlier):
     assert main(["run", "--offline", "--out", str(out), *FAST]) == 0
     assert verify_run_folder(out) == []
     _no_debris(tmp_path)
+
+
+def test_library_write_run_is_one_unit_too(offline_run, tmp_path):
+    from eventstudy.runfolder import write_run
+
+    out = tmp_path / "lib"
+    paths = write_run(offline_run, out, report=False, info={"note": "from a notebook"})
+    assert paths["car.csv"] == out / "car.csv" and (out / "car.csv").is_file()
+    assert verify_run_folder(out) == []
+    assert json.loads((out / MANIFEST).read_text())["note"] == "from a notebook"
+    (out / "mine.txt").write_text("keep")
+    with pytest.raises(EventStudyError, match=r"holds 1 item\(s\) an eventstudy run did not write \(mine\.txt\)"):
+        write_run(offline_run, out, report=False)
+    assert (out / "mine.txt").read_text() == "keep"
+    _no_debris(tmp_path)
