@@ -503,7 +503,7 @@ class EventStudy:
         name = lay.row_names[lay.frow[row, k]]
         days = np.flatnonzero(reg_missing[:, k])
         listed = ", ".join(when(int(rd[j]), dd[j]) for j in days[:3])
-        return f"{what} {name} has no return on {listed} in the event window"
+        return f"{what} {name} has no return for session {listed} of the event window"
 
     @property
     def _q(self) -> int:

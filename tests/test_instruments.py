@@ -196,7 +196,7 @@ def test_regressor_gap_is_blamed_on_the_regressor(tmp_path):
         run = run_study(ev, u, FileSource(path), regressions=False)
     ex = run.result.exclusions
     hit = ex[(ex["event_id"] == "travel_advisory") & ex["ticker"].str.endswith(".T")]
-    assert len(hit) and hit["reason"].str.contains("benchmark 1306.T has no return on 2025-11-17 (day +0)",
+    assert len(hit) and hit["reason"].str.contains("benchmark 1306.T has no return for session 2025-11-17 (day +0)",
                                                    regex=False).all()
 
 
@@ -214,7 +214,7 @@ def test_cells_without_a_testable_window_are_named_and_skipped(tmp_path):
     path = _gap_file(tmp_path, ["2025-11-17"])
     with pytest.warns(UserWarning, match=r"3 event x group cell\(s\) have no pair with a complete event window in any "
                                          r"window and were not tested: event travel_advisory \(3 group\(s\).*benchmark "
-                                         r"1306\.T has no return on 2025-11-17 \(day \+0\)"):
+                                         r"1306\.T has no return for session 2025-11-17 \(day \+0\)"):
         run = run_study(ev, u, FileSource(path), regressions=False)
     assert "travel_advisory" not in set(run.result.tests["event_id"])
     assert {"seafood_ban", "dual_use_ban"} <= set(run.result.tests["event_id"])
@@ -222,7 +222,7 @@ def test_cells_without_a_testable_window_are_named_and_skipped(tmp_path):
     one = ev[ev["event_id"] == "travel_advisory"].reset_index(drop=True)
     with pytest.raises(WindowError, match=r"12 pair\(s\) were estimated, but none has a complete event window in any of "
                                           r"the windows \[0,0\], \[0,1\], \[-1,1\], \[0,5\], so no test could be computed; "
-                                          r"most common reasons: \d+x benchmark 1306\.T has no return on 2025-11-17"):
+                                          r"most common reasons: \d+x benchmark 1306\.T has no return for session 2025-11-17"):
         run_study(one, u, FileSource(path), regressions=False)
 
 
