@@ -22,6 +22,8 @@ examples:
   eventstudy run --offline --model factor --window=0,0 --window=0,3 --bootstrap 999
   eventstudy run --events my_events.csv --universe my_universe.csv --prices prices.parquet --no-report
   eventstudy run --prices bloomberg.csv --universe u.csv --instruments instruments.csv
+  eventstudy run --firm-events earnings.csv --prices prices.csv --benchmark 1306.T --by news
+                                                firm-specific events (ticker,date[,time,timezone,...]), pooled
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
 params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
@@ -87,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--window", action="append", metavar="START,END",
                      help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
     run.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    fe_ = run.add_argument_group("firm-specific events (one row per firm and announcement; pooled tests)")
+    fe_.add_argument("--firm-events", metavar="FILE",
+                     help="firm events CSV: ticker,date[,time,timezone,event_id,label,category,...]; each row is "
+                          "mapped to day 0 on its own instrument's sessions and the tests pool all firm-events "
+                          "(instead of --events, which applies every event to the whole universe)")
+    fe_.add_argument("--benchmark", metavar="TICKER", help="market return for every firm (with --firm-events; "
+                     "a --universe may give one per ticker instead)")
+    fe_.add_argument("--by", metavar="COLUMN", help="with --firm-events: a column of the file (e.g. news) whose values "
+                     "are the tests' groups, or 'group' for the universe's groups (the pooled group 'all' is kept)")
+    fe_.add_argument("--overlap", choices=("flag", "drop"), default="flag",
+                     help="with --firm-events: a firm's other events inside its estimation window are only "
+                          "reported (flag, default) or left out of the estimation window (drop)")
     run.add_argument("--alignment", choices=("close", "same_date"), default="close",
                      help="regressors on another calendar: 'close' compounds the regressor's sessions that close "
                           "inside each security session's close-to-close interval (default); 'same_date' matches "
@@ -179,6 +193,11 @@ def cmd_run(args) -> int:
     folder = RunFolder(args.out, "--out folder")     # '' refused here
     from .io_utils import check_out_dir
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
+    if args.firm_events:
+        return _run_firm(args, spec, folder)
+    if args.benchmark or args.by or args.overlap != "flag":
+        raise EventStudyError("--benchmark, --by and --overlap go with --firm-events FILE (firm-specific events); "
+                              "for --events the benchmark of each instrument comes from the universe")
     events, universe, confounders = _load_inputs(args)
     source = _make_source(args)
     with folder:                                     # locked, staged beside --out, swapped in at the end
@@ -214,14 +233,19 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
             from .report import write_report
             written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv))
     except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        raise EventStudyError(f"could not write the results for {out}{where}: {exc.strerror or exc}. Nothing in "
-                              f"{out} was changed (the run is written beside it and moved in only when complete): "
-                              f"free some space or choose another --out folder, then run again") from None
+        raise _write_error(out, exc) from None
     folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
     return 0
+
+
+def _write_error(out: Path, exc: OSError) -> EventStudyError:
+    """The message for a write that failed (a full disk, a quota, a vanished folder)."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return EventStudyError(f"could not write the results for {out}{where}: {exc.strerror or exc}. Nothing in "
+                           f"{out} was changed (the run is written beside it and moved in only when complete): "
+                           f"free some space or choose another --out folder, then run again")
 
 
 def _manifest_info(args, run) -> dict:
@@ -235,6 +259,61 @@ def _manifest_info(args, run) -> dict:
                      "tickers_without_prices": [str(t) for t in p.failures.get("ticker", [])],
                      "first_date": f"{p.frame['date'].min():%Y-%m-%d}",
                      "last_date": f"{p.frame['date'].max():%Y-%m-%d}"}}
+
+
+def _run_firm(args, spec, folder) -> int:
+    """``eventstudy run --firm-events FILE``: pooled firm-specific events; CSVs and a pooled summary."""
+    from .events import load_firm_events
+
+    if args.events:
+        raise EventStudyError("choose one design: --events FILE (events that hit the whole universe) or "
+                              "--firm-events FILE (one row per firm and announcement), not both")
+    events = load_firm_events(args.firm_events)
+    universe = None
+    if args.universe:
+        from .study.universe import load_universe
+        universe = load_universe(args.universe)
+    instruments = None
+    if args.instruments:
+        from .instruments import load_instruments
+        instruments = load_instruments(args.instruments)
+    if not args.benchmark and universe is None and args.model != "constant_mean":
+        raise EventStudyError("--firm-events needs the market return: --benchmark TICKER (e.g. 1306.T), or a "
+                              "--universe with a benchmark per ticker, or --model constant_mean")
+    source = _make_source(args)
+    with folder:                                     # locked, staged beside --out, swapped in at the end
+        return _run_firm_into(args, spec, folder, events, universe, instruments, source)
+
+
+def _run_firm_into(args, spec, folder, events, universe, instruments, source) -> int:
+    from .firm_study import run_firm_study
+    from .io_utils import atomic_write_text, spreadsheet_safe
+    from .outputs import write_csvs
+
+    _say(f"eventstudy: firm-specific design: {len(events)} firm-events of {events['ticker'].nunique()} "
+         f"securities, model {args.model}, estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
+         + " ".join(f"[{a},{b}]" for a, b in spec.windows) + (f", groups by {args.by}" if args.by else ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        run = run_firm_study(events, source, benchmark=args.benchmark, universe=universe, by=args.by,
+                             model=args.model, estimation=spec.estimation, windows=spec.windows,
+                             return_kind=args.returns, factors=tuple(args.factor or ()), overlap=args.overlap,
+                             instruments=instruments, alignment=args.alignment, bootstrap=args.bootstrap,
+                             seed=args.seed)
+    _say(f"eventstudy: prices from {run.prices.source}")
+    out = Path(args.out)
+    try:
+        written = write_csvs(run, folder.path, raw=args.raw_csv)
+        if len(run.overlaps):
+            ov = run.overlaps if args.raw_csv else spreadsheet_safe(run.overlaps)
+            written["overlaps.csv"] = atomic_write_text(folder.path / "overlaps.csv", ov.to_csv(index=False))
+    except OSError as exc:
+        raise _write_error(out, exc) from None
+    folder.commit(_manifest_info(args, run))
+    print(run.result.summary(max_rows=40))
+    _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/ (firm-specific design: CSVs and this "
+         "summary; the report covers the shared-date design)")
+    return 0
 
 
 def _say_exclusions(run, out: Path, shown: int = 5) -> None:

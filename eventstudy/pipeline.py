@@ -21,7 +21,7 @@ import pandas as pd
 from .alignment import ALIGNMENTS, describe_alignment
 from .calendars import DatesModel, SessionModel, guess_exchange, map_day0, session_model_for
 from .data.base import Prices, localise_price_dates
-from .engine import EventStudy
+from .engine import POOLED, EventStudy
 from .errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
 from .futures import is_continuous_future, roll_mask
 from .instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, resolve_calendars
@@ -85,6 +85,14 @@ class StudyRun:
     excluded: pd.DataFrame
     confounders: pd.DataFrame = field(default_factory=_empty_confounders)
     calendars: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CALENDAR_COLUMNS)))
+    overlaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ticker", "event_id",
+                                                                                 "other_event_id", "rel_day"]))
+
+    @property
+    def design(self) -> str:
+        """``"firm"`` for pooled firm-specific events (:func:`eventstudy.firm_study.run_firm_study`),
+        ``"events"`` when every event applies to the whole universe (:func:`run_study`)."""
+        return "firm" if "ticker" in self.events.columns else "events"
 
     @property
     def exchanges(self) -> dict[str, str]:
@@ -290,7 +298,7 @@ def trading_calendars(prices: Prices, declared: dict[str, str] | None = None, ti
     return calendars, models, _sessions(price_dates, models)
 
 
-def _alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], exch: dict[str, str],
+def alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], exch: dict[str, str],
                      models: dict[str, SessionModel], method: str) -> dict[str, str]:
     """ticker -> how each of its regressors was put on its sessions (words for the day-0 audit)."""
     out: dict[str, str] = {}
@@ -305,10 +313,12 @@ def _alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], e
     return out
 
 
-def _warn_untested(result: EventStudyResult) -> None:
+def warn_untested(result: EventStudyResult) -> None:
     """One warning naming the (event, group) cells with estimated pairs but no tested window, and why."""
     est = result.params[["event_id", "group"]].drop_duplicates()
     tested = set(zip(result.tests["event_id"], result.tests["group"]))
+    if set(result.tests["event_id"]) == {POOLED}:          # pooled firm events: cells are groups
+        est = est.assign(event_id=POOLED).drop_duplicates()
     gone = [(e, g) for e, g in zip(est["event_id"], est["group"]) if (e, g) not in tested]
     if not gone:
         return
@@ -423,12 +433,12 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     elif model == "factor":
         kw["factors"] = {t: [bench[t], *extra_factors] for t in pairs["ticker"].unique()}
         regs = kw["factors"]
-    how = _alignment_notes(inst, regs, exch, models, alignment)
+    how = alignment_notes(inst, regs, exch, models, alignment)
     day0["alignment"] = day0["ticker"].map(how).fillna("")
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
                     pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
     result = es.fit(bootstrap=bootstrap, seed=seed)
-    _warn_untested(result)
+    warn_untested(result)
 
     reg = pd.DataFrame(columns=REG_COLUMNS)
     # the cross-section compares exposure groups: it needs two of them with estimated pairs; the base

@@ -141,7 +141,7 @@ CASES = [
          [r"events\.csv', line 2", r"a field is longer than 131,072 characters", r"shorten it"]),
     # ---------------------------------------------------------------- dates (issue 20)
     Case("date-does-not-exist", _ev("x,2026-02-30,,Asia/Tokyo,l,POL,s"),
-         [r"events\.csv', line 2", r"2026-02-30", r"the day does not exist", r"2026-02 has 28 days"]),
+         [r"events\.csv', line 2", r"2026-02-30", r"the day does not exist, 2026-02 has 28 days"]),
     Case("date-month-13", _ev("x,2026-13-01,,Asia/Tokyo,l,POL,s"), [r"line 2", r"month 13 does not exist"]),
     *[Case(f"date-year-{y}", _ev(f"x,{y}-06-01,,Asia/Tokyo,l,POL,s"),
            [r"line 2", rf"{y}-06-01", rf"year {int(y)} is outside the dates the library handles", r"check the year"])
@@ -553,4 +553,18 @@ def test_library_write_run_is_one_unit_too(offline_run, tmp_path):
     with pytest.raises(EventStudyError, match=r"holds 1 item\(s\) an eventstudy run did not write \(mine\.txt\)"):
         write_run(offline_run, out, report=False)
     assert (out / "mine.txt").read_text() == "keep"
+    _no_debris(tmp_path)
+
+
+def test_firm_events_run_is_one_unit_with_a_manifest(tmp_path, capsys):
+    f = _write(tmp_path / "firm.csv", "ticker,date\n7203.T,2025-11-14\n9432.T,2025-12-01\n=7267.T,2025-12-01\n")
+    out = tmp_path / "o"
+    code = main(["run", "--firm-events", f, "--offline", "--benchmark", "1306.T", "--window=0,0", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert verify_run_folder(out) == []
+    man = json.loads((out / MANIFEST).read_text())
+    assert man["options"]["firm_events"] == f and {x["path"] for x in man["files"]} >= {"car.csv", "tests.csv"}
+    text = (out / "exclusions.csv").read_text()
+    assert "'=7267.T" in text and ",=7267" not in text and not text.startswith("=")     # neutralised
     _no_debris(tmp_path)
