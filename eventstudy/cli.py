@@ -60,6 +60,15 @@ def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="FILE", help="events CSV (default: the packaged China-Japan events.csv)")
     p.add_argument("--universe", metavar="FILE", help="universe CSV: ticker,name,group,benchmark[,exchange] "
                    "(default: the packaged China-Japan universe)")
+    p.add_argument("--hypotheses", metavar="FILE", help="primary hypotheses CSV: hypothesis_id,event_id,group,window,"
+                   "expected_sign,source,rationale, tested as one family (default: the packaged China-Japan file "
+                   "when neither --events nor --universe is given; 'none' for no primary family)")
+    p.add_argument("--limits", metavar="FILE", help="daily price-limit days: CSV date,ticker and up_limit,low_limit "
+                   "flags (J-Quants style) or a kind column up/down; pair-windows containing one are flagged in "
+                   "limit_flags.csv and day-0 hits printed")
+    p.add_argument("--limit-treatment", choices=("flag", "exclude"), default="flag",
+                   help="flag (default): keep every pair and flag it; exclude: leave out every (event, security) pair "
+                   "with a limit day inside an event window (listed in exclusions.csv)")
     p.add_argument("--instruments", metavar="FILE",
                    help="instruments CSV: ticker,exchange[,kind,currency] - the trading calendar of any series "
                         "(securities, benchmarks, factors): an exchange_calendars code (XTKS, XNYS, ...), CME, or "
@@ -161,6 +170,20 @@ def _load_inputs(args):
     return events, universe, confounders
 
 
+def _load_hypotheses(args, events, universe):
+    """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
+    from .hypotheses import load_hypotheses
+    from .study.universe import EX_POST_GROUPS
+
+    path = getattr(args, "hypotheses", None)
+    if path is not None and path.strip().lower() == "none":
+        return None
+    if path is None and (getattr(args, "events", None) or getattr(args, "universe", None)):
+        return None
+    return load_hypotheses(path, events=list(events["event_id"]), groups=list(dict.fromkeys(universe["group"])),
+                           ex_post_groups=EX_POST_GROUPS)
+
+
 def _make_source(args):
     if args.offline and args.prices:
         raise EventStudyError("choose one price source: --offline or --prices FILE, not both")
@@ -199,12 +222,17 @@ def cmd_run(args) -> int:
         raise EventStudyError("--benchmark, --by and --overlap go with --firm-events FILE (firm-specific events); "
                               "for --events the benchmark of each instrument comes from the universe")
     events, universe, confounders = _load_inputs(args)
+    hypotheses = _load_hypotheses(args, events, universe)
+    limits = None
+    if getattr(args, "limits", None):
+        from .limits import load_limits
+        limits = load_limits(args.limits)
     source = _make_source(args)
     with folder:                                     # locked, staged beside --out, swapped in at the end
-        return _run_into(args, folder, spec, formats, events, universe, confounders, source)
+        return _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits)
 
 
-def _run_into(args, folder, spec, formats, events, universe, confounders, source) -> int:
+def _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits) -> int:
     from .outputs import write_csvs
     from .pipeline import run_study
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
@@ -215,6 +243,7 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
         run = run_study(events, universe, source, model=args.model, estimation=spec.estimation, windows=spec.windows,
                         return_kind=args.returns, extra_factors=tuple(args.factor or ("JPY=X",)),
                         bootstrap=args.bootstrap, seed=args.seed, confounders=confounders,
+                        hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
                         instruments=getattr(args, "instruments_table", None), alignment=args.alignment)
     if run.simulated:
         _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
@@ -338,8 +367,28 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
 
 
 def _print_headline(run, impact=None) -> None:
-    from .tables import headline_table, print_table
+    from .tables import headline_table, primary_hypotheses_table, print_table
+    prim = primary_hypotheses_table(run)
+    if len(prim):
+        print_table(prim)
+        print("Findings:")
+        for line in prim.attrs.get("findings", []):
+            print(f"  - {line}")
+        print()
     print_table(headline_table(run, impact=impact))      # titled with the run's lead window (SIMULATED marked)
+    _say_day0_limits(run)
+
+
+def _say_day0_limits(run) -> None:
+    """A price-limit hit on day 0 is never silent: name each pair (the full list is in limit_flags.csv)."""
+    f = getattr(run, "limit_flags", None)
+    if f is None or not len(f):
+        return
+    d0 = f[f["day0_limit"].astype(bool)].drop_duplicates(["event_id", "ticker"])
+    _say(f"eventstudy: {f[['event_id', 'ticker']].drop_duplicates().shape[0]} (event, security) pair(s) have a "
+         "price-limit day inside an event window (limit_flags.csv)")
+    for e, t, g, d in zip(d0["event_id"], d0["ticker"], d0["group"], d0["limit_dates"]):
+        _say(f"  day-0 price limit: {t} ({g}) on event {e}: {d} - its day-0 return is censored")
 
 
 def cmd_events(args) -> int:

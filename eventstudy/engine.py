@@ -217,13 +217,13 @@ class EventStudy:
         are joined to the panel) used as regressors by the factor model, or a mapping
         ticker -> list of columns (same number for every ticker; e.g. each security's own
         benchmark plus ``JPY=X``).
-    estimation, windows : relative trading days, inclusive (METHODS.md "Notation").
+    estimation, windows : relative trading days, inclusive (docs/METHODS.md "Notation").
     min_obs : minimum usable estimation days; default ``max(k + 3, ceil(estimation length / 2))``.
     pooled_group : name of the group that pools every pair (``None`` for none).
     pool_exclude : groups left out of the pooled group (e.g. futures and indices).
     log_returns : whether returns are log returns (affects BHAR only); default from the panel.
     variance_ddof : residual variance ``sum e^2 / (M_i - variance_ddof)``; default ``k`` as in
-        METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
+        docs/METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
     progress : show a progress bar for the bootstrap (default: on a terminal, not under CI).
     pool : ``False`` (default): each ``event_id`` is its own test cell (events that hit many securities on
         one date). ``True``: firm-specific events pooled: every pair enters one cell ``"pooled"`` (per

@@ -66,9 +66,10 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
 def spreadsheet_safe_text(value: object) -> object:
     """``value`` with a leading ``'`` when it is text a spreadsheet would evaluate as a formula
     (starts with ``= + - @``, a tab or a carriage return; the OWASP rule), else unchanged.
-    Text that is a plain number (``-0.5``, ``+3e-4``) is left alone: a spreadsheet reads it as
-    that number, which is harmless."""
-    if isinstance(value, str) and value[:1] in FORMULA_PREFIXES and not _PLAIN_NUMBER.match(value):
+    Text that is a plain number (``-0.5``, ``+3e-4``) or a lone sign (``+``, ``-``) is left alone:
+    a spreadsheet reads it as that number or that character, which is harmless."""
+    if isinstance(value, str) and value[:1] in FORMULA_PREFIXES and value not in ("+", "-") \
+            and not _PLAIN_NUMBER.match(value):
         return "'" + value
     return value
 

@@ -46,7 +46,8 @@ LOCK_TAG = ".eventstudy-lock"
 #: names an eventstudy run writes (any of these suffixes), so an earlier run's folder without a
 #: manifest (written by an older version) is recognised as one
 OUTPUT_STEMS = ("abnormal_returns", "car", "tests", "regressions", "day0", "exclusions", "params", "report",
-                "tables", "impact_table", "futures_table", "cross_section_table", "overlaps", "manifest")
+                "tables", "impact_table", "futures_table", "cross_section_table", "overlaps", "limit_flags",
+                "primary_hypotheses", "manifest")
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".md", ".html", ".tex", ".json")
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 

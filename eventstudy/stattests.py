@@ -3,7 +3,7 @@
 Pure numpy functions on arrays aligned across securities ``i = 1..N``; ``NaN`` means
 missing. Every test returns :class:`TestResult` ``(statistic, p_value, df)`` with a
 two-sided p-value (``df`` is ``None`` for tests referred to N(0,1) or resampled).
-The formulas follow ``METHODS.md`` (section "Cross-sectional tests").
+The formulas follow ``docs/METHODS.md`` (section "Cross-sectional tests").
 
 Inputs (as the engine produces them for one cell)
 -------------------------------------------------
@@ -207,7 +207,7 @@ def patell(scar, m, k: int) -> TestResult:
     t-distributed SCAR_i with ``M_i - k`` df is ``(M_i - k)/(M_i - k - 2)``.
     Securities with NaN SCAR are dropped. Raises :class:`~eventstudy.errors.EstimationError`
     if a kept security has ``M_i - k <= 2`` (its SCAR has no finite variance; the entry rule
-    ``M_i >= k + 3`` of METHODS.md rules that out).
+    ``M_i >= k + 3`` of docs/METHODS.md rules that out).
     Reference: Patell (1976) JAR; Campbell, Lo & MacKinlay (1997) ch. 4.
     """
     s = _vec(scar, "scar")
@@ -313,7 +313,7 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP, clusters=None)
     ``r_ij`` is 0 (and counted), so ``r = sum_c n_c (n_c - 1) rbar_c / (N (N - 1))`` with ``rbar_c``
     the mean correlation within date cluster c. This is Kolari & Pynnonen's variance of the sum of
     SCARs, ``N + sum_{i != j} rho_ij``, with rho_ij = 0 across dates; one cluster is the original test
-    (METHODS.md, "Pooled firm-specific events").
+    (docs/METHODS.md, section 15).
     """
     s = _vec(scar, "scar")
     e = _mat(est_ar, "est_ar", s.size)
