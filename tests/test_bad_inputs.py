@@ -568,3 +568,18 @@ def test_firm_events_run_is_one_unit_with_a_manifest(tmp_path, capsys):
     text = (out / "exclusions.csv").read_text()
     assert "'=7267.T" in text and ",=7267" not in text and not text.startswith("=")     # neutralised
     _no_debris(tmp_path)
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("=1+1", "'=1+1"), ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("-0.5", "-0.5"), ("+3e-4", "+3e-4"), ("-12%", "-12%"), ("-", "-"), ("+", "+"),
+    ("plain", "plain"), ("", ""), ("−1.2", "−1.2"),
+])
+def test_spreadsheet_rule_cell_by_cell(cell, expected):
+    from eventstudy.io_utils import spreadsheet_safe, spreadsheet_safe_text
+
+    assert spreadsheet_safe_text(cell) == expected
+    df = pd.DataFrame({"text": [cell], "num": [-1.5]})
+    out = spreadsheet_safe(df)
+    assert out["text"].iloc[0] == expected and out["num"].iloc[0] == -1.5
+    assert df["text"].iloc[0] == cell                                  # the caller's frame is not changed
