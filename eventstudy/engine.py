@@ -26,12 +26,10 @@ from . import models as _models
 from .alignment import ALIGNMENTS, align_to_closes
 from .errors import EstimationError, WindowError
 from .progress import progress_bar
-from .results import EventStudyResult, StudyArrays
+from .results import POOLED, EventStudyResult, StudyArrays
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 ALL = "all"
-#: the cell label of pooled firm-specific events (``EventStudy(pool=True)``)
-POOLED = "pooled"
 
 #: most bootstrap draws accepted: each draw holds ~24 bytes per (event, group, window) cell while that
 #: cell is tested (the draw's index, its value and the comparison), so 10 million draws need ~240 MB a
