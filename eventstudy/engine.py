@@ -849,9 +849,9 @@ class EventStudy:
                 "reasons: " + "; ".join(f"{n}x {r}" for r, n in why.items()))
 
         spec_now = copy.copy(self)         # the arrays follow this fit's specification, not later edits
+        recompute = _Recompute(spec_now, lay)
         arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=rel, est_mask=est,
-                             compute=lambda rows: spec_now._fit_rows(lay, rows)[:4],
-                             gather=lambda rows: spec_now._gather_rows(lay, rows))
+                             compute=recompute.fit, gather=recompute.gather)
         return EventStudyResult(
             model=self.model, k=self.k, estimation=spec.estimation, windows=spec.windows,
             min_obs=self.min_obs, ar=ar_df, car=car, tests=tests,
@@ -859,6 +859,23 @@ class EventStudy:
             regressors=tuple(self.factors) if self.model == "factor" else (
                 () if self.model == "constant_mean" else ("benchmark",)),
             bootstrap=None if bootstrap is None else int(bootstrap), arrays=arrays)
+
+
+@dataclass(frozen=True)
+class _Recompute:
+    """The dense arrays of some pairs, recomputed from a fit's specification and layout (the same gather
+    and fit, so the same numbers). Module-level, so a result that holds it pickles."""
+
+    study: "EventStudy"
+    layout: "_Layout"
+
+    def fit(self, rows: np.ndarray) -> tuple:
+        """``(y, f, dates, BatchFit)`` of the pairs ``rows``."""
+        return self.study._fit_rows(self.layout, rows)[:4]
+
+    def gather(self, rows: np.ndarray) -> tuple:
+        """``(y, f, dates)`` of the pairs ``rows``, no model fitted."""
+        return self.study._gather_rows(self.layout, rows)
 
 
 @dataclass(frozen=True)
