@@ -21,11 +21,16 @@ examples:
   eventstudy run                                the same with Yahoo Finance (cached under your user cache dir)
   eventstudy run --offline --model factor --window=0,0 --window=0,3 --bootstrap 999
   eventstudy run --events my_events.csv --universe my_universe.csv --prices prices.parquet --no-report
+  eventstudy run --prices bloomberg.csv --universe u.csv --instruments instruments.csv
+  eventstudy run --firm-events earnings.csv --prices prices.csv --benchmark 1306.T --by news
+                                                firm-specific events (ticker,date[,time,timezone,...]), pooled
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
 params.csv (or .parquet with --table-format parquet), report.md report.html tables.tex,
 impact_table.csv futures_table.csv cross_section_table.csv and plots (figures/*.png; *.svg with
---figure-format png,svg) unless --no-report.
+--figure-format png,svg) unless --no-report, and manifest.json
+(written last: every file with its SHA-256, the options, versions and data source). The folder
+is written as one unit: a run replaces the whole folder, or leaves it unchanged if it fails.
 """
 
 EPILOG_EVENTS = """\
@@ -56,6 +61,20 @@ def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="FILE", help="events CSV (default: the packaged China-Japan events.csv)")
     p.add_argument("--universe", metavar="FILE", help="universe CSV: ticker,name,group,benchmark[,exchange] "
                    "(default: the packaged China-Japan universe)")
+    p.add_argument("--hypotheses", metavar="FILE", help="primary hypotheses CSV: hypothesis_id,event_id,group,window,"
+                   "expected_sign,source,rationale, tested as one family (default: the packaged China-Japan file "
+                   "when neither --events nor --universe is given; 'none' for no primary family)")
+    p.add_argument("--limits", metavar="FILE", help="daily price-limit days: CSV date,ticker and up_limit,low_limit "
+                   "flags (J-Quants style) or a kind column up/down; pair-windows containing one are flagged in "
+                   "limit_flags.csv and day-0 hits printed")
+    p.add_argument("--limit-treatment", choices=("flag", "exclude"), default="flag",
+                   help="flag (default): keep every pair and flag it; exclude: leave out every (event, security) pair "
+                   "with a limit day inside an event window (listed in exclusions.csv)")
+    p.add_argument("--instruments", metavar="FILE",
+                   help="instruments CSV: ticker,exchange[,kind,currency] - the trading calendar of any series "
+                        "(securities, benchmarks, factors): an exchange_calendars code (XTKS, XNYS, ...), CME, or "
+                        "'dates' for the dates in the price file. Undeclared names get the calendar their symbol "
+                        "suggests only when their price dates agree, else their own dates")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--window", action="append", metavar="START,END",
                      help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
     run.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    fe_ = run.add_argument_group("firm-specific events (one row per firm and announcement; pooled tests)")
+    fe_.add_argument("--firm-events", metavar="FILE",
+                     help="firm events CSV: ticker,date[,time,timezone,event_id,label,category,...]; each row is "
+                          "mapped to day 0 on its own instrument's sessions and the tests pool all firm-events "
+                          "(instead of --events, which applies every event to the whole universe)")
+    fe_.add_argument("--benchmark", metavar="TICKER", help="market return for every firm (with --firm-events; "
+                     "a --universe may give one per ticker instead)")
+    fe_.add_argument("--by", metavar="COLUMN", help="with --firm-events: a column of the file (e.g. news) whose values "
+                     "are the tests' groups, or 'group' for the universe's groups (the pooled group 'all' is kept)")
+    fe_.add_argument("--overlap", choices=("flag", "drop"), default="flag",
+                     help="with --firm-events: a firm's other events inside its estimation window are only "
+                          "reported (flag, default) or left out of the estimation window (drop)")
+    run.add_argument("--alignment", choices=("close", "same_date"), default="close",
+                     help="regressors on another calendar: 'close' compounds the regressor's sessions that close "
+                          "inside each security session's close-to-close interval (default); 'same_date' matches "
+                          "by calendar date, as tools that ignore closing times do")
     run.add_argument("--factor", action="append", metavar="TICKER",
                      help="extra factor for --model factor, repeatable (default JPY=X)")
     run.add_argument("--bootstrap", type=int, default=0, metavar="N",
@@ -92,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "faster to write and to read back for large studies)")
     run.add_argument("--figure-format", default="png", metavar="LIST",
                      help="figure formats, comma separated from png,svg (default %(default)s; the report embeds PNG)")
+    run.add_argument("--raw-csv", action="store_true",
+                     help="write CSV text cells verbatim (default: a ' before text starting with = + - @, tab or CR, "
+                          "so a spreadsheet shows it instead of evaluating it)")
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
@@ -103,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     _study_args(ev)
     ev.add_argument("--ticker", action="append", metavar="TICKER", help="only these instruments (repeatable)")
     ev.add_argument("--csv", metavar="FILE", help="also write the audit to this CSV")
+    ev.add_argument("--raw-csv", action="store_true", help="write CSV text cells verbatim (see run --help)")
 
     fe = sub.add_parser("fetch", help="download the study's prices from Yahoo Finance into the cache",
                         formatter_class=fmt, epilog=EPILOG_FETCH,
@@ -131,7 +170,24 @@ def _load_inputs(args):
     events = load_events(args.events or default_events_path())
     universe = load_universe(args.universe) if args.universe else load_universe()
     confounders = load_confounders() if not args.events else None
+    if getattr(args, "instruments", None):
+        from .instruments import load_instruments
+        args.instruments_table = load_instruments(args.instruments)
     return events, universe, confounders
+
+
+def _load_hypotheses(args, events, universe):
+    """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
+    from .hypotheses import load_hypotheses
+    from .study.universe import EX_POST_GROUPS
+
+    path = getattr(args, "hypotheses", None)
+    if path is not None and path.strip().lower() == "none":
+        return None
+    if path is None and (getattr(args, "events", None) or getattr(args, "universe", None)):
+        return None
+    return load_hypotheses(path, events=list(events["event_id"]), groups=list(dict.fromkeys(universe["group"])),
+                           ex_post_groups=EX_POST_GROUPS)
 
 
 def _make_source(args):
@@ -149,8 +205,6 @@ def _make_source(args):
 
 
 def cmd_run(args) -> int:
-    from .outputs import write_tables
-    from .pipeline import run_study
     from .windows import WindowSpec
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
@@ -165,12 +219,33 @@ def cmd_run(args) -> int:
     bad = [f for f in figure_formats if f not in ("png", "svg")]
     if bad or not figure_formats:
         raise EventStudyError(f"--figure-format {args.figure_format!r}: choose png, svg or png,svg")
-    if args.bootstrap < 0:
-        raise EventStudyError(f"--bootstrap {args.bootstrap}: give a number of draws >= 0 (0, the default, is off)")
+    args.figure_formats = figure_formats
+    from .engine import check_bootstrap, check_seed
+    check_bootstrap(args.bootstrap, "--bootstrap")
+    check_seed(args.seed, "--seed")
+    from .runfolder import RunFolder
+    folder = RunFolder(args.out, "--out folder")     # '' refused here
     from .io_utils import check_out_dir
-    check_out_dir(args.out, "--out folder")          # a bad --out must not cost the whole run either
+    check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
+    if args.firm_events:
+        return _run_firm(args, spec, folder)
+    if args.benchmark or args.by or args.overlap != "flag":
+        raise EventStudyError("--benchmark, --by and --overlap go with --firm-events FILE (firm-specific events); "
+                              "for --events the benchmark of each instrument comes from the universe")
     events, universe, confounders = _load_inputs(args)
+    hypotheses = _load_hypotheses(args, events, universe)
+    limits = None
+    if getattr(args, "limits", None):
+        from .limits import load_limits
+        limits = load_limits(args.limits)
     source = _make_source(args)
+    with folder:                                     # locked, staged beside --out, swapped in at the end
+        return _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits)
+
+
+def _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits) -> int:
+    from .outputs import write_tables
+    from .pipeline import run_study
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
          f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
          + " ".join(f"[{a},{b}]" for a, b in spec.windows))
@@ -178,7 +253,9 @@ def cmd_run(args) -> int:
         warnings.simplefilter("ignore", category=RuntimeWarning)
         run = run_study(events, universe, source, model=args.model, estimation=spec.estimation, windows=spec.windows,
                         return_kind=args.returns, extra_factors=tuple(args.factor or ("JPY=X",)),
-                        bootstrap=args.bootstrap, seed=args.seed, confounders=confounders)
+                        bootstrap=args.bootstrap, seed=args.seed, confounders=confounders,
+                        hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
+                        instruments=getattr(args, "instruments_table", None), alignment=args.alignment)
     if run.simulated:
         _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
     _say(f"eventstudy: prices from {run.prices.source}")
@@ -186,15 +263,97 @@ def cmd_run(args) -> int:
         from .data.base import describe_fields
         _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
-    written = write_tables(run, out, table_format=args.table_format)
-    from .tables import impact_table
-    impact = None if args.no_report else impact_table(run)      # computed once: headline and report
-    _print_headline(run, impact)
-    if not args.no_report:
-        from .report import write_report
-        written.update(write_report(run, out, formats=formats, impact=impact, figure_formats=figure_formats))
+    stage = folder.path
+    try:
+        written = write_tables(run, stage, table_format=args.table_format, raw=args.raw_csv)
+        from .tables import impact_table
+        impact = None if args.no_report else impact_table(run)      # computed once: headline and report
+        _print_headline(run, impact)
+        if not args.no_report:
+            from .report import write_report
+            written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv,
+                                        figure_formats=getattr(args, "figure_formats", ("png",))))
+    except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
+        raise _write_error(out, exc) from None
+    folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
-    _say(f"eventstudy: wrote {len(written)} files to {out}/")
+    _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
+    return 0
+
+
+def _write_error(out: Path, exc: OSError) -> EventStudyError:
+    """The message for a write that failed (a full disk, a quota, a vanished folder)."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return EventStudyError(f"could not write the results for {out}{where}: {exc.strerror or exc}. Nothing in "
+                           f"{out} was changed (the run is written beside it and moved in only when complete): "
+                           f"free some space or choose another --out folder, then run again")
+
+
+def _manifest_info(args, run) -> dict:
+    """What manifest.json records besides the files: command options, versions, data source."""
+    from .runfolder import package_versions
+    opts = {k: v for k, v in vars(args).items() if k != "command"}
+    p = run.prices
+    return {"command": "eventstudy run", "options": opts, "versions": package_versions(),
+            "data": {"source": str(p.source), "simulated": bool(p.simulated),
+                     "tickers_with_prices": int(p.frame["ticker"].nunique()),
+                     "tickers_without_prices": [str(t) for t in p.failures.get("ticker", [])],
+                     "first_date": f"{p.frame['date'].min():%Y-%m-%d}",
+                     "last_date": f"{p.frame['date'].max():%Y-%m-%d}"}}
+
+
+def _run_firm(args, spec, folder) -> int:
+    """``eventstudy run --firm-events FILE``: pooled firm-specific events; CSVs and a pooled summary."""
+    from .events import load_firm_events
+
+    if args.events:
+        raise EventStudyError("choose one design: --events FILE (events that hit the whole universe) or "
+                              "--firm-events FILE (one row per firm and announcement), not both")
+    events = load_firm_events(args.firm_events)
+    universe = None
+    if args.universe:
+        from .study.universe import load_universe
+        universe = load_universe(args.universe)
+    instruments = None
+    if args.instruments:
+        from .instruments import load_instruments
+        instruments = load_instruments(args.instruments)
+    if not args.benchmark and universe is None and args.model != "constant_mean":
+        raise EventStudyError("--firm-events needs the market return: --benchmark TICKER (e.g. 1306.T), or a "
+                              "--universe with a benchmark per ticker, or --model constant_mean")
+    source = _make_source(args)
+    with folder:                                     # locked, staged beside --out, swapped in at the end
+        return _run_firm_into(args, spec, folder, events, universe, instruments, source)
+
+
+def _run_firm_into(args, spec, folder, events, universe, instruments, source) -> int:
+    from .firm_study import run_firm_study
+    from .io_utils import atomic_write_text, spreadsheet_safe
+    from .outputs import write_csvs
+
+    _say(f"eventstudy: firm-specific design: {len(events)} firm-events of {events['ticker'].nunique()} "
+         f"securities, model {args.model}, estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
+         + " ".join(f"[{a},{b}]" for a, b in spec.windows) + (f", groups by {args.by}" if args.by else ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        run = run_firm_study(events, source, benchmark=args.benchmark, universe=universe, by=args.by,
+                             model=args.model, estimation=spec.estimation, windows=spec.windows,
+                             return_kind=args.returns, factors=tuple(args.factor or ()), overlap=args.overlap,
+                             instruments=instruments, alignment=args.alignment, bootstrap=args.bootstrap,
+                             seed=args.seed)
+    _say(f"eventstudy: prices from {run.prices.source}")
+    out = Path(args.out)
+    try:
+        written = write_csvs(run, folder.path, raw=args.raw_csv)
+        if len(run.overlaps):
+            ov = run.overlaps if args.raw_csv else spreadsheet_safe(run.overlaps)
+            written["overlaps.csv"] = atomic_write_text(folder.path / "overlaps.csv", ov.to_csv(index=False))
+    except OSError as exc:
+        raise _write_error(out, exc) from None
+    folder.commit(_manifest_info(args, run))
+    print(run.result.summary(max_rows=40))
+    _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/ (firm-specific design: CSVs and this "
+         "summary; the report covers the shared-date design)")
     return 0
 
 
@@ -220,24 +379,47 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
 
 
 def _print_headline(run, impact=None) -> None:
-    from .tables import (MAX_SHOWN_EVENTS, headline_table, impact_table, lead_window, print_table, shown_rows,
-                         top_events)
+    from .tables import (MAX_SHOWN_EVENTS, headline_table, impact_table, lead_window, primary_hypotheses_table,
+                         print_table, shown_rows, top_events)
+    prim = primary_hypotheses_table(run)
+    if len(prim):
+        print_table(prim)
+        print("Findings:")
+        for line in prim.attrs.get("findings", []):
+            print(f"  - {line}")
+        print()
     w = lead_window(run)
     imp = impact if impact is not None else impact_table(run, windows=[w], tests=("kolari_pynnonen",))
     head = headline_table(run, impact=imp)               # titled with the run's lead window (SIMULATED marked)
     if len(head) > MAX_SHOWN_EVENTS:                     # a study of many events: the largest moves, counted
         head = shown_rows(head, top_events(imp, MAX_SHOWN_EVENTS, w, run.result.pooled_group), len(head))
     print_table(head)
+    _say_day0_limits(run)
+
+
+def _say_day0_limits(run) -> None:
+    """A price-limit hit on day 0 is never silent: name each pair (the full list is in limit_flags.csv)."""
+    f = getattr(run, "limit_flags", None)
+    if f is None or not len(f):
+        return
+    d0 = f[f["day0_limit"].astype(bool)].drop_duplicates(["event_id", "ticker"])
+    _say(f"eventstudy: {f[['event_id', 'ticker']].drop_duplicates().shape[0]} (event, security) pair(s) have a "
+         "price-limit day inside an event window (limit_flags.csv)")
+    for e, t, g, d in zip(d0["event_id"], d0["ticker"], d0["group"], d0["limit_dates"]):
+        _say(f"  day-0 price limit: {t} ({g}) on event {e}: {d} - its day-0 return is censored")
 
 
 def cmd_events(args) -> int:
     from .calendars import map_day0
-    from .pipeline import universe_exchanges
+    from .instruments import declared_exchanges
 
+    if args.csv is not None:        # checked before any work
+        from .io_utils import check_out_file
+        check_out_file(args.csv, "events --csv")
     events, universe, _ = _load_inputs(args)
     tickers = args.ticker or list(universe["ticker"])
     unknown = [t for t in (args.ticker or []) if t not in set(universe["ticker"])]
-    exch = universe_exchanges(universe)
+    exch = declared_exchanges(universe, getattr(args, "instruments_table", None))
     if unknown:
         _say(f"eventstudy: {', '.join(unknown)} not in the universe; calendar guessed from the symbol")
     audit = map_day0(events, tickers, exchanges={t: exch.get(t) for t in tickers})
@@ -253,8 +435,8 @@ def cmd_events(args) -> int:
     from .tables import print_table
     print_table(shown, title="Day 0 per event and trading calendar")
     if args.csv:
-        from .io_utils import atomic_write_text
-        atomic_write_text(args.csv, audit.to_csv(index=False))
+        from .io_utils import atomic_write_text, spreadsheet_safe
+        atomic_write_text(args.csv, (audit if args.raw_csv else spreadsheet_safe(audit)).to_csv(index=False))
         _say(f"eventstudy: wrote {args.csv}")
     return 0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
@@ -22,17 +23,47 @@ import pandas as pd
 from scipy import special
 
 from . import models as _models
-
+from .alignment import ALIGNMENTS, align_to_closes
 from .errors import EstimationError, WindowError
 from .progress import progress_bar
-from .results import EventStudyResult, StudyArrays
+from .results import POOLED, EventStudyResult, StudyArrays
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 ALL = "all"
 
+#: most bootstrap draws accepted: each draw holds ~24 bytes per (event, group, window) cell while that
+#: cell is tested (the draw's index, its value and the comparison), so 10 million draws need ~240 MB a
+#: cell per core; the p-value's resolution is bounded by the estimation window's pseudo-windows anyway
+MAX_BOOTSTRAP = 10_000_000
 
-def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]:
-    """Accept a ReturnPanel or a wide DataFrame (date index x tickers)."""
+
+def check_bootstrap(n, name: str = "bootstrap") -> None:
+    """Raise :class:`EstimationError` unless ``n`` is None or a whole number of draws 0..MAX_BOOTSTRAP."""
+    if n is None:
+        return
+    cli = name.startswith("--")
+    who = f"{name} {n}" if cli else f"{name}={n!r}"
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) and not (isinstance(n, float) and n.is_integer()) \
+            or n < 0:
+        raise EstimationError(f"{who}: give a number of draws >= 0 "
+                              + ("(0, the default, is off)" if cli else "(0: none), or None for every pseudo-window"))
+    if n > MAX_BOOTSTRAP:
+        raise EstimationError(f"{who}: at most {MAX_BOOTSTRAP:,} draws ({MAX_BOOTSTRAP * 24 / 1e6:,.0f} MB per "
+                              f"cell and core; {n:,} would need {n * 24 / 1e9:,.1f} GB); more draws cannot sharpen "
+                              f"the p-value beyond the estimation window's pseudo-windows: use 9999 or 99999")
+
+
+def check_seed(seed, name: str = "seed") -> None:
+    """Raise :class:`EstimationError` unless ``seed`` is a whole number 0 .. 2**63-1 (numpy's range)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 63:
+        who = f"{name} {seed!r}" if name.startswith("--") else f"{name}={seed!r}"
+        raise EstimationError(f"{who}: give a whole number from 0 to {2 ** 63 - 1} "
+                              f"(the random generator takes no negative seeds)")
+
+
+def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str, Mapping[str, pd.DatetimeIndex]]:
+    """Accept a ReturnPanel or a wide DataFrame (date index x tickers): (returns, sessions, kind, closes)."""
+    closes: Mapping[str, pd.DatetimeIndex] = {}
     if isinstance(panel, pd.DataFrame):
         ret = panel
         sessions: Mapping[str, pd.DatetimeIndex] = {}
@@ -41,6 +72,7 @@ def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]
         ret = panel.returns
         sessions = panel.sessions
         kind = getattr(panel, "kind", "simple")
+        closes = getattr(panel, "closes", None) or {}
     if not isinstance(ret.index, pd.DatetimeIndex):
         try:
             ret = ret.copy()
@@ -50,22 +82,89 @@ def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str]
     if ret.index.has_duplicates:
         dup = ret.index[ret.index.duplicated()][0]
         raise WindowError(f"returns have a duplicated date {dup.date()}; keep one row per date")
+    if ret.columns.has_duplicates:
+        dup = ret.columns[ret.columns.duplicated()][0]
+        raise EstimationError(f"returns have the column {dup!r} twice; keep one column per ticker")
     ret = ret.sort_index()
-    return ret, sessions, kind
+    check_returns(ret, given=isinstance(panel, pd.DataFrame))
+    return ret, sessions, kind, closes
 
 
-def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+#: a daily return beyond this (a price jump by a factor of 1,000) is a data error, not news
+MAX_ABS_RETURN = 1_000.0
+
+
+def check_returns(ret: pd.DataFrame, given: bool = True) -> None:
+    """Refuse returns that cannot be decimal returns, naming the column, the date and what to do.
+
+    Always: non-numeric columns, infinite values and returns beyond :data:`MAX_ABS_RETURN` (an
+    overflow or a unit error in the prices). When the caller ``given`` the returns: columns that
+    look like price levels (all positive, median above 0.5) or percentages (median absolute
+    value above 0.2, i.e. 20% a day), judged on columns with at least 20 values.
+    """
+    try:
+        vals = ret.to_numpy(dtype="float64")
+    except (TypeError, ValueError):
+        bad = next((c for c in ret.columns if not pd.api.types.is_numeric_dtype(ret[c])), None)
+        raise EstimationError(f"returns column {bad!r} is not numeric; give decimal returns (0.01 = 1%)") from None
+    with np.errstate(invalid="ignore", over="ignore"):
+        big = ~np.isnan(vals) & ~(np.abs(vals) <= MAX_ABS_RETURN)
+    if big.any():
+        i, j = (int(x[0]) for x in np.nonzero(big))
+        raise EstimationError(
+            f"return of {ret.columns[j]} on {ret.index[i]:%Y-%m-%d} is {vals[i, j]:.6g}: a price jump by a factor "
+            f"above {MAX_ABS_RETURN:,.0f} (or an overflow) is a data error, not news; check that ticker's prices "
+            f"around that date (units, a missing decimal point)")
+    if not given or vals.shape[0] < 20:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN columns
+        n = np.sum(~np.isnan(vals), axis=0)
+        med = np.nanmedian(vals, axis=0)
+        med_abs = np.nanmedian(np.abs(vals), axis=0)
+        all_pos = np.nanmin(vals, axis=0) > 0
+    enough = n >= 20
+    level = enough & all_pos & (med > 0.5)
+    if level.any():
+        j = int(np.flatnonzero(level)[0])
+        raise EstimationError(f"returns column {ret.columns[j]!r} looks like price levels (all positive, median "
+                              f"{med[j]:.4g}): give returns, e.g. prices.pct_change(), or pass the prices to "
+                              f"eventstudy.returns.compute_returns")
+    pct = enough & ~level & (med_abs > 0.2)
+    if pct.any():
+        j = int(np.flatnonzero(pct)[0])
+        raise EstimationError(f"returns column {ret.columns[j]!r} looks like percentages (median absolute return "
+                              f"{med_abs[j]:.4g}, i.e. {med_abs[j] * 100:.4g}% a "
+                              f"day): give decimal returns (0.01 = 1%), e.g. divide by 100")
+
+
+def _normalise_pairs(pairs: pd.DataFrame, pool: bool | str = False) -> pd.DataFrame:
     need = {"ticker", "event_id", "day0"}
     missing = need - set(pairs.columns)
     if missing:
         raise WindowError(f"pairs need columns ticker, event_id, day0; missing: {', '.join(sorted(missing))}")
+    if "group" in pairs.columns and pairs["group"].isna().any():
+        bad = pairs.loc[pairs["group"].isna(), "ticker"].astype(str).unique()
+        raise EstimationError(f"pairs of {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} have no group (NaN); "
+                              f"give every pair a group, or drop the group column to pool them all")
     out = pd.DataFrame({
         "ticker": pairs["ticker"].astype(str).to_numpy(),
         "event_id": pairs["event_id"].astype(str).to_numpy(),
-        "day0": pd.to_datetime(pairs["day0"]).dt.normalize().to_numpy(),
+        "day0": _session_dates(pairs),
         "group": (pairs["group"].astype(str).to_numpy() if "group" in pairs.columns
                   else np.full(len(pairs), ALL, dtype=object)),
     })
+    if isinstance(pool, str):
+        if pool not in pairs.columns:
+            raise WindowError(f"pool={pool!r} is not a column of pairs (columns: {', '.join(map(str, pairs.columns))}); "
+                              "give the column whose values pool the events, or pool=True for one pooled cell")
+        if pairs[pool].isna().any():
+            i = int(np.flatnonzero(pairs[pool].isna().to_numpy())[0])
+            raise WindowError(f"pairs: column {pool!r} is empty for ticker {pairs['ticker'].iloc[i]}, event "
+                              f"{pairs['event_id'].iloc[i]}: give every pair a value (or drop the pair)")
+        out["pool"] = pairs[pool].astype(str).to_numpy()
+    elif pool:
+        out["pool"] = POOLED
     if out.empty:
         raise WindowError("no (security, event) pairs to study: pairs is empty")
     dup = out.duplicated(["ticker", "event_id"])
@@ -73,6 +172,27 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
         r = out[dup].iloc[0]
         raise WindowError(f"pair (ticker {r.ticker}, event {r.event_id}) appears twice; give each pair once")
     return out.reset_index(drop=True)
+
+
+def _session_dates(pairs: pd.DataFrame) -> np.ndarray:
+    """``pairs.day0`` as session dates (datetime64[ns] midnight). A time of day or a timezone is refused:
+    an announcement instant is not a session date (the session depends on the exchange's hours), and
+    truncating it would silently pick a day."""
+    try:
+        d = pd.to_datetime(pairs["day0"])
+    except (ValueError, TypeError) as exc:
+        raise WindowError(f"pairs: day0 must be session dates (YYYY-MM-DD); could not read them ({exc})") from None
+    hint = ("map announcement times to session dates with eventstudy.calendars.map_day0 (or "
+            "eventstudy.run_study), which uses each instrument's trading hours")
+    if getattr(d.dt, "tz", None) is not None:
+        raise WindowError(f"pairs: day0 has a timezone ({d.dt.tz}), so it is an instant, not a session date: {hint}.")
+    timed = d.notna() & (d != d.dt.normalize())
+    if timed.any():
+        i = int(np.flatnonzero(timed.to_numpy())[0])
+        r = pairs.iloc[i]
+        raise WindowError(f"pairs: day0 {d.iloc[i]} of ticker {r['ticker']}, event {r['event_id']} has a time of day, "
+                          f"so it is an instant, not a session date: {hint}.")
+    return d.dt.normalize().to_numpy().astype("datetime64[ns]")
 
 
 def _calendar_key(idx: pd.DatetimeIndex) -> tuple:
@@ -95,14 +215,27 @@ class EventStudy:
         are joined to the panel) used as regressors by the factor model, or a mapping
         ticker -> list of columns (same number for every ticker; e.g. each security's own
         benchmark plus ``JPY=X``).
-    estimation, windows : relative trading days, inclusive (METHODS.md "Notation").
+    estimation, windows : relative trading days, inclusive (docs/METHODS.md "Notation").
     min_obs : minimum usable estimation days; default ``max(k + 3, ceil(estimation length / 2))``.
     pooled_group : name of the group that pools every pair (``None`` for none).
     pool_exclude : groups left out of the pooled group (e.g. futures and indices).
     log_returns : whether returns are log returns (affects BHAR only); default from the panel.
     variance_ddof : residual variance ``sum e^2 / (M_i - variance_ddof)``; default ``k`` as in
-        METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
+        docs/METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
     progress : show a progress bar for the bootstrap (default: on a terminal, not under CI).
+    pool : ``False`` (default): each ``event_id`` is its own test cell (events that hit many securities on
+        one date). ``True``: firm-specific events pooled: every pair enters one cell ``"pooled"`` (per
+        group), whatever its event. A column name of ``pairs`` (e.g. ``"year"``, ``"news"``): pooled
+        per value of that column. In pooled cells the Kolari-Pynnonen correlation counts only pairs
+        whose day 0 is the same date (pairs on different dates are independent by assumption), see
+        :func:`eventstudy.stattests.kolari_pynnonen`; ``ar``/``car`` keep each pair's own event id.
+    estimation_drop : optional ``ticker, event_id, rel_day`` rows: estimation days of a pair left out of
+        its estimation window (e.g. the days of another event of the same firm), counted out of ``M_i``.
+    alignment : how a benchmark or factor on another trading calendar is put on a security's
+        sessions: ``"close"`` (default) compounds the regressor's sessions that close inside the
+        security's close-to-close interval (needs session closes, ``ReturnPanel.closes``; pairs
+        without them are matched by date); ``"same_date"`` matches by calendar date, 0 where the
+        regressor's market was closed (:mod:`eventstudy.alignment`).
     """
 
     def __init__(self, panel, pairs: pd.DataFrame, model: str = "market",
@@ -112,13 +245,20 @@ class EventStudy:
                  windows: Iterable[Window | str] = DEFAULT_WINDOWS,
                  min_obs: int | None = None, pooled_group: str | None = ALL,
                  pool_exclude: Sequence[str] = (), log_returns: bool | None = None,
-                 variance_ddof: int | None = None, progress: bool | None = None) -> None:
+                 variance_ddof: int | None = None, progress: bool | None = None,
+                 alignment: str = "close", pool: bool | str = False,
+                 estimation_drop: pd.DataFrame | None = None) -> None:
         if model not in _models.MODELS:
             raise EstimationError(f"unknown model {model!r}; choose one of {', '.join(_models.MODELS)}")
-        self.returns, self.sessions, kind = _as_panel(panel)
-        self.pairs = _normalise_pairs(pairs)
+        if alignment not in ALIGNMENTS:
+            raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+        self.alignment = alignment
+        self.returns, self.sessions, kind, self.closes = _as_panel(panel)
+        self.pool = pool
+        self.pairs = _normalise_pairs(pairs, pool)
         self.model = model
         self.spec = WindowSpec.build(estimation, windows)
+        self._drop = self._drop_positions(estimation_drop)
         self.log_returns = (kind == "log") if log_returns is None else bool(log_returns)
         if isinstance(factors, pd.DataFrame):
             fac = factors.copy()
@@ -156,13 +296,56 @@ class EventStudy:
         est_len = self.spec.estimation_length
         self.min_obs = int(min_obs) if min_obs is not None else max(self.k + 3, math.ceil(est_len / 2))
         if self.min_obs > est_len:
+            if min_obs is None:      # the default: say what the window needs, not an option the CLI does not have
+                a, b = self.spec.estimation
+                raise WindowError(f"estimation window [{a},{b}] has {est_len} trading days; the {model} model needs "
+                                  f"at least {self.min_obs} ({self.k} parameter(s) + 3): lengthen it, e.g. "
+                                  f"--estimation={b - max(self.min_obs, 2 * est_len) + 1},{b}")
             raise WindowError(f"min_obs={self.min_obs} exceeds the estimation window length {est_len}")
         self.pooled_group = pooled_group
         self.pool_exclude = tuple(pool_exclude)
+        groups = set(self.pairs["group"])
+        if pooled_group and pooled_group in groups and groups != {pooled_group}:
+            who = self.pairs.loc[self.pairs["group"] == pooled_group, "ticker"].unique()[:3]
+            raise EstimationError(f"group {pooled_group!r} ({', '.join(who)}) has the name of the pooled group of "
+                                  f"every pair; rename the group, or pass pooled_group= another name")
+        self._check_regressors()
         self.variance_ddof = variance_ddof
         self.progress = progress
 
     # ------------------------------------------------------------------ helpers
+    def _check_regressors(self) -> None:
+        """A security among its own regressors, a regressor given twice, or a regressor whose returns
+        are identical to the security's: a perfect fit or a singular design, refused by name."""
+        if self.model == "constant_mean":
+            return
+        tickers = self.pairs["ticker"].unique()
+        cols = set(self.returns.columns)
+        for t, regs in zip(tickers, self._regressor_names(tickers)):
+            regs = [r for r in regs if r]
+            if t in regs:
+                raise EstimationError(f"{t} is among its own regressors ({', '.join(regs)}): it would be regressed "
+                                      f"on itself; choose another benchmark or factor for it")
+            if len(set(regs)) < len(regs):
+                dup = next(r for r in regs if regs.count(r) > 1)
+                raise EstimationError(f"{t}: regressor {dup} is given twice (e.g. a factor equal to the benchmark): "
+                                      f"the regression would be singular; give each regressor once")
+        # a regressor that is a security under another name (identical returns)
+        regs = {r for rr in self._regressor_names(tickers) for r in rr if r in cols}
+        sec = [t for t in tickers if t in cols and t not in regs]
+        if not regs or not sec:
+            return
+        key = {}
+        for r in regs:
+            v = self.returns[r].to_numpy(dtype="float64")
+            if np.isfinite(v).sum() >= 2:
+                key.setdefault(v.tobytes(), r)
+        for t in sec:
+            r = key.get(self.returns[t].to_numpy(dtype="float64").tobytes())
+            if r is not None:
+                raise EstimationError(f"regressor {r} has returns identical to {t}'s: {t} would be regressed on "
+                                      f"itself; drop {r} as a regressor or {t} from the study")
+
     def _regressor_names(self, tickers: np.ndarray) -> list[list[str]]:
         if self.model == "constant_mean":
             return [[] for _ in tickers]
@@ -218,14 +401,17 @@ class EventStudy:
         cal_keys: dict[tuple, int] = {}
         cal_sessions: list[pd.DatetimeIndex] = []
         cal_u = np.full(len(uniq), -1)
+        cal_closes: list[pd.DatetimeIndex | None] = []
         for u, t in enumerate(uniq):
             if reason_u[u]:
                 continue
             sess = self._sessions_for(t)
-            key = _calendar_key(sess)
+            closes = self.closes.get(t) if self.alignment == "close" else None
+            key = (_calendar_key(sess), None if closes is None else _calendar_key(pd.DatetimeIndex(closes)))
             if key not in cal_keys:
                 cal_keys[key] = len(cal_sessions)
                 cal_sessions.append(sess)
+                cal_closes.append(closes)
             cal_u[u] = cal_keys[key]
         cal = cal_u[inv]
         day0 = pd.DatetimeIndex(pairs["day0"])
@@ -235,6 +421,7 @@ class EventStudy:
         drow = np.zeros(P, dtype=np.int64)
         mats: list[np.ndarray] = []
         date_rows: list[np.ndarray] = []
+        names_per_cal: list[list[str]] = []
         n_rows = 1
         for c, sess in enumerate(cal_sessions):
             idx = np.flatnonzero(cal == c)
@@ -252,15 +439,7 @@ class EventStudy:
             col_of = {n: j for j, n in enumerate(names)}
             mat = self.returns.reindex(index=sess, columns=names).to_numpy(dtype=float, copy=True)
             if self.sessions:
-                # A benchmark or factor whose market is closed on one of this calendar's sessions
-                # did not move: its return there is 0, not missing (a security's own missing
-                # return stays missing). Only dates outside the regressor's own sessions are filled.
-                for j, n in enumerate(names):
-                    own = self.sessions.get(n)
-                    if n in reg_names and own is not None and len(own):
-                        own = pd.DatetimeIndex(own)
-                        closed = ~sess.isin(own) & (sess >= own.min()) & (sess <= own.max())
-                        mat[closed, j] = 0.0
+                self._align_regressors(mat, names, reg_names, sess, cal_closes[c])
             # pad so that every pair's grid is in range: out of the data = NaN
             pad_lo = max(0, -(int(p0.min()) + int(rel[0])))
             pad_hi = max(0, int(p0.max()) + int(rel[-1]) + 1 - len(sess))
@@ -279,6 +458,7 @@ class EventStudy:
             drow[idx] = len(date_rows) + 1
             mats.append(body)
             date_rows.append(drow_c)
+            names_per_cal.append(names)
             n_rows += len(names)
         width = max([D] + [m_.shape[1] for m_ in mats])
         big = np.full((n_rows, width), np.nan)
@@ -292,8 +472,77 @@ class EventStudy:
         block = pd.factorize(drow * width + start)[0]
         for j in range(q):
             block = pd.factorize(block.astype(np.int64) * n_rows + frow[:, j])[0]
+        row_names = np.array([""] + [n for ns in names_per_cal for n in ns], dtype=object)
         return _Layout(mat=big, dates=dmat, yrow=yrow, frow=frow, start=start, drow=drow, block=block,
-                       reason=reason)
+                       reason=reason, row_names=row_names)
+
+    def _drop_positions(self, drop: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(pair index, grid column) of the estimation days to leave out, sorted by pair; None if none."""
+        if drop is None or not len(drop):
+            return None
+        need = {"ticker", "event_id", "rel_day"}
+        if not need <= set(drop.columns):
+            raise WindowError(f"estimation_drop needs columns ticker, event_id, rel_day; found {', '.join(map(str, drop.columns))}")
+        key = pd.MultiIndex.from_arrays([self.pairs["ticker"], self.pairs["event_id"]])
+        pos = key.get_indexer(pd.MultiIndex.from_arrays([drop["ticker"].astype(str), drop["event_id"].astype(str)]))
+        rel = self.spec.rel_days
+        col = np.searchsorted(rel, drop["rel_day"].to_numpy(dtype=np.int64))
+        ok = (pos >= 0) & (col < len(rel))
+        ok[ok] &= rel[col[ok]] == drop["rel_day"].to_numpy(dtype=np.int64)[ok]
+        ok[ok] &= self.spec.estimation_mask()[col[ok]]
+        order = np.argsort(pos[ok], kind="stable")
+        return pos[ok][order], col[ok][order]
+
+    def _align_regressors(self, mat: np.ndarray, names: list[str], reg_names: set[str],
+                          sess: pd.DatetimeIndex, closes: pd.DatetimeIndex | None) -> None:
+        """Put each regressor column of ``mat`` (sessions ``sess`` x ``names``) on these sessions, in place.
+
+        With the ``close`` alignment and session closes known for both sides, a regressor's value on
+        session t is its return compounded over its sessions closing in (close t-1, close t]
+        (:func:`eventstudy.alignment.align_to_closes`). Otherwise (``same_date``, or no hours
+        known) a regressor whose market is closed on one of these sessions did not move: its return
+        there is 0, not missing; only dates outside its own sessions are filled. A security's own
+        missing return stays missing either way.
+        """
+        for j, n in enumerate(names):
+            own = self.sessions.get(n)
+            if n not in reg_names or own is None or not len(own):
+                continue
+            own = pd.DatetimeIndex(own)
+            reg_closes = self.closes.get(n)
+            if closes is not None and reg_closes is not None:
+                vals = self.returns[n].reindex(own).to_numpy(dtype=float)
+                mat[:, j] = align_to_closes(vals, pd.DatetimeIndex(reg_closes).as_unit("ns").asi8,
+                                            pd.DatetimeIndex(closes).as_unit("ns").asi8, log=self.log_returns)
+                continue
+            closed = ~sess.isin(own) & (sess >= own.min()) & (sess <= own.max())
+            mat[closed, j] = 0.0
+
+    def _missing_reason(self, lay: "_Layout", row: int, y: np.ndarray, f: np.ndarray, span_dates: np.ndarray,
+                        ar: np.ndarray, wm: np.ndarray, sl: slice) -> str:
+        """Why one pair has no CAR in a window: its own missing returns, or a regressor's, by name and date."""
+        rel = self.spec.rel_days
+        gone = ~np.isfinite(ar[wm])
+        rd = rel[wm][gone]
+        dd = span_dates[wm[sl]][gone]
+        own_missing = ~np.isfinite(y[wm])[gone]
+        reg_missing = ~np.isfinite(f[wm])[gone] if f.size else np.zeros((gone.sum(), 0), dtype=bool)
+        what = "factor" if self.model == "factor" else "benchmark"
+
+        def when(r: int, d) -> str:
+            return f"{pd.Timestamp(d).date()} (day {r:+d})" if not pd.isna(d) else f"day {r:+d} (after the last session in the data)"
+
+        if own_missing.any() or lay.row_names is None:
+            sel = own_missing if own_missing.any() else np.ones(len(rd), dtype=bool)
+            where = ", ".join(f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d)
+                                               else " (after the last session in the data)")
+                              for r, d in zip(rd[sel][:3], dd[sel][:3]))
+            return f"missing return in the event window: {where}"
+        k = int(np.argmax(reg_missing.any(axis=0)))
+        name = lay.row_names[lay.frow[row, k]]
+        days = np.flatnonzero(reg_missing[:, k])
+        listed = ", ".join(when(int(rd[j]), dd[j]) for j in days[:3])
+        return f"{what} {name} has no return for session {listed} of the event window"
 
     @property
     def _q(self) -> int:
@@ -341,6 +590,11 @@ class EventStudy:
     def _fit_rows(self, lay: "_Layout", rows: np.ndarray):
         """Gather and fit the pairs ``rows``: ``(y, f, dates, BatchFit, reason)``."""
         y, f, dates = self._gather_rows(lay, rows)
+        if self._drop is not None:              # estimation days left out for these pairs (another own event)
+            dp, dc = self._drop
+            local = pd.Index(rows).get_indexer(dp)
+            hit = local >= 0
+            y[local[hit], dc[hit]] = np.nan
         fitted = _models.fit_batch(self.model, y, f, self.spec.estimation_mask(), self.min_obs,
                                    ddof=self.variance_ddof, blocks=lay.block[rows])
         pre = lay.reason[rows]
@@ -361,9 +615,8 @@ class EventStudy:
         exist for one chunk at a time and memory stays linear in the number of pairs. The result's
         :class:`~eventstudy.results.StudyArrays` recomputes the dense arrays on demand.
         """
-        if bootstrap is not None and (isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0):
-            raise EstimationError(f"bootstrap={bootstrap!r}: give a number of draws >= 0 (0: none), "
-                                  f"or None for every pseudo-window")
+        check_bootstrap(bootstrap)
+        check_seed(seed)
         spec = self.spec
         pairs = self.pairs
         P = len(pairs)
@@ -381,7 +634,11 @@ class EventStudy:
         # cells: (event, group) and the pooled group, numbered event * n_g + group
         ev_arr = pairs["event_id"].to_numpy()
         gr_arr = pairs["group"].to_numpy()
-        ev_code, events = pd.factorize(ev_arr)           # codes in order of first appearance
+        pooling = "pool" in pairs.columns
+        # the event dimension of the cells: each event, or the pooling values of firm-specific events
+        ev_code, events = pd.factorize(pairs["pool"].to_numpy() if pooling else ev_arr)   # order of first appearance
+        # pooled cells: pairs on one calendar date form a cluster (Kolari-Pynnonen correlation within it only)
+        date_cluster = pd.factorize(pairs["day0"].to_numpy())[0] if pooling else None
         gr_code, groups = pd.factorize(gr_arr)
         events, groups = list(events), list(groups)
         pooled = None
@@ -456,14 +713,8 @@ class EventStudy:
                 car_out["bhar"][wi, rows] = _models.bhar(y, fitted.normal, wm, self.log_returns)
                 car_c[wi], scar_c[wi], valid_c[wi] = cs["car"], cs["scar"], valid
                 for i in np.flatnonzero(ok & (cs["n_missing"] > 0)):   # exclusions only
-                    gone = ~np.isfinite(fitted.ar[i, wm])
-                    rd = rel[wm][gone]
-                    dd = dates[i, wm[sl]][gone]
-                    where = ", ".join(
-                        f"day {r:+d}" + (f" ({pd.Timestamp(d).date()})" if not pd.isna(d)
-                                         else " (after the last session in the data)")
-                        for r, d in zip(rd[:3], dd[:3]))
-                    excl.append((wi, int(rows[i]), f"missing return in the event window: {where}"))
+                    excl.append((wi, int(rows[i]), self._missing_reason(lay, int(rows[i]), y[i], f[i], dates[i],
+                                                                        fitted.ar[i], wm, sl)))
             # tests: the chunk's cells are cells [ea * n_g, eb * n_g) of the table
             okl = np.flatnonzero(ok)
             mem_pair = [okl]
@@ -479,7 +730,7 @@ class EventStudy:
                     member_pair=mp, member_cell=mc, n_cells=c1 - c0, cell_block=np.arange(c1 - c0) // n_g,
                     car=car_c, scar=scar_c, valid=valid_c, m=fitted.m, k=self.k,
                     est_ar=est_ar, est_sar=est_sar, event_sar=sar_span,
-                    window_masks=win_span)
+                    window_masks=win_span, pair_cluster=None if date_cluster is None else date_cluster[rows])
             except EstimationError as exc:
                 return excl, exc
             t_n[c0:c1] = batch.n
@@ -574,7 +825,7 @@ class EventStudy:
         cell_idx, win_idx = np.nonzero(t_n > 0)
         nt = len(tids)
         # labels as arrays of the pairs' own string dtype, taken (no per-row Python objects)
-        names_e = pd.array(np.array(events, dtype=object), dtype=pairs["event_id"].dtype)
+        names_e = pd.array(np.array(events, dtype=object), dtype=pairs["pool" if pooling else "event_id"].dtype)
         names_g = pd.array(np.array(groups + ([self.pooled_group] if pooled is not None else []), dtype=object),
                            dtype=pairs["group"].dtype)
         tests = pd.DataFrame({
@@ -589,11 +840,18 @@ class EventStudy:
             "p_value": t_p[:, cell_idx, win_idx].T.ravel(),
         }, columns=["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"])
         exclusions = pd.DataFrame(excl_rows, columns=["event_id", "ticker", "window_start", "window_end", "reason"])
+        if tests.empty:
+            # every estimated pair lacks a complete event window: one sentence that says why
+            why = exclusions.loc[exclusions["window_start"].notna(), "reason"].value_counts().head(3)
+            raise WindowError(
+                f"{int(ok.sum())} pair(s) were estimated, but none has a complete event window in any of the "
+                f"windows {', '.join(f'[{a},{b}]' for a, b in wins)}, so no test could be computed; most common "
+                "reasons: " + "; ".join(f"{n}x {r}" for r, n in why.items()))
 
         spec_now = copy.copy(self)         # the arrays follow this fit's specification, not later edits
+        recompute = _Recompute(spec_now, lay)
         arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=rel, est_mask=est,
-                             compute=lambda rows: spec_now._fit_rows(lay, rows)[:4],
-                             gather=lambda rows: spec_now._gather_rows(lay, rows))
+                             compute=recompute.fit, gather=recompute.gather)
         return EventStudyResult(
             model=self.model, k=self.k, estimation=spec.estimation, windows=spec.windows,
             min_obs=self.min_obs, ar=ar_df, car=car, tests=tests,
@@ -601,6 +859,23 @@ class EventStudy:
             regressors=tuple(self.factors) if self.model == "factor" else (
                 () if self.model == "constant_mean" else ("benchmark",)),
             bootstrap=None if bootstrap is None else int(bootstrap), arrays=arrays)
+
+
+@dataclass(frozen=True)
+class _Recompute:
+    """The dense arrays of some pairs, recomputed from a fit's specification and layout (the same gather
+    and fit, so the same numbers). Module-level, so a result that holds it pickles."""
+
+    study: "EventStudy"
+    layout: "_Layout"
+
+    def fit(self, rows: np.ndarray) -> tuple:
+        """``(y, f, dates, BatchFit)`` of the pairs ``rows``."""
+        return self.study._fit_rows(self.layout, rows)[:4]
+
+    def gather(self, rows: np.ndarray) -> tuple:
+        """``(y, f, dates)`` of the pairs ``rows``, no model fitted."""
+        return self.study._gather_rows(self.layout, rows)
 
 
 @dataclass(frozen=True)
@@ -622,6 +897,7 @@ class _Layout:
     drow: np.ndarray
     block: np.ndarray
     reason: np.ndarray
+    row_names: np.ndarray | None = None     # (rows,) name of each row of ``mat`` ('' for row 0)
 
 
 def run_event_study(panel, pairs: pd.DataFrame, **kwargs) -> EventStudyResult:

@@ -36,3 +36,8 @@ class WindowError(EventStudyError):
 
 class EstimationError(EventStudyError):
     """A normal-return model cannot be estimated (too few observations, constant regressor, ...)."""
+
+
+class InstrumentError(EventStudyError):
+    """An instrument declaration is unusable or contradicted by the data (unknown exchange, a declared
+    calendar on which the prices do not trade, a benchmark or factor absent from the prices, ...)."""

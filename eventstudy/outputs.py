@@ -7,6 +7,9 @@ Tables are CSV by default (written by pyarrow's C++ writer: numbers at full floa
 precision, the shortest text that reads back to the same double; strings quoted) or, with
 ``table_format="parquet"``, Parquet files of the same columns (typed, compressed; the
 abnormal returns in row groups of whole events).
+Text cells a spreadsheet would evaluate as a formula (``= + - @``, tab, CR first) get a leading ``'``
+in the CSV files unless raw output is asked for (:func:`eventstudy.io_utils.spreadsheet_safe`); the
+Parquet files hold the text as it is (programs read them, not spreadsheets).
 """
 from __future__ import annotations
 
@@ -14,13 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io_utils import atomic_write_bytes, ensure_out_dir
+from .io_utils import atomic_write_bytes, ensure_out_dir, spreadsheet_safe
 from .regression import REG_COLUMNS
 
 AR_COLUMNS = ["event_id", "ticker", "group", "date", "rel_day", "ret", "normal_ret", "ar", "sar"]
 CAR_COLUMNS = ["event_id", "ticker", "group", "window_start", "window_end", "car", "car_se", "scar", "p_value", "bhar"]
 TEST_COLUMNS = ["event_id", "group", "window_start", "window_end", "n", "caar", "test", "statistic", "p_value"]
-DAY0_COLUMNS = ["event_id", "ticker", "calendar", "announced_at", "day0", "reason"]
+DAY0_COLUMNS = ["event_id", "ticker", "calendar", "announced_at", "day0", "reason", "alignment"]
 EXCLUSION_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "reason"]
 
 
@@ -38,23 +41,40 @@ def study_frames(run) -> dict[str, pd.DataFrame]:
         "car.csv": r.car[CAR_COLUMNS],
         "tests.csv": r.tests[TEST_COLUMNS],
         "regressions.csv": reg,
-        "day0.csv": run.day0[DAY0_COLUMNS],
+        "day0.csv": run.day0.reindex(columns=DAY0_COLUMNS),
         "exclusions.csv": excl,
         "params.csv": r.params,
+        "limit_flags.csv": _limit_flags(run),
+        "primary_hypotheses.csv": _primary(run),
     }
 
 
-def write_csvs(run, out_dir: str | Path) -> dict[str, Path]:
-    """Write every contract CSV of ``run`` into ``out_dir``; returns name -> path."""
-    return write_tables(run, out_dir, "csv")
+def _limit_flags(run) -> pd.DataFrame:
+    """Pair-windows containing a price-limit day (:func:`eventstudy.limits.limit_flags`; empty without limits)."""
+    from .limits import LIMIT_FLAG_COLUMNS
+    f = getattr(run, "limit_flags", None)
+    return f[LIMIT_FLAG_COLUMNS] if f is not None else pd.DataFrame(columns=LIMIT_FLAG_COLUMNS)
+
+
+def _primary(run) -> pd.DataFrame:
+    """The declared primary hypotheses with their tests (:func:`eventstudy.hypotheses.primary_table`)."""
+    from .hypotheses import primary_table
+    return primary_table(run)
+
+
+def write_csvs(run, out_dir: str | Path, raw: bool = False) -> dict[str, Path]:
+    """Write every contract CSV of ``run`` into ``out_dir``; returns name -> path.
+    ``raw``: write text cells verbatim (no ``'`` before formula-like text)."""
+    return write_tables(run, out_dir, "csv", raw=raw)
 
 
 TABLE_FORMATS = ("csv", "parquet")
 
 
-def write_tables(run, out_dir: str | Path, table_format: str = "csv") -> dict[str, Path]:
+def write_tables(run, out_dir: str | Path, table_format: str = "csv", raw: bool = False) -> dict[str, Path]:
     """Write every contract table of ``run`` into ``out_dir`` as ``table_format`` (``csv``, the
-    default, or ``parquet``: ``abnormal_returns.parquet`` etc.); returns file name -> path."""
+    default, or ``parquet``: ``abnormal_returns.parquet`` etc.); returns file name -> path.
+    ``raw``: CSV text cells verbatim (no ``'`` before formula-like text)."""
     if table_format not in TABLE_FORMATS:
         raise ValueError(f"table_format {table_format!r}: choose from {', '.join(TABLE_FORMATS)}")
     out = ensure_out_dir(out_dir)
@@ -64,7 +84,7 @@ def write_tables(run, out_dir: str | Path, table_format: str = "csv") -> dict[st
             name = name[: -len(".csv")] + ".parquet"
             written[name] = atomic_write_bytes(out / name, parquet_bytes(df, group_by="event_id"))
         else:
-            written[name] = atomic_write_bytes(out / name, csv_bytes(df))
+            written[name] = atomic_write_bytes(out / name, csv_bytes(df if raw else spreadsheet_safe(df)))
     return written
 
 

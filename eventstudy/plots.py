@@ -29,9 +29,8 @@ from scipy import stats
 
 from .errors import DataUnavailableError, EventStudyError, WindowError
 from .futures import is_continuous_future
-from .pipeline import universe_exchanges
 from .io_utils import atomic_write_bytes, ensure_out_dir
-from .results import EventStudyResult, stars
+from .results import POOLED, EventStudyResult, stars
 from .stattests import upper_mean
 from .tables import STARS_NOTE, _group_order, lead_window
 from .tables import group_label as _table_group_label
@@ -212,7 +211,7 @@ def _reference_model(run):
     src = with_day0 if len(with_day0) else d0
     cal = src["calendar"].mode().iloc[0]
     ticker = str(src.loc[src["calendar"] == cal, "ticker"].iloc[0])
-    exch = universe_exchanges(run.universe).get(ticker)
+    exch = run.exchanges.get(ticker) if hasattr(run, "calendars") else None
     try:
         model = session_model_for(ticker, exch)
     except EventStudyError:
@@ -283,8 +282,74 @@ def announcement_note(run, event_id: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # CAAR paths
 # ---------------------------------------------------------------------------------------------
+def _group_rbar(run, present: Sequence[str], pooled: str, excl: Sequence[str],
+                events: Sequence[str] | None = None) -> dict[tuple[str, str], float]:
+    """Mean pairwise estimation-residual correlation (Kolari–Pynnönen's r) per (event, group), and for the
+    pooled group (``events``: only these; default every event); empty when the result carries no arrays."""
+    res = _result(run)
+    if getattr(res, "arrays", None) is None:
+        return {}
+    from .stattests import upper_mean
+
+    out: dict[tuple[str, str], float] = {}
+    pairs = res.arrays.pairs
+    pair_ev = pairs["event_id"].to_numpy()
+    for ev in (dict.fromkeys(res.ar["event_id"]) if events is None else [str(e) for e in events]):
+        try:
+            r = res.residual_corr(ev)
+        except Exception:              # an event without estimated pairs: no band
+            continue
+        grp = pairs.loc[res.arrays.ok & (pair_ev == ev), "group"].to_numpy()
+        if len(grp) != len(r):
+            continue
+        m = r.to_numpy()
+        for g in list(present) + [pooled]:
+            sel = ~np.isin(grp, list(excl)) if g == pooled and g not in present else grp == g
+            if sel.sum() >= 2:
+                out[(ev, g)] = upper_mean(m[np.ix_(sel, sel)])[0]
+    return out
+
+
+def _is_pooled(res: EventStudyResult) -> bool:
+    """True for pooled firm-specific events (tests in one ``pooled`` cell per group)."""
+    return len(res.tests) > 0 and set(res.tests["event_id"]) == {POOLED}
+
+
+def _pooled_rbar(run, present: Sequence[str], pooled: str) -> dict[tuple[str, str], float]:
+    """Kolari–Pynnönen's r per group of pooled firm-specific events: the mean over all pairs i < j of the
+    residual correlations, with pairs whose day 0 differ counted as 0 (docs/METHODS.md, section 15)."""
+    res = _result(run)
+    if getattr(res, "arrays", None) is None:
+        return {}
+    from .stattests import residual_correlation_matrix
+
+    a = res.arrays
+    ok = np.flatnonzero(a.ok)
+    grp = a.pairs["group"].to_numpy()[ok]
+    day0 = a.pairs["day0"].to_numpy()[ok]
+    out: dict[tuple[str, str], float] = {}
+    for g in list(present) + [pooled]:
+        sel = np.ones(len(ok), dtype=bool) if (g == pooled and g not in present) else grp == g
+        n = int(sel.sum())
+        if n < 2:
+            continue
+        codes, _ = pd.factorize(day0[sel])
+        shared = np.flatnonzero(np.bincount(codes)[codes] > 1)      # pairs with another pair on their date
+        tot = 0.0
+        if shared.size:
+            resid = a.subset(ok[sel][shared])[3].ar[:, a.est_mask]
+            r = residual_correlation_matrix(resid)
+            same = codes[shared][:, None] == codes[shared][None, :]
+            iu = np.triu_indices(shared.size, k=1)
+            v = np.where(same, r, 0.0)[iu]
+            tot = float(np.nansum(v))
+        out[(POOLED, g)] = tot / (n * (n - 1) / 2)
+    return out
+
+
 def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] | None = None,
-               ci: float = 0.95, events: Sequence[str] | None = None) -> pd.DataFrame:
+               ci: float = 0.95, rbar: dict[tuple[str, str], float] | None = None,
+               events: Sequence[str] | None = None) -> pd.DataFrame:
     """The numbers behind :func:`plot_caar_paths`, one row per event x group x relative day.
 
     The cumulative abnormal return of security i is measured from the close of day -1
@@ -293,11 +358,17 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     ``CAR_i(-1) = 0`` and ``CAR_i(0) = AR_i0``; the path starts at the close before the window's
     first day. Only securities with an AR on every day of the window enter (``n``).
     ``caar = mean_i CAR_i(t)``; ``sd`` its cross-sectional s.d. (ddof 1); the band is
-    ``caar ± t_{N-1, (1+ci)/2} sd / sqrt(N)`` (NaN when N < 2). Decimals, not percent.
-    The pooled group ``all`` (every group but the run's excluded ones) can be requested;
+    ``caar ± t_{N-1, (1+ci)/2} sd / sqrt(N) * sqrt((1 + (N-1) r) / (1 - r))``, the cross-sectional
+    interval inflated by Kolari & Pynnönen's (2010) factor for the mean residual correlation ``r`` of the
+    group's securities on the estimation window, so that it holds when they share the event date
+    (docs/METHODS.md, section 11). ``rbar`` maps (event, group) to ``r`` (default: computed from the run);
+    where ``r`` is unknown or N < 2 the band is NaN (not drawn). Decimals, not percent.
+    The pooled group ``all`` (every group but the run's excluded ones) can be requested. For pooled
+    firm-specific events every firm-event of a group enters one path (``event_id`` ``pooled``), and
+    ``r`` counts correlations only among firm-events sharing their day 0 (docs/METHODS.md, section 15).
     ``events`` restricts the rows to those events (default every event).
 
-    Columns: ``event_id, group, rel_day, n, caar, sd, lower, upper``.
+    Columns: ``event_id, group, rel_day, n, caar, sd, rbar, lower, upper``.
     """
     if not 0 < ci < 1:
         raise ValueError(f"ci={ci!r}: give a confidence level between 0 and 1, e.g. 0.95")
@@ -318,6 +389,10 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     pooled = res.pooled_group or "all"
     excl = _pool_exclude(run)
     groups = _pick_groups(run, present, groups, "has no abnormal returns in this run", extra=(pooled,))
+    firm = _is_pooled(res)
+    if rbar is None:
+        rbar = (_pooled_rbar(run, present, pooled) if firm
+                else _group_rbar(run, present, pooled, excl, events=events))
 
     sub = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
     wide = (sub.set_index(["event_id", "ticker", "group", "rel_day"])["ar"]
@@ -330,9 +405,11 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     days = np.arange(lo - 1, hi + 1)
     ev_arr = wide.index.get_level_values("event_id").astype(str).to_numpy()
     gr_arr = wide.index.get_level_values("group").astype(str).to_numpy()
+    if firm:                                  # pooled firm-specific events: one path per group
+        ev_arr = np.full(len(ev_arr), POOLED, dtype=object)
 
     rows = []
-    order = _event_order(run) if events is None else [str(e) for e in events]
+    order = [POOLED] if firm else (_event_order(run) if events is None else [str(e) for e in events])
     at = pd.Series(np.arange(len(ev_arr))).groupby(ev_arr).indices      # rows of each event, found once
     for g in groups:
         in_g = ~np.isin(gr_arr, list(excl)) if g == pooled and g not in present else gr_arr == g
@@ -344,14 +421,17 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
                 continue
             x = level[m]
             mean = x.mean(axis=0)
+            r = float(rbar.get((ev, g), np.nan))
+            den = 1.0 + (n - 1) * r
+            infl = math.sqrt(den / (1.0 - r)) if (math.isfinite(r) and den > 0 and r < 1) else math.nan
             if n >= 2:
                 sd = x.std(axis=0, ddof=1)
-                half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / math.sqrt(n)
+                half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / math.sqrt(n) * infl
             else:
                 sd = half = np.full(len(days), np.nan)
             rows.append(pd.DataFrame({"event_id": ev, "group": g, "rel_day": days, "n": n, "caar": mean,
-                                      "sd": sd, "lower": mean - half, "upper": mean + half}))
-    cols = ["event_id", "group", "rel_day", "n", "caar", "sd", "lower", "upper"]
+                                      "sd": sd, "rbar": r, "lower": mean - half, "upper": mean + half}))
+    cols = ["event_id", "group", "rel_day", "n", "caar", "sd", "rbar", "lower", "upper"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
@@ -388,11 +468,14 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     session (:func:`announcement_note`). ``events`` restricts the panels.
     """
     data = caar_paths(run, window=window, groups=groups, ci=ci, events=events)
-    evs = _event_order(run) if events is None else [str(e) for e in events]
-    known = set(_event_order(run))
-    for e in evs:
-        if e not in known:
-            _check_event(run, e)          # raises the error naming the event
+    if _is_pooled(_result(run)):              # pooled firm-specific events: one panel, all firm-events
+        evs = [POOLED]
+    else:
+        evs = _event_order(run) if events is None else [str(e) for e in events]
+        known = set(_event_order(run))
+        for e in evs:
+            if e not in known:
+                _check_event(run, e)          # raises the error naming the event
     evs = [e for e in evs if e in set(data["event_id"])]
     if not evs:
         raise DataUnavailableError("no event has complete abnormal returns over the chosen window; widen the data or "
@@ -445,10 +528,12 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     pct = int(round(100 * ci))
     _footer(fig, (
         f"CAAR in percent, cumulated from the close of day −1 (value 0 there; day 0 = AR on day 0). Bands: {pct}% "
-        f"confidence interval CAAR_t ± t(N−1)·sd_t/√N, sd_t = cross-sectional s.d. of the securities' cumulative ARs on "
-        f"day t; it assumes independent securities and is too narrow when they are cross-correlated on a shared "
-        f"event date (see the Kolari–Pynnönen test). Dashed vertical line: day 0. Securities with a missing AR in "
-        f"the window are left out."), handles, labs, ncol=min(4, len(labs)))
+        f"confidence interval CAAR_t ± t(N−1)·sd_t/√N·√((1+(N−1)r)/(1−r)), sd_t = cross-sectional s.d. of the "
+        f"securities' cumulative ARs on day t, r = their mean estimation-residual correlation (Kolari–Pynnönen's "
+        + ("inflation, counting correlation only among firm-events that share their day 0; " if evs == [POOLED]
+           else "inflation for a shared event date; ")
+        + "no band where r is unknown). Dashed vertical line: day 0. Securities "
+        f"with a missing AR in the window are left out."), handles, labs, ncol=min(4, len(labs)))
     return fig
 
 
@@ -790,7 +875,13 @@ def _rect(x0: float, size: int):
 # saving
 # ---------------------------------------------------------------------------------------------
 def _safe_name(text: str) -> str:
-    return "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
+    """A file-name stem for ``text``; when characters had to be replaced, a short hash of ``text`` is
+    added so that two ids sanitised alike (``a/b``, ``a:b``) never share a figure file."""
+    safe = "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
+    if safe != text:
+        import hashlib
+        safe = f"{safe[:80]}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+    return safe
 
 
 def _png_bytes(fig: Figure, dpi: int) -> bytes:

@@ -3,15 +3,19 @@
 - Event-dummy regression (Karafiath 1988): regress ``R_t`` on the model regressors plus
   one dummy per event-window day over the estimation and event days together. The dummy
   coefficients equal ``AR_t``, their OLS standard errors equal ``sqrt(V[t,t])``, and the
-  t-test of the sum of the dummies equals the CAR test (METHODS.md). ``cov_type='HAC'``
+  t-test of the sum of the dummies equals the CAR test (docs/METHODS.md). ``cov_type='HAC'``
   gives Newey-West standard errors for autocorrelated residuals.
 - Portfolio approach: the same regression on the equal-weighted portfolio of a group
   (mean return of the members present each day; regressors averaged the same way). One
   time series per group, so it is robust to cross-correlation when all members share the
   event date.
+- Group differences under a shared date (:func:`group_difference_regressions`, what the study
+  reports): the event-dummy regression of the return spread between a group's and the base
+  group's equal-weighted portfolios (docs/METHODS.md, section 8).
 - Cross-sectional regression of CARs on exposure variables (group dummies with a base
   group, or numeric characteristics) with heteroskedasticity-robust (HC3 by default)
-  standard errors (MacKinnon & White 1985).
+  standard errors (MacKinnon & White 1985). It treats the CARs as independent, which they are
+  not on a shared event date; kept for characteristics and for studies with scattered dates.
 """
 from __future__ import annotations
 
@@ -309,28 +313,7 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     rows = rows[np.lexsort((series[rows], ev_code[rows]))]
     if not len(rows):
         return pd.DataFrame(columns=REG_COLUMNS)
-    ys, fs, labels = [], [], []
-    # whole events, about `chunk` pairs at a time: gathered once, portfolio means by segment sums
-    ev_r = ev_code[rows]
-    cuts = np.flatnonzero(np.r_[True, ev_r[1:] != ev_r[:-1]])
-    start = 0
-    while start < len(rows):
-        nxt = cuts[cuts >= start + chunk]            # the first event boundary after `chunk` pairs
-        stop = int(nxt[0]) if len(nxt) else len(rows)
-        part = rows[start:stop]
-        y, f = a.returns(part)
-        f = np.asarray(f, float).reshape(len(part), len(rel), q)
-        ser = series[part]
-        seg = np.flatnonzero(np.r_[True, ser[1:] != ser[:-1]])
-        ok_y = np.isfinite(y)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ys.append(np.add.reduceat(np.where(ok_y, y, 0.0), seg, axis=0) / np.add.reduceat(ok_y, seg, axis=0))
-            ok_f = np.isfinite(f)
-            fs.append(np.add.reduceat(np.where(ok_f, f, 0.0), seg, axis=0) / np.add.reduceat(ok_f, seg, axis=0)
-                      if q else np.zeros((len(seg), len(rel), 0)))
-        labels.extend(zip(ev[part[seg]], key[part[seg]]))
-        start = stop
-    Y, Fq = np.concatenate(ys), np.concatenate(fs).reshape(len(labels), len(rel), q)
+    labels, Y, Fq = _portfolio_means(a, key, rows, q, chunk)    # whole events, about `chunk` pairs at a time
     n_w, n_c = len(wmasks), len(cov_types)
     blocks = []
     for lo in range(0, len(labels), chunk):
@@ -479,91 +462,114 @@ def ols_robust(y: np.ndarray, X: np.ndarray, cov_type: str = "HC3") -> RobustOLS
     return RobustOLS(params=b, bse=se, tvalues=t, pvalues=2 * _st.norm.sf(np.abs(t)), nobs=n, rsquared=r2, cov=cov)
 
 
-def cross_sections_on_groups(car: pd.DataFrame, events: Sequence[str], windows: Iterable[Window],
-                             base_group: str | None, exclude_groups: Sequence[str] = (), cov_type: str = "HC3",
-                             scale: float = 100.0) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`cross_sectional_regression` on group dummies for every event x window at once.
+def _portfolio_means(a, key: np.ndarray, rows: np.ndarray, q: int, chunk: int = 4096):
+    """Equal-weighted portfolio returns and regressors of the pairs ``rows`` (positions, already in the
+    order of the series: pairs of one series adjacent, whole events together) by segment sums over
+    ``(event, key)``: (labels [(event, key)], Y (N, D), F (N, D, q)). As ``np.nanmean`` over members."""
+    pairs = a.pairs
+    ev = pairs["event_id"].to_numpy()
+    D = len(a.rel_days)
+    ser = pd.DataFrame({"e": ev[rows], "s": key[rows]}).groupby(["e", "s"], sort=False).ngroup().to_numpy()
+    ev_r = pd.factorize(ev[rows])[0]
+    cuts = np.flatnonzero(np.r_[True, ev_r[1:] != ev_r[:-1]])
+    ys, fs, labels = [], [], []
+    start = 0
+    while start < len(rows):
+        nxt = cuts[cuts >= start + chunk]
+        stop = int(nxt[0]) if len(nxt) else len(rows)
+        part = rows[start:stop]
+        y, f = a.returns(part)
+        f = np.asarray(f, float).reshape(len(part), D, q)
+        s = ser[start:stop]
+        seg = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        ok_y = np.isfinite(y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ys.append(np.add.reduceat(np.where(ok_y, y, 0.0), seg, axis=0) / np.add.reduceat(ok_y, seg, axis=0))
+            ok_f = np.isfinite(f)
+            fs.append(np.add.reduceat(np.where(ok_f, f, 0.0), seg, axis=0) / np.add.reduceat(ok_f, seg, axis=0)
+                      if q else np.zeros((len(seg), D, 0)))
+        labels.extend(zip(ev[part[seg]], key[part[seg]]))
+        start = stop
+    if not labels:
+        return [], np.zeros((0, D)), np.zeros((0, D, q))
+    return labels, np.concatenate(ys), np.concatenate(fs).reshape(len(labels), D, q)
 
-    The regression of ``CAR_i`` (x ``scale``) on a constant and the dummies of the groups other than
-    ``base_group`` is saturated: the constant is the base group's mean, each coefficient a group's mean
-    minus it, each residual ``CAR_i`` minus its group's mean, each leverage ``1/n_g``. With
-    ``V_g = sum_i w_i / n_g^2`` (``w_i``: ``e_i^2`` scaled as HC0..HC3 scale it), Var(const) = V_base,
-    Var(group[g]) = V_g + V_base: the sandwich of :func:`ols_robust` without a matrix per cell.
-    Returns (rows in the order event, window, constant then groups in order of appearance; the messages
-    of the cells :func:`cross_sectional_regression` would refuse).
+
+def group_difference_regressions(result, base_group: str, groups: Sequence[str] | None = None,
+                                 windows: Iterable[Window] | None = None, scale: float = 100.0) -> pd.DataFrame:
+    """Group differences that hold under a shared event date (docs/METHODS.md, section 8).
+
+    For each event, window and exposure group ``g`` (``groups``, default every group with estimated
+    pairs other than ``base_group``): the Karafiath event-dummy regression (:func:`dummy_regression`,
+    OLS) of the return spread ``R_g,t - R_base,t`` of the two equal-weighted portfolios on the members'
+    averaged regressors over the estimation days plus window dummies. The dummy sum is the difference
+    in CAAR; its standard error comes from the spread's own residual variance on the estimation
+    window, so the common shock of a shared date (and the cross-correlation of the members) is in
+    the variance, unlike HC3 on a cross-section of CARs. Rows ``kind='cross_section'``: term
+    ``const (base)`` (the base portfolio's CAR test) and ``group[g]`` (the difference), coefficients
+    in percent (``scale``), ``cov_type='OLS spread'``. Every spread of every event is regressed at once
+    (:func:`dummy_regressions_batched`); :func:`dummy_regression` per spread is the tested reference.
     """
-    from scipy import stats as _st
-
-    wins = [tuple(w) for w in windows]
-    d = car[~car["group"].isin(list(exclude_groups))].dropna(subset=["car"])
-    d = d[d["event_id"].isin(list(events))]
-    if d.empty:
-        return pd.DataFrame(columns=REG_COLUMNS), []
-    d = d.assign(y=d["car"].to_numpy(dtype=float) * scale)
-    keys = ["event_id", "window_start", "window_end"]
-    cell_g = d.groupby(keys + ["group"], sort=False)["y"]
-    d = d.assign(mean_g=cell_g.transform("mean"), n_g=cell_g.transform("size"))
-    cell = d.groupby(keys, sort=False)
-    d = d.assign(n=cell["y"].transform("size"), k=cell["group"].transform("nunique"),
-                 ybar=cell["y"].transform("mean"))
-    e = (d["y"] - d["mean_g"]).to_numpy()
-    n, k, h = d["n"].to_numpy(float), d["k"].to_numpy(float), 1.0 / d["n_g"].to_numpy(float)
-    kind = cov_type.upper()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = {"HC0": e ** 2, "HC1": e ** 2 * n / (n - k), "HC2": e ** 2 / (1 - h), "HC3": e ** 2 / (1 - h) ** 2}.get(kind)
-    if w is None:
-        raise ValueError(f"cov_type {cov_type!r}: choose HC0, HC1, HC2 or HC3")
-    d = d.assign(v=w * h * h, v_nan=np.isnan(w * h * h), e2=e ** 2, t2=(d["y"] - d["ybar"]).to_numpy() ** 2)
-    g = (d.groupby(keys + ["group"], sort=False)
-         .agg(mean=("y", "mean"), V=("v", "sum"), V_nan=("v_nan", "any"), n=("n", "first"), k=("k", "first"))
-         .reset_index())
-    g.loc[g["V_nan"], "V"] = np.nan           # a one-member group: leverage 1, HC2/HC3 undefined
-    fit = d.groupby(keys, sort=False).agg(ssr=("e2", "sum"), tss=("t2", "sum")).reset_index()
-    # cells in the order of first appearance (the same in g and fit); one row per cell x group in g
-    cell = g.groupby(keys, sort=False).ngroup().to_numpy()
-    n_cells = len(fit)
-    gname = g["group"].to_numpy(dtype=object)
-    first = np.r_[True, cell[1:] != cell[:-1]] if len(cell) else np.zeros(0, bool)
-    is_base = first if base_group is None else (gname == base_group)
-    base_at = np.full(n_cells, -1)
-    base_at[cell[is_base]] = np.flatnonzero(is_base)
-    nobs = np.zeros(n_cells, dtype=int)
-    nobs[cell] = g["n"].to_numpy()
-    kk = np.bincount(cell, minlength=n_cells)
-    ok = (base_at >= 0) & (nobs > kk)
-    ev_pos = {e: i for i, e in enumerate(events)}
-    w_pos = {w: i for i, w in enumerate(wins)}
-    fe, fw0, fw1 = fit["event_id"].to_numpy(), fit["window_start"].to_numpy(), fit["window_end"].to_numpy()
-    cell_key = np.array([ev_pos.get(e, len(ev_pos)) * (len(wins) + 1) + w_pos.get((a, b), len(wins))
-                         for e, a, b in zip(fe, fw0, fw1)], dtype=np.int64)
-    skipped: list[str] = []
-    for c in np.argsort(cell_key, kind="stable"):
-        if ok[c] or (fe[c] not in ev_pos) or ((fw0[c], fw1[c]) not in w_pos):
+    a = result.arrays
+    if a is None:
+        raise ValueError("the result carries no arrays; re-run the study")
+    pairs = a.pairs
+    gr = pairs["group"].to_numpy()
+    ev = pairs["event_id"].to_numpy()
+    wins = list(windows) if windows is not None else list(result.windows)
+    rel = a.rel_days
+    q = len(result.regressors)
+    ok_rows = np.flatnonzero(a.ok)
+    if not len(ok_rows):
+        return pd.DataFrame(columns=REG_COLUMNS)
+    # series (event, group) in the order event, then group as first met among the event's estimated pairs
+    ser = pd.DataFrame({"e": ev[ok_rows], "g": gr[ok_rows]}).groupby(["e", "g"], sort=False).ngroup().to_numpy()
+    ev_code = pd.factorize(ev[ok_rows])[0]
+    rows = ok_rows[np.lexsort((ser, ev_code))]
+    labels, Y, F = _portfolio_means(a, gr, rows, q)
+    # per event: the base portfolio, then each other group's spread over it
+    specs = []                       # (event, term, y, f)
+    by_event: dict = {}
+    for i, (e, g) in enumerate(labels):
+        by_event.setdefault(e, []).append((g, i))
+    for e, members in by_event.items():
+        base = next((i for g, i in members if g == base_group), None)
+        if base is None:
             continue
-        win = [fw0[c].item() if hasattr(fw0[c], "item") else fw0[c], fw1[c].item() if hasattr(fw1[c], "item") else fw1[c]]
-        if base_at[c] < 0:
-            skipped.append(f"base group {base_group!r} has no CAR for event {fe[c]} window {win}")
-        else:
-            skipped.append(f"cross-sectional regression for {fe[c]} {win}: {nobs[c]} CARs for {kk[c]} coefficients; "
-                           "too few")
-    asked = np.array([e in ev_pos and (a, b) in w_pos for e, a, b in zip(fe, fw0, fw1)], dtype=bool)
-    keep = (ok & asked)[cell]
-    b_of = base_at[cell]
-    mean, V = g["mean"].to_numpy(float), g["V"].to_numpy(float)
-    coef = np.where(is_base, mean, mean - mean[np.maximum(b_of, 0)])
-    var = np.where(is_base, V, V + V[np.maximum(b_of, 0)])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(var)
-        t = coef / se
-    r2 = 1.0 - fit["ssr"].to_numpy(float) / fit["tss"].to_numpy(float)
-    base_name = gname[np.maximum(b_of, 0)]
-    term = np.where(is_base, "const (" + base_name.astype(str) + ")", "group[" + gname.astype(str) + "]")
-    out = pd.DataFrame({
-        "kind": "cross_section", "event_id": g["event_id"].to_numpy(dtype=object),
-        "subject": "CAR on groups (base: " + base_name.astype(str) + ")",
-        "window_start": g["window_start"].to_numpy(), "window_end": g["window_end"].to_numpy(),
-        "term": term, "coef": coef, "std_err": se, "t": t, "p_value": 2 * _st.norm.sf(np.abs(t)),
-        "cov_type": cov_type, "nobs": nobs[cell], "r2": r2[cell],
-        "_k": cell_key[cell], "_b": ~is_base, "_i": np.arange(len(g))})
-    out = out[keep].sort_values(["_k", "_b", "_i"], kind="stable").drop(columns=["_k", "_b", "_i"])
-    return out.reset_index(drop=True)[REG_COLUMNS], skipped
+        yb, fb = Y[base], F[base]
+        specs.append((e, f"const ({base_group})", yb, fb))
+        for g, i in members:
+            if g == base_group or (groups is not None and g not in groups):
+                continue
+            fg = F[i]
+            f = fg if np.allclose(fg, fb, equal_nan=True) else np.column_stack([fg, fb])
+            specs.append((e, f"group[{g}]", Y[i] - yb, f))
+    if not specs:
+        return pd.DataFrame(columns=REG_COLUMNS)
+    n = len(specs)
+    out = {c: np.full(n * len(wins), np.nan) for c in ("coef", "std_err", "t", "p_value", "r2")}
+    nobs = np.zeros(n * len(wins), dtype=int)
+    widths = np.array([s[3].shape[1] for s in specs])
+    for width in np.unique(widths):                # one batch per number of regressors
+        idx = np.flatnonzero(widths == width)
+        for lo in range(0, len(idx), 2048):
+            part = idx[lo:lo + 2048]
+            prep = _dummy_prep(np.stack([specs[i][2] for i in part]),
+                               np.stack([specs[i][3] for i in part]).reshape(len(part), len(rel), width), a.est_mask)
+            for wi, w in enumerate(wins):
+                r = _dummy_window(prep, (rel >= w[0]) & (rel <= w[1]), rel, "OLS", None)
+                good = np.array([x is None for x in r["error"]], dtype=bool)
+                at = part * len(wins) + wi
+                out["coef"][at[good]] = r["car"][good] * scale
+                out["std_err"][at[good]] = r["car_se"][good] * scale
+                out["t"][at[good]] = r["car_t"][good]
+                out["p_value"][at[good]] = r["car_p"][good]
+                out["r2"][at[good]] = r["r2"][good]
+                nobs[at[good]] = r["nobs"][good]
+    return pd.DataFrame({
+        "kind": "cross_section", "event_id": np.repeat(np.array([s[0] for s in specs], dtype=object), len(wins)),
+        "subject": f"spread regression (base: {base_group})",
+        "window_start": np.tile([w[0] for w in wins], n), "window_end": np.tile([w[1] for w in wins], n),
+        "term": np.repeat(np.array([s[1] for s in specs], dtype=object), len(wins)),
+        **{c: out[c] for c in ("coef", "std_err", "t", "p_value")}, "cov_type": "OLS spread", "nobs": nobs,
+        "r2": out["r2"]})[REG_COLUMNS]

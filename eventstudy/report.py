@@ -20,7 +20,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("setup", "Model, windows and data"),
     ("impact", "Impact by exposure group"),
     ("futures", "Nikkei futures and index"),
-    ("cross-section", "Cross-sectional regressions"),
+    ("cross-section", "Group differences (spread regressions)"),
     ("figures", "Figures"),
     ("confounders", "Confounders"),
     ("excluded", "Excluded securities"),
@@ -145,11 +145,21 @@ def _link_html(s: str) -> str:
 
 
 def _link_md(s: str) -> str:
-    return f"[{_host(s)}]({s})" if _is_url(s) else _md(s)
+    """A Markdown link to a http(s) URL (characters that could end the link or open raw HTML are
+    %-encoded), else the text escaped."""
+    if not _is_url(s):
+        return _md(s)
+    return f"[{_md(_host(s))}]({quote(str(s), safe=_URL_SAFE)})"
+
+
+#: characters kept as they are in a Markdown link target; ``( ) < > [ ] " ' \`` and spaces are %-encoded
+_URL_SAFE = ":/?#&=%;,+~!$*@.-_"
 
 
 def _md(s) -> str:
-    return T._md_escape(str(s)).replace("\r", " ").replace("\n", " ")
+    """User text for Markdown: no raw HTML (``<`` as ``&lt;``), no links or emphasis, one line."""
+    return (T._md_escape(str(s)).replace("[", "\\[").replace("]", "\\]").replace(">", "&gt;")
+            .replace("\r", " ").replace("\n", " "))
 
 
 def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool] | None = None,
@@ -262,7 +272,7 @@ def check_formats(formats) -> tuple[str, ...]:
 
 
 _NO_FUTURES = "No futures or index in this run (no prices, or regressions not run)."
-_NO_CROSS_SECTION = "No cross-sectional regressions in this run."
+_NO_CROSS_SECTION = "No group differences in this run (they need two exposure groups with estimated pairs)."
 
 
 # ----------------------------------------------------------------------------- plots
@@ -312,6 +322,8 @@ class _Content:
         self.shown = (T.top_events(self.imp, T.MAX_SHOWN_EVENTS, self.lead, run.result.pooled_group)
                       if n_ev > T.MAX_SHOWN_EVENTS else None)
         self.headline = self.view(T.headline_table(run, window=self.lead, impact=self.imp))
+        self.primary = T.primary_hypotheses_table(run)
+        self.findings = list(self.primary.attrs.get("findings", []))
         self.fut = T.futures_table(run)
         self.cs_all = T.cross_section_table(run, window=None)
         self.cs_win: dict[tuple[int, int], pd.DataFrame] = {}
@@ -366,7 +378,12 @@ class _Content:
             "the securities' estimation-window residuals, because securities that share an event date are "
             "cross-correlated and the plain BMP and cross-sectional t tests then reject too often.",
             "Formulas, the other tests (" + ", ".join(TEST_NAMES[t] for t in T.LEAD_TESTS[1:]) + ") and the "
-            "event-dummy regressions are in METHODS.md.",
+            "event-dummy regressions are in docs/METHODS.md of the eventstudy repository.",
+            "Primary hypotheses (declared in a file of the study before looking, with a source each) are tested as "
+            "one family with Holm and Benjamini–Hochberg adjustment; their 95% intervals invert the same test. "
+            "Group differences come from the event-dummy regression of the group-minus-base portfolio spread, "
+            "whose variance is estimated on the spread's own estimation window, so it holds under a shared date. "
+            "Futures (two listings of one contract) and the index get single-instrument tests only.",
         ]
 
     def setup_items(self) -> list[tuple[str, str]]:
@@ -509,6 +526,11 @@ def render_html(run, figures: dict[str, Path] | None = None, title: str | None =
     S += [f"<p>{_esc(p)}</p>" for p in c.how_to_read()]
 
     h2("headline")
+    if len(c.primary):
+        S.append('<div class="es-callout es-findings"><strong>Findings (primary hypotheses, adjusted for '
+                 'multiple testing)</strong><ul>' + "".join(f"<li>{_esc(line)}</li>" for line in c.findings)
+                 + "</ul></div>")
+        S.append(T.to_html(c.primary, table_id="primary-table"))
     if c.shared:
         S.append('<div class="es-callout"><strong>Same window, counted once.</strong><ul>'
                  + "".join(f"<li>{_esc(line)}</li>" for line in c.shared_lines()) + "</ul></div>")
@@ -646,6 +668,10 @@ def render_markdown(run, figures: dict[str, Path] | None = None, out_dir: str | 
         L += [_md(p), ""]
 
     h2("headline")
+    if len(c.primary):
+        L += ["> **Findings (primary hypotheses, adjusted for multiple testing)**", ">"]
+        L += [f"> - {_md(line)}" for line in c.findings] + [""]
+        L += [T.to_markdown(c.primary), ""]
     if c.shared:
         L += ["> **Same window, counted once.**", ">"] + [f"> - {_md(line)}" for line in c.shared_lines()] + [""]
     L += [T.to_markdown(c.headline), ""]
@@ -789,6 +815,8 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
     def stem(w) -> str:
         return f"{w[0]}_{w[1]}".replace("-", "m")
 
+    if len(c.primary):
+        add(_drop_cols(c.primary, ["confounders"]), "tab:primary", " ".join(c.findings))
     for w in c.windows:
         h = c.headline if w == c.lead else c.view(T.headline_table(run, window=w, impact=c.imp))
         add(_drop_cols(h, ["note"]), f"tab:headline-{stem(w)}", shared)
@@ -817,7 +845,8 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
 # ----------------------------------------------------------------------------- entry point
 def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md", "html", "latex"),
                  plots: bool = True, title: str | None = None,
-                 impact: pd.DataFrame | None = None, figure_formats: Sequence[str] = ("png",)) -> dict[str, Path]:
+                 impact: pd.DataFrame | None = None, raw_csv: bool = False,
+                 figure_formats: Sequence[str] = ("png",)) -> dict[str, Path]:
     """Write the report of ``run`` into ``out_dir`` (created if needed), atomically.
 
     ``formats`` from ``md`` (``report.md``), ``html`` (``report.html``, self-contained), ``latex``
@@ -826,7 +855,8 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     go to ``out_dir/figures`` in ``figure_formats`` (``png``, ``svg``; default PNG) and are embedded
     (HTML; the PNG, or the SVG when only SVG is asked for) or linked (Markdown).
     ``impact``: :func:`eventstudy.tables.impact_table` of ``run`` with its defaults, when the caller
-    already has it (it is not computed again).
+    already has it (it is not computed again). ``raw_csv``: CSV text cells verbatim (default: a
+    leading ``'`` before text a spreadsheet would evaluate, :func:`eventstudy.io_utils.spreadsheet_safe`).
     Returns ``{file name: path}`` of every file written (figures as ``figures/<name>.png``).
     """
     formats = check_formats(formats)
@@ -850,6 +880,6 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     if "csv" in formats:
         for name, df in (("impact_table.csv", content.imp), ("futures_table.csv", content.fut),
                          ("cross_section_table.csv", content.cs_all)):
-            T.to_csv(df, out / name)
+            T.to_csv(df, out / name, raw=raw_csv)
             written[name] = out / name
     return written

@@ -10,7 +10,7 @@ returns and is never bridged. The first session has no return.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 from eventstudy.data.base import PriceDataWarning, Prices
 from eventstudy.dates import normalise_dates
 
-__all__ = ["ReturnPanel", "compute_returns"]
+__all__ = ["ReturnPanel", "compute_returns", "with_closes"]
 
 _MASK_COLS = ["ticker", "date", "reason"]
 
@@ -38,12 +38,19 @@ def _empty_mask() -> pd.DataFrame:
 @dataclass(frozen=True)
 class ReturnPanel:
     """Wide returns (DatetimeIndex = union of sessions, columns = tickers, NaN = missing),
-    each ticker's own sessions, the return kind and the (ticker, date, reason) set to NaN on purpose."""
+    each ticker's own sessions, the return kind and the (ticker, date, reason) set to NaN on purpose.
+
+    ``closes[ticker]`` (optional) holds the UTC close instant of each of the ticker's sessions
+    (``datetime64[ns, UTC]``, aligned with ``sessions[ticker]``); tickers without session hours are
+    absent. The engine uses them to align regressors on other calendars by closing time
+    (:mod:`eventstudy.alignment`); :func:`with_closes` adds them.
+    """
 
     returns: pd.DataFrame
     sessions: dict[str, pd.DatetimeIndex]
     kind: str
     masked: pd.DataFrame
+    closes: Mapping[str, pd.DatetimeIndex] = field(default_factory=dict)
 
 
 def _session_index(values) -> pd.DatetimeIndex:
@@ -257,3 +264,28 @@ def compute_returns(
     else:
         masked = _empty_mask()
     return ReturnPanel(returns=returns, sessions=own, kind=kind, masked=masked)
+
+
+def with_closes(panel: ReturnPanel, models: Mapping[str, object]) -> ReturnPanel:
+    """``panel`` with the close instant of every session of each ticker whose session model has hours.
+
+    ``models``: ticker -> :class:`~eventstudy.calendars.SessionModel`; a model without hours
+    (``has_times`` False) adds nothing. Work is per distinct model: its closes are looked up once,
+    then taken at each ticker's own sessions."""
+    import dataclasses
+
+    closes: dict[str, pd.DatetimeIndex] = dict(panel.closes)
+    by_model: dict[int, tuple[object, list[str]]] = {}
+    for t, m in models.items():
+        if t in panel.sessions and getattr(m, "has_times", False):
+            by_model.setdefault(id(m), (m, []))[1].append(t)
+    for m, tickers in by_model.values():
+        full = m.all_sessions()
+        _, all_closes = m.session_bounds(full)
+        for t in tickers:
+            own = panel.sessions[t]
+            pos = full.get_indexer(pd.DatetimeIndex(own))
+            if (pos < 0).any():
+                continue        # not on this calendar: no hours (the engine then matches by date)
+            closes[t] = all_closes[pos]
+    return dataclasses.replace(panel, closes=closes)

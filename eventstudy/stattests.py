@@ -3,7 +3,7 @@
 Pure numpy functions on arrays aligned across securities ``i = 1..N``; ``NaN`` means
 missing. Every test returns :class:`TestResult` ``(statistic, p_value, df)`` with a
 two-sided p-value (``df`` is ``None`` for tests referred to N(0,1) or resampled).
-The formulas follow ``METHODS.md`` (section "Cross-sectional tests").
+The formulas follow ``docs/METHODS.md`` (section "Cross-sectional tests").
 
 Inputs (as the engine produces them for one cell)
 -------------------------------------------------
@@ -47,7 +47,7 @@ from .errors import EstimationError
 __all__ = [
     "TestResult", "TEST_IDS", "TEST_NAMES", "MIN_N", "MIN_OVERLAP",
     "t_cross_section", "t_time_series", "patell", "bmp", "kolari_pynnonen", "corrado",
-    "grank", "sign_generalized", "wilcoxon", "bootstrap_caar", "run_tests",
+    "grank", "sign_generalized", "wilcoxon", "wilcoxon_z", "wilcoxon_p_method", "bootstrap_caar", "run_tests",
     "residual_correlation_matrix", "mean_pairwise_correlation", "upper_mean", "adjust_p", "P_ADJUST",
 ]
 
@@ -72,7 +72,7 @@ TEST_NAMES: dict[str, str] = {
     "corrado": "Corrado rank (Corrado–Zivney, Cowan)",
     "grank": "Generalized rank t (Kolari–Pynnönen)",
     "sign_generalized": "Generalized sign Z (Cowan)",
-    "wilcoxon": "Wilcoxon signed-rank",
+    "wilcoxon": "Wilcoxon signed-rank W+",
     "bootstrap": "Bootstrap of pseudo-event windows",
 }
 
@@ -207,7 +207,7 @@ def patell(scar, m, k: int) -> TestResult:
     t-distributed SCAR_i with ``M_i - k`` df is ``(M_i - k)/(M_i - k - 2)``.
     Securities with NaN SCAR are dropped. Raises :class:`~eventstudy.errors.EstimationError`
     if a kept security has ``M_i - k <= 2`` (its SCAR has no finite variance; the entry rule
-    ``M_i >= k + 3`` of METHODS.md rules that out).
+    ``M_i >= k + 3`` of docs/METHODS.md rules that out).
     Reference: Patell (1976) JAR; Campbell, Lo & MacKinlay (1997) ch. 4.
     """
     s = _vec(scar, "scar")
@@ -299,7 +299,7 @@ def upper_mean(r: np.ndarray) -> tuple[float, int]:
     return float(v.mean()), int(v.size)
 
 
-def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP) -> TestResult:
+def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP, clusters=None) -> TestResult:
     """BMP adjusted for cross-correlation, Kolari & Pynnonen (2010) RFS.
 
     ``t_KP = t_BMP * sqrt((1 - r) / (1 + (N - 1) r))``, Student t with ``N - 1`` df, where
@@ -307,6 +307,13 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP) -> TestResult:
     residuals ``e_it`` computed on each pair's common days (pairwise-complete). Pairs
     sharing fewer than ``min_overlap`` (default 30) days are ignored; if no pair is left,
     or ``1 + (N - 1) r <= 0``, the result is NaN. Securities with NaN SCAR are dropped.
+
+    ``clusters`` (N,), optional: the calendar date of each security's event (pooled firm-specific
+    events). Securities whose events fall on different dates are independent by assumption: their
+    ``r_ij`` is 0 (and counted), so ``r = sum_c n_c (n_c - 1) rbar_c / (N (N - 1))`` with ``rbar_c``
+    the mean correlation within date cluster c. This is Kolari & Pynnonen's variance of the sum of
+    SCARs, ``N + sum_{i != j} rho_ij``, with rho_ij = 0 across dates; one cluster is the original test
+    (docs/METHODS.md, section 15).
     """
     s = _vec(scar, "scar")
     e = _mat(est_ar, "est_ar", s.size)
@@ -316,7 +323,13 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP) -> TestResult:
     N = s.size
     if not math.isfinite(base.statistic):
         return base
-    r, _ = mean_pairwise_correlation(e, min_overlap)
+    if clusters is None:
+        r, _ = mean_pairwise_correlation(e, min_overlap)
+    else:
+        cl = np.asarray(clusters)[keep]
+        rm = residual_correlation_matrix(e, min_overlap)
+        rm = np.where(cl[:, None] == cl[None, :], rm, 0.0)
+        r, _ = upper_mean(rm)
     den = 1.0 + (N - 1) * r
     if not math.isfinite(r) or den <= 0:
         return _nan(float(N - 1))
@@ -462,30 +475,68 @@ def sign_generalized(car, est_ar, p_hat: str = "mean") -> TestResult:
     return _z_result((w - N * p) / math.sqrt(N * p * (1.0 - p)))
 
 
-def wilcoxon(car) -> TestResult:
-    """Wilcoxon (1945) signed-rank test of CAR_i symmetric about 0.
+WILCOXON_EXACT_MAX_N = 50
+"""Largest n for which an untied Wilcoxon cell gets the exact null distribution of ``W+``."""
 
-    NaN CARs and CARs exactly equal to 0 are dropped first (Wilcoxon's treatment of zeros).
-    ``statistic`` is the signed normal score
-    ``z = (W+ - n(n+1)/4) / sqrt(n(n+1)(2n+1)/24 - sum_g (t_g^3 - t_g)/48)`` (``W+`` the rank
-    sum of the positive CARs, ``t_g`` sizes of groups of tied |CAR|), no continuity correction.
-    ``p_value`` is ``scipy.stats.wilcoxon(method="auto")``: the exact null distribution when
-    n <= 50 and there are no ties (exact permutation distribution when ties and n <= 13),
-    otherwise the normal approximation above.
-    """
+WILCOXON_PERMUTATION_MAX_N = 13
+"""Largest n for which a tied Wilcoxon cell gets the exact permutation distribution (2**n sign flips)."""
+
+
+def wilcoxon_p_method(n: int, has_ties: bool) -> str:
+    """Which null distribution :func:`wilcoxon` takes its p-value from, for ``n`` nonzero CARs:
+    ``"exact"`` (no tied ``|CAR|`` and ``n <= 50``: the exact distribution of ``W+``, Wilcoxon 1945),
+    ``"permutation"`` (ties and ``n <= 13``: all ``2**n`` sign flips of the tied ranks) or ``"normal"``
+    (otherwise: ``z`` of :func:`wilcoxon_z`, no continuity correction). This is
+    ``scipy.stats.wilcoxon(method="auto")``'s rule."""
+    if n <= WILCOXON_PERMUTATION_MAX_N and has_ties:
+        return "permutation"
+    if n <= WILCOXON_EXACT_MAX_N and not has_ties:
+        return "exact"
+    return "normal"
+
+
+def _wilcoxon_parts(car) -> tuple[np.ndarray, int, float, float, bool]:
+    """Nonzero finite CARs, n, W+, the tie-corrected null variance of W+, and whether |CAR| has ties."""
     c = _vec(car, "car")
     d = c[np.isfinite(c)]
     d = d[d != 0]
     n = d.size
-    if n < MIN_N:
-        return _nan()
     r = stats.rankdata(np.abs(d))
     w_plus = float(r[d > 0].sum())
     _, tie_counts = np.unique(r, return_counts=True)
     var = n * (n + 1) * (2 * n + 1) / 24.0 - float(np.sum(tie_counts ** 3 - tie_counts)) / 48.0
-    z = (w_plus - n * (n + 1) / 4.0) / math.sqrt(var)
+    return d, n, w_plus, var, bool((tie_counts > 1).any())
+
+
+def wilcoxon(car) -> TestResult:
+    """Wilcoxon (1945) signed-rank test of CAR_i symmetric about 0.
+
+    NaN CARs and CARs exactly equal to 0 are dropped first (Wilcoxon's treatment of zeros).
+    ``statistic`` is ``W+``, the sum of the ranks of ``|CAR_i|`` (average ranks for ties) over the
+    positive CARs: R's ``wilcox.test`` ``V`` and estudy2's ``wilcoxon_test`` statistic. Under the
+    null ``E[W+] = n(n+1)/4``; ``W+`` runs from 0 to ``n(n+1)/2``.
+    ``p_value`` is two-sided, ``scipy.stats.wilcoxon(method="auto")``: from the distribution
+    :func:`wilcoxon_p_method` names (exact for ``n <= 50`` without ties, the exact permutation
+    distribution for ties with ``n <= 13``, else the normal score of :func:`wilcoxon_z`).
+    R's ``wilcox.test`` gives the same ``V`` and, for ``n < 50`` without ties, the same p-value;
+    otherwise R uses the normal approximation with a continuity correction.
+    """
+    d, n, w_plus, _, _ = _wilcoxon_parts(car)
+    if n < MIN_N:
+        return _nan()
     res = stats.wilcoxon(d, zero_method="wilcox", correction=False, alternative="two-sided", method="auto")
-    return TestResult(float(z), float(res.pvalue), None)
+    return TestResult(w_plus, float(res.pvalue), None)
+
+
+def wilcoxon_z(car) -> TestResult:
+    """The normal score of Wilcoxon's ``W+`` (not in the battery; for users who want a z):
+    ``z = (W+ - n(n+1)/4) / sqrt(n(n+1)(2n+1)/24 - sum_g (t_g^3 - t_g)/48)`` (``t_g`` sizes of groups
+    of tied ``|CAR|``), no continuity correction; ``p_value = 2 Phi(-|z|)``. Zeros and NaN dropped
+    as in :func:`wilcoxon`."""
+    _, n, w_plus, var, _ = _wilcoxon_parts(car)
+    if n < MIN_N or not var > 0:
+        return _nan()
+    return _z_result((w_plus - n * (n + 1) / 4.0) / math.sqrt(var))
 
 
 # ----------------------------------------------------------------------------- resampling
@@ -628,12 +679,13 @@ def adjust_p(p, method: str = "holm") -> np.ndarray:
 
 def run_tests(*, car, scar, m, k: int, L: int, est_ar, est_sar, event_sar,
               n_boot: int | None = 0, seed: int = 0, min_overlap: int = MIN_OVERLAP,
-              bootstrap_statistic: str = "caar") -> dict[str, TestResult]:
+              bootstrap_statistic: str = "caar", clusters=None) -> dict[str, TestResult]:
     """Run every test of :data:`TEST_IDS` (in that order) on one (event, group, window) cell.
 
     Arrays as described in the module docstring: ``car``, ``scar``, ``m`` (N,);
     ``est_ar``, ``est_sar`` (N, T); ``event_sar`` (N, L). ``bootstrap`` is appended when
     ``n_boot`` is a positive int or None (all pseudo-windows); see :func:`bootstrap_caar`.
+    ``clusters`` (N,): event dates of pooled firm-specific events (:func:`kolari_pynnonen`).
     """
     c = _vec(car, "car")
     N = c.size
@@ -654,7 +706,7 @@ def run_tests(*, car, scar, m, k: int, L: int, est_ar, est_sar, event_sar,
         "t_time_series": t_time_series(c, ea, L),
         "patell": patell(s, m, k),
         "bmp": bmp(s),
-        "kolari_pynnonen": kolari_pynnonen(s, ea, min_overlap),
+        "kolari_pynnonen": kolari_pynnonen(s, ea, min_overlap, clusters),
         "corrado": corrado(es, ev),
         "grank": grank(s, es),
         "sign_generalized": sign_generalized(c, ea),

@@ -159,6 +159,28 @@ def test_batched_equals_per_cell_reference(chunk, complete):
     assert {1, 2, 3}.issubset(n_sizes) and max(n_sizes) > 50
 
 
+def test_batched_wilcoxon_names_the_distribution_of_its_p_value():
+    """The batched engine says which null distribution each Wilcoxon p-value came from, by
+    stattests.wilcoxon_p_method on the cell's nonzero CARs and their ties; the fixture reaches all three."""
+    d = data()
+    cells, mp, mc, blk = cells_of(d)
+    res = run_tests_batched(member_pair=mp, member_cell=mc, n_cells=len(cells), car=d["car"], scar=d["scar"],
+                            valid=d["valid"], m=d["m"], k=d["k"], est_ar=d["est_ar"], est_sar=d["est_sar"],
+                            event_sar=d["event_sar"], window_masks=d["masks"], cell_block=blk)
+    j = st.TEST_IDS.index("wilcoxon")
+    seen = set()
+    for c, (e, g, sel) in enumerate(cells):
+        for w in range(3):
+            cars = d["car"][w][sel & d["valid"][w]]
+            nz = cars[np.isfinite(cars) & (cars != 0)]
+            ties = len(np.unique(np.abs(nz))) < nz.size
+            want = st.wilcoxon_p_method(nz.size, ties) if nz.size >= st.MIN_N else ""
+            assert res.wilcoxon_p_method[c, w] == want, (e, g, w)
+            assert (want == "") == math.isnan(res.p_value[j, c, w])
+            seen.add(want)
+    assert {"exact", "permutation", "normal"} <= seen
+
+
 def test_data_reaches_the_branches_it_is_meant_to():
     """The fixture really has: both KP paths, an all-NaN KP cell, constant cells, wilcoxon's three p-value paths."""
     d = data()

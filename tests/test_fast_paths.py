@@ -264,34 +264,66 @@ def test_top_events_and_shown_rows():
     assert s.attrs["notes"][0] == "n1" and "Showing 1 of 3 events" in s.attrs["notes"][1]
 
 
-def test_cross_sections_on_groups_equal_one_regression_per_cell():
+def _reference_spreads(res, base_group, windows, scale=100.0) -> pd.DataFrame:
+    """One :func:`dummy_regression` (statsmodels) per event, group spread and window: what the batched
+    :func:`group_difference_regressions` replaces."""
     from eventstudy.errors import EstimationError
-    from eventstudy.regression import cross_sectional_regression, cross_sections_on_groups
 
-    rng = np.random.default_rng(12)
+    a = res.arrays
+    gr, ev = a.pairs["group"].to_numpy(), a.pairs["event_id"].to_numpy()
+    rel, q = a.rel_days, len(res.regressors)
     rows = []
-    for e, groups in (("E0", ["control"] * 5 + ["x"] * 4 + ["y"] * 6 + ["futures"] * 2),
-                      ("E1", ["x"] * 4 + ["y"] * 3),                        # no base group: refused
-                      ("E2", ["control"] * 2 + ["x"] * 3),                   # one CAR missing
-                      ("E3", ["control", "x"])):                             # too few
-        for w in ((0, 0), (0, 1)):
-            for i, g in enumerate(groups):
-                rows.append((e, f"T{i}", g, w[0], w[1], rng.normal(0, 0.02) if i != 3 else np.nan))
-    car = pd.DataFrame(rows, columns=["event_id", "ticker", "group", "window_start", "window_end", "car"])
-    got, skipped = cross_sections_on_groups(car, ["E0", "E1", "E2", "E3"], [(0, 0), (0, 1)], "control",
-                                            exclude_groups=("futures",))
-    ref, msgs = [], []
-    for e in ("E0", "E1", "E2", "E3"):
-        for w in ((0, 0), (0, 1)):
-            try:
-                ref.append(cross_sectional_regression(car, e, w, base_group="control", exclude_groups=("futures",))[0])
-            except EstimationError as exc:
-                msgs.append(str(exc))
-    ref = pd.concat(ref, ignore_index=True)
-    assert skipped == msgs and len(msgs) == 4          # E1 (no base) and E3 (too few), both windows
-    assert got[["event_id", "term", "subject", "cov_type"]].equals(ref[["event_id", "term", "subject", "cov_type"]])
+    for e in dict.fromkeys(ev):
+        idx = np.flatnonzero(a.ok & (ev == e))
+        g_e = gr[idx]
+        if not len(idx) or not (g_e == base_group).any():
+            continue
+        y_e, f_e = a.returns(idx)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yb, fb = np.nanmean(y_e[g_e == base_group], axis=0), np.nanmean(f_e[g_e == base_group], axis=0)
+            series = [(f"const ({base_group})", yb, fb)]
+            for g in dict.fromkeys(g_e):
+                if g == base_group:
+                    continue
+                yg, fg = np.nanmean(y_e[g_e == g], axis=0), np.nanmean(f_e[g_e == g], axis=0)
+                f = fg if np.allclose(fg, fb, equal_nan=True) else np.column_stack([fg, fb])
+                series.append((f"group[{g}]", yg - yb, f))
+        for term, y, f in series:
+            for w in windows:
+                wm = (rel >= w[0]) & (rel <= w[1])
+                try:
+                    dr = dummy_regression(y, f, a.est_mask, wm, rel, cov_type="OLS")
+                    rows.append((e, term, w[0], w[1], dr.car * scale, dr.car_se * scale, dr.car_t, dr.car_p,
+                                 dr.nobs, dr.r2))
+                except EstimationError:
+                    rows.append((e, term, w[0], w[1], np.nan, np.nan, np.nan, np.nan, 0, np.nan))
+    return pd.DataFrame(rows, columns=["event_id", "term", "window_start", "window_end", "coef", "std_err", "t",
+                                       "p_value", "nobs", "r2"])
+
+
+def test_batched_spread_regressions_equal_the_statsmodels_loop():
+    from eventstudy.engine import EventStudy
+    from eventstudy.regression import group_difference_regressions
+
+    rng = np.random.default_rng(14)
+    idx = pd.bdate_range("2020-01-01", periods=420)
+    m, m2 = rng.normal(0, 0.01, 420), rng.normal(0, 0.01, 420)
+    df = pd.DataFrame({f"S{i}": (0.7 + 0.1 * i) * m + rng.normal(0, 0.02, 420) for i in range(9)}, index=idx)
+    df["F0"], df["F1"] = m, m2
+    df.iloc[60:80, 4] = np.nan
+    df.iloc[302, 7] = np.nan              # a missing window day of one member of group c, event E0
+    groups = ["control"] * 3 + ["b"] * 3 + ["c"] * 3
+    pairs = pd.DataFrame([(f"S{i}", e, idx[d], groups[i]) for e, d in (("E0", 300), ("E1", 340)) for i in range(9)],
+                         columns=["ticker", "event_id", "day0", "group"])
+    bench = {f"S{i}": ("F1" if i >= 6 else "F0") for i in range(9)}       # group c on another benchmark
+    res = EventStudy(df, pairs, model="market", benchmark=bench, windows=[(0, 0), (-1, 2), (0, 5)]).fit()
+    got = group_difference_regressions(res, "control")
+    ref = _reference_spreads(res, "control", res.windows)
+    assert len(got) == len(ref)
+    assert got["event_id"].tolist() == ref["event_id"].tolist() and got["term"].tolist() == ref["term"].tolist()
     for c in ("coef", "std_err", "t", "p_value", "nobs", "r2"):
-        np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-10, err_msg=c)
+        np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-9, atol=1e-13, err_msg=c)
 
 
 # ----------------------------------------------------------------------------- figures and report

@@ -1,4 +1,4 @@
-"""pipeline._sessions: one calendar index per exchange, cut per ticker by compute_returns."""
+"""pipeline.trading_calendars: one calendar index per exchange, cut per ticker by compute_returns."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +7,8 @@ import pytest
 
 from eventstudy.calendars import session_model_for
 from eventstudy.data.base import Prices
-from eventstudy.errors import WindowError
-from eventstudy.pipeline import _sessions
+from eventstudy.errors import InstrumentError, WindowError
+from eventstudy.pipeline import trading_calendars
 from eventstudy.returns import compute_returns
 
 
@@ -26,7 +26,7 @@ def test_tickers_of_one_exchange_share_one_calendar_and_returns_match_per_ticker
     late = xtks[60:200].delete([10, 11, 40])                 # starts later, ends earlier, misses 3 sessions
     fx = pd.bdate_range("2024-01-01", "2024-12-31")          # no exchange: its own price dates
     prices = _prices({"7203.T": xtks, "6758.T": late, "JPY=X": fx})
-    sess = _sessions(prices, {})
+    _, _, sess = trading_calendars(prices)
     assert sess["7203.T"] is sess["6758.T"]                  # one index for the exchange
     assert sess["JPY=X"].equals(pd.DatetimeIndex(fx))
     # reference: every ticker's own calendar cut to its first and last price (the earlier way)
@@ -46,5 +46,12 @@ def test_prices_outside_the_calendar_name_the_ticker():
     ok = session_model_for("7203.T").sessions("2024-01-04", "2024-03-29")
     early = pd.bdate_range("1985-01-07", periods=5)          # before the XTKS calendar starts (1990)
     prices = _prices({"7203.T": ok, "6758.T": early.append(ok)})
-    with pytest.raises(WindowError, match=r"6758\.T \(prices 1985-01-07 to 2024-03-29\).*outside the dates"):
-        _sessions(prices, {})
+    # declared XTKS: the prices contradict it -> a clear error naming the ticker and the dates
+    with pytest.raises(InstrumentError, match=r"6758\.T: declared XTKS, but 5 of its 63 price dates are not XTKS "
+                                              r"sessions \(1985-01-07, 1985-01-08, 1985-01-09, \.\.\.\)"):
+        trading_calendars(prices, {"6758.T": "XTKS"})
+    # only guessed from the symbol: the series keeps its own dates, nothing is dropped, and it says why
+    cal, _, sess = trading_calendars(prices)
+    row = cal.set_index("ticker").loc["6758.T"]
+    assert row["exchange"] == "dates" and row["source"] == "file dates" and "suggests XTKS" in row["note"]
+    assert len(sess["6758.T"]) == 63 and sess["6758.T"][0] == early[0]

@@ -336,15 +336,50 @@ def test_sign_generalized_hand_worked():
     assert res.p_value == pytest.approx(2 * stats.norm.sf(res.statistic), rel=1e-12)
 
 
+def ref_wilcoxon_w_plus(car):
+    d = [c for c in car if c != 0]
+    rk = _rank_list([abs(x) for x in d])
+    return sum(r for r, x in zip(rk, d) if x > 0)
+
+
 def test_wilcoxon_hand_worked():
     res = st.wilcoxon(CAR)
-    # |CAR| = 3, 1, 0.5, 2 -> ranks 4, 2, 1, 3; W+ = 4 + 2 + 3 = 9; E = n(n+1)/4 = 5;
-    # Var = n(n+1)(2n+1)/24 = 4*5*9/24 = 7.5; z = 4/sqrt(7.5) = 1.4605935.
+    # |CAR| = 3, 1, 0.5, 2 -> ranks 4, 2, 1, 3; W+ = 4 + 2 + 3 = 9 (R's wilcox.test V).
     # Exact: of the 2^4 = 16 sign patterns, W+ >= 9 for {2,3,4} (9) and {1,2,3,4} (10): P = 2/16;
     # two-sided p = 2 * 2/16 = 0.25.
-    assert res.statistic == pytest.approx(1.4605935, abs=1e-6)
-    assert res.statistic == pytest.approx(ref_wilcoxon_z(CAR), rel=1e-12)
+    assert res.statistic == 9.0
     assert res.p_value == pytest.approx(0.25, rel=1e-12)
+    assert res.df is None
+    # the normal score, kept apart: E = n(n+1)/4 = 5; Var = n(n+1)(2n+1)/24 = 7.5; z = 4/sqrt(7.5)
+    z = st.wilcoxon_z(CAR)
+    assert z.statistic == pytest.approx(1.4605935, abs=1e-6)
+    assert z.statistic == pytest.approx(ref_wilcoxon_z(CAR), rel=1e-12)
+    assert z.p_value == pytest.approx(2 * stats.norm.sf(4 / math.sqrt(7.5)), rel=1e-12)
+
+
+def test_wilcoxon_r_convention_hand_worked():
+    """R: wilcox.test(c(0.5, -0.2, 0.3, 0.1, -0.4)) prints V = 9, p-value = 0.8125 (exact, n < 50, no ties).
+
+    By hand: |x| ranks 5, 2, 3, 1, 4; V = W+ = 5 + 3 + 1 = 9. Of the 2^5 = 32 subsets of {1..5}, those
+    with rank sum <= 6 number 1+1+1+2+2+3+3 = 13 (sums 0..6), so by symmetry P(W+ >= 9) = 13/32 and the
+    two-sided p = 26/32 = 0.8125.
+    """
+    x = [0.5, -0.2, 0.3, 0.1, -0.4]
+    res = st.wilcoxon(x)
+    assert res.statistic == 9.0
+    assert res.p_value == pytest.approx(26 / 32, rel=1e-12)
+    assert st.wilcoxon_p_method(5, False) == "exact"
+    # the mirror image: W+ of -x is n(n+1)/2 - 9 = 6, same two-sided p
+    neg = st.wilcoxon([-v for v in x])
+    assert neg.statistic == 6.0 and neg.p_value == pytest.approx(res.p_value, rel=1e-12)
+
+
+def test_wilcoxon_p_method_rule():
+    assert st.wilcoxon_p_method(50, False) == "exact"
+    assert st.wilcoxon_p_method(51, False) == "normal"
+    assert st.wilcoxon_p_method(13, True) == "permutation"
+    assert st.wilcoxon_p_method(14, True) == "normal"
+    assert st.wilcoxon_p_method(2, True) == "permutation"
 
 
 def test_bootstrap_hand_literal_all_windows():
@@ -413,17 +448,25 @@ def test_t_cross_section_and_bmp_match_scipy_ttest():
 
 
 def test_wilcoxon_matches_scipy():
+    """W+ is scipy's statistic for alternative='greater' (the rank sum of the positive differences); the
+    p-value is scipy's method='auto', which is exact for n <= 50 without ties and normal beyond."""
     rng = np.random.default_rng(12)
-    for n in (8, 30, 80):                   # exact (n <= 50, no ties) and normal approximation (n > 50)
+    for n in (8, 30, 50, 51, 80):
         x = rng.normal(0.2, 1.0, n)
         res = st.wilcoxon(x)
         ref = stats.wilcoxon(x)
         assert res.p_value == pytest.approx(ref.pvalue, rel=1e-12)
+        assert res.statistic == stats.wilcoxon(x, alternative="greater").statistic
+        assert res.statistic == pytest.approx(ref_wilcoxon_w_plus(x.tolist()), abs=1e-9)
+        method = st.wilcoxon_p_method(n, False)
+        assert method == ("exact" if n <= 50 else "normal")
+        exact = stats.wilcoxon(x, method="exact").pvalue
         asym = stats.wilcoxon(x, method="asymptotic", correction=False)
-        assert 2 * stats.norm.sf(abs(res.statistic)) == pytest.approx(asym.pvalue, rel=1e-10)
-        if n > 50:
-            assert res.p_value == pytest.approx(asym.pvalue, rel=1e-10)
-        assert np.sign(res.statistic) == np.sign(np.sum(np.sign(x) * stats.rankdata(np.abs(x))))
+        assert res.p_value == pytest.approx(exact if method == "exact" else asym.pvalue, rel=1e-10)
+        z = st.wilcoxon_z(x)
+        assert z.p_value == pytest.approx(asym.pvalue, rel=1e-10)
+        assert abs(z.statistic) == pytest.approx(abs(asym.zstatistic), rel=1e-10)
+        assert np.sign(z.statistic) == np.sign(res.statistic - n * (n + 1) / 4)
 
 
 def test_wilcoxon_drops_zeros_and_nans_and_handles_ties():
@@ -431,7 +474,10 @@ def test_wilcoxon_drops_zeros_and_nans_and_handles_ties():
     d = x[np.isfinite(x) & (x != 0)]
     res = st.wilcoxon(x)
     assert res.p_value == pytest.approx(stats.wilcoxon(d).pvalue, rel=1e-12)
-    assert res.statistic == pytest.approx(ref_wilcoxon_z(d.tolist()), rel=1e-12)
+    # 13 nonzero values, |1| tied twice and 3 tied twice: ranks 1.5, 1.5 for |+-1|, ...; W+ by the loop
+    assert res.statistic == pytest.approx(ref_wilcoxon_w_plus(d.tolist()), abs=1e-12)
+    assert st.wilcoxon_p_method(d.size, True) == "permutation"
+    assert st.wilcoxon_z(x).statistic == pytest.approx(ref_wilcoxon_z(d.tolist()), rel=1e-12)
 
 
 def test_kp_mean_correlation_matches_pandas_pairwise():

@@ -47,7 +47,8 @@ def test_packaged_universe_loads_with_expected_groups():
     counts = u["group"].value_counts()
     assert counts["futures"] == 2 and counts["index"] == 1
     for g in GROUPS[2:]:
-        assert 7 <= counts[g] <= 12, (g, counts[g])
+        # seafood: only the fishery / seafood-processing names (the China-consumer food brands were left out)
+        assert (4 if g == "seafood_food" else 7) <= counts[g] <= 12, (g, counts[g])
     assert set(u.loc[u["group"] == "futures", "ticker"]) == {"NKD=F", "NIY=F"}
     assert u.loc[u["group"] == "index", "ticker"].tolist() == ["^N225"]
     # every row has a name and a rationale
@@ -222,13 +223,27 @@ def test_multiline_quoted_field_keeps_line_numbers(tmp_path):
         load_universe(p)
 
 
-def test_empty_and_spaced_ticker(tmp_path):
+def test_empty_ticker(tmp_path):
     p = _write(tmp_path, HEADER + ",Toyota,autos,1306.T,XTKS,x\n7203 .T,Toyota,autos,1306.T,XTKS,x\n")
     with pytest.raises(UniverseFileError) as ei:
         load_universe(p)
     assert "line 2: empty ticker" in str(ei.value)
-    assert "line 3: ticker '7203 .T' contains a space" in str(ei.value)
-    assert "2 problems" in str(ei.value)
+    assert "1 problem:" in str(ei.value)
+
+
+def test_any_ticker_text_is_a_name(tmp_path):
+    """Bloomberg-style names, slashes, lower case and digits-only codes are names like any other."""
+    p = _write(tmp_path, HEADER + "7203 JP Equity,Toyota,autos,TPX Index,,x\nbrk/b,Berkshire,autos,SPX Index,,x\n"
+               "72030,Toyota code,autos,topix,dates,x\n")
+    u = load_universe(p)
+    assert list(u["ticker"]) == ["7203 JP Equity", "brk/b", "72030"]
+    assert list(u["benchmark"]) == ["TPX Index", "SPX Index", "topix"]
+
+
+def test_unknown_exchange_named(tmp_path):
+    p = _write(tmp_path, HEADER + "7203.T,Toyota,autos,1306.T,MOON,x\n")
+    with pytest.raises(UniverseFileError, match=r"line 2: ticker '7203.T': unknown exchange 'MOON'"):
+        load_universe(p)
 
 
 def test_not_utf8(tmp_path):
@@ -254,3 +269,36 @@ def test_minimal_user_file_and_bom_and_comments(tmp_path):
 def test_is_equity():
     assert is_equity("7203.T") and is_equity("AAPL")
     assert not is_equity("^N225") and not is_equity("NIY=F") and not is_equity("JPY=X")
+
+
+# ------------------------------------------------------------------ groups on pre-event information only
+FIRST_EVENT = "2025-11-07"
+
+
+def test_rationales_cite_only_pre_event_evidence_outside_ex_post_groups():
+    """No rationale of a group that can carry a primary hypothesis names a date on or after the first event
+    (a move on an event day is not a reason to be in a group); ex-post groups say so."""
+    import re
+
+    from eventstudy.study.universe import EX_POST_GROUPS
+
+    u = load_universe()
+    for t, g, r in zip(u["ticker"], u["group"], u["rationale"]):
+        if g in EX_POST_GROUPS:
+            assert r.startswith("EX POST"), (t, r)
+            continue
+        dates = re.findall(r"20\d\d-\d\d-\d\d", r)
+        assert all(d < FIRST_EVENT for d in dates), (t, r)
+        assert not re.search(r"[+-]\d+(\.\d+)?% (close )?on ", r), (t, r)       # no event-day moves
+
+
+def test_control_and_seafood_groups_are_clean():
+    u = load_universe()
+    control = set(u.loc[u["group"] == "control", "ticker"])
+    assert "6178.T" not in control                           # Japan Post HD: a financial holding
+    seafood = u[u["group"] == "seafood_food"]
+    assert set(seafood["ticker"]).isdisjoint({"2267.T", "2801.T", "2809.T"})  # Yakult, Kikkoman, Kewpie
+    assert seafood["rationale"].str.contains("[Ss]eafood|[Ff]ishery").all()
+    from eventstudy.study.universe import load_excluded
+    ex = load_excluded()
+    assert {"2267.T", "2801.T", "2809.T", "6178.T"} <= set(ex["ticker"])

@@ -254,19 +254,70 @@ def _ranks(texts: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _read_dates(raw: pd.Series, origin: str, lines: np.ndarray | None, word: str) -> pd.DatetimeIndex:
-    """Date column -> tz-naive midnight ``datetime64[ns]`` per row; PriceDataError naming bad rows."""
+_OFFSET_RE = None
+
+
+def _has_offset(texts: np.ndarray) -> np.ndarray:
+    """Which date texts end with a UTC offset or 'Z' (``2025-11-16T15:00:00Z``, ``... 00:00+09:00``)."""
+    import re
+
+    global _OFFSET_RE
+    if _OFFSET_RE is None:
+        _OFFSET_RE = re.compile(r"(?:[Zz]|[+-]\d\d:?\d\d)$")
+    return np.array([bool(_OFFSET_RE.search(t.strip())) for t in texts], dtype=bool)
+
+
+def _read_dates(raw: pd.Series, origin: str, lines: np.ndarray | None, word: str
+                ) -> tuple[pd.DatetimeIndex, np.ndarray | None]:
+    """Date column -> ``(dates, instants)``: tz-naive midnight ``datetime64[ns]`` per row, and the UTC
+    instant (int64 ns) of rows whose date carries a timezone and a time that is not midnight in it
+    (None when no row does); PriceDataError naming bad rows.
+
+    A tz-aware date at local midnight (``2025-11-17 00:00+09:00``, a yfinance export) is that wall-clock
+    date. A tz-aware date-time at another time (``2025-11-16T15:00:00Z``: Tokyo's midnight written in
+    UTC) is an instant whose trading date depends on the exchange: ``dates`` holds its UTC date for
+    now, and :func:`localise_price_dates` converts it once the instrument's calendar is known. Mixed
+    offsets in one column are read per value.
+    """
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = pd.DatetimeIndex(raw)
         bad = np.asarray(parsed.isna())
         if bad.any():
             pos = np.flatnonzero(bad)
             raise PriceDataError(f"{origin}: missing date at {_listing(_loc(lines, pos, word))}. Fill in or remove these rows.")
-        return normalise_dates(parsed)
+        if parsed.tz is None:
+            return normalise_dates(parsed), None
+        wall = parsed.tz_localize(None)
+        timed = np.asarray(wall != wall.normalize())
+        if not timed.any():
+            return normalise_dates(wall), None
+        utc = parsed.tz_convert("UTC").tz_localize(None).as_unit("ns")
+        return normalise_dates(np.where(timed, utc.normalize().values, wall.normalize().values)), \
+            np.where(timed, utc.asi8, np.iinfo(np.int64).min)
     codes, texts = _text_codes(raw)
     txt = pd.Series(texts, dtype=object).astype(str)
-    parsed = pd.DatetimeIndex(pd.to_datetime(txt.where(txt != "", None), format="ISO8601", errors="coerce", utc=False))
-    bad = np.asarray(parsed.isna())[codes]
+    offset = _has_offset(texts)
+    parsed_wall = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    instant = np.full(len(texts), np.iinfo(np.int64).min, dtype=np.int64)
+    plain = ~offset
+    if plain.any():
+        p = pd.to_datetime(txt[plain].where(txt[plain] != "", None), format="ISO8601", errors="coerce", utc=False)
+        parsed_wall[plain] = pd.DatetimeIndex(p).as_unit("ns").values
+    for i in np.flatnonzero(offset):            # once per distinct text with an offset
+        try:
+            ts = pd.Timestamp(texts[i].strip())
+        except (ValueError, TypeError):
+            continue
+        if ts.tz is None or ts is pd.NaT:
+            continue
+        wall = ts.tz_localize(None)
+        if wall == wall.normalize():
+            parsed_wall[i] = wall.as_unit("ns").to_datetime64()
+        else:
+            u = ts.tz_convert("UTC").tz_localize(None).as_unit("ns")
+            parsed_wall[i] = u.to_datetime64()
+            instant[i] = u.value
+    bad = np.isnat(parsed_wall)[codes]
     if bad.any():
         pos = np.flatnonzero(bad)
         items = [f"{w}: {texts[codes[p]]!r}" for w, p in zip(_loc(lines, pos, word), pos)]
@@ -274,7 +325,39 @@ def _read_dates(raw: pd.Series, origin: str, lines: np.ndarray | None, word: str
             f"{origin}: {len(pos)} date(s) cannot be read ({_listing(items)}). "
             "Write dates as YYYY-MM-DD."
         )
-    return pd.DatetimeIndex(normalise_dates(parsed).to_numpy()[codes])
+    dates = pd.DatetimeIndex(normalise_dates(parsed_wall).to_numpy()[codes])
+    inst = instant[codes]
+    return dates, (inst if (inst != np.iinfo(np.int64).min).any() else None)
+
+
+def localise_price_dates(prices: "Prices", tz_of: Mapping[str, str | None]) -> "Prices":
+    """Trading dates of prices given as instants (column ``instant``): the exchange-local date of each
+    instant in ``tz_of[ticker]`` (an IANA zone); tickers without a zone keep the UTC date. Returns
+    ``prices`` unchanged when it has no instants. Raises :class:`PriceDataError` when two instants of a
+    ticker fall on one local date."""
+    f = prices.frame
+    if "instant" not in f.columns:
+        return prices
+    inst = f["instant"]
+    has = inst.notna().to_numpy()
+    dates = f["date"].to_numpy().copy()
+    for t, tz in tz_of.items():
+        if not tz:
+            continue
+        sel = has & (f["ticker"] == t).to_numpy()
+        if sel.any():
+            local = pd.DatetimeIndex(inst[sel]).tz_convert(tz).tz_localize(None).normalize().as_unit("ns")
+            dates[sel] = local.values
+    out = f.drop(columns=["instant"]).assign(date=dates)
+    dup = out.duplicated(["ticker", "date"], keep=False)
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise PriceDataError(f"{prices.source}: two prices of {r['ticker']} fall on the trading date {r['date']:%Y-%m-%d} "
+                             f"once their times are converted to the exchange's timezone ({tz_of.get(r['ticker'])}): "
+                             "keep one price per ticker and trading day.")
+    out = out.sort_values(["ticker", "date"], kind="mergesort").reset_index(drop=True)
+    return Prices(frame=out, field=prices.field, source=prices.source, simulated=prices.simulated,
+                  failures=prices.failures)
 
 
 _DAY_NS = 86_400_000_000_000
@@ -348,7 +431,7 @@ def validate_price_frame(
     if n == 0:
         return _empty_price_frame(), {}
 
-    dates = _read_dates(df[cols["date"]], origin, lines, line_word)
+    dates, instants = _read_dates(df[cols["date"]], origin, lines, line_word)
     d_ns = dates.asi8
 
     # tickers, factorised: row i is names[code[i]]
@@ -436,6 +519,10 @@ def validate_price_frame(
             "price": price[rows].astype("float64"),
         }
     )
+    if instants is not None:     # date-times with a timezone: converted to trading dates per exchange later
+        iv = instants[rows]
+        out["instant"] = pd.DatetimeIndex(np.where(iv == np.iinfo(np.int64).min, np.datetime64("NaT"),
+                                                   iv.astype("datetime64[ns]"))).tz_localize("UTC")
     present = np.zeros(m, dtype=bool)
     present[kept_code] = True
     field = {str(names[c]): ("adj_close" if has_adj[c] else "close") for c in field_order if present[c]}

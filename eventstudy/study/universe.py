@@ -18,8 +18,6 @@ The packaged study files (universe, events, confounders, excluded names) are fou
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from importlib import resources
@@ -28,12 +26,14 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from eventstudy.calendars import normalise_exchange
 from eventstudy.errors import UniverseFileError
-from eventstudy.io_utils import read_user_text, require_columns
+from eventstudy.io_utils import read_csv_rows, require_columns
 
 __all__ = [
     "GROUPS",
     "GROUP_LABELS",
+    "EX_POST_GROUPS",
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "load_universe",
@@ -67,17 +67,20 @@ GROUP_LABELS: dict[str, str] = {
     "machinery_semis": "Machinery, sensors & semiconductors",
     "defence": "Defence & aerospace",
     "tourism_consumption": "Inbound tourism & consumption",
-    "seafood_food": "Seafood & food exporters",
-    "beneficiaries": "Possible beneficiaries",
+    "seafood_food": "Seafood (fishery & processing)",
+    "beneficiaries": "Possible beneficiaries (chosen ex post; exploratory)",
     "control": "Control (domestic, low China exposure)",
 }
+
+#: Groups whose members were chosen after seeing the events' returns: exploratory only, never a primary
+#: hypothesis (:func:`eventstudy.hypotheses.load_hypotheses` refuses them).
+EX_POST_GROUPS: tuple[str, ...] = ("beneficiaries",)
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "group", "benchmark")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("name", "exchange", "rationale")
 OUTPUT_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "benchmark", "exchange", "rationale")
 
 _MAX_LISTED = 20
-_NO_SPACE = re.compile(r"^\S+$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,26 +121,7 @@ def is_equity(ticker: str) -> bool:
 
 def _read_rows(path: Path, label: str, error: type[Exception]) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a CSV into (header, [(line_number, cells), ...]); skip blank and ``#`` lines."""
-    text = read_user_text(path, label, error)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for cells in reader:
-            first_line = start
-            start = reader.line_num + 1
-            if not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#"):
-                continue
-            if header is None:
-                header = [c.strip().lower() for c in cells]
-                continue
-            rows.append((first_line, cells))
-    except csv.Error as exc:
-        raise error(f"{label} {path}, line {reader.line_num}: not valid CSV ({exc}). Check the quotes on that line.") from None
-    if header is None:
-        raise error(f"{label} {path} is empty: it needs a header line and one row per security.")
-    return header, rows
+    return read_csv_rows(path, label, error, what="one row per security")
 
 
 def _raise_all(path: Path, label: str, problems: list[str], error: type[Exception]) -> None:
@@ -168,9 +152,10 @@ def load_universe(
     user file, :data:`GROUPS` for the packaged file).
 
     Raises :class:`UniverseFileError` naming the file and line for: a missing file, bad CSV,
-    missing required columns, a duplicated column, rows with the wrong number of cells, empty or
-    spaced tickers, duplicate tickers (both lines named), empty or unknown groups, an equity
-    without a benchmark, and a security that is its own benchmark.
+    missing required columns, a duplicated column, rows with the wrong number of cells, empty
+    tickers, duplicate tickers (both lines named), empty or unknown groups, an equity without a
+    benchmark, a security that is its own benchmark, and an unknown exchange. A ticker may be any
+    text a price file can hold (``7203.T``, ``7203 JP Equity``, ``TOPIX``).
     """
     packaged = path is None
     p = default_universe_path() if packaged else Path(path)
@@ -205,8 +190,6 @@ def load_universe(
         if t == "":
             problems.append(f"line {line}: empty ticker. Fill it in or delete the row.")
             continue
-        if not _NO_SPACE.match(t):
-            problems.append(f"line {line}: ticker {t!r} contains a space. Use the Yahoo symbol, e.g. 7203.T.")
         if t in first_seen:
             problems.append(
                 f"lines {first_seen[t]} and {line}: ticker {t} appears twice. Keep it in one group only."
@@ -223,13 +206,14 @@ def load_universe(
             problems.append(
                 f"line {line}: equity {t} has no benchmark. Give the market index ticker (e.g. 1306.T for Tokyo stocks)."
             )
-        elif b != "" and not _NO_SPACE.match(b):
-            problems.append(f"line {line}: benchmark {b!r} of {t} contains a space.")
         elif b != "" and b == t:
             problems.append(f"line {line}: {t} is its own benchmark. Choose a market index.")
         ex = rec.get("exchange", "")
-        if ex and not _NO_SPACE.match(ex):
-            problems.append(f"line {line}: exchange {ex!r} of {t} contains a space (use a code such as XTKS or CME).")
+        if ex:
+            try:
+                normalise_exchange(ex, t)
+            except UniverseFileError as exc:
+                problems.append(f"line {line}: {exc}")
     _raise_all(p, label, problems, UniverseFileError)
     if not records:
         raise UniverseFileError(f"{label} {p} has a header but no securities. Add one row per security.")
