@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io_utils import atomic_write_bytes, ensure_out_dir, spreadsheet_safe
+from . import io_utils
+from .io_utils import ensure_out_dir, spreadsheet_safe
 from .regression import REG_COLUMNS
 
 AR_COLUMNS = ["event_id", "ticker", "group", "date", "rel_day", "ret", "normal_ret", "ar", "sar"]
@@ -82,9 +83,9 @@ def write_tables(run, out_dir: str | Path, table_format: str = "csv", raw: bool 
     for name, df in study_frames(run).items():
         if table_format == "parquet":
             name = name[: -len(".csv")] + ".parquet"
-            written[name] = atomic_write_bytes(out / name, parquet_bytes(df, group_by="event_id"))
+            written[name] = io_utils.atomic_write_bytes(out / name, parquet_bytes(df, group_by="event_id"))
         else:
-            written[name] = atomic_write_bytes(out / name, csv_bytes(df if raw else spreadsheet_safe(df)))
+            written[name] = io_utils.atomic_write_bytes(out / name, csv_bytes(df if raw else spreadsheet_safe(df)))
     return written
 
 
