@@ -1,4 +1,4 @@
-"""Command line: ``eventstudy run | events | fetch``. A thin layer over the library.
+"""Command line: ``eventstudy run | placebo | events | fetch``. A thin layer over the library.
 
 Errors a user can cause print one clear line (no traceback) and exit with status 2.
 """
@@ -26,6 +26,16 @@ examples:
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
 params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
 cross_section_table.csv and plots (figures/*.png, *.svg) unless --no-report.
+"""
+
+EPILOG_PLACEBO = """\
+examples:
+  eventstudy placebo --offline --draws 200                     size, power and MDE on the bundled SIMULATED market
+  eventstudy placebo --prices ../shared/data/market/keroppa88_chart0_jquants_tse1025_ohlcv.csv --draws 500
+  eventstudy placebo --offline --window=0,0 --effects 0.005,0.01,0.02 --margin 0.01 --seed 7
+
+outputs in --out: placebo_size.csv placebo_power.csv placebo_mde.csv placebo_calibrated_p.csv
+placebo_tost.csv placebo_draws.csv calibration.md figures/placebo_power.png|svg
 """
 
 EPILOG_EVENTS = """\
@@ -100,6 +110,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
 
+    pl = sub.add_parser("placebo", help="calibrate the tests on this panel: size, power, MDE, calibrated p",
+                        formatter_class=fmt, epilog=EPILOG_PLACEBO,
+                        description="Rerun the study on placebo event dates drawn from the panel's own sessions "
+                                    "(away from every real event window and confounder date): each test's size, "
+                                    "power against injected abnormal returns, minimum detectable effect, the real "
+                                    "cells' calibrated p-values and equivalence tests.")
+    _study_args(pl)
+    _source_args(pl)
+    _model_args(pl)
+    pl.add_argument("--draws", type=int, default=500, metavar="N", help="placebo draws (default %(default)s)")
+    pl.add_argument("--seed", type=int, default=0, help="random seed of the draws (default 0)")
+    pl.add_argument("--effects", default=",".join(f"{e:g}" for e in _default_effects()), metavar="LIST",
+                    help="injected day-0 abnormal returns, decimals, comma separated (default %(default)s)")
+    pl.add_argument("--margin", type=float, default=None, metavar="DEC",
+                    help="equivalence margin on the CAAR, decimal (default: each cell's MDE of the lead test)")
+    pl.add_argument("--min-estimation", type=int, default=None, metavar="DAYS",
+                    help="estimation-window sessions a placebo date needs in the data (default: the model's minimum)")
+    pl.add_argument("--out", default="results/placebo", metavar="DIR", help="output folder (default %(default)s)")
+
     ev = sub.add_parser("events", help="print the day-0 audit: which session each event hits per instrument",
                         formatter_class=fmt, epilog=EPILOG_EVENTS,
                         description="Map every event's announcement time to day 0 on each instrument's own "
@@ -117,6 +146,26 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END")
     fe.add_argument("--window", action="append", metavar="START,END")
     return parser
+
+
+def _default_effects():
+    from .placebo import DEFAULT_EFFECTS
+    return DEFAULT_EFFECTS
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    """Model and window options shared by ``run`` and ``placebo``."""
+    p.add_argument("--model", choices=MODELS, default="market", help="normal-return model (default market)")
+    p.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END",
+                   help="estimation window in trading days relative to day 0 (default %(default)s); "
+                        "write --estimation=-250,-11 because of the minus sign")
+    p.add_argument("--window", action="append", metavar="START,END",
+                   help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
+    p.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    p.add_argument("--alignment", choices=("close", "same_date"), default="close",
+                   help="regressors on another calendar: by closing time (default) or by calendar date")
+    p.add_argument("--factor", action="append", metavar="TICKER",
+                   help="extra factor for --model factor, repeatable (default JPY=X)")
 
 
 def _version() -> str:
@@ -199,6 +248,44 @@ def cmd_run(args) -> int:
         written.update(write_report(run, out, formats=formats, impact=impact))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files to {out}/")
+    return 0
+
+
+def cmd_placebo(args) -> int:
+    from .placebo import placebo_study, study_for_placebo
+    from .placebo_report import write_placebo
+    from .windows import WindowSpec
+
+    spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
+    try:
+        effects = tuple(float(x) for x in args.effects.split(",") if x.strip())
+    except ValueError:
+        raise EventStudyError(f"--effects {args.effects!r}: give decimals separated by commas, e.g. 0.005,0.01,0.02")
+    if args.draws < 1:
+        raise EventStudyError(f"--draws {args.draws}: give a number of placebo draws >= 1 (hundreds for stable rates)")
+    from .io_utils import check_out_dir
+    check_out_dir(args.out, "--out folder")
+    events, universe, confounders = _load_inputs(args)
+    source = _make_source(args)
+    _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
+         f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        run = study_for_placebo(events, universe, source, model=args.model, estimation=spec.estimation,
+                                windows=spec.windows, return_kind=args.returns,
+                                extra_factors=tuple(args.factor or ("JPY=X",)), confounders=confounders,
+                                instruments=getattr(args, "instruments_table", None), alignment=args.alignment,
+                                regressions=False)
+        if run.simulated:
+            _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
+        pr = placebo_study(run, draws=args.draws, effects=effects, seed=args.seed, margin=args.margin,
+                           min_estimation=args.min_estimation)
+    from .tables import lead_window
+    lw = lead_window(run)
+    written = write_placebo(pr, args.out, window=lw)
+    print(pr.summary(window=lw))
+    _say(f"eventstudy: {pr.info['placebo_events']} distinct placebo dates from "
+         f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible; wrote {len(written)} files to {args.out}/")
     return 0
 
 
@@ -287,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():      # warnings read as messages, without Python's file and line
             warnings.showwarning = _show_warning
-            return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch}[args.command](args)
+            return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch,
+                    "placebo": cmd_placebo}[args.command](args)
     except EventStudyError as exc:
         _say(f"eventstudy: error: {exc}")
         return 2
