@@ -261,6 +261,8 @@ def cmd_placebo(args) -> int:
         effects = tuple(float(x) for x in args.effects.split(",") if x.strip())
     except ValueError:
         raise EventStudyError(f"--effects {args.effects!r}: give decimals separated by commas, e.g. 0.005,0.01,0.02")
+    if not effects or any(not e > 0 for e in effects):
+        raise EventStudyError(f"--effects {args.effects!r}: give positive decimals (0.01 = 1%), e.g. 0.005,0.01,0.02")
     if args.draws < 1:
         raise EventStudyError(f"--draws {args.draws}: give a number of placebo draws >= 1 (hundreds for stable rates)")
     from .io_utils import check_out_dir

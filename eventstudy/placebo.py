@@ -151,6 +151,11 @@ def tost_placebo(estimate: float, placebo: np.ndarray, margin: float, weights: n
 
 
 # ---------------------------------------------------------------------------------- dates
+def _ns(idx) -> np.ndarray:
+    """Dates as int64 nanoseconds whatever the index's unit (``datetime64[us]`` indexes compare wrong as ``asi8``)."""
+    return pd.DatetimeIndex(idx).as_unit("ns").asi8
+
+
 def _span(windows: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Relative days covered by the event windows (always including day 0)."""
     return min(0, *(a for a, _ in windows)), max(0, *(b for _, b in windows))
@@ -167,7 +172,7 @@ def blocked_dates(day0: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], 
         s = sessions.get(t)
         if s is None or len(s) == 0:
             continue
-        pos = np.searchsorted(s.asi8, pd.DatetimeIndex(g["day0"]).normalize().asi8)
+        pos = np.searchsorted(_ns(s), _ns(pd.DatetimeIndex(g["day0"]).normalize()))
         rel = pos[:, None] + np.arange(lo, hi + 1)[None, :]
         rel = rel[(rel >= 0) & (rel < len(s))]
         out.append(s[np.unique(rel)])
@@ -185,7 +190,7 @@ def eligible_dates(sessions: Mapping[str, pd.DatetimeIndex], tickers: Sequence[s
         s = sessions.get(t)
         if s is None or len(s) == 0:
             continue
-        key = (len(s), int(s.asi8[0]), int(s.asi8[-1]))
+        key = (len(s), int(_ns(s[:1])[0]), int(_ns(s[-1:])[0]))
         cals.setdefault(key, s)
         count[key] = count.get(key, 0) + 1
     if not cals:
@@ -197,13 +202,14 @@ def eligible_dates(sessions: Mapping[str, pd.DatetimeIndex], tickers: Sequence[s
     n_est = np.minimum(pos + e1, len(ref) - 1) - np.maximum(pos + e0, 0) + 1
     ok = (n_est >= min_obs) & (pos + lo >= 0) & (pos + hi < len(ref))
     cand = ref[ok]
-    blk = blocked.asi8
+    blk = _ns(blocked)
     keep = np.ones(len(cand), dtype=bool)
     for s in cals.values():
-        p = np.searchsorted(s.asi8, cand.asi8)                  # first session on or after the date
+        sn = _ns(s)
+        p = np.searchsorted(sn, _ns(cand))                       # first session on or after the date
         rel = p[:, None] + np.arange(lo, hi + 1)[None, :]
         inside = (rel >= 0) & (rel < len(s))
-        days = s.asi8[np.clip(rel, 0, len(s) - 1)]
+        days = sn[np.clip(rel, 0, len(s) - 1)]
         keep &= ~(np.isin(days, blk) & inside).any(axis=1)
     return cand[keep]
 
@@ -234,6 +240,9 @@ class PlaceboResult:
     - ``mde``: test, window_start, window_end, group, n, size_05, mde (NaN: not reached at the largest effect)
     - ``calibrated``: event_id, group, window_start, window_end, test, n, caar, statistic, p_value, p_calibrated, draws
     - ``tost``: event_id, group, window_start, window_end, n, caar, margin, margin_source, p_tost, equivalent
+    - ``pairs``: ticker, event_id, day0, group of every placebo pair; ``placebo_tests``: the placebo fit's
+      tests (columns of ``EventStudyResult.tests`` plus design and ``w``, the draws that used the event);
+      ``power_tests``: effect -> the same for the fit with that effect injected
     """
 
     draws: pd.DataFrame
@@ -245,6 +254,9 @@ class PlaceboResult:
     mde: pd.DataFrame
     calibrated: pd.DataFrame
     tost: pd.DataFrame
+    pairs: pd.DataFrame
+    placebo_tests: pd.DataFrame
+    power_tests: dict
     n_draws: int
     seed: int
     effects: tuple[float, ...]
@@ -315,13 +327,15 @@ def _placebo_pairs(members: dict[str, pd.DataFrame], dates: pd.DataFrame,
         tick = np.tile(m["ticker"].to_numpy(), len(d))
         grp = np.tile(m["group"].to_numpy(), len(d))
         day0 = np.empty(len(tick), dtype="datetime64[ns]")
-        dd = np.repeat(d.to_numpy(), len(m))
+        has = np.ones(len(tick), dtype=bool)
+        dd = np.repeat(_ns(d), len(m))
         for t in m["ticker"]:                                   # per ticker (calendar), vectorised over dates
-            s = sessions[t]
-            sel = tick == t
-            p = np.searchsorted(s.asi8, dd[sel].astype("int64"))
-            day0[sel] = s.to_numpy()[np.clip(p, 0, len(s) - 1)]
-        parts.append(pd.DataFrame({"ticker": tick, "event_id": ev, "day0": day0, "group": grp}))
+            sn = _ns(sessions[t])
+            sel = np.flatnonzero(tick == t)
+            p = np.searchsorted(sn, dd[sel])
+            has[sel] = p < len(sn)                              # no session on or after the date: no pair
+            day0[sel] = sn[np.clip(p, 0, len(sn) - 1)].view("datetime64[ns]")
+        parts.append(pd.DataFrame({"ticker": tick[has], "event_id": ev[has], "day0": day0[has], "group": grp[has]}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -443,9 +457,9 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
         size_rows.append((*k, float(np.median(g["n"])), int(g.loc[g["p_value"].notna(), "w"].sum()), *r))
     size = pd.DataFrame(size_rows, columns=key + ["n", "cells", "size_01", "size_05", "size_10"])
 
-    pw_rows = []
+    pw_rows, power_tests = [], {}
     for e in effects:
-        pt = _weighted(pd.concat(power_parts[e], ignore_index=True), weights)
+        pt = power_tests[e] = _weighted(pd.concat(power_parts[e], ignore_index=True), weights)
         for k, g in pt.groupby(key, sort=False):
             pw_rows.append((*k, e, rejection_rates(g["p_value"].to_numpy(), g["w"].to_numpy(), (MDE_LEVEL,))[0]))
     power = pd.DataFrame(pw_rows, columns=key + ["effect", "power_05"])
@@ -469,7 +483,8 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
     info = dict(placebo_events=len(distinct), placebo_pairs=len(pairs), fits=n_batches * (1 + len(effects)),
                 eligible={k: len(v) for k, v in eligible.items()})
     return PlaceboResult(draws=drawn, designs=designs, eligible=eligible, blocked=blocked, size=size, power=power,
-                         mde=mde, calibrated=calibrated, tost=tost, n_draws=draws, seed=seed, effects=effects,
+                         mde=mde, calibrated=calibrated, tost=tost, pairs=pairs, placebo_tests=null,
+                         power_tests=power_tests, n_draws=draws, seed=seed, effects=effects,
                          lead_test=lead_test, data_label=getattr(run, "data_label", ""),
                          simulated=bool(getattr(run, "simulated", False)), info=info)
 
