@@ -12,7 +12,7 @@ calendar's real hours (exchange_calendars: DST and early closes included). A reg
 session closing in the interval did not move: x_t = 0. A regressor session inside the interval with
 no return (a missing price on a day it traded) makes x_t missing. On one calendar the interval holds
 exactly the regressor's session t, so x_t = r_t unchanged. See Scholes & Williams (1977) and
-Dimson (1979) on non-synchronous trading; METHODS.md, "Regressors on other calendars".
+Dimson (1979) on non-synchronous trading; docs/METHODS.md, section 14 "Regressors on other calendars".
 
 ``same_date`` (the convention of tools that match by date) takes the regressor's return of the
 same calendar date, 0 where its market was closed; it is also what is used when either series has

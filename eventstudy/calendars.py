@@ -41,6 +41,7 @@ __all__ = [
     "guess_exchange",
     "normalise_exchange",
     "map_day0",
+    "map_day0_pairs",
     "describe_calendar",
     "format_announcement",
     "AUDIT_COLUMNS",
@@ -655,6 +656,82 @@ def _day0_dates_model(model: DatesModel, dates: pd.DatetimeIndex, has_time: np.n
     return day0, reasons
 
 
+def _event_arrays(ev: pd.DataFrame):
+    """Per event: local date, UTC instant (datetime64[ns] and tz-aware index), has-a-time, announcement text."""
+    dates = normalise_dates(pd.to_datetime(ev["date"]))
+    ann = [_announcement(a, eid) for a, eid in zip(ev["announced_at"].tolist(), ev["event_id"].tolist())]
+    has_time = np.array([a is not pd.NaT for a in ann], dtype=bool)
+    utc_vals = np.array([a.tz_convert(_UTC).tz_localize(None).to_datetime64() if h else np.datetime64("NaT")
+                         for a, h in zip(ann, has_time)], dtype=_NS)
+    utc = pd.DatetimeIndex(utc_vals).tz_localize(_UTC)
+    ann_text = np.array([format_announcement(a, d) for a, d in zip(ann, dates)], dtype=object)
+    return dates, utc_vals, utc, has_time, ann_text
+
+
+def _last_price_dates(tickers: Sequence[str], price_dates: Mapping[str, pd.DatetimeIndex]) -> np.ndarray:
+    """Each ticker's last price date (datetime64[ns]; NaT when none is given)."""
+    last = np.full(len(tickers), np.datetime64("NaT"), dtype=_NS)
+    for j, tk in enumerate(tickers):  # once per ticker
+        pdx = price_dates.get(tk)
+        top = pd.DatetimeIndex(pdx).max() if pdx is not None and len(pdx) else pd.NaT
+        if top is not pd.NaT:
+            last[j] = as_date(top, "the last price date", DataUnavailableError).to_datetime64()
+    return last
+
+
+def _after_data(day0: np.ndarray, last: np.ndarray, reason: np.ndarray) -> None:
+    """Day 0 beyond the instrument's last price date: NaT, with the reason (in place; same shapes)."""
+    beyond = ~np.isnat(day0) & ~np.isnat(last) & (day0 > last)
+    for i in zip(*np.nonzero(beyond)):   # only pairs past the end of the data
+        reason[i] = (f"day 0 would be {pd.Timestamp(day0[i]):%Y-%m-%d}, after the last price date in the "
+                     f"data ({pd.Timestamp(last[i]):%Y-%m-%d}): no day 0; extend the prices or leave the event out")
+    day0[beyond] = np.datetime64("NaT")
+
+
+def map_day0_pairs(events: pd.DataFrame, *, exchanges: Mapping[str, str | None] | None = None,
+                   price_dates: Mapping[str, pd.DatetimeIndex] | None = None) -> pd.DataFrame:
+    """Day 0 of firm-specific events: each row (``ticker`` plus the columns of
+    :func:`eventstudy.events.load_firm_events`) on its own instrument's sessions, with the reason.
+
+    Same rules and columns as :func:`map_day0` (``event_id, ticker, calendar, announced_at,
+    announced_utc, day0, reason``), one row per input row in order. Work is grouped by session
+    model; the reason text is written once per row.
+    """
+    ev = _event_frame(events)
+    if "ticker" not in ev.columns:
+        raise EventsFileError("firm events need a ticker column: build them with load_firm_events or "
+                              "firm_events_from_frame.")
+    tickers = ev["ticker"].astype(str).to_numpy(dtype=object)
+    exchanges = dict(exchanges or {})
+    price_dates = dict(price_dates or {})
+    n = len(ev)
+    dates, utc_vals, utc, has_time, ann_text = _event_arrays(ev)
+    day0 = np.full(n, np.datetime64("NaT"), dtype=_NS)
+    reason = np.empty(n, dtype=object)
+    calendar = np.empty(n, dtype=object)
+    codes, uniq = pd.factorize(tickers)
+    groups: dict[SessionModel, list[int]] = {}
+    for u, tk in enumerate(uniq):
+        groups.setdefault(session_model_for(tk, exchanges.get(tk), price_dates.get(tk)), []).append(u)
+    for model, us in groups.items():
+        rows = np.flatnonzero(np.isin(codes, us))
+        if isinstance(model, DatesModel):
+            d0, rs = _day0_dates_model(model, dates[rows], has_time[rows])
+        else:
+            d0, rs = _day0_timed_model(model, dates[rows], utc[rows], has_time[rows])
+        day0[rows], reason[rows], calendar[rows] = d0, rs, model.name
+    _after_data(day0, _last_price_dates(list(uniq), price_dates)[codes], reason)
+    return pd.DataFrame({
+        "event_id": ev["event_id"].to_numpy(dtype=object),
+        "ticker": tickers,
+        "calendar": calendar,
+        "announced_at": ann_text,
+        "announced_utc": pd.DatetimeIndex(utc_vals).tz_localize(_UTC),
+        "day0": day0,
+        "reason": reason,
+    })
+
+
 def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
              exchanges: Mapping[str, str | None] | None = None,
              price_dates: Mapping[str, pd.DatetimeIndex] | None = None) -> pd.DataFrame:
@@ -680,14 +757,7 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
     exchanges = dict(exchanges or {})
     price_dates = dict(price_dates or {})
     n_ev, n_tk = len(ev), len(tickers)
-
-    dates = normalise_dates(pd.to_datetime(ev["date"]))
-    ann = [_announcement(a, eid) for a, eid in zip(ev["announced_at"].tolist(), ev["event_id"].tolist())]
-    has_time = np.array([a is not pd.NaT for a in ann], dtype=bool)
-    utc_vals = np.array([a.tz_convert(_UTC).tz_localize(None).to_datetime64() if h else np.datetime64("NaT")
-                         for a, h in zip(ann, has_time)], dtype=_NS)
-    utc = pd.DatetimeIndex(utc_vals).tz_localize(_UTC)
-    ann_text = np.array([format_announcement(a, d) for a, d in zip(ann, dates)], dtype=object)
+    dates, utc_vals, utc, has_time, ann_text = _event_arrays(ev)
 
     # Group tickers by session model (exchange models are shared singletons).
     groups: dict[SessionModel, list[int]] = {}
@@ -708,19 +778,7 @@ def map_day0(events: pd.DataFrame, tickers: Sequence[str], *,
         calendar[idx] = model.name
 
     # Day 0 beyond a ticker's last price date (only knowable when price_dates are given).
-    last = np.full(n_tk, np.datetime64("NaT"), dtype=_NS)
-    for j, tk in enumerate(tickers):  # once per ticker
-        pdx = price_dates.get(tk)
-        top = pd.DatetimeIndex(pdx).max() if pdx is not None and len(pdx) else pd.NaT
-        if top is not pd.NaT:
-            last[j] = as_date(top, "the last price date", DataUnavailableError).to_datetime64()
-    beyond = ~np.isnat(day0) & ~np.isnat(last)[None, :] & (day0 > last[None, :])
-    if beyond.any():
-        ii, jj = np.nonzero(beyond)
-        for i, j in zip(ii, jj):  # only pairs past the end of the data
-            reason[i, j] = (f"day 0 would be {pd.Timestamp(day0[i, j]):%Y-%m-%d}, after the last price date in the "
-                            f"data ({pd.Timestamp(last[j]):%Y-%m-%d}): no day 0; extend the prices or leave the event out")
-        day0[beyond] = np.datetime64("NaT")
+    _after_data(day0, np.broadcast_to(_last_price_dates(tickers, price_dates)[None, :], day0.shape), reason)
 
     out = pd.DataFrame({
         "event_id": np.repeat(ev["event_id"].to_numpy(dtype=object), n_tk),

@@ -246,7 +246,8 @@ def chunk_bounds(sizes: np.ndarray, target: int, cut_ok: np.ndarray | None = Non
 
 def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, valid, m, k: int,
                       est_ar, est_sar, event_sar, window_masks, cell_block=None,
-                      min_overlap: int = MIN_OVERLAP, chunk_members: int = 20_000) -> BatchedTests:
+                      min_overlap: int = MIN_OVERLAP, chunk_members: int = 20_000,
+                      pair_cluster=None) -> BatchedTests:
     """Every test of :data:`~eventstudy.stattests.TEST_IDS` for every cell and window at once.
 
     Parameters (P pairs, T estimation days, D event-grid days, W windows, C cells)
@@ -262,6 +263,9 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     cell_block : (C,) optional labels (e.g. the event of each cell); chunks never split a block,
         so the securities shared by a block's cells are prepared once.
     min_overlap : as in :func:`eventstudy.stattests.kolari_pynnonen`.
+    pair_cluster : (P,) optional int date cluster of each pair (pooled firm-specific events): the
+        Kolari-Pynnonen correlation is 0 between pairs of different clusters, as ``clusters`` of
+        :func:`eventstudy.stattests.kolari_pynnonen`.
 
     Returns :class:`BatchedTests` with, per cell and window, exactly what
     ``stattests.run_tests`` returns for the arrays of that cell's valid members
@@ -314,14 +318,14 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
         c0, c1 = bounds[b], bounds[b + 1]
         err = _chunk(mp[lo:hi], mc[lo:hi] - c0, c1 - c0, car, scar, valid, m, k, est_ar, est_sar,
                      event_sar, wmask, min_overlap, out_n[c0:c1], out_caar[c0:c1], out_stat[:, c0:c1],
-                     out_p[:, c0:c1], out_meth[c0:c1])
+                     out_p[:, c0:c1], out_meth[c0:c1], pair_cluster)
         if err is not None:                  # the reference's first violation, in cell order
             raise _patell_error(err[2], err[3], k)
     return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p, out_meth)
 
 
 def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask, min_overlap,
-           o_n, o_caar, o_stat, o_p, o_meth):
+           o_n, o_caar, o_stat, o_p, o_meth, pair_cluster=None):
     """One chunk of cells; writes into the output views. Returns (cell, window, position, M_i) of a Patell violation."""
     ti = {t: j for j, t in enumerate(TEST_IDS)}
     pairs, loc = np.unique(mp, return_inverse=True)
@@ -424,7 +428,8 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         # kolari_pynnonen
         key = ks.tobytes()
         if key not in kp_cache:
-            kp_cache[key] = _kp_rbar(loc[ks], cs_, C, fast, Z, ea, min_overlap, kp_days_ok)
+            kp_cache[key] = _kp_rbar(loc[ks], cs_, C, fast, Z, ea, min_overlap, kp_days_ok,
+                                     None if pair_cluster is None else np.asarray(pair_cluster)[pairs])
         rbar = kp_cache[key]
         Nf = n_b.astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -483,16 +488,27 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     return patell_err
 
 
-def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok):
-    """Mean pairwise residual correlation per cell over the members ``lp`` (local pair) of cells ``cl``."""
+def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok, cluster=None):
+    """Mean pairwise residual correlation per cell over the members ``lp`` (local pair) of cells ``cl``.
+
+    ``cluster`` (per local pair, optional): date clusters of pooled firm-specific events; pairs of
+    members in different clusters count as correlation 0 (see :func:`eventstudy.stattests.kolari_pynnonen`)."""
     tot = np.zeros(C)
     npair = np.zeros(C)
     f = fast[lp]
     if days_ok and f.any():
-        Cm = sparse.csr_matrix((np.ones(int(f.sum())), (cl[f], lp[f])), shape=(C, Z.shape[0]))
+        if cluster is None:
+            sub, sub_cell = cl[f], np.arange(C)
+        else:                              # sums per (cell, date cluster); every pair of the cell counted
+            K = int(cluster.max()) + 1
+            uniq, sub = np.unique(cl[f].astype(np.int64) * K + cluster[lp[f]], return_inverse=True)
+            sub_cell = uniq // K
+        n_sub = len(sub_cell)
+        Cm = sparse.csr_matrix((np.ones(int(f.sum())), (sub, lp[f])), shape=(n_sub, Z.shape[0]))
         zs = np.asarray(Cm @ Z)
+        ns = np.bincount(sub, minlength=n_sub).astype(float)
+        tot += np.bincount(sub_cell, weights=0.5 * ((zs * zs).sum(axis=1) - ns), minlength=C)
         nf = np.bincount(cl[f], minlength=C).astype(float)
-        tot += 0.5 * ((zs * zs).sum(axis=1) - nf)
         npair += nf * (nf - 1.0) / 2.0
     slow_cells = np.unique(cl[~f])
     if slow_cells.size:
@@ -502,6 +518,8 @@ def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok):
             mem = lp[a:b]
             sl = np.flatnonzero(~fast[mem])         # positions (in the cell) of the exact-path members
             r = _cross_corr(ea[mem[sl]], ea[mem], min_overlap)
+            if cluster is not None:       # pairs on different dates: independent, correlation 0
+                r = np.where(cluster[mem[sl]][:, None] == cluster[mem][None, :], r, 0.0)
             # count each pair once: a slow row against fast columns, and slow-slow pairs above the diagonal
             cols = np.arange(mem.size)
             take = fast[mem][None, :] | (cols[None, :] > sl[:, None])

@@ -22,6 +22,8 @@ examples:
   eventstudy run --offline --model factor --window=0,0 --window=0,3 --bootstrap 999
   eventstudy run --events my_events.csv --universe my_universe.csv --prices prices.parquet --no-report
   eventstudy run --prices bloomberg.csv --universe u.csv --instruments instruments.csv
+  eventstudy run --firm-events earnings.csv --prices prices.csv --benchmark 1306.T --by news
+                                                firm-specific events (ticker,date[,time,timezone,...]), pooled
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
 params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
@@ -66,6 +68,15 @@ def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="FILE", help="events CSV (default: the packaged China-Japan events.csv)")
     p.add_argument("--universe", metavar="FILE", help="universe CSV: ticker,name,group,benchmark[,exchange] "
                    "(default: the packaged China-Japan universe)")
+    p.add_argument("--hypotheses", metavar="FILE", help="primary hypotheses CSV: hypothesis_id,event_id,group,window,"
+                   "expected_sign,source,rationale, tested as one family (default: the packaged China-Japan file "
+                   "when neither --events nor --universe is given; 'none' for no primary family)")
+    p.add_argument("--limits", metavar="FILE", help="daily price-limit days: CSV date,ticker and up_limit,low_limit "
+                   "flags (J-Quants style) or a kind column up/down; pair-windows containing one are flagged in "
+                   "limit_flags.csv and day-0 hits printed")
+    p.add_argument("--limit-treatment", choices=("flag", "exclude"), default="flag",
+                   help="flag (default): keep every pair and flag it; exclude: leave out every (event, security) pair "
+                   "with a limit day inside an event window (listed in exclusions.csv)")
     p.add_argument("--instruments", metavar="FILE",
                    help="instruments CSV: ticker,exchange[,kind,currency] - the trading calendar of any series "
                         "(securities, benchmarks, factors): an exchange_calendars code (XTKS, XNYS, ...), CME, or "
@@ -95,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--window", action="append", metavar="START,END",
                      help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
     run.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    fe_ = run.add_argument_group("firm-specific events (one row per firm and announcement; pooled tests)")
+    fe_.add_argument("--firm-events", metavar="FILE",
+                     help="firm events CSV: ticker,date[,time,timezone,event_id,label,category,...]; each row is "
+                          "mapped to day 0 on its own instrument's sessions and the tests pool all firm-events "
+                          "(instead of --events, which applies every event to the whole universe)")
+    fe_.add_argument("--benchmark", metavar="TICKER", help="market return for every firm (with --firm-events; "
+                     "a --universe may give one per ticker instead)")
+    fe_.add_argument("--by", metavar="COLUMN", help="with --firm-events: a column of the file (e.g. news) whose values "
+                     "are the tests' groups, or 'group' for the universe's groups (the pooled group 'all' is kept)")
+    fe_.add_argument("--overlap", choices=("flag", "drop"), default="flag",
+                     help="with --firm-events: a firm's other events inside its estimation window are only "
+                          "reported (flag, default) or left out of the estimation window (drop)")
     run.add_argument("--alignment", choices=("close", "same_date"), default="close",
                      help="regressors on another calendar: 'close' compounds the regressor's sessions that close "
                           "inside each security session's close-to-close interval (default); 'same_date' matches "
@@ -190,6 +213,20 @@ def _load_inputs(args):
     return events, universe, confounders
 
 
+def _load_hypotheses(args, events, universe):
+    """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
+    from .hypotheses import load_hypotheses
+    from .study.universe import EX_POST_GROUPS
+
+    path = getattr(args, "hypotheses", None)
+    if path is not None and path.strip().lower() == "none":
+        return None
+    if path is None and (getattr(args, "events", None) or getattr(args, "universe", None)):
+        return None
+    return load_hypotheses(path, events=list(events["event_id"]), groups=list(dict.fromkeys(universe["group"])),
+                           ex_post_groups=EX_POST_GROUPS)
+
+
 def _make_source(args):
     if args.offline and args.prices:
         raise EventStudyError("choose one price source: --offline or --prices FILE, not both")
@@ -221,7 +258,17 @@ def cmd_run(args) -> int:
         raise EventStudyError(f"--bootstrap {args.bootstrap}: give a number of draws >= 0 (0, the default, is off)")
     from .io_utils import check_out_dir
     check_out_dir(args.out, "--out folder")          # a bad --out must not cost the whole run either
+    if args.firm_events:
+        return _run_firm(args, spec)
+    if args.benchmark or args.by or args.overlap != "flag":
+        raise EventStudyError("--benchmark, --by and --overlap go with --firm-events FILE (firm-specific events); "
+                              "for --events the benchmark of each instrument comes from the universe")
     events, universe, confounders = _load_inputs(args)
+    hypotheses = _load_hypotheses(args, events, universe)
+    limits = None
+    if getattr(args, "limits", None):
+        from .limits import load_limits
+        limits = load_limits(args.limits)
     source = _make_source(args)
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
          f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
@@ -231,6 +278,7 @@ def cmd_run(args) -> int:
         run = run_study(events, universe, source, model=args.model, estimation=spec.estimation, windows=spec.windows,
                         return_kind=args.returns, extra_factors=tuple(args.factor or ("JPY=X",)),
                         bootstrap=args.bootstrap, seed=args.seed, confounders=confounders,
+                        hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
                         instruments=getattr(args, "instruments_table", None), alignment=args.alignment)
     if run.simulated:
         _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
@@ -291,6 +339,50 @@ def cmd_placebo(args) -> int:
     return 0
 
 
+def _run_firm(args, spec) -> int:
+    """``eventstudy run --firm-events FILE``: pooled firm-specific events; CSVs and a pooled summary."""
+    from .events import load_firm_events
+    from .firm_study import run_firm_study
+    from .outputs import write_csvs
+
+    if args.events:
+        raise EventStudyError("choose one design: --events FILE (events that hit the whole universe) or "
+                              "--firm-events FILE (one row per firm and announcement), not both")
+    events = load_firm_events(args.firm_events)
+    universe = None
+    if args.universe:
+        from .study.universe import load_universe
+        universe = load_universe(args.universe)
+    instruments = None
+    if args.instruments:
+        from .instruments import load_instruments
+        instruments = load_instruments(args.instruments)
+    if not args.benchmark and universe is None and args.model != "constant_mean":
+        raise EventStudyError("--firm-events needs the market return: --benchmark TICKER (e.g. 1306.T), or a "
+                              "--universe with a benchmark per ticker, or --model constant_mean")
+    source = _make_source(args)
+    _say(f"eventstudy: firm-specific design: {len(events)} firm-events of {events['ticker'].nunique()} "
+         f"securities, model {args.model}, estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
+         + " ".join(f"[{a},{b}]" for a, b in spec.windows) + (f", groups by {args.by}" if args.by else ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        run = run_firm_study(events, source, benchmark=args.benchmark, universe=universe, by=args.by,
+                             model=args.model, estimation=spec.estimation, windows=spec.windows,
+                             return_kind=args.returns, factors=tuple(args.factor or ()), overlap=args.overlap,
+                             instruments=instruments, alignment=args.alignment, bootstrap=args.bootstrap,
+                             seed=args.seed)
+    _say(f"eventstudy: prices from {run.prices.source}")
+    out = Path(args.out)
+    written = write_csvs(run, out)
+    if len(run.overlaps):
+        from .io_utils import atomic_write_text
+        written["overlaps.csv"] = atomic_write_text(out / "overlaps.csv", run.overlaps.to_csv(index=False))
+    print(run.result.summary(max_rows=40))
+    _say(f"eventstudy: wrote {len(written)} files to {out}/ (firm-specific design: CSVs and this summary; the "
+         "report covers the shared-date design)")
+    return 0
+
+
 def _say_exclusions(run, out: Path, shown: int = 5) -> None:
     """Name what was left out in the terminal, briefly; the full list is in exclusions.csv."""
     ex = run.excluded
@@ -313,8 +405,28 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
 
 
 def _print_headline(run, impact=None) -> None:
-    from .tables import headline_table, print_table
+    from .tables import headline_table, primary_hypotheses_table, print_table
+    prim = primary_hypotheses_table(run)
+    if len(prim):
+        print_table(prim)
+        print("Findings:")
+        for line in prim.attrs.get("findings", []):
+            print(f"  - {line}")
+        print()
     print_table(headline_table(run, impact=impact))      # titled with the run's lead window (SIMULATED marked)
+    _say_day0_limits(run)
+
+
+def _say_day0_limits(run) -> None:
+    """A price-limit hit on day 0 is never silent: name each pair (the full list is in limit_flags.csv)."""
+    f = getattr(run, "limit_flags", None)
+    if f is None or not len(f):
+        return
+    d0 = f[f["day0_limit"].astype(bool)].drop_duplicates(["event_id", "ticker"])
+    _say(f"eventstudy: {f[['event_id', 'ticker']].drop_duplicates().shape[0]} (event, security) pair(s) have a "
+         "price-limit day inside an event window (limit_flags.csv)")
+    for e, t, g, d in zip(d0["event_id"], d0["ticker"], d0["group"], d0["limit_dates"]):
+        _say(f"  day-0 price limit: {t} ({g}) on event {e}: {d} - its day-0 return is censored")
 
 
 def cmd_events(args) -> int:

@@ -29,6 +29,8 @@ from .results import EventStudyResult, StudyArrays
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 ALL = "all"
+#: the cell label of pooled firm-specific events (``EventStudy(pool=True)``)
+POOLED = "pooled"
 
 
 def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str, Mapping[str, pd.DatetimeIndex]]:
@@ -56,7 +58,7 @@ def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str,
     return ret, sessions, kind, closes
 
 
-def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+def _normalise_pairs(pairs: pd.DataFrame, pool: bool | str = False) -> pd.DataFrame:
     need = {"ticker", "event_id", "day0"}
     missing = need - set(pairs.columns)
     if missing:
@@ -68,6 +70,17 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
         "group": (pairs["group"].astype(str).to_numpy() if "group" in pairs.columns
                   else np.full(len(pairs), ALL, dtype=object)),
     })
+    if isinstance(pool, str):
+        if pool not in pairs.columns:
+            raise WindowError(f"pool={pool!r} is not a column of pairs (columns: {', '.join(map(str, pairs.columns))}); "
+                              "give the column whose values pool the events, or pool=True for one pooled cell")
+        if pairs[pool].isna().any():
+            i = int(np.flatnonzero(pairs[pool].isna().to_numpy())[0])
+            raise WindowError(f"pairs: column {pool!r} is empty for ticker {pairs['ticker'].iloc[i]}, event "
+                              f"{pairs['event_id'].iloc[i]}: give every pair a value (or drop the pair)")
+        out["pool"] = pairs[pool].astype(str).to_numpy()
+    elif pool:
+        out["pool"] = POOLED
     if out.empty:
         raise WindowError("no (security, event) pairs to study: pairs is empty")
     dup = out.duplicated(["ticker", "event_id"])
@@ -118,14 +131,22 @@ class EventStudy:
         are joined to the panel) used as regressors by the factor model, or a mapping
         ticker -> list of columns (same number for every ticker; e.g. each security's own
         benchmark plus ``JPY=X``).
-    estimation, windows : relative trading days, inclusive (METHODS.md "Notation").
+    estimation, windows : relative trading days, inclusive (docs/METHODS.md "Notation").
     min_obs : minimum usable estimation days; default ``max(k + 3, ceil(estimation length / 2))``.
     pooled_group : name of the group that pools every pair (``None`` for none).
     pool_exclude : groups left out of the pooled group (e.g. futures and indices).
     log_returns : whether returns are log returns (affects BHAR only); default from the panel.
     variance_ddof : residual variance ``sum e^2 / (M_i - variance_ddof)``; default ``k`` as in
-        METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
+        docs/METHODS.md. ``1`` reproduces R's estudy2 (sample sd of the residuals).
     progress : show a progress bar for the bootstrap (default: on a terminal, not under CI).
+    pool : ``False`` (default): each ``event_id`` is its own test cell (events that hit many securities on
+        one date). ``True``: firm-specific events pooled: every pair enters one cell ``"pooled"`` (per
+        group), whatever its event. A column name of ``pairs`` (e.g. ``"year"``, ``"news"``): pooled
+        per value of that column. In pooled cells the Kolari-Pynnonen correlation counts only pairs
+        whose day 0 is the same date (pairs on different dates are independent by assumption), see
+        :func:`eventstudy.stattests.kolari_pynnonen`; ``ar``/``car`` keep each pair's own event id.
+    estimation_drop : optional ``ticker, event_id, rel_day`` rows: estimation days of a pair left out of
+        its estimation window (e.g. the days of another event of the same firm), counted out of ``M_i``.
     alignment : how a benchmark or factor on another trading calendar is put on a security's
         sessions: ``"close"`` (default) compounds the regressor's sessions that close inside the
         security's close-to-close interval (needs session closes, ``ReturnPanel.closes``; pairs
@@ -141,16 +162,19 @@ class EventStudy:
                  min_obs: int | None = None, pooled_group: str | None = ALL,
                  pool_exclude: Sequence[str] = (), log_returns: bool | None = None,
                  variance_ddof: int | None = None, progress: bool | None = None,
-                 alignment: str = "close") -> None:
+                 alignment: str = "close", pool: bool | str = False,
+                 estimation_drop: pd.DataFrame | None = None) -> None:
         if model not in _models.MODELS:
             raise EstimationError(f"unknown model {model!r}; choose one of {', '.join(_models.MODELS)}")
         if alignment not in ALIGNMENTS:
             raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
         self.alignment = alignment
         self.returns, self.sessions, kind, self.closes = _as_panel(panel)
-        self.pairs = _normalise_pairs(pairs)
+        self.pool = pool
+        self.pairs = _normalise_pairs(pairs, pool)
         self.model = model
         self.spec = WindowSpec.build(estimation, windows)
+        self._drop = self._drop_positions(estimation_drop)
         self.log_returns = (kind == "log") if log_returns is None else bool(log_returns)
         if isinstance(factors, pd.DataFrame):
             fac = factors.copy()
@@ -325,6 +349,23 @@ class EventStudy:
         return _Layout(mat=big, dates=dmat, yrow=yrow, frow=frow, start=start, drow=drow, block=block,
                        reason=reason, row_names=row_names)
 
+    def _drop_positions(self, drop: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(pair index, grid column) of the estimation days to leave out, sorted by pair; None if none."""
+        if drop is None or not len(drop):
+            return None
+        need = {"ticker", "event_id", "rel_day"}
+        if not need <= set(drop.columns):
+            raise WindowError(f"estimation_drop needs columns ticker, event_id, rel_day; found {', '.join(map(str, drop.columns))}")
+        key = pd.MultiIndex.from_arrays([self.pairs["ticker"], self.pairs["event_id"]])
+        pos = key.get_indexer(pd.MultiIndex.from_arrays([drop["ticker"].astype(str), drop["event_id"].astype(str)]))
+        rel = self.spec.rel_days
+        col = np.searchsorted(rel, drop["rel_day"].to_numpy(dtype=np.int64))
+        ok = (pos >= 0) & (col < len(rel))
+        ok[ok] &= rel[col[ok]] == drop["rel_day"].to_numpy(dtype=np.int64)[ok]
+        ok[ok] &= self.spec.estimation_mask()[col[ok]]
+        order = np.argsort(pos[ok], kind="stable")
+        return pos[ok][order], col[ok][order]
+
     def _align_regressors(self, mat: np.ndarray, names: list[str], reg_names: set[str],
                           sess: pd.DatetimeIndex, closes: pd.DatetimeIndex | None) -> None:
         """Put each regressor column of ``mat`` (sessions ``sess`` x ``names``) on these sessions, in place.
@@ -422,6 +463,11 @@ class EventStudy:
     def _fit_rows(self, lay: "_Layout", rows: np.ndarray):
         """Gather and fit the pairs ``rows``: ``(y, f, dates, BatchFit, reason)``."""
         y, f, dates = self._gather_rows(lay, rows)
+        if self._drop is not None:              # estimation days left out for these pairs (another own event)
+            dp, dc = self._drop
+            local = pd.Index(rows).get_indexer(dp)
+            hit = local >= 0
+            y[local[hit], dc[hit]] = np.nan
         fitted = _models.fit_batch(self.model, y, f, self.spec.estimation_mask(), self.min_obs,
                                    ddof=self.variance_ddof, blocks=lay.block[rows])
         pre = lay.reason[rows]
@@ -462,7 +508,11 @@ class EventStudy:
         # cells: (event, group) and the pooled group, numbered event * n_g + group
         ev_arr = pairs["event_id"].to_numpy()
         gr_arr = pairs["group"].to_numpy()
-        ev_code, events = pd.factorize(ev_arr)           # codes in order of first appearance
+        pooling = "pool" in pairs.columns
+        # the event dimension of the cells: each event, or the pooling values of firm-specific events
+        ev_code, events = pd.factorize(pairs["pool"].to_numpy() if pooling else ev_arr)   # order of first appearance
+        # pooled cells: pairs on one calendar date form a cluster (Kolari-Pynnonen correlation within it only)
+        date_cluster = pd.factorize(pairs["day0"].to_numpy())[0] if pooling else None
         gr_code, groups = pd.factorize(gr_arr)
         events, groups = list(events), list(groups)
         pooled = None
@@ -554,7 +604,7 @@ class EventStudy:
                     member_pair=mp, member_cell=mc, n_cells=c1 - c0, cell_block=np.arange(c1 - c0) // n_g,
                     car=car_c, scar=scar_c, valid=valid_c, m=fitted.m, k=self.k,
                     est_ar=est_ar, est_sar=est_sar, event_sar=sar_span,
-                    window_masks=win_span)
+                    window_masks=win_span, pair_cluster=None if date_cluster is None else date_cluster[rows])
             except EstimationError as exc:
                 return excl, exc
             t_n[c0:c1] = batch.n
@@ -649,7 +699,7 @@ class EventStudy:
         cell_idx, win_idx = np.nonzero(t_n > 0)
         nt = len(tids)
         # labels as arrays of the pairs' own string dtype, taken (no per-row Python objects)
-        names_e = pd.array(np.array(events, dtype=object), dtype=pairs["event_id"].dtype)
+        names_e = pd.array(np.array(events, dtype=object), dtype=pairs["pool" if pooling else "event_id"].dtype)
         names_g = pd.array(np.array(groups + ([self.pooled_group] if pooled is not None else []), dtype=object),
                            dtype=pairs["group"].dtype)
         tests = pd.DataFrame({

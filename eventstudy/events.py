@@ -42,9 +42,14 @@ __all__ = [
     "load_events",
     "parse_events_text",
     "events_from_frame",
+    "load_firm_events",
+    "firm_events_from_frame",
+    "FIRM_REQUIRED_COLUMNS",
 ]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("event_id", "date", "time", "timezone", "label", "category", "source")
+#: a firm-events file needs only these (one row per firm and announcement)
+FIRM_REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "date")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("notes",)
 OUTPUT_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ("announced_at",)
 
@@ -84,19 +89,88 @@ def load_events(path: str | os.PathLike) -> pd.DataFrame:
     return parse_events_text(text, origin=str(p))
 
 
+def load_firm_events(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a firm-events CSV: one row per (security, announcement), e.g. earnings.
+
+    Required columns ``ticker, date``; optional ``time, timezone`` (the announcement's local time
+    and IANA zone), ``event_id`` (unique; default ``<ticker>@<date>``, ``#2``... for a second
+    announcement of one firm on one date), ``label, category, source, notes`` and any grouping
+    columns (e.g. ``news`` = good/bad, ``year``). Returns the columns of :func:`load_events` plus
+    ``ticker``; each row is mapped to day 0 on its own instrument's sessions by
+    :func:`eventstudy.calendars.map_day0_pairs`. Raises :class:`EventsFileError` naming the file and
+    line for every problem.
+    """
+    p = Path(path)
+    text = read_user_text(p, "firm-events file", EventsFileError,
+                          hint=", or create the file with the columns ticker, date[, time, timezone, event_id, ...]")
+    return parse_events_text(text, origin=str(p), firm=True)
+
+
+def firm_events_from_frame(df: pd.DataFrame, origin: str = "<frame>") -> pd.DataFrame:
+    """Validate a firm-events DataFrame built in code; same checks and output as :func:`load_firm_events`."""
+    label = f"firm-events frame {origin}"
+    if not isinstance(df, pd.DataFrame):
+        raise EventsFileError(f"{label}: expected a pandas DataFrame, got {type(df).__name__}.")
+    names = [str(c).strip().lower() for c in df.columns]
+    dup_names = sorted({h for h in names if names.count(h) > 1})
+    if dup_names:
+        raise EventsFileError(f"{label}: column(s) {', '.join(dup_names)} appear more than once: keep one of each.")
+    _check_required_columns(names, label, where="", required=FIRM_REQUIRED_COLUMNS)
+    raw = pd.DataFrame(
+        {name: [_cell_to_str(v, name) for v in df.iloc[:, i].tolist()] for i, name in enumerate(names)},
+        dtype=object,
+    )
+    return _validate_firm(raw, label, [f"row {ix!r}" for ix in df.index])
+
+
+def _validate_firm(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
+    """Firm events: tickers present, event ids filled in where empty, then the events checks."""
+    raw = raw.copy().reset_index(drop=True)
+    for c in ("event_id", "time", "timezone", "label", "category", "source"):
+        if c not in raw.columns:
+            raw[c] = ""
+    empty = [i for i, t in enumerate(raw["ticker"].tolist()) if not t]
+    if empty:
+        _raise_problems(label, [(i, f"{where[i]}, column ticker = '': the ticker is empty: give the security "
+                                    "this announcement is about.") for i in empty])
+    given = set(e for e in raw["event_id"].tolist() if e)
+    ids = raw["event_id"].tolist()
+    seen: dict[str, int] = {}
+    for i, (eid, t, d) in enumerate(zip(ids, raw["ticker"].tolist(), raw["date"].tolist())):
+        if eid:
+            continue
+        base = f"{t}@{d}"
+        k = seen.get(base, 0) + 1
+        seen[base] = k
+        cand = base if k == 1 else f"{base}#{k}"
+        while cand in given:
+            k += 1
+            seen[base] = k
+            cand = f"{base}#{k}"
+        ids[i] = cand
+        given.add(cand)
+    raw["event_id"] = ids
+    out = _validate(raw, label, where)
+    tick = out.pop("ticker")
+    out.insert(1, "ticker", tick)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Pure parsing and validation
 # ---------------------------------------------------------------------------------------------
-def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
-    """Parse CSV ``text`` (the contents of an events file) and validate it; see :func:`load_events`.
+def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) -> pd.DataFrame:
+    """Parse CSV ``text`` (the contents of an events file) and validate it; see :func:`load_events`
+    (``firm=True``: a firm-events file, see :func:`load_firm_events`).
 
     ``origin`` is the name used in error messages (the file path). Blank lines are skipped but
     line numbers still count them, so messages point at the line as seen in an editor.
     """
+    required = FIRM_REQUIRED_COLUMNS if firm else REQUIRED_COLUMNS
     if not text.strip():
         raise EventsFileError(
             f"events file {origin!r} is empty: add a header line ("
-            + ",".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+            + ",".join(required + (() if firm else OPTIONAL_COLUMNS))
             + ") and one line per event."
         )
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -120,7 +194,7 @@ def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
     if not rows:                                      # only separators, e.g. ",,,"
         raise EventsFileError(
             f"events file {origin!r} has no header and no events (only empty cells): add a header line ("
-            + ",".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+            + ",".join(required + (() if firm else OPTIONAL_COLUMNS))
             + ") and one line per event."
         )
     label = f"events file {origin!r}"
@@ -138,7 +212,7 @@ def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
             f"{label}, line {header_line} (header): column(s) {', '.join(dup_names)} "
             "appear more than once: keep one of each."
         )
-    _check_required_columns(names, label, where=f", line {header_line} (header)")
+    _check_required_columns(names, label, where=f", line {header_line} (header)", required=required)
 
     body, body_lines = rows[1:], lines[1:]
     problems: list[tuple[int, str]] = []
@@ -153,7 +227,8 @@ def parse_events_text(text: str, origin: str = "<text>") -> pd.DataFrame:
     if problems:
         _raise_problems(label, problems)
     raw = pd.DataFrame(body, columns=names, dtype=object)
-    return _validate(raw, label, [f"line {ln}" for ln in body_lines])
+    where = [f"line {ln}" for ln in body_lines]
+    return _validate_firm(raw, label, where) if firm else _validate(raw, label, where)
 
 
 def events_from_frame(df: pd.DataFrame, origin: str = "<frame>") -> pd.DataFrame:
@@ -202,9 +277,12 @@ def _cell_to_str(v: object, column: str) -> str:
     return str(v).strip()
 
 
-def _check_required_columns(names: Sequence[str], label: str, where: str) -> None:
-    require_columns(names, REQUIRED_COLUMNS, EventsFileError, f"{label}{where}",
-                    needs=f"The header must contain {', '.join(REQUIRED_COLUMNS)} (and optionally notes).")
+def _check_required_columns(names: Sequence[str], label: str, where: str,
+                            required: Sequence[str] = REQUIRED_COLUMNS) -> None:
+    extra = "(and optionally notes)" if tuple(required) == REQUIRED_COLUMNS else \
+        "(optionally time, timezone, event_id, label, category, source, notes and grouping columns)"
+    require_columns(names, required, EventsFileError, f"{label}{where}",
+                    needs=f"The header must contain {', '.join(required)} {extra}.")
 
 
 def _raise_problems(label: str, problems: list[tuple[int, str]]) -> None:

@@ -2,9 +2,9 @@
 
 Pure numpy on dense ``(pairs, days)`` arrays. NaN marks a missing return; a day
 enters the estimation of a pair only when the return and every regressor are
-present (so ``M_i`` counts the usable days, METHODS.md "Notation").
+present (so ``M_i`` counts the usable days, docs/METHODS.md "Notation").
 
-Models (METHODS.md "Normal-return models"; MacKinlay 1997):
+Models (docs/METHODS.md "Normal-return models"; MacKinlay 1997):
 
 - constant mean      ``R_it = mu_i + e_it``                         k = 1
 - market-adjusted    ``AR_it = R_it - R_mt`` (nothing estimated)     k = 0
@@ -29,7 +29,7 @@ ZERO_VARIANCE = "returns have zero variance over the estimation window (constant
 
 
 def n_params(model: str, q: int) -> int:
-    """Number of estimated parameters ``k`` (METHODS.md): constant mean 1, market 2, factor 1+q, market-adjusted 0."""
+    """Number of estimated parameters ``k`` (docs/METHODS.md): constant mean 1, market 2, factor 1+q, market-adjusted 0."""
     if model == "market_adjusted":
         return 0
     if model == "constant_mean":
@@ -99,7 +99,7 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
         ``market_adjusted`` ``q = 1`` (the benchmark); for ``constant_mean`` ``q = 0``.
     est : ``(D,)`` boolean, True on estimation days.
     min_obs : a pair needs at least this many usable estimation days.
-    ddof : residual-variance denominator ``M_i - ddof``; default ``k`` (METHODS.md). ``ddof=1``
+    ddof : residual-variance denominator ``M_i - ddof``; default ``k`` (docs/METHODS.md). ``ddof=1``
         reproduces packages that take the sample sd of the residuals (R's estudy2).
 
     Returns a :class:`BatchFit`; pairs that cannot be fitted have ``ok = False`` and a

@@ -44,7 +44,22 @@ def study_frames(run) -> dict[str, pd.DataFrame]:
         "day0.csv": run.day0.reindex(columns=DAY0_COLUMNS),
         "exclusions.csv": excl,
         "params.csv": r.params,
+        "limit_flags.csv": _limit_flags(run),
+        "primary_hypotheses.csv": _primary(run),
     }
+
+
+def _limit_flags(run) -> pd.DataFrame:
+    """Pair-windows containing a price-limit day (:func:`eventstudy.limits.limit_flags`; empty without limits)."""
+    from .limits import LIMIT_FLAG_COLUMNS
+    f = getattr(run, "limit_flags", None)
+    return f[LIMIT_FLAG_COLUMNS] if f is not None else pd.DataFrame(columns=LIMIT_FLAG_COLUMNS)
+
+
+def _primary(run) -> pd.DataFrame:
+    """The declared primary hypotheses with their tests (:func:`eventstudy.hypotheses.primary_table`)."""
+    from .hypotheses import primary_table
+    return primary_table(run)
 
 
 def write_csvs(run, out_dir: str | Path) -> dict[str, Path]:

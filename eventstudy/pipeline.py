@@ -20,11 +20,12 @@ import pandas as pd
 from .alignment import ALIGNMENTS, describe_alignment
 from .calendars import DatesModel, SessionModel, guess_exchange, map_day0, session_model_for
 from .data.base import Prices, localise_price_dates
-from .engine import EventStudy
+from .engine import POOLED, EventStudy
 from .errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
 from .futures import is_continuous_future, roll_mask
 from .instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, resolve_calendars
-from .regression import REG_COLUMNS, cross_sectional_regression, event_dummy_regressions
+from .limits import LIMIT_TREATMENTS, limit_flags, limit_pairs_to_exclude
+from .regression import REG_COLUMNS, event_dummy_regressions, group_difference_regressions
 from .results import EventStudyResult
 from .returns import ReturnPanel, compute_returns, with_closes
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
@@ -84,6 +85,16 @@ class StudyRun:
     excluded: pd.DataFrame
     confounders: pd.DataFrame = field(default_factory=_empty_confounders)
     calendars: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CALENDAR_COLUMNS)))
+    hypotheses: pd.DataFrame | None = None
+    limit_flags: pd.DataFrame | None = None
+    overlaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ticker", "event_id",
+                                                                                 "other_event_id", "rel_day"]))
+
+    @property
+    def design(self) -> str:
+        """``"firm"`` for pooled firm-specific events (:func:`eventstudy.firm_study.run_firm_study`),
+        ``"events"`` when every event applies to the whole universe (:func:`run_study`)."""
+        return "firm" if "ticker" in self.events.columns else "events"
 
     @property
     def exchanges(self) -> dict[str, str]:
@@ -216,7 +227,7 @@ def trading_calendars(prices: Prices, declared: dict[str, str] | None = None, ti
     return calendars, models, _sessions(price_dates, models)
 
 
-def _alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], exch: dict[str, str],
+def alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], exch: dict[str, str],
                      models: dict[str, SessionModel], method: str) -> dict[str, str]:
     """ticker -> how each of its regressors was put on its sessions (words for the day-0 audit)."""
     out: dict[str, str] = {}
@@ -231,10 +242,12 @@ def _alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], e
     return out
 
 
-def _warn_untested(result: EventStudyResult) -> None:
+def warn_untested(result: EventStudyResult) -> None:
     """One warning naming the (event, group) cells with estimated pairs but no tested window, and why."""
     est = result.params[["event_id", "group"]].drop_duplicates()
     tested = set(zip(result.tests["event_id"], result.tests["group"]))
+    if set(result.tests["event_id"]) == {POOLED}:          # pooled firm events: cells are groups
+        est = est.assign(event_id=POOLED).drop_duplicates()
     gone = [(e, g) for e, g in zip(est["event_id"], est["group"]) if (e, g) not in tested]
     if not gone:
         return
@@ -258,7 +271,9 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
               return_kind: str = "simple", base_group: str | None = "control",
               pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, extra_factors: Sequence[str] = ("JPY=X",),
               bootstrap: int | None = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
-              regressions: bool = True, instruments=None, alignment: str = "close") -> StudyRun:
+              regressions: bool = True, instruments=None, alignment: str = "close",
+              hypotheses: pd.DataFrame | None = None, limits: pd.DataFrame | None = None,
+              limit_treatment: str = "flag") -> StudyRun:
     """Run an event study of every event on every instrument of ``universe``.
 
     ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
@@ -267,7 +282,13 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     model uses the benchmark plus ``extra_factors`` (default USDJPY, ``JPY=X``). The
     cross-sectional regression of CARs on exposure groups uses ``base_group`` as the omitted
     group when the universe has it (else its first equity group), and is skipped with fewer
-    than two equity groups.
+    than two equity groups; it compares each group with the base through the event-dummy regression
+    of the two portfolios' return spread (valid under a shared date; docs/METHODS.md, section 8).
+    ``hypotheses`` (:func:`eventstudy.hypotheses.load_hypotheses`) are the primary questions;
+    ``limits`` (:func:`eventstudy.limits.load_limits`) mark price-limit days, flagged per pair-window
+    (``limit_treatment='flag'``) or with the pairs left out (``'exclude'``). Groups of one instrument
+    or of listings of one contract (the non-equity groups) get no cross-sectional tests: their
+    cross-sectional statistics are set to NaN, the time-series and rank tests kept.
 
     ``instruments``: the calendar of any series (security, benchmark, factor) as an instruments file
     path, a frame ``ticker, exchange`` or a mapping ticker -> exchange
@@ -279,6 +300,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     (default) aligns regressors on other calendars by closing time, ``"same_date"`` by date
     (:mod:`eventstudy.alignment`).
     """
+    if limit_treatment not in LIMIT_TREATMENTS:
+        raise EventStudyError(f"limit treatment {limit_treatment!r}: choose one of {', '.join(LIMIT_TREATMENTS)}")
     if alignment not in ALIGNMENTS:
         raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
     declared = declared_exchanges(universe, instruments)
@@ -336,6 +359,13 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     groups = dict(zip(universe["ticker"], universe["group"]))
     pairs = day0.loc[~nat, ["ticker", "event_id", "day0"]].copy()
     pairs["group"] = pairs["ticker"].map(groups)
+    if limits is not None and len(limits) and limit_treatment == "exclude":
+        drop = limit_pairs_to_exclude(pairs, panel.sessions, limits, min(w[0] for w in spec.windows),
+                                      max(w[1] for w in spec.windows))
+        if len(drop):
+            key = set(zip(drop["ticker"], drop["event_id"]))
+            pairs = pairs[[(a, b) not in key for a, b in zip(pairs["ticker"], pairs["event_id"])]]
+            excluded_rows.extend(drop.to_dict("records"))
 
     kw: dict = {}
     regs: dict[str, list[str]] = {}
@@ -345,12 +375,13 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     elif model == "factor":
         kw["factors"] = {t: [bench[t], *extra_factors] for t in pairs["ticker"].unique()}
         regs = kw["factors"]
-    how = _alignment_notes(inst, regs, exch, models, alignment)
+    how = alignment_notes(inst, regs, exch, models, alignment)
     day0["alignment"] = day0["ticker"].map(how).fillna("")
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
                     pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
     result = es.fit(bootstrap=bootstrap, seed=seed)
-    _warn_untested(result)
+    result = _single_instrument_tests(result, pool_exclude)
+    warn_untested(result)
 
     reg = pd.DataFrame(columns=REG_COLUMNS)
     # the cross-section compares exposure groups: it needs two of them with estimated pairs; the base
@@ -364,19 +395,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         if len(eq_groups) < 2:
             warnings.warn("cross-sectional regressions skipped: they compare exposure groups, and only "
                           f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=2)
-        skipped: list[str] = []
-        for ev in (result.events if len(eq_groups) >= 2 else []):
-            for w in result.windows:
-                try:
-                    rows, _ = cross_sectional_regression(result.car, ev, w, base_group=base_group,
-                                                         exclude_groups=pool_exclude)
-                except EventStudyError as exc:
-                    skipped.append(str(exc))
-                    continue
-                parts.append(rows)
-        if skipped:          # one warning for the run, not one per event and window
-            warnings.warn(f"cross-sectional regression skipped for {len(skipped)} event x window cell(s), e.g. "
-                          f"{skipped[0]}", stacklevel=2)
+        if len(eq_groups) >= 2:
+            parts.append(group_difference_regressions(result, base_group, groups=eq_groups))
         reg = pd.concat([p for p in parts if not p.empty], ignore_index=True)
 
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
@@ -387,4 +407,23 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
                     result=result, regressions=reg,
                     excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
-                    confounders=conf, calendars=calendars)
+                    confounders=conf, calendars=calendars, hypotheses=hypotheses,
+                    limit_flags=limit_flags(result, limits))
+
+
+#: tests whose statistic treats the members of a group as a cross-section of independent securities
+CROSS_SECTIONAL_TESTS = ("t_cross_section", "patell", "bmp", "kolari_pynnonen", "grank", "sign_generalized",
+                         "wilcoxon")
+
+
+def _single_instrument_tests(result: EventStudyResult, single_groups: Sequence[str]) -> EventStudyResult:
+    """NaN statistic and p-value for the cross-sectional tests of ``single_groups`` (one instrument, or
+    listings of one contract: a cross-section of two listings of one future is one observation twice).
+    The time-series t, the rank test on the portfolio and the bootstrap stay."""
+    tt = result.tests
+    sel = tt["group"].isin(list(single_groups)) & tt["test"].isin(CROSS_SECTIONAL_TESTS)
+    if not sel.any():
+        return result
+    tt = tt.copy()
+    tt.loc[sel, ["statistic", "p_value"]] = float("nan")
+    return dataclasses.replace(result, tests=tt)

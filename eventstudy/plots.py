@@ -270,8 +270,34 @@ def announcement_note(run, event_id: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # CAAR paths
 # ---------------------------------------------------------------------------------------------
+def _group_rbar(run, present: Sequence[str], pooled: str, excl: Sequence[str]) -> dict[tuple[str, str], float]:
+    """Mean pairwise estimation-residual correlation (Kolari–Pynnönen's r) per (event, group), and for the
+    pooled group; empty when the result carries no arrays."""
+    res = _result(run)
+    if getattr(res, "arrays", None) is None:
+        return {}
+    from .stattests import upper_mean
+
+    out: dict[tuple[str, str], float] = {}
+    pairs = res.arrays.pairs
+    for ev in dict.fromkeys(res.ar["event_id"]):
+        try:
+            r = res.residual_corr(ev)
+        except Exception:              # an event without estimated pairs: no band
+            continue
+        grp = pairs.loc[res.arrays.ok & (pairs["event_id"].to_numpy() == ev), "group"].to_numpy()
+        if len(grp) != len(r):
+            continue
+        m = r.to_numpy()
+        for g in list(present) + [pooled]:
+            sel = ~np.isin(grp, list(excl)) if g == pooled and g not in present else grp == g
+            if sel.sum() >= 2:
+                out[(ev, g)] = upper_mean(m[np.ix_(sel, sel)])[0]
+    return out
+
+
 def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] | None = None,
-               ci: float = 0.95) -> pd.DataFrame:
+               ci: float = 0.95, rbar: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
     """The numbers behind :func:`plot_caar_paths`, one row per event x group x relative day.
 
     The cumulative abnormal return of security i is measured from the close of day -1
@@ -280,10 +306,14 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     ``CAR_i(-1) = 0`` and ``CAR_i(0) = AR_i0``; the path starts at the close before the window's
     first day. Only securities with an AR on every day of the window enter (``n``).
     ``caar = mean_i CAR_i(t)``; ``sd`` its cross-sectional s.d. (ddof 1); the band is
-    ``caar ± t_{N-1, (1+ci)/2} sd / sqrt(N)`` (NaN when N < 2). Decimals, not percent.
+    ``caar ± t_{N-1, (1+ci)/2} sd / sqrt(N) * sqrt((1 + (N-1) r) / (1 - r))``, the cross-sectional
+    interval inflated by Kolari & Pynnönen's (2010) factor for the mean residual correlation ``r`` of the
+    group's securities on the estimation window, so that it holds when they share the event date
+    (docs/METHODS.md, section 11). ``rbar`` maps (event, group) to ``r`` (default: computed from the run);
+    where ``r`` is unknown or N < 2 the band is NaN (not drawn). Decimals, not percent.
     The pooled group ``all`` (every group but the run's excluded ones) can be requested.
 
-    Columns: ``event_id, group, rel_day, n, caar, sd, lower, upper``.
+    Columns: ``event_id, group, rel_day, n, caar, sd, rbar, lower, upper``.
     """
     if not 0 < ci < 1:
         raise ValueError(f"ci={ci!r}: give a confidence level between 0 and 1, e.g. 0.95")
@@ -304,6 +334,8 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     pooled = res.pooled_group or "all"
     excl = _pool_exclude(run)
     groups = _pick_groups(run, present, groups, "has no abnormal returns in this run", extra=(pooled,))
+    if rbar is None:
+        rbar = _group_rbar(run, present, pooled, excl)
 
     sub = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
     wide = (sub.set_index(["event_id", "ticker", "group", "rel_day"])["ar"]
@@ -328,14 +360,17 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
                 continue
             x = level[m]
             mean = x.mean(axis=0)
+            r = float(rbar.get((ev, g), np.nan))
+            den = 1.0 + (n - 1) * r
+            infl = math.sqrt(den / (1.0 - r)) if (math.isfinite(r) and den > 0 and r < 1) else math.nan
             if n >= 2:
                 sd = x.std(axis=0, ddof=1)
-                half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / math.sqrt(n)
+                half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / math.sqrt(n) * infl
             else:
                 sd = half = np.full(len(days), np.nan)
             rows.append(pd.DataFrame({"event_id": ev, "group": g, "rel_day": days, "n": n, "caar": mean,
-                                      "sd": sd, "lower": mean - half, "upper": mean + half}))
-    cols = ["event_id", "group", "rel_day", "n", "caar", "sd", "lower", "upper"]
+                                      "sd": sd, "rbar": r, "lower": mean - half, "upper": mean + half}))
+    cols = ["event_id", "group", "rel_day", "n", "caar", "sd", "rbar", "lower", "upper"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
@@ -427,10 +462,10 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     pct = int(round(100 * ci))
     _footer(fig, (
         f"CAAR in percent, cumulated from the close of day −1 (value 0 there; day 0 = AR on day 0). Bands: {pct}% "
-        f"confidence interval CAAR_t ± t(N−1)·sd_t/√N, sd_t = cross-sectional s.d. of the securities' cumulative ARs on "
-        f"day t; it assumes independent securities and is too narrow when they are cross-correlated on a shared "
-        f"event date (see the Kolari–Pynnönen test). Dashed vertical line: day 0. Securities with a missing AR in "
-        f"the window are left out."), handles, labs, ncol=min(4, len(labs)))
+        f"confidence interval CAAR_t ± t(N−1)·sd_t/√N·√((1+(N−1)r)/(1−r)), sd_t = cross-sectional s.d. of the "
+        f"securities' cumulative ARs on day t, r = their mean estimation-residual correlation (Kolari–Pynnönen's "
+        f"inflation for a shared event date; no band where r is unknown). Dashed vertical line: day 0. Securities "
+        f"with a missing AR in the window are left out."), handles, labs, ncol=min(4, len(labs)))
     return fig
 
 

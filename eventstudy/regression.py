@@ -3,15 +3,19 @@
 - Event-dummy regression (Karafiath 1988): regress ``R_t`` on the model regressors plus
   one dummy per event-window day over the estimation and event days together. The dummy
   coefficients equal ``AR_t``, their OLS standard errors equal ``sqrt(V[t,t])``, and the
-  t-test of the sum of the dummies equals the CAR test (METHODS.md). ``cov_type='HAC'``
+  t-test of the sum of the dummies equals the CAR test (docs/METHODS.md). ``cov_type='HAC'``
   gives Newey-West standard errors for autocorrelated residuals.
 - Portfolio approach: the same regression on the equal-weighted portfolio of a group
   (mean return of the members present each day; regressors averaged the same way). One
   time series per group, so it is robust to cross-correlation when all members share the
   event date.
+- Group differences under a shared date (:func:`group_difference_regressions`, what the study
+  reports): the event-dummy regression of the return spread between a group's and the base
+  group's equal-weighted portfolios (docs/METHODS.md, section 8).
 - Cross-sectional regression of CARs on exposure variables (group dummies with a base
   group, or numeric characteristics) with heteroskedasticity-robust (HC3 by default)
-  standard errors (MacKinnon & White 1985).
+  standard errors (MacKinnon & White 1985). It treats the CARs as independent, which they are
+  not on a shared event date; kept for characteristics and for studies with scattered dates.
 """
 from __future__ import annotations
 
@@ -263,3 +267,62 @@ def cross_sectional_regression(car: pd.DataFrame, event_id: str, window: Window,
                  cov_type=cov_type, nobs=int(res.nobs), r2=float(res.rsquared))
             for n, c, s, t, p in zip(names, res.params, res.bse, res.tvalues, res.pvalues)]
     return pd.DataFrame(rows, columns=REG_COLUMNS), res
+
+
+def group_difference_regressions(result, base_group: str, groups: Sequence[str] | None = None,
+                                 windows: Iterable[Window] | None = None, scale: float = 100.0) -> pd.DataFrame:
+    """Group differences that hold under a shared event date (docs/METHODS.md, section 8).
+
+    For each event, window and exposure group ``g`` (``groups``, default every group with estimated
+    pairs other than ``base_group``): the Karafiath event-dummy regression (:func:`dummy_regression`,
+    OLS) of the return spread ``R_g,t - R_base,t`` of the two equal-weighted portfolios on the members'
+    averaged regressors over the estimation days plus window dummies. The dummy sum is the difference
+    in CAAR; its standard error comes from the spread's own residual variance on the estimation
+    window, so the common shock of a shared date (and the cross-correlation of the members) is in
+    the variance, unlike HC3 on a cross-section of CARs. Rows ``kind='cross_section'``: term
+    ``const (base)`` (the base portfolio's CAR test) and ``group[g]`` (the difference), coefficients
+    in percent (``scale``), ``cov_type='OLS spread'``.
+    """
+    a = result.arrays
+    if a is None:
+        raise ValueError("the result carries no arrays; re-run the study")
+    pairs = a.pairs
+    gr = pairs["group"].to_numpy()
+    ev = pairs["event_id"].to_numpy()
+    wins = list(windows) if windows is not None else list(result.windows)
+    rel = a.rel_days
+    q = len(result.regressors)
+    rows: list[dict] = []
+    for e in dict.fromkeys(ev):
+        rows_e = np.flatnonzero(a.ok & (ev == e))
+        if not len(rows_e):
+            continue
+        g_e = gr[rows_e]
+        if not (g_e == base_group).any():
+            continue
+        y_e, f_e = a.returns(rows_e)
+        with np.errstate(invalid="ignore"), _quiet():
+            yb = np.nanmean(y_e[g_e == base_group], axis=0)
+            fb = np.nanmean(f_e[g_e == base_group], axis=0) if q else np.zeros((len(rel), 0))
+        todo = [g for g in dict.fromkeys(g_e) if g != base_group and (groups is None or g in groups)]
+        series = [("const", base_group, yb, fb)]
+        for g in todo:
+            with np.errstate(invalid="ignore"), _quiet():
+                yg = np.nanmean(y_e[g_e == g], axis=0)
+                fg = np.nanmean(f_e[g_e == g], axis=0) if q else np.zeros((len(rel), 0))
+            f = fg if (fg.shape == fb.shape and np.allclose(fg, fb, equal_nan=True)) else np.column_stack([fg, fb])
+            series.append(("diff", g, yg - yb, f))
+        for kind, g, y, f in series:
+            term = f"const ({base_group})" if kind == "const" else f"group[{g}]"
+            for w in wins:
+                wm = (rel >= w[0]) & (rel <= w[1])
+                base = dict(kind="cross_section", event_id=e, subject=f"spread regression (base: {base_group})",
+                            window_start=w[0], window_end=w[1], term=term, cov_type="OLS spread")
+                try:
+                    dr = dummy_regression(y, f, a.est_mask, wm, rel, cov_type="OLS")
+                except EstimationError:
+                    rows.append(dict(base, coef=np.nan, std_err=np.nan, t=np.nan, p_value=np.nan, nobs=0, r2=np.nan))
+                    continue
+                rows.append(dict(base, coef=dr.car * scale, std_err=dr.car_se * scale, t=dr.car_t, p_value=dr.car_p,
+                                 nobs=dr.nobs, r2=dr.r2))
+    return pd.DataFrame(rows, columns=REG_COLUMNS)

@@ -43,7 +43,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("setup", "Model, windows and data"),
     ("impact", "Impact by exposure group"),
     ("futures", "Nikkei futures and index"),
-    ("cross-section", "Cross-sectional regressions"),
+    ("cross-section", "Group differences (spread regressions)"),
     ("figures", "Figures"),
     ("confounders", "Confounders"),
     ("excluded", "Excluded securities"),
@@ -262,7 +262,7 @@ def check_formats(formats) -> tuple[str, ...]:
 
 
 _NO_FUTURES = "No futures or index in this run (no prices, or regressions not run)."
-_NO_CROSS_SECTION = "No cross-sectional regressions in this run."
+_NO_CROSS_SECTION = "No group differences in this run (they need two exposure groups with estimated pairs)."
 
 
 # ----------------------------------------------------------------------------- plots
@@ -305,6 +305,8 @@ class _Content:
         self.windows = _windows(run)
         self.imp = T.impact_table(run) if impact is None else impact
         self.headline = T.headline_table(run, window=self.lead, impact=self.imp)
+        self.primary = T.primary_hypotheses_table(run)
+        self.findings = list(self.primary.attrs.get("findings", []))
         self.fut = T.futures_table(run)
         self.cs_all = T.cross_section_table(run, window=None)
         self.cs_win: dict[tuple[int, int], pd.DataFrame] = {}
@@ -348,7 +350,12 @@ class _Content:
             "the securities' estimation-window residuals, because securities that share an event date are "
             "cross-correlated and the plain BMP and cross-sectional t tests then reject too often.",
             "Formulas, the other tests (" + ", ".join(TEST_NAMES[t] for t in T.LEAD_TESTS[1:]) + ") and the "
-            "event-dummy regressions are in METHODS.md.",
+            "event-dummy regressions are in docs/METHODS.md of the eventstudy repository.",
+            "Primary hypotheses (declared in a file of the study before looking, with a source each) are tested as "
+            "one family with Holm and Benjamini–Hochberg adjustment; their 95% intervals invert the same test. "
+            "Group differences come from the event-dummy regression of the group-minus-base portfolio spread, "
+            "whose variance is estimated on the spread's own estimation window, so it holds under a shared date. "
+            "Futures (two listings of one contract) and the index get single-instrument tests only.",
         ]
 
     def setup_items(self) -> list[tuple[str, str]]:
@@ -468,6 +475,11 @@ def render_html(run, figures: dict[str, Path] | None = None, title: str | None =
     S += [f"<p>{_esc(p)}</p>" for p in c.how_to_read()]
 
     h2("headline")
+    if len(c.primary):
+        S.append('<div class="es-callout es-findings"><strong>Findings (primary hypotheses, adjusted for '
+                 'multiple testing)</strong><ul>' + "".join(f"<li>{_esc(line)}</li>" for line in c.findings)
+                 + "</ul></div>")
+        S.append(T.to_html(c.primary, table_id="primary-table"))
     if c.shared:
         S.append('<div class="es-callout"><strong>Same window, counted once.</strong><ul>'
                  + "".join(f"<li>{_esc(line)}</li>" for line in c.shared_lines()) + "</ul></div>")
@@ -605,6 +617,10 @@ def render_markdown(run, figures: dict[str, Path] | None = None, out_dir: str | 
         L += [_md(p), ""]
 
     h2("headline")
+    if len(c.primary):
+        L += ["> **Findings (primary hypotheses, adjusted for multiple testing)**", ">"]
+        L += [f"> - {_md(line)}" for line in c.findings] + [""]
+        L += [T.to_markdown(c.primary), ""]
     if c.shared:
         L += ["> **Same window, counted once.**", ">"] + [f"> - {_md(line)}" for line in c.shared_lines()] + [""]
     L += [T.to_markdown(c.headline), ""]
@@ -749,6 +765,8 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
     def stem(w) -> str:
         return f"{w[0]}_{w[1]}".replace("-", "m")
 
+    if len(c.primary):
+        add(_drop_cols(c.primary, ["confounders"]), "tab:primary", " ".join(c.findings))
     for w in c.windows:
         h = c.headline if w == c.lead else T.headline_table(run, window=w, impact=c.imp)
         add(_drop_cols(h, ["note"]), f"tab:headline-{stem(w)}", shared)

@@ -163,35 +163,73 @@ class EventStudyResult:
         return pd.DataFrame(residual_correlation_matrix(resid, min_overlap), index=names, columns=names)
 
     # ------------------------------------------------------------------ summary
-    def summary(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> str:
-        """A readable text summary: specification, exclusions and the lead test per event x group x window."""
+    def exclusion_counts(self, top: int = 5) -> pd.DataFrame:
+        """Exclusions in a few categories: ``what`` ('pair' = the whole pair, 'pair-window'), ``reason``
+        (the message without its dates and day numbers) and ``count``, most common first."""
+        ex = self.exclusions
+        if ex.empty:
+            return pd.DataFrame(columns=["what", "reason", "count"])
+        what = np.where(ex["window_start"].isna(), "pair", "pair-window")
+        cat = (ex["reason"].astype(str)
+               .str.replace(r"\d{4}-\d{2}-\d{2}", "<date>", regex=True)
+               .str.replace(r"\(day [+-]?\d+\)", "", regex=True)
+               .str.replace(r"day [+-]?\d+", "day <k>", regex=True)
+               .str.replace(r"M=\d+", "M=<m>", regex=True)
+               .str.split(":").str[0].str.strip())
+        tab = (pd.DataFrame({"what": what, "reason": cat}).value_counts().rename("count").reset_index())
+        return tab.head(top)
+
+    def summary_frame(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> tuple[list[str], pd.DataFrame]:
+        """The content of :meth:`summary`: header lines and the lead test's table (pooled cells first)."""
         n_pairs = len(self.params)            # the estimated pairs (params has one row per estimated pair)
-        n_excl = int(self.exclusions["window_start"].isna().sum())
+        ex = self.exclusions
+        n_excl = int(ex["window_start"].isna().sum())
+        n_win = int(ex["window_start"].notna().sum())
         head = [
-            "Event study results",
             f"Model: {self.model} (k={self.k})    Estimation window: [{self.estimation[0]}, {self.estimation[1]}]"
             f"    min obs: {self.min_obs}",
             f"Event windows: {', '.join(f'[{a},{b}]' for a, b in self.windows)}",
-            f"Pairs estimated: {n_pairs}    pairs excluded: {n_excl}    events: {len(self.events)}",
+            f"Pairs: {n_pairs + n_excl}    estimated: {n_pairs}    pairs excluded: {n_excl}    "
+            f"pair-windows excluded: {n_win}    events: {len(self.events)}",
         ]
+        for r in self.exclusion_counts().itertuples(index=False):
+            head.append(f"  {r.count} {r.what}(s) excluded: {r.reason}")
         lead = self.tests[self.tests["test"] == test]
         if lead.empty:
-            body = "(no tests)"
-        else:
-            tab = pd.DataFrame({
-                "event": lead["event_id"], "group": lead["group"],
-                "window": [f"[{a},{b}]" for a, b in zip(lead["window_start"], lead["window_end"])],
-                "N": lead["n"].astype(int),
-                "CAAR %": [_fmt(100 * v, "+.2f") for v in lead["caar"]],
-                "stat": [_fmt(v, "+.2f") for v in lead["statistic"]],
-                "p": [_fmt(v, ".3f") for v in lead["p_value"]],
-                "": [stars(v) for v in lead["p_value"]],
-            })
-            if len(tab) > max_rows:
-                tab = tab.head(max_rows)
-            body = text_table(tab, title=f"Lead test: {test}")
+            return head, pd.DataFrame()
+        # pooled cells (firm-specific designs, the pooled group) first
+        first = (lead["event_id"] == "pooled") | (lead["group"] == (self.pooled_group or ""))
+        lead = pd.concat([lead[first], lead[~first]])
+        tab = pd.DataFrame({
+            "event": lead["event_id"], "group": lead["group"],
+            "window": [f"[{a},{b}]" for a, b in zip(lead["window_start"], lead["window_end"])],
+            "N": lead["n"].astype(int),
+            "CAAR %": [_fmt(100 * v, "+.2f") for v in lead["caar"]],
+            "stat": [_fmt(v, "+.2f") for v in lead["statistic"]],
+            "p": [_fmt(v, ".3f") for v in lead["p_value"]],
+            "": [stars(v) for v in lead["p_value"]],
+        })
+        if len(tab) > max_rows:
+            head.append(f"(first {max_rows} of {len(tab)} cells; all in .tests)")
+            tab = tab.head(max_rows)
+        return head, tab.reset_index(drop=True)
+
+    def summary(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> str:
+        """A readable text summary: specification, counts (pairs, pair-windows excluded and why, in a few
+        categories) and the lead test per cell (pooled cells first), at most ``max_rows`` rows."""
+        head, tab = self.summary_frame(test, max_rows)
+        body = "(no tests)" if tab.empty else text_table(tab, title=f"Lead test: {test}")
         notes = "Stars: *** p<0.01, ** p<0.05, * p<0.10 (two-sided)."
-        return "\n".join(head) + "\n\n" + body + "\n" + notes
+        return "\n".join(["Event study results", *head]) + "\n\n" + body + "\n" + notes
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head, tab = self.summary_frame()
+        lines = "".join(f"<div>{html.escape(h)}</div>" for h in head)
+        table = "<p>(no tests)</p>" if tab.empty else tab.to_html(index=False, escape=True)
+        return (f"<div><strong>Event study results</strong>{lines}<p>Lead test: kolari_pynnonen</p>{table}"
+                "<p>Stars: *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.10 (two-sided).</p></div>")
 
     def __repr__(self) -> str:
         return (f"<EventStudyResult model={self.model} events={len(self.events)} "

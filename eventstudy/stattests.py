@@ -3,7 +3,7 @@
 Pure numpy functions on arrays aligned across securities ``i = 1..N``; ``NaN`` means
 missing. Every test returns :class:`TestResult` ``(statistic, p_value, df)`` with a
 two-sided p-value (``df`` is ``None`` for tests referred to N(0,1) or resampled).
-The formulas follow ``METHODS.md`` (section "Cross-sectional tests").
+The formulas follow ``docs/METHODS.md`` (section "Cross-sectional tests").
 
 Inputs (as the engine produces them for one cell)
 -------------------------------------------------
@@ -207,7 +207,7 @@ def patell(scar, m, k: int) -> TestResult:
     t-distributed SCAR_i with ``M_i - k`` df is ``(M_i - k)/(M_i - k - 2)``.
     Securities with NaN SCAR are dropped. Raises :class:`~eventstudy.errors.EstimationError`
     if a kept security has ``M_i - k <= 2`` (its SCAR has no finite variance; the entry rule
-    ``M_i >= k + 3`` of METHODS.md rules that out).
+    ``M_i >= k + 3`` of docs/METHODS.md rules that out).
     Reference: Patell (1976) JAR; Campbell, Lo & MacKinlay (1997) ch. 4.
     """
     s = _vec(scar, "scar")
@@ -299,7 +299,7 @@ def upper_mean(r: np.ndarray) -> tuple[float, int]:
     return float(v.mean()), int(v.size)
 
 
-def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP) -> TestResult:
+def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP, clusters=None) -> TestResult:
     """BMP adjusted for cross-correlation, Kolari & Pynnonen (2010) RFS.
 
     ``t_KP = t_BMP * sqrt((1 - r) / (1 + (N - 1) r))``, Student t with ``N - 1`` df, where
@@ -307,6 +307,13 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP) -> TestResult:
     residuals ``e_it`` computed on each pair's common days (pairwise-complete). Pairs
     sharing fewer than ``min_overlap`` (default 30) days are ignored; if no pair is left,
     or ``1 + (N - 1) r <= 0``, the result is NaN. Securities with NaN SCAR are dropped.
+
+    ``clusters`` (N,), optional: the calendar date of each security's event (pooled firm-specific
+    events). Securities whose events fall on different dates are independent by assumption: their
+    ``r_ij`` is 0 (and counted), so ``r = sum_c n_c (n_c - 1) rbar_c / (N (N - 1))`` with ``rbar_c``
+    the mean correlation within date cluster c. This is Kolari & Pynnonen's variance of the sum of
+    SCARs, ``N + sum_{i != j} rho_ij``, with rho_ij = 0 across dates; one cluster is the original test
+    (docs/METHODS.md, section 15).
     """
     s = _vec(scar, "scar")
     e = _mat(est_ar, "est_ar", s.size)
@@ -316,7 +323,13 @@ def kolari_pynnonen(scar, est_ar, min_overlap: int = MIN_OVERLAP) -> TestResult:
     N = s.size
     if not math.isfinite(base.statistic):
         return base
-    r, _ = mean_pairwise_correlation(e, min_overlap)
+    if clusters is None:
+        r, _ = mean_pairwise_correlation(e, min_overlap)
+    else:
+        cl = np.asarray(clusters)[keep]
+        rm = residual_correlation_matrix(e, min_overlap)
+        rm = np.where(cl[:, None] == cl[None, :], rm, 0.0)
+        r, _ = upper_mean(rm)
     den = 1.0 + (N - 1) * r
     if not math.isfinite(r) or den <= 0:
         return _nan(float(N - 1))
@@ -666,12 +679,13 @@ def adjust_p(p, method: str = "holm") -> np.ndarray:
 
 def run_tests(*, car, scar, m, k: int, L: int, est_ar, est_sar, event_sar,
               n_boot: int | None = 0, seed: int = 0, min_overlap: int = MIN_OVERLAP,
-              bootstrap_statistic: str = "caar") -> dict[str, TestResult]:
+              bootstrap_statistic: str = "caar", clusters=None) -> dict[str, TestResult]:
     """Run every test of :data:`TEST_IDS` (in that order) on one (event, group, window) cell.
 
     Arrays as described in the module docstring: ``car``, ``scar``, ``m`` (N,);
     ``est_ar``, ``est_sar`` (N, T); ``event_sar`` (N, L). ``bootstrap`` is appended when
     ``n_boot`` is a positive int or None (all pseudo-windows); see :func:`bootstrap_caar`.
+    ``clusters`` (N,): event dates of pooled firm-specific events (:func:`kolari_pynnonen`).
     """
     c = _vec(car, "car")
     N = c.size
@@ -692,7 +706,7 @@ def run_tests(*, car, scar, m, k: int, L: int, est_ar, est_sar, event_sar,
         "t_time_series": t_time_series(c, ea, L),
         "patell": patell(s, m, k),
         "bmp": bmp(s),
-        "kolari_pynnonen": kolari_pynnonen(s, ea, min_overlap),
+        "kolari_pynnonen": kolari_pynnonen(s, ea, min_overlap, clusters),
         "corrado": corrado(es, ev),
         "grank": grank(s, es),
         "sign_generalized": sign_generalized(c, ea),

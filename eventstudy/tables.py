@@ -36,11 +36,11 @@ from .study.universe import GROUP_LABELS, GROUPS
 __all__ = [
     "LEAD_TESTS", "TEST_SHORT", "GROUP_SHORT", "STARS_NOTE",
     "group_label", "window_label", "lead_window", "stars",
-    "impact_table", "family_adjusted", "futures_table", "cross_section_table", "headline_table", "regressions_table",
+    "impact_table", "primary_hypotheses_table", "family_adjusted", "futures_table", "cross_section_table", "headline_table", "regressions_table",
     "format_value", "to_markdown", "to_html", "to_latex", "to_csv", "print_table", "latex_escape",
 ]
 
-#: Tests shown in the impact table, lead test first (all securities share the event date: METHODS.md).
+#: Tests shown in the impact table, lead test first (all securities share the event date: docs/METHODS.md).
 LEAD_TESTS: tuple[str, ...] = ("kolari_pynnonen", "bmp", "t_cross_section", "grank", "sign_generalized")
 
 #: Short column labels of the test statistics.
@@ -54,7 +54,7 @@ TEST_SHORT: dict[str, str] = {
 GROUP_SHORT: dict[str, str] = {
     "futures": "Futures", "index": "Nikkei 225", "rare_earth_magnets": "Rare earths",
     "machinery_semis": "Mach./semis", "defence": "Defence", "tourism_consumption": "Tourism",
-    "seafood_food": "Seafood/food", "beneficiaries": "Beneficiaries", "control": "Control",
+    "seafood_food": "Seafood", "beneficiaries": "Beneficiaries (ex post)", "control": "Control",
     "all": "All equities",
 }
 
@@ -261,6 +261,7 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
     lead = tests[0]
     out[f"{lead}_p_holm"], out[f"{lead}_q_bh"], out["family_m"] = family_adjusted(out, f"{lead}_p")
     out["note"] = base["note"].astype(str)
+    out["role"] = _roles(run, out)
 
     cols = [("event_id", "Event", "text"), ("group", "Group", "text"), ("window", "Window", "text"),
             ("day0", "Day 0", "date"), ("n", "N", "int"), ("caar_pct", "CAAR (%)", "pct"),
@@ -271,7 +272,7 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
         if t == lead:
             cols += [(f"{t}_p_holm", "Holm p", "p"), (f"{t}_q_bh", "BH q", "p")]
         star_map[f"{t}_stat"] = f"{t}_p"
-    cols.append(("note", "Note", "text"))
+    cols += [("role", "Role", "text"), ("note", "Note", "text")]
     names = ", ".join(f"{TEST_SHORT.get(t, t)} = {TEST_NAMES.get(t, t)}" for t in tests)
     notes = [f"CAAR = mean cumulative abnormal return of the group over the window ({run.config.model} model); "
              f"CAR>0 = share of securities with a positive CAR.",
@@ -282,8 +283,59 @@ def impact_table(run, windows: Sequence[tuple[int, int]] | None = None,
              f"cell of the window at once (events sharing a day 0 counted once; up to "
              f"{int(out['family_m'].max()) if len(out) else 0} cells): Holm (1979) bounds the chance of any false "
              f"finding, Benjamini–Hochberg (1995) the expected share of false findings.",
-             STARS_NOTE + " Stars use the unadjusted p."]
+             STARS_NOTE + " Stars use the unadjusted p.",
+             "Role: 'primary' = a hypothesis declared before looking (see the primary-hypotheses table, adjusted "
+             "across that family); every other cell is exploratory."]
     return _set_attrs(out, run, "Impact by exposure group: CAAR and tests", cols, star_map, notes)
+
+
+def _roles(run, df: pd.DataFrame) -> list[str]:
+    """'primary <id>' for the cells declared in ``run.hypotheses``, else 'exploratory'."""
+    hyp = getattr(run, "hypotheses", None)
+    ids: dict[tuple, str] = {}
+    if hyp is not None and len(hyp):
+        ids = {(e, g, int(a), int(b)): h for h, e, g, a, b in zip(hyp["hypothesis_id"], hyp["event_id"], hyp["group"],
+                                                                   hyp["window_start"], hyp["window_end"])}
+    return [f"primary {ids[k]}" if k in ids else "exploratory"
+            for k in zip(df["event_id"], df["group_id"], df["window_start"], df["window_end"])]
+
+
+def primary_hypotheses_table(run) -> pd.DataFrame:
+    """The declared primary hypotheses with N, estimate, 95% interval, p, Holm p and BH q across the family
+    (:func:`eventstudy.hypotheses.primary_table`), with display attributes; ``attrs['findings']`` holds the
+    sentences of the findings box (:func:`eventstudy.hypotheses.findings`)."""
+    from .hypotheses import findings, primary_table
+
+    out = primary_table(run)
+    labels = {g: group_label(g) for g in set(out["group"])} if len(out) else {}
+    fnd = findings(out, labels)
+    out = out.copy()
+    out["group_label"] = out["group"].map(lambda g: group_label(g, short=True)) if len(out) else []
+    out["bootstrap_p"] = out["bootstrap_p"].astype(float)
+    cols = [("hypothesis_id", "H", "text"), ("event_id", "Event", "text"), ("group_label", "Group", "text"),
+            ("window", "Window", "text"), ("expected_sign", "Exp.", "text"), ("n", "N", "int"),
+            ("estimate_pct", "CAAR (%)", "pct"), ("ci_low_pct", "95% CI low", "pct"),
+            ("ci_high_pct", "95% CI high", "pct"), ("statistic", "t", "stat"), ("p_value", "p", "p"),
+            ("p_holm", "Holm p", "p"), ("q_bh", "BH q", "p")]
+    if out["bootstrap_p"].notna().any():
+        cols.append(("bootstrap_p", "Boot p", "p"))
+    cols += [("verdict", "Verdict", "text"), ("confounders", "Confounders in window", "text")]
+    if out["limit_pairs"].astype(float).sum() > 0 if len(out) else False:
+        cols.insert(-1, ("day0_limit_pairs", "Limit day 0", "int"))
+        cols.insert(-1, ("limit_pairs", "Limit in window", "int"))
+    m = int(out["family_m"].max()) if len(out) else 0
+    notes = [f"Primary hypotheses declared before looking (file of the study, with a source per row), tested as one "
+             f"family of {m}: Holm (1979) and Benjamini–Hochberg (1995) adjust p across them. Equity groups: "
+             "Kolari–Pynnönen test of the CAAR; a group of one instrument or of listings of one contract (futures, "
+             "index): the instrument's own event-dummy regression. The 95% interval inverts the same test, so it "
+             "excludes 0 exactly when p < 0.05: for equity groups the common abnormal return that the "
+             "Kolari–Pynnönen test does not reject (a Fieller-type set; it can sit off-centre from the equal-weighted "
+             "CAAR because the test weights each CAR by its precision) (docs/METHODS.md, section 9). Tests are two-sided; 'Exp.' is the "
+             "declared sign.",
+             "Stars on the CAAR use the Holm-adjusted p: *** < 0.01, ** < 0.05, * < 0.10."]
+    out.attrs["findings"] = fnd
+    return _set_attrs(out, run, "Primary hypotheses (declared before looking)", cols, {"estimate_pct": "p_holm"},
+                      notes)
 
 
 def family_adjusted(df: pd.DataFrame, pcol: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -500,15 +552,24 @@ def cross_section_table(run, window: tuple[int, int] | str | None = "lead") -> p
     cols = [("event_id", "Event", "text")]
     if window is None:
         cols.append(("window", "Window", "text"))
-    cols += [("term", "Term", "text"), ("coef_pp", "Coef. (pp)", "coef"), ("std_err", "Robust SE", "se"),
+    cols += [("term", "Term", "text"), ("coef_pp", "Coef. (pp)", "coef"), ("std_err", "SE", "se"),
              ("t", "t", "stat"), ("p_value", "p", "p"), ("nobs", "N", "int"), ("r2", "R²", "r2")]
-    cov = ", ".join(sorted(set(out["cov_type"]))) if len(out) else "HC3"
-    notes = [f"OLS of each security's CAR (percent) on exposure-group dummies; the constant is the mean CAR "
-             f"of the base group{f' ({group_label(base)})' if base else ''}, each group coefficient the "
-             f"difference to it (percentage points). {cov} heteroskedasticity-robust standard errors; "
-             "the securities share the event date, so these p-values ignore cross-correlation.",
-             STARS_NOTE]
-    title = "Cross-sectional regressions of CAR on exposure groups" + (
+    cov = ", ".join(sorted(set(out["cov_type"]))) if len(out) else "OLS spread"
+    if "OLS spread" in cov:
+        notes = [f"Each group against the base group{f' ({group_label(base)})' if base else ''}: the event-dummy "
+                 "regression of the return spread between the two equal-weighted portfolios (group minus base) on "
+                 "the estimation window plus one dummy per window day; the coefficient is the difference in CAAR "
+                 "(percentage points) and its standard error comes from the spread's own estimation-window "
+                 "variance, so it holds when every security shares the event date (docs/METHODS.md, section 8). "
+                 "The constant row is the base portfolio's own CAR test. N = days in the regression.",
+                 STARS_NOTE + " Stars use the unadjusted p; these comparisons are exploratory."]
+    else:
+        notes = [f"OLS of each security's CAR (percent) on exposure-group dummies; the constant is the mean CAR "
+                 f"of the base group{f' ({group_label(base)})' if base else ''}, each group coefficient the "
+                 f"difference to it (percentage points). {cov} heteroskedasticity-robust standard errors; "
+                 "the securities share the event date, so these p-values ignore cross-correlation.",
+                 STARS_NOTE]
+    title = "Group differences in CAAR (versus the base group)" + (
         f" {window_label(*window)}" if window is not None else "")
     return _set_attrs(out, run, title, cols, {"coef_pp": "p_value"}, notes)
 

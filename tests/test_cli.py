@@ -276,7 +276,7 @@ def test_negative_bootstrap_is_refused_before_the_study_runs(tmp_path, capsys, m
 def test_headline_title_names_the_lead_window(tmp_path, capsys):
     """With windows [0,0] and [0,3] ([0,1] not computed) the terminal headline is over [0,0]."""
     assert main(["run", "--offline", "--out", str(tmp_path / "o"), "--window=0,0", "--window=0,3",
-                 "--no-report"]) == 0
+                 "--no-report", "--hypotheses", "none"]) == 0       # the study's hypotheses declare [0,1]
     out = capsys.readouterr().out
     assert "Headline: CAAR (%) [0,0]" in out and "[0,1]" not in out
     assert "SIMULATED" in out.split("Headline")[0].splitlines()[-1]

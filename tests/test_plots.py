@@ -53,7 +53,11 @@ def test_caar_paths_hand_worked():
     rows = [dict(event_id="e", ticker=t, group="g", date=pd.NaT, rel_day=d, ret=np.nan, normal_ret=np.nan, ar=a,
                  sar=np.nan) for t, v in ars.items() for d, a in zip(days, v)]
     res = _tiny_result(pd.DataFrame(rows))
-    out = plots.caar_paths(res, ci=0.90)
+    assert plots.caar_paths(res, ci=0.90)["upper"].isna().all()     # no residual correlation known: no band
+    out = plots.caar_paths(res, ci=0.90, rbar={("e", "g"): 0.0})
+    wide = plots.caar_paths(res, ci=0.90, rbar={("e", "g"): 0.3})   # Kolari–Pynnönen inflation
+    np.testing.assert_allclose((wide["upper"] - wide["caar"]).to_numpy(),
+                               (out["upper"] - out["caar"]).to_numpy() * math.sqrt((1 + 2 * 0.3) / 0.7), rtol=1e-12)
     assert list(out["rel_day"]) == [-2, -1, 0, 1, 2]
     assert set(out["n"]) == {3}
     # by hand: level at the close of day t, zero at the close of day -1
@@ -109,7 +113,7 @@ def test_caar_paths_figure(offline_run):
     assert not _main_title(plots.plot_caar_paths(_real(run), events=["remarks"])).startswith("SIMULATED")
 
 
-def test_caar_band_is_t_interval(offline_run):
+def test_caar_band_is_kp_inflated_t_interval(offline_run):
     ar = offline_run.result.ar
     d = plots.caar_paths(offline_run, window=(0, 1), groups=["defence"])
     row = d[(d["event_id"] == "seafood_ban") & (d["rel_day"] == 1)].iloc[0]
@@ -117,7 +121,16 @@ def test_caar_band_is_t_interval(offline_run):
     cum = sub.pivot(index="ticker", columns="rel_day", values="ar")[[0, 1]].dropna().sum(axis=1).to_numpy()
     n = len(cum)
     assert row["n"] == n
-    lo, hi = stats.t.interval(0.95, n - 1, loc=cum.mean(), scale=stats.sem(cum))
+    # Kolari–Pynnönen inflation with r from statsmodels-free numpy: mean of the off-diagonal correlations
+    # of the defence members' estimation residuals (np.corrcoef on complete days)
+    a = offline_run.result.arrays
+    sel = a.ok & (a.pairs["event_id"].to_numpy() == "seafood_ban") & (a.pairs["group"].to_numpy() == "defence")
+    resid = a.subset(sel)[3].ar[:, a.est_mask]
+    full = resid[:, np.isfinite(resid).all(axis=0)]
+    c = np.corrcoef(full)
+    r = c[np.triu_indices(len(c), 1)].mean()
+    assert row["rbar"] == pytest.approx(r, abs=1e-10)
+    lo, hi = stats.t.interval(0.95, n - 1, loc=cum.mean(), scale=stats.sem(cum) * np.sqrt((1 + (n - 1) * r) / (1 - r)))
     assert (row["lower"], row["upper"]) == pytest.approx((lo, hi), abs=1e-12)
 
 

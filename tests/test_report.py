@@ -237,7 +237,7 @@ def test_report_without_regressions_or_confounders(offline_run, tmp_path):
                    confounders=pd.DataFrame(columns=["date", "market", "description", "source"]))
     w = R.write_report(bare, tmp_path, formats=("html", "md", "latex"), plots=False)
     text = w["report.html"].read_text(encoding="utf-8")
-    assert "No cross-sectional regressions in this run." in text
+    assert "No group differences in this run" in text
     assert "No confounders were given for this run." in text
     p = _Collect()
     p.feed(text)

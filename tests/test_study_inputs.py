@@ -141,7 +141,7 @@ def test_confounders_file():
     c = load_confounders()
     assert len(c) == len(raw) >= 8
     assert c["date"].dtype == "datetime64[ns]"
-    assert set(c["market"]) <= {"XTKS", "global"}
+    assert set(c["market"]) <= {"XTKS", "CMES", "global"}
     assert (c["description"].str.len() > 10).all() and (c["source"] != "").all()
     import exchange_calendars as xcals
 
@@ -149,8 +149,37 @@ def test_confounders_file():
     for r in c[c.market == "XTKS"].itertuples():
         assert xtks.is_session(r.date), r.date  # a Tokyo confounder falls on a Tokyo session
     dates = set(c["date"])
-    for d in ("2025-11-17", "2025-11-18", "2026-01-07", "2026-01-08"):
+    for d in ("2025-11-17", "2025-11-18", "2026-01-07", "2026-01-08", "2026-01-12", "2026-01-13"):
         assert pd.Timestamp(d) in dates
+    # the snap-election rally of 2026-01-13 (Nikkei +3.10%, TOPIX +2.41%) is there, with a source
+    rally = c[c["date"] == pd.Timestamp("2026-01-13")]
+    assert rally["description"].str.contains("Snap-election").any() and (rally["source"].str.startswith("http")).all()
+
+
+def test_confounders_cover_the_snap_election_rally_in_the_real_index(shared_dir):
+    """The +3.1% / +2.4% of the 2026-01-13 confounder row are the official index closes' returns."""
+    f = shared_dir / "data" / "market" / "raylia529_market-indicators_official_index_close.csv"
+    if not f.exists():
+        pytest.skip("official index closes not available")
+    px = pd.read_csv(f, usecols=["date", "ticker", "close"], parse_dates=["date"])
+    for tick, want in (("^N225", 0.0310), ("^TOPX", 0.0241)):
+        s = px[px["ticker"] == tick].set_index("date")["close"].sort_index()
+        r = s.loc["2026-01-13"] / s.loc[:"2026-01-12"].iloc[-1] - 1
+        assert r == pytest.approx(want, abs=6e-4), tick
+
+
+def test_every_event_day0_is_checked_for_confounders():
+    """Each Tokyo day 0 of the study either has a confounder row or is a day the research note's
+    confounder list has nothing for: the list of checked days is kept here so a new event forces a look."""
+    from eventstudy.calendars import map_day0
+    from eventstudy.events import load_events
+
+    ev = load_events(default_events_path())
+    d0 = map_day0(ev, ["7203.T"])
+    days = set(pd.to_datetime(d0["day0"]).dt.strftime("%Y-%m-%d"))
+    checked_none_found = {"2025-11-07", "2025-11-10", "2025-11-19", "2025-11-21", "2025-12-08", "2026-01-09"}
+    conf = set(load_confounders()["date"].dt.strftime("%Y-%m-%d"))
+    assert days <= conf | checked_none_found, sorted(days - conf - checked_none_found)
 
 
 def test_confounders_file_errors(tmp_path):

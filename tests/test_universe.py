@@ -47,7 +47,8 @@ def test_packaged_universe_loads_with_expected_groups():
     counts = u["group"].value_counts()
     assert counts["futures"] == 2 and counts["index"] == 1
     for g in GROUPS[2:]:
-        assert 7 <= counts[g] <= 12, (g, counts[g])
+        # seafood: only the fishery / seafood-processing names (the China-consumer food brands were left out)
+        assert (4 if g == "seafood_food" else 7) <= counts[g] <= 12, (g, counts[g])
     assert set(u.loc[u["group"] == "futures", "ticker"]) == {"NKD=F", "NIY=F"}
     assert u.loc[u["group"] == "index", "ticker"].tolist() == ["^N225"]
     # every row has a name and a rationale
@@ -268,3 +269,36 @@ def test_minimal_user_file_and_bom_and_comments(tmp_path):
 def test_is_equity():
     assert is_equity("7203.T") and is_equity("AAPL")
     assert not is_equity("^N225") and not is_equity("NIY=F") and not is_equity("JPY=X")
+
+
+# ------------------------------------------------------------------ groups on pre-event information only
+FIRST_EVENT = "2025-11-07"
+
+
+def test_rationales_cite_only_pre_event_evidence_outside_ex_post_groups():
+    """No rationale of a group that can carry a primary hypothesis names a date on or after the first event
+    (a move on an event day is not a reason to be in a group); ex-post groups say so."""
+    import re
+
+    from eventstudy.study.universe import EX_POST_GROUPS
+
+    u = load_universe()
+    for t, g, r in zip(u["ticker"], u["group"], u["rationale"]):
+        if g in EX_POST_GROUPS:
+            assert r.startswith("EX POST"), (t, r)
+            continue
+        dates = re.findall(r"20\d\d-\d\d-\d\d", r)
+        assert all(d < FIRST_EVENT for d in dates), (t, r)
+        assert not re.search(r"[+-]\d+(\.\d+)?% (close )?on ", r), (t, r)       # no event-day moves
+
+
+def test_control_and_seafood_groups_are_clean():
+    u = load_universe()
+    control = set(u.loc[u["group"] == "control", "ticker"])
+    assert "6178.T" not in control                           # Japan Post HD: a financial holding
+    seafood = u[u["group"] == "seafood_food"]
+    assert set(seafood["ticker"]).isdisjoint({"2267.T", "2801.T", "2809.T"})  # Yakult, Kikkoman, Kewpie
+    assert seafood["rationale"].str.contains("[Ss]eafood|[Ff]ishery").all()
+    from eventstudy.study.universe import load_excluded
+    ex = load_excluded()
+    assert {"2267.T", "2801.T", "2809.T", "6178.T"} <= set(ex["ticker"])

@@ -35,6 +35,7 @@ from eventstudy.io_utils import read_user_text, require_columns
 __all__ = [
     "GROUPS",
     "GROUP_LABELS",
+    "EX_POST_GROUPS",
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "load_universe",
@@ -68,10 +69,14 @@ GROUP_LABELS: dict[str, str] = {
     "machinery_semis": "Machinery, sensors & semiconductors",
     "defence": "Defence & aerospace",
     "tourism_consumption": "Inbound tourism & consumption",
-    "seafood_food": "Seafood & food exporters",
-    "beneficiaries": "Possible beneficiaries",
+    "seafood_food": "Seafood (fishery & processing)",
+    "beneficiaries": "Possible beneficiaries (chosen ex post; exploratory)",
     "control": "Control (domestic, low China exposure)",
 }
+
+#: Groups whose members were chosen after seeing the events' returns: exploratory only, never a primary
+#: hypothesis (:func:`eventstudy.hypotheses.load_hypotheses` refuses them).
+EX_POST_GROUPS: tuple[str, ...] = ("beneficiaries",)
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "group", "benchmark")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("name", "exchange", "rationale")

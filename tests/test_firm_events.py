@@ -1,0 +1,189 @@
+"""Firm-specific events: the file, day 0 per row, pooled cells, date-clustered Kolari-Pynnonen, overlaps."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from eventstudy import EventStudy
+from eventstudy.calendars import map_day0_pairs
+from eventstudy.errors import EventsFileError
+from eventstudy.events import firm_events_from_frame, load_firm_events
+from eventstudy.firm_study import own_event_overlaps, run_firm_study
+from eventstudy.stattests import bmp, kolari_pynnonen
+from eventstudy.windows import WindowSpec
+
+
+def test_firm_events_file(tmp_path):
+    p = tmp_path / "earnings.csv"
+    p.write_text("ticker,date,time,timezone,news\n7203.T,2025-11-05,15:00,Asia/Tokyo,good\n"
+                 "7203 JP Equity,2025-11-05,,,bad\n7203.T,2025-11-05,,,bad\n")
+    ev = load_firm_events(p)
+    assert list(ev["event_id"]) == ["7203.T@2025-11-05", "7203 JP Equity@2025-11-05", "7203.T@2025-11-05#2"]
+    assert list(ev["ticker"]) == ["7203.T", "7203 JP Equity", "7203.T"]
+    assert ev["announced_at"].iloc[0] == pd.Timestamp("2025-11-05 15:00", tz="Asia/Tokyo")
+    q = tmp_path / "bad.csv"
+    q.write_text("ticker,date\n,2025-11-05\n7203.T,2025-13-01\n")
+    with pytest.raises(EventsFileError, match=r"line 2, column ticker = '': the ticker is empty"):
+        load_firm_events(q)
+    q.write_text("ticker,date\n7203.T,2025-13-01\n")
+    with pytest.raises(EventsFileError, match=r"line 2, column date = '2025-13-01': not a valid date"):
+        load_firm_events(q)
+    q.write_text("symbol,date\n7203.T,2025-11-05\n")
+    with pytest.raises(EventsFileError, match=r"ticker"):
+        load_firm_events(q)
+
+
+def test_day0_per_row_on_each_instruments_own_sessions():
+    ev = firm_events_from_frame(pd.DataFrame({
+        "ticker": ["7203.T", "7203.T", "AAPL", "NKD=F"],
+        "date": ["2025-11-05", "2025-11-22", "2025-11-05", "2026-01-06"],
+        "time": ["15:45", "", "15:45", "16:25"],
+        "timezone": ["Asia/Tokyo", "", "America/New_York", "Asia/Shanghai"]}))
+    d = map_day0_pairs(ev)
+    # after the 15:30 Tokyo close -> next session; a Saturday -> Monday 11-24 is a Tokyo holiday -> 11-25;
+    # 15:45 New York is before the 16:00 close -> that session; 16:25 Beijing is inside CME trading day 01-06
+    assert list(d["day0"]) == [pd.Timestamp(x) for x in ("2025-11-06", "2025-11-25", "2025-11-05", "2026-01-06")]
+    assert list(d["calendar"]) == ["XTKS", "XTKS", "XNYS", "CME Globex"]
+    assert "after the close" in d["reason"].iloc[0]
+
+
+def _panel(n_sec=120, T=900, rho_share=1.0, seed=0):
+    """Returns of n_sec securities on T weekdays: market factor M, an industry factor shared by all
+    securities (residual correlation rho = var(g) / (var(g) + var(e)) when rho_share = 1)."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2020-01-01", periods=T)
+    m = rng.normal(0.0003, 0.01, T)
+    g = rng.normal(0, 0.01, T) * rho_share
+    beta = rng.uniform(0.6, 1.4, n_sec)
+    e = rng.standard_t(5, (T, n_sec)) * 0.015 / math.sqrt(5 / 3)
+    r = 0.0002 + m[:, None] * beta[None, :] + g[:, None] + e
+    ret = pd.DataFrame(r, index=days, columns=[f"S{i:03d}" for i in range(n_sec)])
+    ret["M"] = m
+    return ret, days
+
+
+def test_pooled_cells_equal_independent_computations():
+    ret, days = _panel(seed=1)
+    rng = np.random.default_rng(2)
+    n = 60
+    tick = rng.choice([c for c in ret.columns if c != "M"], n, replace=True)
+    pos = rng.integers(300, 850, n)
+    pos[:20] = 500                                        # 20 firm-events share one date
+    pairs = pd.DataFrame({"ticker": tick, "event_id": [f"e{i}" for i in range(n)], "day0": days[pos],
+                          "group": np.where(np.arange(n) % 2 == 0, "good", "bad")})
+    res = EventStudy(ret, pairs, benchmark="M", windows=[(0, 0), (-1, 1)], pool=True).fit()
+    t = res.tests
+    assert set(t["event_id"]) == {"pooled"} and set(t["group"]) == {"good", "bad", "all"}
+    assert set(res.car["event_id"]) == set(pairs["event_id"])          # per-pair tables keep their own ids
+    for w in [(0, 0), (-1, 1)]:
+        car = res.car[(res.car["window_start"] == w[0]) & (res.car["window_end"] == w[1])]
+        cell = t[(t["group"] == "all") & (t["window_start"] == w[0]) & (t["window_end"] == w[1])].set_index("test")
+        assert cell.loc["t_cross_section", "caar"] == pytest.approx(car["car"].mean(), abs=1e-15)
+        tt = stats.ttest_1samp(car["car"], 0.0)
+        assert cell.loc["t_cross_section", "statistic"] == pytest.approx(tt.statistic, rel=1e-10)
+        assert cell.loc["bmp", "statistic"] == pytest.approx(bmp(car["scar"].to_numpy()).statistic, rel=1e-10)
+        # KP with correlations only among pairs sharing day 0: reference implementation on the fitted residuals
+        order = car.set_index("event_id").loc[pairs["event_id"]]
+        _, _, _, fit = res.arrays.subset(np.arange(n))
+        est = fit.ar[:, res.arrays.est_mask]
+        ref = kolari_pynnonen(order["scar"].to_numpy(), est, clusters=pairs["day0"].to_numpy())
+        assert cell.loc["kolari_pynnonen", "statistic"] == pytest.approx(ref.statistic, rel=1e-9)
+        assert cell.loc["kolari_pynnonen", "p_value"] == pytest.approx(ref.p_value, rel=1e-9)
+
+
+def test_date_clustered_kp_by_hand():
+    """r = sum over same-date pairs of r_ij / (N (N-1) / 2); one cluster = Kolari-Pynnonen's r."""
+    rng = np.random.default_rng(3)
+    e = rng.normal(size=(5, 80))
+    e[1] += e[0]
+    e[4] += 0.5 * e[3]
+    scar = np.array([1.0, 2.0, -0.5, 0.3, 1.2])
+    cl = np.array([0, 0, 1, 2, 2])
+    r = np.corrcoef(e)
+    rbar = (r[0, 1] + r[3, 4]) / 10.0
+    t_bmp = scar.mean() / (scar.std(ddof=1) / math.sqrt(5))
+    want = t_bmp * math.sqrt((1 - rbar) / (1 + 4 * rbar))
+    assert kolari_pynnonen(scar, e, min_overlap=30, clusters=cl).statistic == pytest.approx(want, rel=1e-12)
+    one = kolari_pynnonen(scar, e, min_overlap=30, clusters=np.zeros(5))
+    assert one.statistic == pytest.approx(kolari_pynnonen(scar, e, min_overlap=30).statistic, rel=1e-12)
+
+
+def _rejections(share_date: bool, reps: int, seed: int) -> dict[str, float]:
+    """One fit, ``reps`` pooled cells of 40 firm-events (pool column = replication), no effect."""
+    ret, days = _panel(n_sec=200, T=1100, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    rows = []
+    for r in range(reps):
+        tick = rng.choice(200, 40, replace=False)
+        pos = rng.choice(np.arange(300, 1090), 40, replace=False)
+        if share_date:
+            pos[:20] = pos[0]
+        rows.append(pd.DataFrame({"ticker": [f"S{i:03d}" for i in tick], "event_id": [f"r{r}_{i}" for i in range(40)],
+                                  "day0": days[pos], "rep": f"r{r}"}))
+    pairs = pd.concat(rows, ignore_index=True)
+    res = EventStudy(ret, pairs, benchmark="M", windows=[(0, 0)], pool="rep", pooled_group=None).fit()
+    t = res.tests
+    return {k: float((t.loc[t["test"] == k, "p_value"] < 0.05).mean()) for k in ("kolari_pynnonen", "bmp", "t_cross_section")}
+
+
+def test_pooled_size_with_spread_and_shared_dates():
+    """No effect: with dates spread out every test holds ~5%; with half the firm-events on one date and
+    correlated residuals (rho ~0.3) BMP over-rejects while the date-clustered KP holds its size.
+    (Monte-Carlo se of a 5% rate over 150 cells: 0.018.)"""
+    spread = _rejections(False, 150, seed=11)
+    assert 0.01 <= spread["kolari_pynnonen"] <= 0.10 and 0.01 <= spread["bmp"] <= 0.10
+    shared = _rejections(True, 150, seed=12)
+    assert shared["bmp"] > 0.15
+    assert 0.01 <= shared["kolari_pynnonen"] <= 0.10
+
+
+def test_own_event_overlaps_found_and_dropped():
+    ret, days = _panel(n_sec=3, T=700, seed=4)
+    pairs = pd.DataFrame({"ticker": ["S000", "S000", "S001"], "event_id": ["q1", "q2", "x"],
+                          "day0": [days[400], days[460], days[460]]})
+    spec = WindowSpec.build((-250, -11), [(0, 0), (-1, 1)])
+    sess = {t: days for t in ("S000", "S001")}
+    ov = own_event_overlaps(pairs, sess, spec)
+    # q2's estimation window [210, 449] holds q1's event span [399, 401] -> rel days -61..-59
+    assert set(ov["event_id"]) == {"q2"} and list(ov["rel_day"]) == [-61, -60, -59]
+    assert (ov["other_event_id"] == "q1").all()
+    kw = dict(benchmark="M", windows=[(0, 0)], pool=True)
+    a = EventStudy(ret, pairs, **kw).fit()
+    b = EventStudy(ret, pairs, estimation_drop=ov, **kw).fit()
+    m_a = a.params.set_index("event_id")["m_obs"]
+    m_b = b.params.set_index("event_id")["m_obs"]
+    assert m_b["q2"] == m_a["q2"] - 3 and m_b["q1"] == m_a["q1"] and m_b["x"] == m_a["x"]
+
+
+def test_cli_and_library_give_the_same_pooled_table(tmp_path, shared_dir):
+    """200 random (stock, date) firm-events on the real Tokyo prices: the CLI's tests.csv equals the
+    library's pooled table."""
+    from eventstudy.cli import main
+    from eventstudy.data.files import FileSource
+
+    path = shared_dir / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not available")
+    src = FileSource(path)
+    tick = sorted(t for t in src.get().tickers if t.endswith(".T") and t != "1306.T")
+    rng = np.random.default_rng(7)
+    dates = pd.bdate_range("2025-06-02", "2026-01-30")
+    ev = pd.DataFrame({"ticker": rng.choice(tick, 200),
+                       "date": pd.DatetimeIndex(rng.choice(dates, 200)).strftime("%Y-%m-%d"),
+                       "news": rng.choice(["good", "bad"], 200)})
+    f = tmp_path / "firm.csv"
+    ev.to_csv(f, index=False)
+    with pytest.warns(UserWarning):
+        run = run_firm_study(load_firm_events(f), src, benchmark="1306.T", by="news")
+    out = tmp_path / "out"
+    assert main(["run", "--firm-events", str(f), "--prices", str(path), "--benchmark", "1306.T", "--by", "news",
+                 "--out", str(out)]) == 0
+    cli = pd.read_csv(out / "tests.csv")
+    lib = run.result.tests.reset_index(drop=True)
+    assert len(cli) == len(lib) and list(cli["group"]) == list(lib["group"])
+    np.testing.assert_allclose(cli["statistic"], lib["statistic"], rtol=1e-9)
+    np.testing.assert_allclose(cli["caar"], lib["caar"], rtol=1e-9)
