@@ -316,6 +316,11 @@ def cmd_placebo(args) -> int:
     from .io_utils import check_out_dir
     check_out_dir(args.out, "--out folder")
     events, universe, confounders = _load_inputs(args)
+    hypotheses = _load_hypotheses(args, events, universe)
+    limits = None
+    if getattr(args, "limits", None):
+        from .limits import load_limits
+        limits = load_limits(args.limits)
     source = _make_source(args)
     _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
          f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows))
@@ -325,6 +330,7 @@ def cmd_placebo(args) -> int:
                                 windows=spec.windows, return_kind=args.returns,
                                 extra_factors=tuple(args.factor or ("JPY=X",)), confounders=confounders,
                                 instruments=getattr(args, "instruments_table", None), alignment=args.alignment,
+                                hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
                                 regressions=False)
         if run.simulated:
             _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")

@@ -370,9 +370,15 @@ def _remap(mapping, alias: dict) -> dict:
 
 
 def _fit_tests(panel, pairs: pd.DataFrame, kw: dict) -> pd.DataFrame:
-    res = EventStudy(panel, pairs, progress=False, **kw).fit()
-    t = res.tests
-    return t[~t["test"].isin(_SKIP_TESTS)]
+    """The test table of one batched fit, as the pipeline reports it: the cross-sectional tests of the
+    non-pooled instrument groups (one instrument, or listings of one contract) are NaN."""
+    from .pipeline import CROSS_SECTIONAL_TESTS
+
+    t = EventStudy(panel, pairs, progress=False, **kw).fit().tests
+    t = t[~t["test"].isin(_SKIP_TESTS)].copy()
+    single = t["group"].isin(list(kw.get("pool_exclude", ()))) & t["test"].isin(CROSS_SECTIONAL_TESTS)
+    t.loc[single, ["statistic", "p_value"]] = np.nan
+    return t
 
 
 _CELL = ["design", "group", "window_start", "window_end", "test"]

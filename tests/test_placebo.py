@@ -176,7 +176,10 @@ def test_placebo_statistics_equal_separate_fits_and_injection_shifts_caar(offlin
         batched = pr.placebo_tests[pr.placebo_tests["event_id"] == e]
         m = alone.merge(batched, on=["event_id", "group", "window_start", "window_end", "test"])
         assert len(m) == len(alone)
-        assert np.allclose(m["statistic_x"], m["statistic_y"], rtol=1e-10, equal_nan=True)
+        fin = np.isfinite(m["statistic_y"])      # NaN: cross-sectional tests of one-instrument groups, as run_study
+        assert fin.sum() > 50
+        assert np.allclose(m.loc[fin, "statistic_x"], m.loc[fin, "statistic_y"], rtol=1e-10)
+        assert set(m.loc[~fin, "group"]) <= {"futures", "index"}
     # day-0 injection: every window holding day 0 has its CAAR raised by exactly the effect
     null = pr.placebo_tests[pr.placebo_tests["test"] == "t_cross_section"]
     for eff, t in pr.power_tests.items():
