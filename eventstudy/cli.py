@@ -37,7 +37,8 @@ examples:
   eventstudy placebo --offline --window=0,0 --effects 0.005,0.01,0.02 --margin 0.01 --seed 7
 
 outputs in --out: placebo_size.csv placebo_power.csv placebo_mde.csv placebo_calibrated_p.csv
-placebo_tost.csv placebo_draws.csv calibration.md figures/placebo_power.png|svg
+placebo_tost.csv placebo_draws.csv calibration.md figures/placebo_power.png|svg; a report.md or
+report.html already in --out (from 'eventstudy run') gets the calibration section added.
 """
 
 EPILOG_EVENTS = """\
@@ -150,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="equivalence margin on the CAAR, decimal (default: each cell's MDE of the lead test)")
     pl.add_argument("--min-estimation", type=int, default=None, metavar="DAYS",
                     help="estimation-window sessions a placebo date needs in the data (default: the model's minimum)")
-    pl.add_argument("--out", default="results/placebo", metavar="DIR", help="output folder (default %(default)s)")
+    pl.add_argument("--out", default="results", metavar="DIR",
+                    help="output folder (default %(default)s, where 'eventstudy run' writes: its report.md and "
+                         "report.html get the calibration section)")
 
     ev = sub.add_parser("events", help="print the day-0 audit: which session each event hits per instrument",
                         formatter_class=fmt, epilog=EPILOG_EVENTS,
@@ -338,7 +341,7 @@ def cmd_placebo(args) -> int:
                            min_estimation=args.min_estimation)
     from .tables import lead_window
     lw = lead_window(run)
-    written = write_placebo(pr, args.out, window=lw)
+    written = write_placebo(pr, args.out, window=lw, hypotheses=getattr(run, "hypotheses", None))
     print(pr.summary(window=lw))
     _say(f"eventstudy: {pr.info['placebo_events']} distinct placebo dates from "
          f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible; wrote {len(written)} files to {args.out}/")

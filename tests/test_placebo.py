@@ -107,13 +107,15 @@ def test_blocked_and_eligible_dates_hand_worked():
 def offline():
     from eventstudy.data.offline import OfflineSource
     from eventstudy.events import load_events
+    from eventstudy.hypotheses import load_hypotheses
     from eventstudy.study.universe import default_events_path, load_confounders, load_universe
 
     conf = load_confounders()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run = study_for_placebo(load_events(default_events_path()), load_universe(), OfflineSource(),
-                                confounders=conf, regressions=False, windows=[(0, 0), (-1, 1)])
+                                confounders=conf, regressions=False, windows=[(0, 0), (0, 1)],
+                                hypotheses=load_hypotheses(None))
         # complete estimation windows only (fast and clean); 150 draws over about 110 eligible dates
         pr = placebo_study(run, draws=150, seed=11, effects=(0.005, 0.01, 0.02, 0.04, 0.08), min_estimation=240)
     return run, pr, conf
@@ -122,7 +124,7 @@ def offline():
 def test_placebo_windows_never_touch_real_windows_or_confounders(offline):
     run, pr, conf = offline
     sessions = run.panel.sessions
-    lo, hi = -1, 1
+    lo, hi = 0, 1
     # every real pair's window span, on its own calendar, recomputed here
     real = run.day0.dropna(subset=["day0"])
     bad = set(pd.to_datetime(conf["date"]))
@@ -259,3 +261,27 @@ def test_cli_placebo_writes_tables_and_calibration_section(tmp_path, capsys):
     assert main(["placebo", "--offline", "--draws", "5", "--effects", "1%", "--out", str(out)]) == 2
     assert main(["placebo", "--offline", "--draws", "0", "--out", str(out)]) == 2
     assert main(["placebo", "--offline", "--draws", "5", "--effects", "-0.01", "--out", str(out)]) == 2
+
+
+def test_calibration_section_added_to_an_existing_report_once(offline, tmp_path):
+    from eventstudy.placebo_report import calibration_markdown, write_placebo
+
+    run, pr, _ = offline
+    (tmp_path / "report.md").write_text("# Report\n\nbody\n")
+    (tmp_path / "report.html").write_text("<html><body><main><p>body</p><footer>f</footer></main></body></html>")
+    for _ in range(2):                                   # a second placebo run replaces the section
+        w = write_placebo(pr, tmp_path, window=(0, 0), hypotheses=run.hypotheses)
+    md = (tmp_path / "report.md").read_text()
+    ht = (tmp_path / "report.html").read_text()
+    assert md.startswith("# Report\n\nbody") and md.count("## Calibration on this panel") == 1
+    assert ht.count('<section id="calibration">') == 1 and ht.index("calibration") < ht.index("<footer>")
+    assert "data:image/png;base64," in ht and "SIMULATED" in ht
+    assert {"report.md", "report.html", "calibration.md", "figures/placebo_power.png"} <= set(w)
+    sec = calibration_markdown(pr, (0, 0), hypotheses=run.hypotheses)
+    # the primary hypotheses' calibrated p is the one in pr.calibrated (H2: seafood_ban, seafood_food)
+    assert "Primary hypotheses" in sec and "| H6 | dual_use_ban | futures | [0,0] | t_time_series |" in sec
+    kp = pr.calibrated[(pr.calibrated["test"] == "kolari_pynnonen") & (pr.calibrated["window_start"] == 0)
+                       & (pr.calibrated["window_end"] == 0) & (pr.calibrated["event_id"] == "seafood_ban")
+                       & (pr.calibrated["group"] == "seafood_food")]
+    assert f"| seafood_ban | seafood_food | {kp['n'].iloc[0]:.0f} |" in sec
+    assert f"{kp['p_calibrated'].iloc[0]:.3f}" in sec
