@@ -21,7 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+MARKET = Path(__file__).resolve().parents[2] / "shared" / "data" / "market"
+REAL = MARKET / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+LIMITS = MARKET / "keroppa88_chart0_limit_hits.csv"
 
 
 def main(argv=None) -> int:
@@ -41,6 +43,8 @@ def main(argv=None) -> int:
         out = Path(a.out or tmp)
         cmd = [sys.executable, "-m", "eventstudy.cli", "placebo", "--draws", str(a.draws), "--seed", str(a.seed),
                "--out", str(out)] + (["--offline"] if a.offline else ["--prices", a.prices])
+        if not a.offline and Path(a.prices) == REAL and LIMITS.exists():
+            cmd += ["--limits", str(LIMITS)]            # as the README's real-data run (flags only)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
@@ -66,6 +70,36 @@ def main(argv=None) -> int:
         for r in t.itertuples(index=False):
             m = "" if pd.isna(r.mde) else f"{100 * r.mde:.2f}"
             print(f"| {r.test} | {r.size_01:.3f} | {r.size_05:.3f} | {r.size_10:.3f} | {m} |")
+        kp = mde[(mde["test"] == "kolari_pynnonen") & (mde["window_start"] == w[0]) & (mde["window_end"] == w[1])]
+        print(f"\nkolari_pynnonen MDE per group, window [{w[0]},{w[1]}]: " + "; ".join(
+            f"{g} (n {n:.0f}) {'' if pd.isna(v) else f'{100 * v:.2f}%'}" for g, n, v in zip(kp["group"], kp["n"], kp["mde"])
+            if n > 1))
+        from eventstudy.hypotheses import load_hypotheses
+        cal = pd.read_csv(out / "placebo_calibrated_p.csv")
+        tost = pd.read_csv(out / "placebo_tost.csv")
+        print("\nprimary hypotheses (kolari_pynnonen; futures: t_time_series):")
+        for h in load_hypotheses(None).itertuples(index=False):
+            test = "t_time_series" if h.group in ("futures", "index") else "kolari_pynnonen"
+            k = ((cal["event_id"] == h.event_id) & (cal["group"] == h.group) & (cal["test"] == test)
+                 & (cal["window_start"] == h.window_start) & (cal["window_end"] == h.window_end))
+            if not k.any():
+                print(f"- {h.hypothesis_id} {h.event_id} x {h.group}: not tested on this data")
+                continue
+            r = cal[k].iloc[0]
+            line = (f"- {h.hypothesis_id} {h.event_id} x {h.group} [{h.window_start},{h.window_end}]: CAAR "
+                    f"{100 * r.caar:+.2f}%, p {r.p_value:.3f}, calibrated p {r.p_calibrated:.3f}")
+            mm = mde[(mde["test"] == test) & (mde["group"] == h.group) & (mde["window_start"] == h.window_start)
+                     & (mde["window_end"] == h.window_end)]["mde"]
+            if not r.p_value < 0.05:
+                m = mm.iloc[0] if len(mm) else float("nan")
+                line += f", MDE {'not reached' if pd.isna(m) else f'{100 * m:.2f}%'}"
+                t = tost[(tost["event_id"] == h.event_id) & (tost["group"] == h.group)
+                         & (tost["window_start"] == h.window_start) & (tost["window_end"] == h.window_end)]
+                if test == "kolari_pynnonen" and len(t) and not pd.isna(t["p_tost"].iloc[0]):
+                    line += (f", TOST p {t['p_tost'].iloc[0]:.3f} against ±{100 * t['margin'].iloc[0]:.2f}%: "
+                             + ("a reaction that large is excluded" if t["p_tost"].iloc[0] < 0.05
+                                else "a reaction that large is not excluded"))
+            print(line)
     return 0
 
 

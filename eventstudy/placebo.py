@@ -406,6 +406,10 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
     effects = tuple(sorted(float(e) for e in effects))
     if any(e <= 0 for e in effects):
         raise PlaceboError(f"effects {effects}: injected abnormal returns must be positive decimals (0.01 = 1%)")
+    if "pool" in run.result.tests.columns or (run.result.tests["event_id"] == "pooled").any():
+        raise PlaceboError("the placebo calibration covers studies whose events each hit their securities on one "
+                           "date (eventstudy run --events); pooled firm-specific designs (--firm-events) are not "
+                           "supported yet")
     kw = _study_kwargs(run)
     windows = [tuple(w) for w in run.config.windows]
     real = _real_pairs(run)

@@ -285,3 +285,20 @@ def test_calibration_section_added_to_an_existing_report_once(offline, tmp_path)
                        & (pr.calibrated["group"] == "seafood_food")]
     assert f"| seafood_ban | seafood_food | {kp['n'].iloc[0]:.0f} |" in sec
     assert f"{kp['p_calibrated'].iloc[0]:.3f}" in sec
+
+
+def test_longer_price_history_leaves_the_real_study_unchanged(offline):
+    from eventstudy.data.offline import OfflineSource
+    from eventstudy.events import load_events
+    from eventstudy.hypotheses import load_hypotheses
+    from eventstudy.pipeline import run_study
+    from eventstudy.study.universe import default_events_path, load_universe
+
+    run, _, conf = offline
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        own = run_study(load_events(default_events_path()), load_universe(), OfflineSource(), confounders=conf,
+                        regressions=False, windows=[(0, 0), (0, 1)], hypotheses=load_hypotheses(None))
+    assert run.panel.returns.index.min() < own.panel.returns.index.min() or \
+        run.panel.returns.index.max() > own.panel.returns.index.max()
+    pd.testing.assert_frame_equal(run.result.tests.reset_index(drop=True), own.result.tests.reset_index(drop=True))
