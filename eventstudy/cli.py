@@ -100,13 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "event x instrument, print the headline impact table, write outputs.")
     _study_args(run)
     _source_args(run)
-    run.add_argument("--model", choices=MODELS, default="market", help="normal-return model (default market)")
-    run.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END",
-                     help="estimation window in trading days relative to day 0 (default %(default)s); "
-                          "write --estimation=-250,-11 because of the minus sign")
-    run.add_argument("--window", action="append", metavar="START,END",
-                     help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
-    run.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    _model_args(run)
     fe_ = run.add_argument_group("firm-specific events (one row per firm and announcement; pooled tests)")
     fe_.add_argument("--firm-events", metavar="FILE",
                      help="firm events CSV: ticker,date[,time,timezone,event_id,label,category,...]; each row is "
@@ -143,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     _study_args(pl)
     _source_args(pl)
     _model_args(pl)
+    pl.add_argument("--alignment", choices=("close", "same_date"), default="close",
+                    help="regressors on another calendar: by closing time (default) or by calendar date")
+    pl.add_argument("--factor", action="append", metavar="TICKER",
+                    help="extra factor for --model factor, repeatable (default JPY=X)")
     pl.add_argument("--draws", type=int, default=500, metavar="N", help="placebo draws (default %(default)s)")
     pl.add_argument("--seed", type=int, default=0, help="random seed of the draws (default 0)")
     pl.add_argument("--effects", default=",".join(f"{e:g}" for e in _default_effects()), metavar="LIST",
@@ -180,7 +178,7 @@ def _default_effects():
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    """Model and window options shared by ``run`` and ``placebo``."""
+    """Model, window and return options shared by ``run`` and ``placebo``."""
     p.add_argument("--model", choices=MODELS, default="market", help="normal-return model (default market)")
     p.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END",
                    help="estimation window in trading days relative to day 0 (default %(default)s); "
@@ -188,10 +186,6 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", action="append", metavar="START,END",
                    help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
     p.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
-    p.add_argument("--alignment", choices=("close", "same_date"), default="close",
-                   help="regressors on another calendar: by closing time (default) or by calendar date")
-    p.add_argument("--factor", action="append", metavar="TICKER",
-                   help="extra factor for --model factor, repeatable (default JPY=X)")
 
 
 def _version() -> str:
@@ -214,6 +208,14 @@ def _load_inputs(args):
         from .instruments import load_instruments
         args.instruments_table = load_instruments(args.instruments)
     return events, universe, confounders
+
+
+def _load_limits(args):
+    """The price-limit days of --limits, or None."""
+    if not getattr(args, "limits", None):
+        return None
+    from .limits import load_limits
+    return load_limits(args.limits)
 
 
 def _load_hypotheses(args, events, universe):
@@ -268,10 +270,7 @@ def cmd_run(args) -> int:
                               "for --events the benchmark of each instrument comes from the universe")
     events, universe, confounders = _load_inputs(args)
     hypotheses = _load_hypotheses(args, events, universe)
-    limits = None
-    if getattr(args, "limits", None):
-        from .limits import load_limits
-        limits = load_limits(args.limits)
+    limits = _load_limits(args)
     source = _make_source(args)
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
          f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
@@ -320,10 +319,7 @@ def cmd_placebo(args) -> int:
     check_out_dir(args.out, "--out folder")
     events, universe, confounders = _load_inputs(args)
     hypotheses = _load_hypotheses(args, events, universe)
-    limits = None
-    if getattr(args, "limits", None):
-        from .limits import load_limits
-        limits = load_limits(args.limits)
+    limits = _load_limits(args)
     source = _make_source(args)
     _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
          f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows))

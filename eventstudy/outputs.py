@@ -66,3 +66,8 @@ def write_csvs(run, out_dir: str | Path) -> dict[str, Path]:
     """Write every contract CSV of ``run`` into ``out_dir``; returns name -> path."""
     out = ensure_out_dir(out_dir)
     return {name: atomic_write_text(out / name, _csv(df)) for name, df in study_frames(run).items()}
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """``df`` as the CSV text the contract files use (dates ``YYYY-MM-DD``, floats to 10 significant digits)."""
+    return _csv(df)

@@ -16,18 +16,11 @@ import numpy as np
 import pandas as pd
 
 from .io_utils import atomic_write_bytes, atomic_write_text, ensure_out_dir
+from .outputs import csv_text
 from .placebo import MDE_LEVEL, MDE_POWER, PlaceboResult
 
 __all__ = ["placebo_frames", "size_band", "lead_test_check", "calibration_blocks", "calibration_markdown",
            "calibration_html", "plot_power_curves", "write_placebo", "add_calibration_to_report"]
-
-
-def _csv(df: pd.DataFrame) -> str:
-    out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False, float_format="%.10g", lineterminator="\n")
 
 
 def placebo_frames(pr: PlaceboResult) -> dict[str, pd.DataFrame]:
@@ -273,7 +266,7 @@ def write_placebo(pr: PlaceboResult, out_dir: str | os.PathLike, window: tuple[i
     import io
 
     out = ensure_out_dir(out_dir)
-    written = {name: atomic_write_text(out / name, _csv(df)) for name, df in placebo_frames(pr).items()}
+    written = {name: atomic_write_text(out / name, csv_text(df)) for name, df in placebo_frames(pr).items()}
     if pr.size.empty:
         return written
     png = None

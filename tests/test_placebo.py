@@ -302,3 +302,26 @@ def test_longer_price_history_leaves_the_real_study_unchanged(offline):
     assert run.panel.returns.index.min() < own.panel.returns.index.min() or \
         run.panel.returns.index.max() > own.panel.returns.index.max()
     pd.testing.assert_frame_equal(run.result.tests.reset_index(drop=True), own.result.tests.reset_index(drop=True))
+
+
+def test_real_data_placebo_reports_size_mde_and_primary_calibrated_p(tmp_path, shared_dir):
+    from eventstudy.cli import main
+
+    prices = shared_dir / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+    if not prices.exists():
+        pytest.skip("real J-Quants prices not available")
+    (tmp_path / "report.md").write_text("# Report\n")
+    rc = main(["placebo", "--prices", str(prices), "--draws", "25", "--window=0,1", "--effects", "0.04",
+               "--out", str(tmp_path)])
+    assert rc == 0
+    size = pd.read_csv(tmp_path / "placebo_size.csv")
+    mde = pd.read_csv(tmp_path / "placebo_mde.csv")
+    assert {"kolari_pynnonen", "bmp", "t_cross_section"} <= set(size["test"])
+    assert {"all", "tourism_consumption", "rare_earth_magnets"} <= set(mde["group"])
+    md = (tmp_path / "report.md").read_text()
+    assert "## Calibration on this panel" in md and "| H1 | travel_advisory | tourism_consumption | [0,1] |" in md
+    cal = pd.read_csv(tmp_path / "placebo_calibrated_p.csv")
+    h1 = cal[(cal["event_id"] == "travel_advisory") & (cal["group"] == "tourism_consumption")
+             & (cal["test"] == "kolari_pynnonen")]
+    assert len(h1) == 1 and 1 / 26 <= h1["p_calibrated"].iloc[0] <= 1
+    assert f"{h1['p_calibrated'].iloc[0]:.3f}" in md
