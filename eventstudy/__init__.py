@@ -28,10 +28,15 @@ _LAZY = {
     "StudyRun": ".pipeline",
     "run_study": ".pipeline",
     "EventStudyResult": ".results",
+    "load_firm_events": ".events",
+    "map_day0_pairs": ".calendars",
+    "run_firm_study": ".firm_study",
+    "load_instruments": ".instruments",
 }
 
 __all__ = ["EventStudy", "EventStudyResult", "EventStudyError", "StudyRun", "load_events", "map_day0",
-           "run_event_study", "run_study", "__version__"]
+           "run_event_study", "run_study", "load_firm_events", "map_day0_pairs", "run_firm_study",
+           "load_instruments", "__version__"]
 
 
 def __getattr__(name: str):

@@ -25,12 +25,10 @@ from . import models as _models
 from .alignment import ALIGNMENTS, align_to_closes
 from .errors import EstimationError, WindowError
 from .progress import progress_bar
-from .results import EventStudyResult, StudyArrays
+from .results import POOLED, EventStudyResult, StudyArrays
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 ALL = "all"
-#: the cell label of pooled firm-specific events (``EventStudy(pool=True)``)
-POOLED = "pooled"
 
 
 def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str, Mapping[str, pd.DatetimeIndex]]:

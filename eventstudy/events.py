@@ -108,19 +108,7 @@ def load_firm_events(path: str | os.PathLike) -> pd.DataFrame:
 
 def firm_events_from_frame(df: pd.DataFrame, origin: str = "<frame>") -> pd.DataFrame:
     """Validate a firm-events DataFrame built in code; same checks and output as :func:`load_firm_events`."""
-    label = f"firm-events frame {origin}"
-    if not isinstance(df, pd.DataFrame):
-        raise EventsFileError(f"{label}: expected a pandas DataFrame, got {type(df).__name__}.")
-    names = [str(c).strip().lower() for c in df.columns]
-    dup_names = sorted({h for h in names if names.count(h) > 1})
-    if dup_names:
-        raise EventsFileError(f"{label}: column(s) {', '.join(dup_names)} appear more than once: keep one of each.")
-    _check_required_columns(names, label, where="", required=FIRM_REQUIRED_COLUMNS)
-    raw = pd.DataFrame(
-        {name: [_cell_to_str(v, name) for v in df.iloc[:, i].tolist()] for i, name in enumerate(names)},
-        dtype=object,
-    )
-    return _validate_firm(raw, label, [f"row {ix!r}" for ix in df.index])
+    return _from_frame(df, f"firm-events frame {origin}", firm=True)
 
 
 def _validate_firm(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
@@ -238,19 +226,24 @@ def events_from_frame(df: pd.DataFrame, origin: str = "<frame>") -> pd.DataFrame
     midnight ``Timestamp``; ``time`` as 'HH:MM' or ``datetime.time``; NaN/None mean empty.
     Messages refer to rows by their index label (``origin``, row <label>).
     """
-    label = f"events frame {origin}"
+    return _from_frame(df, f"events frame {origin}", firm=False)
+
+
+def _from_frame(df: pd.DataFrame, label: str, firm: bool) -> pd.DataFrame:
+    """A frame built in code -> stripped strings -> the file validator of its design."""
     if not isinstance(df, pd.DataFrame):
         raise EventsFileError(f"{label}: expected a pandas DataFrame, got {type(df).__name__}.")
     names = [str(c).strip().lower() for c in df.columns]
     dup_names = sorted({h for h in names if names.count(h) > 1})
     if dup_names:
         raise EventsFileError(f"{label}: column(s) {', '.join(dup_names)} appear more than once: keep one of each.")
-    _check_required_columns(names, label, where="")
+    _check_required_columns(names, label, where="", required=FIRM_REQUIRED_COLUMNS if firm else REQUIRED_COLUMNS)
     raw = pd.DataFrame(
         {name: [_cell_to_str(v, name) for v in df.iloc[:, i].tolist()] for i, name in enumerate(names)},
         dtype=object,
     )
-    return _validate(raw, label, [f"row {ix!r}" for ix in df.index])
+    where = [f"row {ix!r}" for ix in df.index]
+    return _validate_firm(raw, label, where) if firm else _validate(raw, label, where)
 
 
 def _cell_to_str(v: object, column: str) -> str:

@@ -19,8 +19,6 @@ No price is ever dropped because of a guess.
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -31,7 +29,7 @@ import pandas as pd
 from .calendars import guess_exchange, normalise_exchange, session_model_for
 from .dates import normalise_dates
 from .errors import InstrumentError
-from .io_utils import read_user_text, require_columns
+from .io_utils import read_csv_rows, require_columns
 
 __all__ = [
     "INSTRUMENT_COLUMNS",
@@ -65,26 +63,8 @@ def load_instruments(path: str | os.PathLike) -> pd.DataFrame:
     listed twice, or an unknown exchange; all problems are reported at once.
     """
     label = f"Instruments file {os.fspath(path)}"
-    text = read_user_text(path, "Instruments file", InstrumentError)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for cells in reader:
-            first = start
-            start = reader.line_num + 1
-            if not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#"):
-                continue
-            if header is None:
-                header = [c.strip().lower() for c in cells]
-                continue
-            rows.append((first, cells))
-    except csv.Error as exc:
-        raise InstrumentError(f"{label}, line {reader.line_num}: not valid CSV ({exc}). Check the quotes on that line.") from None
-    if header is None:
-        raise InstrumentError(f"{label} is empty: it needs a header line (ticker,exchange[,kind,currency]) "
-                              "and one row per instrument.")
+    header, rows = read_csv_rows(path, "Instruments file", InstrumentError,
+                                 what="one row per instrument (ticker,exchange[,kind,currency])")
     require_columns(header, ("ticker", "exchange"), InstrumentError, f"{label}, line 1",
                     needs="An instruments file needs ticker, exchange (optional: kind, currency).")
     problems: list[str] = []

@@ -103,3 +103,34 @@ def ensure_out_dir(path: str | os.PathLike, what: str = "output folder", content
         raise EventStudyError(f"cannot create the {what} {out} ({exc.strerror or exc}); "
                               f"choose a writable folder") from None
     return out
+
+
+def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
+                  what: str = "one row per entry") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A user's CSV as ``(header, [(line_number, cells), ...])``: header names stripped and lower case;
+    blank lines and lines starting with ``#`` skipped; line numbers as an editor shows them (header =
+    its line). Raises ``error`` naming ``label``, the file and the line for bad CSV, and for an empty
+    file (``what`` says what the rows should be)."""
+    import csv
+    import io as _io
+
+    text = read_user_text(path, label, error)
+    reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            first_line = start
+            start = reader.line_num + 1
+            if not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [c.strip().lower() for c in cells]
+                continue
+            rows.append((first_line, cells))
+    except csv.Error as exc:
+        raise error(f"{label} {path}, line {reader.line_num}: not valid CSV ({exc}). Check the quotes on that line.") from None
+    if header is None:
+        raise error(f"{label} {path} is empty: it needs a header line and {what}.")
+    return header, rows

@@ -20,13 +20,13 @@ import pandas as pd
 from .alignment import ALIGNMENTS, describe_alignment
 from .calendars import DatesModel, SessionModel, guess_exchange, map_day0, session_model_for
 from .data.base import Prices, localise_price_dates
-from .engine import POOLED, EventStudy
+from .engine import EventStudy
 from .errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
 from .futures import is_continuous_future, roll_mask
 from .instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, resolve_calendars
 from .limits import LIMIT_TREATMENTS, limit_flags, limit_pairs_to_exclude
 from .regression import REG_COLUMNS, event_dummy_regressions, group_difference_regressions
-from .results import EventStudyResult
+from .results import POOLED, EventStudyResult
 from .returns import ReturnPanel, compute_returns, with_closes
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 

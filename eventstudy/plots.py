@@ -30,7 +30,7 @@ from scipy import stats
 from .errors import DataUnavailableError, EventStudyError, WindowError
 from .futures import is_continuous_future
 from .io_utils import atomic_write_bytes, ensure_out_dir
-from .results import EventStudyResult, stars
+from .results import POOLED, EventStudyResult, stars
 from .stattests import upper_mean
 from .tables import STARS_NOTE, _group_order, lead_window
 from .tables import group_label as _table_group_label
@@ -296,6 +296,43 @@ def _group_rbar(run, present: Sequence[str], pooled: str, excl: Sequence[str]) -
     return out
 
 
+def _is_pooled(res: EventStudyResult) -> bool:
+    """True for pooled firm-specific events (tests in one ``pooled`` cell per group)."""
+    return len(res.tests) > 0 and set(res.tests["event_id"]) == {POOLED}
+
+
+def _pooled_rbar(run, present: Sequence[str], pooled: str) -> dict[tuple[str, str], float]:
+    """Kolari–Pynnönen's r per group of pooled firm-specific events: the mean over all pairs i < j of the
+    residual correlations, with pairs whose day 0 differ counted as 0 (docs/METHODS.md, section 15)."""
+    res = _result(run)
+    if getattr(res, "arrays", None) is None:
+        return {}
+    from .stattests import residual_correlation_matrix
+
+    a = res.arrays
+    ok = np.flatnonzero(a.ok)
+    grp = a.pairs["group"].to_numpy()[ok]
+    day0 = a.pairs["day0"].to_numpy()[ok]
+    out: dict[tuple[str, str], float] = {}
+    for g in list(present) + [pooled]:
+        sel = np.ones(len(ok), dtype=bool) if (g == pooled and g not in present) else grp == g
+        n = int(sel.sum())
+        if n < 2:
+            continue
+        codes, _ = pd.factorize(day0[sel])
+        shared = np.flatnonzero(np.bincount(codes)[codes] > 1)      # pairs with another pair on their date
+        tot = 0.0
+        if shared.size:
+            resid = a.subset(ok[sel][shared])[3].ar[:, a.est_mask]
+            r = residual_correlation_matrix(resid)
+            same = codes[shared][:, None] == codes[shared][None, :]
+            iu = np.triu_indices(shared.size, k=1)
+            v = np.where(same, r, 0.0)[iu]
+            tot = float(np.nansum(v))
+        out[(POOLED, g)] = tot / (n * (n - 1) / 2)
+    return out
+
+
 def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] | None = None,
                ci: float = 0.95, rbar: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
     """The numbers behind :func:`plot_caar_paths`, one row per event x group x relative day.
@@ -311,7 +348,9 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     group's securities on the estimation window, so that it holds when they share the event date
     (docs/METHODS.md, section 11). ``rbar`` maps (event, group) to ``r`` (default: computed from the run);
     where ``r`` is unknown or N < 2 the band is NaN (not drawn). Decimals, not percent.
-    The pooled group ``all`` (every group but the run's excluded ones) can be requested.
+    The pooled group ``all`` (every group but the run's excluded ones) can be requested. For pooled
+    firm-specific events every firm-event of a group enters one path (``event_id`` ``pooled``), and
+    ``r`` counts correlations only among firm-events sharing their day 0 (docs/METHODS.md, section 15).
 
     Columns: ``event_id, group, rel_day, n, caar, sd, rbar, lower, upper``.
     """
@@ -334,8 +373,9 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     pooled = res.pooled_group or "all"
     excl = _pool_exclude(run)
     groups = _pick_groups(run, present, groups, "has no abnormal returns in this run", extra=(pooled,))
+    firm = _is_pooled(res)
     if rbar is None:
-        rbar = _group_rbar(run, present, pooled, excl)
+        rbar = _pooled_rbar(run, present, pooled) if firm else _group_rbar(run, present, pooled, excl)
 
     sub = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
     wide = (sub.set_index(["event_id", "ticker", "group", "rel_day"])["ar"]
@@ -348,9 +388,11 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
     days = np.arange(lo - 1, hi + 1)
     ev_arr = wide.index.get_level_values("event_id").astype(str).to_numpy()
     gr_arr = wide.index.get_level_values("group").astype(str).to_numpy()
+    if firm:                                  # pooled firm-specific events: one path per group
+        ev_arr = np.full(len(ev_arr), POOLED, dtype=object)
 
     rows = []
-    order = _event_order(run)
+    order = [POOLED] if firm else _event_order(run)
     for g in groups:
         in_g = ~np.isin(gr_arr, list(excl)) if g == pooled and g not in present else gr_arr == g
         for ev in order:
@@ -407,9 +449,12 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     session (:func:`announcement_note`). ``events`` restricts the panels.
     """
     data = caar_paths(run, window=window, groups=groups, ci=ci)
-    evs = _event_order(run) if events is None else [str(e) for e in events]
-    for e in evs:
-        _check_event(run, e)
+    if _is_pooled(_result(run)):              # pooled firm-specific events: one panel, all firm-events
+        evs = [POOLED]
+    else:
+        evs = _event_order(run) if events is None else [str(e) for e in events]
+        for e in evs:
+            _check_event(run, e)
     evs = [e for e in evs if e in set(data["event_id"])]
     if not evs:
         raise DataUnavailableError("no event has complete abnormal returns over the chosen window; widen the data or "
@@ -464,7 +509,9 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
         f"CAAR in percent, cumulated from the close of day −1 (value 0 there; day 0 = AR on day 0). Bands: {pct}% "
         f"confidence interval CAAR_t ± t(N−1)·sd_t/√N·√((1+(N−1)r)/(1−r)), sd_t = cross-sectional s.d. of the "
         f"securities' cumulative ARs on day t, r = their mean estimation-residual correlation (Kolari–Pynnönen's "
-        f"inflation for a shared event date; no band where r is unknown). Dashed vertical line: day 0. Securities "
+        + ("inflation, counting correlation only among firm-events that share their day 0; " if evs == [POOLED]
+           else "inflation for a shared event date; ")
+        + "no band where r is unknown). Dashed vertical line: day 0. Securities "
         f"with a missing AR in the window are left out."), handles, labs, ncol=min(4, len(labs)))
     return fig
 

@@ -18,6 +18,9 @@ from .stattests import MIN_OVERLAP, residual_correlation_matrix
 from .windows import Window
 
 
+#: the cell label of pooled firm-specific events (``EventStudy(pool=True)``)
+POOLED = "pooled"
+
 @dataclass(frozen=True, repr=False)
 class StudyArrays:
     """Dense per-pair arrays behind a result, computed on demand.
@@ -198,7 +201,7 @@ class EventStudyResult:
         if lead.empty:
             return head, pd.DataFrame()
         # pooled cells (firm-specific designs, the pooled group) first
-        first = (lead["event_id"] == "pooled") | (lead["group"] == (self.pooled_group or ""))
+        first = lead["group"] == (self.pooled_group or "")
         lead = pd.concat([lead[first], lead[~first]])
         tab = pd.DataFrame({
             "event": lead["event_id"], "group": lead["group"],

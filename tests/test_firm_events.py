@@ -187,3 +187,30 @@ def test_cli_and_library_give_the_same_pooled_table(tmp_path, shared_dir):
     assert len(cli) == len(lib) and list(cli["group"]) == list(lib["group"])
     np.testing.assert_allclose(cli["statistic"], lib["statistic"], rtol=1e-9)
     np.testing.assert_allclose(cli["caar"], lib["caar"], rtol=1e-9)
+
+
+def test_pooled_caar_path_band_uses_the_date_clustered_r():
+    from eventstudy.plots import caar_paths, plot_caar_paths
+
+    ret, days = _panel(seed=5)
+    rng = np.random.default_rng(6)
+    n = 30
+    pos = rng.integers(300, 850, n)
+    pos[:10] = 600
+    pairs = pd.DataFrame({"ticker": rng.choice([c for c in ret.columns if c != "M"], n, replace=False),
+                          "event_id": [f"e{i}" for i in range(n)], "day0": days[pos]})
+    res = EventStudy(ret, pairs, benchmark="M", windows=[(0, 0), (-1, 1)], pool=True).fit()
+    p = caar_paths(res, window=(-1, 1))
+    assert set(p["event_id"]) == {"pooled"} and (p["n"] == n).all()
+    d0 = p[p["rel_day"] == 0].iloc[0]
+    ar0 = res.ar[res.ar["rel_day"] == 0]["ar"]
+    assert d0["caar"] == pytest.approx(ar0.mean(), abs=1e-15)
+    # r: correlations among the 10 firm-events on one date, all other pairs 0, over all n(n-1)/2 pairs
+    _, _, _, fit = res.arrays.subset(np.arange(n))
+    est = fit.ar[:10][:, res.arrays.est_mask]
+    r = np.corrcoef(est)[np.triu_indices(10, k=1)].sum() / (n * (n - 1) / 2)
+    assert d0["rbar"] == pytest.approx(r, rel=1e-9)
+    infl = math.sqrt((1 + (n - 1) * r) / (1 - r))
+    half = stats.t.ppf(0.975, n - 1) * d0["sd"] / math.sqrt(n) * infl
+    assert d0["upper"] - d0["caar"] == pytest.approx(half, rel=1e-9)
+    assert plot_caar_paths(res, window=(-1, 1)) is not None

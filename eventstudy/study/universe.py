@@ -18,8 +18,6 @@ The packaged study files (universe, events, confounders, excluded names) are fou
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from importlib import resources
@@ -30,7 +28,7 @@ import pandas as pd
 
 from eventstudy.calendars import normalise_exchange
 from eventstudy.errors import UniverseFileError
-from eventstudy.io_utils import read_user_text, require_columns
+from eventstudy.io_utils import read_csv_rows, require_columns
 
 __all__ = [
     "GROUPS",
@@ -123,26 +121,7 @@ def is_equity(ticker: str) -> bool:
 
 def _read_rows(path: Path, label: str, error: type[Exception]) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a CSV into (header, [(line_number, cells), ...]); skip blank and ``#`` lines."""
-    text = read_user_text(path, label, error)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for cells in reader:
-            first_line = start
-            start = reader.line_num + 1
-            if not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#"):
-                continue
-            if header is None:
-                header = [c.strip().lower() for c in cells]
-                continue
-            rows.append((first_line, cells))
-    except csv.Error as exc:
-        raise error(f"{label} {path}, line {reader.line_num}: not valid CSV ({exc}). Check the quotes on that line.") from None
-    if header is None:
-        raise error(f"{label} {path} is empty: it needs a header line and one row per security.")
-    return header, rows
+    return read_csv_rows(path, label, error, what="one row per security")
 
 
 def _raise_all(path: Path, label: str, problems: list[str], error: type[Exception]) -> None:
