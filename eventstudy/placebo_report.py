@@ -227,11 +227,14 @@ def plot_power_curves(pr: PlaceboResult, window: tuple[int, int] | None = None, 
     (the pooled group bold), size at 0; the 80% line marks the MDE."""
     from matplotlib.figure import Figure
 
+    from .plots import group_style
+
     w = window or (int(pr.size["window_start"].iloc[0]), int(pr.size["window_end"].iloc[0]))
     pw = pr.power[(pr.power["window_start"] == w[0]) & (pr.power["window_end"] == w[1])]
     sz = pr.size[(pr.size["window_start"] == w[0]) & (pr.size["window_end"] == w[1])]
     tests = list(dict.fromkeys(sz["test"]))
-    groups = list(dict.fromkeys(sz["group"]))
+    groups = [g for g in dict.fromkeys(sz["group"]) if sz.loc[sz["group"] == g, "size_05"].notna().any()]
+    style = group_style(groups)
     cols = min(max_cols, max(1, len(tests)))
     rows = math.ceil(len(tests) / cols)
     fig = Figure(figsize=(4.0 * cols, 3.0 * rows + 0.6))
@@ -242,7 +245,11 @@ def plot_power_curves(pr: PlaceboResult, window: tuple[int, int] | None = None, 
             y0 = sz.loc[(sz["test"] == t) & (sz["group"] == g), "size_05"]
             y = [float(y0.iloc[0]) if len(y0) else np.nan] + list(pw.loc[(pw["test"] == t) & (pw["group"] == g),
                                                                         "power_05"])
-            ax.plot(x, y, marker="o", ms=3, lw=2.2 if g == "all" else 1.0, label=g, alpha=1 if g == "all" else 0.7)
+            if not np.isfinite(y).any():
+                continue
+            st = style[g]
+            ax.plot(x, y, color=st.color, marker=st.marker, ls=st.linestyle, ms=3, lw=2.2 if g == "all" else 1.0,
+                    label=g, alpha=1 if g == "all" else 0.8)
         ax.axhline(MDE_POWER, color="grey", lw=0.8, ls="--")
         ax.axhline(MDE_LEVEL, color="grey", lw=0.6, ls=":")
         ax.set_title(t, fontsize=9)
@@ -250,7 +257,7 @@ def plot_power_curves(pr: PlaceboResult, window: tuple[int, int] | None = None, 
         ax.set_xlabel("injected day-0 AR (%)", fontsize=8)
         ax.set_ylabel("rejection rate at 5%", fontsize=8)
         ax.tick_params(labelsize=7)
-    h, lab = fig.axes[0].get_legend_handles_labels() if fig.axes else ([], [])
+    h, lab = max((a.get_legend_handles_labels() for a in fig.axes), key=lambda t: len(t[1]), default=([], []))
     fig.legend(h, lab, loc="lower center", ncol=min(6, len(lab)), fontsize=7, frameon=False)
     sim = "SIMULATED data - " if pr.simulated else ""
     fig.suptitle(f"{sim}Placebo power curves, window [{w[0]},{w[1]}], {pr.n_draws} draws", fontsize=10)
