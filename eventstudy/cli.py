@@ -27,7 +27,9 @@ examples:
 
 outputs in --out: abnormal_returns.csv car.csv tests.csv regressions.csv day0.csv exclusions.csv
 params.csv, report.md report.html tables.tex, impact_table.csv futures_table.csv
-cross_section_table.csv and plots (figures/*.png, *.svg) unless --no-report.
+cross_section_table.csv and plots (figures/*.png, *.svg) unless --no-report, and manifest.json
+(written last: every file with its SHA-256, the options, versions and data source). The folder
+is written as one unit: a run replaces the whole folder, or leaves it unchanged if it fails.
 """
 
 EPILOG_PLACEBO = """\
@@ -124,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed for the bootstrap")
     run.add_argument("--out", default="results", metavar="DIR", help="output folder (default %(default)s)")
     run.add_argument("--no-report", action="store_true", help="write the CSVs only (no report, plots, LaTeX)")
+    run.add_argument("--raw-csv", action="store_true",
+                     help="write CSV text cells verbatim (default: a ' before text starting with = + - @, tab or CR, "
+                          "so a spreadsheet shows it instead of evaluating it)")
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
@@ -160,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     _study_args(ev)
     ev.add_argument("--ticker", action="append", metavar="TICKER", help="only these instruments (repeatable)")
     ev.add_argument("--csv", metavar="FILE", help="also write the audit to this CSV")
+    ev.add_argument("--raw-csv", action="store_true", help="write CSV text cells verbatim (see run --help)")
 
     fe = sub.add_parser("fetch", help="download the study's prices from Yahoo Finance into the cache",
                         formatter_class=fmt, epilog=EPILOG_FETCH,
@@ -247,8 +253,6 @@ def _make_source(args):
 
 
 def cmd_run(args) -> int:
-    from .outputs import write_csvs
-    from .pipeline import run_study
     from .windows import WindowSpec
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
@@ -259,12 +263,15 @@ def cmd_run(args) -> int:
     bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
     if bad:
         raise EventStudyError(f"--format {bad[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
-    if args.bootstrap < 0:
-        raise EventStudyError(f"--bootstrap {args.bootstrap}: give a number of draws >= 0 (0, the default, is off)")
+    from .engine import check_bootstrap, check_seed
+    check_bootstrap(args.bootstrap, "--bootstrap")
+    check_seed(args.seed, "--seed")
+    from .runfolder import RunFolder
+    folder = RunFolder(args.out, "--out folder")     # '' refused here
     from .io_utils import check_out_dir
-    check_out_dir(args.out, "--out folder")          # a bad --out must not cost the whole run either
+    check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
     if args.firm_events:
-        return _run_firm(args, spec)
+        return _run_firm(args, spec, folder)
     if args.benchmark or args.by or args.overlap != "flag":
         raise EventStudyError("--benchmark, --by and --overlap go with --firm-events FILE (firm-specific events); "
                               "for --events the benchmark of each instrument comes from the universe")
@@ -272,6 +279,13 @@ def cmd_run(args) -> int:
     hypotheses = _load_hypotheses(args, events, universe)
     limits = _load_limits(args)
     source = _make_source(args)
+    with folder:                                     # locked, staged beside --out, swapped in at the end
+        return _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits)
+
+
+def _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits) -> int:
+    from .outputs import write_csvs
+    from .pipeline import run_study
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
          f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
          + " ".join(f"[{a},{b}]" for a, b in spec.windows))
@@ -289,21 +303,24 @@ def cmd_run(args) -> int:
         from .data.base import describe_fields
         _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
-    written = write_csvs(run, out)
-    from .tables import impact_table
-    impact = None if args.no_report else impact_table(run)      # computed once: headline and report
-    _print_headline(run, impact)
-    if not args.no_report:
-        from .report import write_report
-        written.update(write_report(run, out, formats=formats, impact=impact))
+    stage = folder.path
+    try:
+        written = write_csvs(run, stage, raw=args.raw_csv)
+        from .tables import impact_table
+        impact = None if args.no_report else impact_table(run)      # computed once: headline and report
+        _print_headline(run, impact)
+        if not args.no_report:
+            from .report import write_report
+            written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv))
+    except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
+        raise _write_error(out, exc) from None
+    folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
-    _say(f"eventstudy: wrote {len(written)} files to {out}/")
+    _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
     return 0
 
 
 def cmd_placebo(args) -> int:
-    from .placebo import placebo_study, study_for_placebo
-    from .placebo_report import write_placebo
     from .windows import WindowSpec
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
@@ -315,12 +332,24 @@ def cmd_placebo(args) -> int:
         raise EventStudyError(f"--effects {args.effects!r}: give positive decimals (0.01 = 1%), e.g. 0.005,0.01,0.02")
     if args.draws < 1:
         raise EventStudyError(f"--draws {args.draws}: give a number of placebo draws >= 1 (hundreds for stable rates)")
+    from .engine import check_seed
+    check_seed(args.seed, "--seed")
+    from .runfolder import RunFolder
+    folder = RunFolder(args.out, "--out folder")
     from .io_utils import check_out_dir
-    check_out_dir(args.out, "--out folder")
+    check_out_dir(folder.out, "--out folder")
     events, universe, confounders = _load_inputs(args)
     hypotheses = _load_hypotheses(args, events, universe)
     limits = _load_limits(args)
     source = _make_source(args)
+    with folder:                 # locked; the earlier run's files and the placebo's are swapped in as one unit
+        return _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source)
+
+
+def _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source) -> int:
+    from .placebo import placebo_study, study_for_placebo
+    from .placebo_report import carry_over, write_placebo
+
     _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
          f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows))
     with warnings.catch_warnings():
@@ -337,18 +366,47 @@ def cmd_placebo(args) -> int:
                            min_estimation=args.min_estimation)
     from .tables import lead_window
     lw = lead_window(run)
-    written = write_placebo(pr, args.out, window=lw, hypotheses=getattr(run, "hypotheses", None))
+    try:
+        previous = carry_over(folder.out, folder.path)
+        written = write_placebo(pr, folder.path, window=lw, hypotheses=getattr(run, "hypotheses", None))
+    except OSError as exc:
+        raise _write_error(Path(args.out), exc) from None
+    info = _manifest_info(args, run)
+    info["command"] = "eventstudy placebo"
+    if previous:
+        info["previous_run"] = previous
+    folder.commit(info)
     print(pr.summary(window=lw))
     _say(f"eventstudy: {pr.info['placebo_events']} distinct placebo dates from "
-         f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible; wrote {len(written)} files to {args.out}/")
+         f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible; wrote {len(written)} files "
+         f"and manifest.json to {args.out}/")
     return 0
 
 
-def _run_firm(args, spec) -> int:
+def _write_error(out: Path, exc: OSError) -> EventStudyError:
+    """The message for a write that failed (a full disk, a quota, a vanished folder)."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return EventStudyError(f"could not write the results for {out}{where}: {exc.strerror or exc}. Nothing in "
+                           f"{out} was changed (the run is written beside it and moved in only when complete): "
+                           f"free some space or choose another --out folder, then run again")
+
+
+def _manifest_info(args, run) -> dict:
+    """What manifest.json records besides the files: command options, versions, data source."""
+    from .runfolder import package_versions
+    opts = {k: v for k, v in vars(args).items() if k != "command"}
+    p = run.prices
+    return {"command": "eventstudy run", "options": opts, "versions": package_versions(),
+            "data": {"source": str(p.source), "simulated": bool(p.simulated),
+                     "tickers_with_prices": int(p.frame["ticker"].nunique()),
+                     "tickers_without_prices": [str(t) for t in p.failures.get("ticker", [])],
+                     "first_date": f"{p.frame['date'].min():%Y-%m-%d}",
+                     "last_date": f"{p.frame['date'].max():%Y-%m-%d}"}}
+
+
+def _run_firm(args, spec, folder) -> int:
     """``eventstudy run --firm-events FILE``: pooled firm-specific events; CSVs and a pooled summary."""
     from .events import load_firm_events
-    from .firm_study import run_firm_study
-    from .outputs import write_csvs
 
     if args.events:
         raise EventStudyError("choose one design: --events FILE (events that hit the whole universe) or "
@@ -366,6 +424,15 @@ def _run_firm(args, spec) -> int:
         raise EventStudyError("--firm-events needs the market return: --benchmark TICKER (e.g. 1306.T), or a "
                               "--universe with a benchmark per ticker, or --model constant_mean")
     source = _make_source(args)
+    with folder:                                     # locked, staged beside --out, swapped in at the end
+        return _run_firm_into(args, spec, folder, events, universe, instruments, source)
+
+
+def _run_firm_into(args, spec, folder, events, universe, instruments, source) -> int:
+    from .firm_study import run_firm_study
+    from .io_utils import atomic_write_text, spreadsheet_safe
+    from .outputs import write_csvs
+
     _say(f"eventstudy: firm-specific design: {len(events)} firm-events of {events['ticker'].nunique()} "
          f"securities, model {args.model}, estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
          + " ".join(f"[{a},{b}]" for a, b in spec.windows) + (f", groups by {args.by}" if args.by else ""))
@@ -378,13 +445,17 @@ def _run_firm(args, spec) -> int:
                              seed=args.seed)
     _say(f"eventstudy: prices from {run.prices.source}")
     out = Path(args.out)
-    written = write_csvs(run, out)
-    if len(run.overlaps):
-        from .io_utils import atomic_write_text
-        written["overlaps.csv"] = atomic_write_text(out / "overlaps.csv", run.overlaps.to_csv(index=False))
+    try:
+        written = write_csvs(run, folder.path, raw=args.raw_csv)
+        if len(run.overlaps):
+            ov = run.overlaps if args.raw_csv else spreadsheet_safe(run.overlaps)
+            written["overlaps.csv"] = atomic_write_text(folder.path / "overlaps.csv", ov.to_csv(index=False))
+    except OSError as exc:
+        raise _write_error(out, exc) from None
+    folder.commit(_manifest_info(args, run))
     print(run.result.summary(max_rows=40))
-    _say(f"eventstudy: wrote {len(written)} files to {out}/ (firm-specific design: CSVs and this summary; the "
-         "report covers the shared-date design)")
+    _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/ (firm-specific design: CSVs and this "
+         "summary; the report covers the shared-date design)")
     return 0
 
 
@@ -438,6 +509,9 @@ def cmd_events(args) -> int:
     from .calendars import map_day0
     from .instruments import declared_exchanges
 
+    if args.csv is not None:        # checked before any work
+        from .io_utils import check_out_file
+        check_out_file(args.csv, "events --csv")
     events, universe, _ = _load_inputs(args)
     tickers = args.ticker or list(universe["ticker"])
     unknown = [t for t in (args.ticker or []) if t not in set(universe["ticker"])]
@@ -457,8 +531,8 @@ def cmd_events(args) -> int:
     from .tables import print_table
     print_table(shown, title="Day 0 per event and trading calendar")
     if args.csv:
-        from .io_utils import atomic_write_text
-        atomic_write_text(args.csv, audit.to_csv(index=False))
+        from .io_utils import atomic_write_text, spreadsheet_safe
+        atomic_write_text(args.csv, (audit if args.raw_csv else spreadsheet_safe(audit)).to_csv(index=False))
         _say(f"eventstudy: wrote {args.csv}")
     return 0
 

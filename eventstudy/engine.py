@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
@@ -29,6 +30,35 @@ from .results import POOLED, EventStudyResult, StudyArrays
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 
 ALL = "all"
+
+#: most bootstrap draws accepted: each draw holds ~24 bytes per (event, group, window) cell while that
+#: cell is tested (the draw's index, its value and the comparison), so 10 million draws need ~240 MB a
+#: cell per core; the p-value's resolution is bounded by the estimation window's pseudo-windows anyway
+MAX_BOOTSTRAP = 10_000_000
+
+
+def check_bootstrap(n, name: str = "bootstrap") -> None:
+    """Raise :class:`EstimationError` unless ``n`` is None or a whole number of draws 0..MAX_BOOTSTRAP."""
+    if n is None:
+        return
+    cli = name.startswith("--")
+    who = f"{name} {n}" if cli else f"{name}={n!r}"
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) and not (isinstance(n, float) and n.is_integer()) \
+            or n < 0:
+        raise EstimationError(f"{who}: give a number of draws >= 0 "
+                              + ("(0, the default, is off)" if cli else "(0: none), or None for every pseudo-window"))
+    if n > MAX_BOOTSTRAP:
+        raise EstimationError(f"{who}: at most {MAX_BOOTSTRAP:,} draws ({MAX_BOOTSTRAP * 24 / 1e6:,.0f} MB per "
+                              f"cell and core; {n:,} would need {n * 24 / 1e9:,.1f} GB); more draws cannot sharpen "
+                              f"the p-value beyond the estimation window's pseudo-windows: use 9999 or 99999")
+
+
+def check_seed(seed, name: str = "seed") -> None:
+    """Raise :class:`EstimationError` unless ``seed`` is a whole number 0 .. 2**63-1 (numpy's range)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 63:
+        who = f"{name} {seed!r}" if name.startswith("--") else f"{name}={seed!r}"
+        raise EstimationError(f"{who}: give a whole number from 0 to {2 ** 63 - 1} "
+                              f"(the random generator takes no negative seeds)")
 
 
 def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str, Mapping[str, pd.DatetimeIndex]]:
@@ -52,8 +82,60 @@ def _as_panel(panel) -> tuple[pd.DataFrame, Mapping[str, pd.DatetimeIndex], str,
     if ret.index.has_duplicates:
         dup = ret.index[ret.index.duplicated()][0]
         raise WindowError(f"returns have a duplicated date {dup.date()}; keep one row per date")
+    if ret.columns.has_duplicates:
+        dup = ret.columns[ret.columns.duplicated()][0]
+        raise EstimationError(f"returns have the column {dup!r} twice; keep one column per ticker")
     ret = ret.sort_index()
+    check_returns(ret, given=isinstance(panel, pd.DataFrame))
     return ret, sessions, kind, closes
+
+
+#: a daily return beyond this (a price jump by a factor of 1,000) is a data error, not news
+MAX_ABS_RETURN = 1_000.0
+
+
+def check_returns(ret: pd.DataFrame, given: bool = True) -> None:
+    """Refuse returns that cannot be decimal returns, naming the column, the date and what to do.
+
+    Always: non-numeric columns, infinite values and returns beyond :data:`MAX_ABS_RETURN` (an
+    overflow or a unit error in the prices). When the caller ``given`` the returns: columns that
+    look like price levels (all positive, median above 0.5) or percentages (median absolute
+    value above 0.2, i.e. 20% a day), judged on columns with at least 20 values.
+    """
+    try:
+        vals = ret.to_numpy(dtype="float64")
+    except (TypeError, ValueError):
+        bad = next((c for c in ret.columns if not pd.api.types.is_numeric_dtype(ret[c])), None)
+        raise EstimationError(f"returns column {bad!r} is not numeric; give decimal returns (0.01 = 1%)") from None
+    with np.errstate(invalid="ignore", over="ignore"):
+        big = ~np.isnan(vals) & ~(np.abs(vals) <= MAX_ABS_RETURN)
+    if big.any():
+        i, j = (int(x[0]) for x in np.nonzero(big))
+        raise EstimationError(
+            f"return of {ret.columns[j]} on {ret.index[i]:%Y-%m-%d} is {vals[i, j]:.6g}: a price jump by a factor "
+            f"above {MAX_ABS_RETURN:,.0f} (or an overflow) is a data error, not news; check that ticker's prices "
+            f"around that date (units, a missing decimal point)")
+    if not given or vals.shape[0] < 20:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN columns
+        n = np.sum(~np.isnan(vals), axis=0)
+        med = np.nanmedian(vals, axis=0)
+        med_abs = np.nanmedian(np.abs(vals), axis=0)
+        all_pos = np.nanmin(vals, axis=0) > 0
+    enough = n >= 20
+    level = enough & all_pos & (med > 0.5)
+    if level.any():
+        j = int(np.flatnonzero(level)[0])
+        raise EstimationError(f"returns column {ret.columns[j]!r} looks like price levels (all positive, median "
+                              f"{med[j]:.4g}): give returns, e.g. prices.pct_change(), or pass the prices to "
+                              f"eventstudy.returns.compute_returns")
+    pct = enough & ~level & (med_abs > 0.2)
+    if pct.any():
+        j = int(np.flatnonzero(pct)[0])
+        raise EstimationError(f"returns column {ret.columns[j]!r} looks like percentages (median absolute return "
+                              f"{med_abs[j]:.4g}, i.e. {med_abs[j] * 100:.4g}% a "
+                              f"day): give decimal returns (0.01 = 1%), e.g. divide by 100")
 
 
 def _normalise_pairs(pairs: pd.DataFrame, pool: bool | str = False) -> pd.DataFrame:
@@ -61,6 +143,10 @@ def _normalise_pairs(pairs: pd.DataFrame, pool: bool | str = False) -> pd.DataFr
     missing = need - set(pairs.columns)
     if missing:
         raise WindowError(f"pairs need columns ticker, event_id, day0; missing: {', '.join(sorted(missing))}")
+    if "group" in pairs.columns and pairs["group"].isna().any():
+        bad = pairs.loc[pairs["group"].isna(), "ticker"].astype(str).unique()
+        raise EstimationError(f"pairs of {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} have no group (NaN); "
+                              f"give every pair a group, or drop the group column to pool them all")
     out = pd.DataFrame({
         "ticker": pairs["ticker"].astype(str).to_numpy(),
         "event_id": pairs["event_id"].astype(str).to_numpy(),
@@ -210,13 +296,56 @@ class EventStudy:
         est_len = self.spec.estimation_length
         self.min_obs = int(min_obs) if min_obs is not None else max(self.k + 3, math.ceil(est_len / 2))
         if self.min_obs > est_len:
+            if min_obs is None:      # the default: say what the window needs, not an option the CLI does not have
+                a, b = self.spec.estimation
+                raise WindowError(f"estimation window [{a},{b}] has {est_len} trading days; the {model} model needs "
+                                  f"at least {self.min_obs} ({self.k} parameter(s) + 3): lengthen it, e.g. "
+                                  f"--estimation={b - max(self.min_obs, 2 * est_len) + 1},{b}")
             raise WindowError(f"min_obs={self.min_obs} exceeds the estimation window length {est_len}")
         self.pooled_group = pooled_group
         self.pool_exclude = tuple(pool_exclude)
+        groups = set(self.pairs["group"])
+        if pooled_group and pooled_group in groups and groups != {pooled_group}:
+            who = self.pairs.loc[self.pairs["group"] == pooled_group, "ticker"].unique()[:3]
+            raise EstimationError(f"group {pooled_group!r} ({', '.join(who)}) has the name of the pooled group of "
+                                  f"every pair; rename the group, or pass pooled_group= another name")
+        self._check_regressors()
         self.variance_ddof = variance_ddof
         self.progress = progress
 
     # ------------------------------------------------------------------ helpers
+    def _check_regressors(self) -> None:
+        """A security among its own regressors, a regressor given twice, or a regressor whose returns
+        are identical to the security's: a perfect fit or a singular design, refused by name."""
+        if self.model == "constant_mean":
+            return
+        tickers = self.pairs["ticker"].unique()
+        cols = set(self.returns.columns)
+        for t, regs in zip(tickers, self._regressor_names(tickers)):
+            regs = [r for r in regs if r]
+            if t in regs:
+                raise EstimationError(f"{t} is among its own regressors ({', '.join(regs)}): it would be regressed "
+                                      f"on itself; choose another benchmark or factor for it")
+            if len(set(regs)) < len(regs):
+                dup = next(r for r in regs if regs.count(r) > 1)
+                raise EstimationError(f"{t}: regressor {dup} is given twice (e.g. a factor equal to the benchmark): "
+                                      f"the regression would be singular; give each regressor once")
+        # a regressor that is a security under another name (identical returns)
+        regs = {r for rr in self._regressor_names(tickers) for r in rr if r in cols}
+        sec = [t for t in tickers if t in cols and t not in regs]
+        if not regs or not sec:
+            return
+        key = {}
+        for r in regs:
+            v = self.returns[r].to_numpy(dtype="float64")
+            if np.isfinite(v).sum() >= 2:
+                key.setdefault(v.tobytes(), r)
+        for t in sec:
+            r = key.get(self.returns[t].to_numpy(dtype="float64").tobytes())
+            if r is not None:
+                raise EstimationError(f"regressor {r} has returns identical to {t}'s: {t} would be regressed on "
+                                      f"itself; drop {r} as a regressor or {t} from the study")
+
     def _regressor_names(self, tickers: np.ndarray) -> list[list[str]]:
         if self.model == "constant_mean":
             return [[] for _ in tickers]
@@ -486,9 +615,8 @@ class EventStudy:
         exist for one chunk at a time and memory stays linear in the number of pairs. The result's
         :class:`~eventstudy.results.StudyArrays` recomputes the dense arrays on demand.
         """
-        if bootstrap is not None and (isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0):
-            raise EstimationError(f"bootstrap={bootstrap!r}: give a number of draws >= 0 (0: none), "
-                                  f"or None for every pseudo-window")
+        check_bootstrap(bootstrap)
+        check_seed(seed)
         spec = self.spec
         pairs = self.pairs
         P = len(pairs)
@@ -721,9 +849,9 @@ class EventStudy:
                 "reasons: " + "; ".join(f"{n}x {r}" for r, n in why.items()))
 
         spec_now = copy.copy(self)         # the arrays follow this fit's specification, not later edits
+        recompute = _Recompute(spec_now, lay)
         arrays = StudyArrays(pairs=pairs, ok=ok, rel_days=rel, est_mask=est,
-                             compute=lambda rows: spec_now._fit_rows(lay, rows)[:4],
-                             gather=lambda rows: spec_now._gather_rows(lay, rows))
+                             compute=recompute.fit, gather=recompute.gather)
         return EventStudyResult(
             model=self.model, k=self.k, estimation=spec.estimation, windows=spec.windows,
             min_obs=self.min_obs, ar=ar_df, car=car, tests=tests,
@@ -731,6 +859,23 @@ class EventStudy:
             regressors=tuple(self.factors) if self.model == "factor" else (
                 () if self.model == "constant_mean" else ("benchmark",)),
             bootstrap=None if bootstrap is None else int(bootstrap), arrays=arrays)
+
+
+@dataclass(frozen=True)
+class _Recompute:
+    """The dense arrays of some pairs, recomputed from a fit's specification and layout (the same gather
+    and fit, so the same numbers). Module-level, so a result that holds it pickles."""
+
+    study: "EventStudy"
+    layout: "_Layout"
+
+    def fit(self, rows: np.ndarray) -> tuple:
+        """``(y, f, dates, BatchFit)`` of the pairs ``rows``."""
+        return self.study._fit_rows(self.layout, rows)[:4]
+
+    def gather(self, rows: np.ndarray) -> tuple:
+        """``(y, f, dates)`` of the pairs ``rows``, no model fitted."""
+        return self.study._gather_rows(self.layout, rows)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,30 @@ _TZ_HINTS = {
 # ---------------------------------------------------------------------------------------------
 # I/O edge
 # ---------------------------------------------------------------------------------------------
+#: event dates the library handles: pandas' nanosecond dates run from 1677-09-21 to 2262-04-11, and
+#: the estimation and event windows (at most MAX_REL_DAY trading days) need room on either side
+EVENT_DATE_RANGE = (1750, 2200)
+
+
+def date_problem(year: int, month: int, day: int) -> str:
+    """Why ``year-month-day`` cannot be an event date ('' when it can): a month or day that does not
+    exist (``2026-02-30``), or a year outside :data:`EVENT_DATE_RANGE`."""
+    import calendar
+
+    if not 1 <= month <= 12:
+        return f"not a valid date: month {month} does not exist (months run 01 to 12); the format YYYY-MM-DD is right."
+    if year >= 1:
+        last = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= last:
+            return (f"not a valid date: the day does not exist, {year:04d}-{month:02d} has {last} days; check the date "
+                    f"(the format YYYY-MM-DD is right).")
+    lo, hi = EVENT_DATE_RANGE
+    if not lo <= year <= hi:
+        return (f"year {year} is outside the dates the library handles ({lo}-01-01 to {hi}-12-31: pandas "
+                f"dates end in 1677 and 2262, and the windows need room around the event); check the year.")
+    return ""
+
+
 def load_events(path: str | os.PathLike) -> pd.DataFrame:
     """Read the events CSV at ``path`` and return the validated events frame.
 
@@ -164,6 +188,7 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[list[str]] = []
     lines: list[int] = []
+    ends: list[int] = []
     prev_end = 0
     try:
         for record in reader:
@@ -173,7 +198,14 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
                 continue
             rows.append([f.strip() for f in record])
             lines.append(start)
+            ends.append(prev_end)
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise EventsFileError(
+                f"events file {origin!r}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
+                "characters: shorten it (a label or note is a sentence or two), or close a quote that was "
+                "left open and swallowed the lines after it."
+            ) from None
         raise EventsFileError(
             f"events file {origin!r}, line {reader.line_num}: not valid CSV ({exc}): "
             "check the quoting on that line."
@@ -204,8 +236,13 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
 
     body, body_lines = rows[1:], lines[1:]
     problems: list[tuple[int, str]] = []
-    for rec, ln in zip(body, body_lines):
-        if len(rec) != len(names):
+    for rec, ln, end in zip(body, body_lines, ends[1:]):
+        if len(rec) != len(names) and end > ln and text.splitlines()[ln - 1].count('"') % 2:
+            problems.append((ln, f"line {ln}: a quote (\") opened on this line is not closed "
+                                 f"{'on that line (the next quote is on line ' + str(end) + ')' if end < text.count(chr(10)) else 'before the end of the file'}"
+                                 f", so the lines after it were read as one field: close the quote, or write a quote "
+                                 f"inside a quoted field as two (\"\")."))
+        elif len(rec) != len(names):
             problems.append((
                 ln,
                 f"line {ln}: has {len(rec)} fields but the header has {len(names)}: "
@@ -318,12 +355,14 @@ def _validate(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
             add(i, "date", s, "date is empty: give the event's local date as YYYY-MM-DD (e.g. 2026-01-06).")
             continue
         m = _DATE_RE.match(s)
-        try:
-            if not m:
-                raise ValueError
-            dates[i] = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
+        if not m:
             add(i, "date", s, "not a valid date: write it as YYYY-MM-DD (e.g. 2026-01-06).")
+            continue
+        problem = date_problem(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if problem:
+            add(i, "date", s, problem)
+            continue
+        dates[i] = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
     times: list[str] = [""] * n
     for i, s in enumerate(raw["time"].tolist()):

@@ -2,9 +2,33 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import threading
 from pathlib import Path
 from typing import Sequence
+
+import pandas as pd
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's file-creation mask (read without changing it for longer than one call)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def default_file_mode() -> int:
+    """Permissions a plain ``open(path, "w")`` would give a new file: ``0o666`` less the umask."""
+    return 0o666 & ~current_umask()
+
+
+def default_dir_mode() -> int:
+    """Permissions ``os.mkdir`` would give a new folder: ``0o777`` less the umask."""
+    return 0o777 & ~current_umask()
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -13,6 +37,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):          # mkstemp makes 0600 files: give the user's normal permissions
+            os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -30,6 +56,50 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Text version of :func:`atomic_write_bytes`."""
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+#: first characters that make a spreadsheet evaluate a cell as a formula (OWASP "CSV injection")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def spreadsheet_safe_text(value: object) -> object:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would evaluate as a formula
+    (starts with ``= + - @``, a tab or a carriage return; the OWASP rule), else unchanged.
+    Text that is a plain number (``-0.5``, ``+3e-4``) or a lone sign (``+``, ``-``) is left alone:
+    a spreadsheet reads it as that number or that character, which is harmless."""
+    if isinstance(value, str) and value[:1] in FORMULA_PREFIXES and value not in ("+", "-") \
+            and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell (and column name) passed through :func:`spreadsheet_safe_text`.
+
+    Numeric columns are never touched (a negative number stays a number); the frame is copied
+    only when a cell changes. Used for every CSV a run writes unless raw output is asked for.
+    """
+    out = df
+    names = [spreadsheet_safe_text(c) for c in df.columns]
+    if any(a is not b for a, b in zip(names, df.columns)):
+        out = out.copy()
+        out.columns = names
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype) or col.empty:
+            continue
+        first = col.astype("string").str[:1]
+        hit = first.isin(FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        if out is df:
+            out = df.copy()
+        vals = col.to_numpy(dtype=object).copy()
+        for i in hit.nonzero()[0]:
+            vals[i] = spreadsheet_safe_text(vals[i])
+        out.isetitem(j, vals)
+    return out
 
 
 def read_user_text(path: str | os.PathLike, label: str, error: type[Exception], hint: str = "") -> str:
@@ -134,3 +204,17 @@ def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
     if header is None:
         raise error(f"{label} {path} is empty: it needs a header line and {what}.")
     return header, rows
+
+
+def check_out_file(path: str | os.PathLike, what: str = "output file") -> Path:
+    """Fail early, with a clear message, when ``path`` cannot become a file to write: empty, an
+    existing folder, or a folder that cannot be created or written. Creates nothing."""
+    from .errors import EventStudyError
+
+    if not str(path).strip():
+        raise EventStudyError(f"{what} is empty (''): give the path of the file to write, e.g. day0.csv")
+    p = Path(path)
+    if p.is_dir():
+        raise EventStudyError(f"{what} {p} is a folder; give a file name, e.g. {p / 'day0.csv'}")
+    check_out_dir(p.parent, f"folder of the {what}", "the file")
+    return p

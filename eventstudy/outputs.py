@@ -1,7 +1,9 @@
 """The CSV files `eventstudy run` writes: a contract users script against (see README).
 
 All values are decimals (0.01 = 1%) except where a column name says otherwise; dates are
-ISO ``YYYY-MM-DD`` exchange-local trading dates. Every file is written atomically.
+ISO ``YYYY-MM-DD`` exchange-local trading dates. Every file is written atomically. Text cells
+a spreadsheet would evaluate as a formula (``= + - @``, tab, CR first) get a leading ``'``
+unless raw output is asked for (:func:`eventstudy.io_utils.spreadsheet_safe`).
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io_utils import atomic_write_text, ensure_out_dir
+from .io_utils import atomic_write_text, ensure_out_dir, spreadsheet_safe
 from .regression import REG_COLUMNS
 
 AR_COLUMNS = ["event_id", "ticker", "group", "date", "rel_day", "ret", "normal_ret", "ar", "sar"]
@@ -19,8 +21,8 @@ DAY0_COLUMNS = ["event_id", "ticker", "calendar", "announced_at", "day0", "reaso
 EXCLUSION_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "reason"]
 
 
-def _csv(df: pd.DataFrame) -> str:
-    out = df.copy()
+def _csv(df: pd.DataFrame, raw: bool = False) -> str:
+    out = df.copy() if raw else spreadsheet_safe(df).copy()
     for c in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%d")
@@ -62,12 +64,14 @@ def _primary(run) -> pd.DataFrame:
     return primary_table(run)
 
 
-def write_csvs(run, out_dir: str | Path) -> dict[str, Path]:
-    """Write every contract CSV of ``run`` into ``out_dir``; returns name -> path."""
+def write_csvs(run, out_dir: str | Path, raw: bool = False) -> dict[str, Path]:
+    """Write every contract CSV of ``run`` into ``out_dir``; returns name -> path.
+    ``raw``: write text cells verbatim (no ``'`` before formula-like text)."""
     out = ensure_out_dir(out_dir)
-    return {name: atomic_write_text(out / name, _csv(df)) for name, df in study_frames(run).items()}
+    return {name: atomic_write_text(out / name, _csv(df, raw)) for name, df in study_frames(run).items()}
 
 
-def csv_text(df: pd.DataFrame) -> str:
-    """``df`` as the CSV text the contract files use (dates ``YYYY-MM-DD``, floats to 10 significant digits)."""
-    return _csv(df)
+def csv_text(df: pd.DataFrame, raw: bool = False) -> str:
+    """``df`` as the CSV text the contract files use (dates ``YYYY-MM-DD``, floats to 10 significant digits,
+    formula-like text made inert unless ``raw``)."""
+    return _csv(df, raw)

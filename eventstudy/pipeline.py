@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -195,6 +196,79 @@ def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, Sessio
     return out
 
 
+def check_study_inputs(universe: pd.DataFrame, *, model: str = "market", extra_factors: Sequence[str] = (),
+                       pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, pooled_group: str = "all",
+                       kinds: dict[str, str] | None = None) -> None:
+    """Refuse a study whose set-up cannot give honest numbers, before any data is loaded.
+
+    Raises :class:`EstimationError` for a factor that is an instrument of the universe (it would be
+    regressed on itself) or the benchmark of one (a singular design); :class:`EventStudyError` for a
+    missing group or a group named like the pooled group (``all``). Warns when a group named like a
+    special group (``futures``, ``index``, left out of the pooled group) holds instruments that do
+    look like equities (by their declared ``kinds``, ticker -> kind, else by the symbol).
+    """
+    tickers = [str(t) for t in universe["ticker"]]
+    groups = universe["group"] if "group" in universe.columns else pd.Series([pooled_group] * len(universe))
+    missing = [t for t, g in zip(tickers, groups) if not (isinstance(g, str) and g.strip())]
+    if missing:
+        raise EventStudyError(f"universe: instrument(s) {', '.join(missing[:5])} have no group; give every "
+                              f"instrument an exposure group (e.g. control)")
+    if model == "factor":
+        inst = set(tickers)
+        bench = {b for b in universe["benchmark"] if _is_benchmark(b)}
+        for f in extra_factors:
+            if f in inst:
+                raise EstimationError(f"factor {f} is also an instrument of the universe: it would be regressed on "
+                                      f"itself (a perfect fit); drop it from --factor or from the universe")
+            if f in bench:
+                who = [t for t, b in zip(tickers, universe["benchmark"]) if b == f][:3]
+                raise EstimationError(f"factor {f} is already the benchmark of {', '.join(who)}: the same regressor "
+                                      f"twice makes the regression singular; choose another factor")
+        dup = [f for f in dict.fromkeys(extra_factors) if list(extra_factors).count(f) > 1]
+        if dup:
+            raise EstimationError(f"factor {dup[0]} is given twice; give each factor once")
+    names = set(str(g) for g in groups)
+    if pooled_group in names:
+        who = [t for t, g in zip(tickers, groups) if g == pooled_group][:3]
+        raise EventStudyError(f"universe: group {pooled_group!r} ({', '.join(who)}) has the name of the pooled group "
+                              f"of all equities; rename it (e.g. {pooled_group}_firms)")
+    kinds = kinds or {}
+
+    def equity_like(t: str) -> bool:
+        """Declared an equity, or a stock symbol (``7203.T``, ``7203``, ``7203 JT Equity``)."""
+        if t in kinds:
+            return kinds[t] in ("equity", "stock", "etf")
+        u = t.strip().upper()
+        return (not u.startswith("^") and "=" not in u
+                and (bool(re.fullmatch(r"[A-Z0-9\-]+\.[A-Z]{1,4}|\d{4,6}", u)) or u.endswith(" EQUITY")))
+
+    for g in pool_exclude:
+        if g not in names:
+            continue
+        odd = [t for t, gg in zip(tickers, groups) if gg == g and equity_like(t)]
+        if odd:
+            warnings.warn(f"universe: group {g!r} is a special group left out of the pooled group 'all', but "
+                          f"{', '.join(odd[:3])}{' ...' if len(odd) > 3 else ''} look like equities: rename the "
+                          f"group if they belong in the pooled results", stacklevel=3)
+
+
+def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) -> str:
+    """Why no (instrument, event) pair has a day 0: the events, the data's span and the first reason."""
+    f = prices.frame
+    lo, hi = f["date"].min(), f["date"].max()
+    evs = ", ".join(f"{e} ({d:%Y-%m-%d})" for e, d in zip(events["event_id"][:4], events["date"][:4]))
+    more = f" and {len(events) - 4} more" if len(events) > 4 else ""
+    why = day0["reason"].dropna()
+    why = f" First reason: {why.iloc[0]}." if len(why) else ""
+    after = (events["date"] > hi).all()
+    return (f"no event has a day 0 on any instrument with prices: events {evs}{more}; prices from "
+            f"{prices.source} run from {lo:%Y-%m-%d} to {hi:%Y-%m-%d} for {f['ticker'].nunique()} ticker(s) "
+            f"({', '.join(map(str, f['ticker'].unique()[:4]))}{' ...' if f['ticker'].nunique() > 4 else ''})."
+            + (" Every event lies after the data's last date: use prices that reach past the events." if after
+               else " Check that the events fall inside the data and that the universe's tickers have prices.")
+            + why)
+
+
 def local_dates(prices: Prices, declared: dict[str, str] | None = None) -> Prices:
     """``prices`` with date-times given as instants (e.g. ``2025-11-16T15:00:00Z``) turned into the trading
     date of each series' exchange (declared, else read from the name); a series with no known exchange
@@ -307,6 +381,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     declared = declared_exchanges(universe, instruments)
     spec = WindowSpec.build(estimation, windows)
     bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
+    check_study_inputs(universe, model=model, extra_factors=extra_factors, pool_exclude=pool_exclude,
+                       kinds=declared_kinds(instruments))
     tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
     prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
 
@@ -367,6 +443,8 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
             pairs = pairs[[(a, b) not in key for a, b in zip(pairs["ticker"], pairs["event_id"])]]
             excluded_rows.extend(drop.to_dict("records"))
 
+    if pairs.empty:
+        raise DataUnavailableError(_no_pairs_message(events, day0, prices))
     kw: dict = {}
     regs: dict[str, list[str]] = {}
     if model in ("market", "market_adjusted"):

@@ -20,7 +20,7 @@ from .outputs import csv_text
 from .placebo import MDE_LEVEL, MDE_POWER, PlaceboResult
 
 __all__ = ["placebo_frames", "size_band", "lead_test_check", "calibration_blocks", "calibration_markdown",
-           "calibration_html", "plot_power_curves", "write_placebo", "add_calibration_to_report"]
+           "calibration_html", "plot_power_curves", "write_placebo", "add_calibration_to_report", "carry_over"]
 
 
 def placebo_frames(pr: PlaceboResult) -> dict[str, pd.DataFrame]:
@@ -328,3 +328,31 @@ def add_calibration_to_report(pr: PlaceboResult, out_dir: str | os.PathLike, win
                                 calibration_html(pr, window, image=png, hypotheses=hypotheses), "<footer>")
         done["report.html"] = atomic_write_text(ht, text)
     return done
+
+
+def carry_over(out_dir: str | os.PathLike, stage: str | os.PathLike) -> dict:
+    """Copy the files of an earlier run folder ``out_dir`` (the study of ``eventstudy run``) into the staging
+    folder ``stage`` of a :class:`~eventstudy.runfolder.RunFolder`, so the placebo files join them and the new
+    manifest lists all of them; returns the earlier manifest's information (``{}`` when there is none)."""
+    import json
+    import shutil
+
+    from .runfolder import MANIFEST
+
+    out = Path(out_dir)
+    if not out.is_dir():
+        return {}
+    previous: dict = {}
+    try:
+        man = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        previous = {k: v for k, v in man.items() if k not in ("files", "folder")}
+    except (OSError, ValueError):
+        pass
+    for e in out.iterdir():
+        if e.name == MANIFEST or e.is_symlink():
+            continue
+        if e.is_dir():
+            shutil.copytree(e, Path(stage) / e.name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(e, Path(stage) / e.name)
+    return previous

@@ -852,7 +852,13 @@ def _rect(x0: float, size: int):
 # saving
 # ---------------------------------------------------------------------------------------------
 def _safe_name(text: str) -> str:
-    return "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
+    """A file-name stem for ``text``; when characters had to be replaced, a short hash of ``text`` is
+    added so that two ids sanitised alike (``a/b``, ``a:b``) never share a figure file."""
+    safe = "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
+    if safe != text:
+        import hashlib
+        safe = f"{safe[:80]}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+    return safe
 
 
 def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:

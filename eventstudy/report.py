@@ -20,7 +20,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import numpy as np
 import pandas as pd
@@ -145,11 +145,21 @@ def _link_html(s: str) -> str:
 
 
 def _link_md(s: str) -> str:
-    return f"[{_host(s)}]({s})" if _is_url(s) else _md(s)
+    """A Markdown link to a http(s) URL (characters that could end the link or open raw HTML are
+    %-encoded), else the text escaped."""
+    if not _is_url(s):
+        return _md(s)
+    return f"[{_md(_host(s))}]({quote(str(s), safe=_URL_SAFE)})"
+
+
+#: characters kept as they are in a Markdown link target; ``( ) < > [ ] " ' \`` and spaces are %-encoded
+_URL_SAFE = ":/?#&=%;,+~!$*@.-_"
 
 
 def _md(s) -> str:
-    return T._md_escape(str(s)).replace("\r", " ").replace("\n", " ")
+    """User text for Markdown: no raw HTML (``<`` as ``&lt;``), no links or emphasis, one line."""
+    return (T._md_escape(str(s)).replace("[", "\\[").replace("]", "\\]").replace(">", "&gt;")
+            .replace("\r", " ").replace("\n", " "))
 
 
 def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool] | None = None,
@@ -795,7 +805,7 @@ def render_latex(run, max_rows: int = 45, _content: "_Content | None" = None) ->
 # ----------------------------------------------------------------------------- entry point
 def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md", "html", "latex"),
                  plots: bool = True, title: str | None = None,
-                 impact: pd.DataFrame | None = None) -> dict[str, Path]:
+                 impact: pd.DataFrame | None = None, raw_csv: bool = False) -> dict[str, Path]:
     """Write the report of ``run`` into ``out_dir`` (created if needed), atomically.
 
     ``formats`` from ``md`` (``report.md``), ``html`` (``report.html``, self-contained), ``latex``
@@ -803,7 +813,8 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     ``cross_section_table.csv``). With ``plots`` the figures of :func:`eventstudy.plots.save_plots`
     go to ``out_dir/figures`` and are embedded (HTML) or linked (Markdown).
     ``impact``: :func:`eventstudy.tables.impact_table` of ``run`` with its defaults, when the caller
-    already has it (it is not computed again).
+    already has it (it is not computed again). ``raw_csv``: CSV text cells verbatim (default: a
+    leading ``'`` before text a spreadsheet would evaluate, :func:`eventstudy.io_utils.spreadsheet_safe`).
     Returns ``{file name: path}`` of every file written (figures as ``figures/<name>.png``).
     """
     formats = check_formats(formats)
@@ -827,6 +838,6 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     if "csv" in formats:
         for name, df in (("impact_table.csv", content.imp), ("futures_table.csv", content.fut),
                          ("cross_section_table.csv", content.cs_all)):
-            T.to_csv(df, out / name)
+            T.to_csv(df, out / name, raw=raw_csv)
             written[name] = out / name
     return written

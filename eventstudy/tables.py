@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import EstimationError, WindowError
-from .io_utils import atomic_write_text
+from .io_utils import atomic_write_text, spreadsheet_safe
 from .results import stars
 from .stattests import TEST_NAMES, adjust_p
 from .study.universe import GROUP_LABELS, GROUPS
@@ -840,10 +840,12 @@ def to_latex(df: pd.DataFrame, caption: str | None = None, label: str | None = N
 
 
 # ----------------------------------------------------------------------------- csv
-def to_csv(df: pd.DataFrame, path: str | os.PathLike | None = None) -> str:
+def to_csv(df: pd.DataFrame, path: str | os.PathLike | None = None, raw: bool = False) -> str:
     """The raw frame (all columns, full precision, dates ISO) as CSV text; written atomically to
-    ``path`` when given. A simulated table's first line is a ``# SIMULATED ...`` comment."""
-    body = df.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    ``path`` when given. A simulated table's first line is a ``# SIMULATED ...`` comment.
+    Text cells a spreadsheet would evaluate as formulas get a leading ``'`` unless ``raw``
+    (:func:`eventstudy.io_utils.spreadsheet_safe`)."""
+    body = (df if raw else spreadsheet_safe(df)).to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
     if df.attrs.get("simulated"):
         body = f"# {_resolve_title(df, None) or 'SIMULATED data'}\n" + body
     if path is not None:

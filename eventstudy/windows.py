@@ -19,6 +19,8 @@ Window = tuple[int, int]
 
 DEFAULT_ESTIMATION: Window = (-250, -11)
 DEFAULT_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1), (0, 5))
+#: farthest a window may reach from day 0, in trading days (about 40 years of sessions)
+MAX_REL_DAY = 10_000
 
 
 def parse_window(text: str | Sequence[int], what: str = "window") -> Window:
@@ -38,6 +40,9 @@ def parse_window(text: str | Sequence[int], what: str = "window") -> Window:
             raise WindowError(f"{what} {text!r}: expected two whole numbers (START, END)") from None
     if a > b:
         raise WindowError(f"{what} [{a},{b}]: START must not be after END")
+    if max(abs(a), abs(b)) > MAX_REL_DAY:
+        raise WindowError(f"{what} [{a},{b}]: a window may reach at most {MAX_REL_DAY:,} trading days (about 40 "
+                          f"years) from day 0; give a shorter window")
     return (a, b)
 
 
@@ -60,11 +65,14 @@ class WindowSpec:
                 wins.append(pw)
         if not wins:
             raise WindowError("no event window given; pass at least one, e.g. 0,0")
+        first = min(w[0] for w in wins)
         for w in wins:
             if est[1] >= w[0]:
+                end = first - 1               # a suggestion that is itself valid: before every window, same length
+                start = min(est[0], end - (est[1] - est[0]))
                 raise WindowError(
                     f"estimation window [{est[0]},{est[1]}] overlaps event window [{w[0]},{w[1]}]: "
-                    f"end the estimation window before day {w[0]} (e.g. --estimation={est[0]},{w[0] - 1})")
+                    f"end the estimation window before day {first} (e.g. --estimation={start},{end})")
         if est[1] - est[0] + 1 < 3:
             raise WindowError(f"estimation window [{est[0]},{est[1]}] is too short to estimate anything")
         return cls(est, tuple(wins))

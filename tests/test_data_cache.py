@@ -49,11 +49,8 @@ def test_safe_names_for_index_future_fx_tickers(tmp_path):
     assert c.clear() == len(names) - 1 and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(
-    "damage",
-    ["truncate", "garbage", "no_metadata", "wrong_ticker", "wrong_schema"],
-)
-def test_damaged_file_is_reported_deleted_and_a_miss(tmp_path, damage):
+def _damaged(tmp_path, damage):
+    """A cache holding ^N225, its file then damaged as ``damage`` says; returns (cache, path)."""
     c = PriceCache(tmp_path)
     c.write("^N225", frame(), "2025-01-06", "2025-01-17", source="test")
     path = c.path_for("^N225")
@@ -70,15 +67,40 @@ def test_damaged_file_is_reported_deleted_and_a_miss(tmp_path, damage):
         t = pq.read_table(path)
         bad = pa.table({"date": t["date"], "close": pa.array(["x"] * t.num_rows)}, metadata=t.schema.metadata)
         pq.write_table(bad, path)
+    return c, path
+
+
+@pytest.mark.parametrize("damage", ["wrong_ticker", "wrong_schema"])
+def test_damaged_file_is_reported_deleted_and_a_miss(tmp_path, damage):
+    c, path = _damaged(tmp_path, damage)
     with pytest.warns(CacheWarning, match=r"%5EN225\.parquet is damaged"):
         assert c.read("^N225") is None
     assert not path.exists()
 
 
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "no_metadata"])
+def test_a_file_the_cache_did_not_write_is_never_deleted_or_overwritten(tmp_path, damage):
+    """A user's own parquet (or bytes the cache cannot prove it wrote) in the cache folder: reading,
+    writing and clearing that ticker leave it byte for byte, with a message naming the file and the fix."""
+    from eventstudy.errors import CacheError
+
+    c, path = _damaged(tmp_path, damage)
+    before = path.read_bytes()
+    with pytest.raises(CacheError, match=r"%5EN225\.parquet is in the price cache folder but eventstudy did not "
+                                         r"write it.*left untouched.*Move it out"):
+        c.read("^N225")
+    with pytest.raises(CacheError, match="did not write it"):
+        c.write("^N225", frame(), "2025-01-06", "2025-01-17", source="test")
+    with pytest.warns(CacheWarning, match=r"left 1 file\(s\).*%5EN225\.parquet"):
+        assert c.clear() == 0
+    assert path.read_bytes() == before
+
+
 def test_damaged_file_is_replaced_by_a_download(tmp_path):
     c = PriceCache(tmp_path)
     c.write("7203.T", frame(), "2025-01-06", "2025-01-17", source="test")
-    c.path_for("7203.T").write_bytes(b"PAR1 not really parquet")
+    c.write("6758.T", frame(), "2025-01-06", "2025-01-17", source="test")
+    c.path_for("6758.T").replace(c.path_for("7203.T"))      # the cache's own file, for the wrong ticker
     calls = []
 
     def downloader(tickers, start=None, end=None, **kw):

@@ -434,3 +434,21 @@ def test_timed_or_tz_aware_day0_is_refused_with_a_pointer_to_map_day0():
             EventStudy(ret, pairs, benchmark="M")
     ok = pd.DataFrame({"ticker": ["A"], "event_id": ["e"], "day0": [days[280]]})
     assert EventStudy(ret, ok, benchmark="M").fit().car["car"].notna().all()
+
+
+def test_result_pickles_and_recomputes_the_same_arrays():
+    """A result can be pickled (e.g. sent between processes) and still recomputes its dense arrays."""
+    import pickle
+
+    days = pd.bdate_range("2024-01-01", periods=320)
+    rng = np.random.default_rng(0)
+    m = rng.normal(0, 0.01, 320)
+    ret = pd.DataFrame({"A": 0.8 * m + rng.normal(0, 0.01, 320), "B": 1.2 * m + rng.normal(0, 0.01, 320), "M": m},
+                       index=days)
+    pairs = pd.DataFrame({"ticker": ["A", "B"], "event_id": ["e", "e"], "day0": [days[290], days[290]]})
+    res = EventStudy(ret, pairs, benchmark="M").fit()
+    back = pickle.loads(pickle.dumps(res))
+    pd.testing.assert_frame_equal(back.car, res.car)
+    pd.testing.assert_frame_equal(back.tests, res.tests)
+    np.testing.assert_array_equal(back.arrays.fit.ar, res.arrays.fit.ar)
+    pd.testing.assert_frame_equal(back.residual_corr("e"), res.residual_corr("e"))

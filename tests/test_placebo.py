@@ -325,3 +325,26 @@ def test_real_data_placebo_reports_size_mde_and_primary_calibrated_p(tmp_path, s
              & (cal["test"] == "kolari_pynnonen")]
     assert len(h1) == 1 and 1 / 26 <= h1["p_calibrated"].iloc[0] <= 1
     assert f"{h1['p_calibrated'].iloc[0]:.3f}" in md
+
+
+def test_placebo_joins_a_run_folder_as_one_unit(tmp_path):
+    import json
+
+    from eventstudy.cli import main
+    from eventstudy.runfolder import verify_run_folder
+
+    out = tmp_path / "res"
+    assert main(["run", "--offline", "--no-report", "--window=0,0", "--out", str(out)]) == 0
+    assert main(["placebo", "--offline", "--draws", "15", "--window=0,0", "--effects", "0.04", "--min-estimation",
+                 "240", "--out", str(out)]) == 0
+    assert verify_run_folder(out) == []                       # one manifest lists the run's and the placebo's files
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["command"] == "eventstudy placebo" and man["previous_run"]["command"] == "eventstudy run"
+    listed = {f["path"] for f in man["files"]}
+    assert {"tests.csv", "abnormal_returns.csv", "placebo_size.csv", "calibration.md"} <= listed
+    # a user's own file in the folder is never replaced
+    (out / "my_notes.txt").write_text("mine")
+    assert main(["placebo", "--offline", "--draws", "5", "--window=0,0", "--effects", "0.04", "--out", str(out)]) == 2
+    (out / "my_notes.txt").unlink()
+    assert main(["run", "--offline", "--no-report", "--window=0,0", "--out", str(out)]) == 0   # a new run replaces it
+    assert not (out / "placebo_size.csv").exists()

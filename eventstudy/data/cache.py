@@ -3,14 +3,20 @@
 Each file holds ``date, close, adj_close`` (float64, NaN = missing) and, in the parquet
 schema metadata, the requested coverage (inclusive ``start``/``end`` dates that were asked
 of the source), ``fetched_at`` (UTC ISO time) and ``source``. Files are written atomically.
-A damaged file (unreadable bytes, wrong schema or metadata, duplicated dates, non-positive
-prices) is reported with a :class:`CacheWarning`, deleted and treated as a miss.
+
+The cache only ever deletes or overwrites files it wrote (its metadata key is present): a
+damaged file of its own (wrong schema, metadata values or ticker, duplicated dates,
+non-positive prices) is reported with a :class:`CacheWarning`, deleted and treated as a miss;
+a file it cannot prove it wrote (unreadable bytes, a parquet without its metadata, e.g. a
+user's own ``1001.T.parquet`` in ``--cache-dir``) is never touched: reading or writing that
+ticker raises :class:`~eventstudy.errors.CacheError` naming the file and what to do.
 
 Location: ``$EVENTSTUDY_CACHE_DIR/prices`` if that variable is set, else
 ``platformdirs.user_cache_dir("eventstudy")/prices``.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -33,6 +39,7 @@ __all__ = ["PriceCache", "CacheEntry", "CacheWarning", "default_cache_dir", "saf
 
 _META_KEY = b"eventstudy.price_cache"
 _FORMAT_VERSION = 1
+_MAX_STEM = 200
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
@@ -56,6 +63,13 @@ def safe_file_name(ticker: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9.\-]", lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode("utf-8")), ticker)
     if stem.split(".")[0].upper() in _WINDOWS_RESERVED or stem.startswith("."):
         stem = "%" + stem.encode("utf-8").hex().upper()
+    if len(stem) > _MAX_STEM:    # file systems allow 255 bytes a name: keep a prefix and a hash of the whole
+        digest = hashlib.sha256(ticker.encode("utf-8")).hexdigest()[:16]
+        head = stem[:_MAX_STEM - 18]
+        cut = head.rfind("%")
+        if cut >= len(head) - 2 and cut >= 0:       # do not split a %XX escape
+            head = head[:cut]
+        stem = f"{head}~{digest}"
     return stem + ".parquet"
 
 
@@ -73,6 +87,29 @@ class CacheEntry:
 
 class _Damaged(Exception):
     pass
+
+
+class _NotOurs(Exception):
+    pass
+
+
+def _not_ours_error(path: Path, why: str) -> CacheError:
+    return CacheError(
+        f"{path} is in the price cache folder but eventstudy did not write it ({why}); it was left untouched. "
+        "Move it out of the cache folder (or delete it if it is a damaged cache file), or choose another "
+        "--cache-dir / EVENTSTUDY_CACHE_DIR.")
+
+
+def _meta_of(path: Path) -> bytes:
+    """The cache's metadata of the parquet at ``path``; :class:`_NotOurs` when it has none or cannot be read."""
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # any parse failure: not provably a cache file
+        raise _NotOurs(f"not readable as parquet: {type(exc).__name__}") from None
+    raw = (schema.metadata or {}).get(_META_KEY)
+    if raw is None:
+        raise _NotOurs("a parquet without eventstudy metadata")
+    return raw
 
 
 class PriceCache:
@@ -125,6 +162,11 @@ class PriceCache:
         pq.write_table(table, buf)
         path = self.path_for(ticker)
         try:
+            if path.is_file():
+                _meta_of(path)          # never overwrite a file the cache did not write
+        except _NotOurs as why:
+            raise _not_ours_error(path, str(why)) from None
+        try:
             atomic_write_bytes(path, buf.getvalue())
         except OSError as exc:
             raise CacheError(
@@ -135,13 +177,11 @@ class PriceCache:
 
     # ----------------------------------------------------------------- read
     def _load(self, path: Path, ticker: str) -> CacheEntry:
+        raw = _meta_of(path)
         try:
             table = pq.read_table(path)
-        except Exception as exc:  # any parse failure means the bytes are not a parquet file
+        except Exception as exc:  # footer readable, data not: a damaged file of the cache
             raise _Damaged(f"unreadable: {type(exc).__name__}: {exc}") from None
-        raw = (table.schema.metadata or {}).get(_META_KEY)
-        if raw is None:
-            raise _Damaged("no eventstudy metadata")
         try:
             meta = json.loads(raw)
             start, end = pd.Timestamp(meta["start"]), pd.Timestamp(meta["end"])
@@ -172,12 +212,15 @@ class PriceCache:
         return CacheEntry(ticker, df, start.normalize(), end.normalize(), fetched_at, source)
 
     def read(self, ticker: str) -> CacheEntry | None:
-        """The cached entry, or None when absent or damaged (damaged files are deleted)."""
+        """The cached entry, or None when absent or damaged (damaged files of the cache are deleted).
+        Raises :class:`CacheError` when the file is not one the cache wrote (it is left untouched)."""
         path = self.path_for(ticker)
         if not path.is_file():
             return None
         try:
             return self._load(path, ticker)
+        except _NotOurs as why:
+            raise _not_ours_error(path, str(why)) from None
         except _Damaged as why:
             warnings.warn(
                 f"price cache file {path} is damaged ({why}); deleted it, {ticker} will be downloaded again.",
@@ -196,15 +239,26 @@ class PriceCache:
         return None if entry is None else (entry.start, entry.end)
 
     def clear(self, ticker: str | None = None) -> int:
-        """Delete one ticker's file (or all cache files); return how many were deleted."""
+        """Delete one ticker's file (or all cache files); return how many were deleted. Files the
+        cache did not write are left alone (named in a :class:`CacheWarning`)."""
         if not self.directory.is_dir():
             return 0
         paths = [self.path_for(ticker)] if ticker is not None else list(self.directory.glob("*.parquet"))
         n = 0
+        kept = []
         for p in paths:
+            try:
+                if p.is_file():
+                    _meta_of(p)
+            except _NotOurs:
+                kept.append(p.name)
+                continue
             try:
                 p.unlink()
                 n += 1
             except FileNotFoundError:
                 pass
+        if kept:
+            warnings.warn(f"left {len(kept)} file(s) in {self.directory} that the cache did not write: "
+                          f"{', '.join(kept[:5])}", CacheWarning, stacklevel=2)
         return n

@@ -392,6 +392,7 @@ class YahooSource:
             if start >= entry.start and end <= entry.end:
                 final[t] = entry.frame
 
+        stale: dict[str, str] = {}  # cached tickers whose top-up could not be fetched -> reason
         n_batches = sum(-(-len(v) // self.batch_size) for v in groups.values())
         bar = progress_bar(n_batches, desc="Yahoo Finance", unit="batch", enabled=self.progress if n_batches else False)
         try:
@@ -409,6 +410,7 @@ class YahooSource:
                     continue
                 if new is None or new.empty:  # top-up brought nothing: keep the cache, do not extend it
                     final[t] = entry.frame
+                    stale[t] = failures.pop(t, _NO_DATA)
                     continue
                 new = new.drop_duplicates("date", keep="last")
                 old = priced_rows[t]
@@ -420,7 +422,7 @@ class YahooSource:
                 merged = merged.sort_values("date", kind="mergesort").reset_index(drop=True)
                 final[t] = merged
                 if t in failures:  # one span failed: use the data now, but do not extend the cache
-                    failures.pop(t)
+                    stale[t] = failures.pop(t)
                 else:
                     self._store(t, merged, min(start, entry.start), max(end, entry.end))
             if refetch:
@@ -435,9 +437,18 @@ class YahooSource:
                         self._store(t, again[t], *span)
                     else:  # cannot re-verify: fall back to the cached series alone (one basis)
                         final[t] = entries[t].frame
+                        stale[t] = "the full download to re-check the adjustment basis failed"
         finally:
             bar.close()
 
+        if stale:
+            cached_to = {t: entries[t].end for t in stale}
+            shown = "; ".join(f"{t} (cached to {cached_to[t]:%Y-%m-%d}): {stale[t]}" for t in list(stale)[:3])
+            warnings.warn(
+                f"Yahoo Finance top-up could not be fetched for {len(stale)} cached ticker(s) ({shown}"
+                f"{' ...' if len(stale) > 3 else ''}); their cached data is used alone and may end before "
+                f"{end:%Y-%m-%d}. Run again when Yahoo Finance can be reached, or use --refresh.",
+                PriceDataWarning, stacklevel=2)
         parts = []
         for t in wanted:
             f = final.get(t)
