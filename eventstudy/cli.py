@@ -1,4 +1,4 @@
-"""Command line: ``eventstudy run | events | fetch``. A thin layer over the library.
+"""Command line: ``eventstudy run | placebo | events | fetch``. A thin layer over the library.
 
 Errors a user can cause print one clear line (no traceback) and exit with status 2.
 """
@@ -31,6 +31,17 @@ impact_table.csv futures_table.csv cross_section_table.csv and plots (figures/*.
 --figure-format png,svg) unless --no-report, and manifest.json
 (written last: every file with its SHA-256, the options, versions and data source). The folder
 is written as one unit: a run replaces the whole folder, or leaves it unchanged if it fails.
+"""
+
+EPILOG_PLACEBO = """\
+examples:
+  eventstudy placebo --offline --draws 200                     size, power and MDE on the bundled SIMULATED market
+  eventstudy placebo --prices ../shared/data/market/keroppa88_chart0_jquants_tse1025_ohlcv.csv --draws 500
+  eventstudy placebo --offline --window=0,0 --effects 0.005,0.01,0.02 --margin 0.01 --seed 7
+
+outputs in --out: placebo_size.csv placebo_power.csv placebo_mde.csv placebo_calibrated_p.csv
+placebo_tost.csv placebo_draws.csv calibration.md figures/placebo_power.png|svg; a report.md or
+report.html already in --out (from 'eventstudy run') gets the calibration section added.
 """
 
 EPILOG_EVENTS = """\
@@ -92,13 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "event x instrument, print the headline impact table, write outputs.")
     _study_args(run)
     _source_args(run)
-    run.add_argument("--model", choices=MODELS, default="market", help="normal-return model (default market)")
-    run.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END",
-                     help="estimation window in trading days relative to day 0 (default %(default)s); "
-                          "write --estimation=-250,-11 because of the minus sign")
-    run.add_argument("--window", action="append", metavar="START,END",
-                     help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
-    run.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
+    _model_args(run)
     fe_ = run.add_argument_group("firm-specific events (one row per firm and announcement; pooled tests)")
     fe_.add_argument("--firm-events", metavar="FILE",
                      help="firm events CSV: ticker,date[,time,timezone,event_id,label,category,...]; each row is "
@@ -134,6 +139,31 @@ def build_parser() -> argparse.ArgumentParser:
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
 
+    pl = sub.add_parser("placebo", help="calibrate the tests on this panel: size, power, MDE, calibrated p",
+                        formatter_class=fmt, epilog=EPILOG_PLACEBO,
+                        description="Rerun the study on placebo event dates drawn from the panel's own sessions "
+                                    "(away from every real event window and confounder date): each test's size, "
+                                    "power against injected abnormal returns, minimum detectable effect, the real "
+                                    "cells' calibrated p-values and equivalence tests.")
+    _study_args(pl)
+    _source_args(pl)
+    _model_args(pl)
+    pl.add_argument("--alignment", choices=("close", "same_date"), default="close",
+                    help="regressors on another calendar: by closing time (default) or by calendar date")
+    pl.add_argument("--factor", action="append", metavar="TICKER",
+                    help="extra factor for --model factor, repeatable (default JPY=X)")
+    pl.add_argument("--draws", type=int, default=500, metavar="N", help="placebo draws (default %(default)s)")
+    pl.add_argument("--seed", type=int, default=0, help="random seed of the draws (default 0)")
+    pl.add_argument("--effects", default=",".join(f"{e:g}" for e in _default_effects()), metavar="LIST",
+                    help="injected day-0 abnormal returns, decimals, comma separated (default %(default)s)")
+    pl.add_argument("--margin", type=float, default=None, metavar="DEC",
+                    help="equivalence margin on the CAAR, decimal (default: each cell's MDE of the lead test)")
+    pl.add_argument("--min-estimation", type=int, default=None, metavar="DAYS",
+                    help="estimation-window sessions a placebo date needs in the data (default: the model's minimum)")
+    pl.add_argument("--out", default="results", metavar="DIR",
+                    help="output folder (default %(default)s, where 'eventstudy run' writes: its report.md and "
+                         "report.html get the calibration section)")
+
     ev = sub.add_parser("events", help="print the day-0 audit: which session each event hits per instrument",
                         formatter_class=fmt, epilog=EPILOG_EVENTS,
                         description="Map every event's announcement time to day 0 on each instrument's own "
@@ -152,6 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END")
     fe.add_argument("--window", action="append", metavar="START,END")
     return parser
+
+
+def _default_effects():
+    from .placebo import DEFAULT_EFFECTS
+    return DEFAULT_EFFECTS
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    """Model, window and return options shared by ``run`` and ``placebo``."""
+    p.add_argument("--model", choices=MODELS, default="market", help="normal-return model (default market)")
+    p.add_argument("--estimation", default=f"{DEFAULT_ESTIMATION[0]},{DEFAULT_ESTIMATION[1]}", metavar="START,END",
+                   help="estimation window in trading days relative to day 0 (default %(default)s); "
+                        "write --estimation=-250,-11 because of the minus sign")
+    p.add_argument("--window", action="append", metavar="START,END",
+                   help="event window, repeatable (default: " + " ".join(f"{a},{b}" for a, b in DEFAULT_WINDOWS) + ")")
+    p.add_argument("--returns", choices=("simple", "log"), default="simple", help="return type (default simple)")
 
 
 def _version() -> str:
@@ -174,6 +220,14 @@ def _load_inputs(args):
         from .instruments import load_instruments
         args.instruments_table = load_instruments(args.instruments)
     return events, universe, confounders
+
+
+def _load_limits(args):
+    """The price-limit days of --limits, or None."""
+    if not getattr(args, "limits", None):
+        return None
+    from .limits import load_limits
+    return load_limits(args.limits)
 
 
 def _load_hypotheses(args, events, universe):
@@ -234,10 +288,7 @@ def cmd_run(args) -> int:
                               "for --events the benchmark of each instrument comes from the universe")
     events, universe, confounders = _load_inputs(args)
     hypotheses = _load_hypotheses(args, events, universe)
-    limits = None
-    if getattr(args, "limits", None):
-        from .limits import load_limits
-        limits = load_limits(args.limits)
+    limits = _load_limits(args)
     source = _make_source(args)
     with folder:                                     # locked, staged beside --out, swapped in at the end
         return _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits)
@@ -278,6 +329,69 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
     folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
+    return 0
+
+
+def cmd_placebo(args) -> int:
+    from .windows import WindowSpec
+
+    spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
+    try:
+        effects = tuple(float(x) for x in args.effects.split(",") if x.strip())
+    except ValueError:
+        raise EventStudyError(f"--effects {args.effects!r}: give decimals separated by commas, e.g. 0.005,0.01,0.02")
+    if not effects or any(not e > 0 for e in effects):
+        raise EventStudyError(f"--effects {args.effects!r}: give positive decimals (0.01 = 1%), e.g. 0.005,0.01,0.02")
+    if args.draws < 1:
+        raise EventStudyError(f"--draws {args.draws}: give a number of placebo draws >= 1 (hundreds for stable rates)")
+    from .engine import check_seed
+    check_seed(args.seed, "--seed")
+    from .runfolder import RunFolder
+    folder = RunFolder(args.out, "--out folder")
+    from .io_utils import check_out_dir
+    check_out_dir(folder.out, "--out folder")
+    events, universe, confounders = _load_inputs(args)
+    hypotheses = _load_hypotheses(args, events, universe)
+    limits = _load_limits(args)
+    source = _make_source(args)
+    with folder:                 # locked; the earlier run's files and the placebo's are swapped in as one unit
+        return _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source)
+
+
+def _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source) -> int:
+    from .placebo import placebo_study, study_for_placebo
+    from .placebo_report import carry_over, write_placebo
+
+    _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
+         f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        run = study_for_placebo(events, universe, source, model=args.model, estimation=spec.estimation,
+                                windows=spec.windows, return_kind=args.returns,
+                                extra_factors=tuple(args.factor or ("JPY=X",)), confounders=confounders,
+                                instruments=getattr(args, "instruments_table", None), alignment=args.alignment,
+                                hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
+                                regressions=False)
+        if run.simulated:
+            _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
+        pr = placebo_study(run, draws=args.draws, effects=effects, seed=args.seed, margin=args.margin,
+                           min_estimation=args.min_estimation)
+    from .tables import lead_window
+    lw = lead_window(run)
+    try:
+        previous = carry_over(folder.out, folder.path)
+        written = write_placebo(pr, folder.path, window=lw, hypotheses=getattr(run, "hypotheses", None))
+    except OSError as exc:
+        raise _write_error(Path(args.out), exc) from None
+    info = _manifest_info(args, run)
+    info["command"] = "eventstudy placebo"
+    if previous:
+        info["previous_run"] = previous
+    folder.commit(info)
+    print(pr.summary(window=lw))
+    _say(f"eventstudy: {pr.info['placebo_events']} distinct placebo dates from "
+         f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible; wrote {len(written)} files "
+         f"and manifest.json to {args.out}/")
     return 0
 
 
@@ -471,7 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():      # warnings read as messages, without Python's file and line
             warnings.showwarning = _show_warning
-            return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch}[args.command](args)
+            return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch,
+                    "placebo": cmd_placebo}[args.command](args)
     except EventStudyError as exc:
         _say(f"eventstudy: error: {exc}")
         return 2

@@ -159,3 +159,9 @@ def parquet_bytes(df: pd.DataFrame, group_by: str | None = None, rows_per_group:
             w.write_table(table.slice(start, stop - start))
             start = stop
     return buf.getvalue()
+
+
+def csv_text(df: pd.DataFrame, raw: bool = False) -> str:
+    """``df`` as the CSV text the contract files use (:func:`csv_bytes`: dates ``YYYY-MM-DD``, floats at
+    full precision, formula-like text made inert unless ``raw``)."""
+    return csv_bytes(df if raw else spreadsheet_safe(df)).decode("utf-8")
