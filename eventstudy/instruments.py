@@ -167,10 +167,11 @@ class _Candidate:
 
 
 def _disagreeing(dates: pd.DatetimeIndex, sessions: pd.DatetimeIndex) -> np.ndarray:
-    """Price dates (datetime64[ns]) that are not in ``sessions`` (both sorted, tz-naive midnight)."""
+    """Price dates (datetime64[ns]) that are not in ``sessions`` (both sorted; ``sessions`` already tz-naive
+    midnight ``datetime64[ns]``, as :func:`resolve_calendars` builds them once per calendar)."""
     dates = normalise_dates(dates)
     d = dates.asi8
-    s = normalise_dates(sessions).asi8
+    s = sessions.asi8
     pos = np.searchsorted(s, d)
     hit = (pos < len(s)) & (s[np.minimum(pos, len(s) - 1)] == d)
     return dates.values[~hit]
@@ -223,7 +224,7 @@ def resolve_calendars(price_dates: Mapping[str, pd.DatetimeIndex], declared: Map
             rows.append((t, c.code, c.source, ""))
             continue
         if c.code not in sessions:
-            sessions[c.code] = session_model_for(t, c.code).all_sessions()
+            sessions[c.code] = normalise_dates(session_model_for(t, c.code).all_sessions())   # once per calendar
         off = _disagreeing(pd.DatetimeIndex(dates), sessions[c.code])
         if not len(off):
             rows.append((t, c.code, c.source, ""))
