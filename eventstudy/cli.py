@@ -88,6 +88,21 @@ def _study_args(p: argparse.ArgumentParser) -> None:
                         "suggests only when their price dates agree, else their own dates")
 
 
+def _firm_args(p: argparse.ArgumentParser) -> None:
+    fe_ = p.add_argument_group("firm-specific events (one row per firm and announcement; pooled tests)")
+    fe_.add_argument("--firm-events", metavar="FILE",
+                     help="firm events CSV: ticker,date[,time,timezone,event_id,label,category,...]; each row is "
+                          "mapped to day 0 on its own instrument's sessions and the tests pool all firm-events "
+                          "(instead of --events, which applies every event to the whole universe)")
+    fe_.add_argument("--benchmark", metavar="TICKER", help="market return for every firm (with --firm-events; "
+                     "a --universe may give one per ticker instead)")
+    fe_.add_argument("--by", metavar="COLUMN", help="with --firm-events: a column of the file (e.g. news) whose values "
+                     "are the tests' groups, or 'group' for the universe's groups (the pooled group 'all' is kept)")
+    fe_.add_argument("--overlap", choices=("flag", "drop"), default="flag",
+                     help="with --firm-events: a firm's other events inside its estimation window are only "
+                          "reported (flag, default) or left out of the estimation window (drop)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -104,18 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     _study_args(run)
     _source_args(run)
     _model_args(run)
-    fe_ = run.add_argument_group("firm-specific events (one row per firm and announcement; pooled tests)")
-    fe_.add_argument("--firm-events", metavar="FILE",
-                     help="firm events CSV: ticker,date[,time,timezone,event_id,label,category,...]; each row is "
-                          "mapped to day 0 on its own instrument's sessions and the tests pool all firm-events "
-                          "(instead of --events, which applies every event to the whole universe)")
-    fe_.add_argument("--benchmark", metavar="TICKER", help="market return for every firm (with --firm-events; "
-                     "a --universe may give one per ticker instead)")
-    fe_.add_argument("--by", metavar="COLUMN", help="with --firm-events: a column of the file (e.g. news) whose values "
-                     "are the tests' groups, or 'group' for the universe's groups (the pooled group 'all' is kept)")
-    fe_.add_argument("--overlap", choices=("flag", "drop"), default="flag",
-                     help="with --firm-events: a firm's other events inside its estimation window are only "
-                          "reported (flag, default) or left out of the estimation window (drop)")
+    _firm_args(run)
     run.add_argument("--alignment", choices=("close", "same_date"), default="close",
                      help="regressors on another calendar: 'close' compounds the regressor's sessions that close "
                           "inside each security session's close-to-close interval (default); 'same_date' matches "
@@ -148,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _study_args(pl)
     _source_args(pl)
     _model_args(pl)
+    _firm_args(pl)
     pl.add_argument("--alignment", choices=("close", "same_date"), default="close",
                     help="regressors on another calendar: by closing time (default) or by calendar date")
     pl.add_argument("--factor", action="append", metavar="TICKER",
@@ -350,6 +355,14 @@ def cmd_placebo(args) -> int:
     folder = RunFolder(args.out, "--out folder")
     from .io_utils import check_out_dir
     check_out_dir(folder.out, "--out folder")
+    if args.firm_events:
+        events, universe, instruments = _firm_inputs(args)
+        source = _make_source(args)
+        with folder:
+            return _placebo_into(args, folder, spec, effects, events, universe, None, None, None, source,
+                                 instruments=instruments)
+    if args.benchmark or args.by or args.overlap != "flag":
+        raise EventStudyError("--benchmark, --by and --overlap go with --firm-events FILE (firm-specific events)")
     events, universe, confounders = _load_inputs(args)
     hypotheses = _load_hypotheses(args, events, universe)
     limits = _load_limits(args)
@@ -358,20 +371,29 @@ def cmd_placebo(args) -> int:
         return _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source)
 
 
-def _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source) -> int:
+def _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source,
+                  instruments=None) -> int:
     from .placebo import placebo_study, study_for_placebo
     from .placebo_report import carry_over, write_placebo
 
     _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
-         f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows))
+         f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows)
+         + (" (firm-specific design: every firm-event gets its own placebo date in each draw)" if args.firm_events else ""))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
-        run = study_for_placebo(events, universe, source, model=args.model, estimation=spec.estimation,
-                                windows=spec.windows, return_kind=args.returns,
-                                extra_factors=tuple(args.factor or ("JPY=X",)), confounders=confounders,
-                                instruments=getattr(args, "instruments_table", None), alignment=args.alignment,
-                                hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
-                                regressions=False)
+        if args.firm_events:
+            from .firm_study import run_firm_study
+            run = run_firm_study(events, source, benchmark=args.benchmark, universe=universe, by=args.by,
+                                 model=args.model, estimation=spec.estimation, windows=spec.windows,
+                                 return_kind=args.returns, factors=tuple(args.factor or ()), overlap=args.overlap,
+                                 instruments=instruments, alignment=args.alignment)
+        else:
+            run = study_for_placebo(events, universe, source, model=args.model, estimation=spec.estimation,
+                                    windows=spec.windows, return_kind=args.returns,
+                                    extra_factors=tuple(args.factor or ("JPY=X",)), confounders=confounders,
+                                    instruments=getattr(args, "instruments_table", None), alignment=args.alignment,
+                                    hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
+                                    regressions=False)
         if run.simulated:
             _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
         pr = placebo_study(run, draws=args.draws, effects=effects, seed=args.seed, margin=args.margin,
@@ -389,9 +411,15 @@ def _placebo_into(args, folder, spec, effects, events, universe, confounders, hy
         info["previous_run"] = previous
     folder.commit(info)
     print(pr.summary(window=lw))
-    _say(f"eventstudy: {pr.info['placebo_events']} distinct placebo dates from "
-         f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible; wrote {len(written)} files "
-         f"and manifest.json to {args.out}/")
+    if args.firm_events:
+        sizes = [len(v) for v in pr.eligible.values()]
+        _say(f"eventstudy: {args.draws} draws of {pr.info['placebo_pairs'] // max(args.draws, 1)} firm-events, each "
+             f"from its firm's eligible dates ({min(sizes)} to {max(sizes)} per firm); wrote {len(written)} files "
+             f"and manifest.json to {args.out}/")
+    else:
+        _say(f"eventstudy: {pr.info['placebo_events']} distinct placebo dates from "
+             f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible; wrote {len(written)} files "
+             f"and manifest.json to {args.out}/")
     return 0
 
 
@@ -418,6 +446,14 @@ def _manifest_info(args, run) -> dict:
 
 def _run_firm(args, spec, folder) -> int:
     """``eventstudy run --firm-events FILE``: pooled firm-specific events; CSVs and a pooled summary."""
+    events, universe, instruments = _firm_inputs(args)
+    source = _make_source(args)
+    with folder:                                     # locked, staged beside --out, swapped in at the end
+        return _run_firm_into(args, spec, folder, events, universe, instruments, source)
+
+
+def _firm_inputs(args):
+    """(firm events, universe or None, instruments or None) of a --firm-events command, checked."""
     from .events import load_firm_events
 
     if args.events:
@@ -435,9 +471,7 @@ def _run_firm(args, spec, folder) -> int:
     if not args.benchmark and universe is None and args.model != "constant_mean":
         raise EventStudyError("--firm-events needs the market return: --benchmark TICKER (e.g. 1306.T), or a "
                               "--universe with a benchmark per ticker, or --model constant_mean")
-    source = _make_source(args)
-    with folder:                                     # locked, staged beside --out, swapped in at the end
-        return _run_firm_into(args, spec, folder, events, universe, instruments, source)
+    return events, universe, instruments
 
 
 def _run_firm_into(args, spec, folder, events, universe, instruments, source) -> int:

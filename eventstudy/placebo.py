@@ -5,10 +5,12 @@ The real study is rerun on event dates drawn at random from the panel's estimati
 sessions (Brown & Warner 1985's design on the user's data): same instruments, groups,
 calendars, model, estimation window and event windows, with every real event's windows and
 the listed confounder dates kept out of every placebo window. Each real event is replaced by
-one placebo date for all its securities (a universe-wide event stays universe-wide; a
-firm-specific event keeps its own firm), drawn per event design. All placebo events of a run
-go through ONE batched :class:`~eventstudy.engine.EventStudy` fit (their dates are the event
-ids), and one more fit per injected effect size.
+one placebo date for all its securities (a universe-wide event stays universe-wide), drawn per
+event design. In a pooled firm-specific design (``run.design == "firm"``) each firm-event keeps its
+firm and gets a date of its own in every draw, from that firm's eligible sessions (away from its
+own real windows), and a draw is one pooled cell per group (:func:`_firm_draws`). All placebo
+events of a run go through ONE batched :class:`~eventstudy.engine.EventStudy` fit (their dates
+are the event ids), and one more fit per injected effect size.
 
 What comes out (:class:`PlaceboResult`), per test, window and group:
 
@@ -300,7 +302,11 @@ def _study_kwargs(run) -> dict:
 def _real_pairs(run) -> pd.DataFrame:
     """ticker, event_id, day0, group of the real study (instruments with a day 0)."""
     d = run.day0.dropna(subset=["day0"])[["ticker", "event_id", "day0"]].copy()
-    d["group"] = d["ticker"].map(dict(zip(run.universe["ticker"], run.universe["group"])))
+    if getattr(run, "design", "events") == "firm":      # groups of firm-events are the run's own (e.g. --by news)
+        grp = run.result.params.drop_duplicates(["ticker", "event_id"]).set_index(["ticker", "event_id"])["group"]
+        d = d.join(grp, on=["ticker", "event_id"], how="inner")
+    else:
+        d["group"] = d["ticker"].map(dict(zip(run.universe["ticker"], run.universe["group"])))
     return d[d["ticker"].isin(run.panel.returns.columns)].reset_index(drop=True)
 
 
@@ -406,10 +412,7 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
     effects = tuple(sorted(float(e) for e in effects))
     if any(e <= 0 for e in effects):
         raise PlaceboError(f"effects {effects}: injected abnormal returns must be positive decimals (0.01 = 1%)")
-    if "pool" in run.result.tests.columns or (run.result.tests["event_id"] == "pooled").any():
-        raise PlaceboError("the placebo calibration covers studies whose events each hit their securities on one "
-                           "date (eventstudy run --events); pooled firm-specific designs (--firm-events) are not "
-                           "supported yet")
+    firm = getattr(run, "design", "events") == "firm"
     kw = _study_kwargs(run)
     windows = [tuple(w) for w in run.config.windows]
     real = _real_pairs(run)
@@ -418,25 +421,32 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
     sessions = run.panel.sessions
     probe = EventStudy(run.panel, real, progress=False, **kw)
     conf = run.confounders["date"] if len(run.confounders) else []
-    blocked = blocked_dates(real, sessions, windows, conf)
-    designs, members = _designs(real)
-    ss = np.random.SeedSequence(seed)
-    draw_rows, eligible = [], {}
-    for design, child in zip(members, ss.spawn(len(members))):
-        el = eligible_dates(sessions, members[design]["ticker"].tolist(), run.config.estimation, windows,
-                            probe.min_obs if min_estimation is None else int(min_estimation), blocked)
-        eligible[design] = el
-        d = draw_dates(el, draws, child)
-        draw_rows.append(pd.DataFrame({"draw": np.arange(draws), "design": design, "date": d}))
-    drawn = pd.concat(draw_rows, ignore_index=True)
-    multi = len(members) > 1
-    drawn["event_id"] = drawn["date"].dt.strftime("%Y-%m-%d") + (("/" + drawn["design"]) if multi else "")
-    distinct = drawn.drop_duplicates("event_id")[["design", "date", "event_id"]]
-    weights = drawn.groupby("event_id").size().rename("w").reset_index().merge(distinct[["event_id", "design"]])
-    pairs = _placebo_pairs(members, distinct, sessions)
+    min_obs = probe.min_obs if min_estimation is None else int(min_estimation)
+    if firm:
+        kw["pool"] = "pool"
+        drawn, designs, weights, pairs, eligible, blocked = _firm_draws(real, sessions, run.config.estimation,
+                                                                        windows, min_obs, conf, draws, seed)
+        distinct = weights
+    else:
+        blocked = blocked_dates(real, sessions, windows, conf)
+        designs, members = _designs(real)
+        ss = np.random.SeedSequence(seed)
+        draw_rows, eligible = [], {}
+        for design, child in zip(members, ss.spawn(len(members))):
+            el = eligible_dates(sessions, members[design]["ticker"].tolist(), run.config.estimation, windows,
+                                min_obs, blocked)
+            eligible[design] = el
+            d = draw_dates(el, draws, child)
+            draw_rows.append(pd.DataFrame({"draw": np.arange(draws), "design": design, "date": d}))
+        drawn = pd.concat(draw_rows, ignore_index=True)
+        multi = len(members) > 1
+        drawn["event_id"] = drawn["date"].dt.strftime("%Y-%m-%d") + (("/" + drawn["design"]) if multi else "")
+        distinct = drawn.drop_duplicates("event_id")[["design", "date", "event_id"]]
+        weights = drawn.groupby("event_id").size().rename("w").reset_index().merge(distinct[["event_id", "design"]])
+        pairs = _placebo_pairs(members, distinct, sessions)
 
-    # batches of whole placebo events
-    ev_codes, _ = pd.factorize(pairs["event_id"])
+    # batches of whole placebo events (firm designs: whole draws, each one pooled cell per group)
+    ev_codes, _ = pd.factorize(pairs["pool"] if firm else pairs["event_id"])
     n_batches = max(1, math.ceil(len(pairs) / batch_pairs))
     batch_of = (ev_codes * n_batches) // max(1, ev_codes.max() + 1)
     bar = progress_bar(n_batches * (1 + len(effects)), desc="placebo fits", unit="fit", enabled=progress)
@@ -497,6 +507,46 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
                          power_tests=power_tests, n_draws=draws, seed=seed, effects=effects,
                          lead_test=lead_test, data_label=getattr(run, "data_label", ""),
                          simulated=bool(getattr(run, "simulated", False)), info=info)
+
+
+def _firm_draws(real: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], estimation: tuple[int, int],
+                windows: Sequence[tuple[int, int]], min_obs: int, confounders, draws: int, seed: int):
+    """Placebo pairs of a pooled firm-specific design: in every draw, each real firm-event keeps its firm and
+    gets a date of its own, drawn from that firm's eligible sessions (away from the firm's own real event
+    windows and the confounder dates). Draw ``d`` is one pooled cell per group (``pool`` = ``d<d>``), as
+    the real study is. Returns ``(drawn, designs, weights, pairs, eligible, blocked)``."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    eligible: dict[str, pd.DatetimeIndex] = {}
+    blocked_all = []
+    for t, g in real.groupby("ticker", sort=False):           # once per firm
+        blk = blocked_dates(g, sessions, windows, confounders)
+        blocked_all.append(blk)
+        eligible[t] = eligible_dates(sessions, [t], estimation, windows, min_obs, blk)
+    empty = [t for t, e in eligible.items() if len(e) == 0]
+    if len(empty) == len(eligible):
+        raise PlaceboError("no firm has an eligible placebo date: give prices over a longer period")
+    use = real[~real["ticker"].isin(empty)].reset_index(drop=True)
+    n = len(use)
+    sizes = np.array([len(eligible[t]) for t in use["ticker"]])
+    pick = (rng.random((draws, n)) * sizes[None, :]).astype(np.int64)        # one uniform date per firm-event
+    day0 = np.empty((draws, n), dtype="datetime64[ns]")
+    for t, idx in use.groupby("ticker", sort=False).indices.items():           # per firm, vectorised over draws
+        el = pd.DatetimeIndex(eligible[t]).as_unit("ns").values
+        day0[:, idx] = el[pick[:, idx]]
+    d = np.repeat(np.arange(draws), n)
+    pairs = pd.DataFrame({
+        "ticker": np.tile(use["ticker"].to_numpy(), draws),
+        "event_id": np.char.add(np.char.add(np.repeat([f"d{i}" for i in range(draws)], n).astype(str), ":"),
+                                np.tile(use["event_id"].to_numpy().astype(str), draws)),
+        "day0": day0.ravel(),
+        "group": np.tile(use["group"].to_numpy(), draws),
+        "pool": np.char.add("d", d.astype(str)),
+    })
+    drawn = pd.DataFrame({"draw": d, "design": "firm", "date": day0.ravel(), "event_id": pairs["event_id"]})
+    designs = pd.DataFrame({"design": ["firm"], "event_id": ["pooled"], "n_tickers": [use["ticker"].nunique()]})
+    weights = pd.DataFrame({"event_id": [f"d{i}" for i in range(draws)], "w": 1, "design": "firm"})
+    blocked = pd.DatetimeIndex(np.unique(np.concatenate([b.to_numpy().astype("datetime64[ns]") for b in blocked_all])))
+    return drawn, designs, weights, pairs, eligible, blocked
 
 
 def _calibrate(run, designs: pd.DataFrame, null: pd.DataFrame, lead_test: str) -> pd.DataFrame:

@@ -348,3 +348,65 @@ def test_placebo_joins_a_run_folder_as_one_unit(tmp_path):
     (out / "my_notes.txt").unlink()
     assert main(["run", "--offline", "--no-report", "--window=0,0", "--out", str(out)]) == 0   # a new run replaces it
     assert not (out / "placebo_size.csv").exists()
+
+
+def _firm_run(seed: int = 0):
+    """A pooled firm-specific study on a synthetic weekday panel (40 securities, market M)."""
+    from eventstudy.data.base import make_prices
+    from eventstudy.events import firm_events_from_frame
+    from eventstudy.firm_study import run_firm_study
+
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2020-01-01", periods=700)
+    m = rng.normal(0.0003, 0.01, len(days))
+    names = [f"S{i:02d}" for i in range(40)]
+    r = m[:, None] * rng.uniform(0.6, 1.4, 40)[None, :] + rng.normal(0, 0.015, (len(days), 40))
+    px = 100 * np.exp(np.cumsum(np.c_[r, m], axis=0))
+    long = pd.DataFrame({"date": np.tile(days.values, 41), "ticker": np.repeat(names + ["M"], len(days)),
+                         "price": px.T.ravel()})
+    prices = make_prices(long, {t: "close" for t in names + ["M"]}, "synthetic firm panel")
+    ev = pd.DataFrame({"ticker": rng.choice(names, 60), "date": days[rng.integers(320, 650, 60)].strftime("%Y-%m-%d"),
+                       "news": rng.choice(["good", "bad"], 60)})
+    return run_firm_study(firm_events_from_frame(ev), prices, benchmark="M", by="news",
+                          instruments={t: "dates" for t in names + ["M"]}, windows=[(0, 0), (-1, 1)])
+
+
+def test_firm_design_placebo_keeps_each_firm_and_avoids_its_real_windows():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = _firm_run()
+        pr = placebo_study(run, draws=60, effects=(0.01, 0.04), seed=3)
+    real = run.day0.dropna(subset=["day0"])
+    est = run.result.params[["ticker", "event_id"]]
+    pairs = pr.pairs
+    # every draw keeps the real design's firms: the same multiset of tickers per draw
+    want = sorted(est["ticker"])
+    for d, g in pairs.groupby("pool"):
+        assert sorted(g["ticker"]) == want, d
+    # no placebo window (days -1..1) touches a real window of its own firm
+    for t, g in pairs.groupby("ticker"):
+        s = run.panel.sessions[t]
+        real_pos = s.get_indexer(pd.DatetimeIndex(real.loc[real["ticker"] == t, "day0"]))
+        pl_pos = s.get_indexer(pd.DatetimeIndex(g["day0"]))
+        assert (pl_pos >= 0).all()
+        assert (np.abs(pl_pos[:, None] - real_pos[None, :]) > 2).all(), t
+    # calibrated p of a real cell = (1 + #{placebo extremeness >= real}) / (1 + draws), from the stored statistics
+    from eventstudy.placebo import extremeness
+
+    cal = pr.calibrated[(pr.calibrated["test"] == "kolari_pynnonen") & (pr.calibrated["group"] == "all")
+                        & (pr.calibrated["window_start"] == 0) & (pr.calibrated["window_end"] == 0)].iloc[0]
+    pl = pr.placebo_tests
+    pl = pl[(pl["test"] == "kolari_pynnonen") & (pl["group"] == "all") & (pl["window_start"] == 0)
+            & (pl["window_end"] == 0)]
+    s_pl = extremeness(pl["test"].to_numpy(), pl["statistic"].to_numpy(), pl["n"].to_numpy())
+    s_real = extremeness(np.array(["kolari_pynnonen"]), np.array([cal["statistic"]]), np.array([cal["n"]]))[0]
+    assert cal["p_calibrated"] == pytest.approx((1 + np.sum(s_pl >= s_real)) / (1 + np.isfinite(s_pl).sum()))
+    # no effect, dates spread out: the pooled tests hold their size (60 draws: se of a 5% rate 0.028)
+    kp = pr.size[(pr.size["test"] == "kolari_pynnonen") & (pr.size["group"] == "all")]
+    assert (kp["size_05"] <= 0.15).all()
+    # and power rises with the injected effect
+    pw = pr.power[(pr.power["test"] == "kolari_pynnonen") & (pr.power["group"] == "all")
+                  & (pr.power["window_start"] == 0) & (pr.power["window_end"] == 0)].sort_values("effect")
+    assert pw["power_05"].iloc[-1] > 0.8 and pw["power_05"].iloc[-1] >= pw["power_05"].iloc[0]
