@@ -44,6 +44,10 @@ placebo_tost.csv placebo_draws.csv calibration.md figures/placebo_power.png|svg;
 report.html already in --out (from 'eventstudy run') gets the calibration section added.
 """
 
+#: ``eventstudy placebo --effects`` default, written out so that building the parser imports no engine
+#: (equal to :data:`eventstudy.placebo.DEFAULT_EFFECTS`, tested)
+PLACEBO_EFFECTS = "0.0025,0.005,0.01,0.02,0.04,0.08"
+
 EPILOG_EVENTS = """\
 examples:
   eventstudy events                             day 0 of every study event for every instrument
@@ -159,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="extra factor for --model factor, repeatable (default JPY=X)")
     pl.add_argument("--draws", type=int, default=500, metavar="N", help="placebo draws (default %(default)s)")
     pl.add_argument("--seed", type=int, default=0, help="random seed of the draws (default 0)")
-    pl.add_argument("--effects", default=",".join(f"{e:g}" for e in _default_effects()), metavar="LIST",
+    pl.add_argument("--effects", default=PLACEBO_EFFECTS, metavar="LIST",
                     help="injected day-0 abnormal returns, decimals, comma separated (default %(default)s)")
     pl.add_argument("--margin", type=float, default=None, metavar="DEC",
                     help="equivalence margin on the CAAR, decimal (default: each cell's MDE of the lead test)")
@@ -188,10 +192,6 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("--window", action="append", metavar="START,END")
     return parser
 
-
-def _default_effects():
-    from .placebo import DEFAULT_EFFECTS
-    return DEFAULT_EFFECTS
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:

@@ -410,3 +410,10 @@ def test_firm_design_placebo_keeps_each_firm_and_avoids_its_real_windows():
     pw = pr.power[(pr.power["test"] == "kolari_pynnonen") & (pr.power["group"] == "all")
                   & (pr.power["window_start"] == 0) & (pr.power["window_end"] == 0)].sort_values("effect")
     assert pw["power_05"].iloc[-1] > 0.8 and pw["power_05"].iloc[-1] >= pw["power_05"].iloc[0]
+
+
+def test_cli_default_effects_are_the_librarys():
+    from eventstudy.cli import PLACEBO_EFFECTS
+    from eventstudy.placebo import DEFAULT_EFFECTS
+
+    assert tuple(float(x) for x in PLACEBO_EFFECTS.split(",")) == DEFAULT_EFFECTS
