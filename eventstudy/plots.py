@@ -900,7 +900,7 @@ def _png_bytes(fig: Figure, dpi: int) -> bytes:
         img = Image.frombuffer("RGBA", (w, h), bytes(canvas.buffer_rgba()), "raw", "RGBA", 0, 1).convert("RGB")
     finally:
         fig.set_dpi(old)
-    pal = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    pal = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
     pal.save(out, format="PNG", optimize=False, compress_level=6, dpi=(dpi, dpi))
     return out.getvalue()
