@@ -160,6 +160,9 @@ def declared_kinds(instruments: object = None) -> dict[str, str]:
             if isinstance(k, str) and k.strip()}
 
 
+_DAY_NS = 86_400_000_000_000
+
+
 @dataclass(frozen=True)
 class _Candidate:
     code: str
@@ -169,7 +172,11 @@ class _Candidate:
 def _disagreeing(dates: pd.DatetimeIndex, sessions: pd.DatetimeIndex) -> np.ndarray:
     """Price dates (datetime64[ns]) that are not in ``sessions`` (both sorted; ``sessions`` already tz-naive
     midnight ``datetime64[ns]``, as :func:`resolve_calendars` builds them once per calendar)."""
-    dates = normalise_dates(dates)
+    dates = pd.DatetimeIndex(dates)
+    # the usual case, already tz-naive midnight nanoseconds, is checked in one pass (normalising 2,000
+    # series one by one cost about 0.5 s); anything else (tz-aware, times of day, other units) is normalised
+    if not (dates.tz is None and dates.dtype == "datetime64[ns]" and not (dates.asi8 % _DAY_NS).any()):
+        dates = normalise_dates(dates)
     d = dates.asi8
     s = sessions.asi8
     pos = np.searchsorted(s, d)

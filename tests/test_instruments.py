@@ -172,6 +172,21 @@ def test_guesses_never_override_the_data():
     assert cal.loc["X", "source"] == "declared" and cal.loc["X", "note"] == ""
 
 
+def test_dates_with_times_zones_or_units_are_checked_as_their_dates():
+    """Midnight nanosecond dates take a fast path; times of day, time zones and other units are normalised
+    first, and every form gives the same calendar and the same dates named."""
+    days = ["2025-11-21", "2025-11-25", "2025-11-27"]
+    forms = [pd.DatetimeIndex(days),
+             pd.DatetimeIndex(days) + pd.Timedelta(hours=15),
+             pd.DatetimeIndex(days).tz_localize("Asia/Tokyo"),
+             pd.DatetimeIndex(days).astype("datetime64[s]")]
+    cals = [resolve_calendars({"AAPL": d, "7203.T": d}).set_index("ticker") for d in forms]
+    for cal in cals:
+        assert cal.loc["AAPL", "exchange"] == "dates" and "(2025-11-27)" in cal.loc["AAPL", "note"]
+        assert cal.loc["7203.T", "exchange"] == "XTKS" and cal.loc["7203.T", "note"] == ""
+        pd.testing.assert_frame_equal(cal, cals[0])
+
+
 def test_benchmark_absent_from_prices_is_named(tmp_path):
     ev, u = _small_study()
     ident = {t: t for t in set(u["ticker"]) | set(u["benchmark"]) if t}
