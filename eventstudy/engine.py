@@ -599,7 +599,25 @@ class EventStudy:
                                    ddof=self.variance_ddof, blocks=lay.block[rows])
         pre = lay.reason[rows]
         reason = np.where(pre != "", pre, fitted.reason)
+        const = np.flatnonzero(reason == _models.CONSTANT_REGRESSOR)
+        if const.size and lay.row_names is not None and f.shape[2]:
+            reason[const] = self._constant_reason(lay, rows[const], y[const], f[const])
         return y, f, dates, fitted, reason
+
+    def _constant_reason(self, lay: "_Layout", rows: np.ndarray, y: np.ndarray, f: np.ndarray) -> list[str]:
+        """Name the benchmark or factor that does not vary over each pair's estimation days (exclusions only)."""
+        est = self.spec.estimation_mask()
+        what = "factor" if self.model == "factor" else "benchmark"
+        out = []
+        for row, yi, fi in zip(rows, y, f):       # one per excluded pair
+            x = fi[est][np.isfinite(yi[est]) & np.isfinite(fi[est]).all(axis=1)]
+            bad = _models.is_degenerate(x.var(axis=0), x.mean(axis=0)) if len(x) else np.ones(fi.shape[1], bool)
+            k = int(np.argmax(bad))
+            name = lay.row_names[lay.frow[row, k]]
+            out.append(f"{what} {name} is constant over the estimation window (value {x[0, k]:.6g} on every "
+                       f"estimation day): it cannot explain returns; give a {what} that moves"
+                       if len(x) else _models.CONSTANT_REGRESSOR)
+        return out
 
     # ------------------------------------------------------------------ fit
     def fit(self, bootstrap: int | None = 0, seed: int = 0, chunk_pairs: int = 4_000) -> EventStudyResult:

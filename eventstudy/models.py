@@ -69,7 +69,11 @@ class BatchFit:
         return residual_df(self.m, self.k)
 
 
-def _degenerate(var_f, fbar):
+#: exclusion reason of a pair whose benchmark or factor does not vary over its estimation days
+CONSTANT_REGRESSOR = "a regressor (benchmark or factor) is constant over the estimation window"
+
+
+def is_degenerate(var_f, fbar):
     """A regressor with (almost) no variation over the estimation days (elementwise)."""
     return var_f <= 1e-14 * np.maximum(fbar ** 2 + var_f, 1e-300)
 
@@ -154,7 +158,7 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
             sxy = np.column_stack([np.einsum("pd,pd->p", fc[i], yc) for i in range(q)])
             # A regressor with no variation over the estimation days cannot be estimated.
             var_f = np.einsum("pii->pi", sxx) / msafe[:, None]
-            degenerate = _degenerate(var_f, fbar).any(axis=1)
+            degenerate = is_degenerate(var_f, fbar).any(axis=1)
             sxx_safe = np.where(degenerate[:, None, None], np.eye(q)[None], sxx)
             s_inv = np.linalg.inv(sxx_safe)
             slopes = np.einsum("pij,pj->pi", s_inv, sxy)
@@ -189,7 +193,7 @@ def _fit_general(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
             reason[idx] = (f"too few estimation observations: M={int(m[idx])} usable days "
                            f"< minimum {min_obs}")
     if model != "market_adjusted":
-        reason[degenerate & (reason == "")] = "a regressor (benchmark or factor) is constant over the estimation window"
+        reason[degenerate & (reason == "")] = CONSTANT_REGRESSOR
     zero_var = (s2 <= 0) & (reason == "")
     reason[zero_var] = ZERO_VARIANCE
     ok = reason == ""
@@ -251,7 +255,7 @@ def _fit_blocked(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_
         Fc = Fb[usel] - fb
         S = Fc.T @ Fc
         var_f = np.diag(S) / M
-        if _degenerate(var_f, fb).any():
+        if is_degenerate(var_f, fb).any():
             continue                                             # degenerate: the general path says why
         Si = np.linalg.inv(S)
         # a contiguous run of rows is worked on in place (views), others through copies

@@ -452,3 +452,16 @@ def test_result_pickles_and_recomputes_the_same_arrays():
     pd.testing.assert_frame_equal(back.tests, res.tests)
     np.testing.assert_array_equal(back.arrays.fit.ar, res.arrays.fit.ar)
     pd.testing.assert_frame_equal(back.residual_corr("e"), res.residual_corr("e"))
+
+
+def test_constant_benchmark_is_named_in_the_exclusion():
+    days = pd.bdate_range("2024-01-01", periods=320)
+    rng = np.random.default_rng(1)
+    m = rng.normal(0, 0.01, 320)
+    ret = pd.DataFrame({"A": rng.normal(0, 0.01, 320), "B": rng.normal(0, 0.01, 320), "M": m,
+                        "FLAT": np.full(320, 0.0)}, index=days)
+    pairs = pd.DataFrame({"ticker": ["A", "B"], "event_id": ["e", "e"], "day0": [days[300], days[300]]})
+    res = EventStudy(ret, pairs, benchmark={"A": "FLAT", "B": "M"}).fit()
+    ex = res.exclusions.set_index("ticker")
+    assert ex.loc["A", "reason"].startswith("benchmark FLAT is constant over the estimation window (value 0 on every")
+    assert "B" in set(res.params["ticker"])
