@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import special
 
 from . import models as _models
-from .alignment import ALIGNMENTS, align_to_closes
+from .alignment import ALIGNMENTS, align_to_closes, same_date_values
 from .errors import EstimationError, WindowError
 from .progress import progress_bar
 from .results import POOLED, EventStudyResult, StudyArrays
@@ -509,14 +509,13 @@ class EventStudy:
             if n not in reg_names or own is None or not len(own):
                 continue
             own = pd.DatetimeIndex(own)
+            vals = self.returns[n].reindex(own).to_numpy(dtype=float)
             reg_closes = self.closes.get(n)
             if closes is not None and reg_closes is not None:
-                vals = self.returns[n].reindex(own).to_numpy(dtype=float)
                 mat[:, j] = align_to_closes(vals, pd.DatetimeIndex(reg_closes).as_unit("ns").asi8,
                                             pd.DatetimeIndex(closes).as_unit("ns").asi8, log=self.log_returns)
-                continue
-            closed = ~sess.isin(own) & (sess >= own.min()) & (sess <= own.max())
-            mat[closed, j] = 0.0
+            else:
+                mat[:, j] = same_date_values(vals, own.as_unit("ns").asi8, sess.as_unit("ns").asi8)
 
     def _missing_reason(self, lay: "_Layout", row: int, y: np.ndarray, f: np.ndarray, span_dates: np.ndarray,
                         ar: np.ndarray, wm: np.ndarray, sl: slice) -> str:

@@ -24,7 +24,7 @@ from .data.base import Prices
 from .engine import EventStudy
 from .errors import DataUnavailableError, EstimationError, EventsFileError, WindowError
 from .instruments import declared_exchanges
-from .pipeline import (StudyConfig, StudyRun, alignment_notes, local_dates, trading_calendars,
+from .pipeline import (StudyConfig, StudyRun, alignment_notes, local_dates, price_span, trading_calendars,
                        warn_untested)
 from .regression import REG_COLUMNS
 from .returns import compute_returns, with_closes
@@ -73,13 +73,6 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     return pd.concat(out, ignore_index=True).drop_duplicates(["ticker", "event_id", "rel_day"]).reset_index(drop=True)
 
 
-def _date_range(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
-    first, last = pd.Timestamp(events["date"].min()), pd.Timestamp(events["date"].max())
-    before = int((abs(min(spec.rmin, 0)) + 5) * 1.6) + 10
-    after = int((max(spec.rmax, 0) + 5) * 1.6) + 10
-    return first - pd.Timedelta(days=before), last + pd.Timedelta(days=after)
-
-
 def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None = None,
                    universe: pd.DataFrame | None = None, by: str | None = None, model: str = "market",
                    estimation: Window | str = DEFAULT_ESTIMATION,
@@ -120,7 +113,7 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     if by == "group" and universe is None:
         raise EventsFileError("by='group' needs a universe with a group per ticker")
     need = list(dict.fromkeys(tickers + list(bench.values()) + list(factors)))
-    start, end = _date_range(ev, spec)
+    start, end = price_span(ev, spec)
     prices: Prices = source if isinstance(source, Prices) else source.get(need, start, end)
     if prices.frame.empty:
         raise DataUnavailableError(f"no prices for any firm of the firm events in {prices.source} between "

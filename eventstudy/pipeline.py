@@ -126,23 +126,16 @@ def price_request(events: pd.DataFrame, universe: pd.DataFrame, spec: WindowSpec
     """Tickers (instruments, their benchmarks, ``factors``) and the date span a study needs prices for."""
     bench = [b for b in universe["benchmark"] if _is_benchmark(b)]
     tickers = list(dict.fromkeys(list(universe["ticker"]) + bench + list(factors)))
-    return (tickers, *_date_range(events, spec))
+    return (tickers, *price_span(events, spec))
 
 
-def _date_range(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
+def price_span(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Calendar span of prices needed: trading days converted with a generous 1.6 calendar/trading ratio."""
     first = pd.Timestamp(events["date"].min())
     last = pd.Timestamp(events["date"].max())
     before = math.ceil((abs(min(spec.rmin, 0)) + 5) * 1.6) + 10
     after = math.ceil((max(spec.rmax, 0) + 5) * 1.6) + 10
     return first - pd.Timedelta(days=before), last + pd.Timedelta(days=after)
-
-
-def universe_exchanges(universe: pd.DataFrame) -> dict[str, str | None]:
-    """The universe's ``exchange`` per ticker; None where the column is absent or the cell empty (the
-    trading calendar is then chosen from the symbol, :func:`eventstudy.calendars.session_model_for`)."""
-    col = universe["exchange"] if "exchange" in universe.columns else [None] * len(universe)
-    return {t: (e if isinstance(e, str) and e else None) for t, e in zip(universe["ticker"], col)}
 
 
 def _price_dates(prices: Prices) -> dict[str, pd.DatetimeIndex]:
