@@ -23,7 +23,7 @@ from .calendars import map_day0_pairs
 from .data.base import Prices
 from .engine import EventStudy
 from .errors import DataUnavailableError, EstimationError, EventsFileError, WindowError
-from .instruments import declared_exchanges
+from .instruments import declared_exchanges, read_instruments
 from .pipeline import (StudyConfig, StudyRun, alignment_notes, local_dates, price_span, trading_calendars,
                        warn_untested)
 from .regression import REG_COLUMNS
@@ -118,6 +118,7 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     if prices.frame.empty:
         raise DataUnavailableError(f"no prices for any firm of the firm events in {prices.source} between "
                                    f"{start:%Y-%m-%d} and {end:%Y-%m-%d}: check the tickers and dates")
+    instruments = read_instruments(instruments)          # a path is read once
     declared = declared_exchanges(universe, instruments)
     prices = local_dates(prices, declared)
     calendars, models, sessions = trading_calendars(prices, declared, need)

@@ -37,6 +37,7 @@ __all__ = [
     "load_instruments",
     "declared_exchanges",
     "declared_kinds",
+    "read_instruments",
     "resolve_calendars",
     "FUTURE_KINDS",
 ]
@@ -101,6 +102,13 @@ def load_instruments(path: str | os.PathLike) -> pd.DataFrame:
                               + "\n  ".join(shown) + more)
     cols = list(INSTRUMENT_COLUMNS) + [h for h in header if h not in INSTRUMENT_COLUMNS]
     return pd.DataFrame({c: pd.Series([r.get(c, "") for r in records], dtype=object) for c in cols})
+
+
+def read_instruments(instruments: object) -> object:
+    """An instruments argument with a file path read once (:func:`load_instruments`); frames and mappings as given."""
+    if isinstance(instruments, (str, os.PathLike)):
+        return load_instruments(instruments)
+    return instruments
 
 
 def _as_mapping(instruments: object, what: str) -> dict[str, str | None]:

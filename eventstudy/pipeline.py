@@ -24,7 +24,8 @@ from .data.base import Prices, localise_price_dates
 from .engine import EventStudy
 from .errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
 from .futures import is_continuous_future, roll_mask
-from .instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, resolve_calendars
+from .instruments import (CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, read_instruments,
+                          resolve_calendars)
 from .limits import LIMIT_TREATMENTS, limit_flags, limit_pairs_to_exclude
 from .regression import REG_COLUMNS, event_dummy_regressions, group_difference_regressions
 from .results import POOLED, EventStudyResult
@@ -371,6 +372,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         raise EventStudyError(f"limit treatment {limit_treatment!r}: choose one of {', '.join(LIMIT_TREATMENTS)}")
     if alignment not in ALIGNMENTS:
         raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+    instruments = read_instruments(instruments)          # a path is read once
     declared = declared_exchanges(universe, instruments)
     spec = WindowSpec.build(estimation, windows)
     bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
