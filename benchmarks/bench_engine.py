@@ -90,8 +90,8 @@ def make_pairs(n_pairs: int, layout: str):
 
 def run_one(n_pairs: int, repeat: int, layout: str = "shared") -> dict:
     from eventstudy.data.base import make_prices, validate_price_frame
-    from eventstudy.engine import EventStudy
-    from eventstudy.returns import compute_returns
+    from eventstudy.engine.model import EventStudy
+    from eventstudy.returns.panel import compute_returns
 
     long, pairs, n_sec, n_ev = make_pairs(n_pairs, layout)
     timings = []

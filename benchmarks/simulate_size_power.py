@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine import EventStudy
+from eventstudy.engine.model import EventStudy
 
 
 def simulate(rng, n: int, days: int, rho: float, effect: float, day0: int) -> pd.DataFrame:

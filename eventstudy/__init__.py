@@ -1,9 +1,10 @@
 """eventstudy: event studies that price political news.
 
-The data path, one module per step::
+The data path, one folder per stage::
 
-    events -> data (prices) -> calendars (day 0) -> returns -> windows -> models
-           -> stattests / regression -> results -> tables, plots, report
+    inputs (events, universe, study) -> data (prices) -> calendars (day 0) -> returns
+      -> estimation (normal returns) -> inference (tests) -> engine (EventStudy.fit)
+      -> pipeline (whole studies) -> present (tables, figures, report) -> outputs (files) -> cli
 
 Quick start::
 
@@ -20,23 +21,29 @@ import importlib
 # Public names -> the submodule that defines them, imported on first use (PEP 562) so that
 # ``import eventstudy.cli`` does not pay for the engine and the pipeline.
 _LAZY = {
-    "EventStudy": ".engine",
-    "run_event_study": ".engine",
+    "EventStudy": ".engine.model",
+    "run_event_study": ".engine.model",
+    "EventStudyResult": ".engine.results",
     "EventStudyError": ".errors",
-    "load_events": ".events",
-    "map_day0": ".calendars",
-    "StudyRun": ".pipeline",
-    "run_study": ".pipeline",
-    "EventStudyResult": ".results",
-    "load_firm_events": ".events",
-    "map_day0_pairs": ".calendars",
-    "run_firm_study": ".firm_study",
-    "load_instruments": ".instruments",
+    "load_events": ".inputs.events",
+    "load_firm_events": ".inputs.events",
+    "load_universe": ".inputs.universe",
+    "load_instruments": ".inputs.instruments",
+    "load_study": ".inputs.study",
+    "Study": ".inputs.study",
+    "Labels": ".inputs.study",
+    "WindowSpec": ".estimation.windows",
+    "map_day0": ".calendars.sessions",
+    "map_day0_pairs": ".calendars.sessions",
+    "StudyRun": ".pipeline.study",
+    "run_study": ".pipeline.study",
+    "run_firm_study": ".pipeline.firm",
+    "FileSource": ".data.files",
+    "YahooSource": ".data.yahoo",
+    "OfflineSource": ".data.offline",
 }
 
-__all__ = ["EventStudy", "EventStudyResult", "EventStudyError", "StudyRun", "load_events", "map_day0",
-           "run_event_study", "run_study", "load_firm_events", "map_day0_pairs", "run_firm_study",
-           "load_instruments", "__version__"]
+__all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name: str):

@@ -10,9 +10,9 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .errors import EventStudyError
-from .models import MODELS
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS
+from eventstudy.errors import EventStudyError
+from eventstudy.estimation.normal_returns import MODELS
+from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS
 
 EPILOG_RUN = """\
 examples:
@@ -45,7 +45,7 @@ report.html already in --out (from 'eventstudy run') gets the calibration sectio
 """
 
 #: ``eventstudy placebo --effects`` default, written out so that building the parser imports no engine
-#: (equal to :data:`eventstudy.placebo.DEFAULT_EFFECTS`, tested)
+#: (equal to :data:`eventstudy.pipeline.placebo.DEFAULT_EFFECTS`, tested)
 PLACEBO_EFFECTS = "0.0025,0.005,0.01,0.02,0.04,0.08"
 
 EPILOG_EVENTS = """\
@@ -206,7 +206,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _version() -> str:
-    from . import __version__
+    from eventstudy import __version__
     return __version__
 
 
@@ -215,14 +215,15 @@ def _say(msg: str) -> None:
 
 
 def _load_inputs(args):
-    from .events import load_events
-    from .study.universe import default_events_path, load_confounders, load_universe
+    from eventstudy.inputs.events import load_events
+    from eventstudy.inputs.study import default_events_path
+    from eventstudy.inputs.universe import load_confounders, load_universe
 
     events = load_events(args.events or default_events_path())
     universe = load_universe(args.universe) if args.universe else load_universe()
     confounders = load_confounders() if not args.events else None
     if getattr(args, "instruments", None):
-        from .instruments import load_instruments
+        from eventstudy.inputs.instruments import load_instruments
         args.instruments_table = load_instruments(args.instruments)
     return events, universe, confounders
 
@@ -231,14 +232,15 @@ def _load_limits(args):
     """The price-limit days of --limits, or None."""
     if not getattr(args, "limits", None):
         return None
-    from .limits import load_limits
+    from eventstudy.data.limits import load_limits
     return load_limits(args.limits)
 
 
 def _load_hypotheses(args, events, universe):
     """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
-    from .hypotheses import load_hypotheses
-    from .study.universe import EX_POST_GROUPS
+    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.inputs.study import bundled_study
+    EX_POST_GROUPS = bundled_study().defaults.ex_post_groups
 
     path = getattr(args, "hypotheses", None)
     if path is not None and path.strip().lower() == "none":
@@ -253,22 +255,22 @@ def _make_source(args):
     if args.offline and args.prices:
         raise EventStudyError("choose one price source: --offline or --prices FILE, not both")
     if args.offline:
-        from .data.offline import OfflineSource
+        from eventstudy.data.offline import OfflineSource
         return OfflineSource()
     if args.prices:
-        from .data.files import FileSource
+        from eventstudy.data.files import FileSource
         return FileSource(args.prices)
-    from .data.cache import PriceCache
-    from .data.yahoo import YahooSource
+    from eventstudy.data.cache import PriceCache
+    from eventstudy.data.yahoo import YahooSource
     return YahooSource(cache=PriceCache(args.cache_dir), refresh=args.refresh)
 
 
 def cmd_run(args) -> int:
-    from .windows import WindowSpec
+    from eventstudy.estimation.windows import WindowSpec
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
     # the report formats are checked before the study runs: a typo must not cost the whole run
-    from .report import REPORT_FORMATS
+    from eventstudy.present.report import REPORT_FORMATS
     asked = [f.strip() for f in args.format.split(",") if f.strip()]
     formats = tuple(f.lower() for f in asked)
     bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
@@ -279,12 +281,12 @@ def cmd_run(args) -> int:
     if bad or not figure_formats:
         raise EventStudyError(f"--figure-format {args.figure_format!r}: choose png, svg or png,svg")
     args.figure_formats = figure_formats
-    from .engine import check_bootstrap, check_seed
+    from eventstudy.engine.model import check_bootstrap, check_seed
     check_bootstrap(args.bootstrap, "--bootstrap")
     check_seed(args.seed, "--seed")
-    from .runfolder import RunFolder
+    from eventstudy.outputs.runfolder import RunFolder
     folder = RunFolder(args.out, "--out folder")     # '' refused here
-    from .io_utils import check_out_dir
+    from eventstudy.io_utils import check_out_dir
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
     if args.firm_events:
         return _run_firm(args, spec, folder)
@@ -300,8 +302,8 @@ def cmd_run(args) -> int:
 
 
 def _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits) -> int:
-    from .outputs import write_tables
-    from .pipeline import run_study
+    from eventstudy.outputs.csvs import write_tables
+    from eventstudy.pipeline.study import run_study
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
          f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
          + " ".join(f"[{a},{b}]" for a, b in spec.windows))
@@ -316,17 +318,17 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
         _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
     _say(f"eventstudy: prices from {run.prices.source}")
     if not run.simulated:
-        from .data.base import describe_fields
+        from eventstudy.data.base import describe_fields
         _say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
     stage = folder.path
     try:
         written = write_tables(run, stage, table_format=args.table_format, raw=args.raw_csv)
-        from .tables import impact_table
+        from eventstudy.present.tables import impact_table
         impact = None if args.no_report else impact_table(run)      # computed once: headline and report
         _print_headline(run, impact)
         if not args.no_report:
-            from .report import write_report
+            from eventstudy.present.report import write_report
             written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv,
                                         figure_formats=getattr(args, "figure_formats", ("png",))))
     except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
@@ -338,7 +340,7 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
 
 
 def cmd_placebo(args) -> int:
-    from .windows import WindowSpec
+    from eventstudy.estimation.windows import WindowSpec
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
     try:
@@ -349,11 +351,11 @@ def cmd_placebo(args) -> int:
         raise EventStudyError(f"--effects {args.effects!r}: give positive decimals (0.01 = 1%), e.g. 0.005,0.01,0.02")
     if args.draws < 1:
         raise EventStudyError(f"--draws {args.draws}: give a number of placebo draws >= 1 (hundreds for stable rates)")
-    from .engine import check_seed
+    from eventstudy.engine.model import check_seed
     check_seed(args.seed, "--seed")
-    from .runfolder import RunFolder
+    from eventstudy.outputs.runfolder import RunFolder
     folder = RunFolder(args.out, "--out folder")
-    from .io_utils import check_out_dir
+    from eventstudy.io_utils import check_out_dir
     check_out_dir(folder.out, "--out folder")
     if args.firm_events:
         events, universe, instruments = _firm_inputs(args)
@@ -373,8 +375,8 @@ def cmd_placebo(args) -> int:
 
 def _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source,
                   instruments=None) -> int:
-    from .placebo import placebo_study, study_for_placebo
-    from .placebo_report import carry_over, write_placebo
+    from eventstudy.pipeline.placebo import placebo_study, study_for_placebo
+    from eventstudy.present.placebo_report import carry_over, write_placebo
 
     _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
          f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows)
@@ -382,7 +384,7 @@ def _placebo_into(args, folder, spec, effects, events, universe, confounders, hy
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         if args.firm_events:
-            from .firm_study import run_firm_study
+            from eventstudy.pipeline.firm import run_firm_study
             run = run_firm_study(events, source, benchmark=args.benchmark, universe=universe, by=args.by,
                                  model=args.model, estimation=spec.estimation, windows=spec.windows,
                                  return_kind=args.returns, factors=tuple(args.factor or ()), overlap=args.overlap,
@@ -398,7 +400,7 @@ def _placebo_into(args, folder, spec, effects, events, universe, confounders, hy
             _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
         pr = placebo_study(run, draws=args.draws, effects=effects, seed=args.seed, margin=args.margin,
                            min_estimation=args.min_estimation)
-    from .tables import lead_window
+    from eventstudy.present.tables import lead_window
     lw = lead_window(run)
     try:
         previous = carry_over(folder.out, folder.path)
@@ -433,7 +435,7 @@ def _write_error(out: Path, exc: OSError) -> EventStudyError:
 
 def _manifest_info(args, run) -> dict:
     """What manifest.json records besides the files: command options, versions, data source."""
-    from .runfolder import package_versions
+    from eventstudy.outputs.runfolder import package_versions
     opts = {k: v for k, v in vars(args).items() if k != "command"}
     p = run.prices
     return {"command": "eventstudy run", "options": opts, "versions": package_versions(),
@@ -454,7 +456,7 @@ def _run_firm(args, spec, folder) -> int:
 
 def _firm_inputs(args):
     """(firm events, universe or None, instruments or None) of a --firm-events command, checked."""
-    from .events import load_firm_events
+    from eventstudy.inputs.events import load_firm_events
 
     if args.events:
         raise EventStudyError("choose one design: --events FILE (events that hit the whole universe) or "
@@ -462,11 +464,11 @@ def _firm_inputs(args):
     events = load_firm_events(args.firm_events)
     universe = None
     if args.universe:
-        from .study.universe import load_universe
+        from eventstudy.inputs.universe import load_universe
         universe = load_universe(args.universe)
     instruments = None
     if args.instruments:
-        from .instruments import load_instruments
+        from eventstudy.inputs.instruments import load_instruments
         instruments = load_instruments(args.instruments)
     if not args.benchmark and universe is None and args.model != "constant_mean":
         raise EventStudyError("--firm-events needs the market return: --benchmark TICKER (e.g. 1306.T), or a "
@@ -475,9 +477,9 @@ def _firm_inputs(args):
 
 
 def _run_firm_into(args, spec, folder, events, universe, instruments, source) -> int:
-    from .firm_study import run_firm_study
-    from .io_utils import atomic_write_text, spreadsheet_safe
-    from .outputs import write_csvs
+    from eventstudy.pipeline.firm import run_firm_study
+    from eventstudy.io_utils import atomic_write_text, spreadsheet_safe
+    from eventstudy.outputs.csvs import write_csvs
 
     _say(f"eventstudy: firm-specific design: {len(events)} firm-events of {events['ticker'].nunique()} "
          f"securities, model {args.model}, estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
@@ -527,7 +529,7 @@ def _say_exclusions(run, out: Path, shown: int = 5) -> None:
 
 
 def _print_headline(run, impact=None) -> None:
-    from .tables import (MAX_SHOWN_EVENTS, headline_table, impact_table, lead_window, primary_hypotheses_table,
+    from eventstudy.present.tables import (MAX_SHOWN_EVENTS, headline_table, impact_table, lead_window, primary_hypotheses_table,
                          print_table, shown_rows, top_events)
     prim = primary_hypotheses_table(run)
     if len(prim):
@@ -558,11 +560,11 @@ def _say_day0_limits(run) -> None:
 
 
 def cmd_events(args) -> int:
-    from .calendars import map_day0
-    from .instruments import declared_exchanges
+    from eventstudy.calendars.sessions import map_day0
+    from eventstudy.inputs.instruments import declared_exchanges
 
     if args.csv is not None:        # checked before any work
-        from .io_utils import check_out_file
+        from eventstudy.io_utils import check_out_file
         check_out_file(args.csv, "events --csv")
     events, universe, _ = _load_inputs(args)
     tickers = args.ticker or list(universe["ticker"])
@@ -580,20 +582,20 @@ def cmd_events(args) -> int:
         shown = audit[["event_id", "ticker", "calendar", "announced_at", "day0", "reason"]]
     shown = shown.copy()
     shown["day0"] = shown["day0"].dt.strftime("%Y-%m-%d (%a)")
-    from .tables import print_table
+    from eventstudy.present.tables import print_table
     print_table(shown, title="Day 0 per event and trading calendar")
     if args.csv:
-        from .io_utils import atomic_write_text, spreadsheet_safe
+        from eventstudy.io_utils import atomic_write_text, spreadsheet_safe
         atomic_write_text(args.csv, (audit if args.raw_csv else spreadsheet_safe(audit)).to_csv(index=False))
         _say(f"eventstudy: wrote {args.csv}")
     return 0
 
 
 def cmd_fetch(args) -> int:
-    from .data.cache import PriceCache
-    from .data.yahoo import YahooSource
-    from .pipeline import price_request
-    from .windows import WindowSpec
+    from eventstudy.data.cache import PriceCache
+    from eventstudy.data.yahoo import YahooSource
+    from eventstudy.pipeline.study import price_request
+    from eventstudy.estimation.windows import WindowSpec
 
     events, universe, _ = _load_inputs(args)
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)

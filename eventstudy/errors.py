@@ -41,3 +41,7 @@ class EstimationError(EventStudyError):
 class InstrumentError(EventStudyError):
     """An instrument declaration is unusable or contradicted by the data (unknown exchange, a declared
     calendar on which the prices do not trade, a benchmark or factor absent from the prices, ...)."""
+
+
+class StudyConfigError(EventStudyError):
+    """A study folder's ``study.toml`` is missing, not valid TOML, or names a file or key that is unusable."""

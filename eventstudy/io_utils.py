@@ -147,7 +147,7 @@ def check_out_dir(path: str | os.PathLike, what: str = "output folder", contents
     """Fail early, with a clear message, when ``path`` cannot become a folder to write into: it is a
     file, a file sits where one of its parents should be, or the nearest existing parent is not
     writable. Creates nothing (a run that fails later leaves no empty folder behind)."""
-    from .errors import EventStudyError
+    from eventstudy.errors import EventStudyError
 
     out = Path(path)
     if out.exists() and not out.is_dir():
@@ -164,7 +164,7 @@ def check_out_dir(path: str | os.PathLike, what: str = "output folder", contents
 
 def ensure_out_dir(path: str | os.PathLike, what: str = "output folder", contents: str = "the results") -> Path:
     """:func:`check_out_dir`, then create the folder (and its parents); errors name the folder."""
-    from .errors import EventStudyError
+    from eventstudy.errors import EventStudyError
 
     out = check_out_dir(path, what, contents)
     try:
@@ -209,7 +209,7 @@ def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
 def check_out_file(path: str | os.PathLike, what: str = "output file") -> Path:
     """Fail early, with a clear message, when ``path`` cannot become a file to write: empty, an
     existing folder, or a folder that cannot be created or written. Creates nothing."""
-    from .errors import EventStudyError
+    from eventstudy.errors import EventStudyError
 
     if not str(path).strip():
         raise EventStudyError(f"{what} is empty (''): give the path of the file to write, e.g. day0.csv")

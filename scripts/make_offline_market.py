@@ -53,15 +53,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO))
 
-from eventstudy.events import load_events  # noqa: E402
+from eventstudy.inputs.events import load_events  # noqa: E402
 from eventstudy.io_utils import atomic_write_bytes, atomic_write_text  # noqa: E402
-from eventstudy.study.universe import (  # noqa: E402
-    GROUPS,
-    default_events_path,
-    default_universe_path,
-    is_equity,
-    load_universe,
-)
+from eventstudy.inputs.study import bundled_study, default_events_path, default_universe_path  # noqa: E402
+from eventstudy.inputs.universe import is_equity, load_universe  # noqa: E402
+
+GROUPS = bundled_study().labels.order
 
 SEED = 20251114
 START, END = "2024-09-02", "2026-03-31"

@@ -23,9 +23,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from eventstudy.hypotheses import findings  # noqa: E402
+from eventstudy.inference.hypotheses import findings  # noqa: E402
 from eventstudy.io_utils import atomic_write_text  # noqa: E402
-from eventstudy.tables import group_label  # noqa: E402
+from eventstudy.present.tables import group_label  # noqa: E402
 
 MARKET = REPO.parent / "shared" / "data" / "market"
 DEFAULT_PRICES = MARKET / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"

@@ -25,9 +25,9 @@ def shared_dir() -> Path:
 def offline_run():
     """The China–Japan study on the bundled simulated market with default settings."""
     from eventstudy.data.offline import OfflineSource
-    from eventstudy.events import load_events
-    from eventstudy.pipeline import run_study
-    from eventstudy.study.universe import load_confounders, load_universe
+    from eventstudy.inputs.events import load_events
+    from eventstudy.pipeline.study import run_study
+    from eventstudy.inputs.universe import load_confounders, load_universe
 
     return run_study(load_events(REPO / "events.csv"), load_universe(), OfflineSource(),
                      confounders=load_confounders())

@@ -1,4 +1,4 @@
-"""Regressors on another calendar, aligned by closing instant (eventstudy.alignment, the engine's use of it)."""
+"""Regressors on another calendar, aligned by closing instant (eventstudy.returns.alignment, the engine's use of it)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from eventstudy import EventStudy
-from eventstudy.alignment import align_to_closes, same_date_values
-from eventstudy.calendars import session_model_for
+from eventstudy.returns.alignment import align_to_closes, same_date_values
+from eventstudy.calendars.sessions import session_model_for
 from eventstudy.errors import EstimationError
-from eventstudy.returns import ReturnPanel
+from eventstudy.returns.panel import ReturnPanel
 
 H = 3_600 * 10**9  # one hour in ns
 
@@ -160,8 +160,8 @@ def test_real_nikkei_on_sp500_is_synchronous(shared_dir):
     import statsmodels.api as sm
 
     from eventstudy.data.files import FileSource
-    from eventstudy.events import load_events
-    from eventstudy.pipeline import run_study
+    from eventstudy.inputs.events import load_events
+    from eventstudy.pipeline.study import run_study
 
     path = shared_dir / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
     if not path.exists():
@@ -206,7 +206,7 @@ def test_offline_market_nikkei_beta_is_the_simulators(offline_run):
     p = offline_run.result.params
     beta = p.loc[p["ticker"] == "^N225", "beta"].to_numpy()
     assert np.all(np.abs(beta - 0.5) < 0.08), beta
-    from eventstudy.engine import EventStudy as ES
+    from eventstudy.engine.model import EventStudy as ES
 
     pairs = offline_run.day0.loc[(offline_run.day0["ticker"] == "^N225") & offline_run.day0["day0"].notna(),
                                  ["ticker", "event_id", "day0"]]

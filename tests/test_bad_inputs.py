@@ -26,7 +26,7 @@ import pytest
 
 from eventstudy.cli import main
 from eventstudy.errors import EventStudyError
-from eventstudy.runfolder import MANIFEST, RunFolder, verify_run_folder
+from eventstudy.outputs.runfolder import MANIFEST, RunFolder, verify_run_folder
 
 HEADER = "event_id,date,time,timezone,label,category,source\n"
 SMALL_UNIVERSE = ("ticker,name,group,benchmark,exchange\n"
@@ -51,7 +51,7 @@ def _universe(tmp: Path, text: str = SMALL_UNIVERSE) -> str:
 
 def _prices(tmp: Path, tickers=("7203.T", "1306.T"), end="2026-02-27", spike: float | None = None) -> str:
     """A long price file on the Tokyo calendar; ``spike`` puts one price of 7203.T at that value."""
-    from eventstudy.calendars import session_model_for
+    from eventstudy.calendars.sessions import session_model_for
 
     rng = np.random.default_rng(0)
     days = session_model_for("7203.T").sessions("2025-01-06", end)
@@ -285,7 +285,7 @@ def _pairs(panel, group=("g", "g")):
 
 
 def _lib_cases():
-    from eventstudy.engine import EventStudy
+    from eventstudy.engine.model import EventStudy
 
     def es(panel=None, pairs=None, **kw):
         panel = _panel() if panel is None else panel
@@ -322,7 +322,7 @@ def test_library_catalogue(case):
 
 
 def test_library_run_study_refuses_a_factor_that_is_an_instrument(offline_run):
-    from eventstudy.pipeline import run_study
+    from eventstudy.pipeline.study import run_study
 
     with pytest.raises(EventStudyError, match=r"factor 7203\.T is also an instrument"):
         run_study(offline_run.events, offline_run.universe, offline_run.prices, model="factor",
@@ -330,7 +330,7 @@ def test_library_run_study_refuses_a_factor_that_is_an_instrument(offline_run):
 
 
 def test_figure_names_of_ids_sanitised_alike_differ():
-    from eventstudy.plots import _safe_name
+    from eventstudy.present.plots import _safe_name
 
     assert _safe_name("a/b") != _safe_name("a:b") and _safe_name("a/b").startswith("a_b-")
     assert _safe_name("dual_use_ban") == "dual_use_ban"            # plain ids keep their names
@@ -542,7 +542,7 @@ def test_kill_9_mid_write_leaves_no_complete_looking_set(tmp_path, earlier):
 
 
 def test_library_write_run_is_one_unit_too(offline_run, tmp_path):
-    from eventstudy.runfolder import write_run
+    from eventstudy.outputs.runfolder import write_run
 
     out = tmp_path / "lib"
     paths = write_run(offline_run, out, report=False, info={"note": "from a notebook"})

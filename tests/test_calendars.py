@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.calendars import (
+from eventstudy.calendars.sessions import (
     AUDIT_COLUMNS,
     DatesModel,
     ExchangeSessionModel,
@@ -26,7 +26,7 @@ from eventstudy.calendars import (
     session_model_for,
 )
 from eventstudy.errors import DataUnavailableError, EventsFileError, UniverseFileError, WindowError
-from eventstudy.events import events_from_frame
+from eventstudy.inputs.events import events_from_frame
 
 UTC = ZoneInfo("UTC")
 

@@ -1,5 +1,5 @@
-"""The batched test battery (eventstudy.cellstats) against the per-cell reference
-(eventstudy.stattests.run_tests), cell by cell, on data built to reach every branch:
+"""The batched test battery (eventstudy.inference.batched) against the per-cell reference
+(eventstudy.inference.reference.run_tests), cell by cell, on data built to reach every branch:
 several events, groups of different sizes (1, 2, 5, 12, 30, 60), a pooled cell, missing
 estimation residuals (both Kolari-Pynnonen paths), ties in every rank test, a size-1
 cell and constant cells, NaN CARs and SARs."""
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy import stattests as st
-from eventstudy.cellstats import run_tests_batched
-from eventstudy.engine import EventStudy
+from eventstudy.inference import reference as st
+from eventstudy.inference.batched import run_tests_batched
+from eventstudy.engine.model import EventStudy
 from eventstudy.errors import EstimationError
 
 TOL = 1e-10
@@ -255,7 +255,7 @@ def test_patell_error_matches_reference():
 
 def test_engine_tests_table_equals_per_cell_loop():
     """EventStudy.fit's batched table equals the former per-cell loop over stattests.run_tests."""
-    from eventstudy import models
+    from eventstudy.estimation import normal_returns as models
 
     rng = np.random.default_rng(5)
     T = 420
@@ -298,7 +298,7 @@ def test_engine_tests_table_equals_per_cell_loop():
 
 
 def test_chunk_bounds_cuts_runs_of_about_target_only_where_allowed():
-    from eventstudy.cellstats import chunk_bounds
+    from eventstudy.inference.batched import chunk_bounds
 
     sizes = np.array([3, 3, 3, 10, 1, 1, 1, 1, 2])
     b = chunk_bounds(sizes, 5)
@@ -315,7 +315,7 @@ def test_wilcoxon_exact_p_values_equal_scipy_for_every_small_n():
     """The batched exact p-value (untied cells, n <= 50) is scipy.stats.wilcoxon(method='auto')."""
     from scipy import stats
 
-    from eventstudy.cellstats import _wilcoxon_exact_p
+    from eventstudy.inference.batched import _wilcoxon_exact_p
 
     rng = np.random.default_rng(11)
     w, n, ref = [], [], []

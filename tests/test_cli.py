@@ -8,9 +8,9 @@ import pytest
 
 from eventstudy.cli import main
 from eventstudy.data.offline import OfflineSource
-from eventstudy.outputs import AR_COLUMNS, CAR_COLUMNS, DAY0_COLUMNS, TEST_COLUMNS
-from eventstudy.regression import REG_COLUMNS
-from eventstudy.stattests import TEST_IDS
+from eventstudy.outputs.csvs import AR_COLUMNS, CAR_COLUMNS, DAY0_COLUMNS, TEST_COLUMNS
+from eventstudy.inference.regression import REG_COLUMNS
+from eventstudy.inference.reference import TEST_IDS
 
 from pathlib import Path
 
@@ -99,7 +99,7 @@ def test_unknown_timezone_and_missing_column(tmp_path, capsys):
 
 
 def test_unknown_ticker_is_reported_not_fatal(tmp_path, capsys):
-    uni = pd.read_csv(REPO / "eventstudy" / "study" / "universe.csv")
+    uni = pd.read_csv(REPO / "eventstudy" / "study" / "china_japan" / "universe.csv")
     extra = pd.DataFrame([{"ticker": "9999.T", "name": "No Such Co", "group": "control", "benchmark": "1306.T",
                            "exchange": "XTKS", "rationale": "test"}])
     path = tmp_path / "universe.csv"
@@ -195,7 +195,7 @@ def test_bootstrap_runs_and_report_formats(tmp_path):
 def test_run_says_which_price_field_was_used(tmp_path, capsys):
     """Issue 3: adj_close when present, else close, and the output says which."""
     rng = np.random.default_rng(0)
-    from eventstudy.calendars import session_model_for
+    from eventstudy.calendars.sessions import session_model_for
 
     days = session_model_for("7203.T").sessions("2025-01-06", "2026-02-27")
     rows = []
@@ -250,7 +250,7 @@ def test_event_only_outside_the_offline_market(tmp_path, capsys):
 
 
 def test_unknown_report_format_is_refused_before_the_study_runs(tmp_path, capsys, monkeypatch):
-    import eventstudy.pipeline as pipeline
+    import eventstudy.pipeline.study as pipeline
 
     def no_run(*a, **k):                                 # the study must not start
         raise AssertionError("run_study was called")
@@ -264,7 +264,7 @@ def test_unknown_report_format_is_refused_before_the_study_runs(tmp_path, capsys
 
 
 def test_negative_bootstrap_is_refused_before_the_study_runs(tmp_path, capsys, monkeypatch):
-    import eventstudy.pipeline as pipeline
+    import eventstudy.pipeline.study as pipeline
 
     monkeypatch.setattr(pipeline, "run_study", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
     out = tmp_path / "o"
@@ -285,7 +285,7 @@ def test_headline_title_names_the_lead_window(tmp_path, capsys):
 def test_group_left_without_prices_gives_one_warning_read_as_a_message(tmp_path, capsys):
     """When the only control stock has no prices the cross-section has one group: it is skipped with one
     warning (not one per event and window), printed as a message without Python's file and line."""
-    uni = pd.read_csv(REPO / "eventstudy" / "study" / "universe.csv")
+    uni = pd.read_csv(REPO / "eventstudy" / "study" / "china_japan" / "universe.csv")
     extra = pd.DataFrame([{"ticker": "9999.T", "name": "No Such Co", "group": "control", "benchmark": "1306.T",
                            "exchange": "XTKS", "rationale": "test"}])
     path = tmp_path / "universe.csv"
@@ -299,7 +299,7 @@ def test_group_left_without_prices_gives_one_warning_read_as_a_message(tmp_path,
 
 
 def test_run_computes_the_impact_table_once_for_headline_and_report(tmp_path, monkeypatch):
-    import eventstudy.tables as T
+    import eventstudy.present.tables as T
     calls = []
     real = T.impact_table
 
@@ -315,7 +315,7 @@ def test_run_computes_the_impact_table_once_for_headline_and_report(tmp_path, mo
 
 
 def test_out_that_is_a_file_is_refused_before_the_study_runs(tmp_path, capsys, monkeypatch):
-    import eventstudy.pipeline as pl
+    import eventstudy.pipeline.study as pl
     monkeypatch.setattr(pl, "run_study", lambda *a, **k: pytest.fail("the study ran"))
     f = tmp_path / "results"
     f.write_text("not a folder")
@@ -329,7 +329,7 @@ def test_out_that_is_a_file_is_refused_before_the_study_runs(tmp_path, capsys, m
 
 def test_write_csvs_names_a_bad_folder(tmp_path):
     from eventstudy.errors import EventStudyError
-    from eventstudy.outputs import write_csvs
+    from eventstudy.outputs.csvs import write_csvs
     f = tmp_path / "x"
     f.write_text("")
     with pytest.raises(EventStudyError, match="output folder .* is a file"):

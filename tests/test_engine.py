@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from eventstudy.engine import EventStudy
+from eventstudy.engine.model import EventStudy
 from eventstudy.errors import EstimationError, WindowError
-from eventstudy.regression import cross_sectional_regression, dummy_regression, event_dummy_regressions
+from eventstudy.inference.regression import cross_sectional_regression, dummy_regression, event_dummy_regressions
 
 TOL = 1e-10
 
@@ -365,7 +365,7 @@ def test_chunking_and_gathering_do_not_change_numbers(n_dates):
 def test_engine_bootstrap_equals_per_cell_reference():
     """The engine's bootstrap row of each (event, group, window) cell, computed chunk by chunk, is
     stattests.bootstrap_caar on that cell's CARs and estimation residuals (pooled group included)."""
-    from eventstudy import stattests as st
+    from eventstudy.inference import reference as st
 
     df = make_panel(n=8, T=460)
     dates = [df.index[330], df.index[360]]
@@ -379,7 +379,7 @@ def test_engine_bootstrap_equals_per_cell_reference():
     n_checked = 0
     for w in es.spec.windows:
         wm = es.spec.window_mask(w)
-        from eventstudy import models
+        from eventstudy.estimation import normal_returns as models
         cs = models.car_stats(a.fit, a.f, wm)
         est_ar = a.fit.ar[:, a.est_mask]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -399,8 +399,8 @@ def test_engine_bootstrap_equals_per_cell_reference():
 def test_engine_bootstrap_every_pseudo_window_is_recorded_and_bad_values_are_refused():
     """bootstrap=None (every pseudo-window) is what bootstrap_caar(n_boot=None) gives per cell, and the
     result records None, not 0; a negative or fractional number of draws is a clear error."""
-    from eventstudy import models
-    from eventstudy import stattests as st
+    from eventstudy.estimation import normal_returns as models
+    from eventstudy.inference import reference as st
 
     df = make_panel(n=6, T=400)
     pairs = pd.DataFrame([(f"S{i}", "E0", df.index[330], "a") for i in range(6)],

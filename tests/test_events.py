@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.errors import EventsFileError, EventStudyError
-from eventstudy.events import OUTPUT_COLUMNS, events_from_frame, load_events, parse_events_text
+from eventstudy.inputs.events import OUTPUT_COLUMNS, events_from_frame, load_events, parse_events_text
 
 HEADER = "event_id,date,time,timezone,label,category,source,notes"
 
@@ -260,7 +260,7 @@ def test_frame_errors_name_origin_and_row():
 def test_shared_study_events_file_if_present():
     """The bundled study's events file (if another module ships one) must load cleanly."""
     root = Path(__file__).resolve().parents[1]
-    files = sorted((root / "eventstudy" / "study").glob("*events*.csv"))
+    files = sorted((root / "eventstudy" / "study").glob("*/*events*.csv"))
     if not files:
         pytest.skip("no study events file in eventstudy/study yet")
     for f in files:

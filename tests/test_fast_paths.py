@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from eventstudy import outputs
+from eventstudy.outputs import csvs as outputs
 from eventstudy.data.files import _read_csv_columnar, _read_csv_lines, read_price_file
 from eventstudy.errors import PriceDataError
-from eventstudy.regression import (REG_COLUMNS, _rows_from, dummy_regression, event_dummy_regressions,
+from eventstudy.inference.regression import (REG_COLUMNS, _rows_from, dummy_regression, event_dummy_regressions,
                                    ols_robust)
-from eventstudy import tables as T
+from eventstudy.present import tables as T
 
 
 # ----------------------------------------------------------------------------- tables written
@@ -177,7 +177,7 @@ def _reference_dummy_rows(res, by="group", cov_types=("OLS", "HAC")) -> pd.DataF
 
 @pytest.mark.parametrize("by", ["group", "ticker"])
 def test_batched_dummy_regressions_equal_the_statsmodels_loop(by):
-    from eventstudy.engine import EventStudy
+    from eventstudy.engine.model import EventStudy
 
     rng = np.random.default_rng(4)
     idx = pd.bdate_range("2020-01-01", periods=420)
@@ -303,8 +303,8 @@ def _reference_spreads(res, base_group, windows, scale=100.0) -> pd.DataFrame:
 
 
 def test_batched_spread_regressions_equal_the_statsmodels_loop():
-    from eventstudy.engine import EventStudy
-    from eventstudy.regression import group_difference_regressions
+    from eventstudy.engine.model import EventStudy
+    from eventstudy.inference.regression import group_difference_regressions
 
     rng = np.random.default_rng(14)
     idx = pd.bdate_range("2020-01-01", periods=420)
@@ -330,7 +330,7 @@ def test_batched_spread_regressions_equal_the_statsmodels_loop():
 def test_figures_png_only_by_default_palette_and_capped_events(offline_run, tmp_path):
     from PIL import Image
 
-    import eventstudy.plots as plots
+    import eventstudy.present.plots as plots
 
     out = plots.save_plots(offline_run, tmp_path / "f", bar_events=1, dpi=40, max_events=3, workers=1)
     assert sorted(p.suffix for p in (tmp_path / "f").iterdir()) == [".png"] * len(out)   # no SVG unless asked
@@ -343,7 +343,7 @@ def test_figures_png_only_by_default_palette_and_capped_events(offline_run, tmp_
 
 
 def test_report_html_is_one_small_file(offline_run, tmp_path):
-    from eventstudy.report import write_report
+    from eventstudy.present.report import write_report
 
     w = write_report(offline_run, tmp_path, formats=("html",))
     size = w["report.html"].stat().st_size

@@ -9,12 +9,12 @@ import pytest
 from scipy import stats
 
 from eventstudy import EventStudy
-from eventstudy.calendars import map_day0_pairs
+from eventstudy.calendars.sessions import map_day0_pairs
 from eventstudy.errors import EventsFileError
-from eventstudy.events import firm_events_from_frame, load_firm_events
-from eventstudy.firm_study import own_event_overlaps, run_firm_study
-from eventstudy.stattests import bmp, kolari_pynnonen
-from eventstudy.windows import WindowSpec
+from eventstudy.inputs.events import firm_events_from_frame, load_firm_events
+from eventstudy.pipeline.firm import own_event_overlaps, run_firm_study
+from eventstudy.inference.reference import bmp, kolari_pynnonen
+from eventstudy.estimation.windows import WindowSpec
 
 
 def test_firm_events_file(tmp_path):
@@ -190,7 +190,7 @@ def test_cli_and_library_give_the_same_pooled_table(tmp_path, shared_dir):
 
 
 def test_pooled_caar_path_band_uses_the_date_clustered_r():
-    from eventstudy.plots import caar_paths, plot_caar_paths
+    from eventstudy.present.plots import caar_paths, plot_caar_paths
 
     ret, days = _panel(seed=5)
     rng = np.random.default_rng(6)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.futures import is_continuous_future, quarterly_expiries, roll_mask
+from eventstudy.returns.futures import is_continuous_future, quarterly_expiries, roll_mask
 
 
 def second_friday(year: int, month: int) -> pd.Timestamp:

@@ -1,4 +1,4 @@
-"""Declared instruments, the file's own dates, any ticker text as a name (eventstudy.instruments)."""
+"""Declared instruments, the file's own dates, any ticker text as a name (eventstudy.inputs.instruments)."""
 from __future__ import annotations
 
 import warnings
@@ -10,10 +10,10 @@ import pytest
 from eventstudy.data.files import FileSource
 from eventstudy.data.offline import OfflineSource
 from eventstudy.errors import InstrumentError, WindowError
-from eventstudy.events import load_events
-from eventstudy.instruments import declared_exchanges, load_instruments, resolve_calendars
-from eventstudy.pipeline import run_study
-from eventstudy.study.universe import load_universe
+from eventstudy.inputs.events import load_events
+from eventstudy.inputs.instruments import declared_exchanges, load_instruments, resolve_calendars
+from eventstudy.pipeline.study import run_study
+from eventstudy.inputs.universe import load_universe
 
 from pathlib import Path
 

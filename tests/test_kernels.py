@@ -1,4 +1,4 @@
-"""The compiled loops (eventstudy.kernels) against plain numpy/scipy computations written from
+"""The compiled loops (eventstudy.inference.kernels) against plain numpy/scipy computations written from
 their definitions: ranks against scipy.stats.rankdata, counts against np.searchsorted, rank sums
 against a loop over (cell, member, day) that ranks each augmented row with rankdata."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from eventstudy import kernels
+from eventstudy.inference import kernels as kernels
 
 
 def _rows(seed: int = 0, P: int = 40, T: int = 25):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eventstudy.models import MIN_BLOCK, fit_batch
+from eventstudy.estimation.normal_returns import MIN_BLOCK, fit_batch
 
 
 @pytest.mark.parametrize("q", [1, 2])

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy import tables as T
-from eventstudy.stattests import adjust_p
+from eventstudy.present import tables as T
+from eventstudy.inference.reference import adjust_p
 
 
 def ref_holm(p):

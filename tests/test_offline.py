@@ -18,7 +18,10 @@ from eventstudy.data.offline import (
     true_effects,
 )
 from eventstudy.errors import DataUnavailableError
-from eventstudy.study import GROUPS, is_equity, load_universe
+from eventstudy.inputs.study import bundled_study
+from eventstudy.inputs.universe import is_equity, load_universe
+
+GROUPS = bundled_study().labels.order
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "make_offline_market.py"

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.calendars import session_model_for
+from eventstudy.calendars.sessions import session_model_for
 from eventstudy.data.base import Prices
 from eventstudy.errors import InstrumentError, WindowError
-from eventstudy.pipeline import trading_calendars
-from eventstudy.returns import compute_returns
+from eventstudy.pipeline.study import trading_calendars
+from eventstudy.returns.panel import compute_returns
 
 
 def _prices(spans: dict[str, pd.DatetimeIndex], seed: int = 0) -> Prices:

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.engine import EventStudy
-from eventstudy.placebo import (blocked_dates, calibrated_p, draw_dates, eligible_dates, extremeness,
+from eventstudy.engine.model import EventStudy
+from eventstudy.pipeline.placebo import (blocked_dates, calibrated_p, draw_dates, eligible_dates, extremeness,
                                 min_detectable_effect, placebo_study, rejection_rates, study_for_placebo,
                                 tost_placebo, tost_t)
 
@@ -106,9 +106,10 @@ def test_blocked_and_eligible_dates_hand_worked():
 @pytest.fixture(scope="module")
 def offline():
     from eventstudy.data.offline import OfflineSource
-    from eventstudy.events import load_events
-    from eventstudy.hypotheses import load_hypotheses
-    from eventstudy.study.universe import default_events_path, load_confounders, load_universe
+    from eventstudy.inputs.events import load_events
+    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.inputs.study import default_events_path
+    from eventstudy.inputs.universe import load_confounders, load_universe
 
     conf = load_confounders()
     with warnings.catch_warnings():
@@ -170,7 +171,7 @@ def test_uncorrected_tests_over_reject_and_kolari_pynnonen_does_not(offline):
 
 def test_placebo_statistics_equal_separate_fits_and_injection_shifts_caar(offline):
     run, pr, _ = offline
-    from eventstudy.placebo import _study_kwargs  # noqa: PLC2701 (same package, test of the batch)
+    from eventstudy.pipeline.placebo import _study_kwargs  # noqa: PLC2701 (same package, test of the batch)
     kw = _study_kwargs(run)
     ev = sorted(pr.pairs["event_id"].unique())[:2]
     for e in ev:
@@ -264,7 +265,7 @@ def test_cli_placebo_writes_tables_and_calibration_section(tmp_path, capsys):
 
 
 def test_calibration_section_added_to_an_existing_report_once(offline, tmp_path):
-    from eventstudy.placebo_report import calibration_markdown, write_placebo
+    from eventstudy.present.placebo_report import calibration_markdown, write_placebo
 
     run, pr, _ = offline
     (tmp_path / "report.md").write_text("# Report\n\nbody\n")
@@ -289,10 +290,11 @@ def test_calibration_section_added_to_an_existing_report_once(offline, tmp_path)
 
 def test_longer_price_history_leaves_the_real_study_unchanged(offline):
     from eventstudy.data.offline import OfflineSource
-    from eventstudy.events import load_events
-    from eventstudy.hypotheses import load_hypotheses
-    from eventstudy.pipeline import run_study
-    from eventstudy.study.universe import default_events_path, load_universe
+    from eventstudy.inputs.events import load_events
+    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.pipeline.study import run_study
+    from eventstudy.inputs.study import default_events_path
+    from eventstudy.inputs.universe import load_universe
 
     run, _, conf = offline
     with warnings.catch_warnings():
@@ -331,7 +333,7 @@ def test_placebo_joins_a_run_folder_as_one_unit(tmp_path):
     import json
 
     from eventstudy.cli import main
-    from eventstudy.runfolder import verify_run_folder
+    from eventstudy.outputs.runfolder import verify_run_folder
 
     out = tmp_path / "res"
     assert main(["run", "--offline", "--no-report", "--window=0,0", "--out", str(out)]) == 0
@@ -353,8 +355,8 @@ def test_placebo_joins_a_run_folder_as_one_unit(tmp_path):
 def _firm_run(seed: int = 0):
     """A pooled firm-specific study on a synthetic weekday panel (40 securities, market M)."""
     from eventstudy.data.base import make_prices
-    from eventstudy.events import firm_events_from_frame
-    from eventstudy.firm_study import run_firm_study
+    from eventstudy.inputs.events import firm_events_from_frame
+    from eventstudy.pipeline.firm import run_firm_study
 
     rng = np.random.default_rng(seed)
     days = pd.bdate_range("2020-01-01", periods=700)
@@ -393,7 +395,7 @@ def test_firm_design_placebo_keeps_each_firm_and_avoids_its_real_windows():
         assert (pl_pos >= 0).all()
         assert (np.abs(pl_pos[:, None] - real_pos[None, :]) > 2).all(), t
     # calibrated p of a real cell = (1 + #{placebo extremeness >= real}) / (1 + draws), from the stored statistics
-    from eventstudy.placebo import extremeness
+    from eventstudy.pipeline.placebo import extremeness
 
     cal = pr.calibrated[(pr.calibrated["test"] == "kolari_pynnonen") & (pr.calibrated["group"] == "all")
                         & (pr.calibrated["window_start"] == 0) & (pr.calibrated["window_end"] == 0)].iloc[0]
@@ -414,6 +416,6 @@ def test_firm_design_placebo_keeps_each_firm_and_avoids_its_real_windows():
 
 def test_cli_default_effects_are_the_librarys():
     from eventstudy.cli import PLACEBO_EFFECTS
-    from eventstudy.placebo import DEFAULT_EFFECTS
+    from eventstudy.pipeline.placebo import DEFAULT_EFFECTS
 
     assert tuple(float(x) for x in PLACEBO_EFFECTS.split(",")) == DEFAULT_EFFECTS

@@ -13,10 +13,10 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
-from eventstudy import plots
+from eventstudy.present import plots as plots
 from eventstudy.errors import DataUnavailableError, WindowError
-from eventstudy.results import EventStudyResult
-from eventstudy.stattests import mean_pairwise_correlation
+from eventstudy.engine.results import EventStudyResult
+from eventstudy.inference.reference import mean_pairwise_correlation
 
 NUM = re.compile(r"[+-]?\d+\.\d+")
 
@@ -299,10 +299,10 @@ def test_figures_lead_with_the_tables_lead_window(monkeypatch, tmp_path):
     """Without [0,1] the tables lead with the first window; the heat map and the bar events follow
     them (not "the second window", here [0,3])."""
     from eventstudy.data.offline import OfflineSource
-    from eventstudy.events import load_events
-    from eventstudy.pipeline import run_study
-    from eventstudy.study.universe import load_universe
-    from eventstudy.tables import lead_window
+    from eventstudy.inputs.events import load_events
+    from eventstudy.pipeline.study import run_study
+    from eventstudy.inputs.universe import load_universe
+    from eventstudy.present.tables import lead_window
     from conftest import REPO
 
     run = run_study(load_events(REPO / "events.csv"), load_universe(), OfflineSource(), windows=[(0, 0), (0, 3)])

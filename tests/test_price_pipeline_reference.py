@@ -10,7 +10,7 @@ import pytest
 
 from eventstudy.data.base import PriceDataWarning, Prices, make_prices, validate_price_frame
 from eventstudy.errors import PriceDataError
-from eventstudy.returns import compute_returns
+from eventstudy.returns.panel import compute_returns
 
 
 def random_long(seed: int) -> pd.DataFrame:

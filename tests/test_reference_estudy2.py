@@ -22,8 +22,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from eventstudy.engine import EventStudy
-from eventstudy.stattests import sign_generalized, wilcoxon
+from eventstudy.engine.model import EventStudy
+from eventstudy.inference.reference import sign_generalized, wilcoxon
 
 CASE = Path(__file__).resolve().parent / "reference" / "estudy2_covid7"
 EXPECTED = json.loads((CASE / "expected.json").read_text())

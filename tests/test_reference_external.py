@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from eventstudy.engine import EventStudy
-from eventstudy.returns import ReturnPanel
+from eventstudy.engine.model import EventStudy
+from eventstudy.returns.panel import ReturnPanel
 
 EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 TERROR = EXTERNAL / "eventstudies_terror911_constant_mean_car"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from eventstudy import report as R
+from eventstudy.present import report as R
 from eventstudy.errors import EventStudyError
 
 PNG_1PX = base64.b64decode(
@@ -59,7 +59,7 @@ class _Collect(HTMLParser):
 
 
 def _fake_save_plots(run, out_dir, **kw):
-    """Stand-in for eventstudy.plots.save_plots: two tiny PNGs (the real one is tested once below)."""
+    """Stand-in for eventstudy.present.plots.save_plots: two tiny PNGs (the real one is tested once below)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -72,7 +72,7 @@ def _fake_save_plots(run, out_dir, **kw):
 
 @pytest.fixture(scope="module")
 def written(offline_run, tmp_path_factory):
-    import eventstudy.plots as plots
+    import eventstudy.present.plots as plots
 
     out = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp:
@@ -205,7 +205,7 @@ def test_bad_arguments(offline_run, tmp_path):
 
 
 def test_plots_failure_is_reported_not_hidden(offline_run, tmp_path, monkeypatch):
-    import eventstudy.plots as plots
+    import eventstudy.present.plots as plots
 
     def broken(run, out_dir, **kw):
         raise RuntimeError("disk on fire")
@@ -231,7 +231,7 @@ def test_real_plots_embedded(offline_run, tmp_path):
 def test_report_without_regressions_or_confounders(offline_run, tmp_path):
     from dataclasses import replace
 
-    from eventstudy.regression import REG_COLUMNS
+    from eventstudy.inference.regression import REG_COLUMNS
 
     bare = replace(offline_run, regressions=pd.DataFrame(columns=REG_COLUMNS),
                    confounders=pd.DataFrame(columns=["date", "market", "description", "source"]))

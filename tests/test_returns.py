@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.data.base import PriceDataWarning, Prices
-from eventstudy.returns import ReturnPanel, compute_returns
+from eventstudy.returns.panel import ReturnPanel, compute_returns
 
 D = pd.to_datetime(["2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10"])
 

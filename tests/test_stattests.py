@@ -1,4 +1,4 @@
-"""Tests of eventstudy.stattests.
+"""Tests of eventstudy.inference.reference.
 
 1. Hand-worked small cases: every test against an independent plain-Python (loop)
    implementation written from the textbook formula, plus literals worked out by hand.
@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eventstudy import stattests as st
+from eventstudy.inference import reference as st
 from eventstudy.errors import EstimationError
-from eventstudy.stattests import TestResult
+from eventstudy.inference.reference import TestResult
 
 # ----------------------------------------------------------------------------- a small hand-worked case
 # N = 4 securities, T = 6 estimation days, L = 2 window days.

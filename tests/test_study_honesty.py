@@ -13,17 +13,19 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from eventstudy.hypotheses import (HypothesesFileError, findings, load_hypotheses, primary_table,
+from eventstudy.inference.hypotheses import (HypothesesFileError, findings, load_hypotheses, primary_table,
                                    inverted_interval)
-from eventstudy.limits import LimitsFileError, limit_flags, load_limits
+from eventstudy.data.limits import LimitsFileError, limit_flags, load_limits
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------------------- hypotheses file
 def test_packaged_hypotheses_are_valid_and_never_on_an_ex_post_group():
-    from eventstudy.events import load_events
-    from eventstudy.study.universe import EX_POST_GROUPS, default_events_path, load_universe
+    from eventstudy.inputs.events import load_events
+    from eventstudy.inputs.study import bundled_study, default_events_path
+    from eventstudy.inputs.universe import load_universe
+    EX_POST_GROUPS = bundled_study().defaults.ex_post_groups
 
     ev = load_events(default_events_path())
     u = load_universe()
@@ -155,7 +157,7 @@ def test_findings_follow_the_adjusted_p():
 
 
 def test_impact_table_labels_primary_and_exploratory(primary_run):
-    from eventstudy.tables import impact_table
+    from eventstudy.present.tables import impact_table
 
     imp = impact_table(primary_run)
     prim = imp[imp["role"].str.startswith("primary")]
@@ -186,9 +188,9 @@ def _null_runs(seeds):
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     from eventstudy.data.base import Prices
-    from eventstudy.events import load_events
-    from eventstudy.pipeline import run_study
-    from eventstudy.study.universe import load_universe
+    from eventstudy.inputs.events import load_events
+    from eventstudy.pipeline.study import run_study
+    from eventstudy.inputs.universe import load_universe
 
     out = []
     for s in seeds:
@@ -211,8 +213,8 @@ def test_group_differences_and_futures_keep_their_size_without_effects(null_runs
     """Seeded simulations of the bundled market with no injected effect (shared dates, group factors):
     the spread-regression group differences and the futures row reject at about the nominal 5%,
     where HC3 on the cross-section of CARs (the old method) rejects far more often."""
-    from eventstudy.regression import cross_sectional_regression
-    from eventstudy.tables import futures_table
+    from eventstudy.inference.regression import cross_sectional_regression
+    from eventstudy.present.tables import futures_table
 
     rej, hc3, fut = [], [], []
     for run in null_runs:
@@ -372,7 +374,7 @@ def test_bootstrap_p_appears_in_the_primary_table(primary_run):
     """With bootstrap results in the run, each primary cell carries its bootstrap p (and the table shows it)."""
     import dataclasses
 
-    from eventstudy.tables import primary_hypotheses_table
+    from eventstudy.present.tables import primary_hypotheses_table
 
     tt = primary_run.result.tests
     kp = tt[tt.test == "kolari_pynnonen"].copy()

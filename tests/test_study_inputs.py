@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from eventstudy.study import default_confounders_path, default_events_path, load_confounders
+from eventstudy.inputs.study import default_confounders_path, default_events_path
+from eventstudy.inputs.universe import load_confounders
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT_EVENTS = REPO / "events.csv"
@@ -101,7 +102,7 @@ def test_day0_per_calendar_matches_the_note(events):
 
 
 def test_load_events_accepts_the_study_file():
-    events_mod = pytest.importorskip("eventstudy.events")
+    events_mod = pytest.importorskip("eventstudy.inputs.events")
     ev = events_mod.load_events(ROOT_EVENTS)
     assert ev["event_id"].tolist() == list(pd.read_csv(ROOT_EVENTS)["event_id"])
     assert ev["announced_at"].notna().all()
@@ -111,10 +112,10 @@ def test_load_events_accepts_the_study_file():
 
 
 def test_library_day0_agrees_with_note():
-    cal = pytest.importorskip("eventstudy.calendars")
+    cal = pytest.importorskip("eventstudy.calendars.sessions")
     if not hasattr(cal, "map_day0"):
-        pytest.skip("eventstudy.calendars.map_day0 not available")
-    from eventstudy.events import load_events
+        pytest.skip("eventstudy.calendars.sessions.map_day0 not available")
+    from eventstudy.inputs.events import load_events
 
     audit = cal.map_day0(load_events(ROOT_EVENTS), ["7203.T", "NIY=F"])
     got = audit.set_index(["event_id", "ticker"])["day0"]
@@ -171,8 +172,8 @@ def test_confounders_cover_the_snap_election_rally_in_the_real_index(shared_dir)
 def test_every_event_day0_is_checked_for_confounders():
     """Each Tokyo day 0 of the study either has a confounder row or is a day the research note's
     confounder list has nothing for: the list of checked days is kept here so a new event forces a look."""
-    from eventstudy.calendars import map_day0
-    from eventstudy.events import load_events
+    from eventstudy.calendars.sessions import map_day0
+    from eventstudy.inputs.events import load_events
 
     ev = load_events(default_events_path())
     d0 = map_day0(ev, ["7203.T"])

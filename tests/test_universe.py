@@ -7,14 +7,11 @@ import pandas as pd
 import pytest
 
 from eventstudy.errors import UniverseFileError
-from eventstudy.study import (
-    GROUP_LABELS,
-    GROUPS,
-    default_universe_path,
-    is_equity,
-    load_excluded,
-    load_universe,
-)
+from eventstudy.inputs.study import bundled_study, default_universe_path
+from eventstudy.inputs.universe import is_equity, load_excluded, load_universe
+
+GROUPS = bundled_study().labels.order
+GROUP_LABELS = dict(bundled_study().labels.long)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 MARKET = SHARED / "data" / "market"
@@ -82,7 +79,7 @@ def test_delisted_names_are_excluded_and_explained():
 def test_default_path_is_package_data():
     p = default_universe_path()
     assert p.name == "universe.csv" and p.is_file()
-    assert p.parent.name == "study"
+    assert p.parent.parent.name == "study"
 
 
 def test_universe_readable_by_plain_pandas():
@@ -280,7 +277,7 @@ def test_rationales_cite_only_pre_event_evidence_outside_ex_post_groups():
     (a move on an event day is not a reason to be in a group); ex-post groups say so."""
     import re
 
-    from eventstudy.study.universe import EX_POST_GROUPS
+    EX_POST_GROUPS = bundled_study().defaults.ex_post_groups
 
     u = load_universe()
     for t, g, r in zip(u["ticker"], u["group"], u["rationale"]):
@@ -299,6 +296,6 @@ def test_control_and_seafood_groups_are_clean():
     seafood = u[u["group"] == "seafood_food"]
     assert set(seafood["ticker"]).isdisjoint({"2267.T", "2801.T", "2809.T"})  # Yakult, Kikkoman, Kewpie
     assert seafood["rationale"].str.contains("[Ss]eafood|[Ff]ishery").all()
-    from eventstudy.study.universe import load_excluded
+    from eventstudy.inputs.universe import load_excluded
     ex = load_excluded()
     assert {"2267.T", "2801.T", "2809.T", "6178.T"} <= set(ex["ticker"])

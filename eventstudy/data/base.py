@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Protocol, Sequence, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from eventstudy.dates import as_bound, normalise_dates
+from eventstudy.inputs.dates import as_bound, normalise_dates
 from eventstudy.errors import EventStudyError, PriceDataError
 
 __all__ = [

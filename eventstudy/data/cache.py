@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eventstudy.dates import normalise_dates
+from eventstudy.inputs.dates import normalise_dates
 from eventstudy.errors import CacheError
 from eventstudy.io_utils import atomic_write_bytes
 

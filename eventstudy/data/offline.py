@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import Prices, select_prices
-from eventstudy.dates import normalise_dates
+from eventstudy.inputs.dates import normalise_dates
 from eventstudy.errors import DataUnavailableError
 
 __all__ = ["OfflineSource", "SOURCE", "MARKET_FILE", "EFFECTS_FILE", "load_simulated_market", "true_effects"]

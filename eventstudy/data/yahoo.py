@@ -30,7 +30,7 @@ import pandas as pd
 from eventstudy.data.base import PriceDataWarning, Prices, make_prices, validate_price_frame
 from eventstudy.data.cache import PriceCache
 from eventstudy.progress import progress_bar
-from eventstudy.dates import as_date, normalise_dates
+from eventstudy.inputs.dates import as_date, normalise_dates
 from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError
 
 __all__ = ["YahooSource", "parse_download"]

@@ -1,0 +1,1 @@
+"""⑤ Normal-return models on arrays: windows, batched OLS/market/factor fits, layout of the pairs."""

@@ -1,0 +1,1 @@
+"""⑥ Statistics on abnormal returns: the tests (reference and batched), kernels, regressions, hypotheses."""

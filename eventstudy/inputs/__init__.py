@@ -1,0 +1,1 @@
+"""① What the user gives: events, firm events, a universe, instruments, dates and a study folder."""

@@ -1,0 +1,1 @@
+"""⑩ Every file a run writes: CSVs, report, figures, the run folder and its manifest."""

@@ -1,0 +1,1 @@
+"""⑧ Whole studies from files: events + universe + prices -> :class:`StudyRun`; firm events; placebo calibration."""

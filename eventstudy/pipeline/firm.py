@@ -1,0 +1,184 @@
+"""Firm-specific events in one call: (security, announcement) rows + price source -> :class:`StudyRun`.
+
+The design of earnings, guidance or index-inclusion studies: each row of the firm-events file is
+one firm's own event, mapped to day 0 on that firm's own trading sessions
+(:func:`eventstudy.calendars.sessions.map_day0_pairs`), and the tests pool the firm-events per window (and
+per group: a column of the events file such as ``news`` = good/bad, or the universe's group).
+Pairs that share a calendar date enter the Kolari-Pynnonen correlation; pairs on different dates
+are independent (:func:`eventstudy.inference.reference.kolari_pynnonen`, ``clusters``).
+
+A firm's estimation window can contain another of its own event windows (quarterly earnings
+and a 250-day window): :func:`own_event_overlaps` finds them; ``overlap="drop"`` leaves those
+days out of the estimation window (counted), ``"flag"`` (default) only reports them.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.calendars.sessions import map_day0_pairs
+from eventstudy.data.base import Prices
+from eventstudy.engine.model import EventStudy
+from eventstudy.errors import DataUnavailableError, EstimationError, EventsFileError, WindowError
+from eventstudy.inputs.instruments import declared_exchanges, read_instruments
+from eventstudy.pipeline.study import (StudyConfig, StudyRun, alignment_notes, local_dates, price_span, trading_calendars,
+                       warn_untested)
+from eventstudy.inference.regression import REG_COLUMNS
+from eventstudy.returns.panel import compute_returns, with_closes
+from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
+
+__all__ = ["run_firm_study", "own_event_overlaps", "OVERLAP_COLUMNS"]
+
+#: columns of :func:`own_event_overlaps`
+OVERLAP_COLUMNS = ["ticker", "event_id", "other_event_id", "rel_day"]
+
+
+def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex], spec: WindowSpec) -> pd.DataFrame:
+    """Estimation days of each pair that lie in the event span of another event of the same firm.
+
+    ``pairs``: ``ticker, event_id, day0`` (session dates); ``sessions``: each ticker's sessions.
+    Returns :data:`OVERLAP_COLUMNS`, one row per contaminated (pair, relative day). Work is per firm
+    with two or more events (a comparison of their day-0 positions), never per (pair, day) in Python.
+    """
+    est = spec.estimation
+    lo, hi = spec.event_span()
+    out: list[pd.DataFrame] = []
+    multi = pairs.groupby("ticker", sort=False).filter(lambda g: len(g) > 1) if len(pairs) else pairs
+    for t, g in multi.groupby("ticker", sort=False):
+        sess = sessions.get(t)
+        if sess is None:
+            continue
+        p0 = sess.get_indexer(pd.DatetimeIndex(g["day0"]))
+        ok = p0 >= 0
+        ids = g["event_id"].to_numpy()[ok]
+        p0 = p0[ok]
+        if len(p0) < 2:
+            continue
+        # pair a's estimation positions [p0a + est0, p0a + est1] vs pair b's event span [p0b + lo, p0b + hi]
+        a, b = np.meshgrid(np.arange(len(p0)), np.arange(len(p0)), indexing="ij")
+        a, b = a.ravel(), b.ravel()
+        sel = a != b
+        a, b = a[sel], b[sel]
+        first = np.maximum(p0[a] + est[0], p0[b] + lo)
+        last = np.minimum(p0[a] + est[1], p0[b] + hi)
+        hit = first <= last
+        for i, j, f, l in zip(a[hit], b[hit], first[hit], last[hit]):   # only overlapping pairs of events
+            rel = np.arange(f, l + 1) - p0[i]
+            out.append(pd.DataFrame({"ticker": t, "event_id": ids[i], "other_event_id": ids[j], "rel_day": rel}))
+    if not out:
+        return pd.DataFrame({c: pd.Series([], dtype=object if c != "rel_day" else np.int64) for c in OVERLAP_COLUMNS})
+    return pd.concat(out, ignore_index=True).drop_duplicates(["ticker", "event_id", "rel_day"]).reset_index(drop=True)
+
+
+def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None = None,
+                   universe: pd.DataFrame | None = None, by: str | None = None, model: str = "market",
+                   estimation: Window | str = DEFAULT_ESTIMATION,
+                   windows: Iterable[Window | str] = DEFAULT_WINDOWS, return_kind: str = "simple",
+                   factors: Sequence[str] = (), overlap: str = "flag", instruments=None,
+                   alignment: str = "close", bootstrap: int | None = 0, seed: int = 0) -> StudyRun:
+    """Pooled event study of firm-specific events (:func:`eventstudy.inputs.events.load_firm_events`).
+
+    ``benchmark``: the market return for every firm (market / market-adjusted / factor models), or
+    ``universe`` with a ``benchmark`` (and ``group``) per ticker. ``by``: a column of the firm events
+    (e.g. ``news``) or ``"group"`` (the universe's) whose values are the tests' groups; the pooled
+    group ``all`` holds every firm-event. ``overlap``: ``"flag"`` or ``"drop"`` (leave a firm's other
+    event windows out of its estimation window). Other options as :func:`eventstudy.pipeline.study.run_study`.
+    The result's tests have ``event_id`` = ``"pooled"``; ``car`` and ``ar`` keep each firm-event's id.
+    """
+    if overlap not in ("flag", "drop"):
+        raise EstimationError(f"overlap={overlap!r}: choose 'flag' or 'drop'")
+    ev = firm_events
+    if "ticker" not in ev.columns or "announced_at" not in ev.columns:
+        raise EventsFileError("firm events need ticker and announcement columns: build them with "
+                              "load_firm_events or firm_events_from_frame")
+    spec = WindowSpec.build(estimation, windows)
+    tickers = list(dict.fromkeys(ev["ticker"].astype(str)))
+    bench: dict[str, str] = {}
+    groups: dict[str, str] = {}
+    if universe is not None:
+        bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if isinstance(b, str) and b}
+        groups = dict(zip(universe["ticker"], universe["group"]))
+    if benchmark:
+        bench = {t: bench.get(t, benchmark) for t in tickers}
+    if model != "constant_mean":
+        missing = [t for t in tickers if t not in bench]
+        if missing:
+            raise EstimationError(f"no benchmark for {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}: "
+                                  "give benchmark= (CLI --benchmark TICKER) or a universe with a benchmark per ticker")
+    if by is not None and by != "group" and by not in ev.columns:
+        raise EventsFileError(f"by={by!r} is not a column of the firm events (columns: {', '.join(map(str, ev.columns))})")
+    if by == "group" and universe is None:
+        raise EventsFileError("by='group' needs a universe with a group per ticker")
+    need = list(dict.fromkeys(tickers + list(bench.values()) + list(factors)))
+    start, end = price_span(ev, spec)
+    prices: Prices = source if isinstance(source, Prices) else source.get(need, start, end)
+    if prices.frame.empty:
+        raise DataUnavailableError(f"no prices for any firm of the firm events in {prices.source} between "
+                                   f"{start:%Y-%m-%d} and {end:%Y-%m-%d}: check the tickers and dates")
+    instruments = read_instruments(instruments)          # a path is read once
+    declared = declared_exchanges(universe, instruments)
+    prices = local_dates(prices, declared)
+    calendars, models, sessions = trading_calendars(prices, declared, need)
+    exch = dict(zip(calendars["ticker"], calendars["exchange"]))
+    panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions), models)
+
+    have = set(prices.frame["ticker"])
+    excluded = [dict(ticker=t, event_id="", reason=f"no prices: {r}")
+                for t, r in zip(prices.failures.get("ticker", []), prices.failures.get("reason", []))]
+    rows = ev[ev["ticker"].isin(have)]
+    for e, t in zip(ev.loc[~ev["ticker"].isin(have), "event_id"], ev.loc[~ev["ticker"].isin(have), "ticker"]):
+        excluded.append(dict(ticker=t, event_id=e, reason="no prices for this ticker"))
+    day0 = map_day0_pairs(rows, exchanges={t: exch.get(t) for t in have},
+                          price_dates={t: panel.sessions[t] for t in have if t in panel.sessions})
+    nat = day0["day0"].isna()
+    excluded += [dict(ticker=t, event_id=e, reason=r) for t, e, r in
+                 zip(day0.loc[nat, "ticker"], day0.loc[nat, "event_id"], day0.loc[nat, "reason"])]
+    pairs = day0.loc[~nat, ["ticker", "event_id", "day0"]].reset_index(drop=True)
+    if pairs.empty:
+        raise WindowError("no firm-event has a day 0 in the data: " + "; ".join(
+            f"{x['ticker']} {x['event_id']}: {x['reason']}" for x in excluded[:3]))
+    if by == "group":
+        pairs["group"] = pairs["ticker"].map(groups).fillna("ungrouped").astype(str)
+    elif by is not None:
+        pairs["group"] = pairs["event_id"].map(dict(zip(rows["event_id"], rows[by].astype(str)))).astype(str)
+    else:
+        pairs["group"] = "all"
+
+    overlaps = own_event_overlaps(pairs, panel.sessions, spec)
+    if len(overlaps):
+        n_pairs = overlaps.groupby(["ticker", "event_id"]).ngroups
+        what = ("left out of their estimation windows" if overlap == "drop"
+                else "inside their estimation windows (use overlap='drop', CLI --overlap drop, to leave them out)")
+        warnings.warn(f"{n_pairs} firm-event(s) have another event of the same firm {what}: {len(overlaps)} "
+                      f"estimation day(s), e.g. {overlaps['ticker'].iloc[0]} {overlaps['event_id'].iloc[0]} "
+                      f"(other event {overlaps['other_event_id'].iloc[0]})", stacklevel=2)
+
+    kw: dict = {}
+    regs: dict[str, list[str]] = {}
+    if model in ("market", "market_adjusted"):
+        kw["benchmark"] = {t: bench[t] for t in pairs["ticker"].unique()}
+        regs = {t: [bench[t]] for t in pairs["ticker"].unique()}
+    elif model == "factor":
+        kw["factors"] = {t: [bench[t], *factors] for t in pairs["ticker"].unique()}
+        regs = kw["factors"]
+    how = alignment_notes(list(pairs["ticker"].unique()), regs, exch, models, alignment)
+    day0["alignment"] = day0["ticker"].map(how).fillna("")
+    es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
+                    pooled_group="all" if pairs["group"].nunique() > 1 else None,
+                    log_returns=(return_kind == "log"), alignment=alignment, pool=True,
+                    estimation_drop=overlaps if overlap == "drop" else None, **kw)
+    result = es.fit(bootstrap=bootstrap, seed=seed)
+    warn_untested(result)
+    cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
+                      base_group=None, pool_exclude=(), extra_factors=tuple(factors), bootstrap=bootstrap,
+                      seed=seed, alignment=alignment)
+    uni = universe if universe is not None else pd.DataFrame({
+        "ticker": tickers, "name": "", "group": "", "benchmark": [bench.get(t, "") for t in tickers],
+        "exchange": "", "rationale": ""})
+    return StudyRun(config=cfg, events=ev, universe=uni, day0=day0, prices=prices, panel=panel, result=result,
+                    regressions=pd.DataFrame(columns=REG_COLUMNS),
+                    excluded=pd.DataFrame(excluded, columns=["ticker", "event_id", "reason"]),
+                    calendars=calendars, overlaps=overlaps)

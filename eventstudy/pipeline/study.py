@@ -1,0 +1,502 @@
+"""A whole study in one call: events + universe + price source -> :class:`StudyRun`.
+
+This wires the data path ``events -> prices -> calendars (day 0) -> returns -> engine ->
+regressions`` for a universe of instruments grouped by exposure channel, every event
+applying to every instrument (news that reaches the whole market at once). The China–Japan
+study is this pipeline with the files in :mod:`eventstudy.study`; the CLI and the notebooks
+call :func:`run_study`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.returns.alignment import ALIGNMENTS, describe_alignment
+from eventstudy.calendars.sessions import DatesModel, SessionModel, guess_exchange, map_day0, session_model_for
+from eventstudy.data.base import Prices, localise_price_dates
+from eventstudy.engine.model import EventStudy
+from eventstudy.errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
+from eventstudy.returns.futures import is_continuous_future, roll_mask
+from eventstudy.inputs.instruments import (CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, read_instruments,
+                          resolve_calendars)
+from eventstudy.data.limits import LIMIT_TREATMENTS, limit_flags, limit_pairs_to_exclude
+from eventstudy.inference.regression import REG_COLUMNS, event_dummy_regressions, group_difference_regressions
+from eventstudy.engine.results import POOLED, EventStudyResult
+from eventstudy.returns.panel import ReturnPanel, compute_returns, with_closes
+from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
+
+#: groups that are instruments rather than exposed equities: never pooled into "all"
+NON_EQUITY_GROUPS = ("futures", "index")
+
+
+def _empty_confounders() -> pd.DataFrame:
+    """An empty confounders frame (``date, market, description, source``)."""
+    return pd.DataFrame(columns=["date", "market", "description", "source"])
+
+
+def _is_benchmark(b: object) -> bool:
+    """True for a usable ``benchmark`` cell of the universe (a non-empty string)."""
+    return isinstance(b, str) and bool(b)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What was run: model, windows, base group and data source (for reports)."""
+
+    model: str = "market"
+    estimation: Window = DEFAULT_ESTIMATION
+    windows: tuple[Window, ...] = DEFAULT_WINDOWS
+    return_kind: str = "simple"
+    base_group: str | None = "control"
+    pool_exclude: tuple[str, ...] = NON_EQUITY_GROUPS
+    extra_factors: tuple[str, ...] = ()
+    bootstrap: int | None = 0
+    seed: int = 0
+    alignment: str = "close"
+
+
+@dataclass(frozen=True, repr=False)
+class StudyRun:
+    """Everything a report needs: inputs, the day-0 audit, the data used and the results.
+
+    ``events`` (from :func:`eventstudy.inputs.events.load_events`), ``universe`` (ticker, name, group,
+    benchmark, exchange, ...), ``day0`` (audit, one row per event x instrument),
+    ``prices`` (what was loaded, with source, simulated flag and failures), ``panel`` (returns),
+    ``result`` (:class:`EventStudyResult`), ``regressions`` (tidy, :data:`REG_COLUMNS`),
+    ``excluded`` (ticker, event_id, reason: instruments left out before estimation),
+    ``confounders`` (date, market, description, source; may be empty), ``calendars`` (ticker,
+    exchange, source, note: the calendar of every series and whether it was declared, guessed from
+    the name and confirmed by its dates, or the file's own dates; :func:`~eventstudy.inputs.instruments.resolve_calendars`).
+    """
+
+    config: StudyConfig
+    events: pd.DataFrame
+    universe: pd.DataFrame
+    day0: pd.DataFrame
+    prices: Prices
+    panel: ReturnPanel
+    result: EventStudyResult
+    regressions: pd.DataFrame
+    excluded: pd.DataFrame
+    confounders: pd.DataFrame = field(default_factory=_empty_confounders)
+    calendars: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CALENDAR_COLUMNS)))
+    hypotheses: pd.DataFrame | None = None
+    limit_flags: pd.DataFrame | None = None
+    overlaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ticker", "event_id",
+                                                                                 "other_event_id", "rel_day"]))
+
+    @property
+    def design(self) -> str:
+        """``"firm"`` for pooled firm-specific events (:func:`eventstudy.pipeline.firm.run_firm_study`),
+        ``"events"`` when every event applies to the whole universe (:func:`run_study`)."""
+        return "firm" if "ticker" in self.events.columns else "events"
+
+    @property
+    def exchanges(self) -> dict[str, str]:
+        """ticker -> the calendar the run used ('XTKS', 'CME', 'dates', ...)."""
+        return dict(zip(self.calendars["ticker"], self.calendars["exchange"]))
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.prices.simulated)
+
+    @property
+    def data_label(self) -> str:
+        """One line naming the data, with SIMULATED up front when it is the bundled market."""
+        return ("SIMULATED data (bundled offline market, not market data)" if self.simulated
+                else self.prices.source)
+
+    def summary(self) -> str:
+        head = f"{'[SIMULATED] ' if self.simulated else ''}Data: {self.prices.source}"
+        return head + "\n" + self.result.summary()
+
+    def __repr__(self) -> str:
+        return (f"<StudyRun events={len(self.events)} instruments={len(self.universe)} "
+                f"simulated={self.simulated} model={self.config.model}>")
+
+
+def price_request(events: pd.DataFrame, universe: pd.DataFrame, spec: WindowSpec,
+                  factors: Sequence[str] = ()) -> tuple[list[str], pd.Timestamp, pd.Timestamp]:
+    """Tickers (instruments, their benchmarks, ``factors``) and the date span a study needs prices for."""
+    bench = [b for b in universe["benchmark"] if _is_benchmark(b)]
+    tickers = list(dict.fromkeys(list(universe["ticker"]) + bench + list(factors)))
+    return (tickers, *price_span(events, spec))
+
+
+def price_span(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Calendar span of prices needed: trading days converted with a generous 1.6 calendar/trading ratio."""
+    first = pd.Timestamp(events["date"].min())
+    last = pd.Timestamp(events["date"].max())
+    before = math.ceil((abs(min(spec.rmin, 0)) + 5) * 1.6) + 10
+    after = math.ceil((max(spec.rmax, 0) + 5) * 1.6) + 10
+    return first - pd.Timedelta(days=before), last + pd.Timedelta(days=after)
+
+
+def _price_dates(prices: Prices) -> dict[str, pd.DatetimeIndex]:
+    """Each priced ticker's dates with a price (sorted, tz-naive midnight)."""
+    f = prices.frame
+    codes, names = pd.factorize(f["ticker"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    cut = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    d = f["date"].to_numpy()[order]
+    return {str(t): pd.DatetimeIndex(np.sort(d[cut[i]:cut[i + 1]])) for i, t in enumerate(names)}
+
+
+def _session_models(calendars: pd.DataFrame, price_dates: dict[str, pd.DatetimeIndex]) -> dict[str, SessionModel]:
+    """ticker -> session model of the resolved calendar (the price-dates model gets its dates)."""
+    out: dict[str, SessionModel] = {}
+    for t, e in zip(calendars["ticker"], calendars["exchange"]):
+        out[t] = session_model_for(t, e, price_dates.get(t))
+    return out
+
+
+def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, SessionModel]) -> dict[str, pd.DatetimeIndex]:
+    """Each priced ticker's trading calendar for :func:`~eventstudy.returns.panel.compute_returns`.
+
+    Tickers of one exchange share one index (the exchange's sessions over the span of all their
+    prices; ``compute_returns`` cuts it to each ticker's first and last price), so the calendar
+    work is done once per exchange. A ticker on the price-dates model has its own price dates.
+    """
+    out: dict[str, pd.DatetimeIndex] = {}
+    shared: dict[SessionModel, list[str]] = {}
+    for t, dates in price_dates.items():
+        model = models[t]
+        if isinstance(model, DatesModel):
+            out[t] = model.sessions()
+        else:
+            shared.setdefault(model, []).append(t)
+    for model, tickers in shared.items():
+        lo = min(price_dates[t][0] for t in tickers)
+        hi = max(price_dates[t][-1] for t in tickers)
+        try:
+            cal = model.sessions(lo, hi)
+        except WindowError:
+            for t in tickers:            # name the first ticker whose prices reach outside the calendar
+                try:
+                    model.sessions(price_dates[t][0], price_dates[t][-1])
+                except WindowError as exc:
+                    raise WindowError(f"{t} (prices {price_dates[t][0]:%Y-%m-%d} to "
+                                      f"{price_dates[t][-1]:%Y-%m-%d}): {exc}") from None
+            raise
+        for t in tickers:
+            out[t] = cal
+    return out
+
+
+def check_study_inputs(universe: pd.DataFrame, *, model: str = "market", extra_factors: Sequence[str] = (),
+                       pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, pooled_group: str = "all",
+                       kinds: dict[str, str] | None = None) -> None:
+    """Refuse a study whose set-up cannot give honest numbers, before any data is loaded.
+
+    Raises :class:`EstimationError` for a factor that is an instrument of the universe (it would be
+    regressed on itself) or the benchmark of one (a singular design); :class:`EventStudyError` for a
+    missing group or a group named like the pooled group (``all``). Warns when a group named like a
+    special group (``futures``, ``index``, left out of the pooled group) holds instruments that do
+    look like equities (by their declared ``kinds``, ticker -> kind, else by the symbol).
+    """
+    tickers = [str(t) for t in universe["ticker"]]
+    groups = universe["group"] if "group" in universe.columns else pd.Series([pooled_group] * len(universe))
+    missing = [t for t, g in zip(tickers, groups) if not (isinstance(g, str) and g.strip())]
+    if missing:
+        raise EventStudyError(f"universe: instrument(s) {', '.join(missing[:5])} have no group; give every "
+                              f"instrument an exposure group (e.g. control)")
+    if model == "factor":
+        inst = set(tickers)
+        bench = {b for b in universe["benchmark"] if _is_benchmark(b)}
+        for f in extra_factors:
+            if f in inst:
+                raise EstimationError(f"factor {f} is also an instrument of the universe: it would be regressed on "
+                                      f"itself (a perfect fit); drop it from --factor or from the universe")
+            if f in bench:
+                who = [t for t, b in zip(tickers, universe["benchmark"]) if b == f][:3]
+                raise EstimationError(f"factor {f} is already the benchmark of {', '.join(who)}: the same regressor "
+                                      f"twice makes the regression singular; choose another factor")
+        dup = [f for f in dict.fromkeys(extra_factors) if list(extra_factors).count(f) > 1]
+        if dup:
+            raise EstimationError(f"factor {dup[0]} is given twice; give each factor once")
+    names = set(str(g) for g in groups)
+    if pooled_group in names:
+        who = [t for t, g in zip(tickers, groups) if g == pooled_group][:3]
+        raise EventStudyError(f"universe: group {pooled_group!r} ({', '.join(who)}) has the name of the pooled group "
+                              f"of all equities; rename it (e.g. {pooled_group}_firms)")
+    kinds = kinds or {}
+
+    def equity_like(t: str) -> bool:
+        """Declared an equity, or a stock symbol (``7203.T``, ``7203``, ``7203 JT Equity``)."""
+        if t in kinds:
+            return kinds[t] in ("equity", "stock", "etf")
+        u = t.strip().upper()
+        return (not u.startswith("^") and "=" not in u
+                and (bool(re.fullmatch(r"[A-Z0-9\-]+\.[A-Z]{1,4}|\d{4,6}", u)) or u.endswith(" EQUITY")))
+
+    for g in pool_exclude:
+        if g not in names:
+            continue
+        odd = [t for t, gg in zip(tickers, groups) if gg == g and equity_like(t)]
+        if odd:
+            warnings.warn(f"universe: group {g!r} is a special group left out of the pooled group 'all', but "
+                          f"{', '.join(odd[:3])}{' ...' if len(odd) > 3 else ''} look like equities: rename the "
+                          f"group if they belong in the pooled results", stacklevel=3)
+
+
+def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) -> str:
+    """Why no (instrument, event) pair has a day 0: the events, the data's span and the first reason."""
+    f = prices.frame
+    lo, hi = f["date"].min(), f["date"].max()
+    evs = ", ".join(f"{e} ({d:%Y-%m-%d})" for e, d in zip(events["event_id"][:4], events["date"][:4]))
+    more = f" and {len(events) - 4} more" if len(events) > 4 else ""
+    why = day0["reason"].dropna()
+    why = f" First reason: {why.iloc[0]}." if len(why) else ""
+    after = (events["date"] > hi).all()
+    return (f"no event has a day 0 on any instrument with prices: events {evs}{more}; prices from "
+            f"{prices.source} run from {lo:%Y-%m-%d} to {hi:%Y-%m-%d} for {f['ticker'].nunique()} ticker(s) "
+            f"({', '.join(map(str, f['ticker'].unique()[:4]))}{' ...' if f['ticker'].nunique() > 4 else ''})."
+            + (" Every event lies after the data's last date: use prices that reach past the events." if after
+               else " Check that the events fall inside the data and that the universe's tickers have prices.")
+            + why)
+
+
+def local_dates(prices: Prices, declared: dict[str, str] | None = None) -> Prices:
+    """``prices`` with date-times given as instants (e.g. ``2025-11-16T15:00:00Z``) turned into the trading
+    date of each series' exchange (declared, else read from the name); a series with no known exchange
+    keeps the UTC date, with a warning."""
+    f = prices.frame
+    if "instant" not in f.columns:
+        return prices
+    declared = declared or {}
+    tz_of: dict[str, str | None] = {}
+    for t in pd.unique(f.loc[f["instant"].notna(), "ticker"]):
+        code = declared.get(t) or guess_exchange(t)
+        tz_of[t] = None if code in (None, "dates") else session_model_for(t, code).tz
+    unknown = [t for t, z in tz_of.items() if not z]
+    if unknown:
+        warnings.warn(f"prices of {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} carry times with a "
+                      "timezone, but no exchange is known for them: their trading dates are the UTC dates of those "
+                      "times; declare their exchange (instruments file) to use its local dates", stacklevel=3)
+    return localise_price_dates(prices, tz_of)
+
+
+def trading_calendars(prices: Prices, declared: dict[str, str] | None = None, tickers: Sequence[str] = ()
+                      ) -> tuple[pd.DataFrame, dict[str, SessionModel], dict[str, pd.DatetimeIndex]]:
+    """The calendar of every series in ``prices`` (and of ``tickers`` without prices), checked against
+    its dates: ``(calendars, models, sessions)`` - the table of
+    :func:`~eventstudy.inputs.instruments.resolve_calendars`, ticker -> session model, and each priced
+    ticker's sessions for :func:`~eventstudy.returns.panel.compute_returns`."""
+    price_dates = _price_dates(prices)
+    calendars = resolve_calendars(price_dates, declared or {}, tickers=tickers)
+    models = _session_models(calendars, price_dates)
+    return calendars, models, _sessions(price_dates, models)
+
+
+def alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], exch: dict[str, str],
+                     models: dict[str, SessionModel], method: str) -> dict[str, str]:
+    """ticker -> how each of its regressors was put on its sessions (words for the day-0 audit)."""
+    out: dict[str, str] = {}
+    for t in tickers:
+        parts = []
+        for r in regressors.get(t, []):
+            if r not in models:
+                continue
+            timed = models[t].has_times and models[r].has_times
+            parts.append(describe_alignment(method, r, exch.get(t, "dates"), exch.get(r, "dates"), timed))
+        out[t] = "; ".join(parts)
+    return out
+
+
+def warn_untested(result: EventStudyResult) -> None:
+    """One warning naming the (event, group) cells with estimated pairs but no tested window, and why."""
+    est = result.params[["event_id", "group"]].drop_duplicates()
+    tested = set(zip(result.tests["event_id"], result.tests["group"]))
+    if set(result.tests["event_id"]) == {POOLED}:          # pooled firm events: cells are groups
+        est = est.assign(event_id=POOLED).drop_duplicates()
+    gone = [(e, g) for e, g in zip(est["event_id"], est["group"]) if (e, g) not in tested]
+    if not gone:
+        return
+    ex = result.exclusions
+    events = list(dict.fromkeys(e for e, _ in gone))
+    parts = []
+    for e in events[:5]:
+        groups = [g for ev, g in gone if ev == e]
+        why = ex.loc[(ex["event_id"] == e) & ex["window_start"].notna(), "reason"]
+        top = why.value_counts().index[0] if len(why) else "no pair with a complete event window"
+        parts.append(f"event {e} ({len(groups)} group(s): {', '.join(groups[:4])}{', ...' if len(groups) > 4 else ''}; "
+                     f"e.g. {top})")
+    more = f"; and {len(events) - 5} more event(s)" if len(events) > 5 else ""
+    warnings.warn(f"{len(gone)} event x group cell(s) have no pair with a complete event window in any window and "
+                  f"were not tested: " + "; ".join(parts) + more + " (every pair-window is in the exclusions)",
+                  stacklevel=3)
+
+
+def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: str = "market",
+              estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
+              return_kind: str = "simple", base_group: str | None = "control",
+              pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, extra_factors: Sequence[str] = ("JPY=X",),
+              bootstrap: int | None = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
+              regressions: bool = True, instruments=None, alignment: str = "close",
+              hypotheses: pd.DataFrame | None = None, limits: pd.DataFrame | None = None,
+              limit_treatment: str = "flag") -> StudyRun:
+    """Run an event study of every event on every instrument of ``universe``.
+
+    ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
+    :class:`~eventstudy.data.yahoo.YahooSource`, :class:`~eventstudy.data.offline.OfflineSource`)
+    or a :class:`Prices`. The market model uses each instrument's ``benchmark``; the factor
+    model uses the benchmark plus ``extra_factors`` (default USDJPY, ``JPY=X``). The
+    cross-sectional regression of CARs on exposure groups uses ``base_group`` as the omitted
+    group when the universe has it (else its first equity group), and is skipped with fewer
+    than two equity groups; it compares each group with the base through the event-dummy regression
+    of the two portfolios' return spread (valid under a shared date; docs/METHODS.md, section 8).
+    ``hypotheses`` (:func:`eventstudy.inference.hypotheses.load_hypotheses`) are the primary questions;
+    ``limits`` (:func:`eventstudy.data.limits.load_limits`) mark price-limit days, flagged per pair-window
+    (``limit_treatment='flag'``) or with the pairs left out (``'exclude'``). Groups of one instrument
+    or of listings of one contract (the non-equity groups) get no cross-sectional tests: their
+    cross-sectional statistics are set to NaN, the time-series and rank tests kept.
+
+    ``instruments``: the calendar of any series (security, benchmark, factor) as an instruments file
+    path, a frame ``ticker, exchange`` or a mapping ticker -> exchange
+    (:mod:`eventstudy.inputs.instruments`); the universe's ``exchange`` column declares too; a ``kind`` of
+    ``future`` marks a continuous futures series whose roll jumps are masked (Yahoo ``=F`` symbols
+    are taken as such unless declared otherwise). Undeclared
+    series get the calendar their name suggests only when their price dates agree, else their own
+    dates (``StudyRun.calendars`` and the day-0 audit say which). ``alignment``: ``"close"``
+    (default) aligns regressors on other calendars by closing time, ``"same_date"`` by date
+    (:mod:`eventstudy.returns.alignment`).
+    """
+    if limit_treatment not in LIMIT_TREATMENTS:
+        raise EventStudyError(f"limit treatment {limit_treatment!r}: choose one of {', '.join(LIMIT_TREATMENTS)}")
+    if alignment not in ALIGNMENTS:
+        raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+    instruments = read_instruments(instruments)          # a path is read once
+    declared = declared_exchanges(universe, instruments)
+    spec = WindowSpec.build(estimation, windows)
+    bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
+    check_study_inputs(universe, model=model, extra_factors=extra_factors, pool_exclude=pool_exclude,
+                       kinds=declared_kinds(instruments))
+    tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
+    prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
+
+    if prices.frame.empty:
+        why = "; ".join(f"{t}: {r}" for t, r in zip(prices.failures.get("ticker", [])[:3],
+                                                     prices.failures.get("reason", [])[:3]))
+        raise DataUnavailableError(f"no prices for any instrument of the universe from {prices.source}"
+                                   + (f" ({why})" if why else "") + ". Check the tickers and the event dates"
+                                   + (": the bundled simulated market covers only its own period; use --prices FILE "
+                                      "or Yahoo Finance for other dates." if prices.simulated else
+                                      ", or use --offline (bundled SIMULATED market) or --prices FILE."))
+    excluded_rows: list[dict] = []
+    failures = prices.failures
+    for t, r in zip(failures.get("ticker", []), failures.get("reason", [])):
+        excluded_rows.append(dict(ticker=t, event_id="", reason=f"no prices: {r}"))
+    have = set(prices.frame["ticker"].unique())
+    missing_factors = [f for f in (extra_factors if model == "factor" else []) if f not in have]
+    if missing_factors:
+        raise EstimationError(f"factor {missing_factors[0]} has no prices in {prices.source}; "
+                              f"choose another factor or a price file that has it")
+
+    prices = local_dates(prices, declared)
+    calendars, models, sessions = trading_calendars(prices, declared, tickers)
+    exch = dict(zip(calendars["ticker"], calendars["exchange"]))
+    kinds = declared_kinds(instruments)
+    futures = [t for t in prices.tickers
+               if (kinds[t] in FUTURE_KINDS if t in kinds else is_continuous_future(t))]
+    masks = []
+    if futures:
+        fut = prices.select(tickers=futures).wide()
+        masks = [roll_mask(t, fut[t].dropna()) for t in futures]
+    mask = pd.concat(masks, ignore_index=True) if masks else None
+    panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask), models)
+
+    inst = [t for t in universe["ticker"] if t in have]
+    day0 = map_day0(events, inst, exchanges={t: exch.get(t) for t in inst},
+                    price_dates={t: panel.sessions[t] for t in inst})
+    notes = dict(zip(calendars["ticker"], calendars["note"]))
+    noted = day0["ticker"].map(notes).fillna("")
+    if (noted != "").any():
+        day0.loc[noted != "", "reason"] = noted[noted != ""] + "; " + day0.loc[noted != "", "reason"]
+        odd = [t for t in inst if notes.get(t)]
+        warnings.warn(f"{len(odd)} instrument(s) have no confirmed exchange calendar and keep their own price "
+                      "dates (no session hours: announcement times cannot be placed within a day), e.g. "
+                      f"{odd[0]}: {notes[odd[0]].split(': sessions are')[0]}; declare their exchange in an "
+                      "instruments file (--instruments) to use session hours", stacklevel=2)
+    nat = day0["day0"].isna()
+    for _, r in day0[nat].iterrows():
+        excluded_rows.append(dict(ticker=r["ticker"], event_id=r["event_id"], reason=r["reason"]))
+    groups = dict(zip(universe["ticker"], universe["group"]))
+    pairs = day0.loc[~nat, ["ticker", "event_id", "day0"]].copy()
+    pairs["group"] = pairs["ticker"].map(groups)
+    if limits is not None and len(limits) and limit_treatment == "exclude":
+        drop = limit_pairs_to_exclude(pairs, panel.sessions, limits, min(w[0] for w in spec.windows),
+                                      max(w[1] for w in spec.windows))
+        if len(drop):
+            key = set(zip(drop["ticker"], drop["event_id"]))
+            pairs = pairs[[(a, b) not in key for a, b in zip(pairs["ticker"], pairs["event_id"])]]
+            excluded_rows.extend(drop.to_dict("records"))
+
+    if pairs.empty:
+        raise DataUnavailableError(_no_pairs_message(events, day0, prices))
+    kw: dict = {}
+    regs: dict[str, list[str]] = {}
+    if model in ("market", "market_adjusted"):
+        kw["benchmark"] = bench
+        regs = {t: [bench[t]] for t in inst if t in bench}
+    elif model == "factor":
+        kw["factors"] = {t: [bench[t], *extra_factors] for t in pairs["ticker"].unique()}
+        regs = kw["factors"]
+    how = alignment_notes(inst, regs, exch, models, alignment)
+    day0["alignment"] = day0["ticker"].map(how).fillna("")
+    es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
+                    pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
+    result = es.fit(bootstrap=bootstrap, seed=seed)
+    result = _single_instrument_tests(result, pool_exclude)
+    warn_untested(result)
+
+    reg = pd.DataFrame(columns=REG_COLUMNS)
+    # the cross-section compares exposure groups: it needs two of them with estimated pairs; the base
+    # group is `base_group` when it has estimated pairs, else the first such equity group of the universe
+    estimated = set(result.params["group"])
+    eq_groups = [g for g in dict.fromkeys(universe["group"]) if g not in set(pool_exclude) and g in estimated]
+    if base_group not in eq_groups:
+        base_group = eq_groups[0] if eq_groups else None
+    if regressions and model != "market_adjusted":
+        parts = [event_dummy_regressions(result, by="group")]
+        if len(eq_groups) < 2:
+            warnings.warn("cross-sectional regressions skipped: they compare exposure groups, and only "
+                          f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=2)
+        if len(eq_groups) >= 2:
+            parts.append(group_difference_regressions(result, base_group, groups=eq_groups))
+        reg = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+
+    cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
+                      base_group=base_group, pool_exclude=tuple(pool_exclude),
+                      extra_factors=tuple(extra_factors) if model == "factor" else (), bootstrap=bootstrap, seed=seed,
+                      alignment=alignment)
+    conf = confounders if confounders is not None else _empty_confounders()
+    return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
+                    result=result, regressions=reg,
+                    excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
+                    confounders=conf, calendars=calendars, hypotheses=hypotheses,
+                    limit_flags=limit_flags(result, limits))
+
+
+#: tests whose statistic treats the members of a group as a cross-section of independent securities
+CROSS_SECTIONAL_TESTS = ("t_cross_section", "patell", "bmp", "kolari_pynnonen", "grank", "sign_generalized",
+                         "wilcoxon")
+
+
+def _single_instrument_tests(result: EventStudyResult, single_groups: Sequence[str]) -> EventStudyResult:
+    """NaN statistic and p-value for the cross-sectional tests of ``single_groups`` (one instrument, or
+    listings of one contract: a cross-section of two listings of one future is one observation twice).
+    The time-series t, the rank test on the portfolio and the bootstrap stay."""
+    tt = result.tests
+    sel = tt["group"].isin(list(single_groups)) & tt["test"].isin(CROSS_SECTIONAL_TESTS)
+    if not sel.any():
+        return result
+    tt = tt.copy()
+    tt.loc[sel, ["statistic", "p_value"]] = float("nan")
+    return dataclasses.replace(result, tests=tt)

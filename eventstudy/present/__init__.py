@@ -1,0 +1,1 @@
+"""⑨ Presentation: tables, figures and the report of a run (no file is written here)."""

@@ -1,0 +1,1 @@
+"""④ Prices to returns: the return panel, futures roll masks, cross-market alignment."""
