@@ -580,7 +580,7 @@ def _say_day0_limits(run) -> None:
 
 
 def cmd_events(args) -> int:
-    from eventstudy.calendars.sessions import map_day0
+    from eventstudy.calendars.day0 import map_day0
     from eventstudy.inputs.instruments import declared_exchanges
 
     if args.csv is not None:        # checked before any work
