@@ -238,7 +238,7 @@ def _load_limits(args):
 
 def _load_hypotheses(args, events, universe):
     """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
-    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.inputs.hypotheses import load_hypotheses
     from eventstudy.inputs.study import bundled_study
     EX_POST_GROUPS = bundled_study().defaults.ex_post_groups
 

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from eventstudy.inference.hypotheses import (HypothesesFileError, findings, load_hypotheses, primary_table,
-                                   inverted_interval)
+from eventstudy.inference.hypotheses import findings, inverted_interval, primary_table
+from eventstudy.inputs.hypotheses import HypothesesFileError, load_hypotheses
 from eventstudy.data.limits import LimitsFileError, limit_flags, load_limits
 
 REPO = Path(__file__).resolve().parents[1]
