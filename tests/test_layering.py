@@ -51,7 +51,7 @@ MODULES = list(_modules())
 PENDING: set[tuple[str, str]] = {
     ("upward", "inputs/instruments.py"), ("upward", "inputs/universe.py"),
     ("upward", "present/placebo_report.py"), ("upward", "present/tables.py"),
-    ("private", "data/files.py"), ("private", "inference/batched.py"), ("private", "present/plots.py"),
+    ("private", "data/files.py"), ("private", "present/plots.py"),
     ("private", "present/report.py"), ("private", "returns/futures.py"),
     ("specifics", "pipeline/study.py"), ("specifics", "present/placebo_report.py"),
     ("specifics", "present/plots.py"), ("specifics", "present/report.py"), ("specifics", "present/tables.py"),

@@ -42,7 +42,7 @@ Design
   :func:`eventstudy.inference.reference.residual_correlation_matrix`, against every other member of the
   cell; the mean is over the same set of pairs as the reference.
 * ``wilcoxon``: the statistic ``W+`` is batched (ranks of ``|CAR|`` within cells from one sort);
-  the p-value follows :func:`eventstudy.inference.reference.wilcoxon_p_method` as the reference does: the
+  the p-value follows :func:`eventstudy.inference.ranks.wilcoxon_p_method` as the reference does: the
   normal score of ``W+`` (vectorised) for n > 50 or ties with n > 13; the exact null distribution
   of ``W+`` for untied cells with n <= 50 (one table per distinct n, :func:`_wilcoxon_exact_p`);
   scipy's exact permutation test, called per cell, only for tied cells with n <= 13.
@@ -51,7 +51,7 @@ Design
 * ``patell`` raises :class:`~eventstudy.errors.EstimationError` on the first cell (in cell, then
   window order) where the reference would.
 
-The bootstrap is not batched (the engine calls :func:`eventstudy.inference.reference.bootstrap_caar`
+The bootstrap is not batched (the engine calls :func:`eventstudy.inference.bootstrap.bootstrap_caar`
 per cell when asked).
 """
 from __future__ import annotations
@@ -64,8 +64,9 @@ import numpy as np
 from scipy import sparse, special, stats
 
 from eventstudy.inference import kernels as kernels
-from eventstudy.inference.reference import MIN_N, MIN_OVERLAP, TEST_IDS, WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N, _centred_rows
-from eventstudy.inference.reference import patell_error as _patell_error
+from eventstudy.inference.base import MIN_N
+from eventstudy.inference.ranks import WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N
+from eventstudy.inference.reference import MIN_OVERLAP, TEST_IDS, centred_rows, patell_error
 
 __all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
 
@@ -78,7 +79,7 @@ class BatchedTests:
     ``statistic`` and ``p_value``: ``(len(test_ids), C, W)`` in the order of ``test_ids``
     (:data:`eventstudy.inference.reference.TEST_IDS`). ``wilcoxon_p_method (C, W)``: the distribution the Wilcoxon
     p-value came from, ``"exact"``, ``"permutation"`` or ``"normal"``
-    (:func:`eventstudy.inference.reference.wilcoxon_p_method`), ``""`` where there is no p-value.
+    (:func:`eventstudy.inference.ranks.wilcoxon_p_method`), ``""`` where there is no p-value.
     """
 
     test_ids: tuple[str, ...]
@@ -92,7 +93,7 @@ class BatchedTests:
 # ----------------------------------------------------------------------------- small helpers
 
 def _two_sided_t(stat: np.ndarray, df: np.ndarray) -> np.ndarray:
-    """``2 t.sf(|stat|, df)`` where stat is finite and df >= 1; NaN elsewhere (as stattests._t_result)."""
+    """``2 t.sf(|stat|, df)`` where stat is finite and df >= 1; NaN elsewhere (as inference.base.t_result)."""
     out = np.full(stat.shape, np.nan)
     ok = np.isfinite(stat) & (df >= 1)
     if ok.any():
@@ -114,7 +115,7 @@ def _first_index(cell: np.ndarray, n_cells: int) -> np.ndarray:
 
 
 def _grouped_one_sample_t(x: np.ndarray, cell: np.ndarray, n_cells: int):
-    """Batched ``stattests._one_sample_t`` over cells (``cell`` sorted). Returns stat, n, mean, sd, usable."""
+    """Batched ``inference.base.one_sample_t`` over cells (``cell`` sorted). Returns stat, n, mean, sd, usable."""
     n = np.bincount(cell, minlength=n_cells)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(cell, weights=x, minlength=n_cells) / n
@@ -135,8 +136,8 @@ def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
 
     The same pairwise-complete formula and validity rule, for a rectangular block (A, B).
     """
-    wa, x0a = _centred_rows(xa)
-    wb, x0b = _centred_rows(xb)
+    wa, x0a = centred_rows(xa)
+    wb, x0b = centred_rows(xb)
     n = wa @ wb.T
     sx_ab = x0a @ wb.T                 # sum of x_a over the days common with b
     sx_ba = wa @ x0b.T                 # sum of x_b over the days common with a
@@ -155,7 +156,7 @@ def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
 
 def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
     """Per cell: the normal score of ``W+`` (for the normal p-value), n, whether ``|CAR|`` has ties, the
-    sorted nonzero CARs and their cells, and ``W+`` (see stattests.wilcoxon and stattests.wilcoxon_z)."""
+    sorted nonzero CARs and their cells, and ``W+`` (see reference.wilcoxon and reference.wilcoxon_z)."""
     keep = np.isfinite(car) & (car != 0)
     d, c = car[keep], cell[keep]
     a = np.abs(d)
@@ -257,7 +258,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     car, scar : (W, P) CAR_i and SCAR_i per window (decimal / standardised).
     valid : (W, P) bool, whether the pair enters its cells in that window (the engine: estimated
         and finite CAR). Invalid pairs are left out as if absent from the cell.
-    m : (P,) M_i; ``k`` model parameters; ``est_ar``, ``est_sar`` (P, T) as in stattests.
+    m : (P,) M_i; ``k`` model parameters; ``est_ar``, ``est_sar`` (P, T) as in the reference.
     event_sar : (P, D) SARs on the event-grid days; ``window_masks`` (W, D) bool selects each
         window's days (``L_w`` = their number).
     cell_block : (C,) optional labels (e.g. the event of each cell); chunks never split a block,
@@ -268,7 +269,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
         :func:`eventstudy.inference.reference.kolari_pynnonen`.
 
     Returns :class:`BatchedTests` with, per cell and window, exactly what
-    ``stattests.run_tests`` returns for the arrays of that cell's valid members
+    ``reference.run_tests`` returns for the arrays of that cell's valid members
     (``n_boot=0``). Cells without members in a window have n = 0 and NaN results.
     """
     mp = np.asarray(member_pair, dtype=np.int64)
@@ -320,7 +321,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
                      event_sar, wmask, min_overlap, out_n[c0:c1], out_caar[c0:c1], out_stat[:, c0:c1],
                      out_p[:, c0:c1], out_meth[c0:c1], pair_cluster)
         if err is not None:                  # the reference's first violation, in cell order
-            raise _patell_error(err[2], err[3], k)
+            raise patell_error(err[2], err[3], k)
     return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p, out_meth)
 
 
@@ -334,7 +335,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         ea, es, ev = np.ascontiguousarray(est_ar), est_sar, event_sar     # (a strided view is slow in products)
     else:
         ea, es, ev = est_ar[pairs], est_sar[pairs], event_sar[pairs]
-    # +-inf is "missing" for the reference's rankings (stattests._row_ranks): the window SARs become NaN
+    # +-inf is "missing" for the reference's rankings (inference.base.row_ranks): the window SARs become NaN
     # so comparisons skip them (the estimation SARs: kernels.row_ranks treats them as missing)
     if np.isinf(ev).any():
         ev = np.where(np.isfinite(ev), ev, np.nan)

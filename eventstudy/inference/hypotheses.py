@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from eventstudy.inference.reference import adjust_p
+from eventstudy.inference.multitest import adjust_p
 from eventstudy.inputs.hypotheses import HYPOTHESIS_COLUMNS, HypothesesFileError, load_hypotheses
 
 __all__ = ["HypothesesFileError", "HYPOTHESIS_COLUMNS", "PRIMARY_COLUMNS", "load_hypotheses",
