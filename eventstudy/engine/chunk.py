@@ -231,10 +231,14 @@ def _bootstrap_cells(out: ChunkOutput, members, n_cells: int, car: np.ndarray, v
 
 
 def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk], *,
-               bootstrap: int | None = 0, seed: int = 0, progress: bool | None = None) -> list[ChunkOutput]:
-    """:func:`fit_chunk` of every chunk, in chunk order. Chunks share nothing, so without a bootstrap they run
-    on up to 4 threads (numpy releases the GIL in its array loops); the bootstrap shows a progress bar."""
+               bootstrap: int | None = 0, seed: int = 0, progress: bool | None = None) -> "StudyOutput":
+    """:func:`fit_chunk` of every chunk, put together in chunk order as each arrives (so one chunk's output is
+    held at a time). Chunks share nothing, so without a bootstrap they run on up to 4 threads (numpy releases
+    the GIL in its array loops); the bootstrap shows a progress bar."""
     do_boot = bootstrap is None or int(bootstrap) > 0
+    n_tests = len(TEST_IDS) + int(do_boot)
+    out = StudyOutput.empty(len(layout.start), cells.n_cells, len(settings.windows), n_tests, layout.frow.shape[1],
+                            layout.span_len)
     bar = progress_bar(cells.n_cells, desc="bootstrap", unit="cell", enabled=progress if do_boot else False)
 
     def one(chunk: EventChunk) -> ChunkOutput:
@@ -244,16 +248,21 @@ def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: 
     try:
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(one, chunks))
-        return [one(chunk) for chunk in chunks]
+                for part in pool.map(one, chunks):
+                    out.add(part)
+        else:
+            for chunk in chunks:
+                out.add(one(chunk))
     finally:
         bar.close()
+    return out
 
 
 @dataclass
 class StudyOutput:
     """The chunks' outputs put together over all ``P`` pairs and cells (fields as :class:`ChunkOutput`,
-    pair arrays in pair order; ``errors`` the chunks' test errors in event order)."""
+    pair arrays in pair order; ``errors`` the chunks' test errors in event order). Cells of a chunk whose
+    tests failed stay empty."""
 
     reason: np.ndarray
     m: np.ndarray
@@ -270,35 +279,43 @@ class StudyOutput:
     p_value: np.ndarray
     errors: list[EstimationError]
 
+    @classmethod
+    def empty(cls, n_pairs: int, n_cells: int, n_windows: int, n_tests: int, q: int, n_span: int) -> "StudyOutput":
+        """Arrays for ``n_pairs`` pairs (``q`` slopes, ``n_span`` span days) and ``n_cells`` cells, not yet filled."""
+        return cls(
+            reason=np.full(n_pairs, "", dtype=object), m=np.zeros(n_pairs, dtype=np.int64),
+            s2=np.full(n_pairs, np.nan), const=np.full(n_pairs, np.nan), slopes=np.full((n_pairs, q), np.nan),
+            car={name: np.full((n_windows, n_pairs), np.nan) for name in CAR_FIELDS},
+            span={name: np.full((n_pairs, n_span), np.nan) for name in SPAN_FIELDS},
+            dates=np.full((n_pairs, n_span), np.datetime64("NaT"), dtype="datetime64[ns]"), exclusions=[],
+            n=np.zeros((n_cells, n_windows), dtype=np.int64), caar=np.full((n_cells, n_windows), np.nan),
+            statistic=np.full((n_tests, n_cells, n_windows), np.nan),
+            p_value=np.full((n_tests, n_cells, n_windows), np.nan), errors=[])
+
+    def add(self, part: ChunkOutput) -> None:
+        """Write one chunk's output into its pairs' rows and its cells."""
+        rows = part.rows
+        self.reason[rows], self.m[rows], self.s2[rows], self.const[rows] = part.reason, part.m, part.s2, part.const
+        if self.slopes.shape[1]:
+            self.slopes[rows] = part.slopes
+        for name in CAR_FIELDS:
+            self.car[name][:, rows] = part.car[name]
+        for name in SPAN_FIELDS:
+            self.span[name][rows] = part.span[name]
+        self.dates[rows] = part.dates
+        self.exclusions += part.exclusions
+        if part.error is not None:
+            self.errors.append(part.error)
+            return
+        cells = slice(part.first_cell, part.first_cell + part.n.shape[0])
+        self.n[cells], self.caar[cells] = part.n, part.caar
+        self.statistic[:, cells], self.p_value[:, cells] = part.statistic, part.p_value
+
 
 def combine(parts: list[ChunkOutput], n_pairs: int, n_cells: int, n_windows: int, n_tests: int) -> StudyOutput:
-    """Put the chunks' outputs into arrays over all pairs and cells (cells a chunk could not test stay empty)."""
+    """Put chunk outputs (any order) into arrays over all pairs and cells."""
     first = parts[0]
-    q, n_span = first.slopes.shape[1], first.dates.shape[1]
-    out = StudyOutput(
-        reason=np.full(n_pairs, "", dtype=object), m=np.zeros(n_pairs, dtype=np.int64),
-        s2=np.full(n_pairs, np.nan), const=np.full(n_pairs, np.nan), slopes=np.full((n_pairs, q), np.nan),
-        car={name: np.full((n_windows, n_pairs), np.nan) for name in CAR_FIELDS},
-        span={name: np.full((n_pairs, n_span), np.nan) for name in SPAN_FIELDS},
-        dates=np.full((n_pairs, n_span), np.datetime64("NaT"), dtype="datetime64[ns]"), exclusions=[],
-        n=np.zeros((n_cells, n_windows), dtype=np.int64), caar=np.full((n_cells, n_windows), np.nan),
-        statistic=np.full((n_tests, n_cells, n_windows), np.nan), p_value=np.full((n_tests, n_cells, n_windows), np.nan),
-        errors=[])
+    out = StudyOutput.empty(n_pairs, n_cells, n_windows, n_tests, first.slopes.shape[1], first.dates.shape[1])
     for part in parts:
-        rows = part.rows
-        out.reason[rows], out.m[rows], out.s2[rows], out.const[rows] = part.reason, part.m, part.s2, part.const
-        if q:
-            out.slopes[rows] = part.slopes
-        for name in CAR_FIELDS:
-            out.car[name][:, rows] = part.car[name]
-        for name in SPAN_FIELDS:
-            out.span[name][rows] = part.span[name]
-        out.dates[rows] = part.dates
-        out.exclusions += part.exclusions
-        if part.error is not None:
-            out.errors.append(part.error)
-            continue
-        cells = slice(part.first_cell, part.first_cell + part.n.shape[0])
-        out.n[cells], out.caar[cells] = part.n, part.caar
-        out.statistic[:, cells], out.p_value[:, cells] = part.statistic, part.p_value
+        out.add(part)
     return out

@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.chunk import Cells, StudyOutput, combine, run_chunks
+from eventstudy.engine.chunk import Cells, StudyOutput, run_chunks
 from eventstudy.engine.frames import ar_frame, car_frame, exclusions_frame, params_frame, tests_frame
 from eventstudy.engine.results import EventStudyResult, StudyArrays
 from eventstudy.errors import EstimationError, WindowError
@@ -214,11 +214,10 @@ class EventStudy:
         layout = PairLayout.build(self.data, self.regressors, self.spec, alignment=self.alignment,
                                   log_returns=self.log_returns)
         cells = Cells.build(self.data.pairs, self.pooled_group, self.pool_exclude)
-        parts = run_chunks(layout, settings, cells, cells.chunks(chunk_pairs), bootstrap=bootstrap, seed=seed,
-                           progress=self.progress)
-        test_ids = list(TEST_IDS) + (["bootstrap"] if bootstrap is None or int(bootstrap) > 0 else [])
-        out = combine(parts, len(self.data.pairs), cells.n_cells, len(self.spec.windows), len(test_ids))
+        out = run_chunks(layout, settings, cells, cells.chunks(chunk_pairs), bootstrap=bootstrap, seed=seed,
+                         progress=self.progress)
         _check_estimated(out)
+        test_ids = list(TEST_IDS) + (["bootstrap"] if bootstrap is None or int(bootstrap) > 0 else [])
         return self._result(settings, layout, cells, out, test_ids, bootstrap)
 
     def _result(self, settings: FitSettings, layout: PairLayout, cells: Cells, out: StudyOutput,
