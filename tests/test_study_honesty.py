@@ -213,7 +213,7 @@ def test_group_differences_and_futures_keep_their_size_without_effects(null_runs
     """Seeded simulations of the bundled market with no injected effect (shared dates, group factors):
     the spread-regression group differences and the futures row reject at about the nominal 5%,
     where HC3 on the cross-section of CARs (the old method) rejects far more often."""
-    from eventstudy.inference.regression import cross_sectional_regression
+    from eventstudy.inference.cross_section import cross_sectional_regression
     from eventstudy.present.tables import futures_table
 
     rej, hc3, fut = [], [], []
