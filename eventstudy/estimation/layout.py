@@ -87,16 +87,7 @@ class PairLayout:
             reg_names = {r for u in us for r in regs_u[u]}
             names = sorted(set(uniq[us]) | reg_names)
             col_of = {n: j for j, n in enumerate(names)}
-            mat = data.returns.reindex(index=sess, columns=names).to_numpy(dtype=float, copy=True)
-            if data.sessions:
-                _align_regressors(data, mat, names, reg_names, sess, cal_closes[c], log_returns)
-            # pad so that every pair's grid is in range: out of the data = NaN
-            pad_lo = max(0, -(int(p0.min()) + int(rel[0])))
-            pad_hi = max(0, int(p0.max()) + int(rel[-1]) + 1 - len(sess))
-            body = np.full((len(names), pad_lo + len(sess) + pad_hi), np.nan)
-            body[:, pad_lo:pad_lo + len(sess)] = mat.T
-            dates_c = np.full(body.shape[1], np.datetime64("NaT"), dtype="datetime64[ns]")
-            dates_c[pad_lo:pad_lo + len(sess)] = sess.values.astype("datetime64[ns]")
+            body, dates_c, pad_lo = _calendar_rows(data, names, reg_names, sess, cal_closes[c], p0, rel, log_returns)
             ycol_u = np.full(len(uniq), -1)
             ycol_u[us] = [col_of[t] for t in uniq[us]]
             yrow[idx] = n_rows + ycol_u[inv[idx]]
@@ -191,6 +182,24 @@ def _calendars(data: StudyData, tickers: np.ndarray, reason: np.ndarray, alignme
             closes_of.append(closes)
         calendar[u] = keys[key]
     return calendar, sessions, closes_of
+
+
+def _calendar_rows(data: StudyData, names: list[str], reg_names: set[str], sess: pd.DatetimeIndex,
+                   closes: pd.DatetimeIndex | None, day0_pos: np.ndarray, rel: np.ndarray, log_returns: bool):
+    """One calendar's rows: the returns of ``names`` on its sessions ``sess`` (regressors aligned to them),
+    NaN-padded so that every pair's grid (day 0 at session position ``day0_pos``) is in range; the session
+    date of each column; and the padding before the first session."""
+    mat = data.returns.reindex(index=sess, columns=names).to_numpy(dtype=float, copy=True)
+    if data.sessions:
+        _align_regressors(data, mat, names, reg_names, sess, closes, log_returns)
+    # pad so that every pair's grid is in range: out of the data = NaN
+    pad_lo = max(0, -(int(day0_pos.min()) + int(rel[0])))
+    pad_hi = max(0, int(day0_pos.max()) + int(rel[-1]) + 1 - len(sess))
+    body = np.full((len(names), pad_lo + len(sess) + pad_hi), np.nan)
+    body[:, pad_lo:pad_lo + len(sess)] = mat.T
+    dates = np.full(body.shape[1], np.datetime64("NaT"), dtype="datetime64[ns]")
+    dates[pad_lo:pad_lo + len(sess)] = sess.values.astype("datetime64[ns]")
+    return body, dates, pad_lo
 
 
 def _stack(blocks: list[tuple[np.ndarray, np.ndarray, list[str]]], n_rows: int, n_days: int):
