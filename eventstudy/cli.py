@@ -73,9 +73,12 @@ def _source_args(p: argparse.ArgumentParser) -> None:
 
 
 def _study_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--events", metavar="FILE", help="events CSV (default: the packaged China-Japan events.csv)")
+    p.add_argument("--study", metavar="FOLDER", help="a study folder: study.toml (files, group labels and order, "
+                   "defaults) beside its CSV files (default: the bundled China-Japan study, "
+                   "eventstudy/study/china_japan); --events, --universe and --hypotheses replace its files")
+    p.add_argument("--events", metavar="FILE", help="events CSV (default: the study's events file)")
     p.add_argument("--universe", metavar="FILE", help="universe CSV: ticker,name,group,benchmark[,exchange] "
-                   "(default: the packaged China-Japan universe)")
+                   "(default: the study's universe)")
     p.add_argument("--hypotheses", metavar="FILE", help="primary hypotheses CSV: hypothesis_id,event_id,group,window,"
                    "expected_sign,source,rationale, tested as one family (default: the packaged China-Japan file "
                    "when neither --events nor --universe is given; 'none' for no primary family)")
@@ -129,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "inside each security session's close-to-close interval (default); 'same_date' matches "
                           "by calendar date, as tools that ignore closing times do")
     run.add_argument("--factor", action="append", metavar="TICKER",
-                     help="extra factor for --model factor, repeatable (default JPY=X)")
+                     help="extra factor for --model factor, repeatable (default: the study's, JPY=X for the bundled one)")
     run.add_argument("--bootstrap", type=int, default=0, metavar="N",
                      help="add a cross-section-preserving bootstrap p-value with N draws (default off)")
     run.add_argument("--seed", type=int, default=0, help="random seed for the bootstrap")
@@ -160,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--alignment", choices=("close", "same_date"), default="close",
                     help="regressors on another calendar: by closing time (default) or by calendar date")
     pl.add_argument("--factor", action="append", metavar="TICKER",
-                    help="extra factor for --model factor, repeatable (default JPY=X)")
+                    help="extra factor for --model factor, repeatable (default: the study's, JPY=X for the bundled one)")
     pl.add_argument("--draws", type=int, default=500, metavar="N", help="placebo draws (default %(default)s)")
     pl.add_argument("--seed", type=int, default=0, help="random seed of the draws (default 0)")
     pl.add_argument("--effects", default=PLACEBO_EFFECTS, metavar="LIST",
@@ -214,14 +217,27 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _load_study(args):
+    """The study of --study FOLDER (default: the bundled one), read once per command."""
+    if getattr(args, "study_obj", None) is None:
+        from eventstudy.inputs.study import load_study
+        args.study_obj = load_study(getattr(args, "study", None))
+    return args.study_obj
+
+
 def _load_inputs(args):
     from eventstudy.inputs.events import load_events
-    from eventstudy.inputs.study import default_events_path
     from eventstudy.inputs.universe import load_confounders, load_universe
 
-    events = load_events(args.events or default_events_path())
-    universe = load_universe(args.universe) if args.universe else load_universe()
-    confounders = load_confounders() if not args.events else None
+    study = _load_study(args)
+    bundled = getattr(args, "study", None) is None
+    events = load_events(args.events or study.events)
+    if args.universe:
+        universe = load_universe(args.universe)
+    else:
+        universe = load_universe() if bundled else load_universe(study.universe)
+    confounders = (load_confounders(study.confounders)
+                   if not args.events and study.confounders is not None else None)
     if getattr(args, "instruments", None):
         from eventstudy.inputs.instruments import load_instruments
         args.instruments_table = load_instruments(args.instruments)
@@ -239,16 +255,19 @@ def _load_limits(args):
 def _load_hypotheses(args, events, universe):
     """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
     from eventstudy.inputs.hypotheses import load_hypotheses
-    from eventstudy.inputs.study import bundled_study
-    EX_POST_GROUPS = bundled_study().defaults.ex_post_groups
 
+    study = _load_study(args)
     path = getattr(args, "hypotheses", None)
     if path is not None and path.strip().lower() == "none":
         return None
     if path is None and (getattr(args, "events", None) or getattr(args, "universe", None)):
         return None
+    if path is None:
+        if study.hypotheses is None:
+            return None
+        path = study.hypotheses
     return load_hypotheses(path, events=list(events["event_id"]), groups=list(dict.fromkeys(universe["group"])),
-                           ex_post_groups=EX_POST_GROUPS)
+                           ex_post_groups=study.defaults.ex_post_groups)
 
 
 def _make_source(args):
@@ -310,8 +329,8 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         run = run_study(events, universe, source, model=args.model, estimation=spec.estimation, windows=spec.windows,
-                        return_kind=args.returns, extra_factors=tuple(args.factor or ("JPY=X",)),
-                        bootstrap=args.bootstrap, seed=args.seed, confounders=confounders,
+                        return_kind=args.returns, extra_factors=tuple(args.factor) if args.factor else None,
+                        study=_load_study(args), bootstrap=args.bootstrap, seed=args.seed, confounders=confounders,
                         hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
                         instruments=getattr(args, "instruments_table", None), alignment=args.alignment)
     if run.simulated:
@@ -392,7 +411,8 @@ def _placebo_into(args, folder, spec, effects, events, universe, confounders, hy
         else:
             run = study_for_placebo(events, universe, source, model=args.model, estimation=spec.estimation,
                                     windows=spec.windows, return_kind=args.returns,
-                                    extra_factors=tuple(args.factor or ("JPY=X",)), confounders=confounders,
+                                    extra_factors=tuple(args.factor) if args.factor else None,
+                                    study=_load_study(args), confounders=confounders,
                                     instruments=getattr(args, "instruments_table", None), alignment=args.alignment,
                                     hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
                                     regressions=False)
@@ -599,7 +619,7 @@ def cmd_fetch(args) -> int:
 
     events, universe, _ = _load_inputs(args)
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
-    tickers, start, end = price_request(events, universe, spec, factors=("JPY=X",))
+    tickers, start, end = price_request(events, universe, spec, factors=_load_study(args).defaults.extra_factors)
     cache = PriceCache(args.cache_dir)
     prices = YahooSource(cache=cache, refresh=args.refresh).get(tickers, start, end)
     _say(f"eventstudy: {prices.frame['ticker'].nunique()} tickers cached in {cache.directory}")

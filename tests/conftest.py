@@ -27,7 +27,8 @@ def offline_run():
     from eventstudy.data.offline import OfflineSource
     from eventstudy.inputs.events import load_events
     from eventstudy.pipeline.study import run_study
+    from eventstudy.inputs.study import bundled_study
     from eventstudy.inputs.universe import load_confounders, load_universe
 
     return run_study(load_events(REPO / "events.csv"), load_universe(), OfflineSource(),
-                     confounders=load_confounders())
+                     confounders=load_confounders(), study=bundled_study())

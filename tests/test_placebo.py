@@ -108,14 +108,14 @@ def offline():
     from eventstudy.data.offline import OfflineSource
     from eventstudy.inputs.events import load_events
     from eventstudy.inputs.hypotheses import load_hypotheses
-    from eventstudy.inputs.study import default_events_path
+    from eventstudy.inputs.study import bundled_study, default_events_path
     from eventstudy.inputs.universe import load_confounders, load_universe
 
     conf = load_confounders()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run = study_for_placebo(load_events(default_events_path()), load_universe(), OfflineSource(),
-                                confounders=conf, regressions=False, windows=[(0, 0), (0, 1)],
+                                study=bundled_study(), confounders=conf, regressions=False, windows=[(0, 0), (0, 1)],
                                 hypotheses=load_hypotheses(None))
         # complete estimation windows only (fast and clean); 150 draws over about 110 eligible dates
         pr = placebo_study(run, draws=150, seed=11, effects=(0.005, 0.01, 0.02, 0.04, 0.08), min_estimation=240)
@@ -293,13 +293,14 @@ def test_longer_price_history_leaves_the_real_study_unchanged(offline):
     from eventstudy.inputs.events import load_events
     from eventstudy.inputs.hypotheses import load_hypotheses
     from eventstudy.pipeline.study import run_study
-    from eventstudy.inputs.study import default_events_path
+    from eventstudy.inputs.study import bundled_study, default_events_path
     from eventstudy.inputs.universe import load_universe
 
     run, _, conf = offline
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         own = run_study(load_events(default_events_path()), load_universe(), OfflineSource(), confounders=conf,
+                        study=bundled_study(),
                         regressions=False, windows=[(0, 0), (0, 1)], hypotheses=load_hypotheses(None))
     assert run.panel.returns.index.min() < own.panel.returns.index.min() or \
         run.panel.returns.index.max() > own.panel.returns.index.max()

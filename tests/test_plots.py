@@ -300,12 +300,14 @@ def test_figures_lead_with_the_tables_lead_window(monkeypatch, tmp_path):
     them (not "the second window", here [0,3])."""
     from eventstudy.data.offline import OfflineSource
     from eventstudy.inputs.events import load_events
+    from eventstudy.inputs.study import bundled_study
     from eventstudy.pipeline.study import run_study
     from eventstudy.inputs.universe import load_universe
     from eventstudy.present.tables import lead_window
     from conftest import REPO
 
-    run = run_study(load_events(REPO / "events.csv"), load_universe(), OfflineSource(), windows=[(0, 0), (0, 3)])
+    run = run_study(load_events(REPO / "events.csv"), load_universe(), OfflineSource(), windows=[(0, 0), (0, 3)],
+                    study=bundled_study())
     assert lead_window(run) == lead_window(run.result) == (0, 0)
     assert plots.main_events(run) == plots.main_events(run, window=(0, 0))
     seen = []

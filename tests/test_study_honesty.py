@@ -189,6 +189,7 @@ def _null_runs(seeds):
     spec.loader.exec_module(gen)
     from eventstudy.data.base import Prices
     from eventstudy.inputs.events import load_events
+    from eventstudy.inputs.study import bundled_study
     from eventstudy.pipeline.study import run_study
     from eventstudy.inputs.universe import load_universe
 
@@ -200,7 +201,7 @@ def _null_runs(seeds):
                     source=f"SIMULATED null market, seed {s}", simulated=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out.append(run_study(load_events(REPO / "events.csv"), load_universe(), px))
+            out.append(run_study(load_events(REPO / "events.csv"), load_universe(), px, study=bundled_study()))
     return out
 
 

@@ -29,6 +29,7 @@ from eventstudy.pipeline.study import (StudyConfig, StudyRun, alignment_notes, l
 from eventstudy.inference.regression import REG_COLUMNS
 from eventstudy.returns.panel import compute_returns, with_closes
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
+from eventstudy.inputs.study import Labels, Study
 
 __all__ = ["run_firm_study", "own_event_overlaps", "OVERLAP_COLUMNS"]
 
@@ -78,14 +79,16 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
                    estimation: Window | str = DEFAULT_ESTIMATION,
                    windows: Iterable[Window | str] = DEFAULT_WINDOWS, return_kind: str = "simple",
                    factors: Sequence[str] = (), overlap: str = "flag", instruments=None,
-                   alignment: str = "close", bootstrap: int | None = 0, seed: int = 0) -> StudyRun:
+                   alignment: str = "close", bootstrap: int | None = 0, seed: int = 0,
+                   study: Study | None = None) -> StudyRun:
     """Pooled event study of firm-specific events (:func:`eventstudy.inputs.events.load_firm_events`).
 
     ``benchmark``: the market return for every firm (market / market-adjusted / factor models), or
     ``universe`` with a ``benchmark`` (and ``group``) per ticker. ``by``: a column of the firm events
     (e.g. ``news``) or ``"group"`` (the universe's) whose values are the tests' groups; the pooled
     group ``all`` holds every firm-event. ``overlap``: ``"flag"`` or ``"drop"`` (leave a firm's other
-    event windows out of its estimation window). Other options as :func:`eventstudy.pipeline.study.run_study`.
+    event windows out of its estimation window). ``study``: labels of the groups (:class:`~eventstudy.inputs.study.Study`).
+    Other options as :func:`eventstudy.pipeline.study.run_study`.
     The result's tests have ``event_id`` = ``"pooled"``; ``car`` and ``ar`` keep each firm-event's id.
     """
     if overlap not in ("flag", "drop"):
@@ -181,4 +184,4 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     return StudyRun(config=cfg, events=ev, universe=uni, day0=day0, prices=prices, panel=panel, result=result,
                     regressions=pd.DataFrame(columns=REG_COLUMNS),
                     excluded=pd.DataFrame(excluded, columns=["ticker", "event_id", "reason"]),
-                    calendars=calendars, overlaps=overlaps)
+                    calendars=calendars, overlaps=overlaps, labels=study.labels if study is not None else Labels())

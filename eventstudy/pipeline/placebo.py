@@ -610,7 +610,10 @@ def study_for_placebo(events: pd.DataFrame, universe: pd.DataFrame, source, *, h
 
     spec = WindowSpec.build(kwargs.get("estimation", DEFAULT_ESTIMATION), kwargs.get("windows", DEFAULT_WINDOWS))
     model = kwargs.get("model", "market")
-    factors = kwargs.get("extra_factors", ("JPY=X",)) if model == "factor" else ()
+    study = kwargs.get("study")
+    default_factors = study.defaults.extra_factors if study is not None else ()
+    given = kwargs.get("extra_factors")
+    factors = (tuple(given) if given is not None else default_factors) if model == "factor" else ()
     tickers, start, end = price_request(events, universe, spec, factors)
     pad = pd.Timedelta(days=int(history_days))
     prices = source if isinstance(source, Prices) else source.get(tickers, start - pad, end + pad)

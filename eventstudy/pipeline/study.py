@@ -2,9 +2,9 @@
 
 This wires the data path ``events -> prices -> calendars (day 0) -> returns -> engine ->
 regressions`` for a universe of instruments grouped by exposure channel, every event
-applying to every instrument (news that reaches the whole market at once). The China–Japan
-study is this pipeline with the files in :mod:`eventstudy.study`; the CLI and the notebooks
-call :func:`run_study`.
+applying to every instrument (news that reaches the whole market at once). A study's labels
+and defaults come in as a :class:`~eventstudy.inputs.study.Study` (``study=``); the library holds
+none of its own. The CLI and the notebooks call :func:`run_study`.
 """
 from __future__ import annotations
 
@@ -31,9 +31,10 @@ from eventstudy.inference.regression import REG_COLUMNS, event_dummy_regressions
 from eventstudy.engine.results import POOLED, EventStudyResult
 from eventstudy.returns.panel import ReturnPanel, compute_returns, with_closes
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
+from eventstudy.inputs.study import Labels, Study, StudyDefaults
 
-#: groups that are instruments rather than exposed equities: never pooled into "all"
-NON_EQUITY_GROUPS = ("futures", "index")
+#: "not given": take the value from the study's defaults (neutral without a study)
+FROM_STUDY = None
 
 
 def _empty_confounders() -> pd.DataFrame:
@@ -54,12 +55,13 @@ class StudyConfig:
     estimation: Window = DEFAULT_ESTIMATION
     windows: tuple[Window, ...] = DEFAULT_WINDOWS
     return_kind: str = "simple"
-    base_group: str | None = "control"
-    pool_exclude: tuple[str, ...] = NON_EQUITY_GROUPS
+    base_group: str | None = None
+    pool_exclude: tuple[str, ...] = ()
     extra_factors: tuple[str, ...] = ()
     bootstrap: int | None = 0
     seed: int = 0
     alignment: str = "close"
+    timeline: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, repr=False)
@@ -73,7 +75,8 @@ class StudyRun:
     ``excluded`` (ticker, event_id, reason: instruments left out before estimation),
     ``confounders`` (date, market, description, source; may be empty), ``calendars`` (ticker,
     exchange, source, note: the calendar of every series and whether it was declared, guessed from
-    the name and confirmed by its dates, or the file's own dates; :func:`~eventstudy.inputs.instruments.resolve_calendars`).
+    the name and confirmed by its dates, or the file's own dates; :func:`~eventstudy.inputs.instruments.resolve_calendars`),
+    ``labels`` (how the study names, orders and draws its groups: :class:`~eventstudy.inputs.study.Labels`).
     """
 
     config: StudyConfig
@@ -91,6 +94,7 @@ class StudyRun:
     limit_flags: pd.DataFrame | None = None
     overlaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ticker", "event_id",
                                                                                  "other_event_id", "rel_day"]))
+    labels: Labels = field(default_factory=Labels)
 
     @property
     def design(self) -> str:
@@ -191,7 +195,7 @@ def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, Sessio
 
 
 def check_study_inputs(universe: pd.DataFrame, *, model: str = "market", extra_factors: Sequence[str] = (),
-                       pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, pooled_group: str = "all",
+                       pool_exclude: Sequence[str] = (), pooled_group: str = "all",
                        kinds: dict[str, str] | None = None) -> None:
     """Refuse a study whose set-up cannot give honest numbers, before any data is loaded.
 
@@ -336,18 +340,18 @@ def warn_untested(result: EventStudyResult) -> None:
 
 def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: str = "market",
               estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
-              return_kind: str = "simple", base_group: str | None = "control",
-              pool_exclude: Sequence[str] = NON_EQUITY_GROUPS, extra_factors: Sequence[str] = ("JPY=X",),
+              return_kind: str = "simple", base_group: str | None = FROM_STUDY,
+              pool_exclude: Sequence[str] | None = FROM_STUDY, extra_factors: Sequence[str] | None = FROM_STUDY,
               bootstrap: int | None = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
               regressions: bool = True, instruments=None, alignment: str = "close",
               hypotheses: pd.DataFrame | None = None, limits: pd.DataFrame | None = None,
-              limit_treatment: str = "flag") -> StudyRun:
+              limit_treatment: str = "flag", study: Study | None = None) -> StudyRun:
     """Run an event study of every event on every instrument of ``universe``.
 
     ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
     :class:`~eventstudy.data.yahoo.YahooSource`, :class:`~eventstudy.data.offline.OfflineSource`)
     or a :class:`Prices`. The market model uses each instrument's ``benchmark``; the factor
-    model uses the benchmark plus ``extra_factors`` (default USDJPY, ``JPY=X``). The
+    model uses the benchmark plus ``extra_factors``. The
     cross-sectional regression of CARs on exposure groups uses ``base_group`` as the omitted
     group when the universe has it (else its first equity group), and is skipped with fewer
     than two equity groups; it compares each group with the base through the event-dummy regression
@@ -367,7 +371,16 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     dates (``StudyRun.calendars`` and the day-0 audit say which). ``alignment``: ``"close"``
     (default) aligns regressors on other calendars by closing time, ``"same_date"`` by date
     (:mod:`eventstudy.returns.alignment`).
+
+    ``study`` (:func:`eventstudy.inputs.study.load_study`) gives the labels of the run and the
+    defaults of ``base_group``, ``pool_exclude`` (groups not pooled into ``all``) and
+    ``extra_factors``; an argument given here wins. Without a study the defaults are neutral
+    (no base group, every group pooled, no extra factor) and groups are labelled by their ids.
     """
+    defaults = study.defaults if study is not None else StudyDefaults()
+    base_group = defaults.base_group if base_group is FROM_STUDY else base_group
+    pool_exclude = tuple(defaults.not_pooled if pool_exclude is FROM_STUDY else pool_exclude)
+    extra_factors = tuple(defaults.extra_factors if extra_factors is FROM_STUDY else extra_factors)
     if limit_treatment not in LIMIT_TREATMENTS:
         raise EventStudyError(f"limit treatment {limit_treatment!r}: choose one of {', '.join(LIMIT_TREATMENTS)}")
     if alignment not in ALIGNMENTS:
@@ -475,13 +488,13 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
                       base_group=base_group, pool_exclude=tuple(pool_exclude),
                       extra_factors=tuple(extra_factors) if model == "factor" else (), bootstrap=bootstrap, seed=seed,
-                      alignment=alignment)
+                      alignment=alignment, timeline=defaults.timeline)
     conf = confounders if confounders is not None else _empty_confounders()
     return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
                     result=result, regressions=reg,
                     excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
                     confounders=conf, calendars=calendars, hypotheses=hypotheses,
-                    limit_flags=limit_flags(result, limits))
+                    limit_flags=limit_flags(result, limits), labels=study.labels if study is not None else Labels())
 
 
 #: tests whose statistic treats the members of a group as a cross-section of independent securities
