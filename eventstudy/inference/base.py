@@ -9,10 +9,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = ["TestResult", "MIN_N", "nan_result", "as_vector", "as_matrix", "t_result", "z_result",
-           "one_sample_t", "sample_sd", "row_ranks", "col_means"]
+           "one_sample_t", "sample_sd", "row_ranks", "col_means", "two_sided_t", "two_sided_z"]
 
 MIN_N = 2
 """Fewest securities a cross-sectional test accepts; below it the result is NaN."""
@@ -103,3 +103,21 @@ def col_means(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
     return mean, cnt
+
+
+def two_sided_t(stat: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``2 t.sf(|stat|, df)`` where stat is finite and df >= 1; NaN elsewhere (as :func:`t_result`, elementwise)."""
+    out = np.full(stat.shape, np.nan)
+    ok = np.isfinite(stat) & (df >= 1)
+    if ok.any():
+        out[ok] = 2.0 * special.stdtr(df[ok], -np.abs(stat[ok]))      # = 2 t.sf(|stat|, df)
+    return out
+
+
+def two_sided_z(stat: np.ndarray) -> np.ndarray:
+    """``2 norm.sf(|stat|)`` where stat is finite; NaN elsewhere (as :func:`z_result`, elementwise)."""
+    out = np.full(stat.shape, np.nan)
+    ok = np.isfinite(stat)
+    if ok.any():
+        out[ok] = 2.0 * special.ndtr(-np.abs(stat[ok]))               # = 2 norm.sf(|stat|)
+    return out

@@ -60,13 +60,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse, special, stats
+from scipy import sparse
 
 from eventstudy.inference import kernels as kernels
-from eventstudy.inference.base import MIN_N
-from eventstudy.inference.batched_ranks import (SortedRows, corrado_windows, grank_members, grank_windows,
-                                                wilcoxon_batched, wilcoxon_exact_p)
-from eventstudy.inference.ranks import WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N
+from eventstudy.inference.base import MIN_N, two_sided_t, two_sided_z
+from eventstudy.inference.batched_ranks import SortedRows, corrado_windows, grank_members, grank_windows, wilcoxon_cells
 from eventstudy.inference.reference import MIN_OVERLAP, TEST_IDS, centred_rows, patell_error
 
 __all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
@@ -92,23 +90,6 @@ class BatchedTests:
 
 
 # ----------------------------------------------------------------------------- small helpers
-
-def _two_sided_t(stat: np.ndarray, df: np.ndarray) -> np.ndarray:
-    """``2 t.sf(|stat|, df)`` where stat is finite and df >= 1; NaN elsewhere (as inference.base.t_result)."""
-    out = np.full(stat.shape, np.nan)
-    ok = np.isfinite(stat) & (df >= 1)
-    if ok.any():
-        out[ok] = 2.0 * special.stdtr(df[ok], -np.abs(stat[ok]))      # = 2 t.sf(|stat|, df)
-    return out
-
-
-def _two_sided_z(stat: np.ndarray) -> np.ndarray:
-    out = np.full(stat.shape, np.nan)
-    ok = np.isfinite(stat)
-    if ok.any():
-        out[ok] = 2.0 * special.ndtr(-np.abs(stat[ok]))               # = 2 norm.sf(|stat|)
-    return out
-
 
 def _first_index(cell: np.ndarray, n_cells: int) -> np.ndarray:
     """Index of each cell's first entry in ``cell`` (sorted ascending); meaningful where the cell is non-empty."""
@@ -317,44 +298,34 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_n[:, w] = n_cs
         o_caar[:, w] = mean_cs
         o_stat[ti["t_cross_section"], :, w] = st_cs
-        o_p[ti["t_cross_section"], :, w] = _two_sided_t(st_cs, n_cs - 1.0)
+        o_p[ti["t_cross_section"], :, w] = two_sided_t(st_cs, n_cs - 1.0)
 
         # bmp (and S_SCAR for grank)
         ks = keep & np.isfinite(scarm)
         cs_ = mc[ks]
         st_b, n_b, _, sd_b, use_b = _grouped_one_sample_t(scarm[ks], cs_, C)
         o_stat[ti["bmp"], :, w] = st_b
-        o_p[ti["bmp"], :, w] = _two_sided_t(st_b, n_b - 1.0)
+        o_p[ti["bmp"], :, w] = two_sided_t(st_b, n_b - 1.0)
 
         # patell
-        dof = mm[loc[ks]] - k
-        badm = ~(dof > 2) & (n_b[cs_] >= MIN_N)
-        if badm.any():
-            j = int(np.flatnonzero(badm)[0])
-            cell = int(cs_[j])
-            pos = int(j - np.searchsorted(cs_, cell))
-            cand = (cell, w, pos, float(mm[loc[ks]][j]))
+        zp, cand = _patell(scarm[ks], mm[loc[ks]], k, cs_, n_b, C)
+        if cand is not None:
+            cand = (cand[0], w, *cand[1:])
             if patell_err is None or cand[:2] < patell_err[:2]:    # the reference's cell-major order
                 patell_err = cand
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zp = (np.bincount(cs_, weights=scarm[ks], minlength=C)
-                  / np.sqrt(np.bincount(cs_, weights=dof / (dof - 2.0), minlength=C)))
-        zp = np.where(n_b >= MIN_N, zp, np.nan)
         o_stat[ti["patell"], :, w] = zp
-        o_p[ti["patell"], :, w] = _two_sided_z(zp)
+        o_p[ti["patell"], :, w] = two_sided_z(zp)
 
         # t_time_series
         key = kc.tobytes()
         if key not in tts_cache:
-            Cm = sparse.csr_matrix((np.ones(int(kc.sum())), (mc[kc], loc[kc])), shape=(C, Pc))
-            scnt = np.asarray(Cm.sum(axis=1)).ravel() if F_e is None else np.asarray(Cm @ F_e)
-            tts_cache[key] = kernels.day_mean_dispersion(np.asarray(Cm @ E0), scnt)   # M, sd(AAR_t), constant
+            tts_cache[key] = _aar_dispersion(mc[kc], loc[kc], C, Pc, E0, F_e)
         Md, s_aar, const = tts_cache[key]
         ok_t = (n_cs >= MIN_N) & (Md >= 2) & ~const & (s_aar > 0) & np.isfinite(s_aar)
         with np.errstate(invalid="ignore", divide="ignore"):
             st_t = np.where(ok_t, mean_cs / (math.sqrt(L) * s_aar), np.nan)
         o_stat[ti["t_time_series"], :, w] = st_t
-        o_p[ti["t_time_series"], :, w] = _two_sided_t(st_t, Md - 1.0)
+        o_p[ti["t_time_series"], :, w] = two_sided_t(st_t, Md - 1.0)
 
         # kolari_pynnonen
         key = ks.tobytes()
@@ -368,39 +339,16 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
             st_kp = np.where(np.isfinite(st_b) & np.isfinite(rbar) & (den > 0),
                              st_b * np.sqrt((1.0 - rbar) / den), np.nan)
         o_stat[ti["kolari_pynnonen"], :, w] = st_kp
-        o_p[ti["kolari_pynnonen"], :, w] = _two_sided_t(st_kp, Nf - 1.0)
+        o_p[ti["kolari_pynnonen"], :, w] = two_sided_t(st_kp, Nf - 1.0)
 
         # sign_generalized
         kg = kc & (cnt_e[loc] > 0)
-        cg = mc[kg]
-        Ng = np.bincount(cg, minlength=C).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ph = np.bincount(cg, weights=share_pos[loc[kg]], minlength=C) / Ng
-            wpos = np.bincount(cg, weights=(carm[kg] > 0).astype(float), minlength=C)
-            zg = (wpos - Ng * ph) / np.sqrt(Ng * ph * (1.0 - ph))
-        zg = np.where((Ng >= MIN_N) & (ph > 0) & (ph < 1), zg, np.nan)
+        zg = _generalized_sign(carm[kg], share_pos[loc[kg]], mc[kg], C)
         o_stat[ti["sign_generalized"], :, w] = zg
-        o_p[ti["sign_generalized"], :, w] = _two_sided_z(zg)
+        o_p[ti["sign_generalized"], :, w] = two_sided_z(zg)
 
         # wilcoxon
-        zw, nw, ties, d_s, c_s, wplus = wilcoxon_batched(carm[kc], cc, C)
-        pw = np.full(C, np.nan)
-        asym = (nw >= MIN_N) & ((nw > WILCOXON_EXACT_MAX_N) | (ties & (nw > WILCOXON_PERMUTATION_MAX_N)))
-        pw[asym] = _two_sided_z(zw[asym])
-        exact = (nw >= MIN_N) & ~asym & ~ties
-        pw[exact] = wilcoxon_exact_p(wplus[exact], nw[exact])
-        small = np.flatnonzero((nw >= MIN_N) & ~asym & ~exact)      # ties and n <= 13: scipy's permutation test
-        if small.size:
-            starts = np.searchsorted(c_s, small)
-            for c, s0 in zip(small, starts):
-                dd = d_s[s0:s0 + nw[c]]
-                pw[c] = float(stats.wilcoxon(dd, zero_method="wilcox", correction=False,
-                                             alternative="two-sided", method="auto").pvalue)
-        o_stat[ti["wilcoxon"], :, w] = np.where(nw >= MIN_N, wplus, np.nan)      # W+ (R's V, estudy2's W)
-        o_p[ti["wilcoxon"], :, w] = pw
-        o_meth[asym, w] = "normal"
-        o_meth[exact, w] = "exact"
-        o_meth[small, w] = "permutation"
+        o_stat[ti["wilcoxon"], :, w], o_p[ti["wilcoxon"], :, w], o_meth[:, w] = wilcoxon_cells(carm[kc], cc, C)
 
         # corrado: after the loop, every window at once
         corrado_in.append((np.flatnonzero(wm), keep))
@@ -410,13 +358,51 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
 
     for w, zc in enumerate(corrado_windows(corrado_in, ev, sr, loc, mc, C, Pc)):
         o_stat[ti["corrado"], :, w] = zc
-        o_p[ti["corrado"], :, w] = _two_sided_z(zc)
+        o_p[ti["corrado"], :, w] = two_sided_z(zc)
     for w, (tg, dfg) in enumerate(grank_windows(grank_in, sr, C, Pc)):
         o_stat[ti["grank"], :, w] = tg
-        pg = _two_sided_t(tg, dfg)
+        pg = two_sided_t(tg, dfg)
         pg = np.where(np.isinf(tg), 0.0, pg)
         o_p[ti["grank"], :, w] = pg
     return patell_err
+
+
+def _patell(scar: np.ndarray, m: np.ndarray, k: int, cell: np.ndarray, n: np.ndarray, n_cells: int):
+    """Patell Z per cell from the members' SCARs and ``M_i`` (cells ``cell``, sorted; ``n`` members with a
+    SCAR per cell), and the first violation of ``M_i - k > 2`` in a cell of at least ``MIN_N`` members as
+    ``(cell, position in the cell, M_i)`` (None if none)."""
+    dof = m - k
+    violation = None
+    bad = ~(dof > 2) & (n[cell] >= MIN_N)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        first = int(cell[j])
+        violation = (first, int(j - np.searchsorted(cell, first)), float(m[j]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (np.bincount(cell, weights=scar, minlength=n_cells)
+             / np.sqrt(np.bincount(cell, weights=dof / (dof - 2.0), minlength=n_cells)))
+    return np.where(n >= MIN_N, z, np.nan), violation
+
+
+def _aar_dispersion(cell: np.ndarray, pair: np.ndarray, n_cells: int, n_pairs: int, resid: np.ndarray,
+                    finite: np.ndarray | None):
+    """Per cell, the time-series test's ``(M, sd(AAR_t), constant)`` over the estimation days: ``AAR_t`` the
+    mean residual of the members (``pair``, local rows of ``resid`` with 0 where missing; ``finite`` 1.0
+    where present, None when every residual is) with a residual on day t."""
+    members = sparse.csr_matrix((np.ones(cell.size), (cell, pair)), shape=(n_cells, n_pairs))
+    count = np.asarray(members.sum(axis=1)).ravel() if finite is None else np.asarray(members @ finite)
+    return kernels.day_mean_dispersion(np.asarray(members @ resid), count)
+
+
+def _generalized_sign(car: np.ndarray, share_pos: np.ndarray, cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """Cowan's generalized sign Z per cell: positive CARs against ``N p_hat``, ``p_hat`` the mean of the
+    members' shares of positive estimation residuals (NaN below ``MIN_N`` or with p_hat 0 or 1)."""
+    n = np.bincount(cell, minlength=n_cells).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_hat = np.bincount(cell, weights=share_pos, minlength=n_cells) / n
+        positive = np.bincount(cell, weights=(car > 0).astype(float), minlength=n_cells)
+        z = (positive - n * p_hat) / np.sqrt(n * p_hat * (1.0 - p_hat))
+    return np.where((n >= MIN_N) & (p_hat > 0) & (p_hat < 1), z, np.nan)
 
 
 def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok, cluster=None):

@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, stats
 
 from eventstudy.inference import kernels
-from eventstudy.inference.base import MIN_N
+from eventstudy.inference.base import MIN_N, two_sided_z
+from eventstudy.inference.ranks import WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N
 
 __all__ = ["SortedRows", "corrado_windows", "grank_members", "grank_windows", "wilcoxon_batched",
-           "signed_rank_tails", "wilcoxon_exact_p"]
+           "signed_rank_tails", "wilcoxon_exact_p", "wilcoxon_cells"]
 
 
 def wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
@@ -86,6 +87,27 @@ def wilcoxon_exact_p(w_plus: np.ndarray, n: np.ndarray) -> np.ndarray:
         cdf = np.where(kc <= mean, lower[np.clip(kc, 0, top)], 1.0 - upper[np.clip(kc + 1, 0, top)])
         p[sel] = np.clip(2.0 * np.minimum(sf, cdf), 0.0, 1.0)
     return p
+
+
+def wilcoxon_cells(car: np.ndarray, cell: np.ndarray, n_cells: int):
+    """Wilcoxon's ``W+`` per cell (R's V, estudy2's W), its two-sided p-value and the distribution it came
+    from (``normal``, ``exact``, ``permutation``; '' without a p-value), as
+    :func:`eventstudy.inference.ranks.wilcoxon_p_method` chooses it."""
+    z, n, ties, d_sorted, c_sorted, w_plus = wilcoxon_batched(car, cell, n_cells)
+    p = np.full(n_cells, np.nan)
+    method = np.full(n_cells, "", dtype=object)
+    asym = (n >= MIN_N) & ((n > WILCOXON_EXACT_MAX_N) | (ties & (n > WILCOXON_PERMUTATION_MAX_N)))
+    p[asym] = two_sided_z(z[asym])
+    exact = (n >= MIN_N) & ~asym & ~ties
+    p[exact] = wilcoxon_exact_p(w_plus[exact], n[exact])
+    small = np.flatnonzero((n >= MIN_N) & ~asym & ~exact)      # ties and n <= 13: scipy's permutation test
+    if small.size:
+        starts = np.searchsorted(c_sorted, small)
+        for c, s0 in zip(small, starts):
+            p[c] = float(stats.wilcoxon(d_sorted[s0:s0 + n[c]], zero_method="wilcox", correction=False,
+                                        alternative="two-sided", method="auto").pvalue)
+    method[asym], method[exact], method[small] = "normal", "exact", "permutation"
+    return np.where(n >= MIN_N, w_plus, np.nan), p, method
 
 
 class SortedRows:
