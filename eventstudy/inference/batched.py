@@ -65,7 +65,8 @@ from scipy import sparse
 from eventstudy.inference import kernels as kernels
 from eventstudy.inference.base import MIN_N, two_sided_t, two_sided_z
 from eventstudy.inference.batched_ranks import SortedRows, corrado_windows, grank_members, grank_windows, wilcoxon_cells
-from eventstudy.inference.reference import MIN_OVERLAP, TEST_IDS, centred_rows, patell_error
+from eventstudy.inference.correlation import cell_mean_correlation
+from eventstudy.inference.reference import MIN_OVERLAP, TEST_IDS, patell_error
 
 __all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
 
@@ -111,29 +112,6 @@ def _grouped_one_sample_t(x: np.ndarray, cell: np.ndarray, n_cells: int):
         usable = (n >= MIN_N) & (n_diff > 0) & (sd > 0) & np.isfinite(sd)
         stat = np.where(usable, mean / (sd / np.sqrt(n)), np.nan)
     return stat, n, mean, sd, usable
-
-
-def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
-    """Rows of :func:`eventstudy.inference.reference.residual_correlation_matrix` for securities ``xa`` against ``xb``.
-
-    The same pairwise-complete formula and validity rule, for a rectangular block (A, B).
-    """
-    wa, x0a = centred_rows(xa)
-    wb, x0b = centred_rows(xb)
-    n = wa @ wb.T
-    sx_ab = x0a @ wb.T                 # sum of x_a over the days common with b
-    sx_ba = wa @ x0b.T                 # sum of x_b over the days common with a
-    sxx_ab = (x0a * x0a) @ wb.T
-    sxx_ba = wa @ (x0b * x0b).T
-    sxy = x0a @ x0b.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx_ab * sx_ba / n
-        vx = sxx_ab - sx_ab * sx_ab / n
-        vy = sxx_ba - sx_ba * sx_ba / n
-        r = cov / np.sqrt(vx * vy)
-    scale2 = np.maximum(sxx_ab, sxx_ba) + 1e-300
-    bad = (n < max(int(min_overlap), 2)) | ~(vx > 1e-13 * scale2) | ~(vy > 1e-13 * scale2)
-    return np.where(bad, np.nan, np.clip(r, -1.0, 1.0))
 
 
 def chunk_bounds(sizes: np.ndarray, target: int, cut_ok: np.ndarray | None = None) -> np.ndarray:
@@ -330,7 +308,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         # kolari_pynnonen
         key = ks.tobytes()
         if key not in kp_cache:
-            kp_cache[key] = _kp_rbar(loc[ks], cs_, C, fast, Z, ea, min_overlap, kp_days_ok,
+            kp_cache[key] = cell_mean_correlation(loc[ks], cs_, C, fast, Z, ea, min_overlap, kp_days_ok,
                                      None if pair_cluster is None else np.asarray(pair_cluster)[pairs])
         rbar = kp_cache[key]
         Nf = n_b.astype(float)
@@ -403,46 +381,3 @@ def _generalized_sign(car: np.ndarray, share_pos: np.ndarray, cell: np.ndarray, 
         positive = np.bincount(cell, weights=(car > 0).astype(float), minlength=n_cells)
         z = (positive - n * p_hat) / np.sqrt(n * p_hat * (1.0 - p_hat))
     return np.where((n >= MIN_N) & (p_hat > 0) & (p_hat < 1), z, np.nan)
-
-
-def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok, cluster=None):
-    """Mean pairwise residual correlation per cell over the members ``lp`` (local pair) of cells ``cl``.
-
-    ``cluster`` (per local pair, optional): date clusters of pooled firm-specific events; pairs of
-    members in different clusters count as correlation 0 (see :func:`eventstudy.inference.reference.kolari_pynnonen`)."""
-    tot = np.zeros(C)
-    npair = np.zeros(C)
-    f = fast[lp]
-    if days_ok and f.any():
-        if cluster is None:
-            sub, sub_cell = cl[f], np.arange(C)
-        else:                              # sums per (cell, date cluster); every pair of the cell counted
-            K = int(cluster.max()) + 1
-            uniq, sub = np.unique(cl[f].astype(np.int64) * K + cluster[lp[f]], return_inverse=True)
-            sub_cell = uniq // K
-        n_sub = len(sub_cell)
-        Cm = sparse.csr_matrix((np.ones(int(f.sum())), (sub, lp[f])), shape=(n_sub, Z.shape[0]))
-        zs = np.asarray(Cm @ Z)
-        ns = np.bincount(sub, minlength=n_sub).astype(float)
-        tot += np.bincount(sub_cell, weights=0.5 * ((zs * zs).sum(axis=1) - ns), minlength=C)
-        nf = np.bincount(cl[f], minlength=C).astype(float)
-        npair += nf * (nf - 1.0) / 2.0
-    slow_cells = np.unique(cl[~f])
-    if slow_cells.size:
-        starts = np.searchsorted(cl, slow_cells)
-        ends = np.searchsorted(cl, slow_cells, side="right")
-        for c, a, b in zip(slow_cells, starts, ends):
-            mem = lp[a:b]
-            sl = np.flatnonzero(~fast[mem])         # positions (in the cell) of the exact-path members
-            r = _cross_corr(ea[mem[sl]], ea[mem], min_overlap)
-            if cluster is not None:       # pairs on different dates: independent, correlation 0
-                r = np.where(cluster[mem[sl]][:, None] == cluster[mem][None, :], r, 0.0)
-            # count each pair once: a slow row against fast columns, and slow-slow pairs above the diagonal
-            cols = np.arange(mem.size)
-            take = fast[mem][None, :] | (cols[None, :] > sl[:, None])
-            v = r[take]
-            v = v[np.isfinite(v)]
-            tot[c] += v.sum()
-            npair[c] += v.size
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(npair > 0, tot / npair, np.nan)
