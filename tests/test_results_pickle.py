@@ -92,3 +92,13 @@ def test_chunks_fitted_one_by_one_give_the_fit():
     np.testing.assert_array_equal(out.car["car"][0, ok], res.car["car"].to_numpy())
     kp = res.tests[res.tests.test == "kolari_pynnonen"]["statistic"].to_numpy()
     np.testing.assert_array_equal(out.statistic[4][out.n[:, 0] > 0, 0], kp)
+
+
+def test_offline_study_result_pickles(offline_run):
+    """The bundled study's result (sessions of several calendars, regressors aligned by closing time) round-trips."""
+    res = offline_run.result
+    back = pickle.loads(pickle.dumps(res))
+    _assert_same(back, res)
+    sel = np.flatnonzero(res.arrays.ok)[:50]
+    np.testing.assert_array_equal(back.arrays.subset(sel)[3].ar, res.arrays.subset(sel)[3].ar)
+    np.testing.assert_array_equal(back.arrays.returns(sel)[1], res.arrays.returns(sel)[1])
