@@ -254,7 +254,7 @@ def _load_limits(args):
 
 def _load_hypotheses(args, events, universe):
     """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
-    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.inputs.hypotheses import load_hypotheses
 
     study = _load_study(args)
     path = getattr(args, "hypotheses", None)
