@@ -102,7 +102,7 @@ def test_columnar_reader_equals_text_reader(tmp_path):
     fast = _read_csv_columnar(p)
     assert fast is not None
     slow = _read_csv_lines(p)
-    from eventstudy.data.base import validate_price_frame
+    from eventstudy.data.validate import validate_price_frame
 
     a, fa = validate_price_frame(fast[0], "x", line_numbers=fast[1])
     b, fb = validate_price_frame(slow[0], "x", line_numbers=slow[1])
