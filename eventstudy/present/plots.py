@@ -4,8 +4,9 @@ event x group heat map and the residual cross-correlation behind the Kolari–Py
 Every function takes a :class:`~eventstudy.pipeline.study.StudyRun` (most also accept a bare
 :class:`~eventstudy.engine.results.EventStudyResult`) and returns a :class:`matplotlib.figure.Figure`
 built without pyplot (no GUI backend, no global figure registry, never ``plt.show()``).
-Colours and markers are keyed by group id (:data:`GROUP_STYLE`, Okabe–Ito palette, markers
-and line styles so that the figures also read in greyscale print). When the data are the
+Group names, order, colours and markers come from the run's labels (``run.labels``, a study's
+:class:`~eventstudy.inputs.study.Labels`; markers and line styles so that the figures also read in
+greyscale print); a bare result or a run without labels shows group ids. When the data are the
 bundled simulated market every title starts with :data:`SIMULATED_PREFIX`.
 
 Returns are decimals in the results; figures show percent.
@@ -14,11 +15,8 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import textwrap
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -27,18 +25,17 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from scipy import stats
 
-from eventstudy.inputs.study import POOLED_STYLE, Style, bundled_study
+from eventstudy.content import SIMULATED, STARS_NOTE, simulated_title, stars
+from eventstudy.inputs.study import Labels, Style
 from eventstudy.errors import DataUnavailableError, EventStudyError, WindowError
 from eventstudy.returns.futures import is_continuous_future
-from eventstudy.io_utils import atomic_write_bytes, ensure_out_dir
-from eventstudy.engine.results import POOLED, EventStudyResult, stars
+from eventstudy.engine.results import POOLED, EventStudyResult
 from eventstudy.inference.reference import upper_mean
-from eventstudy.present.tables import STARS_NOTE, _group_order, lead_window
-from eventstudy.present.tables import group_label as _table_group_label
+from eventstudy.present.tables import NEUTRAL_LABELS, group_order, lead_window, run_labels
 
 __all__ = [
     "SIMULATED_PREFIX",
-    "GROUP_STYLE",
+    "TIMELINE_STYLES",
     "group_style",
     "group_label",
     "announcement_note",
@@ -52,42 +49,36 @@ __all__ = [
     "plot_timeline",
     "plot_heatmap",
     "plot_residual_correlation",
-    "save_plots",
+    "figure_builders",
+    "figure_bytes",
+    "check_figure_formats",
+    "safe_name",
     "FIGURE_FORMATS",
 ]
 
-SIMULATED_PREFIX = "SIMULATED — "
+SIMULATED_PREFIX = f"{SIMULATED} — "
 
-
-#: Fixed style per group id (phase-A bridge: the bundled study's styles and the pooled style).
-GROUP_STYLE: dict[str, Style] = {**bundled_study().labels.style, "all": POOLED_STYLE}
+#: Colours of a timeline's instruments, in the order the study lists them (then the fallback colours).
+TIMELINE_STYLES = (("#000000", "-"), ("#D55E00", "--"), ("#0072B2", "-"))
 _FALLBACK_COLORS = ("#117733", "#882255", "#44AA99", "#AA4499", "#999933", "#661100", "#6699CC", "#888888")
-_FALLBACK_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "h")
-_FALLBACK_LINES = ("-", "--", "-.", ":")
 
 _BASE_FONT = 9.0
 
 
-def group_style(groups: Iterable[str]) -> dict[str, Style]:
-    """Style for each group: fixed for the study's groups, a deterministic fallback (by sorted
-    name) for any other group id, so that the same group looks the same in every figure."""
-    groups = list(dict.fromkeys(str(g) for g in groups))
-    out = {g: GROUP_STYLE[g] for g in groups if g in GROUP_STYLE}
-    others = sorted(g for g in groups if g not in GROUP_STYLE)
-    for i, g in enumerate(others):
-        out[g] = Style(_FALLBACK_COLORS[i % len(_FALLBACK_COLORS)], _FALLBACK_MARKERS[i % len(_FALLBACK_MARKERS)],
-                       _FALLBACK_LINES[(i // len(_FALLBACK_COLORS)) % len(_FALLBACK_LINES)])
-    return out
+def group_style(groups: Iterable[str], labels: Labels | None = None) -> dict[str, Style]:
+    """Style for each group (:meth:`eventstudy.inputs.study.Labels.styles`): the study's for its groups,
+    a deterministic fallback for any other id, so that a group looks the same in every figure."""
+    return (labels or NEUTRAL_LABELS).styles(groups)
 
 
-def group_label(group) -> str:
-    """Human label of a group id (:func:`eventstudy.present.tables.group_label`, for any id type)."""
-    return _table_group_label(str(group))
+def group_label(group, labels: Labels | None = None) -> str:
+    """Human label of a group id under ``labels`` (for any id type)."""
+    return (labels or NEUTRAL_LABELS).label(str(group))
 
 
-def _order_groups(groups: Iterable) -> list[str]:
+def _order_groups(groups: Iterable, labels: Labels | None = None) -> list[str]:
     """Study order, then other ids in order of appearance, pooled ``all`` last (as the tables)."""
-    return _group_order([str(g) for g in groups], "all")
+    return group_order([str(g) for g in groups], "all", labels)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,7 +102,7 @@ def _simulated(run) -> bool:
 
 
 def _title(run, text: str) -> str:
-    return (SIMULATED_PREFIX + text) if _simulated(run) else text
+    return simulated_title(text, _simulated(run), sep=" — ")
 
 
 def _pool_exclude(run) -> tuple[str, ...]:
@@ -366,7 +357,7 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
         if lo > hi or lo < span[0] or hi > span[1]:
             raise WindowError(f"window [{lo},{hi}] is outside the event span [{span[0]},{span[1]}] of this run; "
                               f"choose days within it (the span covers the study's event windows)")
-    present = _order_groups(pd.unique(ar["group"]))
+    present = _order_groups(pd.unique(ar["group"]), run_labels(run))
     pooled = res.pooled_group or "all"
     excl = _pool_exclude(run)
     groups = _pick_groups(run, present, groups, "has no abnormal returns in this run", extra=(pooled,))
@@ -461,8 +452,8 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     if not evs:
         raise DataUnavailableError("no event has complete abnormal returns over the chosen window; widen the data or "
                                    "shorten the window")
-    gs = _order_groups(data["group"])
-    style = group_style(gs)
+    gs = _order_groups(data["group"], run_labels(run))
+    style = group_style(gs, run_labels(run))
     nrows, ncols = _grid(len(evs), max_cols)
     fig = Figure(figsize=(4.6 * ncols + 0.4, 3.3 * nrows + 1.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
@@ -483,7 +474,7 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
             ax.fill_between(x, 100 * dg["lower"].to_numpy(), 100 * dg["upper"].to_numpy(), color=s.color,
                             alpha=0.12, linewidth=0)
             ax.plot(x, 100 * dg["caar"].to_numpy(), color=s.color, linestyle=s.linestyle, marker=s.marker,
-                    markersize=3.5, linewidth=1.4, label=f"{group_label(g)}")
+                    markersize=3.5, linewidth=1.4, label=f"{group_label(g, run_labels(run))}")
         ax.axvline(0, color="#222222", linewidth=0.9, linestyle=(0, (4, 2)))
         ax.axhline(0, color="#999999", linewidth=0.6)
         ax.grid(True, color="#e5e5e5", linewidth=0.5)
@@ -535,7 +526,7 @@ def plot_ar_bars(run, event_id: str, window: Sequence[int] = (0, 0), max_name: i
     if d.empty:
         raise DataUnavailableError(f"event {event_id!r} has no CAR in window [{w[0]},{w[1]}]; see result.exclusions")
     names = _names(run)
-    style = group_style(d["group"].astype(str))
+    style = group_style(d["group"].astype(str), run_labels(run))
     n = len(d)
     fig = Figure(figsize=(9.0, max(3.2, 0.165 * n + 1.9)), layout="constrained")
     ax = fig.subplots()
@@ -563,8 +554,8 @@ def plot_ar_bars(run, event_id: str, window: Sequence[int] = (0, 0), max_name: i
     ax.set_xlabel(f"CAR over trading days [{w[0]},{w[1]}] (%)", fontsize=9)
     from matplotlib.patches import Patch
 
-    gs = _order_groups(d["group"].astype(str))
-    handles = [Patch(facecolor=style[g].color, label=group_label(g)) for g in gs]
+    gs = _order_groups(d["group"].astype(str), run_labels(run))
+    handles = [Patch(facecolor=style[g].color, label=group_label(g, run_labels(run))) for g in gs]
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False, title="Group",
                title_fontsize=8.5)
     note = announcement_note(run, event_id)
@@ -605,11 +596,13 @@ def _stagger(ax, xs: Sequence[float], texts: Sequence[str], fontsize: float = 7.
     return nrows
 
 
-def plot_timeline(run, tickers: Sequence[str] = ("NIY=F", "NKD=F", "^N225"), start=None, end=None,
+def plot_timeline(run, tickers: Sequence[str] | None = None, start=None, end=None,
                   pad_days: int = 30) -> Figure:
-    """Nikkei 225 futures and index across the study period, each normalised to 100 on its
-    first date in the plotted range (prices from ``run.prices.wide()``), with every event marked
-    by a vertical line at its announcement date and a staggered label.
+    """The study's timeline instruments (``tickers``; default ``run.config.timeline``, a study's
+    ``[defaults] timeline``) across the study period, each normalised to 100 on its first date in the
+    plotted range (prices from ``run.prices.wide()``), with every event marked by a vertical line at
+    its announcement date and a staggered label. The title names them by the study's
+    ``timeline_title`` section label when every one of them has prices, else by ticker.
 
     ``start``/``end`` (dates) default to ``pad_days`` calendar days around the first and last event.
     Tickers without prices are skipped; if none has prices, :class:`DataUnavailableError`.
@@ -617,6 +610,12 @@ def plot_timeline(run, tickers: Sequence[str] = ("NIY=F", "NKD=F", "^N225"), sta
     """
     if not _is_run(run):
         raise TypeError("plot_timeline needs a StudyRun (it uses the run's prices and events)")
+    study_tickers = tuple(getattr(run.config, "timeline", ()) or ())
+    if tickers is None:
+        tickers = study_tickers
+    if not tickers:
+        raise DataUnavailableError("the run names no timeline instruments (a study's [defaults] timeline in "
+                                   "study.toml, or tickers=...)")
     wide = run.prices.wide()
     have = [t for t in tickers if t in wide.columns and wide[t].notna().any()]
     if not have:
@@ -636,7 +635,7 @@ def plot_timeline(run, tickers: Sequence[str] = ("NIY=F", "NKD=F", "^N225"), sta
     gs = fig.add_gridspec(2, 1, height_ratios=[1, 3.2])
     ax_ev = fig.add_subplot(gs[0])
     ax = fig.add_subplot(gs[1], sharex=ax_ev)
-    palette = {"NIY=F": ("#000000", "-"), "NKD=F": ("#D55E00", "--"), "^N225": ("#0072B2", "-")}
+    palette = dict(zip(tickers, TIMELINE_STYLES))
     extra = iter(_FALLBACK_COLORS)
     names = _names(run)
     masked = getattr(run.panel, "masked", None)
@@ -668,7 +667,8 @@ def plot_timeline(run, tickers: Sequence[str] = ("NIY=F", "NKD=F", "^N225"), sta
     ax.set_xlim(s, e)
     _stagger(ax_ev, list(evs["date"]), [str(x) for x in evs["event_id"]])
     fut = [t for t in have if is_continuous_future(t)]
-    what = ("Nikkei 225 futures and index" if set(have) == {"NIY=F", "NKD=F", "^N225"} else ", ".join(have))
+    named = run_labels(run).sections.get("timeline_title")
+    what = named if (named and set(have) == set(study_tickers)) else ", ".join(have)
     ax_ev.set_title(_title(run, f"{what} around the events"), fontsize=12, fontweight="bold", loc="left")
     ax.set_xlabel("date (each instrument's own trading dates)", fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
@@ -706,7 +706,7 @@ def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnon
     w = _check_window(res, window)
     keep = set(tab["event_id"]) if events is None else set(tab["event_id"]) & {str(e) for e in events}
     evs = [e for e in _event_order(run) if e in keep]
-    gs = _order_groups(tab["group"])
+    gs = _order_groups(tab["group"], run_labels(run))
     val = tab.pivot(index="event_id", columns="group", values="caar_pct").reindex(index=evs, columns=gs)
     pv = tab.pivot(index="event_id", columns="group", values="p_value").reindex(index=evs, columns=gs)
     M = val.to_numpy(dtype=float)
@@ -733,7 +733,7 @@ def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnon
     if _is_run(run):
         dates = dict(zip(run.events["event_id"].astype(str), pd.to_datetime(run.events["date"])))
     ax.set_yticks(range(nr), [f"{e} ({dates[e]:%m-%d})" if e in dates else e for e in evs], fontsize=8)
-    ax.set_xticks(range(nc), [textwrap.fill(group_label(g), 16) for g in gs], fontsize=7.5)
+    ax.set_xticks(range(nc), [textwrap.fill(group_label(g, run_labels(run)), 16) for g in gs], fontsize=7.5)
     ax.xaxis.tick_top()
     ax.set_xticks(np.arange(-0.5, nc, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, nr, 1), minor=True)
@@ -775,10 +775,10 @@ def residual_correlation(run, event_id: str | None = None, groups: Sequence[str]
     if a is None:
         raise DataUnavailableError("this result carries no estimation arrays (it was not produced by EventStudy.fit)")
     pairs = a.pairs[a.ok & (a.pairs["event_id"].to_numpy() == event_id)]
-    present = _order_groups(pairs["group"].astype(str))
+    present = _order_groups(pairs["group"].astype(str), run_labels(run))
     groups = _pick_groups(run, present, groups, f"has no securities for event {event_id!r}")
     pairs = pairs[pairs["group"].astype(str).isin(groups)]
-    rank = {g: i for i, g in enumerate(_order_groups(groups))}
+    rank = {g: i for i, g in enumerate(_order_groups(groups, run_labels(run)))}
     pairs = pairs.assign(_r=pairs["group"].astype(str).map(rank)).sort_values(["_r", "ticker"], kind="mergesort")
     tick = list(pairs["ticker"].astype(str))
     if len(tick) < 2:
@@ -814,10 +814,10 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
                 f(a - 0.5, color="black", linewidth=0.9)
         ax.add_patch(_rect(a - 0.5, b - a))
         mids.append((a + b - 1) / 2)
-        labs.append(f"{textwrap.fill(group_label(gvals[a]), 22)} ({b - a})")
+        labs.append(f"{textwrap.fill(group_label(gvals[a], run_labels(run)), 22)} ({b - a})")
         rb, n_rb = upper_mean(C[a:b, a:b])
         if n_rb and b - a >= 3:
-            head = f"{textwrap.fill(group_label(gvals[a]), 16)}\n" if few else ""
+            head = f"{textwrap.fill(group_label(gvals[a], run_labels(run)), 16)}\n" if few else ""
             ax.text((a + b - 1) / 2, (a + b - 1) / 2, f"{head}r̄={rb:.2f}", ha="center", va="center",
                     fontsize=7.5, bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
     if few:   # few securities: name each one; the group is written in its box
@@ -825,7 +825,7 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
         ax.set_xticks(range(n), list(corr.columns), fontsize=7.5, rotation=90)
     else:
         ax.set_yticks(mids, labs, fontsize=7.5)
-        ax.set_xticks(mids, [textwrap.fill(group_label(gvals[a]), 14) for a in bounds[:-1]], fontsize=7,
+        ax.set_xticks(mids, [textwrap.fill(group_label(gvals[a], run_labels(run)), 14) for a in bounds[:-1]], fontsize=7,
                       rotation=90)
     ax.tick_params(length=0)
     cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.02, extend="both" if lim < 1 else "neither")
@@ -855,7 +855,7 @@ def _rect(x0: float, size: int):
 # ---------------------------------------------------------------------------------------------
 # saving
 # ---------------------------------------------------------------------------------------------
-def _safe_name(text: str) -> str:
+def safe_name(text: str) -> str:
     """A file-name stem for ``text``; when characters had to be replaced, a short hash of ``text`` is
     added so that two ids sanitised alike (``a/b``, ``a:b``) never share a figure file."""
     safe = "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
@@ -887,8 +887,9 @@ def _png_bytes(fig: Figure, dpi: int) -> bytes:
     return out.getvalue()
 
 
-def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:
-    paths = {}
+def figure_bytes(fig: Figure, formats: Sequence[str], dpi: int) -> dict[str, bytes]:
+    """The figure drawn in each of ``formats`` (``png``: 8-bit palette PNG; ``svg``: text kept as text)."""
+    out = {}
     for i, fmt in enumerate(formats):
         buf = io.BytesIO()
         if fmt == "png":
@@ -900,8 +901,8 @@ def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:
             # keep the positions the first render laid out: later formats skip the constrained-layout
             # pass (about half of a figure's saving time)
             fig.set_layout_engine("none")
-        paths[fmt] = atomic_write_bytes(base.parent / f"{base.name}.{fmt}", buf.getvalue())
-    return paths.get("png", paths[formats[0]])
+        out[fmt] = buf.getvalue()
+    return out
 
 
 def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[str]:
@@ -926,61 +927,24 @@ def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[st
 FIGURE_FORMATS = ("png", "svg")
 
 
-def _workers(n_figures: int, workers: int | None) -> int:
-    """How many processes draw the figures: ``workers`` if given, else one per available core (at most
-    2: the figures are few and uneven) when the platform can fork."""
-    import multiprocessing
-
-    if workers is not None:
-        return max(1, int(workers))
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:        # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores, n_figures))
-
-
-_JOBS: list = []        # (name, builder) of the save_plots call being drawn, read by forked workers
-
-
-def _draw_one(i: int, out: Path, formats: tuple[str, ...], dpi: int) -> tuple[str, Path | None, str]:
-    """Build and save figure ``i`` of :data:`_JOBS`: (name, path or None, reason it was skipped)."""
-    name, build = _JOBS[i]
-    try:
-        fig = build()
-    except DataUnavailableError as exc:
-        return name, None, str(exc)
-    try:
-        return name, _save(fig, out / name, formats, dpi), ""
-    finally:
-        fig.clear()
-
-
-def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png",), dpi: int = 100,
-               bar_events: int = 4, workers: int | None = None, max_events: int = 12) -> dict[str, Path]:
-    """Write every figure of a run into ``out_dir`` (created if needed) as ``formats``, atomically.
-
-    Files: ``caar_paths``, ``heatmap``, ``residual_correlation``, ``timeline`` (skipped with a
-    warning when the run has none of the Nikkei futures/index), and ``ar_bars_<event>`` for the
-    ``bar_events`` events with the largest pooled |CAAR| (:func:`main_events`); with more than
-    ``max_events`` events the CAAR panels and the heat map show the ``max_events`` events of largest
-    pooled |CAAR| (in study order; every event stays in the tables). ``formats`` from
-    :data:`FIGURE_FORMATS` (default PNG only: the report embeds PNG; SVG on request). The figures
-    are drawn by ``workers`` forked processes (default: one per core, at most 2; 1 draws them in
-    this process). Returns name -> path of the PNG (or of the first format when PNG is not asked for).
-    """
+def check_figure_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """The figure formats asked for (lower case, no dot, each once); an error naming a bad one."""
     formats = tuple(dict.fromkeys(str(f).lower().lstrip(".") for f in formats))
     if not formats:
         raise ValueError("formats is empty; give e.g. ('png', 'svg')")
     bad = [f for f in formats if f not in FIGURE_FORMATS]
     if bad:
         raise ValueError(f"figure format {bad[0]!r}: choose from {', '.join(FIGURE_FORMATS)}")
-    out = ensure_out_dir(out_dir, "figures folder", "the figures")
+    return formats
+
+
+def figure_builders(run, bar_events: int = 4, max_events: int = 12) -> list[tuple[str, object]]:
+    """(name, function drawing the figure) of every figure of a run: ``caar_paths``, ``heatmap``,
+    ``residual_correlation``, ``timeline`` (a run only) and ``ar_bars_<event>`` for the ``bar_events``
+    events with the largest pooled |CAAR| (:func:`main_events`). With more than ``max_events`` events the
+    CAAR panels and the heat map show the ``max_events`` events of largest pooled |CAAR| (in study
+    order; every event stays in the tables), so a figure's cost does not grow with the events."""
     res = _result(run)
-    # a study of many events: the panels and heat-map rows show the max_events with the largest pooled
-    # |CAAR| (every event is in the tables); the figure's cost then does not grow with the events
     shown = main_events(run, k=max_events) if len(_event_order(run)) > max_events else None
     builders: list[tuple[str, object]] = [
         ("caar_paths", lambda: plot_caar_paths(run, events=shown)),
@@ -990,26 +954,5 @@ def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png",
     if _is_run(run):
         builders.append(("timeline", lambda: plot_timeline(run)))
     for ev in main_events(run, k=bar_events):
-        builders.append((f"ar_bars_{_safe_name(ev)}", lambda ev=ev: plot_ar_bars(run, ev, window=res.windows[0])))
-    n_proc = _workers(len(builders), workers)
-    _JOBS[:] = builders
-    try:
-        if n_proc > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # forked workers inherit the run and the builders: nothing is pickled but the index and the path
-            with ProcessPoolExecutor(n_proc, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_draw_one, range(len(builders)), [out] * len(builders),
-                                     [formats] * len(builders), [dpi] * len(builders)))
-        else:
-            done = [_draw_one(i, out, formats, dpi) for i in range(len(builders))]
-    finally:
-        _JOBS.clear()
-    written: dict[str, Path] = {}
-    for name, path, why in done:
-        if path is None:
-            warnings.warn(f"figure {name} skipped: {why}", stacklevel=2)
-        else:
-            written[name] = path
-    return written
+        builders.append((f"ar_bars_{safe_name(ev)}", lambda ev=ev: plot_ar_bars(run, ev, window=res.windows[0])))
+    return builders
