@@ -5,7 +5,7 @@ import os
 
 import pandas as pd
 
-from eventstudy.content import Table
+from eventstudy.content import SIMULATED, Table
 from eventstudy.io_utils import atomic_write_text, spreadsheet_safe
 from eventstudy.outputs.csvs import csv_bytes
 
@@ -19,7 +19,7 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike | None = None, raw: bool = 
     (:func:`eventstudy.io_utils.spreadsheet_safe`)."""
     body = csv_bytes(df if raw else spreadsheet_safe(df)).decode("utf-8")   # pyarrow: full precision, fast
     if df.attrs.get("simulated"):
-        body = f"# {Table.from_frame(df).full_title or 'SIMULATED data'}\n" + body
+        body = f"# {Table.from_frame(df).full_title or f'{SIMULATED} data'}\n" + body
     if path is not None:
         atomic_write_text(path, body)
     return body

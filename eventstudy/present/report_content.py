@@ -141,7 +141,8 @@ class ReportContent:
             f"Each number is a cumulative abnormal return in percent: the return of a stock beyond what its usual "
             f"co-movement with its benchmark predicts, summed over a window of trading days counted from day 0, "
             f"the first session that could react to the news. {w} means day 0 and the next session.",
-            "CAAR is the average over the securities of an exposure group; 'All equities' pools every equity group. "
+            f"CAAR is the average over the securities of an exposure group; '{self.labels.pooled_short}' pools every "
+            "equity group. "
             "Stars mark significance by the Kolari–Pynnönen test (*** 1%, ** 5%, * 10%), which allows for the "
             "stocks moving together on a shared date.",
             "Events that share a day 0 are the same window measured once, not separate evidence; a listed "
@@ -191,7 +192,7 @@ class ReportContent:
             ("Event windows", " ".join(T.window_label(*w) for w in self.windows)),
             ("Returns", str(cfg.return_kind)),
             ("Cross-section base group", self.labels.label(cfg.base_group) if cfg.base_group else "first group"),
-            ("Pooled 'All equities' leaves out", ", ".join(self.labels.label(g) for g in cfg.pool_exclude) or "nothing"),
+            (f"Pooled '{self.labels.pooled_short}' leaves out", ", ".join(self.labels.label(g) for g in cfg.pool_exclude) or "nothing"),
             ("Bootstrap", "every pseudo-window of the estimation period" if cfg.bootstrap is None else
              f"{cfg.bootstrap} resamples (seed {cfg.seed})" if cfg.bootstrap else "not run"),
             ("Tests shown", ", ".join(TEST_NAMES[t] for t in T.LEAD_TESTS)),
