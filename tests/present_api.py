@@ -3,6 +3,7 @@ that hold it now (test helper, not a test file):
 
 - the file writers moved from ``eventstudy.present`` to ``eventstudy.outputs`` (``save_plots``,
   ``write_report``, ``to_csv``);
+- helpers that tables.py shared as private names are public in ``eventstudy.present.table_cells``;
 - the group helpers take the study's labels as an argument; these tests run the bundled study, so its
   labels are bound here (``plots.group_label``, ``plots._order_groups``, ``report.SECTIONS``).
 
@@ -16,8 +17,10 @@ from functools import partial
 
 from eventstudy.inputs.study import bundled_study
 from eventstudy.outputs import figure_files, report_files, table_files
+from eventstudy.present import figure_data
 from eventstudy.present import plots as _plots
 from eventstudy.present import report as _report
+from eventstudy.present import table_cells
 from eventstudy.present import tables as _tables
 
 LABELS = bundled_study().labels
@@ -58,8 +61,9 @@ class _View(types.ModuleType):
 _ORIGINAL: dict = {}
 
 
-tables = _View("tables", (_tables, table_files))
+tables = _View("tables", (_tables, table_files),
+               _names_text=table_cells.names_text, _overlap_notes=table_cells.overlap_notes)
 plots = _View("plots", (_plots, figure_files),
               group_label=partial(_plots.group_label, labels=LABELS),
-              _order_groups=partial(_plots._order_groups, labels=LABELS))
+              _order_groups=partial(figure_data.order_groups, labels=LABELS))
 report = _View("report", (_report, report_files), SECTIONS=_report.sections(LABELS))

@@ -6,7 +6,6 @@ import pickle
 import re
 from html.parser import HTMLParser
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -17,7 +17,7 @@ from eventstudy.data.files import _read_csv_columnar, _read_csv_lines, read_pric
 from eventstudy.errors import PriceDataError
 from eventstudy.inference.regression import (REG_COLUMNS, _rows_from, dummy_regression, event_dummy_regressions,
                                    ols_robust)
-from eventstudy.present import tables as T
+from present_api import tables as T
 
 
 # ----------------------------------------------------------------------------- tables written

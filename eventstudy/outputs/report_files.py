@@ -65,7 +65,7 @@ def write_report(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("md"
     note = "Figures were not requested."
     if plots and ("html" in formats or "md" in formats):
         figures, note = _make_plots(run, out, figure_formats)
-        for name, p in figures.items():
+        for p in figures.values():
             written[Path(os.path.relpath(p, out)).as_posix()] = p
     images = _images(figures, out)
     content = ReportContent(run, title, impact)

@@ -15,7 +15,7 @@ by :func:`eventstudy.outputs.report_files.write_report`.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import pandas as pd
 
