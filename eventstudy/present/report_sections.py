@@ -74,10 +74,12 @@ def _table(df: pd.DataFrame, **options) -> Table:
 
 
 def how_to_read(c: ReportContent) -> list[Block]:
+    """What the numbers mean, in plain words."""
     return [_h2(c, "how-to-read"), *(Paragraph(p) for p in c.how_to_read())]
 
 
 def headline(c: ReportContent) -> list[Block]:
+    """Findings of the primary hypotheses, events sharing a day 0, the headline table."""
     out: list[Block] = [_h2(c, "headline")]
     if len(c.primary):
         out += [Callout("Findings (primary hypotheses, adjusted for multiple testing)", tuple(c.findings), "findings"),
@@ -88,6 +90,7 @@ def headline(c: ReportContent) -> list[Block]:
 
 
 def events(c: ReportContent) -> list[Block]:
+    """The events with their announcement time and source."""
     rows = tuple((r["event_id"], r["when"], r["label"], r["category"], Link(r["source"]), r["notes"])
                  for r in c.events_rows())
     return [_h2(c, "events"), TextTable(("Event", "Announced", "What", "Cat.", "Source", "Notes"), rows,
@@ -95,6 +98,7 @@ def events(c: ReportContent) -> list[Block]:
 
 
 def day0(c: ReportContent) -> list[Block]:
+    """Day 0 of each event on each calendar, and why."""
     rows = tuple((r["event_id"], r["calendar"], r["announced"], r["day0"], r["instruments"], r["reason"])
                  for r in c.day0_rows())
     return [_h2(c, "day0"),
@@ -125,6 +129,7 @@ def universe(c: ReportContent) -> list[Block]:
 
 
 def setup(c: ReportContent) -> list[Block]:
+    """Data, model, windows and tests of the run."""
     return [_h2(c, "setup"), DefinitionList(tuple(c.setup_items()))]
 
 
@@ -154,15 +159,18 @@ def _lead_then_others(c: ReportContent, table_for: Callable, has_rows: bool, emp
 
 
 def instruments(c: ReportContent) -> list[Block]:
+    """The groups left out of the pooled equities (futures, an index ...): event-dummy regressions."""
     return [_h2(c, "instruments"), *_lead_then_others(c, c.futures_window, bool(len(c.fut)), NO_INSTRUMENTS)]
 
 
 def cross_section(c: ReportContent) -> list[Block]:
+    """Group differences against the base group (spread regressions)."""
     return [_h2(c, "cross-section"), *_lead_then_others(c, c.cs_window, bool(len(c.cs_all)), NO_CROSS_SECTION)]
 
 
 def figures(c: ReportContent, images: Mapping[str, FigureImage] | None, note: str = "") -> list[Block]:
-    """``images``: name -> (bytes, MIME type, link relative to the report), from the figure files."""
+    """The figures (``images``: name -> (bytes, MIME type, link relative to the report), from the figure
+    files), or ``note`` saying why there are none."""
     if not images:
         return [_h2(c, "figures"), Paragraph(note or "Figures were not requested.")]
     return [_h2(c, "figures"), *(Figure(figure_caption(name, c.labels), data, mime, href)
@@ -170,6 +178,7 @@ def figures(c: ReportContent, images: Mapping[str, FigureImage] | None, note: st
 
 
 def confounders(c: ReportContent) -> list[Block]:
+    """Other news in the event windows, with the windows that contain it."""
     conf = c.run.confounders
     if conf is None or not len(conf):
         return [_h2(c, "confounders"), Paragraph("No confounders were given for this run.")]
@@ -181,6 +190,7 @@ def confounders(c: ReportContent) -> list[Block]:
 
 
 def excluded(c: ReportContent) -> list[Block]:
+    """Securities left out before estimation, and pairs or windows left out of an event."""
     before = TextTable(("Ticker", "Name", "Event", "Reason"),
                        tuple((r["ticker"], r["name"], r["event"], r["reason"]) for r in c.excluded_before()),
                        long_cols=(3,))
@@ -195,8 +205,10 @@ def excluded(c: ReportContent) -> list[Block]:
 
 
 def regressions(c: ReportContent) -> list[Block]:
+    """The lead window's regression rows, folded."""
     return [_h2(c, "regressions"), Details(c.reg_summary(), (_table(c.reg),))]
 
 
 def methods(c: ReportContent) -> list[Block]:
+    """How the numbers were computed."""
     return [_h2(c, "methods"), *(Paragraph(p) for p in c.methods())]
