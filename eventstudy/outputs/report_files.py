@@ -10,7 +10,6 @@ from typing import Sequence
 import pandas as pd
 
 from eventstudy.io_utils import atomic_write_text, ensure_out_dir
-from eventstudy.outputs import figure_files
 from eventstudy.outputs.table_files import to_csv
 from eventstudy.present.report import ReportContent, check_formats, render_html, render_latex, render_markdown
 
@@ -19,7 +18,9 @@ __all__ = ["write_report"]
 
 def _make_plots(run, out_dir: Path, figure_formats: Sequence[str] = ("png",)) -> tuple[dict[str, Path], str]:
     """Write the figures (:func:`eventstudy.outputs.figure_files.save_plots`); returns (name -> image the
-    report shows: the PNG, else the SVG; message)."""
+    report shows: the PNG, else the SVG; message). matplotlib is imported here, only when figures are drawn."""
+    from eventstudy.outputs import figure_files
+
     try:
         written = figure_files.save_plots(run, out_dir / "figures", formats=tuple(figure_formats))
     except Exception as exc:  # a figure failing must not lose the tables; say so in the report
