@@ -175,35 +175,61 @@ def ensure_out_dir(path: str | os.PathLike, what: str = "output folder", content
     return out
 
 
-def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
-                  what: str = "one row per entry") -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """A user's CSV as ``(header, [(line_number, cells), ...])``: header names stripped and lower case;
-    blank lines and lines starting with ``#`` skipped; line numbers as an editor shows them (header =
-    its line). Raises ``error`` naming ``label``, the file and the line for bad CSV, and for an empty
-    file (``what`` says what the rows should be)."""
+#: The reading rule for every CSV file a user gives (events, firm events, universe, confounders,
+#: excluded names, instruments, hypotheses, price-limit days): UTF-8 (a BOM is allowed); a line that
+#: is blank (or only commas) or whose first cell starts with ``#`` is skipped; a quoted cell may span
+#: lines; line numbers are as an editor shows them (header = its line).
+CSV_RULE = ("UTF-8 (BOM allowed); blank lines and lines whose first cell starts with '#' skipped; "
+            "line numbers as an editor shows them")
+
+
+def csv_records(text: str, where: str, error: type[Exception], *,
+                strict: bool = True) -> list[tuple[int, int, list[str]]]:
+    """The records of a user's CSV ``text`` under :data:`CSV_RULE`: ``(first_line, last_line, cells)``,
+    header included, cells not stripped. ``where`` names the file in messages ("events file 'x.csv'").
+    Raises ``error`` naming the line for text that is not valid CSV or a field over the csv module's
+    size limit (usually a quote left open). ``strict=False`` lets a quote left open run to the end of
+    the file, for readers that explain it themselves from the record's line span (the events reader)."""
     import csv
     import io as _io
 
-    text = read_user_text(path, label, error)
-    reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
+    reader = csv.reader(_io.StringIO(text, newline=""), strict=strict)
+    out: list[tuple[int, int, list[str]]] = []
+    prev_end = 0
     try:
         for cells in reader:
-            first_line = start
-            start = reader.line_num + 1
+            first, prev_end = prev_end + 1, reader.line_num
             if not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#"):
                 continue
-            if header is None:
-                header = [c.strip().lower() for c in cells]
-                continue
-            rows.append((first_line, cells))
+            out.append((first, prev_end, cells))
     except csv.Error as exc:
-        raise error(f"{label} {path}, line {reader.line_num}: not valid CSV ({exc}). Check the quotes on that line.") from None
-    if header is None:
+        if "field limit" in str(exc):
+            raise error(f"{where}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
+                        "characters: shorten it, or close a quote that was left open and swallowed the lines "
+                        "after it.") from None
+        raise error(f"{where}, line {reader.line_num}: not valid CSV ({exc}): check the quoting on that line.") from None
+    return out
+
+
+def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
+                  what: str = "one row per entry") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A user's CSV as ``(header, [(line_number, cells), ...])`` under :data:`CSV_RULE`, header names
+    stripped and lower case. Raises ``error`` naming ``label``, the file and the line for a file that
+    cannot be read, bad CSV, and an empty file (``what`` says what the rows should be)."""
+    text = read_user_text(path, label, error)
+    records = csv_records(text, f"{label} {path}", error)
+    if not records:
         raise error(f"{label} {path} is empty: it needs a header line and {what}.")
-    return header, rows
+    header = [c.strip().lower() for c in records[0][2]]
+    return header, [(first, cells) for first, _, cells in records[1:]]
+
+
+def problems_message(where: str, problems: Sequence[str], limit: int = 20) -> str:
+    """One message for every problem found in a file: ``"<where> has 3 problems:\n  line 4: ..."`` (at
+    most ``limit`` listed, then how many more)."""
+    shown = "\n  ".join(problems[:limit])
+    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
+    return f"{where} has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n  " + shown + more
 
 
 def check_out_file(path: str | os.PathLike, what: str = "output file") -> Path:

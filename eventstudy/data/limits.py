@@ -13,15 +13,13 @@ pair-window that contains a limit day in ``limit_flags.csv``; ``exclude`` leaves
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from eventstudy.errors import EventStudyError
-from eventstudy.io_utils import read_user_text
+from eventstudy.errors import LimitsFileError
+from eventstudy.io_utils import csv_records, read_user_text
 
 __all__ = ["LimitsFileError", "LIMIT_TREATMENTS", "LIMIT_FLAG_COLUMNS", "load_limits", "limit_flags",
            "limit_pairs_to_exclude"]
@@ -30,9 +28,6 @@ LIMIT_TREATMENTS = ("flag", "exclude")
 LIMIT_FLAG_COLUMNS = ["event_id", "ticker", "group", "window_start", "window_end", "limit_days", "limit_dates",
                       "day0_limit"]
 
-
-class LimitsFileError(EventStudyError):
-    """A price-limit file that cannot be used (names the file, line and what to do)."""
 
 
 def _truthy(s: pd.Series) -> pd.Series:
@@ -45,10 +40,17 @@ def load_limits(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     text = read_user_text(p, "price-limit file", LimitsFileError,
                           hint=" (columns date,ticker and up_limit,low_limit flags or a kind column up/down)")
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, comment="#")
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise LimitsFileError(f"price-limit file {str(p)!r} is not a readable CSV ({exc}).") from None
+    records = csv_records(text, f"price-limit file {str(p)!r}", LimitsFileError)
+    if not records:
+        raise LimitsFileError(f"price-limit file {str(p)!r} is empty: it needs a header line (date,ticker,...) "
+                              "and one row per limit day.")
+    header = [c.strip() for c in records[0][2]]
+    short = [(first, len(cells)) for first, _, cells in records[1:] if len(cells) != len(header)]
+    if short:
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {short[0][0]}: {short[0][1]} cells but the header "
+                              f"has {len(header)}; fix or remove the row.")
+    df = pd.DataFrame([cells for _, _, cells in records[1:]], columns=header, dtype=str)
+    line_of = np.array([first for first, _, _ in records[1:]], dtype=int)
     cols = {c.strip().lower(): c for c in df.columns}
     if "date" not in cols or "ticker" not in cols:
         raise LimitsFileError(f"price-limit file {str(p)!r}, line 1: needs columns date and ticker "
@@ -57,7 +59,7 @@ def load_limits(path: str | Path) -> pd.DataFrame:
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         i = int(bad[0])
-        raise LimitsFileError(f"price-limit file {str(p)!r}, line {i + 2}: date {df[cols['date']].iloc[i]!r} is not "
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {line_of[i]}: date {df[cols['date']].iloc[i]!r} is not "
                               "YYYY-MM-DD; fix or remove the row.")
     tick = df[cols["ticker"]].str.strip()
     parts = []
@@ -66,7 +68,7 @@ def load_limits(path: str | Path) -> pd.DataFrame:
         badk = np.flatnonzero(~k.isin(["up", "down"]).to_numpy())
         if badk.size:
             i = int(badk[0])
-            raise LimitsFileError(f"price-limit file {str(p)!r}, line {i + 2}: kind {df[cols['kind']].iloc[i]!r} "
+            raise LimitsFileError(f"price-limit file {str(p)!r}, line {line_of[i]}: kind {df[cols['kind']].iloc[i]!r} "
                                   "must be up or down.")
         parts.append(pd.DataFrame({"date": dates, "ticker": tick, "kind": k}))
     else:

@@ -18,8 +18,6 @@ column, the value and what to do; all problems found are reported at once.
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import zoneinfo
@@ -33,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import EventsFileError
-from eventstudy.io_utils import read_user_text, require_columns
+from eventstudy.io_utils import csv_records, read_user_text, require_columns
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -185,31 +183,10 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
             + ",".join(required + (() if firm else OPTIONAL_COLUMNS))
             + ") and one line per event."
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    ends: list[int] = []
-    prev_end = 0
-    try:
-        for record in reader:
-            start = prev_end + 1
-            prev_end = reader.line_num
-            if not record or all(not f.strip() for f in record):
-                continue
-            rows.append([f.strip() for f in record])
-            lines.append(start)
-            ends.append(prev_end)
-    except csv.Error as exc:
-        if "field limit" in str(exc):
-            raise EventsFileError(
-                f"events file {origin!r}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
-                "characters: shorten it (a label or note is a sentence or two), or close a quote that was "
-                "left open and swallowed the lines after it."
-            ) from None
-        raise EventsFileError(
-            f"events file {origin!r}, line {reader.line_num}: not valid CSV ({exc}): "
-            "check the quoting on that line."
-        ) from None
+    records = csv_records(text, f"events file {origin!r}", EventsFileError, strict=False)
+    rows = [[f.strip() for f in cells] for _, _, cells in records]
+    lines = [first for first, _, _ in records]
+    ends = [last for _, last, _ in records]
 
     if not rows:                                      # only separators, e.g. ",,,"
         raise EventsFileError(

@@ -26,7 +26,7 @@ import pandas as pd
 
 from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import InstrumentError
-from eventstudy.io_utils import read_csv_rows, require_columns
+from eventstudy.io_utils import problems_message, read_csv_rows, require_columns
 
 __all__ = [
     "INSTRUMENT_COLUMNS",
@@ -92,10 +92,7 @@ def load_instruments(path: str | os.PathLike) -> pd.DataFrame:
             continue
         records.append(rec)
     if problems:
-        shown = problems[:_MAX_LISTED]
-        more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
-        raise InstrumentError(f"{label} has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n  "
-                              + "\n  ".join(shown) + more)
+        raise InstrumentError(problems_message(label, problems, _MAX_LISTED), path=str(path))
     cols = list(INSTRUMENT_COLUMNS) + [h for h in header if h not in INSTRUMENT_COLUMNS]
     return pd.DataFrame({c: pd.Series([r.get(c, "") for r in records], dtype=object) for c in cols})
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import UniverseFileError
-from eventstudy.io_utils import read_csv_rows, require_columns
+from eventstudy.io_utils import problems_message, read_csv_rows, require_columns
 from eventstudy.inputs.study import bundled_study
 
 __all__ = [
@@ -60,13 +60,7 @@ def _read_rows(path: Path, label: str, error: type[Exception]) -> tuple[list[str
 def _raise_all(path: Path, label: str, problems: list[str], error: type[Exception]) -> None:
     if not problems:
         return
-    shown = problems[:_MAX_LISTED]
-    more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
-    raise error(
-        f"{label} {path} has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n  "
-        + "\n  ".join(shown)
-        + more
-    )
+    raise error(problems_message(f"{label} {path}", problems, _MAX_LISTED), path=str(path))
 
 
 # ---------------------------------------------------------------------------------------------
