@@ -168,3 +168,17 @@ def test_only_file_layers_write_files(path, rel, dotted):
             if name == "open" and len(n.args) >= 2 and isinstance(n.args[1], ast.Constant) and "w" in str(n.args[1].value):
                 bad.append(f"line {n.lineno}: open(..., 'w')")
     assert not bad, f"{rel} writes files; only {', '.join(sorted(WRITERS))} do:\n" + "\n".join(bad)
+
+
+def test_ruff_is_clean():
+    """The code passes the project's ruff configuration (pyproject.toml [tool.ruff])."""
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff not installed (it is in the dev extra)")
+    root = PKG.parent
+    proc = subprocess.run([ruff, "check", "eventstudy", "tests", "benchmarks", "scripts"], cwd=root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -182,7 +182,7 @@ def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, Sessio
     """
     out: dict[str, pd.DatetimeIndex] = {}
     shared: dict[SessionModel, list[str]] = {}
-    for t, dates in price_dates.items():
+    for t in price_dates:
         model = models[t]
         if isinstance(model, DatesModel):
             out[t] = model.sessions()

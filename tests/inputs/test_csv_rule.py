@@ -2,7 +2,6 @@
 BOM, blank and '#' lines skipped, a quoted cell may span lines, errors name the line an editor shows."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
