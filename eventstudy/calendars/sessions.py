@@ -1,4 +1,4 @@
-"""Trading-session models per instrument, and announcement -> day 0.
+"""Trading-session models per instrument (day 0 itself is :mod:`eventstudy.calendars.day0`).
 
 Day 0 of an event for an instrument is the first session in which that instrument could trade
 on the news. Three kinds of session model:
