@@ -182,3 +182,15 @@ def test_ruff_is_clean():
     proc = subprocess.run([ruff, "check", "eventstudy", "tests", "benchmarks", "scripts"], cwd=root,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_public_names_resolve():
+    """Every name of ``from eventstudy import ...`` resolves (the 0.1 names kept through the move)."""
+    import eventstudy
+
+    kept = {"EventStudy", "EventStudyResult", "EventStudyError", "StudyRun", "load_events", "map_day0",
+            "run_event_study", "run_study", "load_firm_events", "map_day0_pairs", "run_firm_study",
+            "load_instruments"}
+    assert kept <= set(eventstudy.__all__)
+    for name in eventstudy.__all__:
+        assert getattr(eventstudy, name) is not None, name
