@@ -5,6 +5,8 @@ Errors a user can cause print one clear line (no traceback) and exit with status
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -146,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--raw-csv", action="store_true",
                      help="write CSV text cells verbatim (default: a ' before text starting with = + - @, tab or CR, "
                           "so a spreadsheet shows it instead of evaluating it)")
+    scale = run.add_argument_group("scale-out (Dask; install eventstudy-engine[dask])")
+    scale.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a Dask scheduler (e.g. tcp://10.0.0.5:8786): the engine's chunks of events run on "
+                            "that cluster; the results are identical to a local run")
+    scale.add_argument("--workers", type=int, metavar="N",
+                       help="run the engine's chunks on a local Dask cluster of N worker processes")
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
@@ -270,6 +278,47 @@ def _load_hypotheses(args, events, universe):
                            ex_post_groups=study.defaults.ex_post_groups)
 
 
+def _check_scale_args(args) -> None:
+    """--scheduler / --workers checked before any data is read."""
+    address, workers = getattr(args, "scheduler", None), getattr(args, "workers", None)
+    if address is None and workers is None:
+        return
+    if address is not None and workers is not None:
+        raise EventStudyError("choose --scheduler ADDRESS (an existing Dask cluster) or --workers N (a local one), "
+                              "not both")
+    if workers is not None and workers < 1:
+        raise EventStudyError(f"--workers {workers}: give a number of worker processes >= 1")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise EventStudyError("--scheduler/--workers need Dask: pip install 'eventstudy-engine[dask]' "
+                              "(dask.distributed)") from None
+
+
+@contextlib.contextmanager
+def _executor(args):
+    """The Dask client of --scheduler ADDRESS or --workers N (closed at the end), or None."""
+    address, workers = getattr(args, "scheduler", None), getattr(args, "workers", None)
+    if address is None and workers is None:
+        yield None
+        return
+    _check_scale_args(args)
+    import distributed
+    if address is not None:
+        try:
+            client = distributed.Client(address, timeout="15s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise EventStudyError(f"--scheduler {address!r}: cannot reach a Dask scheduler there ({exc}); check the "
+                                  "address (tcp://host:8786) and that the scheduler is running") from None
+        with client:
+            yield client
+        return
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
 def _make_source(args):
     if args.offline and args.prices:
         raise EventStudyError("choose one price source: --offline or --prices FILE, not both")
@@ -303,6 +352,7 @@ def cmd_run(args) -> int:
     from eventstudy.engine.model import check_bootstrap, check_seed
     check_bootstrap(args.bootstrap, "--bootstrap")
     check_seed(args.seed, "--seed")
+    _check_scale_args(args)
     from eventstudy.outputs.runfolder import RunFolder
     folder = RunFolder(args.out, "--out folder")     # '' refused here
     from eventstudy.io_utils import check_out_dir
@@ -326,13 +376,14 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
     _say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
          f"estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
          + " ".join(f"[{a},{b}]" for a, b in spec.windows))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _executor(args) as executor:
         warnings.simplefilter("ignore", category=RuntimeWarning)
         run = run_study(events, universe, source, model=args.model, estimation=spec.estimation, windows=spec.windows,
                         return_kind=args.returns, extra_factors=tuple(args.factor) if args.factor else None,
                         study=_load_study(args), bootstrap=args.bootstrap, seed=args.seed, confounders=confounders,
                         hypotheses=hypotheses, limits=limits, limit_treatment=args.limit_treatment,
-                        instruments=getattr(args, "instruments_table", None), alignment=args.alignment)
+                        instruments=getattr(args, "instruments_table", None), alignment=args.alignment,
+                        executor=executor)
     if run.simulated:
         _say("eventstudy: SIMULATED data (the bundled offline market) - not market data")
     _say(f"eventstudy: prices from {run.prices.source}")
@@ -505,13 +556,13 @@ def _run_firm_into(args, spec, folder, events, universe, instruments, source) ->
     _say(f"eventstudy: firm-specific design: {len(events)} firm-events of {events['ticker'].nunique()} "
          f"securities, model {args.model}, estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
          + " ".join(f"[{a},{b}]" for a, b in spec.windows) + (f", groups by {args.by}" if args.by else ""))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _executor(args) as executor:
         warnings.simplefilter("ignore", category=RuntimeWarning)
         run = run_firm_study(events, source, benchmark=args.benchmark, universe=universe, by=args.by,
                              model=args.model, estimation=spec.estimation, windows=spec.windows,
                              return_kind=args.returns, factors=tuple(args.factor or ()), overlap=args.overlap,
                              instruments=instruments, alignment=args.alignment, bootstrap=args.bootstrap,
-                             seed=args.seed)
+                             seed=args.seed, executor=executor)
     _say(f"eventstudy: prices from {run.prices.source}")
     out = Path(args.out)
     try:

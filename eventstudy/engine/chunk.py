@@ -28,7 +28,7 @@ from eventstudy.inference.reference import TEST_IDS
 from eventstudy.progress import progress_bar
 
 __all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "run_chunks", "combine",
-           "CAR_FIELDS", "SPAN_FIELDS"]
+           "CAR_FIELDS", "SPAN_FIELDS", "is_dask_client"]
 
 #: per pair and window (``(W, P)`` arrays): CAR, its variance, SCAR, BHAR, the pair's p-value
 CAR_FIELDS = ("car", "var", "scar", "bhar", "p")
@@ -231,14 +231,31 @@ def _bootstrap_cells(out: ChunkOutput, members, n_cells: int, car: np.ndarray, v
 
 
 def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk], *,
-               bootstrap: int | None = 0, seed: int = 0, progress: bool | None = None) -> "StudyOutput":
-    """:func:`fit_chunk` of every chunk, put together in chunk order as each arrives (so one chunk's output is
-    held at a time). Chunks share nothing, so without a bootstrap they run on up to 4 threads (numpy releases
-    the GIL in its array loops); the bootstrap shows a progress bar."""
+               bootstrap: int | None = 0, seed: int = 0, progress: bool | None = None,
+               executor=None) -> "StudyOutput":
+    """:func:`fit_chunk` of every chunk, put together as each arrives (so one chunk's output is held at a
+    time besides the study's arrays).
+
+    Without ``executor``, chunks share nothing, so without a bootstrap they run on up to 4 threads (numpy
+    releases the GIL in its array loops); the bootstrap shows a progress bar. With ``executor`` — a
+    ``dask.distributed.Client`` or any :class:`concurrent.futures.Executor` (e.g. a process pool) — each
+    chunk is one task: a Dask client gets the layout, settings and cells once (scattered to every worker),
+    a plain executor pickles them with each task; a progress bar counts chunks. The result does not depend
+    on where or in which order the chunks ran (every draw is seeded per cell, and the chunks' exclusions
+    and errors are put back in event order)."""
     do_boot = bootstrap is None or int(bootstrap) > 0
     n_tests = len(TEST_IDS) + int(do_boot)
     out = StudyOutput.empty(len(layout.start), cells.n_cells, len(settings.windows), n_tests, layout.frow.shape[1],
                             layout.span_len)
+    if executor is not None:
+        bar = progress_bar(len(chunks), desc="chunks", unit="chunk", enabled=progress)
+        try:
+            for part in _on_executor(executor, layout, settings, cells, chunks, bootstrap, seed):
+                out.add(part)
+                bar.update(1)
+        finally:
+            bar.close()
+        return out.finish()
     bar = progress_bar(cells.n_cells, desc="bootstrap", unit="cell", enabled=progress if do_boot else False)
 
     def one(chunk: EventChunk) -> ChunkOutput:
@@ -255,7 +272,51 @@ def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: 
                 out.add(one(chunk))
     finally:
         bar.close()
-    return out
+    return out.finish()
+
+
+def is_dask_client(executor) -> bool:
+    """True for a ``dask.distributed.Client`` (recognised by its methods: dask is imported only when used)."""
+    return all(hasattr(executor, name) for name in ("scatter", "submit", "gather", "cancel"))
+
+
+def _scatter(client, parts: list, attempts: int = 3):
+    """``parts`` on every worker of a Dask ``client`` (a worker lost during the broadcast is retried)."""
+    for attempt in range(attempts):
+        try:
+            return client.scatter(parts, broadcast=True, hash=False)
+        except (KeyError, OSError):          # a worker left while the data was being sent to it
+            if attempt == attempts - 1:
+                raise
+            client.wait_for_workers(1, timeout=60)
+    raise AssertionError("unreachable")
+
+
+def _on_executor(executor, layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk],
+                 bootstrap: int | None, seed: int):
+    """The chunks' outputs as their tasks finish, on a Dask client or a concurrent.futures executor."""
+    if is_dask_client(executor):
+        from distributed import as_completed
+
+        shared = _scatter(executor, [layout, settings, cells])
+        futures = [executor.submit(fit_chunk, shared[0], shared[1], shared[2], chunk, bootstrap=bootstrap,
+                                   seed=seed, pure=False) for chunk in chunks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            executor.cancel(futures)
+        return
+    from concurrent.futures import as_completed as completed
+
+    futures = [executor.submit(fit_chunk, layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
+               for chunk in chunks]
+    try:
+        for future in completed(futures):
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 @dataclass
@@ -278,6 +339,16 @@ class StudyOutput:
     statistic: np.ndarray
     p_value: np.ndarray
     errors: list[EstimationError]
+    pending: list = field(default_factory=list)
+
+    def finish(self) -> "StudyOutput":
+        """Exclusions and errors of every chunk added, in event order (whatever order the chunks came in)."""
+        for _, exclusions, error in sorted(self.pending, key=lambda item: item[0]):
+            self.exclusions += exclusions
+            if error is not None:
+                self.errors.append(error)
+        self.pending = []
+        return self
 
     @classmethod
     def empty(cls, n_pairs: int, n_cells: int, n_windows: int, n_tests: int, q: int, n_span: int) -> "StudyOutput":
@@ -293,7 +364,8 @@ class StudyOutput:
             p_value=np.full((n_tests, n_cells, n_windows), np.nan), errors=[])
 
     def add(self, part: ChunkOutput) -> None:
-        """Write one chunk's output into its pairs' rows and its cells."""
+        """Write one chunk's output into its pairs' rows and its cells (chunks may come in any order:
+        :meth:`finish` puts their exclusions and errors back in event order)."""
         rows = part.rows
         self.reason[rows], self.m[rows], self.s2[rows], self.const[rows] = part.reason, part.m, part.s2, part.const
         if self.slopes.shape[1]:
@@ -303,9 +375,8 @@ class StudyOutput:
         for name in SPAN_FIELDS:
             self.span[name][rows] = part.span[name]
         self.dates[rows] = part.dates
-        self.exclusions += part.exclusions
+        self.pending.append((part.first_cell, part.exclusions, part.error))
         if part.error is not None:
-            self.errors.append(part.error)
             return
         cells = slice(part.first_cell, part.first_cell + part.n.shape[0])
         self.n[cells], self.caar[cells] = part.n, part.caar
@@ -318,4 +389,4 @@ def combine(parts: list[ChunkOutput], n_pairs: int, n_cells: int, n_windows: int
     out = StudyOutput.empty(n_pairs, n_cells, n_windows, n_tests, first.slopes.shape[1], first.dates.shape[1])
     for part in parts:
         out.add(part)
-    return out
+    return out.finish()

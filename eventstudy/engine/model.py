@@ -195,7 +195,8 @@ class EventStudy:
                                   f"every pair; rename the group, or pass pooled_group= another name")
 
     # ------------------------------------------------------------------ fit
-    def fit(self, bootstrap: int | None = 0, seed: int = 0, chunk_pairs: int = 4_000) -> EventStudyResult:
+    def fit(self, bootstrap: int | None = 0, seed: int = 0, chunk_pairs: int = 4_000,
+            executor=None) -> EventStudyResult:
         """Estimate the model for every pair, compute AR/CAR and run the test battery.
 
         ``bootstrap`` > 0 adds a resampling p-value with that many draws (test id ``bootstrap``);
@@ -207,6 +208,10 @@ class EventStudy:
         fitted and tested on its own, on the machine's cores, so the dense ``(pairs, days)`` arrays
         exist for one chunk at a time and memory stays linear in the number of pairs. The result's
         :class:`~eventstudy.engine.results.StudyArrays` recomputes the dense arrays on demand.
+
+        ``executor``: a ``dask.distributed.Client`` (local or a cluster's) or any
+        :class:`concurrent.futures.Executor`; each chunk is then one task (the layout reaches a Dask
+        worker once). The result is identical wherever and in whichever order the chunks run.
         """
         check_bootstrap(bootstrap)
         check_seed(seed)
@@ -215,7 +220,7 @@ class EventStudy:
                                   log_returns=self.log_returns)
         cells = Cells.build(self.data.pairs, self.pooled_group, self.pool_exclude)
         out = run_chunks(layout, settings, cells, cells.chunks(chunk_pairs), bootstrap=bootstrap, seed=seed,
-                         progress=self.progress)
+                         progress=self.progress, executor=executor)
         _check_estimated(out)
         test_ids = list(TEST_IDS) + (["bootstrap"] if bootstrap is None or int(bootstrap) > 0 else [])
         return self._result(settings, layout, cells, out, test_ids, bootstrap)

@@ -80,14 +80,15 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
                    windows: Iterable[Window | str] = DEFAULT_WINDOWS, return_kind: str = "simple",
                    factors: Sequence[str] = (), overlap: str = "flag", instruments=None,
                    alignment: str = "close", bootstrap: int | None = 0, seed: int = 0,
-                   study: Study | None = None) -> StudyRun:
+                   study: Study | None = None, executor=None) -> StudyRun:
     """Pooled event study of firm-specific events (:func:`eventstudy.inputs.events.load_firm_events`).
 
     ``benchmark``: the market return for every firm (market / market-adjusted / factor models), or
     ``universe`` with a ``benchmark`` (and ``group``) per ticker. ``by``: a column of the firm events
     (e.g. ``news``) or ``"group"`` (the universe's) whose values are the tests' groups; the pooled
     group ``all`` holds every firm-event. ``overlap``: ``"flag"`` or ``"drop"`` (leave a firm's other
-    event windows out of its estimation window). ``study``: labels of the groups (:class:`~eventstudy.inputs.study.Study`).
+    event windows out of its estimation window). ``study``: labels of the groups (:class:`~eventstudy.inputs.study.Study`); ``executor``: where the
+    engine's chunks run (as :func:`eventstudy.pipeline.study.run_study`).
     Other options as :func:`eventstudy.pipeline.study.run_study`.
     The result's tests have ``event_id`` = ``"pooled"``; ``car`` and ``ar`` keep each firm-event's id.
     """
@@ -173,7 +174,7 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
                     pooled_group="all" if pairs["group"].nunique() > 1 else None,
                     log_returns=(return_kind == "log"), alignment=alignment, pool=True,
                     estimation_drop=overlaps if overlap == "drop" else None, **kw)
-    result = es.fit(bootstrap=bootstrap, seed=seed)
+    result = es.fit(bootstrap=bootstrap, seed=seed, executor=executor)
     warn_untested(result)
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
                       base_group=None, pool_exclude=(), extra_factors=tuple(factors), bootstrap=bootstrap,

@@ -357,7 +357,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
               bootstrap: int | None = 0, seed: int = 0, confounders: pd.DataFrame | None = None,
               regressions: bool = True, instruments=None, alignment: str = "close",
               hypotheses: pd.DataFrame | None = None, limits: pd.DataFrame | None = None,
-              limit_treatment: str = "flag", study: Study | None = None) -> StudyRun:
+              limit_treatment: str = "flag", study: Study | None = None, executor=None) -> StudyRun:
     """Run an event study of every event on every instrument of ``universe``.
 
     ``source`` is a price source (:class:`~eventstudy.data.files.FileSource`,
@@ -388,6 +388,9 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     defaults of ``base_group``, ``pool_exclude`` (groups not pooled into ``all``) and
     ``extra_factors``; an argument given here wins. Without a study the defaults are neutral
     (no base group, every group pooled, no extra factor) and groups are labelled by their ids.
+
+    ``executor``: a ``dask.distributed.Client`` or a :class:`concurrent.futures.Executor` on which the
+    engine runs its chunks of events (:meth:`eventstudy.engine.model.EventStudy.fit`); same results.
     """
     defaults = study.defaults if study is not None else StudyDefaults()
     base_group = defaults.base_group if base_group is FROM_STUDY else base_group
@@ -477,7 +480,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     day0["alignment"] = day0["ticker"].map(how).fillna("")
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
                     pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
-    result = es.fit(bootstrap=bootstrap, seed=seed)
+    result = es.fit(bootstrap=bootstrap, seed=seed, executor=executor)
     result = _single_instrument_tests(result, pool_exclude)
     warn_untested(result)
 
