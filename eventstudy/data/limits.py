@@ -13,15 +13,13 @@ pair-window that contains a limit day in ``limit_flags.csv``; ``exclude`` leaves
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from eventstudy.errors import EventStudyError
-from eventstudy.io_utils import read_user_text
+from eventstudy.io_utils import CsvTable, format_problems, read_csv_table
 
 __all__ = ["LimitsFileError", "LIMIT_TREATMENTS", "LIMIT_FLAG_COLUMNS", "load_limits", "limit_flags",
            "limit_pairs_to_exclude"]
@@ -39,26 +37,41 @@ def _truthy(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip().str.lower().isin(["1", "1.0", "true", "yes", "y"])
 
 
+_HINT = "a limits file has columns date,ticker and up_limit,low_limit flags or a kind column up/down"
+
+
+def _read_limits_frame(p: Path) -> tuple[pd.DataFrame, CsvTable]:
+    """The file's cells as strings (columns: the header in lower case), and the table it came from."""
+    table = read_csv_table(p, "price-limit file", LimitsFileError, what=f"one row per limit day ({_HINT})")
+    header, rows = table.header, table.rows
+    where = f"price-limit file {str(p)!r}"
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        raise LimitsFileError(f"{where}: column(s) {', '.join(dup)} appear more than once; keep one of each.")
+    problems = [f"line {ln}: {len(cells)} cells but the header has {len(header)}"
+                + (" (a comma inside a text field needs double quotes)." if len(cells) > len(header) else ".")
+                for ln, cells in rows if len(cells) != len(header)]
+    if problems:
+        raise LimitsFileError(format_problems(where, problems))
+    df = pd.DataFrame({h: pd.Series([cells[j] for _, cells in rows], dtype=object) for j, h in enumerate(header)})
+    return df, table
+
+
 def load_limits(path: str | Path) -> pd.DataFrame:
     """Read a price-limit file -> ``date`` (Timestamp), ``ticker``, ``kind`` ('up' | 'down'), one row per
     limit hit (a day flagged both ways gives two rows). Bad files raise :class:`LimitsFileError`."""
     p = Path(path)
-    text = read_user_text(p, "price-limit file", LimitsFileError,
-                          hint=" (columns date,ticker and up_limit,low_limit flags or a kind column up/down)")
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, comment="#")
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise LimitsFileError(f"price-limit file {str(p)!r} is not a readable CSV ({exc}).") from None
-    cols = {c.strip().lower(): c for c in df.columns}
+    df, table = _read_limits_frame(p)
+    cols = {c: c for c in df.columns}
     if "date" not in cols or "ticker" not in cols:
-        raise LimitsFileError(f"price-limit file {str(p)!r}, line 1: needs columns date and ticker "
-                              f"(found: {', '.join(df.columns)}).")
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.header_line}: needs columns date and ticker "
+                              f"(found: {', '.join(df.columns)}); {_HINT}.")
     dates = pd.to_datetime(df[cols["date"]].str.strip(), errors="coerce", format="%Y-%m-%d")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         i = int(bad[0])
-        raise LimitsFileError(f"price-limit file {str(p)!r}, line {i + 2}: date {df[cols['date']].iloc[i]!r} is not "
-                              "YYYY-MM-DD; fix or remove the row.")
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.rows[i][0]}: date {df[cols['date']].iloc[i]!r} "
+                              "is not YYYY-MM-DD; fix or remove the row.")
     tick = df[cols["ticker"]].str.strip()
     parts = []
     if "kind" in cols:
@@ -66,14 +79,14 @@ def load_limits(path: str | Path) -> pd.DataFrame:
         badk = np.flatnonzero(~k.isin(["up", "down"]).to_numpy())
         if badk.size:
             i = int(badk[0])
-            raise LimitsFileError(f"price-limit file {str(p)!r}, line {i + 2}: kind {df[cols['kind']].iloc[i]!r} "
+            raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.rows[i][0]}: kind {df[cols['kind']].iloc[i]!r} "
                                   "must be up or down.")
         parts.append(pd.DataFrame({"date": dates, "ticker": tick, "kind": k}))
     else:
         low = cols.get("low_limit", cols.get("under_limit", cols.get("underlimit", cols.get("lowlimit"))))
         up = cols.get("up_limit", cols.get("uplimit"))
         if up is None or low is None:
-            raise LimitsFileError(f"price-limit file {str(p)!r}, line 1: needs up_limit and low_limit flag columns "
+            raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.header_line}: needs up_limit and low_limit flag columns "
                                   f"or a kind column (found: {', '.join(df.columns)}).")
         u, d = _truthy(df[up]), _truthy(df[low])
         parts.append(pd.DataFrame({"date": dates[u], "ticker": tick[u], "kind": "up"}))

@@ -10,6 +10,7 @@ Required columns: ``event_id, date, time, timezone, label, category, source``; o
 (free text, e.g. confounders). ``date`` is the event's local date (``YYYY-MM-DD``); ``time`` is
 ``HH:MM`` (24 h) in ``timezone`` (an IANA name such as ``Asia/Tokyo``) or empty when unknown.
 ``timezone`` is required when ``time`` is given and may be empty otherwise. Other columns are kept.
+Blank lines and lines starting with ``#`` are skipped (:data:`eventstudy.io_utils.CSV_RULE`).
 
 :func:`load_events` does the file I/O; :func:`parse_events_text` (text -> frame) and
 :func:`events_from_frame` (frame -> validated frame) are pure and share one validator. Every
@@ -18,8 +19,6 @@ column, the value and what to do; all problems found are reported at once.
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import zoneinfo
@@ -33,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import EventsFileError
-from eventstudy.io_utils import read_user_text, require_columns
+from eventstudy.io_utils import csv_records, format_problems, read_user_text, require_columns
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -53,7 +52,6 @@ FIRM_REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "date")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("notes",)
 OUTPUT_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ("announced_at",)
 
-_MAX_LISTED_PROBLEMS = 20
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 # Common non-IANA spellings and what the user most likely meant.
@@ -175,8 +173,9 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
     """Parse CSV ``text`` (the contents of an events file) and validate it; see :func:`load_events`
     (``firm=True``: a firm-events file, see :func:`load_firm_events`).
 
-    ``origin`` is the name used in error messages (the file path). Blank lines are skipped but
-    line numbers still count them, so messages point at the line as seen in an editor.
+    ``origin`` is the name used in error messages (the file path). Blank lines and lines starting
+    with ``#`` are skipped (:data:`eventstudy.io_utils.CSV_RULE`) but line numbers still count them,
+    so messages point at the line as seen in an editor.
     """
     required = FIRM_REQUIRED_COLUMNS if firm else REQUIRED_COLUMNS
     if not text.strip():
@@ -185,35 +184,14 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
             + ",".join(required + (() if firm else OPTIONAL_COLUMNS))
             + ") and one line per event."
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    ends: list[int] = []
-    prev_end = 0
-    try:
-        for record in reader:
-            start = prev_end + 1
-            prev_end = reader.line_num
-            if not record or all(not f.strip() for f in record):
-                continue
-            rows.append([f.strip() for f in record])
-            lines.append(start)
-            ends.append(prev_end)
-    except csv.Error as exc:
-        if "field limit" in str(exc):
-            raise EventsFileError(
-                f"events file {origin!r}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
-                "characters: shorten it (a label or note is a sentence or two), or close a quote that was "
-                "left open and swallowed the lines after it."
-            ) from None
-        raise EventsFileError(
-            f"events file {origin!r}, line {reader.line_num}: not valid CSV ({exc}): "
-            "check the quoting on that line."
-        ) from None
+    records = csv_records(text, f"events file {origin!r}", EventsFileError, strict=False)
+    rows = [[f.strip() for f in cells] for _, _, cells in records]
+    lines = [start for start, _, _ in records]
+    ends = [end for _, end, _ in records]
 
-    if not rows:                                      # only separators, e.g. ",,,"
+    if not rows:                                      # only separators (",,,") or comments
         raise EventsFileError(
-            f"events file {origin!r} has no header and no events (only empty cells): add a header line ("
+            f"events file {origin!r} has no header and no events (only empty cells or comments): add a header line ("
             + ",".join(required + (() if firm else OPTIONAL_COLUMNS))
             + ") and one line per event."
         )
@@ -316,15 +294,9 @@ def _check_required_columns(names: Sequence[str], label: str, where: str,
 
 
 def _raise_problems(label: str, problems: list[tuple[int, str]]) -> None:
-    problems = sorted(problems, key=lambda p: p[0])
-    shown = [msg for _, msg in problems[:_MAX_LISTED_PROBLEMS]]
-    more = len(problems) - len(shown)
-    head = f"{label} has {len(problems)} problems:"
-    if len(problems) == 1:
-        raise EventsFileError(f"{label}, {shown[0]}")
-    body = "\n  ".join(shown)
-    tail = f"\n  ... and {more} more" if more else ""
-    raise EventsFileError(f"{head}\n  {body}{tail}")
+    """All problems, in file order, in one :class:`EventsFileError` (a lone one inline)."""
+    msgs = [msg for _, msg in sorted(problems, key=lambda p: p[0])]
+    raise EventsFileError(format_problems(label, msgs, inline_single=True))
 
 
 def _validate(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
