@@ -365,7 +365,7 @@ def cmd_placebo(args) -> int:
     try:
         effects = tuple(float(x) for x in args.effects.split(",") if x.strip())
     except ValueError:
-        raise EventStudyError(f"--effects {args.effects!r}: give decimals separated by commas, e.g. 0.005,0.01,0.02")
+        raise EventStudyError(f"--effects {args.effects!r}: give decimals separated by commas, e.g. 0.005,0.01,0.02") from None
     if not effects or any(not e > 0 for e in effects):
         raise EventStudyError(f"--effects {args.effects!r}: give positive decimals (0.01 = 1%), e.g. 0.005,0.01,0.02")
     if args.draws < 1:

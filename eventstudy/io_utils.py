@@ -1,11 +1,4 @@
-"""File helpers at the edges: atomic writes (a reader never sees a half-written file), output
-folder checks, and the one reader of users' CSV files.
-
-Every CSV file a user gives (events, firm events, universe, confounders, excluded names,
-instruments, price limits) is read by :func:`read_csv_rows` / :func:`csv_records` under one rule,
-:data:`CSV_RULE`, and its problems are reported by :func:`format_problems`. (Price files have their
-own fast columnar reader in :mod:`eventstudy.data.files`.)
-"""
+"""Atomic file writes: a reader never sees a half-written file."""
 from __future__ import annotations
 
 import os
@@ -13,7 +6,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import pandas as pd
 
@@ -182,90 +175,61 @@ def ensure_out_dir(path: str | os.PathLike, what: str = "output folder", content
     return out
 
 
-#: how every user CSV file is read (README, "Input files")
-CSV_RULE = ("UTF-8 text (a byte-order mark is allowed); the first line that is not skipped is the header; "
-            "blank lines (no cells, or only empty cells) and lines whose first cell starts with '#' are "
-            "skipped; line numbers in messages are the lines an editor shows (every line counts)")
-
-#: at most this many problems are listed in one message (then "... and N more")
-MAX_LISTED_PROBLEMS = 20
-
-
-def is_skipped_record(cells: Sequence[str]) -> bool:
-    """True for a CSV record :data:`CSV_RULE` skips: blank (no cells or only empty cells) or a comment
-    (first cell starts with ``#`` after leading spaces)."""
-    return not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#")
+#: The reading rule for every CSV file a user gives (events, firm events, universe, confounders,
+#: excluded names, instruments, hypotheses, price-limit days): UTF-8 (a BOM is allowed); a line that
+#: is blank (or only commas) or whose first cell starts with ``#`` is skipped; a quoted cell may span
+#: lines; line numbers are as an editor shows them (header = its line).
+CSV_RULE = ("UTF-8 (BOM allowed); blank lines and lines whose first cell starts with '#' skipped; "
+            "line numbers as an editor shows them")
 
 
 def csv_records(text: str, where: str, error: type[Exception], *,
                 strict: bool = True) -> list[tuple[int, int, list[str]]]:
-    """``(first_line, last_line, cells)`` of every record of CSV ``text`` that :data:`CSV_RULE` keeps
-    (a quoted field may span lines, hence two line numbers; cells as written, not stripped).
-
-    Bad CSV raises ``error`` as ``"<where>, line N: ..."``: a field longer than the csv module's limit
-    (usually a quote left open), or, with ``strict``, a stray quote. ``strict=False`` reads stray
-    quotes leniently so the caller can report them with its own checks (the events reader does).
-    """
+    """The records of a user's CSV ``text`` under :data:`CSV_RULE`: ``(first_line, last_line, cells)``,
+    header included, cells not stripped. ``where`` names the file in messages ("events file 'x.csv'").
+    Raises ``error`` naming the line for text that is not valid CSV or a field over the csv module's
+    size limit (usually a quote left open). ``strict=False`` lets a quote left open run to the end of
+    the file, for readers that explain it themselves from the record's line span (the events reader)."""
     import csv
     import io as _io
 
     reader = csv.reader(_io.StringIO(text, newline=""), strict=strict)
     out: list[tuple[int, int, list[str]]] = []
-    end = 0
+    prev_end = 0
     try:
         for cells in reader:
-            start, end = end + 1, reader.line_num
-            if not is_skipped_record(cells):
-                out.append((start, end, cells))
+            first, prev_end = prev_end + 1, reader.line_num
+            if not cells or all(c.strip() == "" for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            out.append((first, prev_end, cells))
     except csv.Error as exc:
         if "field limit" in str(exc):
-            raise error(f"{where}, line {end + 1}: a field is longer than {csv.field_size_limit():,} characters: "
-                        "shorten it (a label or note is a sentence or two), or close a quote that was left open "
-                        "and swallowed the lines after it.") from None
+            raise error(f"{where}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
+                        "characters: shorten it, or close a quote that was left open and swallowed the lines "
+                        "after it.") from None
         raise error(f"{where}, line {reader.line_num}: not valid CSV ({exc}): check the quoting on that line.") from None
     return out
 
 
-class CsvTable(NamedTuple):
-    """A user's CSV read under :data:`CSV_RULE`: ``header`` names stripped and lower case, the header's
-    line, and ``rows`` as ``(line_number, cells)`` (cells as written)."""
-
-    header: list[str]
-    header_line: int
-    rows: list[tuple[int, list[str]]]
-
-
-def read_csv_table(path: str | os.PathLike, label: str, error: type[Exception],
-                   what: str = "one row per entry") -> CsvTable:
-    """Read a user's CSV file under :data:`CSV_RULE`. Raises ``error`` naming ``label``, the file and
-    the line for an unreadable file or bad CSV, and for an empty file (``what`` says what the rows
-    should be)."""
+def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
+                  what: str = "one row per entry") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A user's CSV as ``(header, [(line_number, cells), ...])`` under :data:`CSV_RULE`, header names
+    stripped and lower case. Raises ``error`` naming ``label``, the file and the line for a file that
+    cannot be read, bad CSV, and an empty file (``what`` says what the rows should be)."""
     text = read_user_text(path, label, error)
     records = csv_records(text, f"{label} {path}", error)
     if not records:
         raise error(f"{label} {path} is empty: it needs a header line and {what}.")
     header = [c.strip().lower() for c in records[0][2]]
-    return CsvTable(header, records[0][0], [(line, cells) for line, _, cells in records[1:]])
+    return header, [(first, cells) for first, _, cells in records[1:]]
 
 
-def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
-                  what: str = "one row per entry") -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """:func:`read_csv_table` as ``(header, [(line_number, cells), ...])``."""
-    table = read_csv_table(path, label, error, what)
-    return table.header, table.rows
-
-
-def format_problems(where: str, problems: Sequence[str], *, inline_single: bool = False,
-                    max_listed: int = MAX_LISTED_PROBLEMS) -> str:
-    """One message for all problems found in a file: ``"<where> has N problems:"`` and one indented
-    line per problem (the first ``max_listed``, then ``"... and K more"``). ``inline_single``: a lone
-    problem reads ``"<where>, <problem>"`` (for problems that start with their line number)."""
-    n = len(problems)
-    if n == 1 and inline_single:
-        return f"{where}, {problems[0]}"
-    shown = list(problems[:max_listed])
-    more = f"\n  ... and {n - len(shown)} more" if n > len(shown) else ""
-    return f"{where} has {n} problem{'s' if n != 1 else ''}:\n  " + "\n  ".join(shown) + more
+def problems_message(where: str, problems: Sequence[str], limit: int = 20) -> str:
+    """One message for every problem found in a file: ``"<where> has 3 problems:\n  line 4: ..."`` (at
+    most ``limit`` listed, then how many more)."""
+    shown = "\n  ".join(problems[:limit])
+    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
+    return f"{where} has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n  " + shown + more
 
 
 def check_out_file(path: str | os.PathLike, what: str = "output file") -> Path:

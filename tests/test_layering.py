@@ -46,9 +46,6 @@ def _modules():
 
 MODULES = list(_modules())
 
-#: Known breaches still being removed by the restructuring (issue 12): (rule, module) -> xfail.
-#: Each entry must go; an entry whose module passes makes its test fail (strict xfail).
-PENDING: set[tuple[str, str]] = set()
 
 #: Modules allowed to hold names that also happen to be study specifics, with the reason.
 SPECIFICS_EXEMPT = {
@@ -56,13 +53,6 @@ SPECIFICS_EXEMPT = {
     "inputs/instruments.py": "'futures' is an instrument kind (kind=future|futures), not a group",
 }
 
-
-def _pending(rule: str, rel, bad: list[str]) -> None:
-    key = (rule, rel.as_posix())
-    if key in PENDING:
-        if not bad:
-            pytest.fail(f"{key} now holds: remove it from PENDING in tests/test_layering.py")
-        pytest.xfail(f"known breach being removed (issue 12): {rule} {rel.as_posix()}")
 
 
 def _stage_of(dotted: str) -> str:
@@ -108,7 +98,6 @@ def test_stages_import_only_upward(path, rel, dotted):
                 bad.append(f"line {line}: imports {target}, which is in no stage")
             elif st > own:
                 bad.append(f"line {line}: {_stage_of(dotted)} (stage {own}) imports {target} (stage {st})")
-    _pending("upward", rel, bad)
     assert not bad, f"{rel}:\n" + "\n".join(bad)
 
 
@@ -132,7 +121,6 @@ def test_no_private_names_across_modules(path, rel, dotted):
         if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
                 and isinstance(node.value, ast.Name) and node.value.id in aliases):
             bad.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
-    _pending("private", rel, bad)
     assert not bad, f"{rel} uses private names of other modules:\n" + "\n".join(bad)
 
 
@@ -141,11 +129,6 @@ def _study_specifics() -> set[str]:
     ids = set(cfg["labels"]["order"]) | set(cfg["defaults"].get("timeline", ())) | {cfg["name"]}
     return ids
 
-
-def test_no_pending_entry_is_stale():
-    """Every PENDING entry names a module that exists (a moved module leaves no stale entry)."""
-    rels = {m[1].as_posix() for m in MODULES}
-    assert not [p for p in PENDING if p[1] not in rels]
 
 
 @pytest.mark.parametrize("path,rel,dotted", MODULES, ids=[str(m[1]) for m in MODULES])
@@ -165,7 +148,6 @@ def test_library_holds_no_study_specifics(path, rel, dotted):
     for line, mod, _ in _imports(tree, dotted):
         if mod.startswith("eventstudy.study"):
             bad.append(f"line {line}: imports {mod}")
-    _pending("specifics", rel, bad)
     assert not bad, f"{rel} holds the study's specifics (take them from a Study / Labels argument):\n" + "\n".join(bad)
 
 
@@ -185,5 +167,30 @@ def test_only_file_layers_write_files(path, rel, dotted):
                 bad.append(f"line {n.lineno}: savefig(...) to a path")
             if name == "open" and len(n.args) >= 2 and isinstance(n.args[1], ast.Constant) and "w" in str(n.args[1].value):
                 bad.append(f"line {n.lineno}: open(..., 'w')")
-    _pending("writes", rel, bad)
     assert not bad, f"{rel} writes files; only {', '.join(sorted(WRITERS))} do:\n" + "\n".join(bad)
+
+
+def test_ruff_is_clean():
+    """The code passes the project's ruff configuration (pyproject.toml [tool.ruff])."""
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff not installed (it is in the dev extra)")
+    root = PKG.parent
+    proc = subprocess.run([ruff, "check", "eventstudy", "tests", "benchmarks", "scripts"], cwd=root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_public_names_resolve():
+    """Every name of ``from eventstudy import ...`` resolves (the 0.1 names kept through the move)."""
+    import eventstudy
+
+    kept = {"EventStudy", "EventStudyResult", "EventStudyError", "StudyRun", "load_events", "map_day0",
+            "run_event_study", "run_study", "load_firm_events", "map_day0_pairs", "run_firm_study",
+            "load_instruments"}
+    assert kept <= set(eventstudy.__all__)
+    for name in eventstudy.__all__:
+        assert getattr(eventstudy, name) is not None, name

@@ -1,4 +1,4 @@
-"""Trading-session models per instrument, and announcement -> day 0.
+"""Trading-session models per instrument (day 0 itself is :mod:`eventstudy.calendars.day0`).
 
 Day 0 of an event for an instrument is the first session in which that instrument could trade
 on the news. Three kinds of session model:
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.inputs.dates import as_bound, as_date, normalise_dates
-from eventstudy.errors import DataUnavailableError, WindowError
+from eventstudy.errors import DataUnavailableError, NotASessionError, WindowError
 from eventstudy.inputs.exchanges import EXCHANGE_NAMES, guess_exchange, normalise_exchange
 
 __all__ = [
@@ -70,9 +70,10 @@ class SessionModel:
         """What one session is called in messages ('session', or 'trading day' for futures)."""
         return "session"
 
-    def _not_a_session(self, d: pd.Timestamp) -> WindowError:
-        return WindowError(f"{d:%Y-%m-%d} is not a {self.name} {self.unit} (weekend, holiday or outside the "
-                           f"calendar): use a {self.unit} date, e.g. from .sessions(start, end).")
+    def _not_a_session(self, d: pd.Timestamp) -> NotASessionError:
+        return NotASessionError(f"{d:%Y-%m-%d} is not a {self.name} {self.unit} (weekend, holiday or outside the "
+                                f"calendar): use a {self.unit} date, e.g. from .sessions(start, end).",
+                                ticker=getattr(self, "ticker", None) or None, date=d, calendar=self.name)
 
     def all_sessions(self) -> pd.DatetimeIndex:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.inputs.dates import as_bound, normalise_dates
-from eventstudy.errors import EventStudyError, PriceDataError
+from eventstudy.errors import EventStudyError, PriceDataError, PriceDataWarning
 
 __all__ = [
     "Prices",
@@ -28,9 +28,6 @@ __all__ = [
 PRICE_COLUMNS = ("date", "ticker", "price")
 _MAX_LISTED = 5
 
-
-class PriceDataWarning(UserWarning):
-    """Price data was usable but something was dropped or treated as missing."""
 
 
 def empty_failures() -> pd.DataFrame:

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventstudy.inputs.dates import normalise_dates
-from eventstudy.errors import CacheError
+from eventstudy.errors import CacheError, CacheWarning
 from eventstudy.io_utils import atomic_write_bytes
 
 __all__ = ["PriceCache", "CacheEntry", "CacheWarning", "default_cache_dir", "safe_file_name"]
@@ -42,9 +42,6 @@ _FORMAT_VERSION = 1
 _MAX_STEM = 200
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
-
-class CacheWarning(UserWarning):
-    """A cache file was damaged and has been discarded (it will be downloaded again)."""
 
 
 def default_cache_dir() -> Path:

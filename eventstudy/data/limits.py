@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eventstudy.errors import EventStudyError
-from eventstudy.io_utils import CsvTable, format_problems, read_csv_table
+from eventstudy.errors import LimitsFileError
+from eventstudy.io_utils import csv_records, problems_message, read_user_text
 
 __all__ = ["LimitsFileError", "LIMIT_TREATMENTS", "LIMIT_FLAG_COLUMNS", "load_limits", "limit_flags",
            "limit_pairs_to_exclude"]
@@ -29,49 +29,44 @@ LIMIT_FLAG_COLUMNS = ["event_id", "ticker", "group", "window_start", "window_end
                       "day0_limit"]
 
 
-class LimitsFileError(EventStudyError):
-    """A price-limit file that cannot be used (names the file, line and what to do)."""
-
 
 def _truthy(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip().str.lower().isin(["1", "1.0", "true", "yes", "y"])
-
-
-_HINT = "a limits file has columns date,ticker and up_limit,low_limit flags or a kind column up/down"
-
-
-def _read_limits_frame(p: Path) -> tuple[pd.DataFrame, CsvTable]:
-    """The file's cells as strings (columns: the header in lower case), and the table it came from."""
-    table = read_csv_table(p, "price-limit file", LimitsFileError, what=f"one row per limit day ({_HINT})")
-    header, rows = table.header, table.rows
-    where = f"price-limit file {str(p)!r}"
-    dup = sorted({h for h in header if header.count(h) > 1})
-    if dup:
-        raise LimitsFileError(f"{where}: column(s) {', '.join(dup)} appear more than once; keep one of each.")
-    problems = [f"line {ln}: {len(cells)} cells but the header has {len(header)}"
-                + (" (a comma inside a text field needs double quotes)." if len(cells) > len(header) else ".")
-                for ln, cells in rows if len(cells) != len(header)]
-    if problems:
-        raise LimitsFileError(format_problems(where, problems))
-    df = pd.DataFrame({h: pd.Series([cells[j] for _, cells in rows], dtype=object) for j, h in enumerate(header)})
-    return df, table
 
 
 def load_limits(path: str | Path) -> pd.DataFrame:
     """Read a price-limit file -> ``date`` (Timestamp), ``ticker``, ``kind`` ('up' | 'down'), one row per
     limit hit (a day flagged both ways gives two rows). Bad files raise :class:`LimitsFileError`."""
     p = Path(path)
-    df, table = _read_limits_frame(p)
-    cols = {c: c for c in df.columns}
+    text = read_user_text(p, "price-limit file", LimitsFileError,
+                          hint=" (columns date,ticker and up_limit,low_limit flags or a kind column up/down)")
+    records = csv_records(text, f"price-limit file {str(p)!r}", LimitsFileError)
+    if not records:
+        raise LimitsFileError(f"price-limit file {str(p)!r} is empty: it needs a header line (date,ticker,...) "
+                              "and one row per limit day.")
+    header, header_line = [c.strip() for c in records[0][2]], records[0][0]
+    lower = [h.lower() for h in header]
+    dup = sorted({h for h in lower if lower.count(h) > 1})
+    if dup:
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {header_line}: column(s) {', '.join(dup)} appear "
+                              "more than once; keep one of each.")
+    short = [f"line {first}: {len(cells)} cells but the header has {len(header)}; fix or remove the row."
+             for first, _, cells in records[1:] if len(cells) != len(header)]
+    if short:
+        where = f"price-limit file {str(p)!r}"
+        raise LimitsFileError(f"{where}, {short[0]}" if len(short) == 1 else problems_message(where, short))
+    df = pd.DataFrame([cells for _, _, cells in records[1:]], columns=header, dtype=str)
+    line_of = np.array([first for first, _, _ in records[1:]], dtype=int)
+    cols = {c.strip().lower(): c for c in df.columns}
     if "date" not in cols or "ticker" not in cols:
-        raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.header_line}: needs columns date and ticker "
-                              f"(found: {', '.join(df.columns)}); {_HINT}.")
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {header_line}: needs columns date and ticker "
+                              f"(found: {', '.join(df.columns)}).")
     dates = pd.to_datetime(df[cols["date"]].str.strip(), errors="coerce", format="%Y-%m-%d")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         i = int(bad[0])
-        raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.rows[i][0]}: date {df[cols['date']].iloc[i]!r} "
-                              "is not YYYY-MM-DD; fix or remove the row.")
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {line_of[i]}: date {df[cols['date']].iloc[i]!r} is not "
+                              "YYYY-MM-DD; fix or remove the row.")
     tick = df[cols["ticker"]].str.strip()
     parts = []
     if "kind" in cols:
@@ -79,14 +74,14 @@ def load_limits(path: str | Path) -> pd.DataFrame:
         badk = np.flatnonzero(~k.isin(["up", "down"]).to_numpy())
         if badk.size:
             i = int(badk[0])
-            raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.rows[i][0]}: kind {df[cols['kind']].iloc[i]!r} "
+            raise LimitsFileError(f"price-limit file {str(p)!r}, line {line_of[i]}: kind {df[cols['kind']].iloc[i]!r} "
                                   "must be up or down.")
         parts.append(pd.DataFrame({"date": dates, "ticker": tick, "kind": k}))
     else:
         low = cols.get("low_limit", cols.get("under_limit", cols.get("underlimit", cols.get("lowlimit"))))
         up = cols.get("up_limit", cols.get("uplimit"))
         if up is None or low is None:
-            raise LimitsFileError(f"price-limit file {str(p)!r}, line {table.header_line}: needs up_limit and low_limit flag columns "
+            raise LimitsFileError(f"price-limit file {str(p)!r}, line {header_line}: needs up_limit and low_limit flag columns "
                                   f"or a kind column (found: {', '.join(df.columns)}).")
         u, d = _truthy(df[up]), _truthy(df[low])
         parts.append(pd.DataFrame({"date": dates[u], "ticker": tick[u], "kind": "up"}))

@@ -19,7 +19,7 @@ import pandas as pd
 from eventstudy.engine.chunk import Cells, StudyOutput, run_chunks
 from eventstudy.engine.frames import ar_frame, car_frame, exclusions_frame, params_frame, tests_frame
 from eventstudy.engine.results import EventStudyResult, StudyArrays
-from eventstudy.errors import EstimationError, WindowError
+from eventstudy.errors import EstimationError, UnknownModelError, WindowError
 from eventstudy.estimation import normal_returns
 from eventstudy.estimation.data import (ALL, MAX_ABS_RETURN, Regressors, StudyData, check_regressors,
                                         check_returns, drop_positions)
@@ -111,7 +111,7 @@ class EventStudy:
                  alignment: str = "close", pool: bool | str = False,
                  estimation_drop: pd.DataFrame | None = None) -> None:
         if model not in normal_returns.MODELS:
-            raise EstimationError(f"unknown model {model!r}; choose one of {', '.join(normal_returns.MODELS)}")
+            raise UnknownModelError(f"unknown model {model!r}; choose one of {', '.join(normal_returns.MODELS)}")
         if alignment not in ALIGNMENTS:
             raise EstimationError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
         self.alignment = alignment

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.errors import EstimationError, WindowError
+from eventstudy.errors import EstimationError, PairsError, WindowError
 from eventstudy.estimation.windows import WindowSpec
 
 __all__ = ["ALL", "POOLED", "MAX_ABS_RETURN", "StudyData", "Regressors", "check_returns", "coerce_panel",
@@ -142,7 +142,7 @@ def normalise_pairs(pairs: pd.DataFrame, pool: bool | str = False) -> pd.DataFra
     need = {"ticker", "event_id", "day0"}
     missing = need - set(pairs.columns)
     if missing:
-        raise WindowError(f"pairs need columns ticker, event_id, day0; missing: {', '.join(sorted(missing))}")
+        raise PairsError(f"pairs need columns ticker, event_id, day0; missing: {', '.join(sorted(missing))}")
     if "group" in pairs.columns and pairs["group"].isna().any():
         bad = pairs.loc[pairs["group"].isna(), "ticker"].astype(str).unique()
         raise EstimationError(f"pairs of {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} have no group (NaN); "
@@ -156,21 +156,23 @@ def normalise_pairs(pairs: pd.DataFrame, pool: bool | str = False) -> pd.DataFra
     })
     if isinstance(pool, str):
         if pool not in pairs.columns:
-            raise WindowError(f"pool={pool!r} is not a column of pairs (columns: {', '.join(map(str, pairs.columns))}); "
+            raise PairsError(f"pool={pool!r} is not a column of pairs (columns: {', '.join(map(str, pairs.columns))}); "
                               "give the column whose values pool the events, or pool=True for one pooled cell")
         if pairs[pool].isna().any():
             i = int(np.flatnonzero(pairs[pool].isna().to_numpy())[0])
-            raise WindowError(f"pairs: column {pool!r} is empty for ticker {pairs['ticker'].iloc[i]}, event "
-                              f"{pairs['event_id'].iloc[i]}: give every pair a value (or drop the pair)")
+            raise PairsError(f"pairs: column {pool!r} is empty for ticker {pairs['ticker'].iloc[i]}, event "
+                             f"{pairs['event_id'].iloc[i]}: give every pair a value (or drop the pair)",
+                             ticker=str(pairs["ticker"].iloc[i]), event_id=str(pairs["event_id"].iloc[i]))
         out["pool"] = pairs[pool].astype(str).to_numpy()
     elif pool:
         out["pool"] = POOLED
     if out.empty:
-        raise WindowError("no (security, event) pairs to study: pairs is empty")
+        raise PairsError("no (security, event) pairs to study: pairs is empty")
     dup = out.duplicated(["ticker", "event_id"])
     if dup.any():
         first = out[dup].iloc[0]
-        raise WindowError(f"pair (ticker {first.ticker}, event {first.event_id}) appears twice; give each pair once")
+        raise PairsError(f"pair (ticker {first.ticker}, event {first.event_id}) appears twice; give each pair once",
+                         ticker=first.ticker, event_id=first.event_id)
     return out.reset_index(drop=True)
 
 
@@ -181,17 +183,18 @@ def session_dates(pairs: pd.DataFrame) -> np.ndarray:
     try:
         d = pd.to_datetime(pairs["day0"])
     except (ValueError, TypeError) as exc:
-        raise WindowError(f"pairs: day0 must be session dates (YYYY-MM-DD); could not read them ({exc})") from None
+        raise PairsError(f"pairs: day0 must be session dates (YYYY-MM-DD); could not read them ({exc})") from None
     hint = ("map announcement times to session dates with eventstudy.calendars.map_day0 (or "
             "eventstudy.run_study), which uses each instrument's trading hours")
     if getattr(d.dt, "tz", None) is not None:
-        raise WindowError(f"pairs: day0 has a timezone ({d.dt.tz}), so it is an instant, not a session date: {hint}.")
+        raise PairsError(f"pairs: day0 has a timezone ({d.dt.tz}), so it is an instant, not a session date: {hint}.")
     timed = d.notna() & (d != d.dt.normalize())
     if timed.any():
         i = int(np.flatnonzero(timed.to_numpy())[0])
         r = pairs.iloc[i]
-        raise WindowError(f"pairs: day0 {d.iloc[i]} of ticker {r['ticker']}, event {r['event_id']} has a time of day, "
-                          f"so it is an instant, not a session date: {hint}.")
+        raise PairsError(f"pairs: day0 {d.iloc[i]} of ticker {r['ticker']}, event {r['event_id']} has a time of day, "
+                         f"so it is an instant, not a session date: {hint}.",
+                         ticker=str(r["ticker"]), event_id=str(r["event_id"]))
     return d.dt.normalize().to_numpy().astype("datetime64[ns]")
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eventstudy.errors import UnknownModelError
+
 MODELS = ("constant_mean", "market_adjusted", "market", "factor")
 MIN_BLOCK = 8   # fewest pairs for which a shared-regressor block is fitted as a block
 ZERO_VARIANCE = "returns have zero variance over the estimation window (constant price?)"
@@ -110,7 +112,7 @@ def fit_batch(model: str, y: np.ndarray, f: np.ndarray, est: np.ndarray, min_obs
     ``reason``, and NaN estimates.
     """
     if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+        raise UnknownModelError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     if blocks is not None and model in ("market", "factor") and f.shape[2] > 0 and len(y):
         return _fit_blocked(model, y, f, est, min_obs, ddof, np.asarray(blocks))
     return _fit_general(model, y, f, est, min_obs, ddof)

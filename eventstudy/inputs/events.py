@@ -33,7 +33,7 @@ from eventstudy.errors import EventsFileError
 from eventstudy.inputs.event_fields import (announcement_instants, check_dates, check_event_ids,
                                             check_timezones, check_times)
 from eventstudy.inputs.event_fields import EVENT_DATE_RANGE, date_problem  # noqa: F401  (their old home)
-from eventstudy.io_utils import csv_records, format_problems, read_user_text, require_columns
+from eventstudy.io_utils import csv_records, problems_message, read_user_text, require_columns
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -257,7 +257,9 @@ def _check_required_columns(names: Sequence[str], label: str, where: str,
 def _raise_problems(label: str, problems: list[tuple[int, str]]) -> None:
     """All problems, in file order, in one :class:`EventsFileError` (a lone one inline)."""
     msgs = [msg for _, msg in sorted(problems, key=lambda p: p[0])]
-    raise EventsFileError(format_problems(label, msgs, inline_single=True))
+    if len(msgs) == 1:
+        raise EventsFileError(f"{label}, {msgs[0]}")
+    raise EventsFileError(problems_message(label, msgs))
 
 
 def _validate(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:

@@ -14,24 +14,19 @@ such a group is exploratory only. The tests of the declared cells are
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
-from eventstudy.errors import EventStudyError
-from eventstudy.io_utils import read_user_text
+from eventstudy.errors import HypothesesFileError
+from eventstudy.io_utils import csv_records, read_user_text
 from eventstudy.inputs.study import default_hypotheses_path
 
 __all__ = ["HypothesesFileError", "HYPOTHESIS_COLUMNS", "load_hypotheses"]
 
 HYPOTHESIS_COLUMNS = ("hypothesis_id", "event_id", "group", "window", "expected_sign", "source", "rationale")
 
-
-class HypothesesFileError(EventStudyError):
-    """A hypotheses file that cannot be used (names the file, the line and what to do)."""
 
 
 _SIGNS = {"-": "-", "−": "-", "neg": "-", "negative": "-", "+": "+", "pos": "+", "positive": "+",
@@ -51,9 +46,7 @@ def load_hypotheses(path: str | Path | None = None, *, events: Sequence[str] | N
     label = "hypotheses file"
     text = read_user_text(p, label, HypothesesFileError,
                           hint=" (columns: " + ", ".join(HYPOTHESIS_COLUMNS) + ")")
-    reader = csv.reader(io.StringIO(text))
-    rows = [(i + 1, r) for i, r in enumerate(reader)]
-    rows = [(ln, r) for ln, r in rows if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    rows = [(first, cells) for first, _, cells in csv_records(text, f"{label} {str(p)!r}", HypothesesFileError)]
     if not rows:
         raise HypothesesFileError(f"{label} {str(p)!r} is empty: give a header line ({','.join(HYPOTHESIS_COLUMNS)}) "
                                   "and one row per hypothesis.")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import InstrumentError
-from eventstudy.io_utils import format_problems, read_csv_rows, require_columns
+from eventstudy.io_utils import problems_message, read_csv_rows, require_columns
 
 __all__ = [
     "INSTRUMENT_COLUMNS",
@@ -47,10 +47,12 @@ INSTRUMENT_COLUMNS: tuple[str, ...] = ("ticker", "exchange", "kind", "currency")
 #: columns of :func:`eventstudy.calendars.resolve.resolve_calendars`' table
 CALENDAR_COLUMNS: tuple[str, ...] = ("ticker", "exchange", "source", "note")
 
+_MAX_LISTED = 20
+
 
 def load_instruments(path: str | os.PathLike) -> pd.DataFrame:
     """Read an instruments CSV: ``ticker, exchange`` required, ``kind, currency`` optional, any other
-    column kept. Blank lines and lines starting with ``#`` are skipped (:data:`eventstudy.io_utils.CSV_RULE`).
+    column kept. Blank lines and lines starting with ``#`` are skipped.
 
     A ticker may be any text (spaces, slashes, digits only, lower case). ``exchange`` is normalised
     (:func:`eventstudy.inputs.exchanges.normalise_exchange`: ``XTKS``, ``CME``, ``dates``, ...). Raises
@@ -90,7 +92,7 @@ def load_instruments(path: str | os.PathLike) -> pd.DataFrame:
             continue
         records.append(rec)
     if problems:
-        raise InstrumentError(format_problems(label, problems))
+        raise InstrumentError(problems_message(label, problems, _MAX_LISTED), path=str(path))
     cols = list(INSTRUMENT_COLUMNS) + [h for h in header if h not in INSTRUMENT_COLUMNS]
     return pd.DataFrame({c: pd.Series([r.get(c, "") for r in records], dtype=object) for c in cols})
 

@@ -9,7 +9,8 @@ A study folder holds the study's CSV files and a small ``study.toml``::
     [labels]     order = [...]; pooled = "..."; pooled_short = "..."
     [labels.long] / [labels.short]   group id -> text
     [labels.style]                   group id -> [colour, marker, line style]
-    [labels.sections]                report section id -> heading
+    [labels.sections]                report texts: instruments (heading of the non-pooled groups'
+                                     section), timeline, timeline_title, single_instruments
 
 The library takes a :class:`Study` (or its :class:`Labels` and :class:`StudyDefaults`) as
 arguments; no module imports a study. The bundled China–Japan study lives in
@@ -158,6 +159,8 @@ class Study:
 _FILE_KEYS = ("events", "universe", "hypotheses", "confounders", "excluded")
 _DEFAULT_KEYS = ("base_group", "extra_factors", "not_pooled", "timeline", "ex_post_groups")
 _LABEL_KEYS = ("order", "pooled", "pooled_short", "long", "short", "style", "sections")
+#: report texts a study may set in [labels.sections]
+SECTION_KEYS = ("instruments", "timeline", "timeline_title", "single_instruments")
 
 
 def _strings(value, where: str) -> tuple[str, ...]:
@@ -232,6 +235,8 @@ def load_study(folder: str | os.PathLike | None = None) -> Study:
             raise StudyConfigError(f"{where} [labels.style] {g}: give [colour, marker, line style], "
                                    f"e.g. [\"#0072B2\", \"o\", \"-\"].")
         styles[g] = Style(*s)
+    _unknown(lab.get("sections", {}) if isinstance(lab.get("sections", {}), dict) else {}, SECTION_KEYS,
+             f"{where} [labels.sections]")
     kw = {k: lab[k] for k in ("pooled", "pooled_short") if k in lab}
     for k, v in kw.items():
         if not isinstance(v, str):

@@ -8,8 +8,7 @@ A universe file is a CSV (UTF-8, header on line 1) with one row per security::
 Required columns: ``ticker, group, benchmark``; optional ``name, exchange, rationale`` (empty
 when absent); any other column is kept. ``benchmark`` is the ticker of the market index the
 security's normal return is measured against; it may be empty only for non-equities (indices
-``^...``, futures ``...=F``, FX ``...=X``). Blank lines and lines starting with ``#`` are skipped
-(:data:`eventstudy.io_utils.CSV_RULE`); the confounders and excluded-names files follow the same rule.
+``^...``, futures ``...=F``, FX ``...=X``). Blank lines and lines starting with ``#`` are skipped.
 
 Every problem is reported as :class:`~eventstudy.errors.UniverseFileError` naming the file and
 the line as the user sees it (header = line 1); all problems found are reported at once.
@@ -25,7 +24,7 @@ import pandas as pd
 
 from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import UniverseFileError
-from eventstudy.io_utils import format_problems, read_csv_rows, require_columns
+from eventstudy.io_utils import problems_message, read_csv_rows, require_columns
 from eventstudy.inputs.study import bundled_study
 
 __all__ = [
@@ -40,6 +39,8 @@ __all__ = [
 REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "group", "benchmark")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("name", "exchange", "rationale")
 OUTPUT_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "benchmark", "exchange", "rationale")
+
+_MAX_LISTED = 20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -57,8 +58,9 @@ def _read_rows(path: Path, label: str, error: type[Exception]) -> tuple[list[str
 
 
 def _raise_all(path: Path, label: str, problems: list[str], error: type[Exception]) -> None:
-    if problems:
-        raise error(format_problems(f"{label} {path}", problems))
+    if not problems:
+        return
+    raise error(problems_message(f"{label} {path}", problems, _MAX_LISTED), path=str(path))
 
 
 # ---------------------------------------------------------------------------------------------

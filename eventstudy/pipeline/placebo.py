@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from eventstudy.engine.model import EventStudy
-from eventstudy.errors import EventStudyError
+from eventstudy.errors import PlaceboError
 from eventstudy.progress import progress_bar
 from eventstudy.returns.panel import ReturnPanel
 
@@ -60,9 +60,6 @@ __all__ = ["DEFAULT_EFFECTS", "PlaceboError", "PlaceboResult", "blocked_dates", 
            "calibrated_p", "rejection_rates", "min_detectable_effect", "tost_placebo", "tost_t",
            "extremeness", "placebo_study"]
 
-
-class PlaceboError(EventStudyError):
-    """The placebo calibration cannot run on these inputs (with what to do)."""
 
 
 # ---------------------------------------------------------------------------------- pure maths

@@ -25,7 +25,7 @@ from eventstudy.inputs.exchanges import guess_exchange
 from eventstudy.calendars.sessions import DatesModel, SessionModel, session_model_for
 from eventstudy.data.base import Prices, localise_price_dates
 from eventstudy.engine.model import EventStudy
-from eventstudy.errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
+from eventstudy.errors import DataUnavailableError, EstimationError, EventStudyError, WindowError
 from eventstudy.returns.futures import is_continuous_future, roll_mask
 from eventstudy.calendars.resolve import resolve_calendars
 from eventstudy.inputs.instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, read_instruments
@@ -182,7 +182,7 @@ def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, Sessio
     """
     out: dict[str, pd.DatetimeIndex] = {}
     shared: dict[SessionModel, list[str]] = {}
-    for t, dates in price_dates.items():
+    for t in price_dates:
         model = models[t]
         if isinstance(model, DatesModel):
             out[t] = model.sessions()

@@ -1,5 +1,6 @@
-"""One reader for users' CSV files (io_utils.CSV_RULE): every loader skips the same lines, counts
-lines the same way (as an editor shows them) and reports problems through one formatter."""
+"""One reader for users' CSV files (io_utils.CSV_RULE), beyond test_csv_rule.py: the excluded-names
+file too, empty files, strict and lenient quoting, the field-size limit, the problems formatter, and
+the price-limit file's own cases."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,7 @@ from eventstudy.errors import EventsFileError, InstrumentError, UniverseFileErro
 from eventstudy.inputs.events import load_events, load_firm_events
 from eventstudy.inputs.instruments import load_instruments
 from eventstudy.inputs.universe import load_confounders, load_excluded, load_universe
-from eventstudy.io_utils import CSV_RULE, MAX_LISTED_PROBLEMS, csv_records, format_problems, read_csv_table
+from eventstudy.io_utils import CSV_RULE, csv_records, problems_message
 
 EVENTS_HEADER = "event_id,date,time,timezone,label,category,source"
 
@@ -91,21 +92,11 @@ def test_csv_records_field_limit_names_the_line():
         csv_records(text, "f", EventsFileError, strict=False)
 
 
-def test_read_csv_table_header_line_and_lower_case(tmp_path):
-    p = tmp_path / "x.csv"
-    p.write_text("\n# c\n Ticker ,EXCHANGE\n7203.T,XTKS\n", encoding="utf-8")
-    t = read_csv_table(p, "X file", InstrumentError)
-    assert t.header == ["ticker", "exchange"] and t.header_line == 3 and t.rows == [(4, ["7203.T", "XTKS"])]
-
-
-def test_format_problems_counts_caps_and_inlines():
-    assert format_problems("F", ["line 2: a"]) == "F has 1 problem:\n  line 2: a"
-    assert format_problems("F", ["line 2: a"], inline_single=True) == "F, line 2: a"
-    assert format_problems("F", ["line 2: a", "line 3: b"], inline_single=True) == "F has 2 problems:\n  line 2: a\n  line 3: b"
-    many = [f"line {i}: x" for i in range(MAX_LISTED_PROBLEMS + 7)]
-    msg = format_problems("F", many)
-    assert msg.startswith(f"F has {MAX_LISTED_PROBLEMS + 7} problems:\n")
-    assert msg.count("\n  line ") == MAX_LISTED_PROBLEMS and msg.endswith("\n  ... and 7 more")
+def test_problems_message_counts_and_caps():
+    assert problems_message("F", ["line 2: a"]) == "F has 1 problem:\n  line 2: a"
+    many = [f"line {i}: x" for i in range(27)]
+    msg = problems_message("F", many)
+    assert msg.startswith("F has 27 problems:\n") and msg.count("\n  line ") == 20 and msg.endswith("\n  ... and 7 more")
 
 
 def test_limits_field_count_and_duplicate_columns(tmp_path):
@@ -114,6 +105,9 @@ def test_limits_field_count_and_duplicate_columns(tmp_path):
     with pytest.raises(LimitsFileError) as ei:
         load_limits(p)
     assert "2 problems" in str(ei.value) and "line 2: 3 cells" in str(ei.value) and "line 3: 5 cells" in str(ei.value)
+    p.write_text("# c\ndate,ticker\n2026-01-06,7203.T,up\n", encoding="utf-8")
+    with pytest.raises(LimitsFileError, match=r"lim.csv', line 3: 3 cells but the header has 2"):
+        load_limits(p)
     p.write_text("date,ticker,kind,Kind\n2026-01-06,7203.T,up,up\n", encoding="utf-8")
     with pytest.raises(LimitsFileError, match="kind appear more than once"):
         load_limits(p)

@@ -11,7 +11,7 @@ import pytest
 from eventstudy.data import FileSource, PriceDataWarning, describe_fields, validate_price_frame
 from eventstudy.errors import PriceDataError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 MARKET = SHARED / "data" / "market"
 
 LONG = """date,ticker,open,high,low,close,adj_close,volume

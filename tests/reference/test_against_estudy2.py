@@ -25,7 +25,7 @@ from scipy import stats
 from eventstudy.engine.model import EventStudy
 from eventstudy.inference.reference import sign_generalized, wilcoxon
 
-CASE = Path(__file__).resolve().parent / "reference" / "estudy2_covid7"
+CASE = Path(__file__).resolve().parent / "estudy2_covid7"
 EXPECTED = json.loads((CASE / "expected.json").read_text())
 FIRMS: list[str] = EXPECTED["parameters"]["firms"]
 FULL = EXPECTED["daily_tests_full_precision"]            # estudy2 re-run at full precision

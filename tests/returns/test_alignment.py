@@ -166,7 +166,7 @@ def test_real_nikkei_on_sp500_is_synchronous(shared_dir):
     path = shared_dir / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
     if not path.exists():
         pytest.skip(f"{path.name} is not available")
-    events = load_events(Path(__file__).resolve().parents[1] / "events.csv").iloc[:1]      # remarks, 2025-11-07
+    events = load_events(Path(__file__).resolve().parents[2] / "events.csv").iloc[:1]      # remarks, 2025-11-07
     universe = pd.DataFrame({"ticker": ["^N225"], "name": [""], "group": ["index"], "benchmark": ["^GSPC"],
                              "exchange": [""], "rationale": [""]})
     run = run_study(events, universe, FileSource(path), regressions=False)

@@ -13,7 +13,7 @@ from eventstudy.inputs.universe import is_equity, load_excluded, load_universe
 GROUPS = bundled_study().labels.order
 GROUP_LABELS = dict(bundled_study().labels.long)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 MARKET = SHARED / "data" / "market"
 KEROPPA = MARKET / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
 # Names that the keroppa J-Quants file lacks but another shared file shows trading through

@@ -23,7 +23,7 @@ from eventstudy.inputs.universe import is_equity, load_universe
 
 GROUPS = bundled_study().labels.order
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "make_offline_market.py"
 SHIPPED = REPO / "eventstudy" / "data" / "offline"
 START, END = "2024-09-02", "2026-03-31"

@@ -259,7 +259,7 @@ def test_frame_errors_name_origin_and_row():
 
 def test_shared_study_events_file_if_present():
     """The bundled study's events file (if another module ships one) must load cleanly."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     files = sorted((root / "eventstudy" / "study").glob("*/*events*.csv"))
     if not files:
         pytest.skip("no study events file in eventstudy/study yet")

@@ -27,7 +27,7 @@ from numpy.testing import assert_allclose
 from eventstudy.engine.model import EventStudy
 from eventstudy.returns.panel import ReturnPanel
 
-EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
+EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
 TERROR = EXTERNAL / "eventstudies_terror911_constant_mean_car"
 ERER = EXTERNAL / "erer_daEsa_market_model_car"
 

@@ -66,6 +66,7 @@ def test_labels_order_fallback_styles_and_pickle():
     (MINIMAL + "[defaults]\nnot_pooled = [1]\n", "not_pooled must be a list of strings"),
     (MINIMAL + "[labels]\norder = \"a\"\n[labels.style]\na = [\"#000\", \"o\"]\n", "[labels.style] a"),
     (MINIMAL + "[labels.long]\na = 2\n", "[labels.long] must be a table"),
+    (MINIMAL + "[labels.sections]\nfutures = \"x\"\n", "[labels.sections]: unknown key(s) futures"),
     ('[files]\nevents = "events.csv"\n', "universe is missing"),
     ('[files]\nevents = "events.csv"\nuniverse = "nope.csv"\n', "nope.csv"),
 ])

@@ -18,7 +18,7 @@ from eventstudy.inputs.universe import load_universe
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 EVENTS = ("travel_advisory", "seafood_ban", "dual_use_ban")
 

@@ -11,7 +11,7 @@ import pytest
 from eventstudy.inputs.study import default_confounders_path, default_events_path
 from eventstudy.inputs.universe import load_confounders
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ROOT_EVENTS = REPO / "events.csv"
 COLUMNS = ["event_id", "date", "time", "timezone", "label", "category", "source", "notes"]
 CATEGORIES = {"POL", "TRV", "SEA", "EXC", "REE", "MIL", "DIP", "TRD", "DOM", "MKT"}

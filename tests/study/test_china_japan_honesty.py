@@ -17,7 +17,7 @@ from eventstudy.inference.hypotheses import findings, inverted_interval, primary
 from eventstudy.inputs.hypotheses import HypothesesFileError, load_hypotheses
 from eventstudy.data.limits import LimitsFileError, limit_flags, load_limits
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # ----------------------------------------------------------------------------- hypotheses file
