@@ -30,7 +30,7 @@ from eventstudy.data.yahoo_parse import (DNS_ERROR, NETWORK_ERROR, NO_DATA, RATE
                                          unreachable_message)
 from eventstudy.progress import progress_bar
 from eventstudy.inputs.dates import as_date
-from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError
+from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError, SpecificationError
 
 __all__ = ["YahooSource", "parse_download"]
 
@@ -196,16 +196,16 @@ class YahooSource:
     def get(self, tickers: Sequence[str] | str, start, end=None) -> Prices:
         """Daily prices of ``tickers`` on the inclusive dates [start, end] (end defaults to today)."""
         if tickers is None:
-            raise ValueError("YahooSource.get needs a list of tickers")
+            raise SpecificationError("YahooSource.get needs a list of tickers")
         if start is None:
-            raise ValueError("YahooSource.get needs a start date")
+            raise SpecificationError("YahooSource.get needs a start date")
         if isinstance(tickers, str):
             tickers = [tickers]
         wanted = list(dict.fromkeys(str(t).strip() for t in tickers if str(t).strip()))
         start = as_date(start, "the start date", PriceDataError)
         end = self._today() if end is None else as_date(end, "the end date", PriceDataError)
         if end < start:
-            raise ValueError(f"end {end.date()} is before start {start.date()}")
+            raise SpecificationError(f"end {end.date()} is before start {start.date()}")
 
         final: dict[str, pd.DataFrame] = {}
         entries = {}
