@@ -33,7 +33,7 @@ from eventstudy.errors import EventsFileError
 from eventstudy.inputs.event_fields import (announcement_instants, check_dates, check_event_ids,
                                             check_timezones, check_times)
 from eventstudy.inputs.event_fields import EVENT_DATE_RANGE, date_problem  # noqa: F401  (their old home)
-from eventstudy.io_utils import csv_records, problems_message, read_user_text, require_columns
+from eventstudy.io_utils import csv_records, names_its_file, problems_message, read_user_text, require_columns
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -58,6 +58,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ("announ
 # ---------------------------------------------------------------------------------------------
 # I/O edge
 # ---------------------------------------------------------------------------------------------
+@names_its_file
 def load_events(path: str | os.PathLike) -> pd.DataFrame:
     """Read the events CSV at ``path`` and return the validated events frame.
 
@@ -72,6 +73,7 @@ def load_events(path: str | os.PathLike) -> pd.DataFrame:
     return parse_events_text(text, origin=str(p))
 
 
+@names_its_file
 def load_firm_events(path: str | os.PathLike) -> pd.DataFrame:
     """Read a firm-events CSV: one row per (security, announcement), e.g. earnings.
 

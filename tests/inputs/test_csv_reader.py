@@ -119,3 +119,50 @@ def test_limits_hash_inside_a_cell_is_data(tmp_path):
     p.write_text("date,ticker,kind,note\n2026-01-06,7203.T,up,see #3\n", encoding="utf-8")
     lim = load_limits(p)
     assert lim[["ticker", "kind"]].values.tolist() == [["7203.T", "up"]]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_reader_puts_the_file_on_its_error(tmp_path, name):
+    """InputError.path names the file for every loader; line is set where one line is at fault."""
+    load, error, header, good, bad, _ = CASES[name]
+    p = _file(tmp_path, name, [header, good, bad])
+    with pytest.raises(error) as ei:
+        load(p)
+    assert ei.value.path == str(p)
+
+
+def test_line_field_of_single_line_errors(tmp_path):
+    p = tmp_path / "lim.csv"
+    p.write_text("# c\ndate,ticker,up_limit,low_limit\n\n2026-13-01,7203.T,1,0\n", encoding="utf-8")
+    with pytest.raises(LimitsFileError) as ei:
+        load_limits(p)
+    assert (ei.value.path, ei.value.line) == (str(p), 4)
+    p.write_bytes(b"ticker,exchange\n7203.T,XTKS\n\xff\n")
+    with pytest.raises(InstrumentError) as ei:
+        load_instruments(p)
+    assert (ei.value.path, ei.value.line) == (str(p), 3) and "not UTF-8" in str(ei.value)
+    p.write_text('ticker,group,benchmark\n7203.T,"autos\n', encoding="utf-8")
+    with pytest.raises(UniverseFileError) as ei:
+        load_universe(p)
+    assert (ei.value.path, ei.value.line) == (str(p), 2) and "line 2: not valid CSV" in str(ei.value)
+
+
+def test_path_given_by_a_raise_site_is_kept(tmp_path):
+    from eventstudy.io_utils import about_file
+
+    with pytest.raises(UniverseFileError) as ei:
+        with about_file(tmp_path / "outer.csv"):
+            raise UniverseFileError("x", path="inner.csv")
+    assert ei.value.path == "inner.csv"
+    with pytest.raises(UniverseFileError) as ei:
+        with about_file(tmp_path / "outer.csv"):
+            raise UniverseFileError("x")
+    assert ei.value.path == str(tmp_path / "outer.csv")
+
+
+def test_path_by_keyword_and_the_bundled_file(tmp_path):
+    p = _file(tmp_path, "universe", ["ticker,group,benchmark", ",autos,1306.T"])
+    with pytest.raises(UniverseFileError) as ei:
+        load_universe(path=p)
+    assert ei.value.path == str(p)
+    assert len(load_universe()) > 0          # path=None: the bundled study's universe
