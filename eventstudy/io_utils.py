@@ -1,16 +1,22 @@
-"""Atomic file writes: a reader never sees a half-written file."""
+"""File helpers at the edges: atomic writes (a reader never sees a half-written file), output-folder
+checks, and the one reader of users' CSV files (:data:`CSV_RULE`, :func:`csv_records`,
+:func:`read_csv_rows`, :func:`problems_message`; :func:`names_its_file` / :func:`about_file` put the
+file's path on the :class:`~eventstudy.errors.InputError` a loader raises)."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import pandas as pd
 
 _UMASK_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 def current_umask() -> int:
@@ -102,6 +108,47 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _at_line(err: Exception, line: int) -> Exception:
+    """``err`` with its ``line`` field set when it is an :class:`~eventstudy.errors.InputError`."""
+    from eventstudy.errors import InputError
+
+    if isinstance(err, InputError):
+        err.line = line
+    return err
+
+
+@contextmanager
+def about_file(path: str | os.PathLike) -> Iterator[None]:
+    """Fill in the ``path`` field of an :class:`~eventstudy.errors.InputError` raised inside the block
+    that does not name its file yet, so code catching it can tell which file to fix::
+
+        with about_file(path):
+            ...read and check the file...
+    """
+    from eventstudy.errors import InputError
+
+    try:
+        yield
+    except InputError as exc:
+        if getattr(exc, "path", None) is None:
+            exc.path = str(path)
+        raise
+
+
+def names_its_file(loader: Callable[..., T]) -> Callable[..., T]:
+    """Decorator for a loader whose first argument is a user's file: an
+    :class:`~eventstudy.errors.InputError` it raises gets that ``path`` when it names none
+    (a first argument of None, e.g. "the bundled file", is left alone)."""
+    @functools.wraps(loader)
+    def wrapper(*args, **kwargs):
+        path = args[0] if args else kwargs.get("path")
+        if path is None:
+            return loader(*args, **kwargs)
+        with about_file(path):
+            return loader(*args, **kwargs)
+    return wrapper
+
+
 def read_user_text(path: str | os.PathLike, label: str, error: type[Exception], hint: str = "") -> str:
     """Read a user's CSV/text file as UTF-8 (a BOM is allowed) and return its text.
 
@@ -123,8 +170,8 @@ def read_user_text(path: str | os.PathLike, label: str, error: type[Exception], 
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise error(f"{label} {str(p)!r}, line {line}: the file is not UTF-8 text (byte {exc.start}): "
-                    "save it as 'CSV UTF-8'.") from None
+        raise _at_line(error(f"{label} {str(p)!r}, line {line}: the file is not UTF-8 text (byte {exc.start}): "
+                             "save it as 'CSV UTF-8'."), line) from None
 
 
 def require_columns(found: Sequence[str], required: Sequence[str], error: type[Exception], where: str,
@@ -204,10 +251,11 @@ def csv_records(text: str, where: str, error: type[Exception], *,
             out.append((first, prev_end, cells))
     except csv.Error as exc:
         if "field limit" in str(exc):
-            raise error(f"{where}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
-                        "characters: shorten it, or close a quote that was left open and swallowed the lines "
-                        "after it.") from None
-        raise error(f"{where}, line {reader.line_num}: not valid CSV ({exc}): check the quoting on that line.") from None
+            raise _at_line(error(f"{where}, line {prev_end + 1}: a field is longer than {csv.field_size_limit():,} "
+                                 "characters: shorten it, or close a quote that was left open and swallowed the "
+                                 "lines after it."), prev_end + 1) from None
+        raise _at_line(error(f"{where}, line {reader.line_num}: not valid CSV ({exc}): check the quoting on that "
+                             "line."), reader.line_num) from None
     return out
 
 
@@ -216,10 +264,11 @@ def read_csv_rows(path: str | os.PathLike, label: str, error: type[Exception],
     """A user's CSV as ``(header, [(line_number, cells), ...])`` under :data:`CSV_RULE`, header names
     stripped and lower case. Raises ``error`` naming ``label``, the file and the line for a file that
     cannot be read, bad CSV, and an empty file (``what`` says what the rows should be)."""
-    text = read_user_text(path, label, error)
-    records = csv_records(text, f"{label} {path}", error)
-    if not records:
-        raise error(f"{label} {path} is empty: it needs a header line and {what}.")
+    with about_file(path):
+        text = read_user_text(path, label, error)
+        records = csv_records(text, f"{label} {path}", error)
+        if not records:
+            raise error(f"{label} {path} is empty: it needs a header line and {what}.")
     header = [c.strip().lower() for c in records[0][2]]
     return header, [(first, cells) for first, _, cells in records[1:]]
 

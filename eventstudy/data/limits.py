@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import LimitsFileError
-from eventstudy.io_utils import csv_records, read_user_text
+from eventstudy.io_utils import csv_records, names_its_file, problems_message, read_user_text
 
 __all__ = ["LimitsFileError", "LIMIT_TREATMENTS", "LIMIT_FLAG_COLUMNS", "load_limits", "limit_flags",
            "limit_pairs_to_exclude"]
@@ -34,6 +34,7 @@ def _truthy(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip().str.lower().isin(["1", "1.0", "true", "yes", "y"])
 
 
+@names_its_file
 def load_limits(path: str | Path) -> pd.DataFrame:
     """Read a price-limit file -> ``date`` (Timestamp), ``ticker``, ``kind`` ('up' | 'down'), one row per
     limit hit (a day flagged both ways gives two rows). Bad files raise :class:`LimitsFileError`."""
@@ -44,23 +45,31 @@ def load_limits(path: str | Path) -> pd.DataFrame:
     if not records:
         raise LimitsFileError(f"price-limit file {str(p)!r} is empty: it needs a header line (date,ticker,...) "
                               "and one row per limit day.")
-    header = [c.strip() for c in records[0][2]]
-    short = [(first, len(cells)) for first, _, cells in records[1:] if len(cells) != len(header)]
+    header, header_line = [c.strip() for c in records[0][2]], records[0][0]
+    lower = [h.lower() for h in header]
+    dup = sorted({h for h in lower if lower.count(h) > 1})
+    if dup:
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {header_line}: column(s) {', '.join(dup)} appear "
+                              "more than once; keep one of each.", line=header_line)
+    bad_rows = [first for first, _, cells in records[1:] if len(cells) != len(header)]
+    short = [f"line {first}: {len(cells)} cells but the header has {len(header)}; fix or remove the row."
+             for first, _, cells in records[1:] if len(cells) != len(header)]
     if short:
-        raise LimitsFileError(f"price-limit file {str(p)!r}, line {short[0][0]}: {short[0][1]} cells but the header "
-                              f"has {len(header)}; fix or remove the row.")
+        where = f"price-limit file {str(p)!r}"
+        raise LimitsFileError(f"{where}, {short[0]}" if len(short) == 1 else problems_message(where, short),
+                              line=bad_rows[0] if len(bad_rows) == 1 else None)
     df = pd.DataFrame([cells for _, _, cells in records[1:]], columns=header, dtype=str)
     line_of = np.array([first for first, _, _ in records[1:]], dtype=int)
     cols = {c.strip().lower(): c for c in df.columns}
     if "date" not in cols or "ticker" not in cols:
-        raise LimitsFileError(f"price-limit file {str(p)!r}, line 1: needs columns date and ticker "
-                              f"(found: {', '.join(df.columns)}).")
+        raise LimitsFileError(f"price-limit file {str(p)!r}, line {header_line}: needs columns date and ticker "
+                              f"(found: {', '.join(df.columns)}).", line=header_line)
     dates = pd.to_datetime(df[cols["date"]].str.strip(), errors="coerce", format="%Y-%m-%d")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         i = int(bad[0])
         raise LimitsFileError(f"price-limit file {str(p)!r}, line {line_of[i]}: date {df[cols['date']].iloc[i]!r} is not "
-                              "YYYY-MM-DD; fix or remove the row.")
+                              "YYYY-MM-DD; fix or remove the row.", line=int(line_of[i]))
     tick = df[cols["ticker"]].str.strip()
     parts = []
     if "kind" in cols:
@@ -69,14 +78,14 @@ def load_limits(path: str | Path) -> pd.DataFrame:
         if badk.size:
             i = int(badk[0])
             raise LimitsFileError(f"price-limit file {str(p)!r}, line {line_of[i]}: kind {df[cols['kind']].iloc[i]!r} "
-                                  "must be up or down.")
+                                  "must be up or down.", line=int(line_of[i]))
         parts.append(pd.DataFrame({"date": dates, "ticker": tick, "kind": k}))
     else:
         low = cols.get("low_limit", cols.get("under_limit", cols.get("underlimit", cols.get("lowlimit"))))
         up = cols.get("up_limit", cols.get("uplimit"))
         if up is None or low is None:
-            raise LimitsFileError(f"price-limit file {str(p)!r}, line 1: needs up_limit and low_limit flag columns "
-                                  f"or a kind column (found: {', '.join(df.columns)}).")
+            raise LimitsFileError(f"price-limit file {str(p)!r}, line {header_line}: needs up_limit and low_limit flag columns "
+                                  f"or a kind column (found: {', '.join(df.columns)}).", line=header_line)
         u, d = _truthy(df[up]), _truthy(df[low])
         parts.append(pd.DataFrame({"date": dates[u], "ticker": tick[u], "kind": "up"}))
         parts.append(pd.DataFrame({"date": dates[d], "ticker": tick[d], "kind": "down"}))

@@ -15,38 +15,24 @@ return series never mixes two adjustment bases. ``refresh=True`` ignores the cac
 """
 from __future__ import annotations
 
-import ast
 import functools
-import logging
-import re
 import time
 import warnings
-from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import PriceDataWarning, Prices, make_prices
 from eventstudy.data.validate import validate_price_frame
 from eventstudy.data.cache import PriceCache
+from eventstudy.data.yahoo_parse import (DNS_ERROR, NETWORK_ERROR, NO_DATA, RATE_LIMITED, capture_yf_log,
+                                         consistent_with_cache, errors_by_ticker, parse_download, sanitise_download,
+                                         unreachable_message)
 from eventstudy.progress import progress_bar
-from eventstudy.inputs.dates import as_date, normalise_dates
-from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError
+from eventstudy.inputs.dates import as_date
+from eventstudy.errors import CacheError, DataUnavailableError, PriceDataError, SpecificationError
 
 __all__ = ["YahooSource", "parse_download"]
-
-_FIELDS = {"Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends", "Stock Splits", "Capital Gains", "Repaired?"}
-_NETWORK = re.compile(
-    r"curl: \((?:5|6|7|28|35|52|55|56)\)|DNSError|ConnectionError|ConnectError|ConnectTimeout|ReadTimeout|Timeout|timed out|"
-    r"Could not resolve|Failed to resolve|NameResolution|Name or service not known|getaddrinfo|"
-    r"Network is unreachable|Connection refused|Connection reset|Max retries exceeded|Failed to establish|SSLError",
-    re.IGNORECASE,
-)
-_DNS = re.compile(r"curl: \(6\)|DNSError|Could not resolve|Failed to resolve|NameResolution|Name or service not known|getaddrinfo", re.I)
-_RATE = re.compile(r"RateLimit|Too Many Requests|Rate limited|\b429\b", re.IGNORECASE)
-_NO_DATA = "Yahoo Finance returned no prices (unknown or delisted ticker, or no trading on the requested dates)"
-_TOLERANCE = 1e-6  # relative difference that counts as a changed adjustment basis
 
 
 @functools.lru_cache(maxsize=None)
@@ -62,157 +48,6 @@ def _yf_version() -> str:
 def _source_name() -> str:
     """'Yahoo Finance via yfinance <version>', as recorded in prices and the cache."""
     return f"Yahoo Finance via yfinance {_yf_version()}"
-
-
-def _unreachable(detail: str) -> str:
-    detail = " ".join(str(detail).split())
-    if len(detail) > 240:
-        detail = detail[:237] + "..."
-    return (
-        f"Yahoo Finance could not be reached ({detail}). Check the internet connection and try again, "
-        "or work offline: --offline runs on the bundled SIMULATED market (not market data), "
-        "--prices FILE reads your own prices (CSV or parquet with date,ticker,close[,adj_close])."
-    )
-
-
-# ---------------------------------------------------------------------------- parsing
-def parse_download(raw: pd.DataFrame | None, tickers: Sequence[str]) -> tuple[dict[str, pd.DataFrame], bool]:
-    """Split a ``yfinance.download`` frame into per-ticker ``date, close, adj_close`` frames.
-
-    Accepts MultiIndex columns (field x ticker, either level order) and, for one ticker,
-    flat field columns. Tickers whose prices are all NaN are absent from the result.
-    Returns (frames keyed by the requested ticker, auto_adjusted) where ``auto_adjusted``
-    means the frame had no ``Adj Close`` (its ``Close`` is already adjusted).
-    """
-    out: dict[str, pd.DataFrame] = {}
-    if raw is None or raw.shape[1] == 0:
-        return out, False
-    cols = raw.columns
-    if isinstance(cols, pd.MultiIndex):
-        if cols.nlevels != 2:
-            raise DataUnavailableError(f"yfinance returned columns with {cols.nlevels} levels; expected field x ticker.")
-        lv0 = set(map(str, cols.get_level_values(0)))
-        field_level = 0 if lv0 <= _FIELDS else 1
-        fields = set(map(str, cols.get_level_values(field_level)))
-
-        def column(field: str, ticker_key: str) -> pd.Series | None:
-            key = (field, ticker_key) if field_level == 0 else (ticker_key, field)
-            return raw[key] if key in cols else None
-
-        present = set(map(str, cols.get_level_values(1 - field_level)))
-    else:
-        if len(tickers) != 1:
-            raise DataUnavailableError(
-                f"yfinance returned flat columns for {len(tickers)} tickers; cannot tell which column is which ticker."
-            )
-        fields = set(map(str, cols))
-        only = str(tickers[0])
-
-        def column(field: str, ticker_key: str) -> pd.Series | None:
-            return raw[field] if field in cols else None
-
-        present = {only}
-    auto_adjusted = "Adj Close" not in fields
-    if "Close" not in fields and "Adj Close" not in fields:
-        raise DataUnavailableError(f"yfinance returned no Close column (got {sorted(fields)}).")
-    if raw.shape[0] == 0:
-        return out, auto_adjusted
-    idx = pd.DatetimeIndex(raw.index)
-    dates = normalise_dates(idx)
-    for t in tickers:
-        key = t if t in present else (t.upper() if t.upper() in present else None)
-        if key is None:
-            continue
-        close = column("Close", key)
-        adj = column("Adj Close", key)
-        close_v = np.full(len(dates), np.nan) if close is None else pd.to_numeric(close, errors="coerce").to_numpy(dtype="float64")
-        adj_v = np.full(len(dates), np.nan) if adj is None else pd.to_numeric(adj, errors="coerce").to_numpy(dtype="float64")
-        keep = ~(np.isnan(close_v) & np.isnan(adj_v))
-        if not keep.any():
-            continue
-        df = pd.DataFrame({"date": dates[keep], "close": close_v[keep], "adj_close": adj_v[keep]})
-        df = df.drop_duplicates("date", keep="last").sort_values("date", kind="mergesort").reset_index(drop=True)
-        out[t] = df
-    return out, auto_adjusted
-
-
-class _LogCapture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - trivial
-        try:
-            self.messages.append(record.getMessage())
-        except Exception:
-            pass
-
-
-@contextmanager
-def _capture_yf_log() -> Iterator[_LogCapture]:
-    logger = logging.getLogger("yfinance")
-    h = _LogCapture()
-    logger.addHandler(h)
-    try:
-        yield h
-    finally:
-        logger.removeHandler(h)
-
-
-def _errors_by_ticker(messages: list[str]) -> tuple[dict[str, str], str]:
-    """Map ticker (upper case) -> error text from yfinance's log lines; also all text joined."""
-    errs: dict[str, str] = {}
-    for msg in messages:
-        m = re.match(r"^\s*(\[[^\]]*\])\s*:\s*(.*)$", msg, re.S)
-        if m:
-            try:
-                syms = ast.literal_eval(m.group(1))
-            except Exception:
-                continue
-            for s in syms:
-                errs[str(s).upper()] = m.group(2).strip()
-            continue
-        m = re.match(r"^Failed to get ticker '([^']+)' reason: (.*)$", msg, re.S)
-        if m:
-            errs.setdefault(m.group(1).upper(), m.group(2).strip())
-    return errs, "\n".join(messages)
-
-
-def _sanitise(ticker: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Turn non-positive or infinite Yahoo values into NaN (with a warning naming the dates)."""
-    v = df[["close", "adj_close"]].to_numpy(dtype="float64")
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
-    if not bad.any():
-        return df
-    rows = bad.any(axis=1)
-    days = ", ".join(str(d.date()) for d in df.loc[rows, "date"][:5]) + (", ..." if rows.sum() > 5 else "")
-    warnings.warn(
-        f"Yahoo Finance returned non-positive or infinite prices for {ticker} on {days}; treated as missing.",
-        PriceDataWarning,
-        stacklevel=3,
-    )
-    v = np.where(bad, np.nan, v)
-    out = df.assign(close=v[:, 0], adj_close=v[:, 1])
-    return out.loc[~np.isnan(v).all(axis=1)].reset_index(drop=True)
-
-
-def _consistent(old: pd.DataFrame, new: pd.DataFrame) -> bool | None:
-    """Do cached and new rows agree on common dates? None when no common priced date."""
-    m = old.merge(new, on="date", suffixes=("_o", "_n"))
-    if m.empty:
-        return None
-    checked = False
-    for c in ("close", "adj_close"):
-        a, b = m[f"{c}_o"].to_numpy(), m[f"{c}_n"].to_numpy()
-        both = ~np.isnan(a) & ~np.isnan(b)
-        if (np.isnan(a) != np.isnan(b)).any():
-            return False
-        if both.any():
-            checked = True
-            if (np.abs(a[both] - b[both]) > _TOLERANCE * np.abs(b[both])).any():
-                return False
-    return True if checked else None
 
 
 # ---------------------------------------------------------------------------- source
@@ -265,7 +100,7 @@ class YahooSource:
         download = self._download()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module=r"yfinance(\..*)?$")
-            with _capture_yf_log() as cap:
+            with capture_yf_log() as cap:
                 raw = download(
                     list(tickers),
                     start=start.strftime("%Y-%m-%d"),
@@ -290,12 +125,12 @@ class YahooSource:
                 raw, messages = self._call(pending, start, end)
             except Exception as exc:  # the downloader itself failed
                 text = f"{type(exc).__name__}: {exc}"
-                if attempt < self.retries and not _DNS.search(text):
+                if attempt < self.retries and not DNS_ERROR.search(text):
                     self._sleep(self.backoff * 2**attempt)
                     attempt += 1
                     continue
-                if _NETWORK.search(text) or isinstance(exc, (ConnectionError, TimeoutError)):
-                    raise DataUnavailableError(_unreachable(text)) from None
+                if NETWORK_ERROR.search(text) or isinstance(exc, (ConnectionError, TimeoutError)):
+                    raise DataUnavailableError(unreachable_message(text)) from None
                 raise DataUnavailableError(
                     f"Yahoo Finance download of {len(pending)} ticker(s) failed after {attempt + 1} attempt(s) "
                     f"({text}). Try again later, or work offline: --offline runs on the bundled SIMULATED market "
@@ -304,28 +139,28 @@ class YahooSource:
             got, auto = parse_download(raw, pending)
             self._auto_adjusted |= auto and bool(got)
             frames.update(got)
-            errs, alltext = _errors_by_ticker(messages)
+            errs, alltext = errors_by_ticker(messages)
             failed = [t for t in pending if t not in got]
             reason = {t: errs.get(t.upper(), "") for t in failed}
-            retry = [t for t in failed if _NETWORK.search(reason[t]) or _RATE.search(reason[t])]
+            retry = [t for t in failed if NETWORK_ERROR.search(reason[t]) or RATE_LIMITED.search(reason[t])]
             for t in failed:
                 if t not in retry:
-                    failures[t] = f"{_NO_DATA}: {reason[t]}" if reason[t] else _NO_DATA
+                    failures[t] = f"{NO_DATA}: {reason[t]}" if reason[t] else NO_DATA
             if not retry:
                 break
             everything_failed = not got and len(retry) == len(pending)
-            dns = all(_DNS.search(reason[t]) for t in retry)
+            dns = all(DNS_ERROR.search(reason[t]) for t in retry)
             if attempt < self.retries and not (everything_failed and dns):
                 self._sleep(self.backoff * 2**attempt)
                 attempt += 1
                 pending = retry
                 continue
-            if everything_failed and not frames and all(_NETWORK.search(reason[t]) for t in retry):
-                raise DataUnavailableError(_unreachable(reason[retry[0]]))
+            if everything_failed and not frames and all(NETWORK_ERROR.search(reason[t]) for t in retry):
+                raise DataUnavailableError(unreachable_message(reason[retry[0]]))
             for t in retry:
                 failures[t] = f"Yahoo Finance download failed after {attempt + 1} attempt(s): {reason[t]}"
             break
-        return {t: _sanitise(t, f) for t, f in frames.items()}, failures
+        return {t: sanitise_download(t, f) for t, f in frames.items()}, failures
 
     def _fetch_all(self, groups: dict[tuple[pd.Timestamp, pd.Timestamp], list[str]], bar):
         frames: dict[str, list[pd.DataFrame]] = {}
@@ -361,16 +196,16 @@ class YahooSource:
     def get(self, tickers: Sequence[str] | str, start, end=None) -> Prices:
         """Daily prices of ``tickers`` on the inclusive dates [start, end] (end defaults to today)."""
         if tickers is None:
-            raise ValueError("YahooSource.get needs a list of tickers")
+            raise SpecificationError("YahooSource.get needs a list of tickers")
         if start is None:
-            raise ValueError("YahooSource.get needs a start date")
+            raise SpecificationError("YahooSource.get needs a start date")
         if isinstance(tickers, str):
             tickers = [tickers]
         wanted = list(dict.fromkeys(str(t).strip() for t in tickers if str(t).strip()))
         start = as_date(start, "the start date", PriceDataError)
         end = self._today() if end is None else as_date(end, "the end date", PriceDataError)
         if end < start:
-            raise ValueError(f"end {end.date()} is before start {start.date()}")
+            raise SpecificationError(f"end {end.date()} is before start {start.date()}")
 
         final: dict[str, pd.DataFrame] = {}
         entries = {}
@@ -411,11 +246,11 @@ class YahooSource:
                     continue
                 if new is None or new.empty:  # top-up brought nothing: keep the cache, do not extend it
                     final[t] = entry.frame
-                    stale[t] = failures.pop(t, _NO_DATA)
+                    stale[t] = failures.pop(t, NO_DATA)
                     continue
                 new = new.drop_duplicates("date", keep="last")
                 old = priced_rows[t]
-                agree = _consistent(old, new) if len(old) else True
+                agree = consistent_with_cache(old, new) if len(old) else True
                 if not agree:  # changed adjustment basis (or unverifiable): download the whole series again
                     refetch.append(t)
                     continue
@@ -462,7 +297,7 @@ class YahooSource:
         have = {p["ticker"].iloc[0] for p in parts}
         for t in wanted:
             if t not in have:
-                fail_rows.append((t, failures.get(t, f"{_NO_DATA} between {start.date()} and {end.date()}")))
+                fail_rows.append((t, failures.get(t, f"{NO_DATA} between {start.date()} and {end.date()}")))
         if not parts:
             # Not one ticker came back. yfinance often hides a failed connection behind per-ticker
             # messages ("possibly delisted; no timezone found"), so say what this usually means.

@@ -10,6 +10,7 @@ Required columns: ``event_id, date, time, timezone, label, category, source``; o
 (free text, e.g. confounders). ``date`` is the event's local date (``YYYY-MM-DD``); ``time`` is
 ``HH:MM`` (24 h) in ``timezone`` (an IANA name such as ``Asia/Tokyo``) or empty when unknown.
 ``timezone`` is required when ``time`` is given and may be empty otherwise. Other columns are kept.
+Blank lines and lines starting with ``#`` are skipped (:data:`eventstudy.io_utils.CSV_RULE`).
 
 :func:`load_events` does the file I/O; :func:`parse_events_text` (text -> frame) and
 :func:`events_from_frame` (frame -> validated frame) are pure and share one validator. Every
@@ -19,8 +20,6 @@ column, the value and what to do; all problems found are reported at once.
 from __future__ import annotations
 
 import os
-import re
-import zoneinfo
 from datetime import date as _date
 from datetime import datetime as _datetime
 from datetime import time as _time
@@ -31,7 +30,10 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import EventsFileError
-from eventstudy.io_utils import csv_records, read_user_text, require_columns
+from eventstudy.inputs.event_fields import (announcement_instants, check_dates, check_event_ids,
+                                            check_timezones, check_times)
+from eventstudy.inputs.event_fields import EVENT_DATE_RANGE, date_problem  # noqa: F401  (their old home)
+from eventstudy.io_utils import csv_records, names_its_file, problems_message, read_user_text, require_columns
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -51,52 +53,12 @@ FIRM_REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "date")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("notes",)
 OUTPUT_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ("announced_at",)
 
-_MAX_LISTED_PROBLEMS = 20
-_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-# Common non-IANA spellings and what the user most likely meant.
-_TZ_HINTS = {
-    "JST": "Asia/Tokyo",
-    "KST": "Asia/Seoul",
-    "CST": "Asia/Shanghai (China) or America/Chicago (US Central)",
-    "BEIJING": "Asia/Shanghai",
-    "HKT": "Asia/Hong_Kong",
-    "ET": "America/New_York",
-    "EDT": "America/New_York",
-    "CT": "America/Chicago",
-    "CDT": "America/Chicago",
-    "GMT": "UTC or Europe/London",
-    "BST": "Europe/London",
-}
 
 
 # ---------------------------------------------------------------------------------------------
 # I/O edge
 # ---------------------------------------------------------------------------------------------
-#: event dates the library handles: pandas' nanosecond dates run from 1677-09-21 to 2262-04-11, and
-#: the estimation and event windows (at most MAX_REL_DAY trading days) need room on either side
-EVENT_DATE_RANGE = (1750, 2200)
-
-
-def date_problem(year: int, month: int, day: int) -> str:
-    """Why ``year-month-day`` cannot be an event date ('' when it can): a month or day that does not
-    exist (``2026-02-30``), or a year outside :data:`EVENT_DATE_RANGE`."""
-    import calendar
-
-    if not 1 <= month <= 12:
-        return f"not a valid date: month {month} does not exist (months run 01 to 12); the format YYYY-MM-DD is right."
-    if year >= 1:
-        last = calendar.monthrange(year, month)[1]
-        if not 1 <= day <= last:
-            return (f"not a valid date: the day does not exist, {year:04d}-{month:02d} has {last} days; check the date "
-                    f"(the format YYYY-MM-DD is right).")
-    lo, hi = EVENT_DATE_RANGE
-    if not lo <= year <= hi:
-        return (f"year {year} is outside the dates the library handles ({lo}-01-01 to {hi}-12-31: pandas "
-                f"dates end in 1677 and 2262, and the windows need room around the event); check the year.")
-    return ""
-
-
+@names_its_file
 def load_events(path: str | os.PathLike) -> pd.DataFrame:
     """Read the events CSV at ``path`` and return the validated events frame.
 
@@ -111,6 +73,7 @@ def load_events(path: str | os.PathLike) -> pd.DataFrame:
     return parse_events_text(text, origin=str(p))
 
 
+@names_its_file
 def load_firm_events(path: str | os.PathLike) -> pd.DataFrame:
     """Read a firm-events CSV: one row per (security, announcement), e.g. earnings.
 
@@ -173,8 +136,9 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
     """Parse CSV ``text`` (the contents of an events file) and validate it; see :func:`load_events`
     (``firm=True``: a firm-events file, see :func:`load_firm_events`).
 
-    ``origin`` is the name used in error messages (the file path). Blank lines are skipped but
-    line numbers still count them, so messages point at the line as seen in an editor.
+    ``origin`` is the name used in error messages (the file path). Blank lines and lines starting
+    with ``#`` are skipped (:data:`eventstudy.io_utils.CSV_RULE`) but line numbers still count them,
+    so messages point at the line as seen in an editor.
     """
     required = FIRM_REQUIRED_COLUMNS if firm else REQUIRED_COLUMNS
     if not text.strip():
@@ -185,12 +149,12 @@ def parse_events_text(text: str, origin: str = "<text>", *, firm: bool = False) 
         )
     records = csv_records(text, f"events file {origin!r}", EventsFileError, strict=False)
     rows = [[f.strip() for f in cells] for _, _, cells in records]
-    lines = [first for first, _, _ in records]
-    ends = [last for _, last, _ in records]
+    lines = [start for start, _, _ in records]
+    ends = [end for _, end, _ in records]
 
-    if not rows:                                      # only separators, e.g. ",,,"
+    if not rows:                                      # only separators (",,,") or comments
         raise EventsFileError(
-            f"events file {origin!r} has no header and no events (only empty cells): add a header line ("
+            f"events file {origin!r} has no header and no events (only empty cells or comments): add a header line ("
             + ",".join(required + (() if firm else OPTIONAL_COLUMNS))
             + ") and one line per event."
         )
@@ -293,15 +257,11 @@ def _check_required_columns(names: Sequence[str], label: str, where: str,
 
 
 def _raise_problems(label: str, problems: list[tuple[int, str]]) -> None:
-    problems = sorted(problems, key=lambda p: p[0])
-    shown = [msg for _, msg in problems[:_MAX_LISTED_PROBLEMS]]
-    more = len(problems) - len(shown)
-    head = f"{label} has {len(problems)} problems:"
-    if len(problems) == 1:
-        raise EventsFileError(f"{label}, {shown[0]}")
-    body = "\n  ".join(shown)
-    tail = f"\n  ... and {more} more" if more else ""
-    raise EventsFileError(f"{head}\n  {body}{tail}")
+    """All problems, in file order, in one :class:`EventsFileError` (a lone one inline)."""
+    msgs = [msg for _, msg in sorted(problems, key=lambda p: p[0])]
+    if len(msgs) == 1:
+        raise EventsFileError(f"{label}, {msgs[0]}")
+    raise EventsFileError(problems_message(label, msgs))
 
 
 def _validate(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
@@ -310,75 +270,17 @@ def _validate(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
     n = len(raw)
     if n == 0:
         raise EventsFileError(f"{label} has a header but no events: add one row per event.")
-    problems: list[tuple[int, str]] = []
-
-    def add(i: int, column: str, value: str, what: str) -> None:
-        problems.append((i, f"{where[i]}, column {column} = {value!r}: {what}"))
-
     ids = raw["event_id"].tolist()
-    first_seen: dict[str, int] = {}
-    for i, eid in enumerate(ids):
-        if not eid:
-            add(i, "event_id", eid, "event_id is empty: give every event a unique id (e.g. mofcom_2026_01_06).")
-        elif eid in first_seen:
-            add(i, "event_id", eid,
-                f"duplicate event_id, also on {where[first_seen[eid]]}: event ids must be unique; rename one.")
-        else:
-            first_seen[eid] = i
-
-    dates: list[pd.Timestamp | None] = [None] * n
-    for i, s in enumerate(raw["date"].tolist()):
-        if not s:
-            add(i, "date", s, "date is empty: give the event's local date as YYYY-MM-DD (e.g. 2026-01-06).")
-            continue
-        m = _DATE_RE.match(s)
-        if not m:
-            add(i, "date", s, "not a valid date: write it as YYYY-MM-DD (e.g. 2026-01-06).")
-            continue
-        problem = date_problem(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if problem:
-            add(i, "date", s, problem)
-            continue
-        dates[i] = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-
-    times: list[str] = [""] * n
-    for i, s in enumerate(raw["time"].tolist()):
-        if not s:
-            continue
-        m = _TIME_RE.match(s)
-        if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-            times[i] = f"{int(m.group(1)):02d}:{m.group(2)}"
-        else:
-            add(i, "time", s, "not a valid time: write it as HH:MM on a 24-hour clock (e.g. 16:25), "
-                              "or leave it empty if the time is unknown.")
-
-    zones: list[zoneinfo.ZoneInfo | None] = [None] * n
-    for i, s in enumerate(raw["timezone"].tolist()):
-        if not s:
-            if raw["time"].iat[i]:
-                add(i, "timezone", s, "a time is given but the timezone is empty: give the IANA timezone "
-                                      "of that time (e.g. Asia/Tokyo, Asia/Shanghai, America/New_York).")
-            continue
-        try:
-            zones[i] = zoneinfo.ZoneInfo(s)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            add(i, "timezone", s, "unknown timezone: " + _tz_hint(s))
-
-    announced: list[pd.Timestamp] = [pd.NaT] * n
-    for i in range(n):
-        if dates[i] is None or not times[i] or zones[i] is None:
-            continue
-        hh, mm = map(int, times[i].split(":"))
-        d = dates[i]
-        local = _datetime(d.year, d.month, d.day, hh, mm, tzinfo=zones[i])
-        kind = _dst_gap_or_fold(local)
-        if kind:
-            add(i, "time", raw["time"].iat[i],
-                f"{local:%Y-%m-%d %H:%M} {kind} in {zones[i].key} (a daylight-saving change): give the time "
-                "in a zone without the change, e.g. UTC.")
-            continue
-        announced[i] = pd.Timestamp(local)
-
+    raw_times = raw["time"].tolist()
+    problems = check_event_ids(ids, where)
+    dates, found = check_dates(raw["date"].tolist(), where)
+    problems += found
+    times, found = check_times(raw_times, where)
+    problems += found
+    zones, found = check_timezones(raw["timezone"].tolist(), raw_times, where)
+    problems += found
+    announced, found = announcement_instants(dates, times, zones, raw_times, where)
+    problems += found
     if problems:
         _raise_problems(label, problems)
 
@@ -401,23 +303,3 @@ def _validate(raw: pd.DataFrame, label: str, where: list[str]) -> pd.DataFrame:
     return out
 
 
-def _dst_gap_or_fold(local: _datetime) -> str:
-    """'' if the wall-clock time ``local`` (tz-aware, fold=0) names exactly one instant, else why not."""
-    if local.utcoffset() == local.replace(fold=1).utcoffset():
-        return ""
-    utc = zoneinfo.ZoneInfo("UTC")
-    round_trip = local.astimezone(utc).astimezone(local.tzinfo).replace(tzinfo=None)
-    if round_trip != local.replace(tzinfo=None):
-        return "does not exist"
-    return "is ambiguous (it happens twice)"
-
-
-def _tz_hint(s: str) -> str:
-    hint = _TZ_HINTS.get(s.upper())
-    if hint:
-        return f"{s!r} is an abbreviation, not an IANA name: use {hint}."
-    lower = {name.lower(): name for name in zoneinfo.available_timezones()}
-    if s.lower() in lower:
-        return f"names are case-sensitive: use {lower[s.lower()]}."
-    return ("use an IANA name such as Asia/Tokyo, Asia/Shanghai or America/New_York "
-            "(see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import InstrumentError
-from eventstudy.io_utils import problems_message, read_csv_rows, require_columns
+from eventstudy.io_utils import names_its_file, problems_message, read_csv_rows, require_columns
 
 __all__ = [
     "INSTRUMENT_COLUMNS",
@@ -50,6 +50,7 @@ CALENDAR_COLUMNS: tuple[str, ...] = ("ticker", "exchange", "source", "note")
 _MAX_LISTED = 20
 
 
+@names_its_file
 def load_instruments(path: str | os.PathLike) -> pd.DataFrame:
     """Read an instruments CSV: ``ticker, exchange`` required, ``kind, currency`` optional, any other
     column kept. Blank lines and lines starting with ``#`` are skipped.

@@ -24,7 +24,7 @@ import pandas as pd
 
 from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import UniverseFileError
-from eventstudy.io_utils import problems_message, read_csv_rows, require_columns
+from eventstudy.io_utils import names_its_file, problems_message, read_csv_rows, require_columns
 from eventstudy.inputs.study import bundled_study
 
 __all__ = [
@@ -66,6 +66,7 @@ def _raise_all(path: Path, label: str, problems: list[str], error: type[Exceptio
 # ---------------------------------------------------------------------------------------------
 # universe
 # ---------------------------------------------------------------------------------------------
+@names_its_file
 def load_universe(
     path: str | os.PathLike | None = None,
     *,
@@ -157,6 +158,7 @@ def load_universe(
 # ---------------------------------------------------------------------------------------------
 # confounders and excluded names (small companions of the universe)
 # ---------------------------------------------------------------------------------------------
+@names_its_file
 def _load_simple(path: Path, label: str, required: Sequence[str], date_col: str | None) -> pd.DataFrame:
     header, rows = _read_rows(path, label, UniverseFileError)
     require_columns(header, required, UniverseFileError, f"{label} {path}, line 1")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from eventstudy.data.base import PriceDataWarning, Prices
 from eventstudy.inputs.dates import normalise_dates
+from eventstudy.errors import SpecificationError
 
 __all__ = ["ReturnPanel", "compute_returns", "with_closes"]
 
@@ -186,7 +187,7 @@ def compute_returns(
     ``masked`` (rows that do not hit a session of a ticker in the panel are ignored).
     """
     if kind not in ("simple", "log"):
-        raise ValueError(f"kind must be 'simple' or 'log', not {kind!r}")
+        raise SpecificationError(f"kind must be 'simple' or 'log', not {kind!r}")
     wide = prices.wide()
     tickers = list(wide.columns)
     masked_parts: list[pd.DataFrame] = []
