@@ -36,196 +36,27 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from eventstudy.engine.model import EventStudy
 from eventstudy.errors import PlaceboError
+from eventstudy.inference.placebo_stats import (LEVELS, MDE_LEVEL, MDE_POWER, calibrated_p, extremeness,
+                                                min_detectable_effect, rejection_rates, tost_placebo, tost_t)
+from eventstudy.pipeline.placebo_dates import as_ns, blocked_dates, draw_dates, eligible_dates
 from eventstudy.progress import progress_bar
 from eventstudy.returns.panel import ReturnPanel
 
 #: injected day-0 abnormal returns (decimal) for the power curves
 DEFAULT_EFFECTS: tuple[float, ...] = (0.0025, 0.005, 0.01, 0.02, 0.04, 0.08)
-#: nominal levels at which size is reported
-LEVELS: tuple[float, ...] = (0.01, 0.05, 0.10)
-#: power at which the minimum detectable effect is read, and its level
-MDE_POWER = 0.80
-MDE_LEVEL = 0.05
-#: tests whose statistic is not centred at 0 under the null (extremeness computed from it differently)
-_WILCOXON = "wilcoxon"
 #: tests the placebo does not rerun (the bootstrap is a resampling test of its own)
 _SKIP_TESTS = ("bootstrap",)
 _SEP = "\u241f"          # joins ticker and placebo event in the injected panel's column names
 
-__all__ = ["DEFAULT_EFFECTS", "PlaceboError", "PlaceboResult", "blocked_dates", "eligible_dates", "draw_dates",
-           "calibrated_p", "rejection_rates", "min_detectable_effect", "tost_placebo", "tost_t",
-           "extremeness", "placebo_study"]
+__all__ = ["DEFAULT_EFFECTS", "LEVELS", "MDE_LEVEL", "MDE_POWER", "PlaceboError", "PlaceboResult", "blocked_dates",
+           "eligible_dates", "draw_dates", "calibrated_p", "rejection_rates", "min_detectable_effect", "tost_placebo",
+           "tost_t", "extremeness", "placebo_study", "study_for_placebo"]
 
 
 
-# ---------------------------------------------------------------------------------- pure maths
-def calibrated_p(real: np.ndarray | float, placebo: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Randomisation p-value ``(1 + #{placebo >= real}) / (1 + B)`` of each ``real`` extremeness score.
-
-    ``placebo`` are the B scores of the same cell design (larger = more extreme; NaN ignored),
-    ``weights`` how many draws each stands for (B = their sum). Ties count against the real value.
-    """
-    real = np.atleast_1d(np.asarray(real, dtype=float))
-    pl = np.asarray(placebo, dtype=float)
-    w = np.ones(len(pl)) if weights is None else np.asarray(weights, dtype=float)
-    ok = ~np.isnan(pl)
-    pl, w = pl[ok], w[ok]
-    order = np.argsort(pl, kind="stable")
-    pl, w = pl[order], w[order]
-    above = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])      # above[i] = weight of pl[i:]
-    pos = np.searchsorted(pl, real, side="left")                     # first placebo >= real
-    out = (1.0 + above[pos]) / (1.0 + w.sum())
-    return np.where(np.isnan(real), np.nan, out)
-
-
-def extremeness(test: np.ndarray, statistic: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Two-sided extremeness of each statistic (larger = further from the null): ``|statistic|`` for
-    the tests centred at 0, and ``|W+ - n(n+1)/4| / sqrt(n(n+1)(2n+1)/24)`` for Wilcoxon's W+."""
-    test = np.asarray(test, dtype=object)
-    s = np.asarray(statistic, dtype=float)
-    n = np.asarray(n, dtype=float)
-    out = np.abs(s)
-    w = test == _WILCOXON
-    if w.any():
-        nn = n[w]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[w] = np.abs(s[w] - nn * (nn + 1) / 4) / np.sqrt(nn * (nn + 1) * (2 * nn + 1) / 24)
-    return out
-
-
-def rejection_rates(p: np.ndarray, weights: np.ndarray | None = None,
-                    levels: Sequence[float] = LEVELS) -> np.ndarray:
-    """Weighted share of ``p < level`` for each level (NaN p-values left out); NaN when none is finite."""
-    p = np.asarray(p, dtype=float)
-    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=float)
-    ok = ~np.isnan(p)
-    tot = w[ok].sum()
-    if tot == 0:
-        return np.full(len(levels), np.nan)
-    return np.array([(w[ok] * (p[ok] < a)).sum() / tot for a in levels])
-
-
-def min_detectable_effect(effects: Sequence[float], power: Sequence[float], size: float = 0.0,
-                          target: float = MDE_POWER) -> float:
-    """The injected effect at which power first reaches ``target``, interpolated linearly over
-    ``(0, size), (effects[0], power[0]), ...`` (effects ascending); NaN if it never does."""
-    x = np.concatenate([[0.0], np.asarray(effects, dtype=float)])
-    y = np.concatenate([[size if np.isfinite(size) else 0.0], np.asarray(power, dtype=float)])
-    for i in range(1, len(x)):
-        if not np.isfinite(y[i]):
-            return math.nan
-        if y[i] >= target:
-            if y[i - 1] >= target:
-                return float(x[i - 1])
-            return float(x[i - 1] + (target - y[i - 1]) * (x[i] - x[i - 1]) / (y[i] - y[i - 1]))
-    return math.nan
-
-
-def tost_t(estimate: float, se: float, df: float, margin: float) -> float:
-    """Schuirmann's (1987) two one-sided t tests of H0 ``|mu| >= margin``: ``max(P(T >= (est + m)/se),
-    P(T <= (est - m)/se))``, T Student with ``df``; small p = equivalent to zero within ``margin``."""
-    lo = stats.t.sf((estimate + margin) / se, df)
-    hi = stats.t.cdf((estimate - margin) / se, df)
-    return float(max(lo, hi))
-
-
-def tost_placebo(estimate: float, placebo: np.ndarray, margin: float, weights: np.ndarray | None = None) -> float:
-    """Two one-sided tests of H0 ``|mu| >= margin`` with the placebo estimates as the null error distribution:
-    ``max((1 + #{e >= est + m}) / (1 + B), (1 + #{e <= est - m}) / (1 + B))`` (Schuirmann 1987, with the
-    t distribution replaced by the placebo distribution of the same cell; NaN placebo values ignored)."""
-    e = np.asarray(placebo, dtype=float)
-    w = np.ones(len(e)) if weights is None else np.asarray(weights, dtype=float)
-    ok = ~np.isnan(e)
-    e, w = e[ok], w[ok]
-    b = w.sum()
-    if b == 0 or not np.isfinite(estimate) or not np.isfinite(margin):
-        return math.nan
-    lo = (1 + w[e >= estimate + margin].sum()) / (1 + b)
-    hi = (1 + w[e <= estimate - margin].sum()) / (1 + b)
-    return float(max(lo, hi))
-
-
-# ---------------------------------------------------------------------------------- dates
-def _ns(idx) -> np.ndarray:
-    """Dates as int64 nanoseconds whatever the index's unit (``datetime64[us]`` indexes compare wrong as ``asi8``)."""
-    return pd.DatetimeIndex(idx).as_unit("ns").asi8
-
-
-def _span(windows: Sequence[tuple[int, int]]) -> tuple[int, int]:
-    """Relative days covered by the event windows (always including day 0)."""
-    return min(0, *(a for a, _ in windows)), max(0, *(b for _, b in windows))
-
-
-def blocked_dates(day0: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], windows: Sequence[tuple[int, int]],
-                  confounders: Sequence | pd.DatetimeIndex = ()) -> pd.DatetimeIndex:
-    """Every session covered by a real event window of any pair (``day0``: ticker, day0), on the pair's own
-    calendar from day ``min(0, window starts)`` to ``max(0, window ends)``, plus the ``confounders`` dates."""
-    lo, hi = _span(windows)
-    out = [pd.DatetimeIndex(pd.to_datetime(list(confounders))).normalize()]
-    d0 = day0.dropna(subset=["day0"])
-    for t, g in d0.groupby("ticker", sort=False):
-        s = sessions.get(t)
-        if s is None or len(s) == 0:
-            continue
-        pos = np.searchsorted(_ns(s), _ns(pd.DatetimeIndex(g["day0"]).normalize()))
-        rel = pos[:, None] + np.arange(lo, hi + 1)[None, :]
-        rel = rel[(rel >= 0) & (rel < len(s))]
-        out.append(s[np.unique(rel)])
-    return pd.DatetimeIndex(np.unique(np.concatenate([o.to_numpy().astype("datetime64[ns]") for o in out])))
-
-
-def eligible_dates(sessions: Mapping[str, pd.DatetimeIndex], tickers: Sequence[str], estimation: tuple[int, int],
-                   windows: Sequence[tuple[int, int]], min_obs: int, blocked: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Placebo day-0 dates for a design of ``tickers``: sessions of its commonest calendar where that calendar
-    has at least ``min_obs`` sessions in the estimation window and every window day inside the data, and
-    where no ticker's window span (day 0 mapped to its first session on or after the date) touches ``blocked``."""
-    cals: dict[tuple, pd.DatetimeIndex] = {}
-    count: dict[tuple, int] = {}
-    for t in tickers:
-        s = sessions.get(t)
-        if s is None or len(s) == 0:
-            continue
-        key = (len(s), int(_ns(s[:1])[0]), int(_ns(s[-1:])[0]))
-        cals.setdefault(key, s)
-        count[key] = count.get(key, 0) + 1
-    if not cals:
-        return pd.DatetimeIndex([])
-    ref = cals[max(count, key=count.get)]
-    lo, hi = _span(windows)
-    e0, e1 = estimation
-    pos = np.arange(len(ref))
-    n_est = np.minimum(pos + e1, len(ref) - 1) - np.maximum(pos + e0, 0) + 1
-    ok = (n_est >= min_obs) & (pos + lo >= 0) & (pos + hi < len(ref))
-    cand = ref[ok]
-    blk = _ns(blocked)
-    keep = np.ones(len(cand), dtype=bool)
-    for s in cals.values():
-        sn = _ns(s)
-        p = np.searchsorted(sn, _ns(cand))                       # first session on or after the date
-        rel = p[:, None] + np.arange(lo, hi + 1)[None, :]
-        inside = (rel >= 0) & (rel < len(s))
-        days = sn[np.clip(rel, 0, len(s) - 1)]
-        keep &= ~(np.isin(days, blk) & inside).any(axis=1)
-    return cand[keep]
-
-
-def draw_dates(eligible: pd.DatetimeIndex, draws: int, seed: int | np.random.SeedSequence) -> pd.DatetimeIndex:
-    """``draws`` placebo dates from ``eligible``, uniformly: without replacement when there are enough
-    dates, else with replacement. Reproducible from ``seed``."""
-    if len(eligible) == 0:
-        raise PlaceboError("no eligible placebo date: every session is inside a real event window, a confounder "
-                           "date or too close to the start of the data for the estimation window; give prices "
-                           "over a longer period")
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(len(eligible), size=draws, replace=draws > len(eligible))
-    return eligible[idx]
-
-
-# ---------------------------------------------------------------------------------- the study
 @dataclass(frozen=True, repr=False)
 class PlaceboResult:
     """Placebo calibration of a study (all effects and CAARs decimal).
@@ -331,9 +162,9 @@ def _placebo_pairs(members: dict[str, pd.DataFrame], dates: pd.DataFrame,
         grp = np.tile(m["group"].to_numpy(), len(d))
         day0 = np.empty(len(tick), dtype="datetime64[ns]")
         has = np.ones(len(tick), dtype=bool)
-        dd = np.repeat(_ns(d), len(m))
+        dd = np.repeat(as_ns(d), len(m))
         for t in m["ticker"]:                                   # per ticker (calendar), vectorised over dates
-            sn = _ns(sessions[t])
+            sn = as_ns(sessions[t])
             sel = np.flatnonzero(tick == t)
             p = np.searchsorted(sn, dd[sel])
             has[sel] = p < len(sn)                              # no session on or after the date: no pair
