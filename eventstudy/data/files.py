@@ -20,7 +20,7 @@ from eventstudy.errors import PriceDataError
 __all__ = ["FileSource", "read_price_file"]
 
 
-def _read_csv_lines(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+def read_csv_lines(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a CSV as text; return (frame with the header as columns, 1-based line numbers)."""
     try:
         raw = pd.read_csv(
@@ -55,10 +55,10 @@ _NULL_CELLS = sorted({"".join(c.upper() if (m >> i) & 1 else c for i, c in enume
 _PRICE_COLUMNS = ("close", "adj_close", "price")
 
 
-def _read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
+def read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The long price CSV read once by pyarrow's C++ reader: ``date`` and ``ticker`` as text, the
     price columns as float64, other columns not read. Returns (frame, 1-based line numbers) like
-    :func:`_read_csv_lines`, or None when the file needs the text reader's checks and messages
+    :func:`read_csv_lines`, or None when the file needs the text reader's checks and messages
     (blank lines, a line break inside a quoted cell, a cell that is not a plain number, a ragged
     line, not UTF-8, no ``ticker`` column, repeated column names): nothing is guessed here.
     """
@@ -158,8 +158,8 @@ def read_price_file(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, st
         df = _read_parquet(path)
         lines, word = None, "row"
     else:
-        fast = _read_csv_columnar(path)
-        df, lines = fast if fast is not None else _read_csv_lines(path)
+        fast = read_csv_columnar(path)
+        df, lines = fast if fast is not None else read_csv_lines(path)
         word = "line"
     norm = [norm_col(c) for c in df.columns]
     if "ticker" in norm:

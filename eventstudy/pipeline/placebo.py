@@ -113,7 +113,7 @@ class PlaceboResult:
                                      f"{self.n_draws} draws")
 
 
-def _study_kwargs(run) -> dict:
+def study_kwargs(run) -> dict:
     """The EventStudy arguments the pipeline used for ``run`` (model, regressors, windows, pooling)."""
     cfg = run.config
     uni = run.universe
@@ -241,7 +241,7 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
     if any(e <= 0 for e in effects):
         raise PlaceboError(f"effects {effects}: injected abnormal returns must be positive decimals (0.01 = 1%)")
     firm = getattr(run, "design", "events") == "firm"
-    kw = _study_kwargs(run)
+    kw = study_kwargs(run)
     windows = [tuple(w) for w in run.config.windows]
     real = _real_pairs(run)
     if real.empty:

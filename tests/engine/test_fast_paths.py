@@ -13,7 +13,7 @@ import pytest
 import statsmodels.api as sm
 
 from eventstudy.outputs import csvs as outputs
-from eventstudy.data.files import _read_csv_columnar, _read_csv_lines, read_price_file
+from eventstudy.data.files import read_csv_columnar, read_csv_lines, read_price_file
 from eventstudy.errors import PriceDataError
 from eventstudy.inference.cross_section import ols_robust
 from eventstudy.inference.dummy_regression import rows_from as _rows_from
@@ -99,9 +99,9 @@ def test_columnar_reader_equals_text_reader(tmp_path):
     rows[5] = rows[5].split(",")[0] + ",B.T,,12"                 # a missing price
     rows[9] = rows[9].split(",")[0] + ",B.T,NaN,12"              # missing in another spelling
     p = _long_csv(tmp_path / "p.csv", "\n".join(rows) + "\n")
-    fast = _read_csv_columnar(p)
+    fast = read_csv_columnar(p)
     assert fast is not None
-    slow = _read_csv_lines(p)
+    slow = read_csv_lines(p)
     from eventstudy.data.validate import validate_price_frame
 
     a, fa = validate_price_frame(fast[0], "x", line_numbers=fast[1])
@@ -130,15 +130,15 @@ def test_columnar_reader_keeps_every_message(tmp_path, body, why):
             fast_msg = None
         except PriceDataError as exc:
             fast_msg = str(exc)
-        orig = files._read_csv_columnar
-        files._read_csv_columnar = lambda path: None
+        orig = files.read_csv_columnar
+        files.read_csv_columnar = lambda path: None
         try:
             read_price_file(p)
             slow_msg = None
         except PriceDataError as exc:
             slow_msg = str(exc)
         finally:
-            files._read_csv_columnar = orig
+            files.read_csv_columnar = orig
     assert fast_msg == slow_msg, why
 
 

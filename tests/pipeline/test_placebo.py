@@ -171,8 +171,8 @@ def test_uncorrected_tests_over_reject_and_kolari_pynnonen_does_not(offline):
 
 def test_placebo_statistics_equal_separate_fits_and_injection_shifts_caar(offline):
     run, pr, _ = offline
-    from eventstudy.pipeline.placebo import _study_kwargs  # noqa: PLC2701 (same package, test of the batch)
-    kw = _study_kwargs(run)
+    from eventstudy.pipeline.placebo import study_kwargs
+    kw = study_kwargs(run)
     ev = sorted(pr.pairs["event_id"].unique())[:2]
     for e in ev:
         alone = EventStudy(run.panel, pr.pairs[pr.pairs["event_id"] == e], progress=False, **kw).fit().tests
