@@ -28,7 +28,7 @@ from eventstudy.inference.reference import TEST_IDS
 from eventstudy.progress import progress_bar
 
 __all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "run_chunks", "combine",
-           "CAR_FIELDS", "SPAN_FIELDS", "is_dask_client"]
+           "CAR_FIELDS", "SPAN_FIELDS", "is_dask_client", "iter_chunks"]
 
 #: per pair and window (``(W, P)`` arrays): CAR, its variance, SCAR, BHAR, the pair's p-value
 CAR_FIELDS = ("car", "var", "scar", "bhar", "p")
@@ -273,6 +273,17 @@ def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: 
     finally:
         bar.close()
     return out.finish()
+
+
+def iter_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk], *,
+                bootstrap: int | None = 0, seed: int = 0, executor=None):
+    """:func:`fit_chunk` of every chunk, yielded as each finishes (in chunk order without ``executor``):
+    nothing is kept, so memory is bounded by the chunks in flight (streamed runs)."""
+    if executor is not None:
+        yield from _on_executor(executor, layout, settings, cells, chunks, bootstrap, seed)
+        return
+    for chunk in chunks:
+        yield fit_chunk(layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
 
 
 def is_dask_client(executor) -> bool:

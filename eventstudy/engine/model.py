@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.chunk import Cells, StudyOutput, run_chunks
+from eventstudy.engine.chunk import Cells, StudyOutput, iter_chunks, run_chunks
 from eventstudy.engine.frames import ar_frame, car_frame, exclusions_frame, params_frame, tests_frame
 from eventstudy.engine.results import EventStudyResult, StudyArrays
 from eventstudy.errors import EstimationError, UnknownModelError, WindowError
@@ -224,6 +224,54 @@ class EventStudy:
         _check_estimated(out)
         test_ids = list(TEST_IDS) + (["bootstrap"] if bootstrap is None or int(bootstrap) > 0 else [])
         return self._result(settings, layout, cells, out, test_ids, bootstrap)
+
+    def fit_parts(self, bootstrap: int | None = 0, seed: int = 0, chunk_pairs: int = 4_000, executor=None,
+                  skip=None, aggregates_only: bool = False):
+        """The fit as parts, one per chunk of whole events, yielded as each finishes (for results larger
+        than memory: nothing is kept here). Each part is ``(first_event, end_event, tables)`` with
+        ``tables`` the chunk's ``car``, ``tests``, ``params``, ``exclusions`` and, unless
+        ``aggregates_only``, ``ar`` (per-day abnormal returns), with the columns of :meth:`fit`'s frames.
+        Concatenated, the parts hold exactly the rows of :meth:`fit`'s frames (in event order).
+        ``skip(first_event, end_event)`` -> True leaves a chunk out (a resumed run); other arguments as
+        :meth:`fit`."""
+        check_bootstrap(bootstrap)
+        check_seed(seed)
+        settings = self.settings
+        layout = PairLayout.build(self.data, self.regressors, self.spec, alignment=self.alignment,
+                                  log_returns=self.log_returns)
+        cells = Cells.build(self.data.pairs, self.pooled_group, self.pool_exclude)
+        chunks = [c for c in cells.chunks(chunk_pairs) if skip is None or not skip(c.first_event, c.end_event)]
+        test_ids = list(TEST_IDS) + (["bootstrap"] if bootstrap is None or int(bootstrap) > 0 else [])
+        for part in iter_chunks(layout, settings, cells, chunks, bootstrap=bootstrap, seed=seed, executor=executor):
+            if part.error is not None:
+                raise part.error
+            first = part.first_cell // cells.n_groups
+            end = first + part.n.shape[0] // cells.n_groups
+            yield first, end, self._part_tables(settings, layout, cells, part, test_ids, first, end, aggregates_only)
+
+    def _part_tables(self, settings: FitSettings, layout: PairLayout, cells: Cells, part, test_ids: list[str],
+                     first: int, end: int, aggregates_only: bool) -> dict[str, pd.DataFrame]:
+        """The tidy tables of one chunk's output (pairs in the chunk's order)."""
+        windows = list(self.spec.windows)
+        pairs = self.data.pairs.iloc[part.rows].reset_index(drop=True)
+        ok = part.reason == ""
+        estimated = np.flatnonzero(ok)
+        order = np.argsort(part.rows, kind="stable")            # global pair index -> position in the chunk
+        excl_rows = np.array([i for _, i, _ in part.exclusions], dtype=np.int64)
+        local = order[np.searchsorted(part.rows[order], excl_rows)] if excl_rows.size else excl_rows
+        groups = cells.groups + ([self.pooled_group] if cells.pooled is not None else [])
+        lengths = [int(mask.sum()) for mask in settings.window_masks()]
+        tables = {
+            "car": car_frame(pairs, estimated, windows, part.car, lengths, part.m),
+            "tests": tests_frame(pairs, cells.events[first:end], groups, windows, test_ids, part.n, part.caar,
+                                 part.statistic, part.p_value),
+            "params": params_frame(pairs, ok, self.regressors, self.k, part.m, part.s2, part.const, part.slopes),
+            "exclusions": exclusions_frame(pairs, ok, part.reason, windows,
+                                           [(w, int(j), r) for (w, _, r), j in zip(part.exclusions, local)]),
+        }
+        if not aggregates_only:
+            tables["ar"] = ar_frame(pairs, estimated, self.spec.rel_days[layout.span], part.span, part.dates)
+        return tables
 
     def _result(self, settings: FitSettings, layout: PairLayout, cells: Cells, out: StudyOutput,
                 test_ids: list[str], bootstrap: int | None) -> EventStudyResult:
