@@ -1,0 +1,88 @@
+"""Time-of-day normal returns for intraday bars, and same-time windows of the estimation period.
+
+Intraday volatility has a strong time-of-day pattern (the open, the US open inside Osaka's
+night session, the closing auction). The normal-return model therefore compares like with like:
+
+* :func:`slot_profile` - per bar slot (session name, minutes after the session's open) and per
+  session gap, the mean and standard deviation of the leg's log returns over the estimation
+  sessions; :func:`standardise` turns each leg into an abnormal return ``ar = r - mean`` and a
+  standardised one ``sar = ar / sd`` of its own time of day.
+* :func:`same_time_windows` - the event window's log return on every estimation session of the
+  same kind, starting at the same time of day (the sample the single-event tests compare the
+  event with: the prediction-error t and the Gelbach-Helland-Klick sample-quantile test,
+  :mod:`eventstudy.inference.quantile`). The expected window return is their mean.
+
+An optional benchmark regressor is not implemented: the model is time-of-day means and scales.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.returns.intraday import IntradayWindow, window_return
+
+__all__ = ["slot_profile", "standardise", "same_time_windows", "estimation_anchors"]
+
+
+def slot_profile(legs: pd.DataFrame, use: np.ndarray) -> pd.DataFrame:
+    """Mean, sd (ddof 1) and count of the bar legs per (session, slot), and of the gap legs per
+    (session, slot = -1), over the bars where ``use`` is True. Index (session, slot)."""
+    d = legs.loc[use, ["session", "slot", "ret", "gap", "first"]]
+    bars = d.groupby(["session", "slot"])["ret"].agg(["mean", "std", "count"])
+    gaps = d[d["first"]].dropna(subset=["gap"]).groupby("session")["gap"].agg(["mean", "std", "count"])
+    gaps.index = pd.MultiIndex.from_arrays([gaps.index, np.full(len(gaps), -1.0)], names=["session", "slot"])
+    return pd.concat([bars, gaps]).rename(columns={"std": "sd", "count": "n"})
+
+
+def standardise(legs: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
+    """``ar``, ``sar`` of every bar leg and ``gap_ar``, ``gap_sar`` of every gap leg against ``profile``."""
+    key = pd.MultiIndex.from_arrays([legs["session"], legs["slot"].astype(float)])
+    gkey = pd.MultiIndex.from_arrays([legs["session"], np.full(len(legs), -1.0)])
+    p, g = profile.reindex(key), profile.reindex(gkey)
+    out = legs.copy()
+    out["ar"] = legs["ret"].to_numpy() - p["mean"].to_numpy()
+    out["sar"] = out["ar"] / p["sd"].to_numpy()
+    out["gap_ar"] = legs["gap"].to_numpy() - g["mean"].to_numpy()
+    out["gap_sar"] = out["gap_ar"] / g["sd"].to_numpy()
+    return out
+
+
+def estimation_anchors(legs: pd.DataFrame, pos: int, n_sessions: int = 120,
+                       exclude_seq: frozenset[int] | set[int] = frozenset()) -> np.ndarray:
+    """Bar positions of the same time of day as bar ``pos`` (same session name and slot) in the
+    ``n_sessions`` most recent sessions whose trading date is before bar ``pos``'s trading date,
+    leaving out sessions in ``exclude_seq`` (other events, futures rolls)."""
+    sess, slot = legs["session"].to_numpy(), legs["slot"].to_numpy()
+    td = pd.DatetimeIndex(legs["trading_date"]).asi8
+    seq = legs["seq"].to_numpy()
+    ok = (sess == sess[pos]) & (slot == slot[pos]) & (td < td[pos])
+    if exclude_seq:
+        ok &= ~np.isin(seq, list(exclude_seq))
+    return np.flatnonzero(ok)[-n_sessions:]
+
+
+def same_time_windows(legs: pd.DataFrame, pos: int, w: IntradayWindow, anchors: np.ndarray,
+                      exclude_seq: frozenset[int] | set[int] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+    """(log returns of window ``w`` at each anchor, the anchors kept).
+
+    An anchor is kept when its window is complete like the event's: the same number of bars for
+    ``bars``/``minutes`` windows, at least one bar and a known gap where the event's window has one,
+    and no bar in a session of ``exclude_seq``."""
+    ev = window_return(legs, pos, w)
+    seq = legs["seq"].to_numpy()
+    opens = pd.DatetimeIndex(legs["bar_open_utc"]).as_unit("ns").asi8
+    vals, kept = [], []
+    for a in anchors:
+        r = window_return(legs, int(a), w)
+        if r["n_bars"] == 0 or not np.isfinite(r["logret"]):
+            continue
+        if w.unit in ("bars", "minutes") and r["n_bars"] != ev["n_bars"]:
+            continue
+        if exclude_seq:
+            lo = int(np.searchsorted(opens, pd.Timestamp(r["start_utc"]).value))
+            hi = int(np.searchsorted(opens, pd.Timestamp(r["end_utc"]).value, side="right"))
+            if np.isin(seq[lo:hi], list(exclude_seq)).any():
+                continue
+        vals.append(r["logret"])
+        kept.append(int(a))
+    return np.asarray(vals, dtype="float64"), np.asarray(kept, dtype=int)
