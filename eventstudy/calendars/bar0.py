@@ -38,7 +38,7 @@ def _one(a: pd.Timestamp, opens: np.ndarray, bars: pd.DataFrame, sess: pd.DataFr
     """Bar 0 of one announcement instant (UTC) on one ticker's bars."""
     tz = v.tz
     pos = int(np.searchsorted(opens, a.value, side="left"))
-    k = int(np.searchsorted(pd.DatetimeIndex(sess["open_utc"]).asi8, a.value, side="right")) - 1
+    k = int(np.searchsorted(pd.DatetimeIndex(sess["open_utc"]).as_unit("ns").asi8, a.value, side="right")) - 1
     if k >= 0 and a <= sess["close_utc"].iloc[k]:
         here = sess.iloc[k]
         where = f"during {_sess_text(here, tz)}"

@@ -120,7 +120,7 @@ def _ose_sessions(s: pd.Timestamp, e: pd.Timestamp) -> pd.DataFrame:
     """OSE day and night sessions opening on calendar days s..e (rules in the module docstring)."""
     xtks = _xtks_sessions(s, e)
     days = pd.date_range(s, e, freq="D")
-    weekday = days.dayofweek < 5
+    weekday = days.day_of_week < 5
     new_year = ((days.month == 12) & (days.day == 31)) | ((days.month == 1) & (days.day <= 3))
     holiday_rule = (days >= OSE_HOLIDAY_TRADING_FROM) & weekday & ~new_year
     trades = days.isin(xtks) | holiday_rule
@@ -187,8 +187,8 @@ def assign_sessions(bars: pd.DataFrame, v: Venue, source: str = "bars", extra: p
     """
     t = pd.DatetimeIndex(bars["bar_open_utc"]).as_unit("ns")
     sess = venue_sessions(v, t[0], t[-1])
-    opens = pd.DatetimeIndex(sess["open_utc"]).asi8
-    closes = pd.DatetimeIndex(sess["close_utc"]).asi8
+    opens = pd.DatetimeIndex(sess["open_utc"]).as_unit("ns").asi8
+    closes = pd.DatetimeIndex(sess["close_utc"]).as_unit("ns").asi8
     pos = np.searchsorted(opens, t.asi8, side="right") - 1
     inside = (pos >= 0) & (t.asi8 <= closes[np.clip(pos, 0, None)])
     if not inside.all():

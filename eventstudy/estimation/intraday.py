@@ -53,7 +53,7 @@ def estimation_anchors(legs: pd.DataFrame, pos: int, n_sessions: int = 120,
     ``n_sessions`` most recent sessions whose trading date is before bar ``pos``'s trading date,
     leaving out sessions in ``exclude_seq`` (other events, futures rolls)."""
     sess, slot = legs["session"].to_numpy(), legs["slot"].to_numpy()
-    td = pd.DatetimeIndex(legs["trading_date"]).asi8
+    td = pd.DatetimeIndex(legs["trading_date"]).as_unit("ns").asi8
     seq = legs["seq"].to_numpy()
     ok = (sess == sess[pos]) & (slot == slot[pos]) & (td < td[pos])
     if exclude_seq:

@@ -155,7 +155,7 @@ def _daily_clock(at_utc: pd.Timestamp, legs: pd.DataFrame, ticker: str, exchange
         return [{"instrument": ticker, "venue": model.name, "leg": "", "note": "no daily prices with opens and session hours"}]
     dates = pd.DatetimeIndex(d["date"])
     opens, closes = model.session_bounds(dates)
-    k = int(np.searchsorted(closes.asi8, at_utc.value, side="left"))  # first session closing at/after the news
+    k = int(np.searchsorted(closes.as_unit("ns").asi8, at_utc.value, side="left"))  # first session closing at/after the news
     plan = []
     if k < len(d) and opens[k] > at_utc:
         plan = [(k, "overnight", "open gap: previous close to the open"), (k, "intraday", "open to close")]

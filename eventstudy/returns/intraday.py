@@ -91,7 +91,7 @@ def window_positions(legs: pd.DataFrame, pos: int, w: IntradayWindow) -> tuple[n
         idx = idx[(idx >= 0) & (idx < n)]
         return idx, bool(len(idx) and w.start == 0 and legs["first"].iat[pos] and idx[0] == pos)
     if w.unit == "minutes":
-        t = pd.DatetimeIndex(legs["bar_open_utc"]).asi8
+        t = pd.DatetimeIndex(legs["bar_open_utc"]).as_unit("ns").asi8
         lo, hi = t[pos] + int(w.start * 6e10), t[pos] + int(w.end * 6e10)
         idx = np.flatnonzero((t >= lo) & (t < hi))
         return idx, bool(len(idx) and idx[0] == pos and legs["first"].iat[pos])
@@ -111,6 +111,9 @@ def window_positions(legs: pd.DataFrame, pos: int, w: IntradayWindow) -> tuple[n
 def window_return(legs: pd.DataFrame, pos: int, w: IntradayWindow) -> dict:
     """Window ``w`` at bar ``pos``: log return ``logret`` = ``gap`` + ``within``, simple ``ret``, prices and bars.
 
+    ``gap`` sums the gap legs inside the window (every later session's opening gap, and the first
+    bar's own gap when the window includes it); ``within`` the bar legs.
+
     ``from_price`` is the close before the window (the previous session's close when the gap is included,
     else the close of the bar before the window's first bar, or its open for a session's first bar).
     """
@@ -119,7 +122,8 @@ def window_return(legs: pd.DataFrame, pos: int, w: IntradayWindow) -> dict:
         return {"n_bars": 0, "logret": np.nan, "ret": np.nan, "gap": np.nan, "within": np.nan,
                 "from_price": np.nan, "to_price": np.nan, "start_utc": pd.NaT, "end_utc": pd.NaT}
     first = idx[0]
-    gap = float(legs["gap"].iat[first]) if with_gap and legs["first"].iat[first] else 0.0
+    gaps = np.nan_to_num(legs["gap"].to_numpy()[idx[1:]], nan=0.0)  # later sessions' gaps are inside the window
+    gap = float(gaps.sum()) + (float(legs["gap"].iat[first]) if with_gap and legs["first"].iat[first] else 0.0)
     within = float(legs["ret"].to_numpy()[idx].sum())
     if legs["first"].iat[first]:
         from_price = legs["prev_close"].iat[first] if with_gap else legs["open"].iat[first]
