@@ -30,7 +30,7 @@ import pandas as pd
 from eventstudy.calendars.sessions import ExchangeSessionModel, GlobexSessionModel, guess_exchange, session_model_for
 from eventstudy.data.bars import BarFileError
 
-__all__ = ["Venue", "venue", "venue_for", "venue_sessions", "assign_sessions", "SESSION_COLUMNS", "OSE_HOURS_CHANGE",
+__all__ = ["Venue", "venue", "venue_for", "venue_sessions", "assign_sessions", "detect_venue", "DETECT_ORDER", "SESSION_COLUMNS", "OSE_HOURS_CHANGE",
            "OSE_HOLIDAY_TRADING_FROM"]
 
 SESSION_COLUMNS: tuple[str, ...] = ("venue", "trading_date", "session", "open_utc", "close_utc", "holiday_trading", "seq")
@@ -225,3 +225,29 @@ def _cross_check(out: pd.DataFrame, extra: pd.DataFrame, source: str) -> None:
             raise BarFileError(f"{source}, line {int(out['line'].iloc[i])} (ticker {out['ticker'].iloc[i]}): the file "
                                f"says {col} {theirs[i]!r}, the venue's rules give {ours[i]!r}. Check the venue "
                                "(--bars-venue) or drop the file's column.")
+
+
+#: venues tried, in order, when a bar file does not say where it trades
+DETECT_ORDER: tuple[str, ...] = ("OSE", "CME", "XTKS", "XNYS")
+
+
+def detect_venue(bars: pd.DataFrame, extra: pd.DataFrame | None = None, source: str = "bars",
+                 candidates: tuple[str, ...] = DETECT_ORDER) -> Venue:
+    """The venue of bars whose ticker does not name one: the single candidate whose sessions hold every bar
+    (and agree with the file's own ``trading_date``/``session`` columns when it has them). None fits, or
+    more than one: :class:`BarFileError` asking for the venue."""
+    fits = []
+    for code in candidates:
+        try:
+            assign_sessions(bars, venue(code), source, extra)
+        except BarFileError:
+            continue
+        fits.append(code)
+    if len(fits) == 1:
+        return venue(fits[0])
+    ticker = str(bars["ticker"].iloc[0]) if len(bars) else ""
+    if not fits:
+        raise BarFileError(f"{source} (ticker {ticker}): the bars fit the sessions of none of {', '.join(candidates)}; "
+                           "give the venue (--bars-venue, an exchange_calendars code) or check the timezone.")
+    raise BarFileError(f"{source} (ticker {ticker}): the bars fit the sessions of {', '.join(fits)}; say which "
+                       "(--bars-venue).")

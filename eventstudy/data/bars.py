@@ -24,7 +24,7 @@ import pandas as pd
 
 from eventstudy.errors import PriceDataError
 
-__all__ = ["BarFileError", "Bars", "load_bars", "bars_from_frame", "BAR_COLUMNS", "TIME_COLUMNS"]
+__all__ = ["BarFileError", "Bars", "load_bars", "bars_from_frame", "read_daily_ohlc", "BAR_COLUMNS", "TIME_COLUMNS"]
 
 #: time columns accepted, in order of preference
 TIME_COLUMNS: tuple[str, ...] = ("bar_open_utc", "bar_open", "timestamp", "datetime", "time")
@@ -219,3 +219,29 @@ def _check_order(g: pd.DataFrame, source: str) -> float:
 
 def _utc(ns: int) -> str:
     return pd.Timestamp(int(ns), tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def read_daily_ohlc(path: str | Path, tickers: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Daily ``date, ticker, open, close`` of ``tickers`` from a long price file (CSV or Parquet with
+    ``date, ticker, open, close``); rows without an open or close are left out. A file without an ``open``
+    column gives an empty frame (the daily legs need opens). Errors name the file."""
+    p = Path(path)
+    cols = ["date", "ticker", "open", "close"]
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            df = pd.read_parquet(p)
+        else:
+            head = pd.read_csv(p, nrows=0, encoding="utf-8-sig")
+            if not set(cols) <= {str(c).strip().lower() for c in head.columns}:
+                return pd.DataFrame(columns=cols)
+            df = pd.read_csv(p, encoding="utf-8-sig", dtype={"ticker": str}, usecols=lambda c: c.strip().lower() in cols)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise BarFileError(f"prices file {p}: cannot read the daily opens and closes ({exc}).") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    if not set(cols) <= set(df.columns):
+        return pd.DataFrame(columns=cols)
+    df = df[df["ticker"].isin(list(tickers))][cols].copy()
+    df["date"] = pd.to_datetime(df["date"], errors="coerce")
+    for c in ("open", "close"):
+        df[c] = pd.to_numeric(df[c], errors="coerce")
+    return df.dropna().reset_index(drop=True)

@@ -20,6 +20,7 @@ and, optionally, daily OHLC of other instruments (with opens), and returns an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -27,14 +28,14 @@ import pandas as pd
 
 from eventstudy.calendars.bar0 import map_bar0
 from eventstudy.calendars.sessions import session_model_for
-from eventstudy.calendars.venues import Venue, assign_sessions, venue_for
-from eventstudy.data.bars import Bars
+from eventstudy.calendars.venues import Venue, assign_sessions, detect_venue, venue_for
+from eventstudy.data.bars import BarFileError, Bars, load_bars, read_daily_ohlc
 from eventstudy.estimation.intraday import estimation_anchors, same_time_windows
 from eventstudy.inference.quantile import prediction_t, sample_quantile_test
 from eventstudy.returns.futures import quarterly_expiries
 from eventstudy.returns.intraday import DEFAULT_WINDOWS, IntradayWindow, bar_legs, daily_legs, parse_window, window_return
 
-__all__ = ["IntradayRun", "intraday_study", "REACTION_COLUMNS", "CLOCK_COLUMNS", "roll_sessions"]
+__all__ = ["IntradayRun", "intraday_study", "intraday_from_files", "clock_instruments", "REACTION_COLUMNS", "CLOCK_COLUMNS", "roll_sessions"]
 
 REACTION_COLUMNS: tuple[str, ...] = (
     "event_id", "ticker", "venue", "end", "window", "bar0_local", "session", "trading_date", "start_local",
@@ -150,9 +151,12 @@ def _daily_clock(at_utc: pd.Timestamp, legs: pd.DataFrame, ticker: str, exchange
                  skip_dates: set) -> list[dict]:
     """Clock rows of one daily OHLC instrument: the first overnight and intraday legs after ``at_utc``."""
     model = session_model_for(ticker, exchange)
-    d = legs[legs["ticker"] == ticker].reset_index(drop=True)
+    d = legs[(legs["ticker"] == ticker) & legs["date"].notna()].reset_index(drop=True)
+    if len(d) and model.has_times:
+        d = d[pd.DatetimeIndex(d["date"]).isin(model.sessions(d["date"].min(), d["date"].max()))].reset_index(drop=True)
     if not len(d) or not model.has_times:
-        return [{"instrument": ticker, "venue": model.name, "leg": "", "note": "no daily prices with opens and session hours"}]
+        return [{"instrument": ticker, "venue": model.name, "leg": "", "start_utc": pd.NaT,
+                 "note": "no daily prices with opens (and session hours) for this instrument"}]
     dates = pd.DatetimeIndex(d["date"])
     opens, closes = model.session_bounds(dates)
     k = int(np.searchsorted(closes.as_unit("ns").asi8, at_utc.value, side="left"))  # first session closing at/after the news
@@ -183,24 +187,62 @@ def _daily_clock(at_utc: pd.Timestamp, legs: pd.DataFrame, ticker: str, exchange
     return rows
 
 
+def _sessions_of(bars: Bars, tick: str, venue: str | None) -> tuple[pd.DataFrame, pd.DataFrame, Venue]:
+    """The ticker's bars with sessions, on the given venue, else the ticker's guessed venue when the bars fit
+    it, else the one venue whose sessions hold every bar (a guess never overrides the data)."""
+    own = bars.of(tick)
+    extra = bars.extra[bars.frame["ticker"].to_numpy() == tick].reset_index(drop=True) if len(bars.extra) else None
+    if venue:
+        v = venue_for(tick, venue)
+    else:
+        try:
+            v = venue_for(tick)
+            assign_sessions(own, v, bars.source, extra)
+        except BarFileError:
+            v = detect_venue(own, extra, bars.source)
+    frame, sessions = assign_sessions(own, v, bars.source, extra)
+    return frame, sessions, v
+
+
+def clock_instruments(timeline: Sequence[str], universe: pd.DataFrame | None = None) -> list[str]:
+    """Daily instruments of the reaction clock: the timeline instruments, then their benchmarks in ``universe``."""
+    out = list(dict.fromkeys(str(t) for t in timeline))
+    if universe is not None and {"ticker", "benchmark"} <= set(universe.columns):
+        bench = dict(zip(universe["ticker"].astype(str), universe["benchmark"].astype(str)))
+        out += [bench[t] for t in list(out) if bench.get(t) and bench[t] not in out]
+    return list(dict.fromkeys(out))
+
+
+def intraday_from_files(events: pd.DataFrame, bars_path: str, *, ticker: str | None = None, venue: str | None = None,
+                        timezone: str | None = None, prices_path: str | None = None,
+                        clock_tickers: Sequence[str] = (), exchanges: Mapping[str, str | None] | None = None,
+                        **kwargs) -> IntradayRun:
+    """:func:`intraday_study` on a bar file, with the daily opens/closes of ``clock_tickers`` read from the
+    long price file ``prices_path`` (when it has opens). ``ticker`` names the bars' instrument when the file
+    has no ticker column (default: the file's name)."""
+    bars = load_bars(bars_path, ticker=ticker or Path(bars_path).stem, timezone=timezone)
+    daily = read_daily_ohlc(prices_path, list(clock_tickers)) if prices_path and clock_tickers else None
+    return intraday_study(events, bars, ticker=ticker if ticker in bars.tickers else None, venue=venue,
+                          daily=daily, daily_tickers=clock_tickers, daily_exchanges=exchanges, **kwargs)
+
+
 def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = None, venue: str | None = None,
                    windows: Sequence[str | IntradayWindow] = DEFAULT_WINDOWS, n_sessions: int = 120,
                    daily: pd.DataFrame | None = None, daily_exchanges: Mapping[str, str | None] | None = None,
-                   rolls: bool | None = None) -> IntradayRun:
+                   daily_tickers: Sequence[str] = (), rolls: bool | None = None) -> IntradayRun:
     """Bar 0, the windows' reactions with their tests, and the reaction clock (module docstring).
 
     ``events``: ``event_id, announced_at`` (tz-aware) [, ``announced_until``]. ``bars``: :class:`Bars`;
     ``ticker`` picks one of its instruments (default: the first). ``venue``: OSE, CME or an
     exchange_calendars code (default: from the ticker). ``daily``: long ``date, ticker, open, close`` of
-    instruments for the clock, on the calendars of ``daily_exchanges`` (default: guessed from tickers).
+    instruments for the clock, on the calendars of ``daily_exchanges`` (default: guessed from tickers);
+    ``daily_tickers`` the instruments the clock should show (default: those of ``daily``; one without
+    opens in ``daily`` gets a row saying so).
     ``rolls``: leave quarterly contract-roll sessions out of the estimation samples (default: True on
     OSE and CME).
     """
     tick = ticker or bars.tickers[0]
-    v = venue_for(tick, venue)
-    frame, sessions = assign_sessions(bars.of(tick), v, bars.source,
-                                      bars.extra[bars.frame["ticker"].to_numpy() == tick].reset_index(drop=True)
-                                      if len(bars.extra) else None)
+    frame, sessions, v = _sessions_of(bars, tick, venue)
     legs = bar_legs(frame)
     wins = [w if isinstance(w, IntradayWindow) else parse_window(w) for w in windows]
     bar0 = map_bar0(events, legs, sessions, v)
@@ -208,22 +250,24 @@ def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = Non
     excl = roll_sessions(sessions) if use_rolls else set()
     ev_seqs = _event_seqs(legs, bar0)
     reactions = _reactions(legs, bar0, wins, v, n_sessions, excl, ev_seqs)
-    clock = _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, daily_exchanges or {})
+    tickers = list(dict.fromkeys(list(daily_tickers) + (list(daily["ticker"]) if daily is not None else [])))
+    clock = _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, daily_exchanges or {}, tickers)
     return IntradayRun(ticker=tick, venue=v, source=bars.source, legs=legs, sessions=sessions, bar0=bar0,
                        reactions=reactions, clock=clock, n_sessions=n_sessions)
 
 
-def _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, exchanges) -> pd.DataFrame:
+def _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, exchanges, tickers) -> pd.DataFrame:
     rows = []
-    dl = daily_legs(daily) if daily is not None and len(daily) else None
+    dl = daily_legs(daily) if daily is not None and len(daily) else pd.DataFrame(
+        columns=["date", "ticker", "open", "close", "overnight", "intraday", "close_to_close"])
     for _, b in bar0[bar0["end"] != "latest"].iterrows():
         eid = b["event_id"]
         ev_rows = []
         if int(b["bar0_pos"]) >= 0:
             exclude = excl | set().union(*[s for e, s in ev_seqs.items() if e != eid] or [set()])
             ev_rows += _bar_clock(legs, b, v, n_sessions, exclude)
-        if dl is not None and not pd.isna(b["announced_utc"]):
-            for t in dict.fromkeys(dl["ticker"]):
+        if not pd.isna(b["announced_utc"]):
+            for t in tickers:
                 ev_rows += _daily_clock(pd.Timestamp(b["announced_utc"]), dl, t, exchanges.get(t), n_sessions, set())
         ev_rows.sort(key=lambda r: (pd.Timestamp(r.get("start_utc")).value if not pd.isna(r.get("start_utc", pd.NaT))
                                     else np.iinfo(np.int64).max))
