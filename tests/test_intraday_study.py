@@ -199,3 +199,26 @@ def test_reaction_clock_of_the_travel_advisory_and_the_dual_use_ban(ose_file, sh
     assert pd.Timestamp(n225["trading_date"]) == pd.Timestamp("2026-01-07")
     assert du["order"].tolist() == list(range(1, len(du) + 1))
     assert (np.diff([pd.Timestamp(t).value for t in du["start_utc"]]) >= 0).all()
+
+
+def test_placebo_size_on_simulated_bars_with_a_time_of_day_pattern():
+    """Simulated bars with a known null (no event anywhere) and volatility that differs by session and by
+    time of day (opening bars 3x): both tests reject about 10% of placebo windows at the 10% level."""
+    from test_bar0 import synthetic_bars
+
+    from eventstudy.pipeline.intraday import placebo_windows
+
+    frame, sess, v = synthetic_bars("OSE", "2025-01-06", "2025-07-31")
+    rng = np.random.default_rng(11)
+    scale = np.where(frame["session"] == "night", 0.0015, 0.001) * np.where(frame["slot"] < 30, 3.0, 1.0)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 1, len(frame)) * scale))
+    frame = frame.assign(close=close, open=np.r_[100.0, close[:-1]])
+    legs = bar_legs(frame)
+    first_night = np.flatnonzero((legs["session"] == "night") & legs["first"])
+    res = placebo_windows(legs, "session", first_night, n_sessions=60, min_est=40)
+    assert len(res) > 80 and (res["n_est"] >= 40).all()
+    for col in ("p_t", "p_ghk"):
+        rate = float((res[col] <= 0.10).mean())
+        assert 0.03 <= rate <= 0.19, (col, rate)
+    # a p-value is never below the smallest attainable 2/(n+1)
+    assert (res["p_ghk"] >= 2 / (res["n_est"] + 1) - 1e-12).all()

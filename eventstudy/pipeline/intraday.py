@@ -35,7 +35,7 @@ from eventstudy.inference.quantile import prediction_t, sample_quantile_test
 from eventstudy.returns.futures import quarterly_expiries
 from eventstudy.returns.intraday import DEFAULT_WINDOWS, IntradayWindow, bar_legs, daily_legs, parse_window, window_return
 
-__all__ = ["IntradayRun", "intraday_study", "intraday_from_files", "clock_instruments", "REACTION_COLUMNS", "CLOCK_COLUMNS", "roll_sessions"]
+__all__ = ["IntradayRun", "intraday_study", "intraday_from_files", "clock_instruments", "placebo_windows", "REACTION_COLUMNS", "CLOCK_COLUMNS", "roll_sessions"]
 
 REACTION_COLUMNS: tuple[str, ...] = (
     "event_id", "ticker", "venue", "end", "window", "bar0_local", "session", "trading_date", "start_local",
@@ -274,3 +274,27 @@ def _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, exchanges, t
         for i, r in enumerate(ev_rows):
             rows.append({"event_id": eid, "order": i + 1, **r})
     return pd.DataFrame(rows, columns=list(CLOCK_COLUMNS))
+
+
+def placebo_windows(legs: pd.DataFrame, window: str | IntradayWindow, positions: Sequence[int], *,
+                    n_sessions: int = 120, min_est: int = 20, exclude_seq: set[int] | frozenset[int] = frozenset()
+                    ) -> pd.DataFrame:
+    """Both single-event tests at placebo bar-0 positions where no event happened: ``pos, trading_date,
+    session, x (log return), n_est, p_t, p_ghk`` for every position whose window is complete and has at
+    least ``min_est`` same-time estimation windows. Their rejection rates are the tests' size on these bars."""
+    w = window if isinstance(window, IntradayWindow) else parse_window(window)
+    seq = legs["seq"].to_numpy()
+    rows = []
+    for pos in positions:
+        pos = int(pos)
+        r = window_return(legs, pos, w)
+        if r["n_bars"] == 0 or not np.isfinite(r["logret"]) or int(seq[pos]) in exclude_seq:
+            continue
+        anchors = estimation_anchors(legs, pos, n_sessions, exclude_seq)
+        sample, _ = same_time_windows(legs, pos, w, anchors, exclude_seq)
+        if len(sample) < min_est:
+            continue
+        t, q = prediction_t(r["logret"], sample), sample_quantile_test(r["logret"], sample)
+        rows.append({"pos": pos, "trading_date": legs["trading_date"].iat[pos], "session": legs["session"].iat[pos],
+                     "x": r["logret"], "n_est": len(sample), "p_t": t["p_two"], "p_ghk": q["p_two"]})
+    return pd.DataFrame(rows, columns=["pos", "trading_date", "session", "x", "n_est", "p_t", "p_ghk"])
