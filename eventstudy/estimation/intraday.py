@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from eventstudy.returns.intraday import IntradayWindow, window_return
+from eventstudy.returns.intraday import IntradayWindow, LegArrays, leg_arrays, window_positions, window_return
 
 __all__ = ["slot_profile", "standardise", "same_time_windows", "estimation_anchors"]
 
@@ -62,27 +62,26 @@ def estimation_anchors(legs: pd.DataFrame, pos: int, n_sessions: int = 120,
 
 
 def same_time_windows(legs: pd.DataFrame, pos: int, w: IntradayWindow, anchors: np.ndarray,
-                      exclude_seq: frozenset[int] | set[int] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+                      exclude_seq: frozenset[int] | set[int] = frozenset(),
+                      arrays: LegArrays | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(log returns of window ``w`` at each anchor, the anchors kept).
 
     An anchor is kept when its window is complete like the event's: the same number of bars for
     ``bars``/``minutes`` windows, at least one bar and a known gap where the event's window has one,
-    and no bar in a session of ``exclude_seq``."""
-    ev = window_return(legs, pos, w)
-    seq = legs["seq"].to_numpy()
-    opens = pd.DatetimeIndex(legs["bar_open_utc"]).as_unit("ns").asi8
+    and no bar in a session of ``exclude_seq``. ``arrays``: :func:`leg_arrays` of ``legs`` if at hand."""
+    a = arrays if arrays is not None else leg_arrays(legs)
+    ev = window_return(a, pos, w)
+    excl = np.asarray(sorted(exclude_seq))
     vals, kept = [], []
-    for a in anchors:
-        r = window_return(legs, int(a), w)
-        if r["n_bars"] == 0 or not np.isfinite(r["logret"]):
+    for anchor in anchors:
+        idx, _ = window_positions(a, int(anchor), w)
+        if not len(idx) or (w.unit in ("bars", "minutes") and len(idx) != ev["n_bars"]):
             continue
-        if w.unit in ("bars", "minutes") and r["n_bars"] != ev["n_bars"]:
+        if len(excl) and np.isin(a.seq[idx[0]:idx[-1] + 1], excl).any():
             continue
-        if exclude_seq:
-            lo = int(np.searchsorted(opens, pd.Timestamp(r["start_utc"]).value))
-            hi = int(np.searchsorted(opens, pd.Timestamp(r["end_utc"]).value, side="right"))
-            if np.isin(seq[lo:hi], list(exclude_seq)).any():
-                continue
+        r = window_return(a, int(anchor), w)
+        if not np.isfinite(r["logret"]):
+            continue
         vals.append(r["logret"])
-        kept.append(int(a))
+        kept.append(int(anchor))
     return np.asarray(vals, dtype="float64"), np.asarray(kept, dtype=int)

@@ -33,7 +33,8 @@ from eventstudy.data.bars import BarFileError, Bars, load_bars, read_daily_ohlc
 from eventstudy.estimation.intraday import estimation_anchors, same_time_windows
 from eventstudy.inference.quantile import prediction_t, sample_quantile_test
 from eventstudy.returns.futures import quarterly_expiries
-from eventstudy.returns.intraday import DEFAULT_WINDOWS, IntradayWindow, bar_legs, daily_legs, parse_window, window_return
+from eventstudy.returns.intraday import (DEFAULT_WINDOWS, IntradayWindow, bar_legs, daily_legs, leg_arrays, parse_window,
+                                         window_return)
 
 __all__ = ["IntradayRun", "intraday_study", "intraday_from_files", "clock_instruments", "placebo_windows", "REACTION_COLUMNS", "CLOCK_COLUMNS", "roll_sessions"]
 
@@ -97,6 +98,7 @@ def _event_seqs(legs: pd.DataFrame, bar0: pd.DataFrame) -> dict[object, set[int]
 
 def _reactions(legs, bar0, windows, venue, n_sessions, excl_base, ev_seqs) -> pd.DataFrame:
     rows = []
+    arr = leg_arrays(legs)
     for _, b in bar0.iterrows():
         pos = int(b["bar0_pos"])
         if pos < 0:
@@ -104,8 +106,8 @@ def _reactions(legs, bar0, windows, venue, n_sessions, excl_base, ev_seqs) -> pd
         exclude = excl_base | set().union(*[s for e, s in ev_seqs.items() if e != b["event_id"]] or [set()])
         anchors = estimation_anchors(legs, pos, n_sessions, exclude)
         for w in windows:
-            r = window_return(legs, pos, w)
-            sample, _ = same_time_windows(legs, pos, w, anchors, exclude)
+            r = window_return(arr, pos, w)
+            sample, _ = same_time_windows(legs, pos, w, anchors, exclude, arrays=arr)
             rows.append({"event_id": b["event_id"], "ticker": b["ticker"], "venue": venue.code, "end": b["end"],
                          "window": w.label, "bar0_local": b["bar0_local"], "session": b["session"],
                          "trading_date": b["trading_date"], "start_local": _fmt(r["start_utc"], venue.tz),
@@ -134,10 +136,11 @@ def _bar_clock(legs, b, venue, n_sessions, exclude) -> list[dict]:
         if sess[cur] == "day":
             break
     rows = []
+    arr = leg_arrays(legs)
     for p, w, note in plan:
-        r = window_return(legs, p, w)
+        r = window_return(arr, p, w)
         anc = anchors if p == pos else estimation_anchors(legs, p, n_sessions, exclude)
-        sample, _ = same_time_windows(legs, p, w, anc, exclude)
+        sample, _ = same_time_windows(legs, p, w, anc, exclude, arrays=arr)
         rows.append({"instrument": legs["ticker"].iat[p], "venue": venue.code,
                      "leg": f"{sess[p]} session" + (" (from bar 0)" if w.unit == "rest" else ""),
                      "trading_date": legs["trading_date"].iat[p], "start_utc": r["start_utc"],
@@ -284,14 +287,15 @@ def placebo_windows(legs: pd.DataFrame, window: str | IntradayWindow, positions:
     least ``min_est`` same-time estimation windows. Their rejection rates are the tests' size on these bars."""
     w = window if isinstance(window, IntradayWindow) else parse_window(window)
     seq = legs["seq"].to_numpy()
+    arr = leg_arrays(legs)
     rows = []
     for pos in positions:
         pos = int(pos)
-        r = window_return(legs, pos, w)
+        r = window_return(arr, pos, w)
         if r["n_bars"] == 0 or not np.isfinite(r["logret"]) or int(seq[pos]) in exclude_seq:
             continue
         anchors = estimation_anchors(legs, pos, n_sessions, exclude_seq)
-        sample, _ = same_time_windows(legs, pos, w, anchors, exclude_seq)
+        sample, _ = same_time_windows(legs, pos, w, anchors, exclude_seq, arrays=arr)
         if len(sample) < min_est:
             continue
         t, q = prediction_t(r["logret"], sample), sample_quantile_test(r["logret"], sample)

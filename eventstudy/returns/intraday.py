@@ -27,7 +27,8 @@ import pandas as pd
 
 from eventstudy.errors import WindowError
 
-__all__ = ["IntradayWindow", "parse_window", "bar_legs", "window_positions", "window_return", "daily_legs",
+__all__ = ["IntradayWindow", "parse_window", "bar_legs", "LegArrays", "leg_arrays", "window_positions", "window_return",
+           "daily_legs",
            "DEFAULT_WINDOWS"]
 
 DEFAULT_WINDOWS: tuple[str, ...] = ("session", "rest", "bars:0,3", "next")
@@ -82,57 +83,87 @@ def bar_legs(bars: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def window_positions(legs: pd.DataFrame, pos: int, w: IntradayWindow) -> tuple[np.ndarray, bool]:
+@dataclass(frozen=True)
+class LegArrays:
+    """The columns of :func:`bar_legs` as numpy arrays (built once; windows are cut from them)."""
+
+    t: np.ndarray          # bar open, int64 ns UTC
+    seq: np.ndarray
+    first: np.ndarray
+    gap: np.ndarray
+    ret: np.ndarray
+    open: np.ndarray
+    close: np.ndarray
+    prev_close: np.ndarray
+    csum: np.ndarray       # cumulative bar legs, csum[i] = ret[0] + ... + ret[i-1]
+    gsum: np.ndarray       # cumulative gap legs (NaN as 0)
+
+
+def leg_arrays(legs: pd.DataFrame) -> LegArrays:
+    """:class:`LegArrays` of a :func:`bar_legs` frame."""
+    ret = legs["ret"].to_numpy(dtype="float64")
+    gap = legs["gap"].to_numpy(dtype="float64")
+    return LegArrays(t=pd.DatetimeIndex(legs["bar_open_utc"]).as_unit("ns").asi8, seq=legs["seq"].to_numpy(),
+                     first=legs["first"].to_numpy(dtype=bool), gap=gap, ret=ret,
+                     open=legs["open"].to_numpy(dtype="float64"), close=legs["close"].to_numpy(dtype="float64"),
+                     prev_close=legs["prev_close"].to_numpy(dtype="float64"),
+                     csum=np.r_[0.0, np.cumsum(ret)], gsum=np.r_[0.0, np.cumsum(np.nan_to_num(gap, nan=0.0))])
+
+
+def _arrays(legs: pd.DataFrame | LegArrays) -> LegArrays:
+    return legs if isinstance(legs, LegArrays) else leg_arrays(legs)
+
+
+def window_positions(legs: pd.DataFrame | LegArrays, pos: int, w: IntradayWindow) -> tuple[np.ndarray, bool]:
     """(bar positions of window ``w`` anchored at bar ``pos``, whether the first bar's gap leg is included)."""
-    seq = legs["seq"].to_numpy()
-    n = len(legs)
+    a = _arrays(legs)
+    seq, n = a.seq, len(a.seq)
     if w.unit == "bars":
         idx = np.arange(pos + int(w.start), pos + int(w.end) + 1)
         idx = idx[(idx >= 0) & (idx < n)]
-        return idx, bool(len(idx) and w.start == 0 and legs["first"].iat[pos] and idx[0] == pos)
+        return idx, bool(len(idx) and w.start == 0 and a.first[pos] and idx[0] == pos)
     if w.unit == "minutes":
-        t = pd.DatetimeIndex(legs["bar_open_utc"]).as_unit("ns").asi8
-        lo, hi = t[pos] + int(w.start * 6e10), t[pos] + int(w.end * 6e10)
-        idx = np.flatnonzero((t >= lo) & (t < hi))
-        return idx, bool(len(idx) and idx[0] == pos and legs["first"].iat[pos])
+        lo, hi = a.t[pos] + int(w.start * 6e10), a.t[pos] + int(w.end * 6e10)
+        i, j = np.searchsorted(a.t, lo), np.searchsorted(a.t, hi)
+        idx = np.arange(i, j)
+        return idx, bool(len(idx) and idx[0] == pos and a.first[pos])
     s = seq[pos]
     if w.unit == "rest":
-        idx = np.flatnonzero(seq == s)
-        idx = idx[idx >= pos]
-        return idx, bool(legs["first"].iat[pos])
+        j = pos + int(np.searchsorted(seq[pos:], s, side="right"))
+        return np.arange(pos, j), bool(a.first[pos])
     if w.unit == "session":
-        return np.flatnonzero(seq == s), True
-    later = seq[seq > s]
-    if not len(later):
+        i = int(np.searchsorted(seq, s, side="left"))
+        return np.arange(i, int(np.searchsorted(seq, s, side="right"))), True
+    i = int(np.searchsorted(seq, s, side="right"))
+    if i >= n:
         return np.array([], dtype=int), False
-    return np.flatnonzero(seq == later.min()), True
+    return np.arange(i, int(np.searchsorted(seq, seq[i], side="right"))), True
 
 
-def window_return(legs: pd.DataFrame, pos: int, w: IntradayWindow) -> dict:
+def window_return(legs: pd.DataFrame | LegArrays, pos: int, w: IntradayWindow) -> dict:
     """Window ``w`` at bar ``pos``: log return ``logret`` = ``gap`` + ``within``, simple ``ret``, prices and bars.
 
     ``gap`` sums the gap legs inside the window (every later session's opening gap, and the first
-    bar's own gap when the window includes it); ``within`` the bar legs.
-
-    ``from_price`` is the close before the window (the previous session's close when the gap is included,
-    else the close of the bar before the window's first bar, or its open for a session's first bar).
+    bar's own gap when the window includes it); ``within`` the bar legs. ``from_price`` is the close
+    before the window (the previous session's close when the gap is included, else the close of the
+    bar before the window's first bar, or its open for a session's first bar). ``legs``: a
+    :func:`bar_legs` frame or its :func:`leg_arrays` (faster when many windows are cut).
     """
-    idx, with_gap = window_positions(legs, pos, w)
+    a = _arrays(legs)
+    idx, with_gap = window_positions(a, pos, w)
     if not len(idx):
         return {"n_bars": 0, "logret": np.nan, "ret": np.nan, "gap": np.nan, "within": np.nan,
                 "from_price": np.nan, "to_price": np.nan, "start_utc": pd.NaT, "end_utc": pd.NaT}
-    first = idx[0]
-    gaps = np.nan_to_num(legs["gap"].to_numpy()[idx[1:]], nan=0.0)  # later sessions' gaps are inside the window
-    gap = float(gaps.sum()) + (float(legs["gap"].iat[first]) if with_gap and legs["first"].iat[first] else 0.0)
-    within = float(legs["ret"].to_numpy()[idx].sum())
-    if legs["first"].iat[first]:
-        from_price = legs["prev_close"].iat[first] if with_gap else legs["open"].iat[first]
-    else:
-        from_price = legs["prev_close"].iat[first]
+    i, j = int(idx[0]), int(idx[-1])
+    gap = float(a.gsum[j + 1] - a.gsum[i + 1])   # later sessions' gaps inside the window
+    if with_gap and a.first[i]:
+        gap += float(a.gap[i])
+    within = float(a.csum[j + 1] - a.csum[i])
+    from_price = a.prev_close[i] if (with_gap or not a.first[i]) else a.open[i]
     total = gap + within
-    return {"n_bars": int(len(idx)), "logret": total, "ret": float(np.expm1(total)), "gap": gap, "within": within,
-            "from_price": float(from_price), "to_price": float(legs["close"].iat[idx[-1]]),
-            "start_utc": legs["bar_open_utc"].iat[first], "end_utc": legs["bar_open_utc"].iat[idx[-1]]}
+    return {"n_bars": j - i + 1, "logret": total, "ret": float(np.expm1(total)), "gap": gap, "within": within,
+            "from_price": float(from_price), "to_price": float(a.close[j]),
+            "start_utc": pd.Timestamp(int(a.t[i]), tz="UTC"), "end_utc": pd.Timestamp(int(a.t[j]), tz="UTC")}
 
 
 def daily_legs(ohlc: pd.DataFrame) -> pd.DataFrame:
