@@ -222,3 +222,34 @@ def test_placebo_size_on_simulated_bars_with_a_time_of_day_pattern():
         assert 0.03 <= rate <= 0.19, (col, rate)
     # a p-value is never below the smallest attainable 2/(n+1)
     assert (res["p_ghk"] >= 2 / (res["n_est"] + 1) - 1e-12).all()
+
+
+def test_time_until_gives_both_ends():
+    from eventstudy.errors import EventsFileError
+    from eventstudy.inputs.intervals import announcement_until
+
+    ev = pd.DataFrame({"event_id": ["a", "b", "c"], "time_until": ["16:25", "", "01:10"],
+                       "announced_at": [pd.Timestamp("2026-01-06 15:00", tz="Asia/Shanghai"), pd.NaT,
+                                        pd.Timestamp("2026-01-06 23:50", tz="Asia/Tokyo")]})
+    u = announcement_until(ev)
+    assert u[0] == pd.Timestamp("2026-01-06 16:25", tz="Asia/Shanghai") and pd.isna(u[1])
+    assert u[2] == pd.Timestamp("2026-01-07 01:10", tz="Asia/Tokyo")      # earlier clock time: the next day
+    with pytest.raises(EventsFileError, match="event a: time_until '25:00' is not a time"):
+        announcement_until(ev.assign(time_until=["25:00", "", ""]))
+    with pytest.raises(EventsFileError, match="event b: time_until '10:00' needs a time"):
+        announcement_until(ev.assign(time_until=["", "10:00", ""]))
+
+
+def test_interval_on_the_real_bars_reports_each_end(ose_file):
+    from eventstudy.data.bars import load_bars
+    from eventstudy.pipeline.intraday import intraday_study
+
+    ev = pd.DataFrame({"event_id": ["dual_use_ban"], "time_until": ["16:25"],
+                       "announced_at": [pd.Timestamp("2026-01-06 16:00", tz="Asia/Shanghai")]})
+    run = intraday_study(ev, load_bars(ose_file, ticker="NK"), windows=["rest"])
+    assert list(run.bar0["end"]) == ["earliest", "latest"]
+    assert list(run.bar0["bar0_local"]) == ["2026-01-06 17:00 JST", "2026-01-06 17:30 JST"]
+    r = run.reactions.set_index("end")
+    # earliest end: bar 0 opens the night session, so 'rest' starts at the day close; latest: from the 17:15 close
+    assert (r.loc["earliest", "from_price"], r.loc["latest", "from_price"]) == (52690.0, 52335.0)
+    assert "the 2 bar(s) from 2026-01-06 17:00 JST before it may precede the news" in run.bar0["reason"].iloc[1]

@@ -31,6 +31,7 @@ from eventstudy.calendars.sessions import session_model_for
 from eventstudy.calendars.venues import Venue, assign_sessions, detect_venue, venue_for
 from eventstudy.data.bars import BarFileError, Bars, load_bars, read_daily_ohlc
 from eventstudy.estimation.intraday import estimation_anchors, same_time_windows
+from eventstudy.inputs.intervals import announcement_until
 from eventstudy.inference.quantile import prediction_t, sample_quantile_test
 from eventstudy.returns.futures import quarterly_expiries
 from eventstudy.returns.intraday import (DEFAULT_WINDOWS, IntradayWindow, bar_legs, daily_legs, leg_arrays, parse_window,
@@ -125,6 +126,7 @@ def _bar_clock(legs, b, venue, n_sessions, exclude) -> list[dict]:
     anchors = estimation_anchors(legs, pos, n_sessions, exclude)
     plan = [(pos, IntradayWindow("session"), "whole session, from the previous close")]
     if not legs["first"].iat[pos]:
+        plan[0] = (pos, plan[0][1], plan[0][2] + "; includes the bars before bar 0 (before the news)")
         plan.append((pos, IntradayWindow("rest"), f"from bar 0 ({b['bar0_local']}) to the close"))
     cur = pos
     for _ in range(3):
@@ -235,7 +237,8 @@ def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = Non
                    daily_tickers: Sequence[str] = (), rolls: bool | None = None) -> IntradayRun:
     """Bar 0, the windows' reactions with their tests, and the reaction clock (module docstring).
 
-    ``events``: ``event_id, announced_at`` (tz-aware) [, ``announced_until``]. ``bars``: :class:`Bars`;
+    ``events``: ``event_id, announced_at`` (tz-aware) [, ``announced_until``, or the events file's
+    ``time_until``: the announcement known only within an interval, each end mapped and reported]. ``bars``: :class:`Bars`;
     ``ticker`` picks one of its instruments (default: the first). ``venue``: OSE, CME or an
     exchange_calendars code (default: from the ticker). ``daily``: long ``date, ticker, open, close`` of
     instruments for the clock, on the calendars of ``daily_exchanges`` (default: guessed from tickers);
@@ -245,6 +248,8 @@ def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = Non
     OSE and CME).
     """
     tick = ticker or bars.tickers[0]
+    if "time_until" in events.columns and "announced_until" not in events.columns:
+        events = events.assign(announced_until=announcement_until(events))
     frame, sessions, v = _sessions_of(bars, tick, venue)
     legs = bar_legs(frame)
     wins = [w if isinstance(w, IntradayWindow) else parse_window(w) for w in windows]
