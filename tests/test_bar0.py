@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from eventstudy.calendars.bar0 import BAR0_COLUMNS, map_bar0
 from eventstudy.calendars.venues import assign_sessions, venue, venue_sessions

@@ -56,3 +56,11 @@ def test_real_study_with_ose_bars(shared_dir, tmp_path):
     listed = {f["path"] for f in json.loads((out / "manifest.json").read_text())["files"]}
     assert {"reaction_clock.csv", "intraday_bar0.csv", "intraday_reactions.csv",
             "figures/intraday_dual_use_ban.png"} <= listed
+
+
+def test_marked_section_replaced_inserted_or_appended():
+    from eventstudy.present.sections import replace_marked_section as r
+
+    assert r("a\n<footer>", "S", "<b>", "</b>", "<footer>") == "a\n<b>\nS\n</b>\n<footer>"
+    assert r("a <b>\nold\n</b> z", "new", "<b>", "</b>") == "a <b>\nnew\n</b> z"
+    assert r("a\n\n", "S", "<b>", "</b>", "<nowhere>") == "a\n\n<b>\nS\n</b>\n"

@@ -18,6 +18,7 @@ from eventstudy.io_utils import atomic_write_bytes, atomic_write_text
 from eventstudy.outputs.csvs import csv_text
 from eventstudy.pipeline.intraday import IntradayRun
 from eventstudy.present.intraday import figure_png, intraday_html, intraday_markdown, plot_intraday_path
+from eventstudy.present.sections import replace_marked_section
 
 __all__ = ["write_intraday", "intraday_frames", "INTRADAY_FILES", "add_intraday_to_report"]
 
@@ -40,17 +41,6 @@ def _safe_name(event_id: object) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(event_id)).strip("._") or "event"
 
 
-def _section(text: str, block: str, before: str | None) -> str:
-    block = f"{_BEGIN}\n{block}\n{_END}"
-    if _BEGIN in text and _END in text:
-        a, b = text.index(_BEGIN), text.index(_END) + len(_END)
-        return text[:a] + block + text[b:]
-    if before and before in text:
-        i = text.index(before)
-        return text[:i] + block + "\n" + text[i:]
-    return text.rstrip("\n") + "\n\n" + block + "\n"
-
-
 def add_intraday_to_report(run: IntradayRun, out_dir: str | os.PathLike, figures: dict[str, str],
                            images: dict[str, bytes], simulated: bool = False) -> dict[str, Path]:
     """Add (or replace) the intraday section in ``report.md``/``report.html`` of ``out_dir`` (before the
@@ -59,11 +49,12 @@ def add_intraday_to_report(run: IntradayRun, out_dir: str | os.PathLike, figures
     done: dict[str, Path] = {}
     md, ht = out / "report.md", out / "report.html"
     if md.exists():
-        text = _section(md.read_text(encoding="utf-8"), intraday_markdown(run, figures, simulated),
-                        "<!-- eventstudy:calibration -->")
+        text = replace_marked_section(md.read_text(encoding="utf-8"), intraday_markdown(run, figures, simulated),
+                                      _BEGIN, _END, "<!-- eventstudy:calibration -->")
         done["report.md"] = atomic_write_text(md, text)
     if ht.exists():
-        text = _section(ht.read_text(encoding="utf-8"), intraday_html(run, images, simulated), "<footer>")
+        text = replace_marked_section(ht.read_text(encoding="utf-8"), intraday_html(run, images, simulated),
+                                      _BEGIN, _END, "<footer>")
         done["report.html"] = atomic_write_text(ht, text)
     return done
 
