@@ -253,3 +253,30 @@ def test_interval_on_the_real_bars_reports_each_end(ose_file):
     # earliest end: bar 0 opens the night session, so 'rest' starts at the day close; latest: from the 17:15 close
     assert (r.loc["earliest", "from_price"], r.loc["latest", "from_price"]) == (52690.0, 52335.0)
     assert "the 2 bar(s) from 2026-01-06 17:00 JST before it may precede the news" in run.bar0["reason"].iloc[1]
+
+
+def test_daily_leg_test_recomputed_from_the_raw_rows(ose_file, shared_dir):
+    """The Tokyo open gap of 2026-01-07 in the dual-use clock: t and GHK p against the 120 earlier ^N225
+    overnight legs (the travel advisory's reacting session 2025-11-17 left out), from the csv rows."""
+    from eventstudy.data.bars import load_bars, read_daily_ohlc
+    from eventstudy.pipeline.intraday import intraday_study
+
+    jq = shared_dir / "data" / "market" / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+    if not jq.exists():
+        pytest.skip("J-Quants prices not available")
+    rows = sorted((r["date"], float(r["open"]), float(r["close"])) for r in csv.DictReader(open(jq)) if r["ticker"] == "^N225")
+    legs = {d: o / rows[i - 1][2] - 1 for i, (d, o, c) in enumerate(rows) if i > 0}
+    before = [d for d in sorted(legs) if d < "2026-01-07"][-120:]
+    sample = np.log1p([legs[d] for d in before if d != "2025-11-17"])
+    x = math.log1p(legs["2026-01-07"])
+    ev = pd.DataFrame({"event_id": ["travel_advisory", "dual_use_ban"],
+                       "announced_at": [pd.Timestamp("2025-11-14 22:00", tz="Asia/Shanghai"),
+                                        pd.Timestamp("2026-01-06 16:25", tz="Asia/Shanghai")]})
+    run = intraday_study(ev, load_bars(ose_file, ticker="NK"), daily=read_daily_ohlc(jq, ["^N225"]))
+    row = run.clock[(run.clock["event_id"] == "dual_use_ban") & (run.clock["leg"] == "overnight leg")].iloc[0]
+    ref = stats.ttest_ind(sample, [x], equal_var=True)
+    assert row["n_est"] == len(sample) == 119
+    assert row["t"] == pytest.approx(-ref.statistic) and row["p_t"] == pytest.approx(ref.pvalue)
+    n = len(sample)
+    p = min(1, 2 * min((1 + np.sum(sample <= x)) / (n + 1), (1 + np.sum(sample >= x)) / (n + 1)))
+    assert row["p_ghk"] == pytest.approx(p)

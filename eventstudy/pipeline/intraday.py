@@ -152,28 +152,40 @@ def _bar_clock(legs, b, venue, n_sessions, exclude) -> list[dict]:
     return rows
 
 
-def _daily_clock(at_utc: pd.Timestamp, legs: pd.DataFrame, ticker: str, exchange: str | None, n_sessions: int,
-                 skip_dates: set) -> list[dict]:
-    """Clock rows of one daily OHLC instrument: the first overnight and intraday legs after ``at_utc``."""
+def _daily_frame(legs: pd.DataFrame, ticker: str, exchange: str | None):
+    """(model, the ticker's daily legs on its calendar's sessions, session opens, closes); frames empty when
+    the instrument has no prices with opens or no session hours."""
     model = session_model_for(ticker, exchange)
     d = legs[(legs["ticker"] == ticker) & legs["date"].notna()].reset_index(drop=True)
     if len(d) and model.has_times:
         d = d[pd.DatetimeIndex(d["date"]).isin(model.sessions(d["date"].min(), d["date"].max()))].reset_index(drop=True)
     if not len(d) or not model.has_times:
+        return model, d.iloc[:0], None, None
+    opens, closes = model.session_bounds(pd.DatetimeIndex(d["date"]))
+    return model, d, opens, closes
+
+
+def _daily_plan(at_utc: pd.Timestamp, opens, closes, n: int) -> list[tuple[int, str, str]]:
+    """(session position, leg, note) of the first legs of a daily instrument that could react to ``at_utc``."""
+    k = int(np.searchsorted(closes.as_unit("ns").asi8, at_utc.value, side="left"))  # first session closing at/after it
+    if k >= n:
+        return []
+    if opens[k] > at_utc:
+        return [(k, "overnight", "open gap: previous close to the open"), (k, "intraday", "open to close")]
+    return [(k, "intraday", "open to close; includes trading before the news"),
+            (k + 1, "overnight", "open gap: previous close to the open"), (k + 1, "intraday", "open to close")]
+
+
+def _daily_clock(at_utc: pd.Timestamp, frame: tuple, ticker: str, n_sessions: int, skip_dates: set) -> list[dict]:
+    """Clock rows of one daily OHLC instrument: the first overnight and intraday legs after ``at_utc``, each
+    tested against the same leg on the ``n_sessions`` earlier sessions (``skip_dates`` left out)."""
+    model, d, opens, closes = frame
+    if not len(d):
         return [{"instrument": ticker, "venue": model.name, "leg": "", "start_utc": pd.NaT,
                  "note": "no daily prices with opens (and session hours) for this instrument"}]
-    dates = pd.DatetimeIndex(d["date"])
-    opens, closes = model.session_bounds(dates)
-    k = int(np.searchsorted(closes.as_unit("ns").asi8, at_utc.value, side="left"))  # first session closing at/after the news
-    plan = []
-    if k < len(d) and opens[k] > at_utc:
-        plan = [(k, "overnight", "open gap: previous close to the open"), (k, "intraday", "open to close")]
-    elif k < len(d):
-        plan = [(k, "intraday", "open to close; includes trading before the news"),
-                (k + 1, "overnight", "open gap: previous close to the open"), (k + 1, "intraday", "open to close")]
     rows = []
     tz = model.tz
-    for i, leg, note in plan:
+    for i, leg, note in _daily_plan(at_utc, opens, closes, len(d)):
         if i >= len(d):
             continue
         x = d[leg].iat[i]
@@ -183,8 +195,7 @@ def _daily_clock(at_utc: pd.Timestamp, legs: pd.DataFrame, ticker: str, exchange
         start = opens[i] if leg == "intraday" else closes[i - 1] if i > 0 else pd.NaT
         end = closes[i] if leg == "intraday" else opens[i]
         rows.append({"instrument": ticker, "venue": model.name, "leg": f"{leg} leg", "trading_date": d["date"].iat[i],
-                     "start_utc": start if leg == "intraday" else opens[i], "start_local": _fmt(start, tz),
-                     "end_local": _fmt(end, tz),
+                     "start_utc": opens[i], "start_local": _fmt(start, tz), "end_local": _fmt(end, tz),
                      "from_price": d["open"].iat[i] if leg == "intraday" else d["close"].shift(1).iat[i],
                      "to_price": d["close"].iat[i] if leg == "intraday" else d["open"].iat[i], "ret": x,
                      **{k2: v for k2, v in _tests(float(np.log1p(x)), sample).items() if k2 in CLOCK_COLUMNS},
@@ -268,6 +279,12 @@ def _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, exchanges, t
     rows = []
     dl = daily_legs(daily) if daily is not None and len(daily) else pd.DataFrame(
         columns=["date", "ticker", "open", "close", "overnight", "intraday", "close_to_close"])
+    frames = {t: _daily_frame(dl, t, exchanges.get(t)) for t in tickers}
+    announced = bar0[bar0["end"] != "latest"].dropna(subset=["announced_utc"])
+    event_dates: dict[str, dict] = {}
+    for t, (_, d, o, c) in frames.items():   # each event's reacting sessions, left out of the other events' samples
+        event_dates[t] = {e: {d["date"].iat[i] for i, _, _ in _daily_plan(pd.Timestamp(a), o, c, len(d)) if i < len(d)}
+                          for e, a in zip(announced["event_id"], announced["announced_utc"])} if len(d) else {}
     for _, b in bar0[bar0["end"] != "latest"].iterrows():
         eid = b["event_id"]
         ev_rows = []
@@ -276,7 +293,8 @@ def _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, exchanges, t
             ev_rows += _bar_clock(legs, b, v, n_sessions, exclude)
         if not pd.isna(b["announced_utc"]):
             for t in tickers:
-                ev_rows += _daily_clock(pd.Timestamp(b["announced_utc"]), dl, t, exchanges.get(t), n_sessions, set())
+                skip = set().union(*[dates for e, dates in event_dates[t].items() if e != eid] or [set()])
+                ev_rows += _daily_clock(pd.Timestamp(b["announced_utc"]), frames[t], t, n_sessions, skip)
         ev_rows.sort(key=lambda r: (pd.Timestamp(r.get("start_utc")).value if not pd.isna(r.get("start_utc", pd.NaT))
                                     else np.iinfo(np.int64).max))
         for i, r in enumerate(ev_rows):
