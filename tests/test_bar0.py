@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from eventstudy.calendars.bar0 import BAR0_COLUMNS, map_bar0
 from eventstudy.calendars.venues import assign_sessions, venue, venue_sessions
@@ -125,3 +126,21 @@ def test_after_the_last_bar_and_without_a_time():
     assert (out["bar0_pos"] == -1).all()
     assert "no bar opening at or after it: no bar 0" in out["reason"].iloc[0]
     assert "no announcement time" in out["reason"].iloc[1]
+
+
+def test_path_figure_marks_the_announcement_and_shades_each_break():
+    from eventstudy.data.bars import bars_from_frame
+    from eventstudy.pipeline.intraday import intraday_study
+    from eventstudy.present.intraday import BREAK_WIDTH, figure_png, plot_intraday_path
+
+    frame, sess, v = synthetic_bars("OSE", "2026-01-05", "2026-01-09")
+    bars = bars_from_frame(frame[["ticker", "bar_open_utc", "open", "high", "low", "close"]])
+    ev = pd.DataFrame({"event_id": ["e"], "announced_at": [pd.Timestamp("2026-01-06 17:25+09:00")]})
+    run = intraday_study(ev, bars, venue="OSE", windows=["rest"])
+    fig = plot_intraday_path(run, "e", sessions_before=1, sessions_after=1)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2                           # day | night | day: two breaks shaded
+    xs = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    # 29 day bars, a break of BREAK_WIDTH, the 17:00 bar; 17:25 is 10 minutes into the 17:15 bar
+    assert xs == [pytest.approx(29 + BREAK_WIDTH + 1 + 10 / 15)]
+    assert figure_png(fig)[:4] == b"\x89PNG"

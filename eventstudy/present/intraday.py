@@ -147,8 +147,9 @@ def plot_intraday_path(run: IntradayRun, event_id: str, sessions_before: int = 1
     for i in starts[1:]:
         lo, hi = x[i - 1] + 1, x[i]
         ax.axvspan(lo, hi, color="#BBBBBB", alpha=0.5, lw=0)
-        t0 = pd.Timestamp(d["bar_open_utc"].iat[i - 1]).tz_convert(tz)
-        t1 = pd.Timestamp(d["bar_open_utc"].iat[i]).tz_convert(tz)
+        sess = run.sessions.set_index("seq")
+        t0 = pd.Timestamp(sess.loc[d["seq"].iat[i - 1], "close_utc"]).tz_convert(tz)   # the venue's close and open
+        t1 = pd.Timestamp(sess.loc[d["seq"].iat[i], "open_utc"]).tz_convert(tz)
         ax.text((lo + hi) / 2, 0.02, f"closed {t0:%a %H:%M}\u2013{t1:%a %H:%M}", rotation=90, fontsize=6.5,
                 ha="center", va="bottom", transform=ax.get_xaxis_transform(), color="#444444")
     i0 = int(np.flatnonzero(d.index.to_numpy() == legs.index[pos])[0])
