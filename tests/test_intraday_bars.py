@@ -157,3 +157,17 @@ def test_ose_rules_reproduce_the_real_files_sessions(shared_dir):
     assert len(span) == runs == 527   # PROVENANCE: 263 day and 264 night sessions
     assert set(span["seq"]) == set(frame["seq"])
     assert int(span["holiday_trading"][span["session"] == "day"].sum()) == 16
+
+
+def test_venue_detected_from_the_bars_or_asked_for(tmp_path):
+    from eventstudy.calendars.venues import detect_venue
+
+    sunday = load_bars(_write(tmp_path, ["2026-01-11T03:00:00Z,X,1,1,1,1,1"], name="sun.csv"))
+    with pytest.raises(BarFileError, match=r"fit the sessions of none of OSE, CME, XTKS, XNYS; give the venue"):
+        detect_venue(sunday.of("X"), None, sunday.source)
+    tuesday = load_bars(_write(tmp_path, ["2026-01-06T01:00:00Z,X,1,1,1,1,1"], name="tue.csv"))
+    with pytest.raises(BarFileError, match=r"fit the sessions of OSE, CME, XTKS; say which \(--bars-venue\)"):
+        detect_venue(tuesday.of("X"), None, tuesday.source)
+    # 08:45 JST on Christmas Day: OSE's day open; Tokyo cash opens at 09:00, CME closed at 12:15 CT on the 24th
+    xmas = load_bars(_write(tmp_path, ["2025-12-24T23:45:00Z,X,1,1,1,1,1"], name="x.csv"))
+    assert detect_venue(xmas.of("X"), None, xmas.source).code == "OSE"
