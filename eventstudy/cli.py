@@ -211,6 +211,9 @@ def _bars_args(p: argparse.ArgumentParser) -> None:
                                                         "(default: from the ticker, else the one venue whose sessions "
                                                         "hold every bar)")
     g.add_argument("--bars-timezone", metavar="TZ", help="IANA timezone of bar times written without an offset")
+    g.add_argument("--bars-benchmark", metavar="TICKER",
+                   help="another instrument of the bar file: its return over the same instants is the regressor of "
+                        "each intraday window's market model (default: none, same-time-of-day mean)")
     g.add_argument("--bars-window", action="append", metavar="W",
                    help="intraday window, repeatable: session, rest, next, bars:A,B or min:A,B "
                         "(default: session, rest, bars:0,3, next)")
@@ -227,7 +230,12 @@ def _load_bars(args):
     from eventstudy.returns.intraday import parse_window
     for w in args.bars_window or ():
         parse_window(w)
-    return load_bars(args.bars, ticker=args.bars_ticker or Path(args.bars).stem, timezone=args.bars_timezone)
+    bars = load_bars(args.bars, ticker=args.bars_ticker or Path(args.bars).stem, timezone=args.bars_timezone)
+    for opt, name in (("--bars-ticker", args.bars_ticker), ("--bars-benchmark", args.bars_benchmark)):
+        if name and name not in bars.tickers:
+            raise EventStudyError(f"{opt} {name!r}: the bar file {args.bars} has no such ticker; its tickers: "
+                                  f"{', '.join(bars.tickers)}")
+    return bars
 
 
 def _write_bars(args, run, bars, stage) -> dict:
@@ -240,8 +248,9 @@ def _write_bars(args, run, bars, stage) -> dict:
     tickers = args.clock or clock_instruments(_load_study(args).defaults.timeline, run.universe)
     daily = read_daily_ohlc(args.prices, tickers) if args.prices else None
     exchanges = dict(zip(run.calendars["ticker"], run.calendars["exchange"])) if len(run.calendars) else {}
-    irun = intraday_study(run.events, bars, venue=args.bars_venue, windows=args.bars_window or BAR_WINDOWS,
-                          daily=daily, daily_tickers=tickers, daily_exchanges=exchanges)
+    irun = intraday_study(run.events, bars, ticker=args.bars_ticker if args.bars_ticker in bars.tickers else None,
+                          venue=args.bars_venue, windows=args.bars_window or BAR_WINDOWS, daily=daily,
+                          daily_tickers=tickers, daily_exchanges=exchanges, benchmark=args.bars_benchmark)
     _say(f"eventstudy: intraday bars of {irun.ticker} on {irun.venue.code}: bar 0 of "
          f"{int((irun.bar0['bar0_pos'] >= 0).sum())} of {len(irun.bar0)} events")
     return write_intraday(irun, stage, report=not args.no_report, raw=args.raw_csv, simulated=run.simulated)

@@ -27,6 +27,8 @@ def test_bad_window_and_firm_events_refused(tmp_path, capsys):
     fe.write_text("ticker,date\n7203.T,2025-11-07\n")
     assert main(["run", "--offline", "--firm-events", str(fe), "--bars", str(bars), "--out", str(tmp_path / "o")]) == 2
     assert "--bars goes with --events" in capsys.readouterr().err
+    assert main(["run", "--offline", "--bars", str(bars), "--bars-benchmark", "ES", "--out", str(tmp_path / "o")]) == 2
+    assert "--bars-benchmark 'ES': the bar file" in capsys.readouterr().err
 
 
 def test_real_study_with_ose_bars(shared_dir, tmp_path):

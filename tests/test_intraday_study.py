@@ -280,3 +280,53 @@ def test_daily_leg_test_recomputed_from_the_raw_rows(ose_file, shared_dir):
     n = len(sample)
     p = min(1, 2 * min((1 + np.sum(sample <= x)) / (n + 1), (1 + np.sum(sample >= x)) / (n + 1)))
     assert row["p_ghk"] == pytest.approx(p)
+
+
+def test_benchmark_regressor_against_statsmodels():
+    """Market model on a benchmark's return over the same instants: beta, the prediction-error t (statsmodels
+    OLS prediction: obs se = sqrt(scale + mean_se^2), n - 2 d.o.f.) and GHK on the residuals."""
+    import statsmodels.api as sm
+    from test_bar0 import synthetic_bars
+
+    from eventstudy.data.bars import bars_from_frame
+    from eventstudy.estimation.intraday import estimation_anchors, same_time_windows
+    from eventstudy.pipeline.intraday import intraday_study, roll_sessions
+    from eventstudy.returns.intraday import IntradayWindow
+
+    frame, sess, v = synthetic_bars("OSE", "2025-12-15", "2026-03-05")
+    rng = np.random.default_rng(2)
+    b = np.cumsum(rng.normal(0, 0.002, len(frame)))
+    x = 0.5 * b + np.cumsum(rng.normal(0, 0.001, len(frame)))
+    rows = []
+    for name, lp in (("X", x), ("B", b)):
+        c = 100 * np.exp(lp)
+        o = np.r_[100.0, c[:-1]]
+        rows.append(pd.DataFrame({"ticker": name, "bar_open_utc": frame["bar_open_utc"], "open": o, "close": c,
+                                  "high": np.maximum(o, c), "low": np.minimum(o, c)}))
+    bars = bars_from_frame(pd.concat(rows, ignore_index=True))
+    ev = pd.DataFrame({"event_id": ["e"], "announced_at": [pd.Timestamp("2026-02-26 17:25+09:00")]})
+    run = intraday_study(ev, bars, ticker="X", venue="OSE", windows=["session"], benchmark="B")
+    row = run.reactions.iloc[0]
+    # independent: the benchmark's own window returns at the same bar positions (same grid), statsmodels OLS
+    from eventstudy.calendars.venues import assign_sessions, venue
+    from eventstudy.returns.intraday import bar_legs, window_return
+
+    bl = bar_legs(assign_sessions(bars.of("B"), venue("OSE"))[0])
+    legs, w = run.legs, IntradayWindow("session")
+    pos = int(run.bar0["bar0_pos"].iloc[0])
+    excl = roll_sessions(run.sessions)
+    sx, kept = same_time_windows(legs, pos, w, estimation_anchors(legs, pos, 120, excl), excl)
+    sb = np.array([window_return(bl, int(k), w)["logret"] for k in kept])
+    fit = sm.OLS(sx, sm.add_constant(sb)).fit()
+    be = window_return(bl, pos, w)["logret"]
+    pred = fit.get_prediction(np.array([[1.0, be]])).summary_frame()
+    xe = window_return(legs, pos, w)["logret"]
+    t = (xe - pred["mean"].iloc[0]) / np.sqrt(fit.scale + pred["mean_se"].iloc[0] ** 2)
+    assert row["beta"] == pytest.approx(fit.params[1]) and 0.3 < row["beta"] < 0.7
+    assert row["t"] == pytest.approx(t) and row["df"] == len(sx) - 2 == row["n_est"] - 2
+    assert row["p_t"] == pytest.approx(2 * stats.t.sf(abs(t), len(sx) - 2))
+    resid = fit.resid
+    n = len(resid)
+    ar = xe - pred["mean"].iloc[0]
+    assert row["ar"] == pytest.approx(ar)
+    assert row["p_ghk"] == pytest.approx(min(1, 2 * min((1 + np.sum(resid <= ar)) / (n + 1), (1 + np.sum(resid >= ar)) / (n + 1))))

@@ -12,7 +12,10 @@ night session, the closing auction). The normal-return model therefore compares 
   event with: the prediction-error t and the Gelbach-Helland-Klick sample-quantile test,
   :mod:`eventstudy.inference.quantile`). The expected window return is their mean.
 
-An optional benchmark regressor is not implemented: the model is time-of-day means and scales.
+With a benchmark (another instrument's bars), the event window and each sample window get the
+benchmark's log return over the same instants (:func:`window_interval`, :func:`benchmark_returns`)
+and the normal return is the market model fitted on the sample windows
+(:func:`eventstudy.inference.quantile.regression_prediction`).
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ import pandas as pd
 
 from eventstudy.returns.intraday import IntradayWindow, LegArrays, leg_arrays, window_positions, window_return
 
-__all__ = ["slot_profile", "standardise", "same_time_windows", "estimation_anchors"]
+__all__ = ["slot_profile", "standardise", "same_time_windows", "estimation_anchors", "window_interval",
+           "benchmark_returns"]
 
 
 def slot_profile(legs: pd.DataFrame, use: np.ndarray) -> pd.DataFrame:
@@ -85,3 +89,29 @@ def same_time_windows(legs: pd.DataFrame, pos: int, w: IntradayWindow, anchors: 
         vals.append(r["logret"])
         kept.append(int(anchor))
     return np.asarray(vals, dtype="float64"), np.asarray(kept, dtype=int)
+
+
+def window_interval(a: LegArrays, pos: int, w: IntradayWindow, bar_ns: int) -> tuple[int, int]:
+    """(t0, t1) in ns UTC over which window ``w`` at bar ``pos`` measures its return: from the instant of its
+    starting price (the end of the bar before it when the window starts from the previous close, else its
+    first bar's open) to the end of its last bar."""
+    idx, with_gap = window_positions(a, pos, w)
+    if not len(idx):
+        return -1, -1
+    i, j = int(idx[0]), int(idx[-1])
+    t0 = a.t[i - 1] + bar_ns if (i > 0 and (with_gap or not a.first[i])) else a.t[i]
+    return int(t0), int(a.t[j] + bar_ns)
+
+
+def benchmark_returns(opens_ns: np.ndarray, closes: np.ndarray, bar_ns: int, t0, t1) -> np.ndarray:
+    """Log return of a benchmark between instants ``t0`` and ``t1`` (ns UTC) from its bars (open instants
+    ``opens_ns``, ``closes``, length ``bar_ns``): its price at an instant is the close of its last bar ending
+    at or before it (0 where it did not trade in between; NaN before its first bar)."""
+    ends = np.asarray(opens_ns) + bar_ns
+    i0 = np.searchsorted(ends, np.asarray(t0), side="right") - 1
+    i1 = np.searchsorted(ends, np.asarray(t1), side="right") - 1
+    out = np.full(len(i0), np.nan)
+    ok = (i0 >= 0) & (i1 >= 0)
+    c = np.asarray(closes, dtype="float64")
+    out[ok] = np.log(c[i1[ok]] / c[i0[ok]])
+    return out

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["sample_quantile_test", "prediction_t"]
+__all__ = ["sample_quantile_test", "prediction_t", "regression_prediction"]
 
 
 def sample_quantile_test(x: float, sample: np.ndarray) -> dict[str, float]:
@@ -50,3 +50,32 @@ def prediction_t(x: float, sample: np.ndarray) -> dict[str, float]:
     t = (x - m) / (sd * np.sqrt(1 + 1 / n)) if sd > 0 else np.nan
     return {"n": n, "mean": m, "sd": sd, "ar": float(x - m), "t": float(t), "df": n - 1,
             "p_two": float(2 * stats.t.sf(abs(t), n - 1)) if np.isfinite(t) else np.nan}
+
+
+def regression_prediction(x: float, b: float, sample_x: np.ndarray, sample_b: np.ndarray) -> dict[str, float]:
+    """The event's window return ``x`` against the market model ``x_i = a + beta b_i + e_i`` fitted on the
+    sample windows (``b``: the benchmark's return over each window): ``normal = a + beta b``,
+    ``ar = x - normal``, the prediction-error ``t = ar / (s sqrt(1 + 1/n + (b - mean b)^2 / Sbb))`` with
+    n - 2 d.o.f., and the GHK p of ``ar`` among the sample residuals. Windows with a missing value are dropped."""
+    sx, sb = np.asarray(sample_x, dtype="float64"), np.asarray(sample_b, dtype="float64")
+    ok = np.isfinite(sx) & np.isfinite(sb)
+    sx, sb = sx[ok], sb[ok]
+    n = len(sx)
+    nan = {"n": n, "beta": np.nan, "normal": np.nan, "ar": np.nan, "t": np.nan, "df": np.nan, "p_two": np.nan,
+           "p_ghk": np.nan}
+    if n < 4 or not (np.isfinite(x) and np.isfinite(b)):
+        return nan
+    mb = sb.mean()
+    sbb = float(((sb - mb) ** 2).sum())
+    if sbb <= 0:
+        return nan
+    beta = float(((sb - mb) * (sx - sx.mean())).sum() / sbb)
+    a = float(sx.mean() - beta * mb)
+    resid = sx - a - beta * sb
+    s = float(np.sqrt((resid ** 2).sum() / (n - 2)))
+    normal = a + beta * b
+    ar = float(x - normal)
+    t = ar / (s * np.sqrt(1 + 1 / n + (b - mb) ** 2 / sbb)) if s > 0 else np.nan
+    return {"n": n, "beta": beta, "normal": float(normal), "ar": ar, "t": float(t), "df": n - 2,
+            "p_two": float(2 * stats.t.sf(abs(t), n - 2)) if np.isfinite(t) else np.nan,
+            "p_ghk": sample_quantile_test(ar, resid)["p_two"]}

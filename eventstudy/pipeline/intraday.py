@@ -30,9 +30,9 @@ from eventstudy.calendars.bar0 import map_bar0
 from eventstudy.calendars.sessions import session_model_for
 from eventstudy.calendars.venues import Venue, assign_sessions, detect_venue, venue_for
 from eventstudy.data.bars import BarFileError, Bars, load_bars, read_daily_ohlc
-from eventstudy.estimation.intraday import estimation_anchors, same_time_windows
+from eventstudy.estimation.intraday import benchmark_returns, estimation_anchors, same_time_windows, window_interval
 from eventstudy.inputs.intervals import announcement_until
-from eventstudy.inference.quantile import prediction_t, sample_quantile_test
+from eventstudy.inference.quantile import prediction_t, regression_prediction, sample_quantile_test
 from eventstudy.returns.futures import quarterly_expiries
 from eventstudy.returns.intraday import (DEFAULT_WINDOWS, IntradayWindow, bar_legs, daily_legs, leg_arrays, parse_window,
                                          window_return)
@@ -42,7 +42,7 @@ __all__ = ["IntradayRun", "intraday_study", "intraday_from_files", "clock_instru
 REACTION_COLUMNS: tuple[str, ...] = (
     "event_id", "ticker", "venue", "end", "window", "bar0_local", "session", "trading_date", "start_local",
     "end_local", "n_bars", "from_price", "to_price", "ret", "gap", "within", "normal", "ar", "t", "df", "p_t",
-    "p_ghk", "n_est", "q025", "q975")
+    "p_ghk", "n_est", "q025", "q975", "beta")
 CLOCK_COLUMNS: tuple[str, ...] = (
     "event_id", "order", "instrument", "venue", "leg", "trading_date", "start_utc", "start_local", "end_local",
     "from_price", "to_price", "ret", "normal", "ar", "t", "p_t", "p_ghk", "n_est", "note")
@@ -97,7 +97,17 @@ def _event_seqs(legs: pd.DataFrame, bar0: pd.DataFrame) -> dict[object, set[int]
     return out
 
 
-def _reactions(legs, bar0, windows, venue, n_sessions, excl_base, ev_seqs) -> pd.DataFrame:
+def _with_benchmark(tests: dict, arr, pos, w, kept, sample, x, bench) -> dict:
+    """``tests`` replaced by the market model on the benchmark's returns over the same instants."""
+    opens_ns, closes, bar_ns = bench
+    iv = [window_interval(arr, int(p), w, bar_ns) for p in [pos, *kept]]
+    b = benchmark_returns(opens_ns, closes, bar_ns, [i[0] for i in iv], [i[1] for i in iv])
+    r = regression_prediction(x, b[0], sample, b[1:])
+    return {**tests, "normal": r["normal"], "ar": r["ar"], "t": r["t"], "df": r["df"], "p_t": r["p_two"],
+            "p_ghk": r["p_ghk"], "n_est": r["n"], "q025": np.nan, "q975": np.nan, "beta": r["beta"]}
+
+
+def _reactions(legs, bar0, windows, venue, n_sessions, excl_base, ev_seqs, bench=None) -> pd.DataFrame:
     rows = []
     arr = leg_arrays(legs)
     for _, b in bar0.iterrows():
@@ -108,13 +118,16 @@ def _reactions(legs, bar0, windows, venue, n_sessions, excl_base, ev_seqs) -> pd
         anchors = estimation_anchors(legs, pos, n_sessions, exclude)
         for w in windows:
             r = window_return(arr, pos, w)
-            sample, _ = same_time_windows(legs, pos, w, anchors, exclude, arrays=arr)
+            sample, kept = same_time_windows(legs, pos, w, anchors, exclude, arrays=arr)
+            tests = {**_tests(r["logret"], sample), "beta": np.nan}
+            if bench is not None:
+                tests = _with_benchmark(tests, arr, pos, w, kept, sample, r["logret"], bench)
             rows.append({"event_id": b["event_id"], "ticker": b["ticker"], "venue": venue.code, "end": b["end"],
                          "window": w.label, "bar0_local": b["bar0_local"], "session": b["session"],
                          "trading_date": b["trading_date"], "start_local": _fmt(r["start_utc"], venue.tz),
                          "end_local": _fmt(r["end_utc"], venue.tz),
                          **{k: r[k] for k in ("n_bars", "from_price", "to_price", "ret", "gap", "within")},
-                         **_tests(r["logret"], sample)})
+                         **tests})
     return pd.DataFrame(rows, columns=list(REACTION_COLUMNS))
 
 
@@ -245,7 +258,8 @@ def intraday_from_files(events: pd.DataFrame, bars_path: str, *, ticker: str | N
 def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = None, venue: str | None = None,
                    windows: Sequence[str | IntradayWindow] = DEFAULT_WINDOWS, n_sessions: int = 120,
                    daily: pd.DataFrame | None = None, daily_exchanges: Mapping[str, str | None] | None = None,
-                   daily_tickers: Sequence[str] = (), rolls: bool | None = None) -> IntradayRun:
+                   daily_tickers: Sequence[str] = (), rolls: bool | None = None,
+                   benchmark: str | None = None) -> IntradayRun:
     """Bar 0, the windows' reactions with their tests, and the reaction clock (module docstring).
 
     ``events``: ``event_id, announced_at`` (tz-aware) [, ``announced_until``, or the events file's
@@ -256,7 +270,8 @@ def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = Non
     ``daily_tickers`` the instruments the clock should show (default: those of ``daily``; one without
     opens in ``daily`` gets a row saying so).
     ``rolls``: leave quarterly contract-roll sessions out of the estimation samples (default: True on
-    OSE and CME).
+    OSE and CME). ``benchmark``: another ticker of ``bars`` whose return over the same instants is the
+    regressor of each window's market model (``reactions`` only; ``beta`` column; q025/q975 then empty).
     """
     tick = ticker or bars.tickers[0]
     if "time_until" in events.columns and "announced_until" not in events.columns:
@@ -268,7 +283,12 @@ def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = Non
     use_rolls = v.code in ("OSE", "CME") if rolls is None else rolls
     excl = roll_sessions(sessions) if use_rolls else set()
     ev_seqs = _event_seqs(legs, bar0)
-    reactions = _reactions(legs, bar0, wins, v, n_sessions, excl, ev_seqs)
+    bench = None
+    if benchmark:
+        bb = bars.of(benchmark)
+        bench = (pd.DatetimeIndex(bb["bar_open_utc"]).as_unit("ns").asi8, bb["close"].to_numpy(dtype="float64"),
+                 int(round(bars.bar_minutes[benchmark] * 6e10)))
+    reactions = _reactions(legs, bar0, wins, v, n_sessions, excl, ev_seqs, bench)
     tickers = list(dict.fromkeys(list(daily_tickers) + (list(daily["ticker"]) if daily is not None else [])))
     clock = _clock(events, legs, bar0, v, n_sessions, excl, ev_seqs, daily, daily_exchanges or {}, tickers)
     return IntradayRun(ticker=tick, venue=v, source=bars.source, legs=legs, sessions=sessions, bar0=bar0,

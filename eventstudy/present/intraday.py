@@ -57,7 +57,7 @@ def clock_table(run: IntradayRun, event_id: str) -> pd.DataFrame:
 def reaction_table(run: IntradayRun) -> pd.DataFrame:
     """Every event x window of the bar instrument as display text."""
     r = run.reactions
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "event": r["event_id"], "end": r["end"], "bar 0": r["bar0_local"], "window": r["window"],
         "from": r["start_local"], "to": r["end_local"], "bars": r["n_bars"].astype(str),
         "return %": r["ret"].astype(float).map(_pct), "gap %": np.expm1(r["gap"].astype(float)).map(_pct),
@@ -65,6 +65,9 @@ def reaction_table(run: IntradayRun) -> pd.DataFrame:
         "t": r["t"].astype(float).map(lambda v: "" if not np.isfinite(v) else f"{v:+.2f}"),
         "p (t)": r["p_t"].astype(float).map(_p), "p (GHK)": r["p_ghk"].astype(float).map(_p),
         "n": r["n_est"].astype(str)})
+    if r["beta"].notna().any():
+        out["beta"] = r["beta"].astype(float).map(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")
+    return out
 
 
 def _md(df: pd.DataFrame) -> str:
