@@ -27,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from eventstudy.calendars.sessions import ExchangeSessionModel, GlobexSessionModel, guess_exchange, session_model_for
+from eventstudy.calendars.sessions import ExchangeSessionModel, GlobexSessionModel, session_model_for
 from eventstudy.data.bars import BarFileError
+from eventstudy.inputs.exchanges import guess_exchange
 
 __all__ = ["Venue", "venue", "venue_for", "venue_sessions", "assign_sessions", "detect_venue", "DETECT_ORDER", "SESSION_COLUMNS", "OSE_HOURS_CHANGE",
            "OSE_HOLIDAY_TRADING_FROM"]
