@@ -157,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
+    _bars_args(run)
 
     pl = sub.add_parser("placebo", help="calibrate the tests on this panel: size, power, MDE, calibrated p",
                         formatter_class=fmt, epilog=EPILOG_PLACEBO,
@@ -203,6 +204,64 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("--window", action="append", metavar="START,END")
     return parser
 
+
+
+def _bars_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("intraday bars (bar 0, session reactions, the reaction clock)")
+    g.add_argument("--bars", metavar="FILE",
+                   help="intraday OHLC bars of one instrument (CSV/Parquet: bar open time in UTC or with an offset, "
+                        "open, high, low, close[, volume, ticker, trading_date, session]): adds each event's bar 0, "
+                        "the session and window reactions with the t and sample-quantile (GHK) tests, the reaction "
+                        "clock and the intraday path figures (intraday_*.csv, reaction_clock.csv, report section)")
+    g.add_argument("--bars-ticker", metavar="NAME", help="name of the bars' instrument when the file has no ticker "
+                                                         "column (default: the file's name)")
+    g.add_argument("--bars-venue", metavar="CODE", help="where the bars trade: OSE, CME or an exchange_calendars code "
+                                                        "(default: from the ticker, else the one venue whose sessions "
+                                                        "hold every bar)")
+    g.add_argument("--bars-timezone", metavar="TZ", help="IANA timezone of bar times written without an offset")
+    g.add_argument("--bars-benchmark", metavar="TICKER",
+                   help="another instrument of the bar file: its return over the same instants is the regressor of "
+                        "each intraday window's market model (default: none, same-time-of-day mean)")
+    g.add_argument("--bars-window", action="append", metavar="W",
+                   help="intraday window, repeatable: session, rest, next, bars:A,B or min:A,B "
+                        "(default: session, rest, bars:0,3, next)")
+    g.add_argument("--clock", action="append", metavar="TICKER",
+                   help="daily instrument of the reaction clock, with opens in --prices, repeatable (default: the "
+                        "study's timeline instruments and their benchmarks)")
+
+
+def _load_bars(args):
+    """The bars of --bars, read and checked before the study runs (None without --bars)."""
+    if not getattr(args, "bars", None):
+        return None
+    from eventstudy.data.bars import load_bars
+    from eventstudy.returns.intraday import parse_window
+    for w in args.bars_window or ():
+        parse_window(w)
+    bars = load_bars(args.bars, ticker=args.bars_ticker or Path(args.bars).stem, timezone=args.bars_timezone)
+    for opt, name in (("--bars-ticker", args.bars_ticker), ("--bars-benchmark", args.bars_benchmark)):
+        if name and name not in bars.tickers:
+            raise EventStudyError(f"{opt} {name!r}: the bar file {args.bars} has no such ticker; its tickers: "
+                                  f"{', '.join(bars.tickers)}")
+    return bars
+
+
+def _write_bars(args, run, bars, stage) -> dict:
+    """The intraday study of --bars on the run's events, written into the staging folder."""
+    from eventstudy.data.bars import read_daily_ohlc
+    from eventstudy.outputs.intraday import write_intraday
+    from eventstudy.pipeline.intraday import clock_instruments, intraday_study
+    from eventstudy.returns.intraday import DEFAULT_WINDOWS as BAR_WINDOWS
+
+    tickers = args.clock or clock_instruments(_load_study(args).defaults.timeline, run.universe)
+    daily = read_daily_ohlc(args.prices, tickers) if args.prices else None
+    exchanges = dict(zip(run.calendars["ticker"], run.calendars["exchange"])) if len(run.calendars) else {}
+    irun = intraday_study(run.events, bars, ticker=args.bars_ticker if args.bars_ticker in bars.tickers else None,
+                          venue=args.bars_venue, windows=args.bars_window or BAR_WINDOWS, daily=daily,
+                          daily_tickers=tickers, daily_exchanges=exchanges, benchmark=args.bars_benchmark)
+    _say(f"eventstudy: intraday bars of {irun.ticker} on {irun.venue.code}: bar 0 of "
+         f"{int((irun.bar0['bar0_pos'] >= 0).sum())} of {len(irun.bar0)} events")
+    return write_intraday(irun, stage, report=not args.no_report, raw=args.raw_csv, simulated=run.simulated)
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -357,6 +416,8 @@ def cmd_run(args) -> int:
     folder = RunFolder(args.out, "--out folder")     # '' refused here
     from eventstudy.io_utils import check_out_dir
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
+    if args.firm_events and args.bars:
+        raise EventStudyError("--bars goes with --events studies (the shared-date design), not --firm-events")
     if args.firm_events:
         return _run_firm(args, spec, folder)
     if args.benchmark or args.by or args.overlap != "flag":
@@ -366,6 +427,7 @@ def cmd_run(args) -> int:
     hypotheses = _load_hypotheses(args, events, universe)
     limits = _load_limits(args)
     source = _make_source(args)
+    args.bars_obj = _load_bars(args)                 # bad bars fail before the study runs
     with folder:                                     # locked, staged beside --out, swapped in at the end
         return _run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits)
 
@@ -401,6 +463,8 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
             from eventstudy.outputs.report_files import write_report
             written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv,
                                         figure_formats=getattr(args, "figure_formats", ("png",))))
+        if getattr(args, "bars_obj", None) is not None:
+            written.update(_write_bars(args, run, args.bars_obj, stage))
     except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
         raise _write_error(out, exc) from None
     folder.commit(_manifest_info(args, run))
@@ -508,7 +572,7 @@ def _write_error(out: Path, exc: OSError) -> EventStudyError:
 def _manifest_info(args, run) -> dict:
     """What manifest.json records besides the files: command options, versions, data source."""
     from eventstudy.outputs.runfolder import package_versions
-    opts = {k: v for k, v in vars(args).items() if k != "command"}
+    opts = {k: v for k, v in vars(args).items() if k not in ("command", "bars_obj")}
     p = run.prices
     return {"command": "eventstudy run", "options": opts, "versions": package_versions(),
             "data": {"source": str(p.source), "simulated": bool(p.simulated),
