@@ -156,5 +156,5 @@ def test_volume_from_numeric_frame():
     f = pd.DataFrame({"Date": ["2025-01-06", "2025-01-06"], "Ticker": ["X", "Y"], "Volume": [5.0, np.nan]})
     w = volume_from_frame(f, tickers=["Y", "X", "Z"])
     assert list(w.columns) == ["Y", "X", "Z"] and w.iloc[0, 1] == 5.0 and w.iloc[0, [0, 2]].isna().all()
-    with pytest.raises(VolumeDataError, match="line 3: volume -1.0 of Y"):
+    with pytest.raises(VolumeDataError, match="line 3: volume -1 of Y"):
         volume_from_frame(f.assign(Volume=[5.0, -1.0]))

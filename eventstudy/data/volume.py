@@ -58,7 +58,9 @@ def volume_from_frame(frame: pd.DataFrame, tickers: Sequence[str] | None = None,
     bad |= ~np.isnan(vol) & ~(np.isfinite(vol) & (vol >= 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise VolumeDataError(f"{origin} line {lines[i]}: volume {raw.iloc[i]!r} of {ticker[i]} is not a "
+        cell = raw.iloc[i]
+        cell = repr(cell) if isinstance(cell, str) else format(float(cell), "g")
+        raise VolumeDataError(f"{origin} line {lines[i]}: volume {cell} of {ticker[i]} is not a "
                               f"number of shares >= 0; fix the cell or leave it empty (missing)")
     dates = pd.to_datetime(sub[cols["date"]].astype(str).str.strip(), errors="coerce", format="mixed")
     if dates.isna().any():
