@@ -110,6 +110,20 @@ def _firm_args(p: argparse.ArgumentParser) -> None:
                           "reported (flag, default) or left out of the estimation window (drop)")
 
 
+def _measure_args(p) -> None:
+    g = p.add_argument_group("measures beside returns (abnormal volume and volatility; docs/METHODS.md)")
+    g.add_argument("--measure", action="append", metavar="LIST",
+                   help="returns|volume|volatility, comma separated or repeated (default returns; returns are always "
+                        "computed: their day-0 audit, windows and groups are the measures' too)")
+    g.add_argument("--volume", metavar="FILE", help="long file with a volume column for --measure volume "
+                   "(default: the --prices file)")
+    g.add_argument("--volume-market", default="all", metavar="WHICH",
+                   help="market log volume regressor: all (equal-weighted, every ticker of the volume file; default), "
+                        "universe (the study's instruments) or a ticker")
+    g.add_argument("--volume-calendar", choices=("dow+holiday", "dow", "none"), default="dow+holiday",
+                   help="calendar regressors of the volume model (default %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -149,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
+    _measure_args(run)
 
     pl = sub.add_parser("placebo", help="calibrate the tests on this panel: size, power, MDE, calibrated p",
                         formatter_class=fmt, epilog=EPILOG_PLACEBO,
@@ -307,6 +322,11 @@ def cmd_run(args) -> int:
     folder = RunFolder(args.out, "--out folder")     # '' refused here
     from eventstudy.io_utils import check_out_dir
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
+    from eventstudy.pipeline.measures import parse_measures
+    args.measures = parse_measures(args.measure)
+    if args.firm_events and len(args.measures) > 1:
+        raise EventStudyError("--measure volume|volatility is built for --events studies (every event on every "
+                              "instrument); with --firm-events only returns are measured for now")
     if args.firm_events:
         return _run_firm(args, spec, folder)
     if args.benchmark or args.by or args.overlap != "flag":
@@ -350,12 +370,37 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
             from eventstudy.present.report import write_report
             written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv,
                                         figure_formats=getattr(args, "figure_formats", ("png",))))
+        if len(args.measures) > 1:
+            written.update(_write_measures(args, run, stage))
     except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
         raise _write_error(out, exc) from None
     folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
     return 0
+
+
+def _write_measures(args, run, stage) -> dict:
+    """``--measure volume|volatility``: the measures on the run, their tables, figure and report section."""
+    from eventstudy.pipeline.measures import run_measures
+    from eventstudy.present.tables import lead_window
+    from eventstudy.outputs.measures import write_measures
+
+    volume, src = None, ""
+    if "volume" in args.measures:
+        from eventstudy.data.volume import read_volume_file
+        path = args.volume or args.prices
+        if not path:
+            raise EventStudyError("--measure volume needs trading volume: give --prices FILE (or --volume FILE) with "
+                                  "a volume column; the bundled SIMULATED market and Yahoo prices carry none here")
+        volume, src = read_volume_file(path), f"file {path}"
+    _say("eventstudy: measures " + ", ".join(args.measures[1:]) + (f" (volume from {src})" if src else ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        mr = run_measures(run, args.measures, volume=volume, volume_market=args.volume_market,
+                          volume_calendar=args.volume_calendar, volume_source=src)
+    return write_measures(run, mr, stage, lead_window(run), table_format=args.table_format, raw=args.raw_csv,
+                          figures=not args.no_report, report=not args.no_report)
 
 
 def cmd_placebo(args) -> int:

@@ -21,6 +21,7 @@ from eventstudy.engine.model import EventStudy
 from eventstudy.engine.results import EventStudyResult
 from eventstudy.errors import EstimationError
 from eventstudy.estimation.garch import fit_garch_many, garch_event_variance
+from eventstudy.estimation.windows import DEFAULT_ESTIMATION, WindowSpec
 from eventstudy.estimation.volume import CALENDARS, MARKET_COLUMN, calendar_dummies, log_volume, market_log_volume
 from eventstudy.inference.volatility import cell_volatility_tests
 from eventstudy.returns.panel import ReturnPanel
@@ -32,7 +33,8 @@ def volume_regressors(logv: pd.DataFrame, market: str | Sequence[str] = "all",
                       calendar: str = "dow+holiday") -> pd.DataFrame:
     """The regressors of the log-volume model on the sessions of ``logv``: the market's log volume
     (``"all"``: equal-weighted over every column; a list: over those tickers; a ticker: its own log
-    volume) and the calendar dummies of :func:`~eventstudy.estimation.volume.calendar_dummies`."""
+    volume) and the calendar dummies of :func:`~eventstudy.estimation.volume.calendar_dummies` (a dummy that is
+    constant on every session, e.g. holiday-adjacent on a calendar without holidays, is left out)."""
     if calendar not in CALENDARS:
         raise EstimationError(f"unknown volume calendar {calendar!r}; choose one of {', '.join(CALENDARS)}")
     if isinstance(market, str) and market != "all":
@@ -43,8 +45,10 @@ def volume_regressors(logv: pd.DataFrame, market: str | Sequence[str] = "all",
     else:
         mkt = market_log_volume(logv, None if market == "all" else list(market))
     sessions = logv.index[mkt.notna().to_numpy()]
-    out = pd.concat([mkt.loc[sessions], calendar_dummies(sessions, calendar)], axis=1)
-    return out
+    dummies = calendar_dummies(sessions, calendar)
+    # a calendar without holidays (a simulated weekday market) has no holiday-adjacent day: nothing to estimate
+    dummies = dummies.loc[:, [c for c in dummies.columns if dummies[c].nunique() > 1]]
+    return pd.concat([mkt.loc[sessions], dummies], axis=1)
 
 
 def abnormal_volume(volume: pd.DataFrame, pairs: pd.DataFrame, *, market: str | Sequence[str] = "all",
@@ -55,7 +59,9 @@ def abnormal_volume(volume: pd.DataFrame, pairs: pd.DataFrame, *, market: str | 
     ``volume``: wide shares traded (dates x tickers, NaN missing; e.g.
     :func:`eventstudy.data.volume.read_volume_file`); ``pairs``: ``ticker, event_id, day0[, group]``
     as for :class:`EventStudy`; ``sessions``: each ticker's trading sessions (default: the dates of
-    ``volume``), so the relative-day grid is the returns study's. ``study_kwargs`` go to
+    ``volume``), so the relative-day grid is the returns study's. A calendar dummy that is constant over some
+    pair's estimation window (no holiday in it) is left out for all pairs (``params`` shows the regressors
+    used). ``study_kwargs`` go to
     :class:`EventStudy` (``estimation``, ``windows``, ``pooled_group``, ``pool_exclude``, ``min_obs``, ``pool``).
 
     Returns an :class:`EventStudyResult` whose ``ret`` is log volume, ``normal_ret`` its normal level,
@@ -75,12 +81,35 @@ def abnormal_volume(volume: pd.DataFrame, pairs: pd.DataFrame, *, market: str | 
             idx = idx.union(pd.DatetimeIndex(sessions.get(t, [])))
     y = logv.reindex(index=idx, columns=tickers)
     own = {t: (pd.DatetimeIndex(sessions[t]) if sessions is not None and t in sessions else idx) for t in tickers}
+    est = study_kwargs.get("estimation", DEFAULT_ESTIMATION)
+    regs = regs.drop(columns=_constant_somewhere(regs, pairs, own, WindowSpec.build(est, [(0, 0)]).estimation))
     panel = ReturnPanel(returns=y, sessions=own, kind="log",
                         masked=pd.DataFrame({"ticker": [], "date": [], "reason": []}))
     res = EventStudy(panel, pairs, model="factor", factors=regs.reindex(idx), **study_kwargs).fit()
     car = res.car.copy()
     car["bhar"] = np.nan
     return replace(res, car=car)
+
+
+def _constant_somewhere(regs: pd.DataFrame, pairs: pd.DataFrame, own: Mapping[str, pd.DatetimeIndex],
+                        estimation: tuple[int, int]) -> list[str]:
+    """Calendar dummies that take one value over the estimation window of some pair (a window without a
+    holiday): left out for every pair, so that all pairs keep one model and none is lost to a dummy."""
+    dummies = [c for c in regs.columns if c != MARKET_COLUMN]
+    if not dummies:
+        return []
+    a, b = estimation
+    out: set[str] = set()
+    for t, sub in pairs.groupby("ticker", sort=False):
+        s = own[t]
+        pos = s.get_indexer(pd.DatetimeIndex(sub["day0"]))
+        pos = pos[pos >= 0]
+        lo, hi = np.clip(pos + a, 0, len(s)), np.clip(pos + b + 1, 0, len(s))
+        vals = regs[dummies].reindex(s).fillna(0.0).to_numpy()
+        cs = np.vstack([np.zeros((1, len(dummies))), np.cumsum(vals, axis=0)])
+        count, size = cs[hi] - cs[lo], (hi - lo)[:, None]
+        out.update(d for d, bad in zip(dummies, ((count == 0) | (count == size)).any(axis=0)) if bad)
+    return [d for d in dummies if d in out]
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def fit_garch11(e: np.ndarray) -> dict[str, float]:
     if x.shape[0] < MIN_GARCH_OBS or not np.std(x) > 0:
         return nan
     c = 1.0 / float(np.std(x))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True):      # arch sets its own 'always' filters: record, never show
         warnings.simplefilter("ignore")
         res = arch_model(x * c, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
     p = res.params
