@@ -10,7 +10,7 @@ Every test of the battery runs on the cumulated abnormal log volume of windows [
 Volatility (:func:`eventstudy.data.simulated_measures.simulate_garch`): market-model returns with
 GARCH(1,1) errors (alpha 0.08, beta 0.90, sd 2%). Scenarios: no effect; the day-0 error's sd doubled
 (variance x4) with no mean effect; doubled sd plus a day-0 shift of 2% (one unconditional sd).
-Reported: the Savickas GARCH test and both variance-ratio tests, beside the returns battery's BMP and
+Reported: the Savickas GARCH test, the GARCH variance-shift score test and both variance-ratio tests, beside the returns battery's BMP and
 Patell (window [0,0]).
 
 Rejection rates at 5% (two-sided), each over ``cells`` = panels x events; a correct 5% rate has a
@@ -61,7 +61,7 @@ def volume_block(panels: int, n: int, events: int, phi: float) -> tuple[pd.DataF
 
 def volatility_block(panels: int, n: int, events: int, n_jobs: int) -> tuple[pd.DataFrame, float, float, int]:
     cols, fit_s, ols_s, pairs_n = {}, 0.0, 0.0, 0
-    ids = ["savickas", "variance_ratio", "variance_ratio_rank", "bmp", "patell", "kolari_pynnonen"]
+    ids = ["savickas", "garch_variance_shift", "variance_ratio", "variance_ratio_rank", "bmp", "patell", "kolari_pynnonen"]
     for name, jump, shift in (("no effect", 1.0, 0.0), ("variance x4", 2.0, 0.0), ("variance x4, +2%", 2.0, 0.02)):
         parts = []
         for rep in range(panels):

@@ -11,7 +11,7 @@ from eventstudy import EventStudy
 from eventstudy.data.simulated_measures import simulate_garch
 from eventstudy.engine.measures import abnormal_volatility
 from eventstudy.estimation.garch import backcast, fit_garch11, fit_garch_many, garch_event_variance, garch_filter
-from eventstudy.inference.volatility import cross_sectional_variance, savickas, variance_ratio, variance_ratio_rank
+from eventstudy.inference.volatility import cross_sectional_variance, garch_variance_shift, savickas, variance_ratio, variance_ratio_rank
 
 arch = pytest.importorskip("arch")
 
@@ -81,6 +81,14 @@ def test_savickas_is_one_sample_t():
     assert (n, m) == (5, pytest.approx(0.58)) and t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
 
 
+def test_garch_variance_shift_hand_worked():
+    z2 = np.array([[1.0, 3.0], [0.5, 0.5], [4.0, 2.0], [np.nan, 1.0]])
+    m, t, p, n = garch_variance_shift(z2)
+    u = np.array([1.0, -0.5, 2.0])
+    ref = stats.ttest_1samp(u, 0.0)
+    assert n == 3 and m == pytest.approx(u.mean()) and t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
+
+
 def test_variance_ratio_hand_worked():
     est = np.array([[1.0, -1.0, 2.0, 0.0], [-1.0, 1.0, 0.0, 2.0], [0.0, 0.0, -2.0, -2.0]])
     win = np.array([[3.0], [-3.0], [0.0]])
@@ -120,19 +128,23 @@ def test_abnormal_volatility_recomputed_for_one_pair():
     assert row["garch_var"] == pytest.approx(sum(hs), rel=1e-9)
     assert row["car"] == pytest.approx(e[i0: i0 + 3].sum(), abs=1e-10)
     assert row["scar_garch"] == pytest.approx(e[i0: i0 + 3].sum() / np.sqrt(sum(hs)), rel=1e-8)
+    assert row["var_shift"] == pytest.approx(np.mean(e[i0: i0 + 3] ** 2 / np.array(hs)) - 1, rel=1e-8)
     assert fixed is not None
     cell = vty.tests[(vty.tests["event_id"] == p["event_id"]) & (vty.tests["group"] == "sim")
                      & (vty.tests["window_end"] == 2)].set_index("test")
     s = vty.car[(vty.car["event_id"] == p["event_id"]) & (vty.car["window_end"] == 2)]["scar_garch"]
     assert cell.loc["savickas", "statistic"] == pytest.approx(stats.ttest_1samp(s, 0.0).statistic, rel=1e-10)
+    u = vty.car[(vty.car["event_id"] == p["event_id"]) & (vty.car["window_end"] == 2)]["var_shift"]
+    assert cell.loc["garch_variance_shift", "statistic"] == pytest.approx(stats.ttest_1samp(u, 0.0).statistic,
+                                                                         rel=1e-10)
 
 
 # ---------------------------------------------------------------- size and power (seeded)
 def test_volatility_size_and_power_seeded():
-    """24 events x 12 securities with GARCH(1,1) errors: without an effect the variance-ratio rank test
-    and Savickas reject at most 4 of 24 cells (a correct 5% rate does so with probability > 0.99); with the
-    day-0 sd tripled (variance x9) the variance-ratio tests reject at least 20 of 24, and Savickas (no mean
-    effect) still at most 4."""
+    """24 events x 12 securities with GARCH(1,1) errors: without an effect the variance-ratio rank test,
+    Savickas and the variance-shift test reject at most 4 of 24 cells (a correct 5% rate does so with
+    probability > 0.99); with the day-0 sd tripled (variance x9) the variance-ratio tests reject at least
+    20 of 24 (the variance-shift test at least 10), and Savickas (no mean effect) still at most 4."""
     out = {}
     for jump in (1.0, 3.0):
         ret, pairs = simulate_garch(n_sec=12, events=24, jump=jump, seed=21)
@@ -140,5 +152,7 @@ def test_volatility_size_and_power_seeded():
         t = abnormal_volatility(res, n_jobs=2).tests
         out[jump] = t.groupby("test")["p_value"].apply(lambda p: int(np.sum(p < 0.05)))
     assert out[1.0]["variance_ratio_rank"] <= 4 and out[1.0]["savickas"] <= 4
+    assert out[1.0]["garch_variance_shift"] <= 4
     assert out[3.0]["variance_ratio_rank"] >= 20 and out[3.0]["variance_ratio"] >= 20
+    assert out[3.0]["garch_variance_shift"] >= 10      # less powerful: u_i = mean z^2 - 1 is very skewed
     assert out[3.0]["savickas"] <= 4

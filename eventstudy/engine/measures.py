@@ -116,8 +116,9 @@ def _constant_somewhere(regs: pd.DataFrame, pairs: pd.DataFrame, own: Mapping[st
 class VolatilityResult:
     """GARCH-standardised abnormal returns and the event-induced variance tests.
 
-    ``car``: ``event_id, ticker, group, window_start, window_end, car, garch_var, scar_garch`` per
-    pair-window (``garch_var`` the sum of the event days' conditional variance forecasts);
+    ``car``: ``event_id, ticker, group, window_start, window_end, car, garch_var, scar_garch, var_shift`` per
+    pair-window (``garch_var`` the sum of the event days' conditional variance forecasts, ``var_shift`` the
+    mean of ``AR^2 / h`` over the window minus 1);
     ``params``: ``event_id, ticker, group, omega, alpha, beta, persistence, loglik, converged`` (decimal
     returns); ``tests``: ``event_id, group, window_start, window_end, n, estimate, test, statistic, p_value``
     with test ids of :mod:`eventstudy.inference.volatility`.
@@ -178,16 +179,20 @@ def abnormal_volatility(result: EventStudyResult, *, pool_exclude: Sequence[str]
         cols = (rel >= a) & (rel <= b)
         car = np.sum(ar[:, cols], axis=1)           # NaN when a window day is missing, as the engine's CAR
         var = np.sum(h[:, cols], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shift = np.mean(ar[:, cols] ** 2 / h[:, cols], axis=1) - 1.0
         rows.append(pd.DataFrame({"event_id": pairs["event_id"], "ticker": pairs["ticker"],
                                   "group": pairs.get("group", result.pooled_group),
                                   "window_start": a, "window_end": b, "car": car, "garch_var": var,
-                                  "scar_garch": car / np.sqrt(var)}))
+                                  "scar_garch": car / np.sqrt(var), "var_shift": shift}))
     car_df = pd.concat(rows, ignore_index=True)
     for e, g, pos in _cells(pairs, result.pooled_group, pool_exclude):
         for (a, b) in windows:
             cols = (rel >= a) & (rel <= b)
             scar = car_df.loc[(car_df["window_start"] == a) & (car_df["window_end"] == b), "scar_garch"].to_numpy()[pos]
-            trows.extend(cell_volatility_tests(e, g, a, b, scar, sar_ols[pos][:, est], sar_ols[pos][:, cols]))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z2 = ar[pos][:, cols] ** 2 / h[pos][:, cols]
+            trows.extend(cell_volatility_tests(e, g, a, b, scar, sar_ols[pos][:, est], sar_ols[pos][:, cols], z2))
     par = pd.DataFrame({"event_id": pairs["event_id"], "ticker": pairs["ticker"],
                         "group": pairs.get("group", result.pooled_group), **{k: params[k] for k in
                         ("omega", "alpha", "beta", "persistence", "loglik", "converged")}})

@@ -18,6 +18,15 @@ Test ids (rows of ``volatility_tests.csv``; every p-value two-sided):
     ``2 min(P(X' >= X), P(X' <= X))``. The cross-sectional variance is free of a shock common to all
     securities (the event's mean effect); the ratio of event-period to estimation-period residual
     variance is Beaver's (1968) measure, taken across securities as in Boehmer, Musumeci & Poulsen (1991).
+``garch_variance_shift``
+    A score (Lagrange-multiplier) form of the GARCH variance-shift dummy: with ``h_it`` the GARCH(1,1)
+    event-day variance forecasts and ``z_it = AR_it / sqrt(h_it)``, ``u_i = (1/L) sum_{t in W} (z_it^2 - 1)``
+    (the score of a dummy ``delta D_t`` added to ``h_t``, at ``delta = 0``, with equal day weights);
+    ``estimate`` mean ``u_i`` (the window's variance relative to the forecast, minus 1), statistic
+    ``t = mean(u_i) / (sd(u_i) / sqrt(N))``, Student t with N-1 d.o.f. (the cross-sectional
+    standardisation of Boehmer et al. 1991 instead of the normal-theory ``Var(z^2) = 2``). The squared
+    abnormal return contains any mean effect: read it beside ``savickas``. The maximum-likelihood fit
+    of the dummy itself (Savickas 2003, eq. 3) is not computed.
 ``variance_ratio_rank``
     The same ``VR`` against its own distribution on the estimation days: the means of ``s2_t`` over every run
     of L consecutive estimation days; p ``= 2 min(#{>= VR} + 1, #{<= VR} + 1) / (B + 1)`` (capped at 1),
@@ -29,10 +38,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["VOLATILITY_TESTS", "savickas", "cross_sectional_variance", "variance_ratio", "variance_ratio_rank",
+__all__ = ["VOLATILITY_TESTS", "savickas", "garch_variance_shift", "cross_sectional_variance", "variance_ratio", "variance_ratio_rank",
            "cell_volatility_tests"]
 
-VOLATILITY_TESTS = ("savickas", "variance_ratio", "variance_ratio_rank")
+VOLATILITY_TESTS = ("savickas", "garch_variance_shift", "variance_ratio", "variance_ratio_rank")
 #: fewer securities than this on a day: no cross-sectional variance that day
 MIN_CROSS_SECTION = 3
 
@@ -50,6 +59,14 @@ def savickas(s: np.ndarray) -> tuple[float, float, float, int]:
         return m, np.nan, np.nan, n
     t = m / (sd / np.sqrt(n))
     return m, float(t), float(2 * stats.t.sf(abs(t), n - 1)), n
+
+
+def garch_variance_shift(z2: np.ndarray) -> tuple[float, float, float, int]:
+    """Variance-shift score test (module docstring) on ``z2 (N, L)`` = squared GARCH-standardised abnormal
+    returns of the window days: ``(mean u, t, p, N)``; pairs with a missing day dropped."""
+    z2 = np.asarray(z2, dtype="float64")
+    u = np.mean(z2, axis=1) - 1.0
+    return savickas(u)
 
 
 def cross_sectional_variance(sar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,10 +117,13 @@ def variance_ratio_rank(sar_est: np.ndarray, sar_win: np.ndarray) -> tuple[float
 
 
 def cell_volatility_tests(event_id: str, group: str, a: int, b: int, scar_garch: np.ndarray,
-                          sar_est: np.ndarray, sar_win: np.ndarray) -> list[tuple]:
-    """The rows ``(event_id, group, window_start, window_end, n, estimate, test, statistic, p_value)`` of one cell."""
+                          sar_est: np.ndarray, sar_win: np.ndarray, z2: np.ndarray) -> list[tuple]:
+    """The rows ``(event_id, group, window_start, window_end, n, estimate, test, statistic, p_value)`` of one
+    cell: ``scar_garch (N,)``, SARs of the estimation ``(N, M)`` and window ``(N, L)`` days, ``z2 (N, L)``."""
     m, t, p, n = savickas(scar_garch)
     rows = [(event_id, group, a, b, n, m, "savickas", t, p)]
+    m2, t2, p2, n2 = garch_variance_shift(z2)
+    rows.append((event_id, group, a, b, n2, m2, "garch_variance_shift", t2, p2))
     keep = np.isfinite(sar_win).all(axis=1)
     nv = int(keep.sum())
     vr, x, pv, _ = variance_ratio(sar_est[keep], sar_win[keep])
