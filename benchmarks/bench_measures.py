@@ -91,7 +91,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer panels and events")
     ap.add_argument("--jobs", type=int, default=2, help="processes for the GARCH fits")
     a = ap.parse_args()
-    vp, ve, gp, ge = (1, 100, 1, 10) if a.quick else (3, 200, 4, 25)
+    vp, ve, gp, ge = (1, 100, 1, 10) if a.quick else (3, 200, 8, 25)
     print(f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
           f"{platform.machine()}; seeds fixed.\n")
     for phi in (0.0, 0.5):

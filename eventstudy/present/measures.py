@@ -83,7 +83,7 @@ _INTRO = ("Beside returns: trading volume and volatility around each event, on t
           "volume of {market} as regressor, {calendar} dummies; Campbell & Wasley 1996). Volatility: the "
           "cross-sectional variance of standardised abnormal returns against its estimation-period level, "
           "and returns standardised by each stock's GARCH(1,1) event-day variance forecast (Savickas 2003). "
-          "Formulas: docs/METHODS.md (measures); every cell is in the volume_*.csv and volatility_*.csv tables. "
+          "Formulas: docs/METHODS.md section 17; every cell is in the volume_*.csv and volatility_*.csv tables. "
           "Groups of one instrument get no cross-sectional statistic.")
 
 
