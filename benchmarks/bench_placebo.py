@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         print(f"\nkolari_pynnonen MDE per group, window [{w[0]},{w[1]}]: " + "; ".join(
             f"{g} (n {n:.0f}) {'' if pd.isna(v) else f'{100 * v:.2f}%'}" for g, n, v in zip(kp["group"], kp["n"], kp["mde"])
             if n > 1))
-        from eventstudy.inference.hypotheses import load_hypotheses
+        from eventstudy.inputs.hypotheses import load_hypotheses
         cal = pd.read_csv(out / "placebo_calibrated_p.csv")
         tost = pd.read_csv(out / "placebo_tost.csv")
         print("\nprimary hypotheses (kolari_pynnonen; futures: t_time_series):")

@@ -269,7 +269,7 @@ def _load_limits(args):
 
 def _load_hypotheses(args, events, universe):
     """The primary hypotheses: --hypotheses FILE, else the packaged study's when the packaged events are used."""
-    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.inputs.hypotheses import load_hypotheses
 
     study = _load_study(args)
     path = getattr(args, "hypotheses", None)
@@ -625,7 +625,7 @@ def _say_day0_limits(run) -> None:
 
 
 def cmd_events(args) -> int:
-    from eventstudy.calendars.sessions import map_day0
+    from eventstudy.calendars.day0 import map_day0
     from eventstudy.inputs.instruments import declared_exchanges
 
     if args.csv is not None:        # checked before any work

@@ -15,16 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.calendars.sessions import (
-    AUDIT_COLUMNS,
-    DatesModel,
-    ExchangeSessionModel,
-    GlobexSessionModel,
-    describe_calendar,
-    format_announcement,
-    map_day0,
-    session_model_for,
-)
+from eventstudy.calendars.day0 import AUDIT_COLUMNS, format_announcement, map_day0
+from eventstudy.calendars.sessions import DatesModel, ExchangeSessionModel, GlobexSessionModel, describe_calendar, session_model_for
 from eventstudy.errors import DataUnavailableError, EventsFileError, UniverseFileError, WindowError
 from eventstudy.inputs.events import events_from_frame
 

@@ -315,7 +315,7 @@ def test_wilcoxon_exact_p_values_equal_scipy_for_every_small_n():
     """The batched exact p-value (untied cells, n <= 50) is scipy.stats.wilcoxon(method='auto')."""
     from scipy import stats
 
-    from eventstudy.inference.batched import _wilcoxon_exact_p
+    from eventstudy.inference.batched_ranks import wilcoxon_exact_p as _wilcoxon_exact_p
 
     rng = np.random.default_rng(11)
     w, n, ref = [], [], []

@@ -9,7 +9,8 @@ import statsmodels.api as sm
 
 from eventstudy.engine.model import EventStudy
 from eventstudy.errors import EstimationError, WindowError
-from eventstudy.inference.regression import cross_sectional_regression, dummy_regression, event_dummy_regressions
+from eventstudy.inference.cross_section import cross_sectional_regression
+from eventstudy.inference.regression import dummy_regression, event_dummy_regressions
 
 TOL = 1e-10
 

@@ -15,8 +15,9 @@ import statsmodels.api as sm
 from eventstudy.outputs import csvs as outputs
 from eventstudy.data.files import _read_csv_columnar, _read_csv_lines, read_price_file
 from eventstudy.errors import PriceDataError
-from eventstudy.inference.regression import (REG_COLUMNS, _rows_from, dummy_regression, event_dummy_regressions,
-                                   ols_robust)
+from eventstudy.inference.cross_section import ols_robust
+from eventstudy.inference.dummy_regression import rows_from as _rows_from
+from eventstudy.inference.regression import REG_COLUMNS, dummy_regression, event_dummy_regressions
 from eventstudy.present import tables as T
 
 

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from eventstudy import EventStudy
-from eventstudy.calendars.sessions import map_day0_pairs
+from eventstudy.calendars.day0 import map_day0_pairs
 from eventstudy.errors import EventsFileError
 from eventstudy.inputs.events import firm_events_from_frame, load_firm_events
 from eventstudy.pipeline.firm import own_event_overlaps, run_firm_study

@@ -11,7 +11,8 @@ from eventstudy.data.files import FileSource
 from eventstudy.data.offline import OfflineSource
 from eventstudy.errors import InstrumentError, WindowError
 from eventstudy.inputs.events import load_events
-from eventstudy.inputs.instruments import declared_exchanges, load_instruments, resolve_calendars
+from eventstudy.calendars.resolve import resolve_calendars
+from eventstudy.inputs.instruments import declared_exchanges, load_instruments
 from eventstudy.pipeline.study import run_study
 from eventstudy.inputs.universe import load_universe
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.present import tables as T
-from eventstudy.inference.reference import adjust_p
+from eventstudy.inference.multitest import adjust_p
 
 
 def ref_holm(p):

@@ -107,7 +107,7 @@ def test_blocked_and_eligible_dates_hand_worked():
 def offline():
     from eventstudy.data.offline import OfflineSource
     from eventstudy.inputs.events import load_events
-    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.inputs.hypotheses import load_hypotheses
     from eventstudy.inputs.study import bundled_study, default_events_path
     from eventstudy.inputs.universe import load_confounders, load_universe
 
@@ -291,7 +291,7 @@ def test_calibration_section_added_to_an_existing_report_once(offline, tmp_path)
 def test_longer_price_history_leaves_the_real_study_unchanged(offline):
     from eventstudy.data.offline import OfflineSource
     from eventstudy.inputs.events import load_events
-    from eventstudy.inference.hypotheses import load_hypotheses
+    from eventstudy.inputs.hypotheses import load_hypotheses
     from eventstudy.pipeline.study import run_study
     from eventstudy.inputs.study import bundled_study, default_events_path
     from eventstudy.inputs.universe import load_universe

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from eventstudy.inference.hypotheses import (HypothesesFileError, findings, load_hypotheses, primary_table,
-                                   inverted_interval)
+from eventstudy.inference.hypotheses import findings, inverted_interval, primary_table
+from eventstudy.inputs.hypotheses import HypothesesFileError, load_hypotheses
 from eventstudy.data.limits import LimitsFileError, limit_flags, load_limits
 
 REPO = Path(__file__).resolve().parents[1]
@@ -214,7 +214,7 @@ def test_group_differences_and_futures_keep_their_size_without_effects(null_runs
     """Seeded simulations of the bundled market with no injected effect (shared dates, group factors):
     the spread-regression group differences and the futures row reject at about the nominal 5%,
     where HC3 on the cross-section of CARs (the old method) rejects far more often."""
-    from eventstudy.inference.regression import cross_sectional_regression
+    from eventstudy.inference.cross_section import cross_sectional_regression
     from eventstudy.present.tables import futures_table
 
     rej, hc3, fut = [], [], []

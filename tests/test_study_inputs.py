@@ -112,9 +112,9 @@ def test_load_events_accepts_the_study_file():
 
 
 def test_library_day0_agrees_with_note():
-    cal = pytest.importorskip("eventstudy.calendars.sessions")
+    cal = pytest.importorskip("eventstudy.calendars.day0")
     if not hasattr(cal, "map_day0"):
-        pytest.skip("eventstudy.calendars.sessions.map_day0 not available")
+        pytest.skip("eventstudy.calendars.day0.map_day0 not available")
     from eventstudy.inputs.events import load_events
 
     audit = cal.map_day0(load_events(ROOT_EVENTS), ["7203.T", "NIY=F"])
@@ -172,7 +172,7 @@ def test_confounders_cover_the_snap_election_rally_in_the_real_index(shared_dir)
 def test_every_event_day0_is_checked_for_confounders():
     """Each Tokyo day 0 of the study either has a confounder row or is a day the research note's
     confounder list has nothing for: the list of checked days is kept here so a new event forces a look."""
-    from eventstudy.calendars.sessions import map_day0
+    from eventstudy.calendars.day0 import map_day0
     from eventstudy.inputs.events import load_events
 
     ev = load_events(default_events_path())

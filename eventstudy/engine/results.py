@@ -8,37 +8,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from eventstudy.estimation.data import POOLED  # noqa: F401 (the pooled cells' label, public here too)
+from eventstudy.estimation.fit import FitSettings, fit_rows
+from eventstudy.estimation.layout import PairLayout
 from eventstudy.estimation.normal_returns import BatchFit
-from eventstudy.inference.reference import MIN_OVERLAP, residual_correlation_matrix
 from eventstudy.estimation.windows import Window
+from eventstudy.inference.reference import MIN_OVERLAP, residual_correlation_matrix
 
-
-#: the cell label of pooled firm-specific events (``EventStudy(pool=True)``)
-POOLED = "pooled"
 
 @dataclass(frozen=True, repr=False)
 class StudyArrays:
     """Dense per-pair arrays behind a result, computed on demand.
 
     The engine streams over chunks of events and keeps only the event span; the dense arrays on
-    the whole relative-day grid ``rel_days`` are recomputed when asked for (the same gather and
-    fit, so the same numbers): :meth:`subset` for some pairs, :meth:`returns` for their gathered
-    returns and regressors only, or the attributes ``y (P, D)``
+    the whole relative-day grid ``rel_days`` are recomputed when asked for from the fit's ``layout``
+    and ``settings`` (the same gather and fit, so the same numbers): :meth:`subset` for some pairs,
+    :meth:`returns` for their gathered returns and regressors only, or the attributes ``y (P, D)``
     returns, ``f (P, D, q)`` regressors, ``dates (P, S)`` sessions of the event span and ``fit``
     (:class:`~eventstudy.estimation.normal_returns.BatchFit`) for all pairs (computed once, then kept).
+    Plain arrays and dataclasses only, so a result pickles.
     """
 
     pairs: pd.DataFrame
     ok: np.ndarray
     rel_days: np.ndarray
     est_mask: np.ndarray
-    compute: Callable[[np.ndarray], tuple] = field(compare=False)
-    gather: Callable[[np.ndarray], tuple] = field(compare=False)
+    layout: PairLayout = field(compare=False)
+    settings: FitSettings = field(compare=False)
 
     @staticmethod
     def _rows(sel) -> np.ndarray:
@@ -46,11 +47,11 @@ class StudyArrays:
 
     def subset(self, sel) -> tuple[np.ndarray, np.ndarray, np.ndarray, BatchFit]:
         """``(y, f, dates, fit)`` for the pairs selected by ``sel`` (boolean mask or positions), in pair order."""
-        return self.compute(self._rows(sel))
+        return fit_rows(self.layout, self.settings, self._rows(sel))[:4]
 
     def returns(self, sel) -> tuple[np.ndarray, np.ndarray]:
         """``(y, f)`` for the pairs selected by ``sel``, in pair order: gathered only, no model fitted."""
-        return self.gather(self._rows(sel))[:2]
+        return self.layout.gather(self._rows(sel))[:2]
 
     @cached_property
     def _all(self) -> tuple:

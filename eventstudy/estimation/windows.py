@@ -4,7 +4,7 @@ A (security, event) pair is located by the position ``p0`` of its day 0 in the
 security's own session list. Relative day ``t`` is session ``p0 + t``; a session
 outside the data is missing (NaN), never shifted. Every window of a study is
 evaluated on one grid of relative days ``rel = rmin..rmax`` so that all pairs are
-processed as dense ``(pairs, days)`` arrays (filled by ``EventStudy._gather_rows``).
+processed as dense ``(pairs, days)`` arrays (filled by :meth:`eventstudy.estimation.layout.PairLayout.gather`).
 """
 from __future__ import annotations
 

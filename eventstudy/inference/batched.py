@@ -27,7 +27,7 @@ Design
 * Rank tests: a value ``v`` inserted into security i's estimation SARs gets the average rank
   ``#{e < v} + (#{e == v} + 1) / 2`` in the combined sample, and an estimation SAR ``e``
   moves up by ``#{v < e} + #{v == e} / 2`` (ties exactly as ``scipy.stats.rankdata``'s
-  average ranks). So the estimation row is sorted and ranked once per pair (:class:`_SortedRows`),
+  average ranks). So the estimation row is sorted and ranked once per pair (:class:`SortedRows`),
   and for each inserted value (window SARs for ``corrado``; the cell-dependent
   ``SCAR_i / S_SCAR`` for ``grank``) ``#{e < v}`` and ``#{e <= v}`` come from a binary search
   in the sorted row; the increments of the estimation SARs are then two comparisons of
@@ -42,30 +42,31 @@ Design
   :func:`eventstudy.inference.reference.residual_correlation_matrix`, against every other member of the
   cell; the mean is over the same set of pairs as the reference.
 * ``wilcoxon``: the statistic ``W+`` is batched (ranks of ``|CAR|`` within cells from one sort);
-  the p-value follows :func:`eventstudy.inference.reference.wilcoxon_p_method` as the reference does: the
+  the p-value follows :func:`eventstudy.inference.ranks.wilcoxon_p_method` as the reference does: the
   normal score of ``W+`` (vectorised) for n > 50 or ties with n > 13; the exact null distribution
-  of ``W+`` for untied cells with n <= 50 (one table per distinct n, :func:`_wilcoxon_exact_p`);
+  of ``W+`` for untied cells with n <= 50 (one table per distinct n, :func:`wilcoxon_exact_p`);
   scipy's exact permutation test, called per cell, only for tied cells with n <= 13.
 * p-values of t and normal statistics: one vectorised call of ``scipy.special.stdtr`` / ``ndtr``
   (what ``scipy.stats.t.sf`` / ``norm.sf`` evaluate, without the distribution machinery).
 * ``patell`` raises :class:`~eventstudy.errors.EstimationError` on the first cell (in cell, then
   window order) where the reference would.
 
-The bootstrap is not batched (the engine calls :func:`eventstudy.inference.reference.bootstrap_caar`
+The bootstrap is not batched (the engine calls :func:`eventstudy.inference.bootstrap.bootstrap_caar`
 per cell when asked).
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse, special, stats
+from scipy import sparse
 
 from eventstudy.inference import kernels as kernels
-from eventstudy.inference.reference import MIN_N, MIN_OVERLAP, TEST_IDS, WILCOXON_EXACT_MAX_N, WILCOXON_PERMUTATION_MAX_N, _centred_rows
-from eventstudy.inference.reference import patell_error as _patell_error
+from eventstudy.inference.base import MIN_N, two_sided_t, two_sided_z
+from eventstudy.inference.batched_ranks import SortedRows, corrado_windows, grank_members, grank_windows, wilcoxon_cells
+from eventstudy.inference.correlation import cell_mean_correlation
+from eventstudy.inference.reference import MIN_OVERLAP, TEST_IDS, patell_error
 
 __all__ = ["BatchedTests", "chunk_bounds", "run_tests_batched"]
 
@@ -78,7 +79,7 @@ class BatchedTests:
     ``statistic`` and ``p_value``: ``(len(test_ids), C, W)`` in the order of ``test_ids``
     (:data:`eventstudy.inference.reference.TEST_IDS`). ``wilcoxon_p_method (C, W)``: the distribution the Wilcoxon
     p-value came from, ``"exact"``, ``"permutation"`` or ``"normal"``
-    (:func:`eventstudy.inference.reference.wilcoxon_p_method`), ``""`` where there is no p-value.
+    (:func:`eventstudy.inference.ranks.wilcoxon_p_method`), ``""`` where there is no p-value.
     """
 
     test_ids: tuple[str, ...]
@@ -91,30 +92,13 @@ class BatchedTests:
 
 # ----------------------------------------------------------------------------- small helpers
 
-def _two_sided_t(stat: np.ndarray, df: np.ndarray) -> np.ndarray:
-    """``2 t.sf(|stat|, df)`` where stat is finite and df >= 1; NaN elsewhere (as stattests._t_result)."""
-    out = np.full(stat.shape, np.nan)
-    ok = np.isfinite(stat) & (df >= 1)
-    if ok.any():
-        out[ok] = 2.0 * special.stdtr(df[ok], -np.abs(stat[ok]))      # = 2 t.sf(|stat|, df)
-    return out
-
-
-def _two_sided_z(stat: np.ndarray) -> np.ndarray:
-    out = np.full(stat.shape, np.nan)
-    ok = np.isfinite(stat)
-    if ok.any():
-        out[ok] = 2.0 * special.ndtr(-np.abs(stat[ok]))               # = 2 norm.sf(|stat|)
-    return out
-
-
 def _first_index(cell: np.ndarray, n_cells: int) -> np.ndarray:
     """Index of each cell's first entry in ``cell`` (sorted ascending); meaningful where the cell is non-empty."""
     return np.minimum(np.searchsorted(cell, np.arange(n_cells)), max(cell.size - 1, 0))
 
 
 def _grouped_one_sample_t(x: np.ndarray, cell: np.ndarray, n_cells: int):
-    """Batched ``stattests._one_sample_t`` over cells (``cell`` sorted). Returns stat, n, mean, sd, usable."""
+    """Batched ``inference.base.one_sample_t`` over cells (``cell`` sorted). Returns stat, n, mean, sd, usable."""
     n = np.bincount(cell, minlength=n_cells)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(cell, weights=x, minlength=n_cells) / n
@@ -128,100 +112,6 @@ def _grouped_one_sample_t(x: np.ndarray, cell: np.ndarray, n_cells: int):
         usable = (n >= MIN_N) & (n_diff > 0) & (sd > 0) & np.isfinite(sd)
         stat = np.where(usable, mean / (sd / np.sqrt(n)), np.nan)
     return stat, n, mean, sd, usable
-
-
-def _cross_corr(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:
-    """Rows of :func:`eventstudy.inference.reference.residual_correlation_matrix` for securities ``xa`` against ``xb``.
-
-    The same pairwise-complete formula and validity rule, for a rectangular block (A, B).
-    """
-    wa, x0a = _centred_rows(xa)
-    wb, x0b = _centred_rows(xb)
-    n = wa @ wb.T
-    sx_ab = x0a @ wb.T                 # sum of x_a over the days common with b
-    sx_ba = wa @ x0b.T                 # sum of x_b over the days common with a
-    sxx_ab = (x0a * x0a) @ wb.T
-    sxx_ba = wa @ (x0b * x0b).T
-    sxy = x0a @ x0b.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx_ab * sx_ba / n
-        vx = sxx_ab - sx_ab * sx_ab / n
-        vy = sxx_ba - sx_ba * sx_ba / n
-        r = cov / np.sqrt(vx * vy)
-    scale2 = np.maximum(sxx_ab, sxx_ba) + 1e-300
-    bad = (n < max(int(min_overlap), 2)) | ~(vx > 1e-13 * scale2) | ~(vy > 1e-13 * scale2)
-    return np.where(bad, np.nan, np.clip(r, -1.0, 1.0))
-
-
-def _wilcoxon_batched(car: np.ndarray, cell: np.ndarray, n_cells: int):
-    """Per cell: the normal score of ``W+`` (for the normal p-value), n, whether ``|CAR|`` has ties, the
-    sorted nonzero CARs and their cells, and ``W+`` (see stattests.wilcoxon and stattests.wilcoxon_z)."""
-    keep = np.isfinite(car) & (car != 0)
-    d, c = car[keep], cell[keep]
-    a = np.abs(d)
-    # by cell, then |d|: a (SIMD) sort of |d|, then a stable (radix, for small ints) sort of the cells.
-    # The order among equal |d| is immaterial: tied values share their average rank.
-    o1 = np.argsort(a)
-    ci = c[o1].astype(np.int16) if n_cells < 2 ** 15 else c[o1]
-    order = o1[np.argsort(ci, kind="stable")]
-    d, c, a = d[order], c[order], a[order]
-    n = np.bincount(c, minlength=n_cells)
-    M = d.size
-    stat = np.full(n_cells, np.nan)
-    has_ties = np.zeros(n_cells, dtype=bool)
-    if M == 0:
-        return stat, n, has_ties, d, c, np.zeros(n_cells)
-    pos = np.arange(M)
-    cstart = np.searchsorted(c, np.arange(n_cells))
-    new = np.ones(M, dtype=bool)
-    new[1:] = (a[1:] != a[:-1]) | (c[1:] != c[:-1])
-    gstart = np.maximum.accumulate(np.where(new, pos, 0))
-    last = np.ones(M, dtype=bool)
-    last[:-1] = new[1:]
-    gend = np.minimum.accumulate(np.where(last, pos, M - 1)[::-1])[::-1]
-    rank = 0.5 * (gstart + gend) + 1.0 - cstart[c]
-    w_plus = np.bincount(c, weights=np.where(d > 0, rank, 0.0), minlength=n_cells)
-    tsize = (gend - gstart + 1).astype(float)
-    tie = np.bincount(c[new], weights=tsize[new] ** 3 - tsize[new], minlength=n_cells)
-    has_ties = np.bincount(c[new], weights=(tsize[new] > 1).astype(float), minlength=n_cells) > 0
-    nf = n.astype(float)
-    var = nf * (nf + 1) * (2 * nf + 1) / 24.0 - tie / 48.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (w_plus - nf * (nf + 1) / 4.0) / np.sqrt(var)
-    stat = np.where(n >= MIN_N, z, np.nan)
-    return stat, n, has_ties, d, c, w_plus
-
-
-@functools.lru_cache(maxsize=64)
-def _signed_rank_tails(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact null distribution of Wilcoxon's ``W+`` for ``n`` untied nonzero values:
-    ``(P(W+ <= k), P(W+ >= k))`` for ``k = 0..n(n+1)/2``. Counts of the subsets of ``{1..n}`` with
-    each rank sum, by the recurrence ``c_i(w) = c_{i-1}(w) + c_{i-1}(w - i)`` (exact in float64 for
-    n <= 50), divided by ``2**n`` (Wilcoxon 1945; the distribution scipy's exact method uses)."""
-    c = np.zeros(n * (n + 1) // 2 + 1)
-    c[0] = 1.0
-    for i in range(1, n + 1):
-        c[i:] = c[i:] + c[:-i].copy()
-    pmf = c / 2.0 ** n
-    return np.cumsum(pmf), np.cumsum(pmf[::-1])[::-1]
-
-
-def _wilcoxon_exact_p(w_plus: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Two-sided exact p-values ``2 min(P(W+ >= w), P(W+ <= w))`` (at most 1) for cells without ties,
-    evaluated as ``scipy.stats.wilcoxon(method="exact")`` does (each tail summed directly below the
-    mean, as one minus the other tail above it). One pass per distinct ``n``, not per cell."""
-    p = np.full(w_plus.shape, np.nan)
-    for nn in np.unique(n):
-        sel = n == nn
-        lower, upper = _signed_rank_tails(int(nn))
-        top = lower.size - 1
-        mean = nn * (nn + 1) / 4.0
-        kf = np.floor(w_plus[sel]).astype(np.int64)
-        kc = np.ceil(w_plus[sel]).astype(np.int64)
-        sf = np.where(kf <= mean, upper[np.clip(kf, 0, top)], 1.0 - lower[np.clip(kf - 1, 0, top)])
-        cdf = np.where(kc <= mean, lower[np.clip(kc, 0, top)], 1.0 - upper[np.clip(kc + 1, 0, top)])
-        p[sel] = np.clip(2.0 * np.minimum(sf, cdf), 0.0, 1.0)
-    return p
 
 
 def chunk_bounds(sizes: np.ndarray, target: int, cut_ok: np.ndarray | None = None) -> np.ndarray:
@@ -257,7 +147,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
     car, scar : (W, P) CAR_i and SCAR_i per window (decimal / standardised).
     valid : (W, P) bool, whether the pair enters its cells in that window (the engine: estimated
         and finite CAR). Invalid pairs are left out as if absent from the cell.
-    m : (P,) M_i; ``k`` model parameters; ``est_ar``, ``est_sar`` (P, T) as in stattests.
+    m : (P,) M_i; ``k`` model parameters; ``est_ar``, ``est_sar`` (P, T) as in the reference.
     event_sar : (P, D) SARs on the event-grid days; ``window_masks`` (W, D) bool selects each
         window's days (``L_w`` = their number).
     cell_block : (C,) optional labels (e.g. the event of each cell); chunks never split a block,
@@ -268,7 +158,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
         :func:`eventstudy.inference.reference.kolari_pynnonen`.
 
     Returns :class:`BatchedTests` with, per cell and window, exactly what
-    ``stattests.run_tests`` returns for the arrays of that cell's valid members
+    ``reference.run_tests`` returns for the arrays of that cell's valid members
     (``n_boot=0``). Cells without members in a window have n = 0 and NaN results.
     """
     mp = np.asarray(member_pair, dtype=np.int64)
@@ -320,7 +210,7 @@ def run_tests_batched(*, member_pair, member_cell, n_cells: int, car, scar, vali
                      event_sar, wmask, min_overlap, out_n[c0:c1], out_caar[c0:c1], out_stat[:, c0:c1],
                      out_p[:, c0:c1], out_meth[c0:c1], pair_cluster)
         if err is not None:                  # the reference's first violation, in cell order
-            raise _patell_error(err[2], err[3], k)
+            raise patell_error(err[2], err[3], k)
     return BatchedTests(TEST_IDS, out_n, out_caar, out_stat, out_p, out_meth)
 
 
@@ -334,7 +224,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         ea, es, ev = np.ascontiguousarray(est_ar), est_sar, event_sar     # (a strided view is slow in products)
     else:
         ea, es, ev = est_ar[pairs], est_sar[pairs], event_sar[pairs]
-    # +-inf is "missing" for the reference's rankings (stattests._row_ranks): the window SARs become NaN
+    # +-inf is "missing" for the reference's rankings (inference.base.row_ranks): the window SARs become NaN
     # so comparisons skip them (the estimation SARs: kernels.row_ranks treats them as missing)
     if np.isinf(ev).any():
         ev = np.where(np.isfinite(ev), ev, np.nan)
@@ -352,7 +242,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     F_e = None if all_e else fin_e.astype(float)
     E0 = ea if all_e else np.where(fin_e, ea, 0.0)
     # the estimation SARs sorted and ranked once per pair (corrado, grank)
-    sr = _SortedRows(es, ev, np.flatnonzero(wmask.any(axis=0)))
+    sr = SortedRows(es, ev, np.flatnonzero(wmask.any(axis=0)))
     # Kolari-Pynnonen: standardised complete rows
     complete = cnt_e == T
     vx = sxx - s1 ** 2 / max(T, 1)
@@ -386,49 +276,39 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         o_n[:, w] = n_cs
         o_caar[:, w] = mean_cs
         o_stat[ti["t_cross_section"], :, w] = st_cs
-        o_p[ti["t_cross_section"], :, w] = _two_sided_t(st_cs, n_cs - 1.0)
+        o_p[ti["t_cross_section"], :, w] = two_sided_t(st_cs, n_cs - 1.0)
 
         # bmp (and S_SCAR for grank)
         ks = keep & np.isfinite(scarm)
         cs_ = mc[ks]
         st_b, n_b, _, sd_b, use_b = _grouped_one_sample_t(scarm[ks], cs_, C)
         o_stat[ti["bmp"], :, w] = st_b
-        o_p[ti["bmp"], :, w] = _two_sided_t(st_b, n_b - 1.0)
+        o_p[ti["bmp"], :, w] = two_sided_t(st_b, n_b - 1.0)
 
         # patell
-        dof = mm[loc[ks]] - k
-        badm = ~(dof > 2) & (n_b[cs_] >= MIN_N)
-        if badm.any():
-            j = int(np.flatnonzero(badm)[0])
-            cell = int(cs_[j])
-            pos = int(j - np.searchsorted(cs_, cell))
-            cand = (cell, w, pos, float(mm[loc[ks]][j]))
+        zp, cand = _patell(scarm[ks], mm[loc[ks]], k, cs_, n_b, C)
+        if cand is not None:
+            cand = (cand[0], w, *cand[1:])
             if patell_err is None or cand[:2] < patell_err[:2]:    # the reference's cell-major order
                 patell_err = cand
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zp = (np.bincount(cs_, weights=scarm[ks], minlength=C)
-                  / np.sqrt(np.bincount(cs_, weights=dof / (dof - 2.0), minlength=C)))
-        zp = np.where(n_b >= MIN_N, zp, np.nan)
         o_stat[ti["patell"], :, w] = zp
-        o_p[ti["patell"], :, w] = _two_sided_z(zp)
+        o_p[ti["patell"], :, w] = two_sided_z(zp)
 
         # t_time_series
         key = kc.tobytes()
         if key not in tts_cache:
-            Cm = sparse.csr_matrix((np.ones(int(kc.sum())), (mc[kc], loc[kc])), shape=(C, Pc))
-            scnt = np.asarray(Cm.sum(axis=1)).ravel() if F_e is None else np.asarray(Cm @ F_e)
-            tts_cache[key] = kernels.day_mean_dispersion(np.asarray(Cm @ E0), scnt)   # M, sd(AAR_t), constant
+            tts_cache[key] = _aar_dispersion(mc[kc], loc[kc], C, Pc, E0, F_e)
         Md, s_aar, const = tts_cache[key]
         ok_t = (n_cs >= MIN_N) & (Md >= 2) & ~const & (s_aar > 0) & np.isfinite(s_aar)
         with np.errstate(invalid="ignore", divide="ignore"):
             st_t = np.where(ok_t, mean_cs / (math.sqrt(L) * s_aar), np.nan)
         o_stat[ti["t_time_series"], :, w] = st_t
-        o_p[ti["t_time_series"], :, w] = _two_sided_t(st_t, Md - 1.0)
+        o_p[ti["t_time_series"], :, w] = two_sided_t(st_t, Md - 1.0)
 
         # kolari_pynnonen
         key = ks.tobytes()
         if key not in kp_cache:
-            kp_cache[key] = _kp_rbar(loc[ks], cs_, C, fast, Z, ea, min_overlap, kp_days_ok,
+            kp_cache[key] = cell_mean_correlation(loc[ks], cs_, C, fast, Z, ea, min_overlap, kp_days_ok,
                                      None if pair_cluster is None else np.asarray(pair_cluster)[pairs])
         rbar = kp_cache[key]
         Nf = n_b.astype(float)
@@ -437,238 +317,67 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
             st_kp = np.where(np.isfinite(st_b) & np.isfinite(rbar) & (den > 0),
                              st_b * np.sqrt((1.0 - rbar) / den), np.nan)
         o_stat[ti["kolari_pynnonen"], :, w] = st_kp
-        o_p[ti["kolari_pynnonen"], :, w] = _two_sided_t(st_kp, Nf - 1.0)
+        o_p[ti["kolari_pynnonen"], :, w] = two_sided_t(st_kp, Nf - 1.0)
 
         # sign_generalized
         kg = kc & (cnt_e[loc] > 0)
-        cg = mc[kg]
-        Ng = np.bincount(cg, minlength=C).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ph = np.bincount(cg, weights=share_pos[loc[kg]], minlength=C) / Ng
-            wpos = np.bincount(cg, weights=(carm[kg] > 0).astype(float), minlength=C)
-            zg = (wpos - Ng * ph) / np.sqrt(Ng * ph * (1.0 - ph))
-        zg = np.where((Ng >= MIN_N) & (ph > 0) & (ph < 1), zg, np.nan)
+        zg = _generalized_sign(carm[kg], share_pos[loc[kg]], mc[kg], C)
         o_stat[ti["sign_generalized"], :, w] = zg
-        o_p[ti["sign_generalized"], :, w] = _two_sided_z(zg)
+        o_p[ti["sign_generalized"], :, w] = two_sided_z(zg)
 
         # wilcoxon
-        zw, nw, ties, d_s, c_s, wplus = _wilcoxon_batched(carm[kc], cc, C)
-        pw = np.full(C, np.nan)
-        asym = (nw >= MIN_N) & ((nw > WILCOXON_EXACT_MAX_N) | (ties & (nw > WILCOXON_PERMUTATION_MAX_N)))
-        pw[asym] = _two_sided_z(zw[asym])
-        exact = (nw >= MIN_N) & ~asym & ~ties
-        pw[exact] = _wilcoxon_exact_p(wplus[exact], nw[exact])
-        small = np.flatnonzero((nw >= MIN_N) & ~asym & ~exact)      # ties and n <= 13: scipy's permutation test
-        if small.size:
-            starts = np.searchsorted(c_s, small)
-            for c, s0 in zip(small, starts):
-                dd = d_s[s0:s0 + nw[c]]
-                pw[c] = float(stats.wilcoxon(dd, zero_method="wilcox", correction=False,
-                                             alternative="two-sided", method="auto").pvalue)
-        o_stat[ti["wilcoxon"], :, w] = np.where(nw >= MIN_N, wplus, np.nan)      # W+ (R's V, estudy2's W)
-        o_p[ti["wilcoxon"], :, w] = pw
-        o_meth[asym, w] = "normal"
-        o_meth[exact, w] = "exact"
-        o_meth[small, w] = "permutation"
+        o_stat[ti["wilcoxon"], :, w], o_p[ti["wilcoxon"], :, w], o_meth[:, w] = wilcoxon_cells(carm[kc], cc, C)
 
         # corrado: after the loop, every window at once
         corrado_in.append((np.flatnonzero(wm), keep))
 
         # grank: its members and GSAR_0 here; the rank sums of every window in one compiled pass below
-        grank_in.append(_grank_members(scarm, ks, sd_b, use_b, loc, mc))
+        grank_in.append(grank_members(scarm, ks, sd_b, use_b, loc, mc))
 
-    for w, zc in enumerate(_corrado_windows(corrado_in, ev, sr, loc, mc, C, Pc)):
+    for w, zc in enumerate(corrado_windows(corrado_in, ev, sr, loc, mc, C, Pc)):
         o_stat[ti["corrado"], :, w] = zc
-        o_p[ti["corrado"], :, w] = _two_sided_z(zc)
-    for w, (tg, dfg) in enumerate(_grank_windows(grank_in, sr, C, Pc)):
+        o_p[ti["corrado"], :, w] = two_sided_z(zc)
+    for w, (tg, dfg) in enumerate(grank_windows(grank_in, sr, C, Pc)):
         o_stat[ti["grank"], :, w] = tg
-        pg = _two_sided_t(tg, dfg)
+        pg = two_sided_t(tg, dfg)
         pg = np.where(np.isinf(tg), 0.0, pg)
         o_p[ti["grank"], :, w] = pg
     return patell_err
 
 
-def _kp_rbar(lp, cl, C, fast, Z, ea, min_overlap, days_ok, cluster=None):
-    """Mean pairwise residual correlation per cell over the members ``lp`` (local pair) of cells ``cl``.
-
-    ``cluster`` (per local pair, optional): date clusters of pooled firm-specific events; pairs of
-    members in different clusters count as correlation 0 (see :func:`eventstudy.inference.reference.kolari_pynnonen`)."""
-    tot = np.zeros(C)
-    npair = np.zeros(C)
-    f = fast[lp]
-    if days_ok and f.any():
-        if cluster is None:
-            sub, sub_cell = cl[f], np.arange(C)
-        else:                              # sums per (cell, date cluster); every pair of the cell counted
-            K = int(cluster.max()) + 1
-            uniq, sub = np.unique(cl[f].astype(np.int64) * K + cluster[lp[f]], return_inverse=True)
-            sub_cell = uniq // K
-        n_sub = len(sub_cell)
-        Cm = sparse.csr_matrix((np.ones(int(f.sum())), (sub, lp[f])), shape=(n_sub, Z.shape[0]))
-        zs = np.asarray(Cm @ Z)
-        ns = np.bincount(sub, minlength=n_sub).astype(float)
-        tot += np.bincount(sub_cell, weights=0.5 * ((zs * zs).sum(axis=1) - ns), minlength=C)
-        nf = np.bincount(cl[f], minlength=C).astype(float)
-        npair += nf * (nf - 1.0) / 2.0
-    slow_cells = np.unique(cl[~f])
-    if slow_cells.size:
-        starts = np.searchsorted(cl, slow_cells)
-        ends = np.searchsorted(cl, slow_cells, side="right")
-        for c, a, b in zip(slow_cells, starts, ends):
-            mem = lp[a:b]
-            sl = np.flatnonzero(~fast[mem])         # positions (in the cell) of the exact-path members
-            r = _cross_corr(ea[mem[sl]], ea[mem], min_overlap)
-            if cluster is not None:       # pairs on different dates: independent, correlation 0
-                r = np.where(cluster[mem[sl]][:, None] == cluster[mem][None, :], r, 0.0)
-            # count each pair once: a slow row against fast columns, and slow-slow pairs above the diagonal
-            cols = np.arange(mem.size)
-            take = fast[mem][None, :] | (cols[None, :] > sl[:, None])
-            v = r[take]
-            v = v[np.isfinite(v)]
-            tot[c] += v.sum()
-            npair[c] += v.size
+def _patell(scar: np.ndarray, m: np.ndarray, k: int, cell: np.ndarray, n: np.ndarray, n_cells: int):
+    """Patell Z per cell from the members' SCARs and ``M_i`` (cells ``cell``, sorted; ``n`` members with a
+    SCAR per cell), and the first violation of ``M_i - k > 2`` in a cell of at least ``MIN_N`` members as
+    ``(cell, position in the cell, M_i)`` (None if none)."""
+    dof = m - k
+    violation = None
+    bad = ~(dof > 2) & (n[cell] >= MIN_N)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        first = int(cell[j])
+        violation = (first, int(j - np.searchsorted(cell, first)), float(m[j]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(npair > 0, tot / npair, np.nan)
+        z = (np.bincount(cell, weights=scar, minlength=n_cells)
+             / np.sqrt(np.bincount(cell, weights=dof / (dof - 2.0), minlength=n_cells)))
+    return np.where(n >= MIN_N, z, np.nan), violation
 
 
-class _SortedRows:
-    """Each pair's estimation SARs sorted and ranked once (shared by ``corrado`` and ``grank``):
-    ``srt``, ``rmin``, ``R2``, ``T_i`` as :func:`eventstudy.inference.kernels.row_ranks` returns them, and
-    ``F (P, T)`` 1.0 where finite (None when every value is).
-
-    ``ev (P, D)`` the window SARs on the event grid and ``days`` the grid days of some window:
-    ``grid = (c_lt, c_le)``, both ``(P, D)``, ``#{e < v_d}`` and ``#{e <= v_d}`` over the pair's
-    estimation SARs for ``v_d`` the day-d SAR (missing: +inf, which moves nothing; 0 on other days).
-
-    Inserting a value ``v`` into row i, with ``c_lt = #{x < v}`` and ``c_le = #{x <= v}``, moves
-    ``x_it`` up by ``[x_it > v] + [x_it == v] / 2``, and ``2 x`` that is
-    ``[rmin_it > c_lt] + [rmin_it > c_le]``: two comparisons of small ints.
-    """
-
-    def __init__(self, es: np.ndarray, ev: np.ndarray, days: np.ndarray) -> None:
-        v = ev[:, days]
-        v = np.where(np.isfinite(v), v, np.inf)
-        self.srt, self.rmin, self.R2, self.T_i, lt, le = kernels.row_ranks(es, insert=v)
-        P, D = ev.shape
-        c_lt = np.zeros((P, D), dtype=np.int64)
-        c_le = np.zeros((P, D), dtype=np.int64)
-        c_lt[:, days], c_le[:, days] = lt, le
-        self.grid = (c_lt, c_le)
-        complete = bool((self.T_i == es.shape[1]).all())
-        self.F = None if complete else np.isfinite(es).astype(float)     # None: every value finite
+def _aar_dispersion(cell: np.ndarray, pair: np.ndarray, n_cells: int, n_pairs: int, resid: np.ndarray,
+                    finite: np.ndarray | None):
+    """Per cell, the time-series test's ``(M, sd(AAR_t), constant)`` over the estimation days: ``AAR_t`` the
+    mean residual of the members (``pair``, local rows of ``resid`` with 0 where missing; ``finite`` 1.0
+    where present, None when every residual is) with a residual on day t."""
+    members = sparse.csr_matrix((np.ones(cell.size), (cell, pair)), shape=(n_cells, n_pairs))
+    count = np.asarray(members.sum(axis=1)).ravel() if finite is None else np.asarray(members @ finite)
+    return kernels.day_mean_dispersion(np.asarray(members @ resid), count)
 
 
-def _corrado_windows(windows, ev, sr: _SortedRows, loc, mc, C, Pc):
-    """Corrado rank Z per cell for every window; ``windows``: per window, its columns of the event grid
-    ``ev`` and the memberships that count (``keep``). Yields Z per window. The estimation-day rank sums of
-    all windows come from one compiled pass over the memberships in pair order."""
-    T_i = sr.T_i
-    c_lt, c_le = sr.grid
-    pre = []
-    for wcols, keep in windows:
-        wv = ev[:, wcols]
-        fin_w = np.isfinite(wv)
-        L_i = fin_w.sum(axis=1)
-        kr = keep & (L_i[loc] > 0)
-        a = 1.0 / (T_i + L_i + 1.0)
-        less = c_lt[:, wcols]
-        eqc = c_le[:, wcols] - less
-        # window days: rank among estimation SARs and the other window SARs
-        lw = (wv[:, None, :] < wv[:, :, None]).sum(axis=2)           # #{window values below value j}
-        ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
-        Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
-        pre.append((kr, a, Uw, fin_w))
-    # estimation days: rank = R_est + #{window values below} + #{equal} / 2, summed per cell (compiled)
-    lr_all = np.concatenate([loc[p[0]] for p in pre])
-    wi_all = np.concatenate([np.full(int(p[0].sum()), w) for w, p in enumerate(pre)])
-    cr_all = np.concatenate([mc[p[0]] for p in pre])
-    by_pair = np.lexsort((wi_all, lr_all))
-    S_all = kernels.corrado_rank_sums(sr.rmin, sr.R2, c_lt, c_le, [w[0] for w in windows],
-                                      np.stack([p[1] for p in pre]), lr_all[by_pair], wi_all[by_pair],
-                                      cr_all[by_pair], C)
-    cache: dict[bytes, tuple] = {}
-    for w, (kr, _, Uw, fin_w) in enumerate(pre):
-        cr, lr = mc[kr], loc[kr]
-        N = np.bincount(cr, minlength=C).astype(float)
-        key = kr.tobytes()
-        if key not in cache:
-            Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
-            cache[key] = (Cm, N if sr.F is None else np.asarray(Cm @ sr.F))   # members with a value per day
-        Cm, n_est = cache[key]
-        # estimation days: sum over used days of n_t kbar_t^2 (compiled, one pass)
-        q_est, D = kernels.rank_dispersion(S_all[w], n_est)
-        S_win = np.asarray(Cm @ Uw)
-        n_win = np.asarray(Cm @ fin_w.astype(float))
-        wu = n_win > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # window days
-            n_w = np.where(wu, n_win, 1.0)
-            q_win = np.where(wu, S_win * S_win / n_w, 0.0).sum(axis=1)
-            D = D + wu.sum(axis=1)
-            s2 = (q_est + q_win) / N / D
-            num = np.where(wu, S_win / n_w, 0.0).sum(axis=1)
-            den = np.where(wu, N[:, None] / n_w, 0.0).sum(axis=1)
-            z = num / (np.sqrt(s2) * np.sqrt(den))
-        ok = (N >= MIN_N) & (D >= 2) & (s2 > 0) & wu.any(axis=1)
-        yield np.where(ok, z, np.nan)
-
-
-def _grank_members(scarm, ks, sd_b, use_b, loc, mc):
-    """One window's GRANK memberships (those with a SCAR in a cell with a usable S_SCAR): their local
-    pairs, cells and ``GSAR_0 = SCAR_i / S_SCAR`` of the cell."""
-    idx = np.flatnonzero(ks & use_b[mc])
-    cl = mc[idx]
+def _generalized_sign(car: np.ndarray, share_pos: np.ndarray, cell: np.ndarray, n_cells: int) -> np.ndarray:
+    """Cowan's generalized sign Z per cell: positive CARs against ``N p_hat``, ``p_hat`` the mean of the
+    members' shares of positive estimation residuals (NaN below ``MIN_N`` or with p_hat 0 or 1)."""
+    n = np.bincount(cell, minlength=n_cells).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return loc[idx], cl, scarm[idx] / sd_b[cl]
-
-
-def _grank_windows(members, sr: _SortedRows, C, Pc):
-    """GRANK-T per cell for every window (``members``: per window, :func:`_grank_members`);
-    yields (statistic, df) per window. The estimation-day rank sums of all windows come from one
-    compiled pass over the memberships in pair order (each pair's rank row is read once)."""
-    a = 1.0 / (sr.T_i + 2.0)
-    T = sr.srt.shape[1]
-    W = len(members)
-    sizes = [m[0].size for m in members]
-    lp_all = np.concatenate([m[0] for m in members])
-    slot = np.concatenate([w * C + m[1] for w, m in enumerate(members)])       # (window, cell)
-    by_pair = np.argsort(lp_all, kind="stable")
-    S_all, lt_o, le_o = kernels.grank_rank_sums(sr.srt, sr.rmin, sr.R2, a, lp_all[by_pair], slot[by_pair],
-                                                    np.concatenate([m[2] for m in members])[by_pair], W * C)
-    S_all = S_all.reshape(W, C, T)
-    c_lt_all = np.empty_like(lt_o)
-    c_le_all = np.empty_like(le_o)
-    c_lt_all[by_pair], c_le_all[by_pair] = lt_o, le_o
-    bounds = np.cumsum([0] + sizes)
-    cache: dict[bytes, np.ndarray] = {}
-    for w, (lp, cl, _) in enumerate(members):
-        tstat = np.full(C, np.nan)
-        df = np.full(C, np.nan)
-        if lp.size == 0:
-            yield tstat, df
-            continue
-        c_lt, c_le = c_lt_all[bounds[w]:bounds[w + 1]], c_le_all[bounds[w]:bounds[w + 1]]
-        cnt = np.bincount(cl, minlength=C)                 # the cell's N (every member with a SCAR)
-        key = lp.tobytes() + cl.tobytes()
-        if key not in cache:
-            cache[key] = (cnt.astype(float) if sr.F is None else
-                          np.asarray(sparse.csr_matrix((np.ones(lp.size), (cl, lp)), shape=(C, Pc)) @ sr.F))
-        q_est, D = kernels.rank_dispersion(S_all[w], cache[key])
-        # day 0: rank of GSAR_0 among the estimation SARs and itself
-        u0 = (c_lt + 0.5 * ((c_le - c_lt) + 2.0)) * a[lp] - 0.5
-        cells = np.flatnonzero(cnt)
-        n = cnt[cells].astype(float)
-        ubar0 = np.bincount(cl, weights=u0, minlength=C)[cells] / n
-        Tn = D[cells] + 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            q = q_est[cells] + n * ubar0 * ubar0
-            s2 = q / n / Tn
-            z = ubar0 / np.sqrt(s2)
-            den = Tn - 1 - z * z
-            t = z * np.sqrt((Tn - 2) / den)
-        inf = den <= 1e-9 * (Tn - 1)
-        t = np.where(inf, np.copysign(np.inf, z), t)
-        ok = (Tn >= 3) & (s2 > 0)
-        tstat[cells] = np.where(ok, t, np.nan)
-        df[cells] = np.where(ok, Tn - 2.0, np.nan)
-        yield tstat, df
+        p_hat = np.bincount(cell, weights=share_pos, minlength=n_cells) / n
+        positive = np.bincount(cell, weights=(car > 0).astype(float), minlength=n_cells)
+        z = (positive - n * p_hat) / np.sqrt(n * p_hat * (1.0 - p_hat))
+    return np.where((n >= MIN_N) & (p_hat > 0) & (p_hat < 1), z, np.nan)

@@ -12,14 +12,13 @@
 - Group differences under a shared date (:func:`group_difference_regressions`, what the study
   reports): the event-dummy regression of the return spread between a group's and the base
   group's equal-weighted portfolios (docs/METHODS.md, section 8).
-- Cross-sectional regression of CARs on exposure variables (group dummies with a base
-  group, or numeric characteristics) with heteroskedasticity-robust (HC3 by default)
-  standard errors (MacKinnon & White 1985). It treats the CARs as independent, which they are
-  not on a shared event date; kept for characteristics and for studies with scattered dates.
+- Cross-sectional regression of CARs on exposure variables: :mod:`eventstudy.inference.cross_section`.
+
+The single-series event-dummy regression, the reference the batched ones are tested against, is
+:mod:`eventstudy.inference.dummy_regression` (:func:`dummy_regression`, re-exported here).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -27,148 +26,15 @@ import pandas as pd
 
 from eventstudy.errors import EstimationError
 from eventstudy.estimation.windows import Window
+# the single-series regression, the reference of the batched ones here (public here too)
+from eventstudy.inference.dummy_regression import (DummyRegression, dummy_regression, missing_days_message,
+                                                   newey_west_lags)
+
+__all__ = ["REG_COLUMNS", "DummyRegression", "dummy_regression", "newey_west_lags", "dummy_regressions_batched",
+           "event_dummy_regressions", "group_difference_regressions"]
 
 REG_COLUMNS = ["kind", "event_id", "subject", "window_start", "window_end", "term", "coef", "std_err",
                "t", "p_value", "cov_type", "nobs", "r2"]
-
-
-def _ols(y, X):
-    """statsmodels' OLS model of ``y`` on ``X``; imported on first use (``statsmodels.api`` costs
-    about a second at start-up, the linear-model module a tenth of that)."""
-    from statsmodels.regression.linear_model import OLS
-
-    return OLS(y, X)
-
-
-def newey_west_lags(n: int) -> int:
-    """Newey & West (1994) rule of thumb: ``floor(4 (n/100)^(2/9))``."""
-    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
-
-
-@dataclass(frozen=True)
-class DummyRegression:
-    """One event-dummy regression: per-day ARs and the CAR test (the sum of the dummies)."""
-
-    rel_days: np.ndarray   # event-window relative days, one dummy each
-    ar: np.ndarray         # dummy coefficients (decimal)
-    ar_se: np.ndarray
-    ar_t: np.ndarray
-    ar_p: np.ndarray
-    car: float
-    car_se: float
-    car_t: float
-    car_p: float
-    nobs: int
-    df_resid: float
-    r2: float
-    cov_type: str
-    model: object          # the statsmodels results object
-
-
-def dummy_regression(y: np.ndarray, f: np.ndarray, est_mask: np.ndarray, window_mask: np.ndarray,
-                     rel_days: np.ndarray, cov_type: str = "nonrobust", maxlags: int | None = None,
-                     constant: bool = True) -> DummyRegression:
-    """Karafiath (1988) event-dummy regression for one return series.
-
-    ``R_t = a + b'f_t + sum_{s in W} g_s D_{s,t} + e_t`` over the estimation days and the
-    window days ``W`` (rows with a missing return or regressor are dropped). ``g_s = AR_s``;
-    ``CAR = sum_s g_s`` with its standard error from the coefficient covariance
-    (``1' Cov(g) 1``), tested with Student t on the residual d.o.f. (normal for HAC).
-
-    y : (D,) returns (decimal); f : (D, q) regressors; masks (D,) booleans on the grid ``rel_days``.
-
-    ``cov_type='HAC'`` does not use a sandwich on the dummy regression: a dummy that is 1 on a
-    single day fits that day exactly, its residual is 0, and a Newey–West sandwich then leaves the
-    day's own variance out (standard errors collapse). Instead see :func:`_hac_event_regression`.
-    """
-    y = np.asarray(y, float)
-    f = np.asarray(f, float).reshape(len(y), -1)
-    rows = (est_mask | window_mask) & np.isfinite(y) & np.all(np.isfinite(f), axis=1)
-    wdays = np.flatnonzero(window_mask)
-    if not rows[wdays].all():
-        missing = rel_days[wdays[~rows[wdays]]]
-        raise EstimationError(_missing_days_message(missing))
-    n_base = (1 if constant else 0) + f.shape[1]
-    if int((rows & est_mask).sum()) <= n_base + 1:
-        raise EstimationError("too few estimation observations for the dummy regression")
-    if cov_type.upper() == "HAC":
-        return _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, constant)
-    dummies = (np.arange(len(y))[:, None] == wdays[None, :]).astype(float)
-    cols = [np.ones(len(y))] if constant else []
-    X = np.column_stack(cols + [f, dummies]) if (cols or f.shape[1]) else dummies
-    X, yy = X[rows], y[rows]
-    res = _ols(yy, X).fit()
-    label = "OLS"
-    g = res.params[n_base:]
-    cov = np.asarray(res.cov_params())[n_base:, n_base:]
-    se = np.sqrt(np.diag(cov))
-    tt = res.t_test(np.r_[np.zeros(n_base), np.ones(len(wdays))][None, :])
-    car = float(np.sum(g))
-    car_se = float(np.sqrt(cov.sum()))
-    return DummyRegression(rel_days=rel_days[wdays], ar=np.asarray(g), ar_se=se,
-                           ar_t=np.asarray(res.tvalues[n_base:]), ar_p=np.asarray(res.pvalues[n_base:]),
-                           car=car, car_se=car_se, car_t=float(np.squeeze(tt.tvalue)),
-                           car_p=float(np.squeeze(tt.pvalue)), nobs=int(res.nobs), df_resid=float(res.df_resid),
-                           r2=float(res.rsquared), cov_type=label, model=res)
-
-
-def _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, constant) -> DummyRegression:
-    """Autocorrelation-robust AR/CAR inference (Newey & West 1987) for the event-dummy model.
-
-    The AR point estimates are those of the dummy regression (= OLS on the estimation days).
-    Their variance is the forecast-error variance with both parts made HAC:
-
-    ``Var(AR_t) = g_0 + x_t' C x_t``;
-    ``Var(CAR) = sum_{|j|<L} (L - |j|) w_j g_j + (sum_t x_t)' C (sum_t x_t)``,
-
-    ``g_j = sum_t e_t e_{t+j} / (M - k)`` the estimation-residual autocovariances, ``w_j`` Bartlett
-    weights ``1 - j/(lags+1)`` (0 beyond ``lags``), ``C`` the Newey–West covariance of the model
-    parameters. With no autocorrelation (``lags = 0``) this is the OLS forecast-error variance up to
-    the small-sample factor of ``C``. Reference distribution N(0, 1).
-    """
-    from scipy import stats as _st
-
-    rows = est_mask & np.isfinite(y) & np.all(np.isfinite(f), axis=1)
-    Xe = np.column_stack(([np.ones(int(rows.sum()))] if constant else []) + [f[rows]])
-    ye = y[rows]
-    n, k = Xe.shape
-    lags = newey_west_lags(n) if maxlags is None else int(maxlags)
-    res = _ols(ye, Xe).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
-    C = np.asarray(res.cov_params())
-    e = np.asarray(res.resid)
-    wdays = np.flatnonzero(window_mask)
-    L = len(wdays)
-    g = np.array([np.dot(e[: n - j], e[j:]) / (n - k) for j in range(L)])
-    w = np.array([max(0.0, 1.0 - j / (lags + 1.0)) for j in range(L)])
-    Xw = np.column_stack(([np.ones(L)] if constant else []) + [f[wdays]])
-    ar = y[wdays] - Xw @ np.asarray(res.params)
-    ar_var = g[0] + np.einsum("ti,ij,tj->t", Xw, C, Xw)
-    car_var = L * g[0] + 2.0 * sum((L - j) * w[j] * g[j] for j in range(1, L))
-    sx = Xw.sum(axis=0)
-    car_var += float(sx @ C @ sx)
-    ar_se = np.sqrt(ar_var)
-    car = float(ar.sum())
-    car_se = float(np.sqrt(car_var))
-    ar_t = ar / ar_se
-    car_t = car / car_se
-    return DummyRegression(rel_days=rel_days[wdays], ar=ar, ar_se=ar_se, ar_t=ar_t,
-                           ar_p=2 * _st.norm.sf(np.abs(ar_t)), car=car, car_se=car_se, car_t=car_t,
-                           car_p=float(2 * _st.norm.sf(abs(car_t))), nobs=n + L, df_resid=float(n - k),
-                           r2=float(res.rsquared), cov_type=f"HAC({lags})", model=res)
-
-
-def _rows_from(dr: DummyRegression, kind: str, event_id: str, subject: str, window: Window) -> list[dict]:
-    base = dict(kind=kind, event_id=event_id, subject=subject, window_start=window[0], window_end=window[1],
-                cov_type=dr.cov_type, nobs=dr.nobs, r2=dr.r2)
-    out = [dict(base, term=f"AR[{d:+d}]", coef=a, std_err=s, t=t, p_value=p)
-           for d, a, s, t, p in zip(dr.rel_days, dr.ar, dr.ar_se, dr.ar_t, dr.ar_p)]
-    out.append(dict(base, term="CAR", coef=dr.car, std_err=dr.car_se, t=dr.car_t, p_value=dr.car_p))
-    return out
-
-
-def _missing_days_message(missing) -> str:
-    return (f"missing return on event day(s) {', '.join(f'{d:+d}' for d in missing)}; "
-            f"the dummy regression needs every window day")
 
 
 def dummy_regressions_batched(Y: np.ndarray, F: np.ndarray, est_mask: np.ndarray, window_mask: np.ndarray,
@@ -179,7 +45,7 @@ def dummy_regressions_batched(Y: np.ndarray, F: np.ndarray, est_mask: np.ndarray
     the series. Returns arrays over the series: ``ar, ar_se, ar_t, ar_p`` (N, L); ``car, car_se, car_t,
     car_p, nobs, df_resid, r2`` (N,); ``lags`` (N,) for HAC; ``error`` (list: None or the message
     :func:`dummy_regression` raises). The same closed forms as the single-series function (OLS:
-    dummies = ARs with covariance ``s² (I + X_w (X'X)⁻¹ X_w')``; HAC: :func:`_hac_event_regression`,
+    dummies = ARs with covariance ``s² (I + X_w (X'X)⁻¹ X_w')``; HAC: :func:`eventstudy.inference.dummy_regression.dummy_regression`,
     Newey–West with Bartlett weights, no small-sample correction), computed per series by batched
     matrix products; :func:`dummy_regression` is the reference it is tested against.
     """
@@ -241,7 +107,7 @@ def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_ty
     bad_w = ~valid[:, wdays].all(axis=1)
     error: list[str | None] = [None] * N
     for i in np.flatnonzero(bad_w):
-        error[i] = _missing_days_message(rel_days[wdays[~valid[i, wdays]]])
+        error[i] = missing_days_message(rel_days[wdays[~valid[i, wdays]]])
     for i in np.flatnonzero(~bad_w & P["few"]):
         error[i] = "too few estimation observations for the dummy regression"
     Xw, A, b, df, ssr = P["X"][:, wdays, :], P["A"], P["b"], P["df"], P["ssr"]
@@ -361,105 +227,6 @@ def _batch_rows(r: dict, labels, offset: int, kind: str, w: Window, ct: str, wi:
         "term": "CAR", "coef": np.nan, "std_err": np.nan, "t": np.nan, "p_value": np.nan, "cov_type": ct,
         "nobs": 0, "r2": np.nan, "note": [r["error"][i] for i in bad], "_o": order[bad], "_r": 0})
     return pd.concat([ok_rows, bad_rows], ignore_index=True)
-
-
-class _quiet:
-    def __enter__(self):
-        import warnings
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
-
-
-def cross_sectional_regression(car: pd.DataFrame, event_id: str, window: Window, base_group: str | None = None,
-                               characteristics: pd.DataFrame | None = None, exclude_groups: Sequence[str] = (),
-                               cov_type: str = "HC3", scale: float = 100.0) -> tuple[pd.DataFrame, object]:
-    """Regress ``CAR_i`` (in percent by default, ``scale=100``) on exposure variables.
-
-    With ``characteristics`` (indexed by ticker, numeric columns such as China sales share) those
-    columns are the regressors; otherwise group dummies with ``base_group`` as the omitted base
-    (the constant is the base group's mean CAR and each coefficient the difference to it).
-    Heteroskedasticity-robust ``cov_type`` (HC0..HC3, :func:`ols_robust`). Returns the tidy rows and the
-    fit (:class:`RobustOLS`).
-    """
-    d = car[(car["event_id"] == event_id) & (car["window_start"] == window[0]) & (car["window_end"] == window[1])]
-    d = d[~d["group"].isin(list(exclude_groups))].dropna(subset=["car"])
-    if characteristics is not None:
-        X = characteristics.reindex(d["ticker"].to_numpy())
-        X.index = d.index
-        keep = X.notna().all(axis=1)
-        d, X = d[keep], X[keep].astype(float)
-        X.insert(0, "const", 1.0)
-        names = ["const"] + list(characteristics.columns)
-        subject = "CAR on characteristics"
-    else:
-        groups = list(dict.fromkeys(d["group"]))
-        if base_group is None:
-            base_group = groups[0]
-        if base_group not in groups:
-            raise EstimationError(f"base group {base_group!r} has no CAR for event {event_id} window {list(window)}")
-        others = [g for g in groups if g != base_group]
-        X = pd.DataFrame({f"group[{g}]": (d["group"] == g).astype(float).to_numpy() for g in others}, index=d.index)
-        X.insert(0, "const", 1.0)
-        names = [f"const ({base_group})"] + list(X.columns[1:])
-        subject = f"CAR on groups (base: {base_group})"
-    if len(d) <= X.shape[1]:
-        raise EstimationError(f"cross-sectional regression for {event_id} {list(window)}: {len(d)} CARs for "
-                              f"{X.shape[1]} coefficients; too few")
-    res = ols_robust(d["car"].to_numpy() * scale, X.to_numpy(dtype=float), cov_type=cov_type)
-    rows = [dict(kind="cross_section", event_id=event_id, subject=subject, window_start=window[0],
-                 window_end=window[1], term=n, coef=float(c), std_err=float(s), t=float(t), p_value=float(p),
-                 cov_type=cov_type, nobs=int(res.nobs), r2=float(res.rsquared))
-            for n, c, s, t, p in zip(names, res.params, res.bse, res.tvalues, res.pvalues)]
-    return pd.DataFrame(rows, columns=REG_COLUMNS), res
-
-
-@dataclass(frozen=True)
-class RobustOLS:
-    """OLS with a heteroskedasticity-robust covariance: the attributes of statsmodels' results that the
-    cross-section uses (``params, bse, tvalues, pvalues`` normal, ``nobs, rsquared``, ``cov``)."""
-
-    params: np.ndarray
-    bse: np.ndarray
-    tvalues: np.ndarray
-    pvalues: np.ndarray
-    nobs: int
-    rsquared: float
-    cov: np.ndarray
-
-    def cov_params(self) -> np.ndarray:
-        return self.cov
-
-
-def ols_robust(y: np.ndarray, X: np.ndarray, cov_type: str = "HC3") -> RobustOLS:
-    """OLS of ``y`` on ``X`` (with its constant column) with White / MacKinnon–White (1985) covariance
-    ``(X'X)⁻¹ X' diag(ω) X (X'X)⁻¹``: HC0 ``ω = e²``, HC1 ``e² n/(n-k)``, HC2 ``e²/(1-h)``, HC3
-    ``e²/(1-h)²`` (``h`` the leverages); p-values from the normal distribution, R² centred. What
-    ``statsmodels.OLS(y, X).fit(cov_type=...)`` gives (tested), without its per-call overhead."""
-    from scipy import stats as _st
-
-    y = np.asarray(y, float)
-    X = np.asarray(X, float)
-    n, k = X.shape
-    XtXi = np.linalg.pinv(X.T @ X)
-    b = XtXi @ (X.T @ y)
-    e = y - X @ b
-    h = np.einsum("ij,jk,ik->i", X, XtXi, X)
-    kind = cov_type.upper()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        omega = {"HC0": e ** 2, "HC1": e ** 2 * n / (n - k), "HC2": e ** 2 / (1 - h),
-                 "HC3": e ** 2 / (1 - h) ** 2}.get(kind)
-        if omega is None:
-            raise ValueError(f"cov_type {cov_type!r}: choose HC0, HC1, HC2 or HC3")
-        cov = XtXi @ (X.T * omega) @ X @ XtXi
-        se = np.sqrt(np.diag(cov))
-        t = b / se
-        tss = float(((y - y.mean()) ** 2).sum())
-        r2 = 1.0 - float(e @ e) / tss
-    return RobustOLS(params=b, bse=se, tvalues=t, pvalues=2 * _st.norm.sf(np.abs(t)), nobs=n, rsquared=r2, cov=cov)
 
 
 def _portfolio_means(a, key: np.ndarray, rows: np.ndarray, q: int, chunk: int = 4096):

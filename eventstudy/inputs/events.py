@@ -121,7 +121,7 @@ def load_firm_events(path: str | os.PathLike) -> pd.DataFrame:
     announcement of one firm on one date), ``label, category, source, notes`` and any grouping
     columns (e.g. ``news`` = good/bad, ``year``). Returns the columns of :func:`load_events` plus
     ``ticker``; each row is mapped to day 0 on its own instrument's sessions by
-    :func:`eventstudy.calendars.sessions.map_day0_pairs`. Raises :class:`EventsFileError` naming the file and
+    :func:`eventstudy.calendars.day0.map_day0_pairs`. Raises :class:`EventsFileError` naming the file and
     line for every problem.
     """
     p = Path(path)

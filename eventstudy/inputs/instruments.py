@@ -20,14 +20,11 @@ No price is ever dropped because of a guess.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
-from eventstudy.calendars.sessions import guess_exchange, normalise_exchange, session_model_for
-from eventstudy.inputs.dates import normalise_dates
+from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import InstrumentError
 from eventstudy.io_utils import read_csv_rows, require_columns
 
@@ -38,7 +35,6 @@ __all__ = [
     "declared_exchanges",
     "declared_kinds",
     "read_instruments",
-    "resolve_calendars",
     "FUTURE_KINDS",
 ]
 
@@ -48,7 +44,7 @@ FUTURE_KINDS: frozenset[str] = frozenset({"future", "futures", "continuous_futur
 
 #: columns of an instruments table (``kind`` and ``currency`` may be empty)
 INSTRUMENT_COLUMNS: tuple[str, ...] = ("ticker", "exchange", "kind", "currency")
-#: columns of :func:`resolve_calendars`' table
+#: columns of :func:`eventstudy.calendars.resolve.resolve_calendars`' table
 CALENDAR_COLUMNS: tuple[str, ...] = ("ticker", "exchange", "source", "note")
 
 _MAX_LISTED = 20
@@ -59,7 +55,7 @@ def load_instruments(path: str | os.PathLike) -> pd.DataFrame:
     column kept. Blank lines and lines starting with ``#`` are skipped.
 
     A ticker may be any text (spaces, slashes, digits only, lower case). ``exchange`` is normalised
-    (:func:`eventstudy.calendars.sessions.normalise_exchange`: ``XTKS``, ``CME``, ``dates``, ...). Raises
+    (:func:`eventstudy.inputs.exchanges.normalise_exchange`: ``XTKS``, ``CME``, ``dates``, ...). Raises
     :class:`InstrumentError` naming the file and line for a missing column, an empty ticker, a ticker
     listed twice, or an unknown exchange; all problems are reported at once.
     """
@@ -166,96 +162,3 @@ def declared_kinds(instruments: object = None) -> dict[str, str]:
         return {}
     return {str(t): str(k).strip().lower() for t, k in zip(instruments["ticker"], instruments["kind"])
             if isinstance(k, str) and k.strip()}
-
-
-_DAY_NS = 86_400_000_000_000
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    code: str
-    source: str
-
-
-def _disagreeing(dates: pd.DatetimeIndex, sessions: pd.DatetimeIndex) -> np.ndarray:
-    """Price dates (datetime64[ns]) that are not in ``sessions`` (both sorted; ``sessions`` already tz-naive
-    midnight ``datetime64[ns]``, as :func:`resolve_calendars` builds them once per calendar)."""
-    dates = pd.DatetimeIndex(dates)
-    # the usual case, already tz-naive midnight nanoseconds, is checked in one pass (normalising 2,000
-    # series one by one cost about 0.5 s); anything else (tz-aware, times of day, other units) is normalised
-    if not (dates.tz is None and dates.dtype == "datetime64[ns]" and not (dates.asi8 % _DAY_NS).any()):
-        dates = normalise_dates(dates)
-    d = dates.asi8
-    s = sessions.asi8
-    pos = np.searchsorted(s, d)
-    hit = (pos < len(s)) & (s[np.minimum(pos, len(s) - 1)] == d)
-    return dates.values[~hit]
-
-
-def _few(dates: np.ndarray, k: int = 3) -> str:
-    shown = ", ".join(f"{pd.Timestamp(d):%Y-%m-%d}" for d in dates[:k])
-    return shown + (", ..." if len(dates) > k else "")
-
-
-def resolve_calendars(price_dates: Mapping[str, pd.DatetimeIndex], declared: Mapping[str, str] | None = None,
-                      tickers: Sequence[str] = ()) -> pd.DataFrame:
-    """The calendar of every series, checked against its price dates.
-
-    ``price_dates``: ticker -> its dates with a price (tz-naive midnight). ``declared``: ticker ->
-    normalised exchange (:func:`declared_exchanges`). ``tickers``: further names without prices
-    (resolved from the declaration or the symbol, unchecked).
-
-    Returns one row per ticker with :data:`CALENDAR_COLUMNS`: ``exchange`` ('XTKS', 'CME', 'dates',
-    ...), ``source`` ('declared', 'guessed' or 'file dates') and ``note`` (why the file's dates were
-    used, '' otherwise). Raises :class:`InstrumentError` when a declared calendar is contradicted by
-    the prices (a price on a date that is not one of its sessions), naming the ticker and the first
-    such dates.
-    """
-    declared = dict(declared or {})
-    names = list(dict.fromkeys([*map(str, price_dates), *map(str, tickers)]))
-    cand: dict[str, _Candidate | None] = {}
-    for t in names:
-        d = declared.get(t)
-        if d:
-            cand[t] = _Candidate(d, "declared")
-        else:
-            g = guess_exchange(t)
-            cand[t] = _Candidate(g, "guessed") if g else None
-    # check each candidate calendar against the series' own dates (sessions built once per calendar)
-    sessions: dict[str, pd.DatetimeIndex] = {}
-    rows: list[tuple[str, str, str, str]] = []
-    contradicted: list[str] = []
-    for t in names:
-        c = cand[t]
-        if c is None:
-            rows.append((t, "dates", "file dates", "no exchange declared or readable from the name: "
-                         "sessions are the series' own price dates (no session hours)"))
-            continue
-        if c.code == "dates":
-            rows.append((t, "dates", c.source, ""))
-            continue
-        dates = price_dates.get(t)
-        if dates is None or not len(dates):
-            rows.append((t, c.code, c.source, ""))
-            continue
-        if c.code not in sessions:
-            sessions[c.code] = normalise_dates(session_model_for(t, c.code).all_sessions())   # once per calendar
-        off = _disagreeing(pd.DatetimeIndex(dates), sessions[c.code])
-        if not len(off):
-            rows.append((t, c.code, c.source, ""))
-        elif c.source == "declared":
-            contradicted.append(f"{t}: declared {c.code}, but {len(off)} of its {len(dates)} price dates are not "
-                                f"{c.code} sessions ({_few(off)})")
-        else:
-            rows.append((t, "dates", "file dates",
-                         f"the name suggests {c.code}, but {len(off)} of its {len(dates)} price dates are not "
-                         f"{c.code} sessions ({_few(off)}): sessions are the series' own price dates; declare "
-                         "its exchange (instruments file) to use session hours"))
-    if contradicted:
-        shown = contradicted[:_MAX_LISTED]
-        more = f"\n  ... and {len(contradicted) - _MAX_LISTED} more" if len(contradicted) > _MAX_LISTED else ""
-        raise InstrumentError(
-            f"{len(contradicted)} declared calendar(s) contradicted by the prices:\n  " + "\n  ".join(shown) + more
-            + "\nCorrect the exchange in the instruments file (or the universe's exchange column), or declare "
-              "'dates' to use the file's own dates.")
-    return pd.DataFrame(rows, columns=list(CALENDAR_COLUMNS))

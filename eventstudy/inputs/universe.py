@@ -17,13 +17,12 @@ the line as the user sees it (header = line 1); all problems found are reported 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import pandas as pd
 
-from eventstudy.calendars.sessions import normalise_exchange
+from eventstudy.inputs.exchanges import normalise_exchange
 from eventstudy.errors import UniverseFileError
 from eventstudy.io_utils import read_csv_rows, require_columns
 from eventstudy.inputs.study import bundled_study

@@ -2,7 +2,7 @@
 
 The design of earnings, guidance or index-inclusion studies: each row of the firm-events file is
 one firm's own event, mapped to day 0 on that firm's own trading sessions
-(:func:`eventstudy.calendars.sessions.map_day0_pairs`), and the tests pool the firm-events per window (and
+(:func:`eventstudy.calendars.day0.map_day0_pairs`), and the tests pool the firm-events per window (and
 per group: a column of the events file such as ``news`` = good/bad, or the universe's group).
 Pairs that share a calendar date enter the Kolari-Pynnonen correlation; pairs on different dates
 are independent (:func:`eventstudy.inference.reference.kolari_pynnonen`, ``clusters``).
@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.calendars.sessions import map_day0_pairs
+from eventstudy.calendars.day0 import map_day0_pairs
 from eventstudy.data.base import Prices
 from eventstudy.engine.model import EventStudy
 from eventstudy.errors import DataUnavailableError, EstimationError, EventsFileError, WindowError

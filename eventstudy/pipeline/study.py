@@ -19,13 +19,15 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.returns.alignment import ALIGNMENTS, describe_alignment
-from eventstudy.calendars.sessions import DatesModel, SessionModel, guess_exchange, map_day0, session_model_for
+from eventstudy.calendars.day0 import map_day0
+from eventstudy.inputs.exchanges import guess_exchange
+from eventstudy.calendars.sessions import DatesModel, SessionModel, session_model_for
 from eventstudy.data.base import Prices, localise_price_dates
 from eventstudy.engine.model import EventStudy
 from eventstudy.errors import DataUnavailableError, EstimationError, EventStudyError, InstrumentError, WindowError
 from eventstudy.returns.futures import is_continuous_future, roll_mask
-from eventstudy.inputs.instruments import (CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, read_instruments,
-                          resolve_calendars)
+from eventstudy.calendars.resolve import resolve_calendars
+from eventstudy.inputs.instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, read_instruments
 from eventstudy.data.limits import LIMIT_TREATMENTS, limit_flags, limit_pairs_to_exclude
 from eventstudy.inference.regression import REG_COLUMNS, event_dummy_regressions, group_difference_regressions
 from eventstudy.engine.results import POOLED, EventStudyResult
@@ -75,7 +77,7 @@ class StudyRun:
     ``excluded`` (ticker, event_id, reason: instruments left out before estimation),
     ``confounders`` (date, market, description, source; may be empty), ``calendars`` (ticker,
     exchange, source, note: the calendar of every series and whether it was declared, guessed from
-    the name and confirmed by its dates, or the file's own dates; :func:`~eventstudy.inputs.instruments.resolve_calendars`),
+    the name and confirmed by its dates, or the file's own dates; :func:`~eventstudy.calendars.resolve.resolve_calendars`),
     ``labels`` (how the study names, orders and draws its groups: :class:`~eventstudy.inputs.study.Labels`).
     """
 
@@ -291,7 +293,7 @@ def trading_calendars(prices: Prices, declared: dict[str, str] | None = None, ti
                       ) -> tuple[pd.DataFrame, dict[str, SessionModel], dict[str, pd.DatetimeIndex]]:
     """The calendar of every series in ``prices`` (and of ``tickers`` without prices), checked against
     its dates: ``(calendars, models, sessions)`` - the table of
-    :func:`~eventstudy.inputs.instruments.resolve_calendars`, ticker -> session model, and each priced
+    :func:`~eventstudy.calendars.resolve.resolve_calendars`, ticker -> session model, and each priced
     ticker's sessions for :func:`~eventstudy.returns.panel.compute_returns`."""
     price_dates = _price_dates(prices)
     calendars = resolve_calendars(price_dates, declared or {}, tickers=tickers)

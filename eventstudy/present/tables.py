@@ -30,7 +30,8 @@ import pandas as pd
 from eventstudy.errors import EstimationError, WindowError
 from eventstudy.io_utils import atomic_write_text, spreadsheet_safe
 from eventstudy.engine.results import stars
-from eventstudy.inference.reference import TEST_NAMES, adjust_p
+from eventstudy.inference.multitest import family_adjusted
+from eventstudy.inference.reference import TEST_NAMES
 from eventstudy.inputs.study import bundled_study
 
 __all__ = [
@@ -388,33 +389,6 @@ def primary_hypotheses_table(run) -> pd.DataFrame:
     out.attrs["findings"] = fnd
     return _set_attrs(out, run, "Primary hypotheses (declared before looking)", cols, {"estimate_pct": "p_holm"},
                       notes)
-
-
-def family_adjusted(df: pd.DataFrame, pcol: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``pcol`` adjusted within each window's family of cells: (Holm p, BH q, family size m) per row.
-
-    ``df`` has ``window_start, window_end, group_id, day0, n, caar_pct`` and ``pcol``. Rows with the
-    same window, group, day 0, N and CAAR are one cell (events sharing a day 0 measure the same
-    returns) and count once in ``m``; rows with a missing p-value do not count. The adjustment is
-    :func:`eventstudy.inference.reference.adjust_p` (Holm 1979; Benjamini & Hochberg 1995).
-    """
-    n = len(df)
-    m = np.zeros(n, dtype=int)
-    if not n:
-        return np.full(0, np.nan), np.full(0, np.nan), m
-    key = pd.DataFrame({"w0": df["window_start"].to_numpy(), "w1": df["window_end"].to_numpy(),
-                        "g": df["group_id"].to_numpy(), "d": pd.to_datetime(df["day0"]).to_numpy(),
-                        "n": df["n"].to_numpy(), "c": np.round(df["caar_pct"].to_numpy(dtype=float), 10)})
-    cell = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()   # one window each
-    p = df[pcol].to_numpy(dtype=float)
-    first = ~pd.Series(cell).duplicated().to_numpy()
-    cell_holm, cell_bh = np.full(cell.max() + 1, np.nan), np.full(cell.max() + 1, np.nan)
-    for rows in key.groupby(["w0", "w1"], sort=False).indices.values():      # one family per window
-        heads = rows[first[rows] & np.isfinite(p[rows])]
-        cell_holm[cell[heads]] = adjust_p(p[heads], "holm")
-        cell_bh[cell[heads]] = adjust_p(p[heads], "fdr_bh")
-        m[rows] = heads.size
-    return cell_holm[cell], cell_bh[cell], m
 
 
 def lead_window(run) -> tuple[int, int]:

@@ -1,0 +1,321 @@
+"""The per-chunk work of a fit: a run of whole events gathered, fitted and tested on its own.
+
+:class:`Cells` numbers the test cells (event x group, plus the pooled group) and cuts the pairs into
+chunks of whole events (an event is never split: its cells' tests need all of its securities).
+:func:`fit_chunk` does one chunk: the normal-return fit of its pairs (:func:`eventstudy.estimation.fit.fit_rows`),
+CAR, SCAR, BHAR and their p-values per window, the batched test battery over its cells
+(:func:`eventstudy.inference.batched.run_tests_batched`) and, when asked, the bootstrap per cell
+(:func:`eventstudy.inference.bootstrap.bootstrap_caar`); it returns a :class:`ChunkOutput` of plain arrays.
+:func:`run_chunks` runs the chunks on the machine's cores and :func:`combine` puts them together.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from eventstudy.errors import EstimationError
+from eventstudy.estimation import normal_returns
+from eventstudy.estimation.fit import FitSettings, fit_rows, missing_reason
+from eventstudy.estimation.layout import PairLayout
+from eventstudy.inference.bootstrap import bootstrap_caar
+from eventstudy.inference.reference import TEST_IDS
+from eventstudy.progress import progress_bar
+
+__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "run_chunks", "combine",
+           "CAR_FIELDS", "SPAN_FIELDS"]
+
+#: per pair and window (``(W, P)`` arrays): CAR, its variance, SCAR, BHAR, the pair's p-value
+CAR_FIELDS = ("car", "var", "scar", "bhar", "p")
+#: per pair on the event span (``(P, S)`` arrays)
+SPAN_FIELDS = ("ret", "normal_ret", "ar", "sar")
+
+
+class EventChunk(NamedTuple):
+    """The pairs ``rows`` of the events ``first_event .. end_event - 1`` (event order)."""
+
+    rows: np.ndarray
+    first_event: int
+    end_event: int
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The test cells: ``(event, group)`` numbered ``event * n_groups + group``, the pooled group last.
+
+    ``event_code (P,)`` a pair's event (or its pooling value, firm-specific designs) in order of first
+    appearance, ``events`` their names; ``group_code (P,)``, ``groups``; ``pooled (P,)`` whether a pair
+    enters the pooled group (None: no pooled group); ``date_cluster (P,)`` its day 0 when pooling (the
+    Kolari-Pynnonen correlation counts only pairs sharing a date), else None.
+    """
+
+    event_code: np.ndarray
+    events: list
+    group_code: np.ndarray
+    groups: list
+    pooled: np.ndarray | None
+    date_cluster: np.ndarray | None
+
+    @classmethod
+    def build(cls, pairs: pd.DataFrame, pooled_group: str | None, pool_exclude: Sequence[str] = ()) -> "Cells":
+        """Cells of the normalised ``pairs`` (a ``pool`` column pools firm-specific events)."""
+        pooling = "pool" in pairs.columns
+        event_code, events = pd.factorize(pairs["pool"].to_numpy() if pooling else pairs["event_id"].to_numpy())
+        date_cluster = pd.factorize(pairs["day0"].to_numpy())[0] if pooling else None
+        group_values = pairs["group"].to_numpy()
+        group_code, groups = pd.factorize(group_values)
+        events, groups = list(events), list(groups)
+        pooled = None
+        if pooled_group and not (len(groups) == 1 and groups[0] == pooled_group):
+            pooled = ~np.isin(group_values, list(pool_exclude))
+        return cls(event_code, events, group_code, groups, pooled, date_cluster)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups) + (self.pooled is not None)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.events) * self.n_groups
+
+    def chunks(self, chunk_pairs: int) -> list[EventChunk]:
+        """Runs of whole events (in event order) of about ``chunk_pairs`` pairs."""
+        from eventstudy.inference.batched import chunk_bounds
+
+        by_event = np.argsort(self.event_code, kind="stable")
+        event_start = np.searchsorted(self.event_code[by_event], np.arange(len(self.events) + 1))
+        bounds = chunk_bounds(np.diff(event_start), chunk_pairs)
+        return [EventChunk(by_event[event_start[a]:event_start[b]], int(a), int(b))
+                for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+@dataclass
+class ChunkOutput:
+    """What one chunk computed, for its pairs ``rows`` (in chunk order) and its cells from ``first_cell``.
+
+    Per pair: ``reason`` ('' when estimated), ``m``, ``s2``, ``const``, ``slopes (n, q)``; ``car`` a dict of
+    :data:`CAR_FIELDS` ``(W, n)``; ``span`` a dict of :data:`SPAN_FIELDS` ``(n, S)`` and ``dates (n, S)``;
+    ``exclusions`` ``(window index, pair index, reason)`` of pair-windows without a CAR. Per cell and
+    window: ``n``, ``caar`` ``(C, W)``, ``statistic`` and ``p_value`` ``(tests, C, W)`` (None after an
+    ``error``, the first :class:`EstimationError` of its tests)."""
+
+    rows: np.ndarray
+    reason: np.ndarray
+    m: np.ndarray
+    s2: np.ndarray
+    const: np.ndarray
+    slopes: np.ndarray
+    car: dict[str, np.ndarray]
+    span: dict[str, np.ndarray]
+    dates: np.ndarray
+    exclusions: list[tuple[int, int, str]] = field(default_factory=list)
+    first_cell: int = 0
+    n: np.ndarray | None = None
+    caar: np.ndarray | None = None
+    statistic: np.ndarray | None = None
+    p_value: np.ndarray | None = None
+    error: EstimationError | None = None
+
+
+def fit_chunk(layout: PairLayout, settings: FitSettings, cells: Cells, chunk: EventChunk, *,
+              bootstrap: int | None = 0, seed: int = 0, tick: Callable[[], None] | None = None) -> ChunkOutput:
+    """Fit, measure and test the pairs of one chunk of whole events (see the module docstring).
+
+    ``bootstrap``: draws of :func:`bootstrap_caar` per cell and window (0: none; None: every pseudo-window);
+    ``tick`` is called once per cell bootstrapped (a progress bar)."""
+    rows = chunk.rows
+    y, f, dates, fitted, reason = fit_rows(layout, settings, rows)
+    ok = reason == ""
+    span = layout.span
+    est_start, est_end = settings.estimation_block()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est_ar = np.ascontiguousarray(fitted.ar[:, est_start:est_end])
+        est_sar = est_ar / np.sqrt(fitted.s2)[:, None]
+    sar_span = normal_returns.sar(fitted, span)
+    out = ChunkOutput(
+        rows=rows, reason=reason, m=fitted.m, s2=fitted.s2, const=fitted.const, slopes=fitted.slopes,
+        car={}, dates=dates,     # copies of the span: the chunk's (pairs, days) arrays are not kept alive
+        span={"ret": y[:, span].copy(), "normal_ret": fitted.normal[:, span].copy(), "ar": fitted.ar[:, span].copy(),
+              "sar": sar_span})
+    car, scar, valid = _window_stats(layout, settings, out, y, f, fitted, ok)
+    members = _memberships(cells, chunk, ok)
+    out.first_cell = chunk.first_event * cells.n_groups
+    n_cells = (chunk.end_event - chunk.first_event) * cells.n_groups
+    from eventstudy.inference.batched import run_tests_batched   # compiled kernels: loaded on first use
+
+    try:
+        batch = run_tests_batched(
+            member_pair=members[0], member_cell=members[1], n_cells=n_cells,
+            cell_block=np.arange(n_cells) // cells.n_groups, car=car, scar=scar, valid=valid, m=fitted.m,
+            k=settings.k, est_ar=est_ar, est_sar=est_sar, event_sar=sar_span,
+            window_masks=np.stack([w[span] for w in settings.window_masks()]),
+            pair_cluster=None if cells.date_cluster is None else cells.date_cluster[rows])
+    except EstimationError as exc:
+        out.error = exc
+        return out
+    do_boot = bootstrap is None or int(bootstrap) > 0
+    n_tests = len(TEST_IDS) + int(do_boot)
+    n_windows = len(settings.windows)
+    out.n, out.caar = batch.n, batch.caar
+    out.statistic = np.full((n_tests, n_cells, n_windows), np.nan)
+    out.p_value = np.full((n_tests, n_cells, n_windows), np.nan)
+    out.statistic[:len(TEST_IDS)] = batch.statistic
+    out.p_value[:len(TEST_IDS)] = batch.p_value
+    if do_boot:        # resampling stays per cell (optional, not batched)
+        _bootstrap_cells(out, members, n_cells, car, valid, est_ar, settings, bootstrap, seed, tick)
+    return out
+
+
+def _window_stats(layout: PairLayout, settings: FitSettings, out: ChunkOutput, y: np.ndarray, f: np.ndarray,
+                  fitted: normal_returns.BatchFit, ok: np.ndarray):
+    """CAR, its variance, SCAR, the pair's p-value and BHAR per window into ``out.car`` (and the reasons of
+    pair-windows without a CAR into ``out.exclusions``); returns ``car, scar, valid`` ``(W, n)`` for the tests."""
+    n_windows, n = len(settings.windows), len(out.rows)
+    for name in CAR_FIELDS:
+        out.car[name] = np.empty((n_windows, n))
+    car, scar = np.empty((n_windows, n)), np.empty((n_windows, n))
+    valid = np.empty((n_windows, n), dtype=bool)
+    df_chunk = np.maximum(fitted.df, 1).astype(float)
+    for wi, window_mask in enumerate(settings.window_masks()):
+        stats = normal_returns.car_stats(fitted, f, window_mask)
+        out.car["car"][wi] = stats["car"]
+        out.car["var"][wi] = stats["var"]
+        out.car["scar"][wi] = stats["scar"]
+        with np.errstate(invalid="ignore"):    # = 2 t.sf(|SCAR|, M_i - k)
+            out.car["p"][wi] = 2 * special.stdtr(df_chunk, -np.abs(stats["scar"]))
+        out.car["bhar"][wi] = normal_returns.bhar(y, fitted.normal, window_mask, settings.log_returns)
+        car[wi], scar[wi], valid[wi] = stats["car"], stats["scar"], ok & np.isfinite(stats["car"])
+        for i in np.flatnonzero(ok & (stats["n_missing"] > 0)):   # exclusions only
+            out.exclusions.append((wi, int(out.rows[i]), missing_reason(
+                layout, settings, int(out.rows[i]), y[i], f[i], out.dates[i], fitted.ar[i], window_mask)))
+    return car, scar, valid
+
+
+def _memberships(cells: Cells, chunk: EventChunk, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pair position in the chunk, cell number from the chunk's first cell) of every estimated pair in its
+    own cell and, when it enters it, in its event's pooled cell."""
+    rows, n_groups = chunk.rows, cells.n_groups
+    estimated = np.flatnonzero(ok)
+    member_pair = [estimated]
+    member_cell = [(cells.event_code[rows[estimated]] - chunk.first_event) * n_groups
+                   + cells.group_code[rows[estimated]]]
+    if cells.pooled is not None:
+        pooled = np.flatnonzero(ok & cells.pooled[rows])
+        member_pair.append(pooled)
+        member_cell.append((cells.event_code[rows[pooled]] - chunk.first_event) * n_groups + (n_groups - 1))
+    return np.concatenate(member_pair), np.concatenate(member_cell)
+
+
+def _bootstrap_cells(out: ChunkOutput, members, n_cells: int, car: np.ndarray, valid: np.ndarray,
+                     est_ar: np.ndarray, settings: FitSettings, bootstrap: int | None, seed: int, tick) -> None:
+    """The bootstrap p-value (last test row of ``out``) of every cell and window, cell by cell."""
+    member_pair, member_cell = members
+    order = np.lexsort((member_pair, member_cell))                   # each cell's members, in pair order
+    pair_sorted, cut = member_pair[order], np.searchsorted(member_cell[order], np.arange(n_cells + 1))
+    lengths = [int(w.sum()) for w in settings.window_masks()]
+    for c in range(n_cells):
+        in_cell = pair_sorted[cut[c]:cut[c + 1]]
+        for wi, length in enumerate(lengths):
+            used = in_cell[valid[wi, in_cell]]
+            if used.size:
+                res = bootstrap_caar(car[wi, used], est_ar[used], length, n_boot=bootstrap,
+                                     seed=int(seed), statistic="caar", k=settings.k)
+                out.statistic[-1, c, wi], out.p_value[-1, c, wi] = res.statistic, res.p_value
+        if tick is not None:
+            tick()
+
+
+def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk], *,
+               bootstrap: int | None = 0, seed: int = 0, progress: bool | None = None) -> "StudyOutput":
+    """:func:`fit_chunk` of every chunk, put together in chunk order as each arrives (so one chunk's output is
+    held at a time). Chunks share nothing, so without a bootstrap they run on up to 4 threads (numpy releases
+    the GIL in its array loops); the bootstrap shows a progress bar."""
+    do_boot = bootstrap is None or int(bootstrap) > 0
+    n_tests = len(TEST_IDS) + int(do_boot)
+    out = StudyOutput.empty(len(layout.start), cells.n_cells, len(settings.windows), n_tests, layout.frow.shape[1],
+                            layout.span_len)
+    bar = progress_bar(cells.n_cells, desc="bootstrap", unit="cell", enabled=progress if do_boot else False)
+
+    def one(chunk: EventChunk) -> ChunkOutput:
+        return fit_chunk(layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed, tick=lambda: bar.update(1))
+
+    workers = 1 if (do_boot or len(chunks) == 1) else min(len(chunks), os.cpu_count() or 1, 4)
+    try:
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for part in pool.map(one, chunks):
+                    out.add(part)
+        else:
+            for chunk in chunks:
+                out.add(one(chunk))
+    finally:
+        bar.close()
+    return out
+
+
+@dataclass
+class StudyOutput:
+    """The chunks' outputs put together over all ``P`` pairs and cells (fields as :class:`ChunkOutput`,
+    pair arrays in pair order; ``errors`` the chunks' test errors in event order). Cells of a chunk whose
+    tests failed stay empty."""
+
+    reason: np.ndarray
+    m: np.ndarray
+    s2: np.ndarray
+    const: np.ndarray
+    slopes: np.ndarray
+    car: dict[str, np.ndarray]
+    span: dict[str, np.ndarray]
+    dates: np.ndarray
+    exclusions: list[tuple[int, int, str]]
+    n: np.ndarray
+    caar: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+    errors: list[EstimationError]
+
+    @classmethod
+    def empty(cls, n_pairs: int, n_cells: int, n_windows: int, n_tests: int, q: int, n_span: int) -> "StudyOutput":
+        """Arrays for ``n_pairs`` pairs (``q`` slopes, ``n_span`` span days) and ``n_cells`` cells, not yet filled."""
+        return cls(
+            reason=np.full(n_pairs, "", dtype=object), m=np.zeros(n_pairs, dtype=np.int64),
+            s2=np.full(n_pairs, np.nan), const=np.full(n_pairs, np.nan), slopes=np.full((n_pairs, q), np.nan),
+            car={name: np.full((n_windows, n_pairs), np.nan) for name in CAR_FIELDS},
+            span={name: np.full((n_pairs, n_span), np.nan) for name in SPAN_FIELDS},
+            dates=np.full((n_pairs, n_span), np.datetime64("NaT"), dtype="datetime64[ns]"), exclusions=[],
+            n=np.zeros((n_cells, n_windows), dtype=np.int64), caar=np.full((n_cells, n_windows), np.nan),
+            statistic=np.full((n_tests, n_cells, n_windows), np.nan),
+            p_value=np.full((n_tests, n_cells, n_windows), np.nan), errors=[])
+
+    def add(self, part: ChunkOutput) -> None:
+        """Write one chunk's output into its pairs' rows and its cells."""
+        rows = part.rows
+        self.reason[rows], self.m[rows], self.s2[rows], self.const[rows] = part.reason, part.m, part.s2, part.const
+        if self.slopes.shape[1]:
+            self.slopes[rows] = part.slopes
+        for name in CAR_FIELDS:
+            self.car[name][:, rows] = part.car[name]
+        for name in SPAN_FIELDS:
+            self.span[name][rows] = part.span[name]
+        self.dates[rows] = part.dates
+        self.exclusions += part.exclusions
+        if part.error is not None:
+            self.errors.append(part.error)
+            return
+        cells = slice(part.first_cell, part.first_cell + part.n.shape[0])
+        self.n[cells], self.caar[cells] = part.n, part.caar
+        self.statistic[:, cells], self.p_value[:, cells] = part.statistic, part.p_value
+
+
+def combine(parts: list[ChunkOutput], n_pairs: int, n_cells: int, n_windows: int, n_tests: int) -> StudyOutput:
+    """Put chunk outputs (any order) into arrays over all pairs and cells."""
+    first = parts[0]
+    out = StudyOutput.empty(n_pairs, n_cells, n_windows, n_tests, first.slopes.shape[1], first.dates.shape[1])
+    for part in parts:
+        out.add(part)
+    return out
