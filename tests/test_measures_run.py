@@ -150,3 +150,11 @@ def test_real_travel_advisory_tourism_volume(real_volume_run):
     cell = t[(t["event_id"] == "travel_advisory") & (t["group"] == "tourism_consumption") & (t["window_start"] == 0)
              & (t["window_end"] == 1) & (t["test"] == "kolari_pynnonen")].iloc[0]
     assert cell["n"] >= 10 and cell["caar"] > 0.5 and cell["p_value"] < 0.01
+
+
+def test_replace_marked_section_hand_worked():
+    from eventstudy.outputs.sections import replace_marked_section as rep
+
+    assert rep("a", "S", "<b>", "</b>") == "a\n\n<b>\nS\n</b>\n"
+    assert rep("x<footer>y", "S", "<b>", "</b>", "<footer>") == "x<b>\nS\n</b>\n<footer>y"
+    assert rep("p<b>\nold\n</b>q", "new", "<b>", "</b>") == "p<b>\nnew\n</b>q"

@@ -22,6 +22,7 @@ import pandas as pd
 
 from eventstudy.io_utils import atomic_write_bytes, atomic_write_text, ensure_out_dir
 from eventstudy.outputs.csvs import csv_text, parquet_bytes
+from eventstudy.outputs.sections import replace_marked_section
 from eventstudy.present.measures import measures_html, measures_markdown, plot_volume_paths
 
 __all__ = ["measures_frames", "write_measures", "add_measures_to_report"]
@@ -48,17 +49,6 @@ def measures_frames(measures) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _replace_section(text: str, section: str, before: str | None) -> str:
-    block = f"{_BEGIN}\n{section}\n{_END}"
-    if _BEGIN in text and _END in text:
-        a, b = text.index(_BEGIN), text.index(_END) + len(_END)
-        return text[:a] + block + text[b:]
-    if before and before in text:
-        i = text.rindex(before)
-        return text[:i] + block + "\n" + text[i:]
-    return text.rstrip("\n") + "\n\n" + block + "\n"
-
-
 def add_measures_to_report(run, measures, out_dir: str | os.PathLike, window: tuple[int, int],
                            png: bytes | None = None, figure: str | None = None) -> dict[str, Path]:
     """Add (or replace) the volume and volatility section in the ``report.md`` / ``report.html`` of ``out_dir``;
@@ -67,11 +57,11 @@ def add_measures_to_report(run, measures, out_dir: str | os.PathLike, window: tu
     done: dict[str, Path] = {}
     md, ht = out / "report.md", out / "report.html"
     if md.exists():
-        done["report.md"] = atomic_write_text(md, _replace_section(
-            md.read_text(encoding="utf-8"), measures_markdown(run, measures, window, figure), None))
+        done["report.md"] = atomic_write_text(md, replace_marked_section(
+            md.read_text(encoding="utf-8"), measures_markdown(run, measures, window, figure), _BEGIN, _END))
     if ht.exists():
-        done["report.html"] = atomic_write_text(ht, _replace_section(
-            ht.read_text(encoding="utf-8"), measures_html(run, measures, window, png), "<footer>"))
+        done["report.html"] = atomic_write_text(ht, replace_marked_section(
+            ht.read_text(encoding="utf-8"), measures_html(run, measures, window, png), _BEGIN, _END, "<footer>"))
     return done
 
 
