@@ -10,8 +10,8 @@ Every test of the battery runs on the cumulated abnormal log volume of windows [
 Volatility (:func:`eventstudy.data.simulated_measures.simulate_garch`): market-model returns with
 GARCH(1,1) errors (alpha 0.08, beta 0.90, sd 2%). Scenarios: no effect; the day-0 error's sd doubled
 (variance x4) with no mean effect; doubled sd plus a day-0 shift of 2% (one unconditional sd).
-Reported: the Savickas GARCH test, the GARCH variance-shift score test and both variance-ratio tests, beside the returns battery's BMP and
-Patell (window [0,0]).
+Reported: the Savickas GARCH test, the GARCH variance-shift score test, the ML variance-shift dummy and both variance-ratio tests, beside the returns battery's BMP and
+Patell (windows [0,0] and [0,9]; the event day's error is scaled, so [0,9] carries a one-day jump).
 
 Rejection rates at 5% (two-sided), each over ``cells`` = panels x events; a correct 5% rate has a
 standard error of sqrt(0.05 * 0.95 / cells). Cost: wall time of the fit divided by the pairs.
@@ -61,13 +61,14 @@ def volume_block(panels: int, n: int, events: int, phi: float) -> tuple[pd.DataF
 
 def volatility_block(panels: int, n: int, events: int, n_jobs: int) -> tuple[pd.DataFrame, float, float, int]:
     cols, fit_s, ols_s, pairs_n = {}, 0.0, 0.0, 0
-    ids = ["savickas", "garch_variance_shift", "variance_ratio", "variance_ratio_rank", "bmp", "patell", "kolari_pynnonen"]
+    ids = ["savickas", "garch_variance_shift", "garch_dummy", "variance_ratio", "variance_ratio_rank", "bmp", "patell", "kolari_pynnonen"]
     for name, jump, shift in (("no effect", 1.0, 0.0), ("variance x4", 2.0, 0.0), ("variance x4, +2%", 2.0, 0.02)):
         parts = []
         for rep in range(panels):
             ret, pairs = simulate_garch(n_sec=n, events=events, jump=jump, shift=shift, seed=200 + rep)
             t0 = time.perf_counter()
-            r = EventStudy(ret, pairs, model="market", benchmark="MKT", windows=[(0, 0)], pooled_group=None).fit()
+            r = EventStudy(ret, pairs, model="market", benchmark="MKT", windows=[(0, 0), (0, 9)],
+                           pooled_group=None).fit()
             t1 = time.perf_counter()
             v = abnormal_volatility(r, n_jobs=n_jobs)
             t2 = time.perf_counter()
@@ -75,7 +76,9 @@ def volatility_block(panels: int, n: int, events: int, n_jobs: int) -> tuple[pd.
             fit_s += t2 - t1
             pairs_n += len(pairs)
             parts.append(pd.concat([v.tests, r.tests]))
-        cols[name] = rates(pd.concat(parts), (0, 0), ids)
+        tests = pd.concat(parts)
+        for w in ((0, 0), (0, 9)):
+            cols[f"{name} [{w[0]},{w[1]}]"] = rates(tests, w, ids)
     return pd.DataFrame(cols), fit_s, ols_s, pairs_n
 
 
@@ -102,8 +105,8 @@ def main() -> None:
         print(f"\ncost: {1e3 * secs / pairs:.3f} ms per pair ({pairs:,} pairs, batched OLS + battery, "
               f"two windows)\n")
     tab, fit_s, ols_s, pairs = volatility_block(gp, 20, ge, a.jobs)
-    print(f"Volatility, N = 20 per event, GARCH(1,1) errors, {gp * ge} cells per column, window [0,0] "
-          f"(5% level):\n")
+    print(f"Volatility, N = 20 per event, GARCH(1,1) errors, {gp * ge} cells per column, windows [0,0] and "
+          f"[0,9] (garch_dummy only on windows of 10+ days; 5% level):\n")
     print(md(tab))
     print(f"\ncost: GARCH measures {1e3 * fit_s / pairs:.2f} ms per pair on {a.jobs} processes (fits, filter, "
           f"tests); the returns fit before it {1e3 * ols_s / pairs:.3f} ms per pair ({pairs:,} pairs)")

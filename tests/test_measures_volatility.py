@@ -10,6 +10,7 @@ from scipy import stats
 from eventstudy import EventStudy
 from eventstudy.data.simulated_measures import simulate_garch
 from eventstudy.engine.measures import abnormal_volatility
+from eventstudy.estimation.garch_dummy import fit_garch_dummy, garchx_loglik
 from eventstudy.estimation.garch import backcast, fit_garch11, fit_garch_many, garch_event_variance, garch_filter
 from eventstudy.inference.volatility import cross_sectional_variance, garch_variance_shift, savickas, variance_ratio, variance_ratio_rank
 
@@ -73,6 +74,37 @@ def test_parallel_fits_equal_serial():
         assert np.array_equal(a[k], b[k], equal_nan=True)
 
 
+def test_dummy_likelihood_equals_arch_and_restricted_fit_matches():
+    e = _garch_series(n=300, seed=4)
+    ref = arch.arch_model(e * 100, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
+    p = ref.params
+    d = np.zeros(300)
+    assert garchx_loglik(e * 100, d, p["omega"], p["alpha[1]"], p["beta[1]"]) == pytest.approx(ref.loglikelihood,
+                                                                                               abs=1e-9)
+    d[-3:] = 1.0
+    # with the dummy, by hand: h on the dummy days gains delta
+    h = garch_filter((e * 100)[None, :], p["omega"], p["alpha[1]"], p["beta[1]"])[0]
+    assert garchx_loglik(e * 100, np.zeros(300), p["omega"], p["alpha[1]"], p["beta[1]"]) == pytest.approx(
+        -0.5 * np.sum(np.log(2 * np.pi) + np.log(h) + (e * 100) ** 2 / h), rel=1e-12)
+    fit = fit_garch_dummy(e, d, start=(p["omega"] / 1e4, p["alpha[1]"], p["beta[1]"]))
+    # the restricted maximum is arch's maximum on the same series (log-likelihood of e = arch's on 100 e + n ln 100)
+    assert fit["loglik0"] == pytest.approx(ref.loglikelihood + 300 * np.log(100), abs=1e-3)
+    assert fit["loglik1"] >= fit["loglik0"] and fit["lr"] == pytest.approx(2 * (fit["loglik1"] - fit["loglik0"]))
+
+
+def test_dummy_finds_a_variance_jump():
+    e = _garch_series(n=262, seed=6)
+    d = np.r_[np.zeros(252), np.ones(10)]
+    calm = fit_garch_dummy(e, d)
+    e2 = e.copy()
+    e2[-10:] = 3.0 * np.std(e) * np.random.default_rng(9).standard_normal(10)     # sd x3 on the dummy days
+    jump = fit_garch_dummy(e2, d)
+    # the last 10 days of this draw are quiet (sd 0.006 against 0.014): a variance drop, found as such
+    assert calm["delta"] < 0 and calm["signed_root"] < -1.96
+    assert jump["delta"] > 0 and jump["lr"] > 3.84      # chi2(1) 5% critical value
+    assert jump["signed_root"] == pytest.approx(np.sqrt(jump["lr"]))
+
+
 # ---------------------------------------------------------------- tests on hand-worked cases
 def test_savickas_is_one_sample_t():
     s = np.array([0.5, -0.2, 1.4, 0.3, np.nan, 0.9])
@@ -105,7 +137,7 @@ def test_variance_ratio_hand_worked():
 # ---------------------------------------------------------------- end to end against a recomputation
 def test_abnormal_volatility_recomputed_for_one_pair():
     ret, pairs = simulate_garch(n_sec=4, events=2, seed=5)
-    res = EventStudy(ret, pairs, model="market", benchmark="MKT", windows=[(0, 0), (0, 2)]).fit()
+    res = EventStudy(ret, pairs, model="market", benchmark="MKT", windows=[(0, 0), (0, 2), (0, 9)]).fit()
     vty = abnormal_volatility(res, n_jobs=1)
     p = pairs.iloc[1]
     dates = ret.index
@@ -134,6 +166,15 @@ def test_abnormal_volatility_recomputed_for_one_pair():
                      & (vty.tests["window_end"] == 2)].set_index("test")
     s = vty.car[(vty.car["event_id"] == p["event_id"]) & (vty.car["window_end"] == 2)]["scar_garch"]
     assert cell.loc["savickas", "statistic"] == pytest.approx(stats.ttest_1samp(s, 0.0).statistic, rel=1e-10)
+    assert np.isnan(row["garch_lr"]) and "garch_dummy" not in cell.index      # 3 days: no dummy fit
+    span = e[i0 - 250: i0 + 10]
+    gd = fit_garch_dummy(span, np.r_[np.zeros(250), np.ones(10)], (prm["omega"], prm["alpha"], prm["beta"]))
+    c9 = vty.car[(vty.car["event_id"] == p["event_id"]) & (vty.car["window_end"] == 9)]
+    assert c9.loc[c9["ticker"] == p["ticker"], "garch_lr"].iloc[0] == pytest.approx(gd["lr"], rel=1e-4, abs=1e-6)
+    t9 = vty.tests[(vty.tests["event_id"] == p["event_id"]) & (vty.tests["group"] == "sim")
+                   & (vty.tests["window_end"] == 9)].set_index("test")
+    assert t9.loc["garch_dummy", "statistic"] == pytest.approx(
+        stats.ttest_1samp(c9["garch_signed_root"], 0.0).statistic, rel=1e-10)
     u = vty.car[(vty.car["event_id"] == p["event_id"]) & (vty.car["window_end"] == 2)]["var_shift"]
     assert cell.loc["garch_variance_shift", "statistic"] == pytest.approx(stats.ttest_1samp(u, 0.0).statistic,
                                                                          rel=1e-10)

@@ -21,6 +21,7 @@ from eventstudy.engine.model import EventStudy
 from eventstudy.engine.results import EventStudyResult
 from eventstudy.errors import EstimationError
 from eventstudy.estimation.garch import fit_garch_many, garch_event_variance
+from eventstudy.estimation.garch_dummy import MIN_DUMMY_DAYS, fit_garch_dummy_many
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, WindowSpec
 from eventstudy.estimation.volume import CALENDARS, MARKET_COLUMN, calendar_dummies, log_volume, market_log_volume
 from eventstudy.inference.volatility import cell_volatility_tests
@@ -116,9 +117,12 @@ def _constant_somewhere(regs: pd.DataFrame, pairs: pd.DataFrame, own: Mapping[st
 class VolatilityResult:
     """GARCH-standardised abnormal returns and the event-induced variance tests.
 
-    ``car``: ``event_id, ticker, group, window_start, window_end, car, garch_var, scar_garch, var_shift`` per
-    pair-window (``garch_var`` the sum of the event days' conditional variance forecasts, ``var_shift`` the
-    mean of ``AR^2 / h`` over the window minus 1);
+    ``car``: ``event_id, ticker, group, window_start, window_end, car, garch_var, scar_garch, var_shift,
+    garch_delta, garch_delta_rel, garch_lr, garch_signed_root`` per pair-window (``garch_var`` the sum of the
+    event days' conditional variance forecasts, ``var_shift`` the mean of ``AR^2 / h`` over the window minus 1,
+    ``garch_*`` the variance-shift dummy fitted by ML over the estimation start to the window's end:
+    :func:`eventstudy.estimation.garch_dummy.fit_garch_dummy`, only for windows of at least
+    :data:`~eventstudy.estimation.garch_dummy.MIN_DUMMY_DAYS` days, NaN otherwise);
     ``params``: ``event_id, ticker, group, omega, alpha, beta, persistence, loglik, converged`` (decimal
     returns); ``tests``: ``event_id, group, window_start, window_end, n, estimate, test, statistic, p_value``
     with test ids of :mod:`eventstudy.inference.volatility`.
@@ -175,8 +179,16 @@ def abnormal_volatility(result: EventStudyResult, *, pool_exclude: Sequence[str]
     h = garch_event_variance(ar, params, est_start=int(np.flatnonzero(est)[0]), est_end=int(np.flatnonzero(est)[-1]),
                              origin=int(np.flatnonzero(rel == first)[0]) - 1)
     rows, trows = [], []
+    e0 = int(np.flatnonzero(est)[0])
+    start = np.column_stack([params["omega"], params["alpha"], params["beta"]])
     for (a, b) in windows:
         cols = (rel >= a) & (rel <= b)
+        span = slice(e0, int(np.flatnonzero(cols)[-1]) + 1)
+        if b - a + 1 >= MIN_DUMMY_DAYS:
+            dummy = np.broadcast_to(cols[span].astype("float64"), (ar.shape[0], span.stop - span.start))
+            gd = fit_garch_dummy_many(ar[:, span], dummy, start, n_jobs=n_jobs)
+        else:                          # too few dummy days for the likelihood ratio's chi-square: not fitted
+            gd = dict.fromkeys(("delta", "delta_rel", "lr", "signed_root"), np.full(ar.shape[0], np.nan))
         car = np.sum(ar[:, cols], axis=1)           # NaN when a window day is missing, as the engine's CAR
         var = np.sum(h[:, cols], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -184,7 +196,9 @@ def abnormal_volatility(result: EventStudyResult, *, pool_exclude: Sequence[str]
         rows.append(pd.DataFrame({"event_id": pairs["event_id"], "ticker": pairs["ticker"],
                                   "group": pairs.get("group", result.pooled_group),
                                   "window_start": a, "window_end": b, "car": car, "garch_var": var,
-                                  "scar_garch": car / np.sqrt(var), "var_shift": shift}))
+                                  "scar_garch": car / np.sqrt(var), "var_shift": shift,
+                                  "garch_delta": gd["delta"], "garch_delta_rel": gd["delta_rel"],
+                                  "garch_lr": gd["lr"], "garch_signed_root": gd["signed_root"]}))
     car_df = pd.concat(rows, ignore_index=True)
     for e, g, pos in _cells(pairs, result.pooled_group, pool_exclude):
         for (a, b) in windows:
@@ -192,7 +206,11 @@ def abnormal_volatility(result: EventStudyResult, *, pool_exclude: Sequence[str]
             scar = car_df.loc[(car_df["window_start"] == a) & (car_df["window_end"] == b), "scar_garch"].to_numpy()[pos]
             with np.errstate(invalid="ignore", divide="ignore"):
                 z2 = ar[pos][:, cols] ** 2 / h[pos][:, cols]
-            trows.extend(cell_volatility_tests(e, g, a, b, scar, sar_ols[pos][:, est], sar_ols[pos][:, cols], z2))
+            sel = car_df.loc[(car_df["window_start"] == a) & (car_df["window_end"] == b)]
+            dummy_cell = ((sel["garch_signed_root"].to_numpy()[pos], sel["garch_delta_rel"].to_numpy()[pos])
+                          if b - a + 1 >= MIN_DUMMY_DAYS else None)
+            trows.extend(cell_volatility_tests(e, g, a, b, scar, sar_ols[pos][:, est], sar_ols[pos][:, cols], z2,
+                                               dummy_cell))
     par = pd.DataFrame({"event_id": pairs["event_id"], "ticker": pairs["ticker"],
                         "group": pairs.get("group", result.pooled_group), **{k: params[k] for k in
                         ("omega", "alpha", "beta", "persistence", "loglik", "converged")}})

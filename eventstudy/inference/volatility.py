@@ -27,6 +27,14 @@ Test ids (rows of ``volatility_tests.csv``; every p-value two-sided):
     standardisation of Boehmer et al. 1991 instead of the normal-theory ``Var(z^2) = 2``). The squared
     abnormal return contains any mean effect: read it beside ``savickas``. The maximum-likelihood fit
     of the dummy itself (Savickas 2003, eq. 3) is not computed.
+``garch_dummy``
+    The variance-shift dummy ``delta D_t`` of a GARCH(1,1) fitted by maximum likelihood per pair over the
+    estimation window through the event window (:mod:`eventstudy.estimation.garch_dummy`; Savickas 2003's
+    variance dummy): ``z_i = sign(delta_i) sqrt(LR_i)``, ``LR_i`` the likelihood ratio of ``delta_i = 0``;
+    ``t = mean(z_i) / (sd(z_i) / sqrt(N))``, Student t with N-1 d.o.f.; ``estimate`` mean ``delta_i`` over the
+    residual variance of the days without the dummy. A mean effect on the window days enters ``delta`` too.
+    Computed only for windows of at least 10 days (``MIN_DUMMY_DAYS``): on shorter windows the likelihood
+    ratio is far from its chi-square reference and the test over-rejects.
 ``variance_ratio_rank``
     The same ``VR`` against its own distribution on the estimation days: the means of ``s2_t`` over every run
     of L consecutive estimation days; p ``= 2 min(#{>= VR} + 1, #{<= VR} + 1) / (B + 1)`` (capped at 1),
@@ -41,7 +49,7 @@ from scipy import stats
 __all__ = ["VOLATILITY_TESTS", "savickas", "garch_variance_shift", "cross_sectional_variance", "variance_ratio", "variance_ratio_rank",
            "cell_volatility_tests"]
 
-VOLATILITY_TESTS = ("savickas", "garch_variance_shift", "variance_ratio", "variance_ratio_rank")
+VOLATILITY_TESTS = ("savickas", "garch_variance_shift", "garch_dummy", "variance_ratio", "variance_ratio_rank")
 #: fewer securities than this on a day: no cross-sectional variance that day
 MIN_CROSS_SECTION = 3
 
@@ -117,13 +125,20 @@ def variance_ratio_rank(sar_est: np.ndarray, sar_win: np.ndarray) -> tuple[float
 
 
 def cell_volatility_tests(event_id: str, group: str, a: int, b: int, scar_garch: np.ndarray,
-                          sar_est: np.ndarray, sar_win: np.ndarray, z2: np.ndarray) -> list[tuple]:
+                          sar_est: np.ndarray, sar_win: np.ndarray, z2: np.ndarray,
+                          dummy: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple]:
     """The rows ``(event_id, group, window_start, window_end, n, estimate, test, statistic, p_value)`` of one
-    cell: ``scar_garch (N,)``, SARs of the estimation ``(N, M)`` and window ``(N, L)`` days, ``z2 (N, L)``."""
+    cell: ``scar_garch (N,)``, SARs of the estimation ``(N, M)`` and window ``(N, L)`` days, ``z2 (N, L)``,
+    ``dummy``: the pairs' signed roots and relative deltas of the GARCH dummy fits."""
     m, t, p, n = savickas(scar_garch)
     rows = [(event_id, group, a, b, n, m, "savickas", t, p)]
     m2, t2, p2, n2 = garch_variance_shift(z2)
     rows.append((event_id, group, a, b, n2, m2, "garch_variance_shift", t2, p2))
+    if dummy is not None:
+        _, t3, p3, n3 = savickas(dummy[0])
+        rel = np.asarray(dummy[1], dtype="float64")
+        m3 = float(np.mean(rel[np.isfinite(dummy[0]) & np.isfinite(rel)])) if n3 else np.nan
+        rows.append((event_id, group, a, b, n3, m3, "garch_dummy", t3, p3))
     keep = np.isfinite(sar_win).all(axis=1)
     nv = int(keep.sum())
     vr, x, pv, _ = variance_ratio(sar_est[keep], sar_win[keep])
