@@ -89,7 +89,8 @@ def make_pairs(n_pairs: int, layout: str):
 
 
 def run_one(n_pairs: int, repeat: int, layout: str = "shared") -> dict:
-    from eventstudy.data.base import make_prices, validate_price_frame
+    from eventstudy.data.base import make_prices
+    from eventstudy.data.validate import validate_price_frame
     from eventstudy.engine.model import EventStudy
     from eventstudy.returns.panel import compute_returns
 

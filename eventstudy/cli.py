@@ -367,7 +367,7 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
         impact = None if args.no_report else impact_table(run)      # computed once: headline and report
         _print_headline(run, impact)
         if not args.no_report:
-            from eventstudy.present.report import write_report
+            from eventstudy.outputs.report_files import write_report
             written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv,
                                         figure_formats=getattr(args, "figure_formats", ("png",))))
         if len(args.measures) > 1:
@@ -440,7 +440,7 @@ def cmd_placebo(args) -> int:
 def _placebo_into(args, folder, spec, effects, events, universe, confounders, hypotheses, limits, source,
                   instruments=None) -> int:
     from eventstudy.pipeline.placebo import placebo_study, study_for_placebo
-    from eventstudy.present.placebo_report import carry_over, write_placebo
+    from eventstudy.outputs.placebo_files import carry_over, write_placebo
 
     _say(f"eventstudy placebo: {args.draws} draws, effects {', '.join(f'{100 * e:g}%' for e in effects)}, "
          f"model {args.model}, windows " + " ".join(f"[{a},{b}]" for a, b in spec.windows)
@@ -469,7 +469,8 @@ def _placebo_into(args, folder, spec, effects, events, universe, confounders, hy
     lw = lead_window(run)
     try:
         previous = carry_over(folder.out, folder.path)
-        written = write_placebo(pr, folder.path, window=lw, hypotheses=getattr(run, "hypotheses", None))
+        written = write_placebo(pr, folder.path, window=lw, hypotheses=getattr(run, "hypotheses", None),
+                                labels=getattr(run, "labels", None))
     except OSError as exc:
         raise _write_error(Path(args.out), exc) from None
     info = _manifest_info(args, run)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from eventstudy.inference.hypotheses import findings  # noqa: E402
 from eventstudy.io_utils import atomic_write_text  # noqa: E402
+from eventstudy.inputs.study import bundled_study  # noqa: E402
 from eventstudy.present.tables import group_label  # noqa: E402
 
 MARKET = REPO.parent / "shared" / "data" / "market"
@@ -78,7 +79,8 @@ def render(out: Path, prices: Path, limits: Path | None) -> tuple[str, str]:
     lim = pd.read_csv(out / "limit_flags.csv", keep_default_na=False, na_values=[""])
     car = pd.read_csv(out / "car.csv")
     params = pd.read_csv(out / "params.csv")
-    labels = {g: group_label(g) for g in set(pt["group"]) | set(car["group"])}
+    study_labels = bundled_study().labels      # the run is the bundled study's (eventstudy run)
+    labels = {g: group_label(g, labels=study_labels) for g in set(pt["group"]) | set(car["group"])}
     fnd = findings(pt, labels)
     cmd = (f"eventstudy run --prices {Path('..') / 'shared' / 'data' / 'market' / prices.name}"
            + (f" --limits {Path('..') / 'shared' / 'data' / 'market' / limits.name}" if limits else "")

@@ -330,7 +330,7 @@ def test_library_run_study_refuses_a_factor_that_is_an_instrument(offline_run):
 
 
 def test_figure_names_of_ids_sanitised_alike_differ():
-    from eventstudy.present.plots import _safe_name
+    from eventstudy.present.plots import safe_name as _safe_name
 
     assert _safe_name("a/b") != _safe_name("a:b") and _safe_name("a/b").startswith("a_b-")
     assert _safe_name("dual_use_ban") == "dual_use_ban"            # plain ids keep their names

@@ -18,7 +18,7 @@ from eventstudy.errors import PriceDataError
 from eventstudy.inference.cross_section import ols_robust
 from eventstudy.inference.dummy_regression import rows_from as _rows_from
 from eventstudy.inference.regression import REG_COLUMNS, dummy_regression, event_dummy_regressions
-from eventstudy.present import tables as T
+from present_api import tables as T
 
 
 # ----------------------------------------------------------------------------- tables written
@@ -102,7 +102,7 @@ def test_columnar_reader_equals_text_reader(tmp_path):
     fast = _read_csv_columnar(p)
     assert fast is not None
     slow = _read_csv_lines(p)
-    from eventstudy.data.base import validate_price_frame
+    from eventstudy.data.validate import validate_price_frame
 
     a, fa = validate_price_frame(fast[0], "x", line_numbers=fast[1])
     b, fb = validate_price_frame(slow[0], "x", line_numbers=slow[1])
@@ -331,7 +331,7 @@ def test_batched_spread_regressions_equal_the_statsmodels_loop():
 def test_figures_png_only_by_default_palette_and_capped_events(offline_run, tmp_path):
     from PIL import Image
 
-    import eventstudy.present.plots as plots
+    from present_api import plots
 
     out = plots.save_plots(offline_run, tmp_path / "f", bar_events=1, dpi=40, max_events=3, workers=1)
     assert sorted(p.suffix for p in (tmp_path / "f").iterdir()) == [".png"] * len(out)   # no SVG unless asked
@@ -344,7 +344,7 @@ def test_figures_png_only_by_default_palette_and_capped_events(offline_run, tmp_
 
 
 def test_report_html_is_one_small_file(offline_run, tmp_path):
-    from eventstudy.present.report import write_report
+    from eventstudy.outputs.report_files import write_report
 
     w = write_report(offline_run, tmp_path, formats=("html",))
     size = w["report.html"].stat().st_size

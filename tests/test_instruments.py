@@ -272,7 +272,8 @@ def test_dates_written_as_utc_instants_become_each_exchanges_trading_dates(tmp_p
 
 
 def test_price_dates_with_timezones_are_read_as_instants_or_wall_clock_dates():
-    from eventstudy.data.base import Prices, localise_price_dates, validate_price_frame
+    from eventstudy.data.base import Prices, localise_price_dates
+    from eventstudy.data.validate import validate_price_frame
 
     # text: local midnight with an offset is that date; other times are instants; offsets may be mixed
     df = pd.DataFrame({"date": ["2025-11-17 00:00+09:00", "2025-11-17T15:00:00Z", "2025-11-18T01:00:00+01:00"],

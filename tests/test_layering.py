@@ -26,7 +26,7 @@ PKG = Path(__file__).resolve().parents[1] / "eventstudy"
 
 #: stage of each top-level name under eventstudy/, in data-path order
 STAGES = {
-    "errors": 0, "io_utils": 0, "progress": 0,
+    "errors": 0, "io_utils": 0, "progress": 0, "content": 0,
     "inputs": 1, "data": 2, "calendars": 3, "returns": 4, "estimation": 5, "inference": 6,
     "engine": 7, "pipeline": 8, "present": 9, "outputs": 10, "cli": 11,
 }
@@ -48,15 +48,7 @@ MODULES = list(_modules())
 
 #: Known breaches still being removed by the restructuring (issue 12): (rule, module) -> xfail.
 #: Each entry must go; an entry whose module passes makes its test fail (strict xfail).
-PENDING: set[tuple[str, str]] = {
-    ("upward", "present/placebo_report.py"), ("upward", "present/tables.py"),
-    ("private", "data/files.py"), ("private", "present/plots.py"),
-    ("private", "present/report.py"), ("private", "returns/futures.py"),
-    ("specifics", "present/placebo_report.py"),
-    ("specifics", "present/plots.py"), ("specifics", "present/report.py"), ("specifics", "present/tables.py"),
-    ("writes", "present/placebo_report.py"), ("writes", "present/plots.py"), ("writes", "present/report.py"),
-    ("writes", "present/tables.py"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 #: Modules allowed to hold names that also happen to be study specifics, with the reason.
 SPECIFICS_EXEMPT = {

@@ -265,7 +265,8 @@ def test_cli_placebo_writes_tables_and_calibration_section(tmp_path, capsys):
 
 
 def test_calibration_section_added_to_an_existing_report_once(offline, tmp_path):
-    from eventstudy.present.placebo_report import calibration_markdown, write_placebo
+    from eventstudy.outputs.placebo_files import write_placebo
+    from eventstudy.present.placebo_report import calibration_markdown
 
     run, pr, _ = offline
     (tmp_path / "report.md").write_text("# Report\n\nbody\n")

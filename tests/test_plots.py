@@ -13,7 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
-from eventstudy.present import plots as plots
+from present_api import plots
 from eventstudy.errors import DataUnavailableError, WindowError
 from eventstudy.engine.results import EventStudyResult
 from eventstudy.inference.reference import mean_pairwise_correlation

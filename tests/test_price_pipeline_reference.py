@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.data.base import PriceDataWarning, Prices, make_prices, validate_price_frame
+from eventstudy.data.base import PriceDataWarning, Prices, make_prices
+from eventstudy.data.validate import validate_price_frame
 from eventstudy.errors import PriceDataError
 from eventstudy.returns.panel import compute_returns
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from eventstudy.present import report as R
+from present_api import report as R
 from eventstudy.errors import EventStudyError
 
 PNG_1PX = base64.b64decode(
@@ -72,7 +72,7 @@ def _fake_save_plots(run, out_dir, **kw):
 
 @pytest.fixture(scope="module")
 def written(offline_run, tmp_path_factory):
-    import eventstudy.present.plots as plots
+    import eventstudy.outputs.figure_files as plots
 
     out = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp:
@@ -205,7 +205,7 @@ def test_bad_arguments(offline_run, tmp_path):
 
 
 def test_plots_failure_is_reported_not_hidden(offline_run, tmp_path, monkeypatch):
-    import eventstudy.present.plots as plots
+    import eventstudy.outputs.figure_files as plots
 
     def broken(run, out_dir, **kw):
         raise RuntimeError("disk on fire")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from eventstudy.present import tables as T
+from present_api import tables as T
 from eventstudy.errors import EstimationError, WindowError
 
 

@@ -13,7 +13,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import Prices, _norm_col, select_prices, validate_price_frame
+from eventstudy.data.base import Prices, select_prices
+from eventstudy.data.validate import norm_col, validate_price_frame
 from eventstudy.errors import PriceDataError
 
 __all__ = ["FileSource", "read_price_file"]
@@ -80,12 +81,12 @@ def _read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
         header = [h.strip() for h in first.decode("utf-8").rstrip("\r").split(",")]
     except UnicodeDecodeError:
         return None
-    norm = [_norm_col(h) for h in header]
+    norm = [norm_col(h) for h in header]
     if "ticker" not in norm or "date" not in norm or len(set(norm)) != len(norm) or "" in header:
         return None
     names = [f"c{i}" for i in range(len(header))]
     want = {names[i]: h for i, (h, n) in enumerate(zip(header, norm)) if n in ("date", "ticker", *_PRICE_COLUMNS)}
-    types = {c: (pa.float64() if _norm_col(h) in _PRICE_COLUMNS else pa.timestamp("s") if _norm_col(h) == "date"
+    types = {c: (pa.float64() if norm_col(h) in _PRICE_COLUMNS else pa.timestamp("s") if norm_col(h) == "date"
                  else pa.string()) for c, h in want.items()}
     try:
         table = pacsv.read_csv(
@@ -99,7 +100,7 @@ def _read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
     # an empty date (a blank line of commas, or a missing date) gets the text reader's message
-    if any(table.column(c).null_count for c, h in want.items() if _norm_col(h) == "date"):
+    if any(table.column(c).null_count for c, h in want.items() if norm_col(h) == "date"):
         return None
     df = pd.DataFrame({h: (table.column(c).to_numpy().astype("datetime64[ns]") if types[c] == pa.timestamp("s")
                            else table.column(c).to_numpy(zero_copy_only=False)) for c, h in want.items()})
@@ -111,14 +112,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types for damaged files
         raise PriceDataError(f"prices file {path} cannot be read as parquet ({type(exc).__name__}: {exc}).") from None
-    norm = [_norm_col(c) for c in df.columns]
-    if "date" not in norm and df.index.name is not None and _norm_col(df.index.name) == "date":
+    norm = [norm_col(c) for c in df.columns]
+    if "date" not in norm and df.index.name is not None and norm_col(df.index.name) == "date":
         df = df.reset_index()
     return df.reset_index(drop=True)
 
 
 def _wide_to_long(df: pd.DataFrame, lines: np.ndarray | None, origin: str) -> tuple[pd.DataFrame, np.ndarray | None]:
-    date_col = [c for c in df.columns if _norm_col(c) == "date"][0]
+    date_col = [c for c in df.columns if norm_col(c) == "date"][0]
     tick_cols = [c for c in df.columns if c != date_col]
     names = [str(c).strip() for c in tick_cols]
     if not tick_cols:
@@ -160,7 +161,7 @@ def read_price_file(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, st
         fast = _read_csv_columnar(path)
         df, lines = fast if fast is not None else _read_csv_lines(path)
         word = "line"
-    norm = [_norm_col(c) for c in df.columns]
+    norm = [norm_col(c) for c in df.columns]
     if "ticker" in norm:
         pass
     elif "date" in norm:

@@ -27,7 +27,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.base import PriceDataWarning, Prices, make_prices, validate_price_frame
+from eventstudy.data.base import PriceDataWarning, Prices, make_prices
+from eventstudy.data.validate import validate_price_frame
 from eventstudy.data.cache import PriceCache
 from eventstudy.progress import progress_bar
 from eventstudy.inputs.dates import as_date, normalise_dates

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from eventstudy.content import STARS_NOTE, Column, Heading, Paragraph, Summary, Table
 from eventstudy.estimation.data import POOLED  # noqa: F401 (the pooled cells' label, public here too)
 from eventstudy.estimation.fit import FitSettings, fit_rows
 from eventstudy.estimation.layout import PairLayout
@@ -218,26 +219,37 @@ class EventStudyResult:
             tab = tab.head(max_rows)
         return head, tab.reset_index(drop=True)
 
-    def summary(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> str:
-        """A readable text summary: specification, counts (pairs, pair-windows excluded and why, in a few
-        categories) and the lead test per cell (pooled cells first), at most ``max_rows`` rows."""
+    def summary(self, test: str = "kolari_pynnonen", max_rows: int = 60) -> Summary:
+        """A readable summary: specification, counts (pairs, pair-windows excluded and why, in a few
+        categories) and the lead test per cell (pooled cells first), at most ``max_rows`` rows.
+
+        A :class:`~eventstudy.content.Summary`: the text (it is a ``str``; ``print`` it) and the same
+        content as blocks (``.as_html()``, ``.as_markdown()``; notebooks show the HTML)."""
         head, tab = self.summary_frame(test, max_rows)
         body = "(no tests)" if tab.empty else text_table(tab, title=f"Lead test: {test}")
-        notes = "Stars: *** p<0.01, ** p<0.05, * p<0.10 (two-sided)."
-        return "\n".join(["Event study results", *head]) + "\n\n" + body + "\n" + notes
+        text = "\n".join(["Event study results", *head]) + "\n\n" + body + "\n" + STARS_NOTE
+        lead = self.tests[self.tests["test"] == test]
+        first = lead["group"] == (self.pooled_group or "")
+        lead = pd.concat([lead[first], lead[~first]]).head(max_rows)
+        table = Table(pd.DataFrame({
+            "event_id": lead["event_id"].astype(str), "group": lead["group"].astype(str),
+            "window": [f"[{a},{b}]" for a, b in zip(lead["window_start"], lead["window_end"])],
+            "n": lead["n"].astype(int), "caar_pct": 100 * lead["caar"].astype(float),
+            "statistic": lead["statistic"].astype(float), "p_value": lead["p_value"].astype(float)}),
+            columns=(Column("event_id", "Event"), Column("group", "Group"), Column("window", "Window"),
+                     Column("n", "N", "int"), Column("caar_pct", "CAAR (%)", "pct"),
+                     Column("statistic", "Statistic", "stat"), Column("p_value", "p", "p")),
+            title=f"Lead test: {test}", stars={"statistic": "p_value"})
+        blocks = [Heading("Event study results", 3), *(Paragraph(h.strip()) for h in head),
+                  Paragraph("(no tests)") if tab.empty else table, Paragraph(STARS_NOTE)]
+        return Summary(text, blocks)
 
     def _repr_html_(self) -> str:
-        import html
-
-        head, tab = self.summary_frame()
-        lines = "".join(f"<div>{html.escape(h)}</div>" for h in head)
-        table = "<p>(no tests)</p>" if tab.empty else tab.to_html(index=False, escape=True)
-        return (f"<div><strong>Event study results</strong>{lines}<p>Lead test: kolari_pynnonen</p>{table}"
-                "<p>Stars: *** p&lt;0.01, ** p&lt;0.05, * p&lt;0.10 (two-sided).</p></div>")
+        return self.summary().as_html()
 
     def __repr__(self) -> str:
         return (f"<EventStudyResult model={self.model} events={len(self.events)} "
                 f"pairs={len(self.params)} windows={list(self.windows)}>")
 
     def __str__(self) -> str:
-        return self.summary()
+        return str.__str__(self.summary())

@@ -313,7 +313,7 @@ def write_run(run, out: str | os.PathLike, *, report: bool = True,
     with folder:
         written = write_csvs(run, folder.path, raw=raw_csv)
         if report:
-            from eventstudy.present.report import write_report
+            from eventstudy.outputs.report_files import write_report
             written.update(write_report(run, folder.path, formats=formats, raw_csv=raw_csv))
         p = run.prices
         folder.commit({"command": "eventstudy.outputs.runfolder.write_run", "versions": package_versions(),

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from eventstudy.content import SIMULATED, Paragraph, Summary
 from eventstudy.returns.alignment import ALIGNMENTS, describe_alignment
 from eventstudy.calendars.day0 import map_day0
 from eventstudy.inputs.exchanges import guess_exchange
@@ -119,9 +120,18 @@ class StudyRun:
         return ("SIMULATED data (bundled offline market, not market data)" if self.simulated
                 else self.prices.source)
 
-    def summary(self) -> str:
-        head = f"{'[SIMULATED] ' if self.simulated else ''}Data: {self.prices.source}"
-        return head + "\n" + self.result.summary()
+    def summary(self) -> Summary:
+        """The data line and :meth:`EventStudyResult.summary` (a :class:`~eventstudy.content.Summary`: text,
+        ``.as_html()``, ``.as_markdown()``)."""
+        head = f"{f'[{SIMULATED}] ' if self.simulated else ''}Data: {self.prices.source}"
+        res = self.result.summary()
+        return Summary(head + "\n" + str.__str__(res), (Paragraph(head), *res.blocks))
+
+    def __str__(self) -> str:
+        return str.__str__(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
 
     def __repr__(self) -> str:
         return (f"<StudyRun events={len(self.events)} instruments={len(self.universe)} "

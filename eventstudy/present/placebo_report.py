@@ -1,26 +1,26 @@
-"""Output layer of the placebo calibration: tidy CSVs, the calibration section (Markdown) and the
+"""The placebo calibration as content: tidy frames, the calibration section (Markdown, HTML) and the
 power-curve figure of a :class:`~eventstudy.pipeline.placebo.PlaceboResult`.
 
 Kept apart from :mod:`eventstudy.present.report` (the study report) so the calibration section can be added
-to any report: :func:`calibration_markdown` returns the section, :func:`write_placebo` writes the files.
+to any report: :func:`calibration_markdown` returns the section; the files are written by
+:mod:`eventstudy.outputs.placebo_files`.
 """
 from __future__ import annotations
 
 import base64
 import html
+import io
 import math
-import os
-from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.io_utils import atomic_write_bytes, atomic_write_text, ensure_out_dir
-from eventstudy.outputs.csvs import csv_text
+from eventstudy.content import SIMULATED
+from eventstudy.inputs.study import Labels
 from eventstudy.pipeline.placebo import MDE_LEVEL, MDE_POWER, PlaceboResult
 
-__all__ = ["placebo_frames", "size_band", "lead_test_check", "calibration_blocks", "calibration_markdown",
-           "calibration_html", "plot_power_curves", "write_placebo", "add_calibration_to_report", "carry_over"]
+__all__ = ["placebo_frames", "size_band", "lead_test_check", "single_instrument_groups", "calibration_blocks",
+           "calibration_markdown", "calibration_html", "plot_power_curves", "power_curve_bytes"]
 
 
 def placebo_frames(pr: PlaceboResult) -> dict[str, pd.DataFrame]:
@@ -81,6 +81,17 @@ def _html_table(df: pd.DataFrame) -> str:
 _SINGLE_TEST = "t_time_series"
 
 
+def single_instrument_groups(pr: PlaceboResult) -> tuple[str, ...]:
+    """Groups whose real lead test was not computed (every p missing: a group of one instrument or of
+    listings of one contract, e.g. futures) but whose own time-series test was: they are calibrated
+    with that test."""
+    c = pr.calibrated
+    lead = c[c["test"] == pr.lead_test]
+    has_lead = lead["p_value"].notna().groupby(lead["group"], sort=False).any()
+    ts = set(c.loc[(c["test"] == _SINGLE_TEST) & c["p_value"].notna(), "group"])
+    return tuple(g for g, ok in has_lead.items() if not ok and g in ts)
+
+
 def _primary_rows(pr: PlaceboResult, hypotheses: pd.DataFrame | None, single_groups: Sequence[str],
                   alpha: float) -> pd.DataFrame:
     """One row per primary hypothesis: the test, N, CAAR, nominal and calibrated p, and for a cell not
@@ -121,15 +132,18 @@ def _primary_rows(pr: PlaceboResult, hypotheses: pd.DataFrame | None, single_gro
 
 def calibration_blocks(pr: PlaceboResult, window: tuple[int, int] | None = None, figure: str | None = None,
                        alpha: float = 0.05, hypotheses: pd.DataFrame | None = None,
-                       single_groups: Sequence[str] = ("futures", "index")) -> list[tuple[str, object]]:
+                       single_groups: Sequence[str] | None = None) -> list[tuple[str, object]]:
     """The calibration section as blocks ``(kind, content)``, kind ``h2 | h3 | p | table | img``: size table,
     MDE per group, the lead test confirmed (or not) by its placebo size, the calibrated p of the primary
     hypotheses (with MDE and TOST for those not significant at ``alpha``) and of every cell of the lead
-    test on ``window``."""
+    test on ``window``. ``single_groups``: groups tested with the instrument's own time-series test
+    (default :func:`single_instrument_groups`)."""
+    if single_groups is None:
+        single_groups = single_instrument_groups(pr)
     w = window or (int(pr.size["window_start"].iloc[0]), int(pr.size["window_end"].iloc[0]))
     inw = lambda d: d[(d["window_start"] == w[0]) & (d["window_end"] == w[1])]   # noqa: E731
     n = _n_dates(pr)
-    head = "SIMULATED data - " if pr.simulated else ""
+    head = f"{SIMULATED} data - " if pr.simulated else ""
     B: list[tuple[str, object]] = [("h2", "Calibration on this panel (placebo event dates)")]
     B.append(("p", f"{head}{pr.n_draws} placebo draws (seed {pr.seed}) of the study's event dates from "
               f"{', '.join(str(len(v)) for v in pr.eligible.values())} eligible sessions ({n} distinct dates "
@@ -200,7 +214,7 @@ def calibration_markdown(pr: PlaceboResult, window: tuple[int, int] | None = Non
         elif kind == "img":
             out.append(f"![Placebo power curves]({c})")
         else:
-            out.append(str(c).replace("SIMULATED data - ", "**SIMULATED data** - ", 1))
+            out.append(str(c).replace(f"{SIMULATED} data - ", f"**{SIMULATED} data** - ", 1))
     return "\n\n".join(out)
 
 
@@ -222,9 +236,10 @@ def calibration_html(pr: PlaceboResult, window: tuple[int, int] | None = None, i
     return "\n".join(out)
 
 
-def plot_power_curves(pr: PlaceboResult, window: tuple[int, int] | None = None, max_cols: int = 3):
+def plot_power_curves(pr: PlaceboResult, window: tuple[int, int] | None = None, max_cols: int = 3,
+                      labels: Labels | None = None):
     """One panel per test: power at 5% against the injected day-0 abnormal return (%), one line per group
-    (the pooled group bold), size at 0; the 80% line marks the MDE."""
+    (the pooled group bold; styles from ``labels``), size at 0; the 80% line marks the MDE."""
     from matplotlib.figure import Figure
 
     from eventstudy.present.plots import group_style
@@ -234,7 +249,7 @@ def plot_power_curves(pr: PlaceboResult, window: tuple[int, int] | None = None, 
     sz = pr.size[(pr.size["window_start"] == w[0]) & (pr.size["window_end"] == w[1])]
     tests = list(dict.fromkeys(sz["test"]))
     groups = [g for g in dict.fromkeys(sz["group"]) if sz.loc[sz["group"] == g, "size_05"].notna().any()]
-    style = group_style(groups)
+    style = group_style(groups, labels)
     cols = min(max_cols, max(1, len(tests)))
     rows = math.ceil(len(tests) / cols)
     fig = Figure(figsize=(4.0 * cols, 3.0 * rows + 0.6))
@@ -259,100 +274,19 @@ def plot_power_curves(pr: PlaceboResult, window: tuple[int, int] | None = None, 
         ax.tick_params(labelsize=7)
     h, lab = max((a.get_legend_handles_labels() for a in fig.axes), key=lambda t: len(t[1]), default=([], []))
     fig.legend(h, lab, loc="lower center", ncol=min(6, len(lab)), fontsize=7, frameon=False)
-    sim = "SIMULATED data - " if pr.simulated else ""
+    sim = f"{SIMULATED} data - " if pr.simulated else ""
     fig.suptitle(f"{sim}Placebo power curves, window [{w[0]},{w[1]}], {pr.n_draws} draws", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.96))
     return fig
 
 
-def write_placebo(pr: PlaceboResult, out_dir: str | os.PathLike, window: tuple[int, int] | None = None,
-                  figures: bool = True, hypotheses: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write the placebo CSVs, ``calibration.md`` and (``figures``) ``figures/placebo_power.png|svg`` into
-    ``out_dir``, and add the calibration section to a ``report.md`` / ``report.html`` already there
-    (:func:`add_calibration_to_report`); returns name -> path. Every file is written atomically."""
-    import io
-
-    out = ensure_out_dir(out_dir)
-    written = {name: atomic_write_text(out / name, csv_text(df)) for name, df in placebo_frames(pr).items()}
-    if pr.size.empty:
-        return written
-    png = None
-    fig_rel = None
-    if figures:
-        fig = plot_power_curves(pr, window)
-        (out / "figures").mkdir(exist_ok=True)
-        for ext in ("png", "svg"):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=ext, dpi=110)
-            written[f"figures/placebo_power.{ext}"] = atomic_write_bytes(out / "figures" / f"placebo_power.{ext}",
-                                                                         buf.getvalue())
-            if ext == "png":
-                png = buf.getvalue()
-        fig_rel = "figures/placebo_power.png"
-    written["calibration.md"] = atomic_write_text(
-        out / "calibration.md", calibration_markdown(pr, window, figure=fig_rel, hypotheses=hypotheses) + "\n")
-    written.update(add_calibration_to_report(pr, out, window, png, fig_rel, hypotheses))
-    return written
-
-
-_BEGIN, _END = "<!-- eventstudy:calibration -->", "<!-- /eventstudy:calibration -->"
-
-
-def _replace_section(text: str, section: str, before: str | None) -> str:
-    """``text`` with the marked calibration section replaced (or inserted before ``before``, else appended)."""
-    block = f"{_BEGIN}\n{section}\n{_END}"
-    if _BEGIN in text and _END in text:
-        a, b = text.index(_BEGIN), text.index(_END) + len(_END)
-        return text[:a] + block + text[b:]
-    if before and before in text:
-        i = text.rindex(before)
-        return text[:i] + block + "\n" + text[i:]
-    return text.rstrip("\n") + "\n\n" + block + "\n"
-
-
-def add_calibration_to_report(pr: PlaceboResult, out_dir: str | os.PathLike, window: tuple[int, int] | None = None,
-                              png: bytes | None = None, figure: str | None = None,
-                              hypotheses: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Add (or replace) the calibration section in the ``report.md`` and ``report.html`` of ``out_dir`` written
-    by ``eventstudy run`` (an additive section between markers; the rest of the report is untouched). Files
-    that are not there are not created. Returns name -> path of the files rewritten."""
-    out = Path(out_dir)
-    done: dict[str, Path] = {}
-    md, ht = out / "report.md", out / "report.html"
-    if md.exists():
-        text = _replace_section(md.read_text(encoding="utf-8"),
-                                calibration_markdown(pr, window, figure=figure, hypotheses=hypotheses), None)
-        done["report.md"] = atomic_write_text(md, text)
-    if ht.exists():
-        text = _replace_section(ht.read_text(encoding="utf-8"),
-                                calibration_html(pr, window, image=png, hypotheses=hypotheses), "<footer>")
-        done["report.html"] = atomic_write_text(ht, text)
-    return done
-
-
-def carry_over(out_dir: str | os.PathLike, stage: str | os.PathLike) -> dict:
-    """Copy the files of an earlier run folder ``out_dir`` (the study of ``eventstudy run``) into the staging
-    folder ``stage`` of a :class:`~eventstudy.outputs.runfolder.RunFolder`, so the placebo files join them and the new
-    manifest lists all of them; returns the earlier manifest's information (``{}`` when there is none)."""
-    import json
-    import shutil
-
-    from eventstudy.outputs.runfolder import MANIFEST
-
-    out = Path(out_dir)
-    if not out.is_dir():
-        return {}
-    previous: dict = {}
-    try:
-        man = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        previous = {k: v for k, v in man.items() if k not in ("files", "folder")}
-    except (OSError, ValueError):
-        pass
-    for e in out.iterdir():
-        if e.name == MANIFEST or e.is_symlink():
-            continue
-        if e.is_dir():
-            shutil.copytree(e, Path(stage) / e.name, dirs_exist_ok=True)
-        else:
-            shutil.copy2(e, Path(stage) / e.name)
-    return previous
+def power_curve_bytes(pr: PlaceboResult, window: tuple[int, int] | None = None,
+                      labels: Labels | None = None) -> dict[str, bytes]:
+    """The power-curve figure (:func:`plot_power_curves`) as ``{"png": ..., "svg": ...}`` bytes (110 dpi)."""
+    fig = plot_power_curves(pr, window, labels=labels)
+    out = {}
+    for ext in ("png", "svg"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, dpi=110)
+        out[ext] = buf.getvalue()
+    return out

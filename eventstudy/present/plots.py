@@ -4,8 +4,9 @@ event x group heat map and the residual cross-correlation behind the Kolari–Py
 Every function takes a :class:`~eventstudy.pipeline.study.StudyRun` (most also accept a bare
 :class:`~eventstudy.engine.results.EventStudyResult`) and returns a :class:`matplotlib.figure.Figure`
 built without pyplot (no GUI backend, no global figure registry, never ``plt.show()``).
-Colours and markers are keyed by group id (:data:`GROUP_STYLE`, Okabe–Ito palette, markers
-and line styles so that the figures also read in greyscale print). When the data are the
+Group names, order, colours and markers come from the run's labels (``run.labels``, a study's
+:class:`~eventstudy.inputs.study.Labels`; markers and line styles so that the figures also read in
+greyscale print); a bare result or a run without labels shows group ids. When the data are the
 bundled simulated market every title starts with :data:`SIMULATED_PREFIX`.
 
 Returns are decimals in the results; figures show percent.
@@ -14,31 +15,29 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import textwrap
-import warnings
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
-from scipy import stats
 
-from eventstudy.inputs.study import POOLED_STYLE, Style, bundled_study
-from eventstudy.errors import DataUnavailableError, EventStudyError, WindowError
-from eventstudy.returns.futures import is_continuous_future
-from eventstudy.io_utils import atomic_write_bytes, ensure_out_dir
-from eventstudy.engine.results import POOLED, EventStudyResult, stars
+from eventstudy.content import SIMULATED, STARS_NOTE, simulated_title, stars
+from eventstudy.inputs.study import Labels, Style
+from eventstudy.errors import DataUnavailableError
+from eventstudy.engine.results import POOLED
 from eventstudy.inference.reference import upper_mean
-from eventstudy.present.tables import STARS_NOTE, _group_order, lead_window
-from eventstudy.present.tables import group_label as _table_group_label
+from eventstudy.present.figure_data import (announcement_note, announcement_notes, caar_paths, check_event,
+                                            check_window, event_order, heatmap_table, instrument_names, is_pooled, is_run,
+                                            is_simulated, main_events, order_groups,
+                                            residual_correlation, result_of)
+from eventstudy.present.tables import NEUTRAL_LABELS, lead_window, run_labels
+from eventstudy.present.timeline import TIMELINE_STYLES, plot_timeline
 
 __all__ = [
     "SIMULATED_PREFIX",
-    "GROUP_STYLE",
+    "TIMELINE_STYLES",
     "group_style",
     "group_label",
     "announcement_note",
@@ -52,368 +51,32 @@ __all__ = [
     "plot_timeline",
     "plot_heatmap",
     "plot_residual_correlation",
-    "save_plots",
+    "figure_builders",
+    "figure_bytes",
+    "check_figure_formats",
+    "safe_name",
     "FIGURE_FORMATS",
 ]
 
-SIMULATED_PREFIX = "SIMULATED — "
+SIMULATED_PREFIX = f"{SIMULATED} — "
 
-
-#: Fixed style per group id (phase-A bridge: the bundled study's styles and the pooled style).
-GROUP_STYLE: dict[str, Style] = {**bundled_study().labels.style, "all": POOLED_STYLE}
-_FALLBACK_COLORS = ("#117733", "#882255", "#44AA99", "#AA4499", "#999933", "#661100", "#6699CC", "#888888")
-_FALLBACK_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "h")
-_FALLBACK_LINES = ("-", "--", "-.", ":")
 
 _BASE_FONT = 9.0
 
 
-def group_style(groups: Iterable[str]) -> dict[str, Style]:
-    """Style for each group: fixed for the study's groups, a deterministic fallback (by sorted
-    name) for any other group id, so that the same group looks the same in every figure."""
-    groups = list(dict.fromkeys(str(g) for g in groups))
-    out = {g: GROUP_STYLE[g] for g in groups if g in GROUP_STYLE}
-    others = sorted(g for g in groups if g not in GROUP_STYLE)
-    for i, g in enumerate(others):
-        out[g] = Style(_FALLBACK_COLORS[i % len(_FALLBACK_COLORS)], _FALLBACK_MARKERS[i % len(_FALLBACK_MARKERS)],
-                       _FALLBACK_LINES[(i // len(_FALLBACK_COLORS)) % len(_FALLBACK_LINES)])
-    return out
+def group_style(groups: Iterable[str], labels: Labels | None = None) -> dict[str, Style]:
+    """Style for each group (:meth:`eventstudy.inputs.study.Labels.styles`): the study's for its groups,
+    a deterministic fallback for any other id, so that a group looks the same in every figure."""
+    return (labels or NEUTRAL_LABELS).styles(groups)
 
 
-def group_label(group) -> str:
-    """Human label of a group id (:func:`eventstudy.present.tables.group_label`, for any id type)."""
-    return _table_group_label(str(group))
-
-
-def _order_groups(groups: Iterable) -> list[str]:
-    """Study order, then other ids in order of appearance, pooled ``all`` last (as the tables)."""
-    return _group_order([str(g) for g in groups], "all")
-
-
-# ---------------------------------------------------------------------------------------------
-# run / result access
-# ---------------------------------------------------------------------------------------------
-def _result(run) -> EventStudyResult:
-    if isinstance(run, EventStudyResult):
-        return run
-    res = getattr(run, "result", None)
-    if not isinstance(res, EventStudyResult):
-        raise TypeError(f"expected a StudyRun or an EventStudyResult, got {type(run).__name__}")
-    return res
-
-
-def _is_run(run) -> bool:
-    return not isinstance(run, EventStudyResult)
-
-
-def _simulated(run) -> bool:
-    return bool(getattr(run, "simulated", False))
+def group_label(group, labels: Labels | None = None) -> str:
+    """Human label of a group id under ``labels`` (for any id type)."""
+    return (labels or NEUTRAL_LABELS).label(str(group))
 
 
 def _title(run, text: str) -> str:
-    return (SIMULATED_PREFIX + text) if _simulated(run) else text
-
-
-def _pool_exclude(run) -> tuple[str, ...]:
-    cfg = getattr(run, "config", None)
-    return tuple(getattr(cfg, "pool_exclude", ())) if cfg is not None else ()
-
-
-def _event_order(run) -> list[str]:
-    res = _result(run)
-    have = list(dict.fromkeys([*pd.unique(res.car["event_id"]), *pd.unique(res.ar["event_id"])]))
-    if _is_run(run):
-        known = set(have)
-        ev = [e for e in run.events["event_id"].astype(str) if e in known]
-        seen = set(ev)
-        return ev + [e for e in have if e not in seen]
-    return have
-
-
-def _check_event(run, event_id: str) -> None:
-    evs = _event_order(run)
-    if event_id not in evs:
-        raise DataUnavailableError(
-            f"event {event_id!r} has no results in this run; choose one of: {', '.join(evs) or '(none)'}")
-
-
-def _pick_groups(run, present: list[str], groups: Sequence[str] | None, what: str,
-                 extra: Sequence[str] = ()) -> list[str]:
-    """The groups to show: ``groups`` as strings, or by default every group of ``present`` the run
-    pools (all of them when it pools none). A group outside ``present`` and ``extra`` raises
-    :class:`DataUnavailableError` ("group 'x' <what>; choose from: ...")."""
-    if groups is None:
-        excl = _pool_exclude(run)
-        return [g for g in present if g not in excl] or present
-    groups = [str(g) for g in groups]
-    allowed = present + list(extra)
-    bad = [g for g in groups if g not in allowed]
-    if bad:
-        raise DataUnavailableError(f"group {bad[0]!r} {what}; choose from: {', '.join(allowed)}")
-    return groups
-
-
-def _check_window(res: EventStudyResult, window: Sequence[int]) -> tuple[int, int]:
-    try:
-        w = (int(window[0]), int(window[1]))
-    except (TypeError, ValueError, IndexError):
-        raise WindowError(f"window {window!r}: give two whole numbers of trading days, e.g. (0, 1)") from None
-    if w not in res.windows:
-        raise WindowError(
-            f"window [{w[0]},{w[1]}] was not estimated; this run has windows "
-            f"{', '.join(f'[{a},{b}]' for a, b in res.windows)} (add it with windows=... when running the study)")
-    return w
-
-
-def _names(run) -> dict[str, str]:
-    if not _is_run(run) or "name" not in run.universe.columns:
-        return {}
-    return {str(t): str(n) for t, n in zip(run.universe["ticker"], run.universe["name"]) if isinstance(n, str) and n}
-
-
-# ---------------------------------------------------------------------------------------------
-# announcement text
-# ---------------------------------------------------------------------------------------------
-_PLACE = {"XTKS": "Tokyo", "XNYS": "New York", "XNAS": "New York", "CME Globex": "CME Globex",
-          "XHKG": "Hong Kong", "XSHG": "Shanghai", "XLON": "London"}
-
-
-def _reference_model(run):
-    """(session model, place, calendar name) of the calendar most instruments with a day 0 trade on.
-
-    The model is None when it has no session times (or is unknown); the calendar name is None when
-    the run has no day-0 audit."""
-    from eventstudy.calendars.sessions import session_model_for
-
-    d0 = getattr(run, "day0", None)
-    if d0 is None or d0.empty or "calendar" not in d0.columns:
-        return None, "", None
-    with_day0 = d0[d0["day0"].notna()] if "day0" in d0.columns else d0
-    src = with_day0 if len(with_day0) else d0
-    cal = src["calendar"].mode().iloc[0]
-    ticker = str(src.loc[src["calendar"] == cal, "ticker"].iloc[0])
-    exch = run.exchanges.get(ticker) if hasattr(run, "calendars") else None
-    try:
-        model = session_model_for(ticker, exch)
-    except EventStudyError:
-        return None, "", cal
-    if not model.has_times:
-        return None, "", cal
-    return model, _PLACE.get(str(cal), str(cal)), cal
-
-
-def announcement_notes(run, events: Sequence[str] | None = None) -> dict[str, str]:
-    """Event id -> 'announced 2026-01-06 16:25 CST, after the Tokyo close; day 0 2026-01-07 (Tokyo)'
-    (``events``: only these; default every event).
-
-    The time is shown in the event's own timezone; its position (before the open, during the
-    session, after the close, on a non-trading day) refers to the calendar most instruments
-    with a day 0 trade on, and day 0 is the most common day 0 of the audit on that calendar.
-    Empty for a bare :class:`EventStudyResult`.
-    """
-    if not _is_run(run):
-        return {}
-    model, place, cal = _reference_model(run)
-    evs = run.events
-    d0 = run.day0[run.day0["day0"].notna()]
-    if events is not None:
-        wanted = {str(e) for e in events}
-        evs = evs[evs["event_id"].astype(str).isin(wanted)]
-        d0 = d0[d0["event_id"].astype(str).isin(wanted)]
-    if cal is not None:
-        d0 = d0[d0["calendar"] == cal]
-    # the modal day 0 per event (the earliest of equally common ones, as Series.mode), without a Python call per event
-    cnt = d0.assign(event_id=d0["event_id"].astype(str)).groupby(["event_id", "day0"]).size().rename("k").reset_index()
-    cnt = cnt.sort_values(["event_id", "k", "day0"], ascending=[True, False, True], kind="stable")
-    day0 = cnt.drop_duplicates("event_id").set_index("event_id")["day0"] if len(cnt) else pd.Series(dtype=object)
-    out: dict[str, str] = {}
-    for _, row in evs.iterrows():
-        eid = str(row["event_id"])
-        at = row.get("announced_at", pd.NaT)
-        if at is None or pd.isna(at):
-            text = f"announced {pd.Timestamp(row['date']):%Y-%m-%d} (no time given)"
-        else:
-            at = pd.Timestamp(at)
-            abbr = at.strftime("%Z")
-            abbr = abbr if abbr and abbr[0] not in "+-" else at.strftime("UTC%z")
-            text = f"announced {at:%Y-%m-%d %H:%M} {abbr}"
-            if model is not None:
-                local_day = at.tz_convert(model.tz).tz_localize(None).normalize()
-                same = local_day == at.tz_localize(None).normalize()
-                on = "" if same else f" of {local_day:%Y-%m-%d}"
-                try:
-                    o, c = model.bounds(local_day)
-                except EventStudyError:
-                    text += f", {place} closed that day" if same else f", {place} closed on {local_day:%Y-%m-%d}"
-                else:
-                    t = at.tz_convert("UTC")
-                    text += (f", before the {place} open{on}" if t < o else
-                             f", after the {place} close{on}" if t >= c else f", during the {place} session{on}")
-        if eid in day0.index:
-            text += f"; day 0 {pd.Timestamp(day0[eid]):%Y-%m-%d}" + (f" ({place})" if place else "")
-        out[eid] = text
-    return out
-
-
-def announcement_note(run, event_id: str) -> str:
-    """One event's line of :func:`announcement_notes` ('' when unknown)."""
-    return announcement_notes(run, events=[str(event_id)]).get(str(event_id), "")
-
-
-# ---------------------------------------------------------------------------------------------
-# CAAR paths
-# ---------------------------------------------------------------------------------------------
-def _group_rbar(run, present: Sequence[str], pooled: str, excl: Sequence[str],
-                events: Sequence[str] | None = None) -> dict[tuple[str, str], float]:
-    """Mean pairwise estimation-residual correlation (Kolari–Pynnönen's r) per (event, group), and for the
-    pooled group (``events``: only these; default every event); empty when the result carries no arrays."""
-    res = _result(run)
-    if getattr(res, "arrays", None) is None:
-        return {}
-    from eventstudy.inference.reference import upper_mean
-
-    out: dict[tuple[str, str], float] = {}
-    pairs = res.arrays.pairs
-    pair_ev = pairs["event_id"].to_numpy()
-    for ev in (dict.fromkeys(res.ar["event_id"]) if events is None else [str(e) for e in events]):
-        try:
-            r = res.residual_corr(ev)
-        except Exception:              # an event without estimated pairs: no band
-            continue
-        grp = pairs.loc[res.arrays.ok & (pair_ev == ev), "group"].to_numpy()
-        if len(grp) != len(r):
-            continue
-        m = r.to_numpy()
-        for g in list(present) + [pooled]:
-            sel = ~np.isin(grp, list(excl)) if g == pooled and g not in present else grp == g
-            if sel.sum() >= 2:
-                out[(ev, g)] = upper_mean(m[np.ix_(sel, sel)])[0]
-    return out
-
-
-def _is_pooled(res: EventStudyResult) -> bool:
-    """True for pooled firm-specific events (tests in one ``pooled`` cell per group)."""
-    return len(res.tests) > 0 and set(res.tests["event_id"]) == {POOLED}
-
-
-def _pooled_rbar(run, present: Sequence[str], pooled: str) -> dict[tuple[str, str], float]:
-    """Kolari–Pynnönen's r per group of pooled firm-specific events: the mean over all pairs i < j of the
-    residual correlations, with pairs whose day 0 differ counted as 0 (docs/METHODS.md, section 15)."""
-    res = _result(run)
-    if getattr(res, "arrays", None) is None:
-        return {}
-    from eventstudy.inference.reference import residual_correlation_matrix
-
-    a = res.arrays
-    ok = np.flatnonzero(a.ok)
-    grp = a.pairs["group"].to_numpy()[ok]
-    day0 = a.pairs["day0"].to_numpy()[ok]
-    out: dict[tuple[str, str], float] = {}
-    for g in list(present) + [pooled]:
-        sel = np.ones(len(ok), dtype=bool) if (g == pooled and g not in present) else grp == g
-        n = int(sel.sum())
-        if n < 2:
-            continue
-        codes, _ = pd.factorize(day0[sel])
-        shared = np.flatnonzero(np.bincount(codes)[codes] > 1)      # pairs with another pair on their date
-        tot = 0.0
-        if shared.size:
-            resid = a.subset(ok[sel][shared])[3].ar[:, a.est_mask]
-            r = residual_correlation_matrix(resid)
-            same = codes[shared][:, None] == codes[shared][None, :]
-            iu = np.triu_indices(shared.size, k=1)
-            v = np.where(same, r, 0.0)[iu]
-            tot = float(np.nansum(v))
-        out[(POOLED, g)] = tot / (n * (n - 1) / 2)
-    return out
-
-
-def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] | None = None,
-               ci: float = 0.95, rbar: dict[tuple[str, str], float] | None = None,
-               events: Sequence[str] | None = None) -> pd.DataFrame:
-    """The numbers behind :func:`plot_caar_paths`, one row per event x group x relative day.
-
-    The cumulative abnormal return of security i is measured from the close of day -1
-    (or of the day before the window when it starts after day 0):
-    ``CAR_i(t) = sum_{s=0..t} AR_is`` for ``t >= 0`` and ``-sum_{s=t+1..-1} AR_is`` before, so
-    ``CAR_i(-1) = 0`` and ``CAR_i(0) = AR_i0``; the path starts at the close before the window's
-    first day. Only securities with an AR on every day of the window enter (``n``).
-    ``caar = mean_i CAR_i(t)``; ``sd`` its cross-sectional s.d. (ddof 1); the band is
-    ``caar ± t_{N-1, (1+ci)/2} sd / sqrt(N) * sqrt((1 + (N-1) r) / (1 - r))``, the cross-sectional
-    interval inflated by Kolari & Pynnönen's (2010) factor for the mean residual correlation ``r`` of the
-    group's securities on the estimation window, so that it holds when they share the event date
-    (docs/METHODS.md, section 11). ``rbar`` maps (event, group) to ``r`` (default: computed from the run);
-    where ``r`` is unknown or N < 2 the band is NaN (not drawn). Decimals, not percent.
-    The pooled group ``all`` (every group but the run's excluded ones) can be requested. For pooled
-    firm-specific events every firm-event of a group enters one path (``event_id`` ``pooled``), and
-    ``r`` counts correlations only among firm-events sharing their day 0 (docs/METHODS.md, section 15).
-    ``events`` restricts the rows to those events (default every event).
-
-    Columns: ``event_id, group, rel_day, n, caar, sd, rbar, lower, upper``.
-    """
-    if not 0 < ci < 1:
-        raise ValueError(f"ci={ci!r}: give a confidence level between 0 and 1, e.g. 0.95")
-    res = _result(run)
-    ar = res.ar
-    span = (int(ar["rel_day"].min()), int(ar["rel_day"].max())) if len(ar) else (0, 0)
-    if window is None:
-        lo, hi = span
-    else:
-        try:
-            lo, hi = int(window[0]), int(window[1])
-        except (TypeError, ValueError, IndexError):
-            raise WindowError(f"window {window!r}: give two whole numbers of trading days, e.g. (-1, 5)") from None
-        if lo > hi or lo < span[0] or hi > span[1]:
-            raise WindowError(f"window [{lo},{hi}] is outside the event span [{span[0]},{span[1]}] of this run; "
-                              f"choose days within it (the span covers the study's event windows)")
-    present = _order_groups(pd.unique(ar["group"]))
-    pooled = res.pooled_group or "all"
-    excl = _pool_exclude(run)
-    groups = _pick_groups(run, present, groups, "has no abnormal returns in this run", extra=(pooled,))
-    firm = _is_pooled(res)
-    if rbar is None:
-        rbar = (_pooled_rbar(run, present, pooled) if firm
-                else _group_rbar(run, present, pooled, excl, events=events))
-
-    sub = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
-    wide = (sub.set_index(["event_id", "ticker", "group", "rel_day"])["ar"]
-            .unstack("rel_day").reindex(columns=range(lo, hi + 1)))
-    wide = wide[wide.notna().all(axis=1)]
-    vals = wide.to_numpy(dtype=float)
-    cum = np.concatenate([np.zeros((len(vals), 1)), np.cumsum(vals, axis=1)], axis=1)  # level at close of lo-1..hi
-    anchor = -1 if lo <= 0 else lo - 1
-    level = cum - cum[:, [anchor - (lo - 1)]]
-    days = np.arange(lo - 1, hi + 1)
-    ev_arr = wide.index.get_level_values("event_id").astype(str).to_numpy()
-    gr_arr = wide.index.get_level_values("group").astype(str).to_numpy()
-    if firm:                                  # pooled firm-specific events: one path per group
-        ev_arr = np.full(len(ev_arr), POOLED, dtype=object)
-
-    rows = []
-    order = [POOLED] if firm else (_event_order(run) if events is None else [str(e) for e in events])
-    at = pd.Series(np.arange(len(ev_arr))).groupby(ev_arr).indices      # rows of each event, found once
-    for g in groups:
-        in_g = ~np.isin(gr_arr, list(excl)) if g == pooled and g not in present else gr_arr == g
-        for ev in order:
-            r = at.get(ev, np.zeros(0, dtype=int))
-            m = r[in_g[r]]
-            n = len(m)
-            if n == 0:
-                continue
-            x = level[m]
-            mean = x.mean(axis=0)
-            r = float(rbar.get((ev, g), np.nan))
-            den = 1.0 + (n - 1) * r
-            infl = math.sqrt(den / (1.0 - r)) if (math.isfinite(r) and den > 0 and r < 1) else math.nan
-            if n >= 2:
-                sd = x.std(axis=0, ddof=1)
-                half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / math.sqrt(n) * infl
-            else:
-                sd = half = np.full(len(days), np.nan)
-            rows.append(pd.DataFrame({"event_id": ev, "group": g, "rel_day": days, "n": n, "caar": mean,
-                                      "sd": sd, "rbar": r, "lower": mean - half, "upper": mean + half}))
-    cols = ["event_id", "group", "rel_day", "n", "caar", "sd", "rbar", "lower", "upper"]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+    return simulated_title(text, is_simulated(run), sep=" — ")
 
 
 def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
@@ -449,24 +112,24 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     session (:func:`announcement_note`). ``events`` restricts the panels.
     """
     data = caar_paths(run, window=window, groups=groups, ci=ci, events=events)
-    if _is_pooled(_result(run)):              # pooled firm-specific events: one panel, all firm-events
+    if is_pooled(result_of(run)):              # pooled firm-specific events: one panel, all firm-events
         evs = [POOLED]
     else:
-        evs = _event_order(run) if events is None else [str(e) for e in events]
-        known = set(_event_order(run))
+        evs = event_order(run) if events is None else [str(e) for e in events]
+        known = set(event_order(run))
         for e in evs:
             if e not in known:
-                _check_event(run, e)          # raises the error naming the event
+                check_event(run, e)          # raises the error naming the event
     evs = [e for e in evs if e in set(data["event_id"])]
     if not evs:
         raise DataUnavailableError("no event has complete abnormal returns over the chosen window; widen the data or "
                                    "shorten the window")
-    gs = _order_groups(data["group"])
-    style = group_style(gs)
+    gs = order_groups(data["group"], run_labels(run))
+    style = group_style(gs, run_labels(run))
     nrows, ncols = _grid(len(evs), max_cols)
     fig = Figure(figsize=(4.6 * ncols + 0.4, 3.3 * nrows + 1.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
-    labels = dict(zip(run.events["event_id"].astype(str), run.events["label"].astype(str))) if _is_run(run) else {}
+    labels = dict(zip(run.events["event_id"].astype(str), run.events["label"].astype(str))) if is_run(run) else {}
     notes = announcement_notes(run, events=evs)
     for k, ax in enumerate(axes.ravel()):
         if k >= len(evs):
@@ -483,7 +146,7 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
             ax.fill_between(x, 100 * dg["lower"].to_numpy(), 100 * dg["upper"].to_numpy(), color=s.color,
                             alpha=0.12, linewidth=0)
             ax.plot(x, 100 * dg["caar"].to_numpy(), color=s.color, linestyle=s.linestyle, marker=s.marker,
-                    markersize=3.5, linewidth=1.4, label=f"{group_label(g)}")
+                    markersize=3.5, linewidth=1.4, label=f"{group_label(g, run_labels(run))}")
         ax.axvline(0, color="#222222", linewidth=0.9, linestyle=(0, (4, 2)))
         ax.axhline(0, color="#999999", linewidth=0.6)
         ax.grid(True, color="#e5e5e5", linewidth=0.5)
@@ -504,7 +167,7 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
             if l not in labs:
                 handles.append(h)
                 labs.append(l)
-    fig.suptitle(_title(run, f"Cumulative average abnormal returns by exposure group ({getattr(_result(run), 'model', '')} model)"),
+    fig.suptitle(_title(run, f"Cumulative average abnormal returns by exposure group ({getattr(result_of(run), 'model', '')} model)"),
                  fontsize=12, fontweight="bold")
     pct = int(round(100 * ci))
     _footer(fig, (
@@ -514,7 +177,7 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
         + ("inflation, counting correlation only among firm-events that share their day 0; " if evs == [POOLED]
            else "inflation for a shared event date; ")
         + "no band where r is unknown). Dashed vertical line: day 0. Securities "
-        f"with a missing AR in the window are left out."), handles, labs, ncol=min(4, len(labs)))
+        "with a missing AR in the window are left out."), handles, labs, ncol=min(4, len(labs)))
     return fig
 
 
@@ -526,16 +189,16 @@ def plot_ar_bars(run, event_id: str, window: Sequence[int] = (0, 0), max_name: i
     coloured by group, with stars from the single-security test (``car.p_value``: SCAR,
     Student t with ``M_i - k`` d.o.f.). Labels are tickers, with the name when it has at
     most ``max_name`` characters."""
-    res = _result(run)
-    _check_event(run, event_id)
-    w = _check_window(res, window)
+    res = result_of(run)
+    check_event(run, event_id)
+    w = check_window(res, window)
     car = res.car
     d = car[(car["event_id"] == event_id) & (car["window_start"] == w[0]) & (car["window_end"] == w[1])]
     d = d[np.isfinite(d["car"].to_numpy(dtype=float))].sort_values("car", kind="mergesort").reset_index(drop=True)
     if d.empty:
         raise DataUnavailableError(f"event {event_id!r} has no CAR in window [{w[0]},{w[1]}]; see result.exclusions")
-    names = _names(run)
-    style = group_style(d["group"].astype(str))
+    names = instrument_names(run)
+    style = group_style(d["group"].astype(str), run_labels(run))
     n = len(d)
     fig = Figure(figsize=(9.0, max(3.2, 0.165 * n + 1.9)), layout="constrained")
     ax = fig.subplots()
@@ -563,8 +226,8 @@ def plot_ar_bars(run, event_id: str, window: Sequence[int] = (0, 0), max_name: i
     ax.set_xlabel(f"CAR over trading days [{w[0]},{w[1]}] (%)", fontsize=9)
     from matplotlib.patches import Patch
 
-    gs = _order_groups(d["group"].astype(str))
-    handles = [Patch(facecolor=style[g].color, label=group_label(g)) for g in gs]
+    gs = order_groups(d["group"].astype(str), run_labels(run))
+    handles = [Patch(facecolor=style[g].color, label=group_label(g, run_labels(run))) for g in gs]
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False, title="Group",
                title_fontsize=8.5)
     note = announcement_note(run, event_id)
@@ -576,137 +239,19 @@ def plot_ar_bars(run, event_id: str, window: Sequence[int] = (0, 0), max_name: i
 
 
 # ---------------------------------------------------------------------------------------------
-# timeline
-# ---------------------------------------------------------------------------------------------
-def _stagger(ax, xs: Sequence[float], texts: Sequence[str], fontsize: float = 7.5) -> int:
-    """Place labels at data x on the lowest row where they do not overlap an earlier label; return rows used."""
-    fig = ax.figure
-    placed: list[list[tuple[float, float]]] = []
-    artists = []
-    for x, t in zip(xs, texts):
-        a = ax.text(x, 0, " " + t, fontsize=fontsize, ha="left", va="bottom", rotation=0,
-                    transform=ax.get_xaxis_transform(), clip_on=False)
-        artists.append(a)
-    fig.draw_without_rendering()
-    rows = []
-    for a in artists:
-        bb = a.get_window_extent()
-        x0, x1 = bb.x0, bb.x1
-        row = 0
-        while row < len(placed) and any(not (x1 + 2 < p0 or x0 - 2 > p1) for p0, p1 in placed[row]):
-            row += 1
-        if row == len(placed):
-            placed.append([])
-        placed[row].append((x0, x1))
-        rows.append(row)
-    nrows = max(len(placed), 1)
-    for a, r in zip(artists, rows):
-        a.set_y((r + 0.15) / nrows)
-    return nrows
-
-
-def plot_timeline(run, tickers: Sequence[str] = ("NIY=F", "NKD=F", "^N225"), start=None, end=None,
-                  pad_days: int = 30) -> Figure:
-    """Nikkei 225 futures and index across the study period, each normalised to 100 on its
-    first date in the plotted range (prices from ``run.prices.wide()``), with every event marked
-    by a vertical line at its announcement date and a staggered label.
-
-    ``start``/``end`` (dates) default to ``pad_days`` calendar days around the first and last event.
-    Tickers without prices are skipped; if none has prices, :class:`DataUnavailableError`.
-    Continuous futures include their roll jumps; roll days masked in the returns are marked.
-    """
-    if not _is_run(run):
-        raise TypeError("plot_timeline needs a StudyRun (it uses the run's prices and events)")
-    wide = run.prices.wide()
-    have = [t for t in tickers if t in wide.columns and wide[t].notna().any()]
-    if not have:
-        raise DataUnavailableError(f"none of {', '.join(tickers)} has prices in {run.prices.source}; pass tickers=... "
-                                   f"with instruments of the run, e.g. {', '.join(map(str, list(wide.columns)[:3]))}")
-    ev = run.events.copy()
-    ev["date"] = pd.to_datetime(ev["date"])
-    s = pd.Timestamp(start) if start is not None else ev["date"].min() - pd.Timedelta(days=pad_days)
-    e = pd.Timestamp(end) if end is not None else ev["date"].max() + pd.Timedelta(days=pad_days)
-    if e <= s:
-        raise WindowError(f"timeline end {e:%Y-%m-%d} is not after start {s:%Y-%m-%d}")
-    w = wide.loc[(wide.index >= s) & (wide.index <= e), have]
-    if w.dropna(how="all").empty:
-        raise DataUnavailableError(f"no prices of {', '.join(have)} between {s:%Y-%m-%d} and {e:%Y-%m-%d}")
-
-    fig = Figure(figsize=(11.5, 6.4), layout="constrained")
-    gs = fig.add_gridspec(2, 1, height_ratios=[1, 3.2])
-    ax_ev = fig.add_subplot(gs[0])
-    ax = fig.add_subplot(gs[1], sharex=ax_ev)
-    palette = {"NIY=F": ("#000000", "-"), "NKD=F": ("#D55E00", "--"), "^N225": ("#0072B2", "-")}
-    extra = iter(_FALLBACK_COLORS)
-    names = _names(run)
-    masked = getattr(run.panel, "masked", None)
-    for t in have:
-        col = w[t].dropna()
-        norm = 100 * col / col.iloc[0]
-        c, ls = palette.get(t, (next(extra, "#888888"), "-."))
-        nm = names.get(t, "")
-        ax.plot(norm.index, norm.to_numpy(), color=c, linestyle=ls, linewidth=1.4,
-                label=f"{t} {nm}".strip() if len(nm) <= 32 else t)
-        if masked is not None and len(masked):
-            md = pd.DatetimeIndex(masked.loc[masked["ticker"] == t, "date"])
-            md = md[md.isin(norm.index)]
-            if len(md):
-                ax.plot(md, norm.loc[md].to_numpy(), "x", color=c, markersize=6, label=f"{t} roll day (masked)")
-    ax.axhline(100, color="#999999", linewidth=0.6)
-    ax.set_ylabel(f"Level (first date {w.dropna(how='all').index[0]:%Y-%m-%d} = 100)", fontsize=9)
-    ax.grid(True, color="#e5e5e5", linewidth=0.5)
-    ax.tick_params(labelsize=8.5)
-    evs = ev[(ev["date"] >= s) & (ev["date"] <= e)].sort_values("date", kind="mergesort")
-    for d in evs["date"]:
-        for a in (ax, ax_ev):
-            a.axvline(d, color="#555555", linewidth=0.7, linestyle=(0, (3, 2)), alpha=0.8)
-    ax_ev.set_ylim(0, 1)
-    ax_ev.set_yticks([])
-    for side in ("left", "right", "top"):
-        ax_ev.spines[side].set_visible(False)
-    ax_ev.tick_params(labelbottom=False, bottom=False)
-    ax.set_xlim(s, e)
-    _stagger(ax_ev, list(evs["date"]), [str(x) for x in evs["event_id"]])
-    fut = [t for t in have if is_continuous_future(t)]
-    what = ("Nikkei 225 futures and index" if set(have) == {"NIY=F", "NKD=F", "^N225"} else ", ".join(have))
-    ax_ev.set_title(_title(run, f"{what} around the events"), fontsize=12, fontweight="bold", loc="left")
-    ax.set_xlabel("date (each instrument's own trading dates)", fontsize=9)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-              frameon=False, borderaxespad=0)
-    note = "Vertical lines: announcement dates (local date of the news)."
-    if fut:
-        note += " Futures are continuous front-month series: roll jumps are in the price."
-    ax.text(1.01, 0.0, textwrap.fill(note, 34),
-            transform=ax.transAxes, fontsize=7, va="bottom", color="#333333")
-    return fig
-
-
-# ---------------------------------------------------------------------------------------------
 # heat map
 # ---------------------------------------------------------------------------------------------
-def heatmap_table(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnonen") -> pd.DataFrame:
-    """Event x group table of the chosen test: ``caar_pct`` (100 x CAAR), ``p_value``, ``n``
-    (long form, rows in event order, groups in study order)."""
-    res = _result(run)
-    w = _check_window(res, window)
-    t = res.tests
-    tests = sorted(set(t["test"]))
-    if test not in tests:
-        raise DataUnavailableError(f"test {test!r} is not in the results; available: {', '.join(tests)}")
-    return res.test_table(test, w).drop(columns=["window_start", "window_end"])
-
-
 def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnonen",
                  events: Sequence[str] | None = None) -> Figure:
     """CAAR (%) by event (rows) x group (columns) for one window, colour on a diverging scale
     centred at 0 (symmetric limits), each cell annotated with the value and the stars of
     ``test``'s p-value. ``events`` restricts the rows (in study order)."""
-    res = _result(run)
+    res = result_of(run)
     tab = heatmap_table(run, window, test)
-    w = _check_window(res, window)
+    w = check_window(res, window)
     keep = set(tab["event_id"]) if events is None else set(tab["event_id"]) & {str(e) for e in events}
-    evs = [e for e in _event_order(run) if e in keep]
-    gs = _order_groups(tab["group"])
+    evs = [e for e in event_order(run) if e in keep]
+    gs = order_groups(tab["group"], run_labels(run))
     val = tab.pivot(index="event_id", columns="group", values="caar_pct").reindex(index=evs, columns=gs)
     pv = tab.pivot(index="event_id", columns="group", values="p_value").reindex(index=evs, columns=gs)
     M = val.to_numpy(dtype=float)
@@ -730,10 +275,10 @@ def plot_heatmap(run, window: Sequence[int] = (0, 1), test: str = "kolari_pynnon
             ax.text(j, i, txt, ha="center", va="center", fontsize=7.5,
                     color="white" if abs(v) > 0.6 * vmax else "#111111")
     dates = {}
-    if _is_run(run):
+    if is_run(run):
         dates = dict(zip(run.events["event_id"].astype(str), pd.to_datetime(run.events["date"])))
     ax.set_yticks(range(nr), [f"{e} ({dates[e]:%m-%d})" if e in dates else e for e in evs], fontsize=8)
-    ax.set_xticks(range(nc), [textwrap.fill(group_label(g), 16) for g in gs], fontsize=7.5)
+    ax.set_xticks(range(nc), [textwrap.fill(group_label(g, run_labels(run)), 16) for g in gs], fontsize=7.5)
     ax.xaxis.tick_top()
     ax.set_xticks(np.arange(-0.5, nc, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, nr, 1), minor=True)
@@ -761,33 +306,6 @@ def _diverging():
 # ---------------------------------------------------------------------------------------------
 # residual correlation
 # ---------------------------------------------------------------------------------------------
-def residual_correlation(run, event_id: str | None = None, groups: Sequence[str] | None = None,
-                         min_overlap: int = 30) -> tuple[pd.DataFrame, pd.Series, float, int]:
-    """Estimation-window residual correlations of one event's securities, ordered by group then
-    ticker: ``(matrix, group_of_ticker, rbar, N)``. ``rbar`` is the mean of the pairwise-complete
-    correlations over pairs i < j (Kolari & Pynnönen 2010); default groups: every group the run
-    pools (futures and indices left out); default event: the first one."""
-    res = _result(run)
-    evs = _event_order(run)
-    event_id = evs[0] if event_id is None else str(event_id)
-    _check_event(run, event_id)
-    a = res.arrays
-    if a is None:
-        raise DataUnavailableError("this result carries no estimation arrays (it was not produced by EventStudy.fit)")
-    pairs = a.pairs[a.ok & (a.pairs["event_id"].to_numpy() == event_id)]
-    present = _order_groups(pairs["group"].astype(str))
-    groups = _pick_groups(run, present, groups, f"has no securities for event {event_id!r}")
-    pairs = pairs[pairs["group"].astype(str).isin(groups)]
-    rank = {g: i for i, g in enumerate(_order_groups(groups))}
-    pairs = pairs.assign(_r=pairs["group"].astype(str).map(rank)).sort_values(["_r", "ticker"], kind="mergesort")
-    tick = list(pairs["ticker"].astype(str))
-    if len(tick) < 2:
-        raise DataUnavailableError(f"event {event_id!r} has fewer than 2 securities in groups {', '.join(groups)}")
-    corr = res.residual_corr(event_id, tickers=tick, min_overlap=min_overlap).reindex(index=tick, columns=tick)
-    rbar, _ = upper_mean(corr.to_numpy(dtype=float))
-    return corr, pd.Series(list(pairs["group"].astype(str)), index=tick), rbar, len(tick)
-
-
 def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence[str] | None = None) -> Figure:
     """The estimation-window residual cross-correlation matrix (ordered by group, boundaries
     drawn, within-group mean correlation written in each diagonal block) with the mean pairwise
@@ -795,7 +313,7 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
     pooled mean SCAR in the title: the reason the BMP and cross-sectional t over-reject on a
     shared event date."""
     corr, grp, rbar, n = residual_correlation(run, event_id, groups)
-    event_id = _event_order(run)[0] if event_id is None else str(event_id)
+    event_id = event_order(run)[0] if event_id is None else str(event_id)
     C = corr.to_numpy(dtype=float).copy()
     np.fill_diagonal(C, np.nan)
     fig = Figure(figsize=(9.6, 8.4), layout="constrained")
@@ -814,10 +332,10 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
                 f(a - 0.5, color="black", linewidth=0.9)
         ax.add_patch(_rect(a - 0.5, b - a))
         mids.append((a + b - 1) / 2)
-        labs.append(f"{textwrap.fill(group_label(gvals[a]), 22)} ({b - a})")
+        labs.append(f"{textwrap.fill(group_label(gvals[a], run_labels(run)), 22)} ({b - a})")
         rb, n_rb = upper_mean(C[a:b, a:b])
         if n_rb and b - a >= 3:
-            head = f"{textwrap.fill(group_label(gvals[a]), 16)}\n" if few else ""
+            head = f"{textwrap.fill(group_label(gvals[a], run_labels(run)), 16)}\n" if few else ""
             ax.text((a + b - 1) / 2, (a + b - 1) / 2, f"{head}r̄={rb:.2f}", ha="center", va="center",
                     fontsize=7.5, bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
     if few:   # few securities: name each one; the group is written in its box
@@ -825,19 +343,19 @@ def plot_residual_correlation(run, event_id: str | None = None, groups: Sequence
         ax.set_xticks(range(n), list(corr.columns), fontsize=7.5, rotation=90)
     else:
         ax.set_yticks(mids, labs, fontsize=7.5)
-        ax.set_xticks(mids, [textwrap.fill(group_label(gvals[a]), 14) for a in bounds[:-1]], fontsize=7,
+        ax.set_xticks(mids, [textwrap.fill(group_label(gvals[a], run_labels(run)), 14) for a in bounds[:-1]], fontsize=7,
                       rotation=90)
     ax.tick_params(length=0)
     cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.02, extend="both" if lim < 1 else "neither")
     cb.set_label("correlation of estimation-window residuals", fontsize=9)
     cb.ax.tick_params(labelsize=8)
     vif = 1 + (n - 1) * rbar if np.isfinite(rbar) else float("nan")
-    res = _result(run)
+    res = result_of(run)
     est = res.estimation
     ax.set_title(_title(run, f"Residual cross-correlation, event {event_id} (estimation days [{est[0]},{est[1]}])")
                  + f"\nmean pairwise r̄ = {rbar:.3f} over N = {n} securities; Kolari–Pynnönen variance inflation "
                    f"1 + (N−1) r̄ = {vif:.1f}", fontsize=10.5, loc="left")
-    model = _result(run).model.replace("_", " ")
+    model = result_of(run).model.replace("_", " ")
     ax.set_xlabel(textwrap.fill(
         f"Each cell: Pearson correlation of two securities' {model}-model residuals on their common estimation days "
         f"(diagonal blank; boxes: groups, with the group's own r̄). The Kolari–Pynnönen test multiplies the BMP "
@@ -855,7 +373,7 @@ def _rect(x0: float, size: int):
 # ---------------------------------------------------------------------------------------------
 # saving
 # ---------------------------------------------------------------------------------------------
-def _safe_name(text: str) -> str:
+def safe_name(text: str) -> str:
     """A file-name stem for ``text``; when characters had to be replaced, a short hash of ``text`` is
     added so that two ids sanitised alike (``a/b``, ``a:b``) never share a figure file."""
     safe = "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
@@ -887,8 +405,9 @@ def _png_bytes(fig: Figure, dpi: int) -> bytes:
     return out.getvalue()
 
 
-def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:
-    paths = {}
+def figure_bytes(fig: Figure, formats: Sequence[str], dpi: int) -> dict[str, bytes]:
+    """The figure drawn in each of ``formats`` (``png``: 8-bit palette PNG; ``svg``: text kept as text)."""
+    out = {}
     for i, fmt in enumerate(formats):
         buf = io.BytesIO()
         if fmt == "png":
@@ -900,116 +419,39 @@ def _save(fig: Figure, base: Path, formats: Sequence[str], dpi: int) -> Path:
             # keep the positions the first render laid out: later formats skip the constrained-layout
             # pass (about half of a figure's saving time)
             fig.set_layout_engine("none")
-        paths[fmt] = atomic_write_bytes(base.parent / f"{base.name}.{fmt}", buf.getvalue())
-    return paths.get("png", paths[formats[0]])
-
-
-def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[str]:
-    """The ``k`` events with the largest |CAAR| of the pooled group (or of any group when the
-    run pools nothing) in ``window`` (default: :func:`eventstudy.present.tables.lead_window`); of
-    events with identical results (same day 0) only the first is kept."""
-    res = _result(run)
-    w = _check_window(res, lead_window(res) if window is None else window)
-    t = res.tests[(res.tests["window_start"] == w[0]) & (res.tests["window_end"] == w[1])]
-    t = t.drop_duplicates(["event_id", "group"])
-    pooled = t[t["group"] == (res.pooled_group or "all")]
-    src = pooled if len(pooled) else t
-    s = src.assign(a=src["caar"].abs()).groupby("event_id", sort=False)["a"].max().sort_values(
-        ascending=False, kind="mergesort")
-    # events sharing a day 0 have identical CARs: keep the first of each
-    sig = src.pivot_table(index="event_id", columns="group", values="caar", aggfunc="first",
-                          dropna=False).round(12)
-    dup = sig.reindex(s.index).duplicated()          # NaN = group absent: equal patterns, equal group sets
-    return [ev for ev, d in zip(s.index, dup) if not d][:k]
+        out[fmt] = buf.getvalue()
+    return out
 
 
 FIGURE_FORMATS = ("png", "svg")
 
 
-def _workers(n_figures: int, workers: int | None) -> int:
-    """How many processes draw the figures: ``workers`` if given, else one per available core (at most
-    2: the figures are few and uneven) when the platform can fork."""
-    import multiprocessing
-
-    if workers is not None:
-        return max(1, int(workers))
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:        # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores, n_figures))
-
-
-_JOBS: list = []        # (name, builder) of the save_plots call being drawn, read by forked workers
-
-
-def _draw_one(i: int, out: Path, formats: tuple[str, ...], dpi: int) -> tuple[str, Path | None, str]:
-    """Build and save figure ``i`` of :data:`_JOBS`: (name, path or None, reason it was skipped)."""
-    name, build = _JOBS[i]
-    try:
-        fig = build()
-    except DataUnavailableError as exc:
-        return name, None, str(exc)
-    try:
-        return name, _save(fig, out / name, formats, dpi), ""
-    finally:
-        fig.clear()
-
-
-def save_plots(run, out_dir: str | os.PathLike, formats: Sequence[str] = ("png",), dpi: int = 100,
-               bar_events: int = 4, workers: int | None = None, max_events: int = 12) -> dict[str, Path]:
-    """Write every figure of a run into ``out_dir`` (created if needed) as ``formats``, atomically.
-
-    Files: ``caar_paths``, ``heatmap``, ``residual_correlation``, ``timeline`` (skipped with a
-    warning when the run has none of the Nikkei futures/index), and ``ar_bars_<event>`` for the
-    ``bar_events`` events with the largest pooled |CAAR| (:func:`main_events`); with more than
-    ``max_events`` events the CAAR panels and the heat map show the ``max_events`` events of largest
-    pooled |CAAR| (in study order; every event stays in the tables). ``formats`` from
-    :data:`FIGURE_FORMATS` (default PNG only: the report embeds PNG; SVG on request). The figures
-    are drawn by ``workers`` forked processes (default: one per core, at most 2; 1 draws them in
-    this process). Returns name -> path of the PNG (or of the first format when PNG is not asked for).
-    """
+def check_figure_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """The figure formats asked for (lower case, no dot, each once); an error naming a bad one."""
     formats = tuple(dict.fromkeys(str(f).lower().lstrip(".") for f in formats))
     if not formats:
         raise ValueError("formats is empty; give e.g. ('png', 'svg')")
     bad = [f for f in formats if f not in FIGURE_FORMATS]
     if bad:
         raise ValueError(f"figure format {bad[0]!r}: choose from {', '.join(FIGURE_FORMATS)}")
-    out = ensure_out_dir(out_dir, "figures folder", "the figures")
-    res = _result(run)
-    # a study of many events: the panels and heat-map rows show the max_events with the largest pooled
-    # |CAAR| (every event is in the tables); the figure's cost then does not grow with the events
-    shown = main_events(run, k=max_events) if len(_event_order(run)) > max_events else None
+    return formats
+
+
+def figure_builders(run, bar_events: int = 4, max_events: int = 12) -> list[tuple[str, object]]:
+    """(name, function drawing the figure) of every figure of a run: ``caar_paths``, ``heatmap``,
+    ``residual_correlation``, ``timeline`` (a run only) and ``ar_bars_<event>`` for the ``bar_events``
+    events with the largest pooled |CAAR| (:func:`main_events`). With more than ``max_events`` events the
+    CAAR panels and the heat map show the ``max_events`` events of largest pooled |CAAR| (in study
+    order; every event stays in the tables), so a figure's cost does not grow with the events."""
+    res = result_of(run)
+    shown = main_events(run, k=max_events) if len(event_order(run)) > max_events else None
     builders: list[tuple[str, object]] = [
         ("caar_paths", lambda: plot_caar_paths(run, events=shown)),
         ("heatmap", lambda: plot_heatmap(run, window=lead_window(res), events=shown)),
         ("residual_correlation", lambda: plot_residual_correlation(run)),
     ]
-    if _is_run(run):
+    if is_run(run):
         builders.append(("timeline", lambda: plot_timeline(run)))
     for ev in main_events(run, k=bar_events):
-        builders.append((f"ar_bars_{_safe_name(ev)}", lambda ev=ev: plot_ar_bars(run, ev, window=res.windows[0])))
-    n_proc = _workers(len(builders), workers)
-    _JOBS[:] = builders
-    try:
-        if n_proc > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # forked workers inherit the run and the builders: nothing is pickled but the index and the path
-            with ProcessPoolExecutor(n_proc, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_draw_one, range(len(builders)), [out] * len(builders),
-                                     [formats] * len(builders), [dpi] * len(builders)))
-        else:
-            done = [_draw_one(i, out, formats, dpi) for i in range(len(builders))]
-    finally:
-        _JOBS.clear()
-    written: dict[str, Path] = {}
-    for name, path, why in done:
-        if path is None:
-            warnings.warn(f"figure {name} skipped: {why}", stacklevel=2)
-        else:
-            written[name] = path
-    return written
+        builders.append((f"ar_bars_{safe_name(ev)}", lambda ev=ev: plot_ar_bars(run, ev, window=res.windows[0])))
+    return builders

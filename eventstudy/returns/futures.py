@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.inputs.dates import normalise_dates
-from eventstudy.returns.panel import _empty_mask
+from eventstudy.returns.panel import empty_mask
 
 __all__ = ["is_continuous_future", "roll_mask", "quarterly_expiries"]
 
@@ -61,7 +61,7 @@ def roll_mask(ticker: str, prices: pd.Series, *, k_sd: float = 4.0, half_window:
     s = pd.Series(np.asarray(prices, dtype="float64"), index=normalise_dates(prices.index)).dropna()
     s = s[~s.index.duplicated(keep="last")].sort_index()
     if len(s) < 3:
-        return _empty_mask()
+        return empty_mask()
     dates = s.index
     lr = np.full(len(s), np.nan)
     lr[1:] = np.log(s.to_numpy()[1:] / s.to_numpy()[:-1])
@@ -91,7 +91,7 @@ def roll_mask(ticker: str, prices: pd.Series, *, k_sd: float = 4.0, half_window:
                  f"{dev[best] / sd:.1f} robust sd from the median (> {k_sd:g})")
             )
     if not rows:
-        return _empty_mask()
+        return empty_mask()
     out = pd.DataFrame(rows, columns=["ticker", "date", "reason"]).astype({"ticker": object, "reason": object})
     out["date"] = out["date"].astype("datetime64[ns]")
     return out

@@ -24,7 +24,7 @@ __all__ = ["ReturnPanel", "compute_returns", "with_closes"]
 _MASK_COLS = ["ticker", "date", "reason"]
 
 
-def _empty_mask() -> pd.DataFrame:
+def empty_mask() -> pd.DataFrame:
     """An empty mask frame of the shape :func:`compute_returns` takes (``ticker, date, reason``)."""
     return pd.DataFrame(
         {
@@ -262,7 +262,7 @@ def compute_returns(
         )
         masked = masked.astype({"ticker": object, "reason": object})
     else:
-        masked = _empty_mask()
+        masked = empty_mask()
     return ReturnPanel(returns=returns, sessions=own, kind=kind, masked=masked)
 
 
