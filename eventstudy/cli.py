@@ -324,6 +324,9 @@ def cmd_run(args) -> int:
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
     from eventstudy.pipeline.measures import parse_measures
     args.measures = parse_measures(args.measure)
+    if "volume" in args.measures and not (args.volume or args.prices):
+        raise EventStudyError("--measure volume needs trading volume: give --prices FILE (or --volume FILE) with "
+                              "a volume column; the bundled SIMULATED market and Yahoo prices carry none here")
     if args.firm_events and len(args.measures) > 1:
         raise EventStudyError("--measure volume|volatility is built for --events studies (every event on every "
                               "instrument); with --firm-events only returns are measured for now")
@@ -389,18 +392,19 @@ def _write_measures(args, run, stage) -> dict:
     volume, src = None, ""
     if "volume" in args.measures:
         from eventstudy.data.volume import read_volume_file
-        path = args.volume or args.prices
-        if not path:
-            raise EventStudyError("--measure volume needs trading volume: give --prices FILE (or --volume FILE) with "
-                                  "a volume column; the bundled SIMULATED market and Yahoo prices carry none here")
+        path = args.volume or args.prices          # one of them: checked before the run
         volume, src = read_volume_file(path), f"file {path}"
     _say("eventstudy: measures " + ", ".join(args.measures[1:]) + (f" (volume from {src})" if src else ""))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         mr = run_measures(run, args.measures, volume=volume, volume_market=args.volume_market,
                           volume_calendar=args.volume_calendar, volume_source=src)
-    return write_measures(run, mr, stage, lead_window(run), table_format=args.table_format, raw=args.raw_csv,
-                          figures=not args.no_report, report=not args.no_report)
+    written = write_measures(run, mr, stage, lead_window(run), table_format=args.table_format, raw=args.raw_csv,
+                             figures=not args.no_report, report=not args.no_report)
+    names = sorted(n for n in written if n.startswith(("volume_", "volatility_")))
+    _say("eventstudy: measures written: " + ", ".join(names)
+         + ("" if args.no_report else "; report section 'Volume and volatility'"))
+    return written
 
 
 def cmd_placebo(args) -> int:
