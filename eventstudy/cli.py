@@ -112,6 +112,20 @@ def _firm_args(p: argparse.ArgumentParser) -> None:
                           "reported (flag, default) or left out of the estimation window (drop)")
 
 
+def _measure_args(p) -> None:
+    g = p.add_argument_group("measures beside returns (abnormal volume and volatility; docs/METHODS.md)")
+    g.add_argument("--measure", action="append", metavar="LIST",
+                   help="returns|volume|volatility, comma separated or repeated (default returns; returns are always "
+                        "computed: their day-0 audit, windows and groups are the measures' too)")
+    g.add_argument("--volume", metavar="FILE", help="long file with a volume column for --measure volume "
+                   "(default: the --prices file)")
+    g.add_argument("--volume-market", default="all", metavar="WHICH",
+                   help="market log volume regressor: all (equal-weighted, every ticker of the volume file; default), "
+                        "universe (the study's instruments) or a ticker")
+    g.add_argument("--volume-calendar", choices=("dow+holiday", "dow", "none"), default="dow+holiday",
+                   help="calendar regressors of the volume model (default %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -158,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")
     _bars_args(run)
+    _measure_args(run)
 
     pl = sub.add_parser("placebo", help="calibrate the tests on this panel: size, power, MDE, calibrated p",
                         formatter_class=fmt, epilog=EPILOG_PLACEBO,
@@ -418,6 +433,14 @@ def cmd_run(args) -> int:
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
     if args.firm_events and args.bars:
         raise EventStudyError("--bars goes with --events studies (the shared-date design), not --firm-events")
+    from eventstudy.pipeline.measures import parse_measures
+    args.measures = parse_measures(args.measure)
+    if "volume" in args.measures and not (args.volume or args.prices):
+        raise EventStudyError("--measure volume needs trading volume: give --prices FILE (or --volume FILE) with "
+                              "a volume column; the bundled SIMULATED market and Yahoo prices carry none here")
+    if args.firm_events and len(args.measures) > 1:
+        raise EventStudyError("--measure volume|volatility is built for --events studies (every event on every "
+                              "instrument); with --firm-events only returns are measured for now")
     if args.firm_events:
         return _run_firm(args, spec, folder)
     if args.benchmark or args.by or args.overlap != "flag":
@@ -465,12 +488,38 @@ def _run_into(args, folder, spec, formats, events, universe, confounders, source
                                         figure_formats=getattr(args, "figure_formats", ("png",))))
         if getattr(args, "bars_obj", None) is not None:
             written.update(_write_bars(args, run, args.bars_obj, stage))
+        if len(args.measures) > 1:
+            written.update(_write_measures(args, run, stage))
     except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
         raise _write_error(out, exc) from None
     folder.commit(_manifest_info(args, run))
     _say_exclusions(run, out)
     _say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
     return 0
+
+
+def _write_measures(args, run, stage) -> dict:
+    """``--measure volume|volatility``: the measures on the run, their tables, figure and report section."""
+    from eventstudy.pipeline.measures import run_measures
+    from eventstudy.present.tables import lead_window
+    from eventstudy.outputs.measures import write_measures
+
+    volume, src = None, ""
+    if "volume" in args.measures:
+        from eventstudy.data.volume import read_volume_file
+        path = args.volume or args.prices          # one of them: checked before the run
+        volume, src = read_volume_file(path), f"file {path}"
+    _say("eventstudy: measures " + ", ".join(args.measures[1:]) + (f" (volume from {src})" if src else ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        mr = run_measures(run, args.measures, volume=volume, volume_market=args.volume_market,
+                          volume_calendar=args.volume_calendar, volume_source=src)
+    written = write_measures(run, mr, stage, lead_window(run), table_format=args.table_format, raw=args.raw_csv,
+                             figures=not args.no_report, report=not args.no_report)
+    names = sorted(n for n in written if n.startswith(("volume_", "volatility_")))
+    _say("eventstudy: measures written: " + ", ".join(names)
+         + ("" if args.no_report else "; report section 'Volume and volatility'"))
+    return written
 
 
 def cmd_placebo(args) -> int:

@@ -1,0 +1,104 @@
+"""Trading volume from a long price file or a long frame, as a wide panel (dates x tickers).
+
+Volume rides beside the prices: the :class:`~eventstudy.data.base.Prices` contract is unchanged,
+and a volume panel is read only when a measure needs it (``eventstudy run --measure volume``).
+A long file ``date,ticker,...,volume`` (the J-Quants file of ``../shared/data/market``, the
+``volume`` column of Yahoo's OHLCV) gives a float64 frame of shares traded per session; missing
+volume stays NaN, never 0. Volume is a count: negative or non-numeric cells are refused by line.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.errors import PriceDataError
+
+__all__ = ["VolumeDataError", "read_volume_file", "volume_from_frame"]
+
+
+class VolumeDataError(PriceDataError):
+    """A volume file or frame that cannot give a volume panel (no volume column, a bad cell)."""
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, str]:
+    return {str(c).strip().lower(): c for c in frame.columns}
+
+
+def volume_from_frame(frame: pd.DataFrame, tickers: Sequence[str] | None = None, *, origin: str = "the frame",
+                      lines: np.ndarray | None = None) -> pd.DataFrame:
+    """Long ``date, ticker, volume`` rows -> wide float64 volume (DatetimeIndex of sessions x tickers).
+
+    ``tickers`` keeps only those (in that order, a ticker without rows is an all-NaN column).
+    Empty cells are missing (NaN). A cell that is not a number, a negative number, an unreadable date
+    or a (ticker, date) given twice raises :class:`VolumeDataError` naming ``origin`` and the line.
+    """
+    cols = _columns(frame)
+    missing = [c for c in ("date", "ticker", "volume") if c not in cols]
+    if missing:
+        raise VolumeDataError(f"{origin} has no {', '.join(missing)} column (columns: "
+                              f"{', '.join(map(str, frame.columns))}); abnormal volume needs long rows "
+                              f"date,ticker,volume (e.g. the OHLCV file's volume column)")
+    lines = np.arange(2, len(frame) + 2) if lines is None else np.asarray(lines)
+    ticker = frame[cols["ticker"]].astype(str).str.strip().to_numpy()
+    keep = np.ones(len(frame), dtype=bool) if tickers is None else np.isin(ticker, list(tickers))
+    sub = frame.loc[keep]
+    lines, ticker = lines[keep], ticker[keep]
+    raw = sub[cols["volume"]]
+    if pd.api.types.is_numeric_dtype(raw):
+        vol = raw.to_numpy(dtype="float64")
+        bad = np.zeros(len(vol), dtype=bool)
+    else:
+        text = raw.astype("string").str.strip().fillna("")
+        vol = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype="float64")
+        bad = np.isnan(vol) & (text != "").to_numpy()
+    bad |= ~np.isnan(vol) & ~(np.isfinite(vol) & (vol >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        cell = raw.iloc[i]
+        cell = repr(cell) if isinstance(cell, str) else format(float(cell), "g")
+        raise VolumeDataError(f"{origin} line {lines[i]}: volume {cell} of {ticker[i]} is not a "
+                              f"number of shares >= 0; fix the cell or leave it empty (missing)")
+    dates = pd.to_datetime(sub[cols["date"]].astype(str).str.strip(), errors="coerce", format="mixed")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise VolumeDataError(f"{origin} line {lines[i]}: date {sub[cols['date']].iloc[i]!r} is not a date; "
+                              f"write YYYY-MM-DD")
+    long = pd.DataFrame({"date": dates.dt.normalize().to_numpy(), "ticker": ticker, "volume": vol})
+    dup = long.duplicated(["ticker", "date"], keep=False).to_numpy()
+    if dup.any():
+        i = np.flatnonzero(dup)[:2]
+        raise VolumeDataError(f"{origin} lines {lines[i[0]]} and {lines[i[-1]]}: {ticker[i[0]]} on "
+                              f"{long['date'].iloc[i[0]]:%Y-%m-%d} twice; keep one row per ticker and date")
+    wide = long.pivot(index="date", columns="ticker", values="volume").sort_index()
+    wide.columns.name = None
+    wide.index.name = "date"
+    if tickers is not None:
+        wide = wide.reindex(columns=list(dict.fromkeys(tickers)))
+    return wide.astype("float64")
+
+
+def read_volume_file(path: str | os.PathLike, tickers: Sequence[str] | None = None) -> pd.DataFrame:
+    """The ``volume`` column of a long price file (CSV or parquet) as a wide panel (see :func:`volume_from_frame`).
+
+    ``tickers``: read only those (default every ticker of the file). A file without a ``volume``
+    column, or a bad cell, raises :class:`VolumeDataError` naming the file and the line.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise VolumeDataError(f"volume file {p} does not exist; give the long OHLCV file (date,ticker,...,volume)")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(p)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's fault here
+            raise VolumeDataError(f"volume file {p} could not be read as parquet ({exc})") from None
+        return volume_from_frame(frame, tickers, origin=f"volume file {p}")
+    try:
+        frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise VolumeDataError(f"volume file {p} is not a readable UTF-8 CSV ({exc})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return volume_from_frame(frame, tickers, origin=f"volume file {p}")
