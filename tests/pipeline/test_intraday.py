@@ -204,7 +204,7 @@ def test_reaction_clock_of_the_travel_advisory_and_the_dual_use_ban(ose_file, sh
 def test_placebo_size_on_simulated_bars_with_a_time_of_day_pattern():
     """Simulated bars with a known null (no event anywhere) and volatility that differs by session and by
     time of day (opening bars 3x): both tests reject about 10% of placebo windows at the 10% level."""
-    from test_bar0 import synthetic_bars
+    from bar_fixtures import synthetic_bars
 
     from eventstudy.pipeline.intraday import placebo_windows
 
@@ -286,7 +286,7 @@ def test_benchmark_regressor_against_statsmodels():
     """Market model on a benchmark's return over the same instants: beta, the prediction-error t (statsmodels
     OLS prediction: obs se = sqrt(scale + mean_se^2), n - 2 d.o.f.) and GHK on the residuals."""
     import statsmodels.api as sm
-    from test_bar0 import synthetic_bars
+    from bar_fixtures import synthetic_bars
 
     from eventstudy.data.bars import bars_from_frame
     from eventstudy.estimation.intraday import estimation_anchors, same_time_windows
