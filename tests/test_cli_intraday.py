@@ -61,7 +61,7 @@ def test_real_study_with_ose_bars(shared_dir, tmp_path):
 
 
 def test_marked_section_replaced_inserted_or_appended():
-    from eventstudy.present.sections import replace_marked_section as r
+    from eventstudy.outputs.sections import replace_marked_section as r
 
     assert r("a\n<footer>", "S", "<b>", "</b>", "<footer>") == "a\n<b>\nS\n</b>\n<footer>"
     assert r("a <b>\nold\n</b> z", "new", "<b>", "</b>") == "a <b>\nnew\n</b> z"

@@ -18,7 +18,7 @@ from eventstudy.io_utils import atomic_write_bytes, atomic_write_text
 from eventstudy.outputs.csvs import csv_text
 from eventstudy.pipeline.intraday import IntradayRun
 from eventstudy.present.intraday import figure_png, intraday_html, intraday_markdown, plot_intraday_path
-from eventstudy.present.sections import replace_marked_section
+from eventstudy.outputs.sections import replace_marked_section
 
 __all__ = ["write_intraday", "intraday_frames", "INTRADAY_FILES", "add_intraday_to_report"]
 

@@ -11,6 +11,7 @@ import pandas as pd
 from eventstudy.inputs.study import Labels
 from eventstudy.io_utils import atomic_write_bytes, atomic_write_text, ensure_out_dir
 from eventstudy.outputs.csvs import csv_text
+from eventstudy.outputs.sections import replace_marked_section
 from eventstudy.pipeline.placebo import PlaceboResult
 from eventstudy.present.placebo_report import calibration_html, calibration_markdown, placebo_frames, power_curve_bytes
 
@@ -46,16 +47,6 @@ def write_placebo(pr: PlaceboResult, out_dir: str | os.PathLike, window: tuple[i
 _BEGIN, _END = "<!-- eventstudy:calibration -->", "<!-- /eventstudy:calibration -->"
 
 
-def _replace_section(text: str, section: str, before: str | None) -> str:
-    """``text`` with the marked calibration section replaced (or inserted before ``before``, else appended)."""
-    block = f"{_BEGIN}\n{section}\n{_END}"
-    if _BEGIN in text and _END in text:
-        a, b = text.index(_BEGIN), text.index(_END) + len(_END)
-        return text[:a] + block + text[b:]
-    if before and before in text:
-        i = text.rindex(before)
-        return text[:i] + block + "\n" + text[i:]
-    return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
 def add_calibration_to_report(pr: PlaceboResult, out_dir: str | os.PathLike, window: tuple[int, int] | None = None,
@@ -68,12 +59,14 @@ def add_calibration_to_report(pr: PlaceboResult, out_dir: str | os.PathLike, win
     done: dict[str, Path] = {}
     md, ht = out / "report.md", out / "report.html"
     if md.exists():
-        text = _replace_section(md.read_text(encoding="utf-8"),
-                                calibration_markdown(pr, window, figure=figure, hypotheses=hypotheses), None)
+        text = replace_marked_section(md.read_text(encoding="utf-8"),
+                                      calibration_markdown(pr, window, figure=figure, hypotheses=hypotheses),
+                                      _BEGIN, _END)
         done["report.md"] = atomic_write_text(md, text)
     if ht.exists():
-        text = _replace_section(ht.read_text(encoding="utf-8"),
-                                calibration_html(pr, window, image=png, hypotheses=hypotheses), "<footer>")
+        text = replace_marked_section(ht.read_text(encoding="utf-8"),
+                                      calibration_html(pr, window, image=png, hypotheses=hypotheses),
+                                      _BEGIN, _END, "<footer>")
         done["report.html"] = atomic_write_text(ht, text)
     return done
 
