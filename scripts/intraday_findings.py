@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run the study with the real OSE bars and print the reaction clock of chosen events as Markdown.
 
-    python scripts/intraday_findings.py                          # ../shared/data/market, results/real-intraday
+    python scripts/intraday_findings.py                          # ../shared/data/market, run in a temporary folder
     python scripts/intraday_findings.py --event dual_use_ban --event travel_advisory
 
 It runs ``eventstudy run --prices <J-Quants file> --bars <OSE 15-minute file> --bars-ticker
@@ -32,9 +32,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--prices", default=str(MARKET / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"))
     ap.add_argument("--bars", default=str(MARKET / "mahoganin_ose_nk225mini_15min.csv"))
-    ap.add_argument("--out", default=str(REPO / "results" / "real-intraday"))
+    ap.add_argument("--out", default=None, help="run folder (default: a temporary folder, removed at the end)")
     ap.add_argument("--event", action="append", help="events to print (default: dual_use_ban, travel_advisory)")
     args = ap.parse_args(argv)
+    if args.out is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="intraday-findings-") as tmp:
+            return main([*(argv if argv is not None else sys.argv[1:]), "--out", str(Path(tmp) / "run")])
     cmd = [sys.executable, "-m", "eventstudy.cli", "run", "--prices", args.prices, "--bars", args.bars,
            "--bars-ticker", "NK225MINI.OSE", "--out", args.out, "--no-report"]
     if subprocess.run(cmd, cwd=REPO, capture_output=True, text=True).returncode != 0:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run the China–Japan study on the real J-Quants closes and write what it says.
 
-    python scripts/real_data_findings.py                      # ../shared/data/market, results/real, docs/real_data.md
+    python scripts/real_data_findings.py                      # ../shared/data/market, results-real, docs/real_data.md
     python scripts/real_data_findings.py --prices FILE --limits FILE
 
 It runs exactly ``eventstudy run --prices FILE --limits FILE --out DIR --format csv`` (the
@@ -84,7 +84,7 @@ def render(out: Path, prices: Path, limits: Path | None) -> tuple[str, str]:
     fnd = findings(pt, labels)
     cmd = (f"eventstudy run --prices {Path('..') / 'shared' / 'data' / 'market' / prices.name}"
            + (f" --limits {Path('..') / 'shared' / 'data' / 'market' / limits.name}" if limits else "")
-           + " --out results/real")
+           + " --out results-real")
     n_eq = car[~car["group"].isin(["futures", "index"])]["ticker"].nunique()
     eq_bench = sorted(set(params.loc[~params["group"].isin(["futures", "index"]), "benchmark"].dropna().astype(str)))
     has_fut = (car["group"] == "futures").any()
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prices", default=str(DEFAULT_PRICES))
     ap.add_argument("--limits", default=str(DEFAULT_LIMITS), help="price-limit flags ('none' to skip)")
-    ap.add_argument("--out", default=str(REPO / "results" / "real"))
+    ap.add_argument("--out", default=str(REPO / "results-real"))
     ap.add_argument("--doc", default=str(REPO / "docs" / "real_data.md"))
     ap.add_argument("--readme", default=str(REPO / "README.md"), help="README to update ('none' to skip)")
     ap.add_argument("--no-run", action="store_true", help="only re-render from an existing --out folder")
