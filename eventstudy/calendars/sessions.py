@@ -342,6 +342,10 @@ def session_model_for(ticker: str, exchange: str | None = None,
         code = guess_exchange(ticker)
     if code == "CME":
         return _globex_model()
+    if code == "OSE":
+        from eventstudy.calendars.venues import daily_model   # the venue's rules build on this module
+
+        return daily_model("OSE")
     if code is None or code == "dates":
         return DatesModel(name="price dates", tz="", ticker=ticker, dates=dates)
     return _exchange_model(code)

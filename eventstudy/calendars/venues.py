@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from eventstudy.calendars.sessions import ExchangeSessionModel, GlobexSessionModel, session_model_for
+from eventstudy.calendars.sessions import ExchangeSessionModel, GlobexSessionModel, TimedSessionModel, session_model_for
 from eventstudy.data.bars import BarFileError
 from eventstudy.inputs.exchanges import guess_exchange
 
@@ -252,3 +252,58 @@ def detect_venue(bars: pd.DataFrame, extra: pd.DataFrame | None = None, source: 
                            "give the venue (--bars-venue, an exchange_calendars code) or check the timezone.")
     raise BarFileError(f"{source} (ticker {ticker}): the bars fit the sessions of {', '.join(fits)}; say which "
                        "(--bars-venue).")
+
+
+@dataclass(frozen=True)
+class VenueDailyModel(TimedSessionModel):
+    """A venue's trading dates as daily sessions, for daily series of its instruments (e.g. OSE futures
+    closes): trading date D opens with its first session (OSE: the night session, 17:00 JST on the
+    evening before) and closes with its last (OSE: the day session's closing auction, 15:45 JST; 15:15
+    before 2024-11-05). An announcement in the night session thus has day 0 = the next trading date."""
+
+    code: str = "OSE"
+
+    @property
+    def unit(self) -> str:
+        return "trading day"
+
+    @functools.cached_property
+    def arrays(self) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
+        xtks_end = session_model_for("", "XTKS").coverage()[1]
+        sess = venue_sessions(venue(self.code), DAILY_MODEL_START, xtks_end - pd.Timedelta(days=20))
+        g = sess.groupby("trading_date", sort=True)
+        first, last = g["open_utc"].min(), g["close_utc"].max()
+        dates = pd.DatetimeIndex(pd.to_datetime(first.index).to_numpy().astype("datetime64[ns]"), name=None)
+        return dates, _utc(first), _utc(last)
+
+    def describe(self) -> str:
+        return (f"{self.code} trading dates from the venue's rules (a trading date runs from its first session's "
+                "open to its last session's close; OSE: night session 17:00 JST the evening before to the day "
+                "session's 15:45 JST close)")
+
+
+def _utc(values: pd.Series) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(values.to_numpy())
+    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    return pd.DatetimeIndex(idx.astype("datetime64[ns, UTC]"), name=None)
+
+
+#: first calendar day of the daily models' sessions
+DAILY_MODEL_START = pd.Timestamp("2019-01-01")
+
+
+@functools.lru_cache(maxsize=None)
+def daily_model(code: str = "OSE") -> VenueDailyModel:
+    """The :class:`VenueDailyModel` of a venue with day and night sessions (built once)."""
+    v = venue(code)
+    return VenueDailyModel(name=v.code, tz=v.tz, code=v.code)
+
+
+def daily_closes(bars: pd.DataFrame, v: Venue, source: str = "bars") -> pd.DataFrame:
+    """Daily closes of one instrument's bars on venue ``v``: the close of the last bar of each trading date
+    (OSE: the day session's closing print) as ``date, ticker, close`` (the trading date, tz-naive)."""
+    frame, _ = assign_sessions(bars, v, source)
+    last = frame.sort_values("bar_open_utc", kind="stable").groupby("trading_date", sort=True).tail(1)
+    return pd.DataFrame({"date": pd.to_datetime(last["trading_date"].to_numpy()).astype("datetime64[ns]"),
+                         "ticker": last["ticker"].astype(str).to_numpy(),
+                         "close": last["close"].astype(float).to_numpy()})

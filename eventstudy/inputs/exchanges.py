@@ -56,6 +56,8 @@ _EXCHANGE_ALIASES = {
 }
 _GLOBEX_ALIASES = frozenset({"CME", "GLOBEX", "CME GLOBEX", "CMES", "CME_GLOBEX"})
 _DATES_ALIASES = frozenset({"DATES", "NONE", "PRICE DATES", "PRICE_DATES"})
+# Osaka Exchange index derivatives (day and night sessions; trading dates from the venue's rules)
+_OSE_ALIASES = frozenset({"OSE", "XOSE", "OSAKA", "JPX OSE", "JPX-OSE"})
 
 
 
@@ -98,6 +100,8 @@ def guess_exchange(ticker: str) -> str | None:
         return "XTKS"
     if t in _US_INDICES:
         return "XNYS"
+    if t.endswith(".OSE"):
+        return "OSE"
     if t.endswith("=F"):
         return "CME" if t[:-2] in _GLOBEX_INDEX_ROOTS else None
     if "=" in t or t.startswith("^"):
@@ -126,12 +130,14 @@ def normalise_exchange(exchange: object, ticker: str = "", error: type[Exception
         return "CME"
     if key in _DATES_ALIASES:
         return "dates"
+    if key in _OSE_ALIASES:
+        return "OSE"
     code = _EXCHANGE_ALIASES.get(key, key)
     if code not in calendar_names():
         who = f"ticker {ticker!r}: " if ticker else ""
         raise error(
             f"{who}unknown exchange {exchange!r}: use an exchange_calendars code such as XTKS, XNYS or XNAS, "
-            "'CME' for CME Globex futures, 'dates' for the dates in your price file, or leave it empty to "
+            "'CME' for CME Globex futures, 'OSE' for Osaka index derivatives, 'dates' for the dates in your price file, or leave it empty to "
             "guess from the ticker."
         )
     return code
