@@ -41,8 +41,8 @@ def _safe_name(event_id: object) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(event_id)).strip("._") or "event"
 
 
-def add_intraday_to_report(run: IntradayRun, out_dir: str | os.PathLike, figures: dict[str, str],
-                           images: dict[str, bytes], simulated: bool = False) -> dict[str, Path]:
+def add_intraday_to_report(run: IntradayRun, out_dir: str | os.PathLike, figures: dict[str, tuple[bytes, str]],
+                           simulated: bool = False) -> dict[str, Path]:
     """Add (or replace) the intraday section in ``report.md``/``report.html`` of ``out_dir`` (before the
     placebo calibration section if there is one); files that are not there are not created."""
     out = Path(out_dir)
@@ -53,7 +53,7 @@ def add_intraday_to_report(run: IntradayRun, out_dir: str | os.PathLike, figures
                                       _BEGIN, _END, "<!-- eventstudy:calibration -->")
         done["report.md"] = atomic_write_text(md, text)
     if ht.exists():
-        text = replace_marked_section(ht.read_text(encoding="utf-8"), intraday_html(run, images, simulated),
+        text = replace_marked_section(ht.read_text(encoding="utf-8"), intraday_html(run, figures, simulated),
                                       _BEGIN, _END, "<footer>")
         done["report.html"] = atomic_write_text(ht, text)
     return done
@@ -67,7 +67,7 @@ def write_intraday(run: IntradayRun, out_dir: str | os.PathLike, *, report: bool
                for stem, df in intraday_frames(run).items()}
     if not report:
         return written
-    figures, images = {}, {}
+    figures = {}
     for eid in dict.fromkeys(run.bar0["event_id"]):
         fig = plot_intraday_path(run, eid, simulated=simulated)
         if fig is None:
@@ -76,6 +76,6 @@ def write_intraday(run: IntradayRun, out_dir: str | os.PathLike, *, report: bool
         rel = f"figures/intraday_{_safe_name(eid)}.png"
         (out / "figures").mkdir(exist_ok=True)
         written[rel] = atomic_write_bytes(out / rel, png)
-        figures[eid], images[eid] = rel, png
-    written.update(add_intraday_to_report(run, out, figures, images, simulated))
+        figures[eid] = (png, rel)
+    written.update(add_intraday_to_report(run, out, figures, simulated))
     return written

@@ -9,18 +9,18 @@ given by the writer (:mod:`eventstudy.outputs.intraday`).
 """
 from __future__ import annotations
 
-import base64
-import html
 import io
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure as MplFigure
 
+from eventstudy.content import Figure, Heading, Paragraph, TextTable, render_html, render_markdown
 from eventstudy.pipeline.intraday import IntradayRun
 
-__all__ = ["plot_intraday_path", "figure_png", "clock_table", "reaction_table", "intraday_markdown", "intraday_html",
+__all__ = ["plot_intraday_path", "figure_png", "clock_table", "reaction_table", "intraday_blocks", "intraday_markdown",
+           "intraday_html",
            "BREAK_WIDTH"]
 
 #: width of a session break on the figure's axis, in bars
@@ -70,11 +70,11 @@ def reaction_table(run: IntradayRun) -> pd.DataFrame:
     return out
 
 
-def _md(df: pd.DataFrame) -> str:
-    def cell(v):
-        return str(v).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    head = "| " + " | ".join(map(cell, df.columns)) + " |\n|" + "---|" * len(df.columns) + "\n"
-    return head + "".join("| " + " | ".join(cell(v) for v in row) + " |\n" for row in df.itertuples(index=False))
+def _text_table(df: pd.DataFrame, numeric: tuple[str, ...] = (), long: tuple[str, ...] = ()) -> TextTable:
+    cols = list(df.columns)
+    return TextTable(headers=tuple(cols), rows=tuple(tuple("" if pd.isna(v) else str(v) for v in r)
+                                                     for r in df.itertuples(index=False)),
+                     numeric=tuple(c in numeric for c in cols), long_cols=tuple(cols.index(c) for c in long if c in cols))
 
 
 def _methods(run: IntradayRun) -> str:
@@ -86,46 +86,46 @@ def _methods(run: IntradayRun) -> str:
             "futures-roll sessions left out): abnormal = log return minus their mean; t = prediction-error t "
             "(n - 1 d.o.f.); GHK = Gelbach-Helland-Klick sample-quantile p, two-sided, (1 + rank)/(n + 1), "
             "so its smallest possible value is 2/(n + 1). Daily legs of cash instruments: overnight = previous "
-            "close to open, intraday = open to close, against the same leg on earlier sessions.")
+            "close to open, intraday = open to close, against the same leg on earlier sessions (other events' "
+            "sessions left out). p-values are per cell, not adjusted for the number of cells.")
 
 
-def intraday_markdown(run: IntradayRun, figures: Mapping[str, str] | None = None, simulated: bool = False) -> str:
-    """The report section in Markdown; ``figures`` maps event_id -> relative path of its path figure."""
-    parts = ["## Intraday reaction clock", ""]
+_NUM = ("return %", "abnormal %", "gap %", "t", "p (t)", "p (GHK)", "n", "bars", "#")
+
+
+def intraday_blocks(run: IntradayRun, figures: Mapping[str, tuple[bytes, str]] | None = None,
+                    simulated: bool = False) -> list:
+    """The report section as content blocks; ``figures`` maps event_id -> (PNG bytes, relative path)."""
+    blocks: list = [Heading("Intraday reaction clock", 2, "intraday")]
     if simulated:
-        parts += ["**SIMULATED daily data: the daily legs below are not market data.**", ""]
-    parts += [_methods(run), "", "### Bar 0", ""]
-    b = run.bar0[["event_id", "end", "bar0_local", "reason"]].rename(columns={"bar0_local": "bar 0"})
-    parts += [_md(b), ""]
+        blocks.append(Paragraph("the daily legs below are not market data.", strong="SIMULATED daily data:"))
+    blocks += [Paragraph(_methods(run)), Heading("Bar 0", 3),
+               _text_table(run.bar0[["event_id", "end", "bar0_local", "reason"]].rename(columns={"bar0_local": "bar 0"}),
+                           long=("reason",))]
     for eid in dict.fromkeys(run.clock["event_id"]):
-        parts += [f"### {eid}", "", _md(clock_table(run, eid)), ""]
+        blocks += [Heading(f"Reaction clock: {eid}", 3), _text_table(clock_table(run, eid), _NUM, ("note",))]
         if figures and eid in figures:
-            parts += [f"![Intraday path around {eid}]({figures[eid]})", ""]
-    parts += ["### Every window", "", _md(reaction_table(run)), ""]
-    return "\n".join(parts)
+            data, href = figures[eid]
+            blocks.append(Figure(f"{run.ticker} ({run.venue.code}) around {eid}: closes, announcement marked, "
+                                 "session breaks shaded", data=data, href=href))
+    blocks += [Heading("Every intraday window", 3), _text_table(reaction_table(run), _NUM)]
+    return blocks
 
 
-def intraday_html(run: IntradayRun, images: Mapping[str, bytes] | None = None, simulated: bool = False) -> str:
-    """The report section as an HTML fragment; ``images`` maps event_id -> PNG bytes (embedded)."""
-    def table(df):
-        return df.to_html(index=False, escape=True, border=0, classes="table")
-    parts = ['<section id="intraday"><h2>Intraday reaction clock</h2>']
-    if simulated:
-        parts.append("<p><strong>SIMULATED daily data: the daily legs below are not market data.</strong></p>")
-    parts.append(f"<p>{html.escape(_methods(run))}</p><h3>Bar 0</h3>")
-    parts.append(table(run.bar0[["event_id", "end", "bar0_local", "reason"]].rename(columns={"bar0_local": "bar 0"})))
-    for eid in dict.fromkeys(run.clock["event_id"]):
-        parts.append(f"<h3>{html.escape(str(eid))}</h3>" + table(clock_table(run, eid)))
-        if images and eid in images:
-            b64 = base64.b64encode(images[eid]).decode("ascii")
-            parts.append(f'<figure><img alt="Intraday path around {html.escape(str(eid))}" '
-                         f'src="data:image/png;base64,{b64}"></figure>')
-    parts.append("<h3>Every window</h3>" + table(reaction_table(run)) + "</section>")
-    return "\n".join(parts)
+def intraday_markdown(run: IntradayRun, figures: Mapping[str, tuple[bytes, str]] | None = None,
+                      simulated: bool = False) -> str:
+    """The report section in Markdown (figures linked)."""
+    return render_markdown(intraday_blocks(run, figures, simulated))
+
+
+def intraday_html(run: IntradayRun, figures: Mapping[str, tuple[bytes, str]] | None = None,
+                  simulated: bool = False) -> str:
+    """The report section as an HTML fragment (figures embedded)."""
+    return '<section id="intraday-clock">\n' + render_html(intraday_blocks(run, figures, simulated)) + "</section>\n"
 
 
 def plot_intraday_path(run: IntradayRun, event_id: str, sessions_before: int = 1, sessions_after: int = 2,
-                       simulated: bool = False) -> Figure | None:
+                       simulated: bool = False) -> MplFigure | None:
     """Closes around one event's bar 0, in % from the close before bar 0's session; None without a bar 0."""
     b = run.bar0[(run.bar0["event_id"] == event_id) & (run.bar0["end"] != "latest")]
     if not len(b) or int(b["bar0_pos"].iloc[0]) < 0:
@@ -142,7 +142,7 @@ def plot_intraday_path(run: IntradayRun, event_id: str, sessions_before: int = 1
     ref_i = np.flatnonzero(d["seq"].to_numpy() == legs["seq"].iat[pos])[0]
     ref = d["prev_close"].iat[ref_i] if np.isfinite(d["prev_close"].iat[ref_i]) else d["open"].iat[ref_i]
     y = (d["close"].to_numpy() / ref - 1) * 100
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    fig = MplFigure(figsize=(9, 3.6), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(x + 1, y, color="#000000", lw=1.0)   # a bar's close is drawn at its end
     ax.axhline(0, color="#999999", lw=0.6)
@@ -177,7 +177,7 @@ def plot_intraday_path(run: IntradayRun, event_id: str, sessions_before: int = 1
     return fig
 
 
-def figure_png(fig: Figure, dpi: int = 110) -> bytes:
+def figure_png(fig: MplFigure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
