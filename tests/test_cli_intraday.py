@@ -66,3 +66,13 @@ def test_marked_section_replaced_inserted_or_appended():
     assert r("a\n<footer>", "S", "<b>", "</b>", "<footer>") == "a\n<b>\nS\n</b>\n<footer>"
     assert r("a <b>\nold\n</b> z", "new", "<b>", "</b>") == "a <b>\nnew\n</b> z"
     assert r("a\n\n", "S", "<b>", "</b>", "<nowhere>") == "a\n\n<b>\nS\n</b>\n"
+
+
+def test_a_section_added_later_is_listed_once_in_the_contents():
+    from eventstudy.outputs.sections import with_toc_link
+
+    page = '<nav class="es-toc"><a href="#a">A</a></nav><h2 id="a">A</h2>'
+    once = with_toc_link(page, "intraday", "Intraday & clock")
+    assert '<a href="#a">A</a> <a href="#intraday">Intraday &amp; clock</a></nav>' in once
+    assert with_toc_link(once, "intraday", "Intraday & clock") == once          # a rerun adds no second link
+    assert with_toc_link("<p>no contents</p>", "x", "X") == "<p>no contents</p>"

@@ -18,7 +18,7 @@ from eventstudy.io_utils import atomic_write_bytes, atomic_write_text
 from eventstudy.outputs.csvs import csv_text
 from eventstudy.pipeline.intraday import IntradayRun
 from eventstudy.present.intraday import figure_png, intraday_html, intraday_markdown, plot_intraday_path
-from eventstudy.outputs.sections import replace_marked_section
+from eventstudy.outputs.sections import replace_marked_section, with_toc_link
 
 __all__ = ["write_intraday", "intraday_frames", "INTRADAY_FILES", "add_intraday_to_report"]
 
@@ -53,8 +53,8 @@ def add_intraday_to_report(run: IntradayRun, out_dir: str | os.PathLike, figures
                                       _BEGIN, _END, "<!-- eventstudy:calibration -->")
         done["report.md"] = atomic_write_text(md, text)
     if ht.exists():
-        text = replace_marked_section(ht.read_text(encoding="utf-8"), intraday_html(run, figures, simulated),
-                                      _BEGIN, _END, "<footer>")
+        text = with_toc_link(replace_marked_section(ht.read_text(encoding="utf-8"), intraday_html(run, figures, simulated),
+                                      _BEGIN, _END, "<footer>"), "intraday", "Intraday reaction clock")
         done["report.html"] = atomic_write_text(ht, text)
     return done
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from eventstudy.io_utils import atomic_write_bytes, atomic_write_text, ensure_out_dir
 from eventstudy.outputs.csvs import csv_text, parquet_bytes
-from eventstudy.outputs.sections import replace_marked_section
+from eventstudy.outputs.sections import replace_marked_section, with_toc_link
 from eventstudy.present.measures import measures_html, measures_markdown, plot_volume_paths
 
 __all__ = ["measures_frames", "write_measures", "add_measures_to_report"]
@@ -60,8 +60,9 @@ def add_measures_to_report(run, measures, out_dir: str | os.PathLike, window: tu
         done["report.md"] = atomic_write_text(md, replace_marked_section(
             md.read_text(encoding="utf-8"), measures_markdown(run, measures, window, figure), _BEGIN, _END))
     if ht.exists():
-        done["report.html"] = atomic_write_text(ht, replace_marked_section(
-            ht.read_text(encoding="utf-8"), measures_html(run, measures, window, png), _BEGIN, _END, "<footer>"))
+        text = replace_marked_section(ht.read_text(encoding="utf-8"), measures_html(run, measures, window, png),
+                                      _BEGIN, _END, "<footer>")
+        done["report.html"] = atomic_write_text(ht, with_toc_link(text, "measures", "Volume and volatility"))
     return done
 
 

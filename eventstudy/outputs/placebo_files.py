@@ -11,7 +11,7 @@ import pandas as pd
 from eventstudy.inputs.study import Labels
 from eventstudy.io_utils import atomic_write_bytes, atomic_write_text, ensure_out_dir
 from eventstudy.outputs.csvs import csv_text
-from eventstudy.outputs.sections import replace_marked_section
+from eventstudy.outputs.sections import replace_marked_section, with_toc_link
 from eventstudy.pipeline.placebo import PlaceboResult
 from eventstudy.present.placebo_report import calibration_html, calibration_markdown, placebo_frames, power_curve_bytes
 
@@ -64,9 +64,9 @@ def add_calibration_to_report(pr: PlaceboResult, out_dir: str | os.PathLike, win
                                       _BEGIN, _END)
         done["report.md"] = atomic_write_text(md, text)
     if ht.exists():
-        text = replace_marked_section(ht.read_text(encoding="utf-8"),
+        text = with_toc_link(replace_marked_section(ht.read_text(encoding="utf-8"),
                                       calibration_html(pr, window, image=png, hypotheses=hypotheses),
-                                      _BEGIN, _END, "<footer>")
+                                      _BEGIN, _END, "<footer>"), "calibration", "Calibration")
         done["report.html"] = atomic_write_text(ht, text)
     return done
 

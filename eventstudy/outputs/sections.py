@@ -15,3 +15,18 @@ def replace_marked_section(text: str, section: str, begin: str, end: str, before
         i = text.rindex(before)
         return text[:i] + block + "\n" + text[i:]
     return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+def with_toc_link(html: str, anchor: str, title: str) -> str:
+    """``html`` with a link to ``#anchor`` at the end of the report's contents list (``<nav class="es-toc">``),
+    once: a section added after the report was written is listed like the others."""
+    import html as _html
+
+    link = f'<a href="#{anchor}">{_html.escape(title)}</a>'
+    start = html.find('<nav class="es-toc">')
+    if start < 0:
+        return html
+    end = html.find("</nav>", start)
+    if end < 0 or f'href="#{anchor}"' in html[start:end]:
+        return html
+    return html[:end] + " " + link + html[end:]
