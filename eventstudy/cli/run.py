@@ -15,7 +15,7 @@ def cmd_run(args) -> int:
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
     # the report formats are checked before the study runs: a typo must not cost the whole run
-    from eventstudy.present.report import REPORT_FORMATS
+    from eventstudy.present.formats import REPORT_FORMATS
     asked = [f.strip() for f in args.format.split(",") if f.strip()]
     formats = tuple(f.lower() for f in asked)
     bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
@@ -36,8 +36,11 @@ def cmd_run(args) -> int:
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
     if args.firm_events and args.bars:
         raise EventStudyError("--bars goes with --events studies (the shared-date design), not --firm-events")
-    from eventstudy.pipeline.measures import parse_measures
-    args.measures = parse_measures(args.measure)
+    if args.measure:            # returns alone (the default) needs none of the measures' machinery
+        from eventstudy.pipeline.measures import parse_measures
+        args.measures = parse_measures(args.measure)
+    else:
+        args.measures = ("returns",)
     if "volume" in args.measures and not (args.volume or args.prices):
         raise EventStudyError("--measure volume needs trading volume: give --prices FILE (or --volume FILE) with "
                               "a volume column; the bundled SIMULATED market and Yahoo prices carry none here")
