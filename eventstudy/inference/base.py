@@ -123,3 +123,16 @@ def two_sided_z(stat: np.ndarray) -> np.ndarray:
     if ok.any():
         out[ok] = 2.0 * special.ndtr(-np.abs(stat[ok]))               # = 2 norm.sf(|stat|)
     return out
+
+
+def t_isf(q, df) -> np.ndarray:
+    """Upper-tail quantile of Student t: ``scipy.stats.t.isf(q, df)`` (``-stdtrit(df, q)``, with
+    ``isf(0) = +inf``) without importing scipy.stats; NaN where ``df`` is not positive."""
+    q = np.asarray(q, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(q == 0, np.where(np.asarray(df, dtype=float) > 0, np.inf, np.nan), -special.stdtrit(df, q))
+
+
+def norm_isf(q) -> np.ndarray:
+    """Upper-tail quantile of the standard normal: ``scipy.stats.norm.isf(q)`` (``-ndtri(q)``)."""
+    return -special.ndtri(np.asarray(q, dtype=float))
