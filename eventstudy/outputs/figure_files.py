@@ -68,6 +68,10 @@ def _die_with_parent(parent: int) -> None:
 def _start_worker(parent: int, warm: bool) -> None:
     _die_with_parent(parent)
     if warm:
+        try:        # started before the study: yield the cores to it while importing
+            os.nice(5)
+        except (OSError, AttributeError):     # pragma: no cover
+            pass
         _warm()
 
 
