@@ -2,8 +2,8 @@
 
 Runs the study (market model, default windows) on ``../shared/data/market`` with ``run_measures`` and
 prints, for the travel advisory and the dual-use ban, window [0,1], each exposure group's average daily
-volume relative to normal (``exp(CAAV/2) - 1``) with the Kolari-Pynnonen p on CAV, the variance ratio
-with its rank p, and the Savickas mean with its p. Same numbers as
+volume relative to normal (``exp(CAAV/2) - 1``) with the Kolari-Pynnonen p on CAV, the variance against
+the pre-event days with its rank p (``variance_rank``), and the Savickas mean with its p. Same numbers as
 ``eventstudy run --prices FILE --measure volume,volatility``.
 
     python scripts/real_data_measures.py [--data ../shared/data/market] [--events travel_advisory,dual_use_ban]
@@ -22,6 +22,7 @@ from eventstudy.data.files import FileSource
 from eventstudy.data.volume import read_volume_file
 from eventstudy.inputs.events import load_events
 from eventstudy.inputs.study import bundled_study
+from eventstudy.inference.multitest import adjust_p
 from eventstudy.inputs.universe import load_universe
 from eventstudy.pipeline.measures import run_measures
 from eventstudy.pipeline.study import run_study
@@ -51,16 +52,19 @@ def main() -> None:
                                                      int(r["n"].iloc[0]))
 
     print(f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from {FILE}; window [0,1].\n")
-    print("| event | group | n | volume vs normal | KP p | variance ratio | rank p | Savickas mean S | p |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| event | group | n | volume vs normal | KP p | variance vs pre-event | rank p | Holm | "
+          "Savickas mean S | p |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     groups = [g for g in run.labels.ordered(vt["group"].unique()) if g not in run.config.pool_exclude]
-    for e in a.events.split(","):
-        for g in groups:
-            cav, pv, n = cell(vt, e, g, "kolari_pynnonen", "caar")
-            vr, pr, _ = cell(xt, e, g, "variance_ratio_rank", "estimate")
-            sv, ps, _ = cell(xt, e, g, "savickas", "estimate")
-            print(f"| {e} | {run.labels.label(g, short=True)} | {n} | {100 * np.expm1(cav / 2):+.0f}% | {pv:.3f} | "
-                  f"{vr:.2f} | {pr:.3f} | {sv:+.2f} | {ps:.3f} |")
+    cells = [(e, g) for e in a.events.split(",") for g in groups]
+    holm = adjust_p([cell(xt, e, g, "variance_rank", "estimate")[1] for e, g in cells], "holm")
+    for (e, g), ph in zip(cells, holm):
+        cav, pv, n = cell(vt, e, g, "kolari_pynnonen", "caar")
+        vr, pr, _ = cell(xt, e, g, "variance_rank", "estimate")
+        sv, ps, _ = cell(xt, e, g, "savickas", "estimate")
+        print(f"| {e} | {run.labels.label(g, short=True)} | {n} | {100 * np.expm1(cav / 2):+.0f}% | {pv:.3f} | "
+              f"{vr:.2f} | {pr:.3f} | {ph:.3f} | {sv:+.2f} | {ps:.3f} |")
+    print("\nHolm: the variance rank p adjusted over the cells of this table.")
     pars = mr.volatility.params
     print(f"\nGARCH(1,1) fits: {len(pars)} pairs, {int(pars['converged'].sum())} converged; median persistence "
           f"{pd.to_numeric(pars['persistence']).median():.2f}. Volume model regressors: "

@@ -72,9 +72,12 @@ def simulate_volume(n_sec: int = 30, n_days: int = 600, events: int = 50, spike:
 
 
 def simulate_garch(n_sec: int = 30, n_days: int = 600, events: int = 50, jump: float = 1.0, shift: float = 0.0,
-                   seed: int = 0, omega: float = 4e-6, alpha: float = 0.08, beta: float = 0.90
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(returns frame dates x tickers with the market column ``MKT``, pairs). Decimal returns."""
+                   seed: int = 0, omega: float = 4e-6, alpha: float = 0.08, beta: float = 0.90,
+                   jump_days: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(returns frame dates x tickers with the market column ``MKT``, pairs). Decimal returns: market-model
+    returns with GARCH(1,1) errors; the errors of days 0 to ``jump_days - 1`` of each event are multiplied by
+    ``jump`` (variance x ``jump**2``; the GARCH recursion is not fed the scaled errors) and day 0's is moved
+    by ``shift``. Other draws do not depend on ``jump_days``, so panels differ only in the injection."""
     rng = np.random.default_rng(seed)
     dates = simulated_calendar(n_days, rng)
     T = len(dates)
@@ -88,7 +91,9 @@ def simulate_garch(n_sec: int = 30, n_days: int = 600, events: int = 50, jump: f
         e[t] = np.sqrt(h) * z[t]
         h = omega + alpha * e[t] ** 2 + beta * h
     cols = np.arange(n_ev)
-    e[pos, cols] = e[pos, cols] * jump + shift
+    for k in range(max(1, int(jump_days))):
+        e[pos + k, cols] = e[pos + k, cols] * jump
+    e[pos, cols] = e[pos, cols] + shift
     b = rng.uniform(0.5, 1.5, n_ev)
     r = rm[:, None] * b + e
     out = pd.DataFrame(r, index=pd.DatetimeIndex(dates, name="date"), columns=tick)

@@ -180,6 +180,7 @@ def abnormal_volatility(result: EventStudyResult, *, pool_exclude: Sequence[str]
                              origin=int(np.flatnonzero(rel == first)[0]) - 1)
     rows, trows = [], []
     e0 = int(np.flatnonzero(est)[0])
+    pre = (rel > rel[est].max()) & (rel < first)       # out-of-sample days before the windows: variance_rank's reference
     start = np.column_stack([params["omega"], params["alpha"], params["beta"]])
     for (a, b) in windows:
         cols = (rel >= a) & (rel <= b)
@@ -204,12 +205,10 @@ def abnormal_volatility(result: EventStudyResult, *, pool_exclude: Sequence[str]
         for (a, b) in windows:
             cols = (rel >= a) & (rel <= b)
             scar = car_df.loc[(car_df["window_start"] == a) & (car_df["window_end"] == b), "scar_garch"].to_numpy()[pos]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z2 = ar[pos][:, cols] ** 2 / h[pos][:, cols]
             sel = car_df.loc[(car_df["window_start"] == a) & (car_df["window_end"] == b)]
             dummy_cell = ((sel["garch_signed_root"].to_numpy()[pos], sel["garch_delta_rel"].to_numpy()[pos])
                           if b - a + 1 >= MIN_DUMMY_DAYS else None)
-            trows.extend(cell_volatility_tests(e, g, a, b, scar, sar_ols[pos][:, est], sar_ols[pos][:, cols], z2,
+            trows.extend(cell_volatility_tests(e, g, a, b, scar, sar_ols[pos][:, pre], sar_ols[pos][:, cols],
                                                dummy_cell))
     par = pd.DataFrame({"event_id": pairs["event_id"], "ticker": pairs["ticker"],
                         "group": pairs.get("group", result.pooled_group), **{k: params[k] for k in

@@ -5,8 +5,8 @@ estimate with stars from its test (``*`` p < 0.10, ``**`` p < 0.05, ``***`` p < 
 
 * volume: the average daily volume relative to normal over the window, ``exp(CAAV / L) - 1`` in
   percent (``CAAV`` the group's mean cumulated abnormal log volume), stars from ``kolari_pynnonen`` on CAV;
-* volatility: the variance ratio ``VR`` (event-window cross-sectional variance of standardised
-  abnormal returns over its estimation-period level), stars from ``variance_ratio_rank``;
+* volatility: the variance ratio ``VR`` (the window's mean squared standardised abnormal return over the
+  pre-event days'), stars from ``variance_rank``;
 * GARCH-standardised returns: mean ``S_i`` with stars from ``savickas``.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["VOLUME_LEAD", "VOLATILITY_LEAD", "measure_tables", "measures_markdow
            "plot_volume_paths"]
 
 VOLUME_LEAD = "kolari_pynnonen"
-VOLATILITY_LEAD = "variance_ratio_rank"
+VOLATILITY_LEAD = "variance_rank"
 
 
 def _stars(p: float) -> str:
@@ -68,8 +68,8 @@ def measure_tables(run, measures, window: tuple[int, int]) -> dict[str, tuple[st
     if measures.volatility is not None:
         tt = measures.volatility.tests
         events = [e for e in run.events["event_id"] if e in set(tt["event_id"])]
-        out["volatility"] = (f"Event-induced variance, window {w}: cross-sectional variance of standardised "
-                             f"abnormal returns over its estimation-period level (stars: {VOLATILITY_LEAD})",
+        out["volatility"] = (f"Event-induced variance, window {w}: mean squared standardised abnormal return "
+                             f"over the pre-event days' (stars: {VOLATILITY_LEAD}, a rank test against those days)",
                              _pivot(tt, VOLATILITY_LEAD, window, float, lambda v: f"x{v:.2f}", run, events,
                                     "estimate"))
         out["garch"] = (f"GARCH-standardised abnormal returns, window {w}: mean CAR / event-day GARCH(1,1) "
@@ -81,7 +81,10 @@ def measure_tables(run, measures, window: tuple[int, int]) -> dict[str, tuple[st
 _INTRO = ("Beside returns: trading volume and volatility around each event, on the same day 0, windows and "
           "groups. Abnormal volume is log volume against a market model in logs (the equal-weighted log "
           "volume of {market} as regressor, {calendar} dummies; Campbell & Wasley 1996). Volatility: the "
-          "cross-sectional variance of standardised abnormal returns against its estimation-period level, "
+          "squared standardised abnormal returns of the window ranked against those of the days just before "
+          "the event (the estimation window is no fair reference when volatility clusters; those days can hold "
+          "an earlier event of the study, and a ratio below 1 then says the window was calmer than an eventful "
+          "stretch), "
           "and returns standardised by each stock's GARCH(1,1) event-day variance forecast (Savickas 2003). "
           "Formulas: docs/METHODS.md section 18; every cell is in the volume_*.csv and volatility_*.csv tables. "
           "Groups of one instrument get no cross-sectional statistic.")

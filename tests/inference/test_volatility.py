@@ -1,5 +1,5 @@
-"""Abnormal volatility: the GARCH path against ``arch`` directly, the variance-ratio and Savickas tests
-against hand and scipy computations, the measure end to end against a per-pair recomputation, and
+"""Abnormal volatility: the GARCH path against ``arch`` directly, the pre-event variance rank test and
+Savickas against hand and scipy computations, the measure end to end against a per-pair recomputation, and
 size and power by seeded simulation."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from eventstudy.data.simulated_measures import simulate_garch
 from eventstudy.engine.measures import abnormal_volatility
 from eventstudy.estimation.garch_dummy import fit_garch_dummy, garchx_loglik
 from eventstudy.estimation.garch import backcast, fit_garch11, fit_garch_many, garch_event_variance, garch_filter
-from eventstudy.inference.volatility import cross_sectional_variance, garch_variance_shift, savickas, variance_ratio, variance_ratio_rank
+from eventstudy.inference.volatility import MIN_PRE_DAYS, savickas, variance_rank
 
 arch = pytest.importorskip("arch")
 
@@ -113,25 +113,39 @@ def test_savickas_is_one_sample_t():
     assert (n, m) == (5, pytest.approx(0.58)) and t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
 
 
-def test_garch_variance_shift_hand_worked():
-    z2 = np.array([[1.0, 3.0], [0.5, 0.5], [4.0, 2.0], [np.nan, 1.0]])
-    m, t, p, n = garch_variance_shift(z2)
-    u = np.array([1.0, -0.5, 2.0])
+def test_variance_rank_hand_worked():
+    # two pairs, five pre-event days, a two-day window
+    pre = np.array([[1.0, -2.0, 0.5, 3.0, -1.5], [0.2, 0.4, -0.6, 0.8, -1.0]])
+    win = np.array([[2.5, -0.5], [-0.8, 0.8]])
+    vr, t, p, n = variance_rank(pre, win)
+    # pair 1: x_pre = 1, 4, 0.25, 9, 2.25; x_win 6.25 (4 below) and 0.25 (0 below, 1 tie)
+    u1 = np.mean([(4 + 0.5) / 6, (0 + 0.5 + 0.5) / 6]) - 0.5
+    # pair 2: x_pre = .04 .16 .36 .64 1; x_win .64 (3 below, 1 tie) twice
+    u2 = (3 + 0.5 + 0.5) / 6 - 0.5
+    ref = stats.ttest_1samp([u1, u2], 0.0)
+    assert n == 2 and t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
+    assert vr == pytest.approx(np.mean(win ** 2) / np.mean((pre ** 2).mean(axis=1)))
+
+
+def test_variance_rank_equals_scipy_ranks_and_leaves_out_short_pairs():
+    rng = np.random.default_rng(3)
+    pre = rng.standard_normal((40, 10))
+    win = rng.standard_normal((40, 3)) * 1.5
+    pre[0, :6] = np.nan                     # 4 pre-event days: below MIN_PRE_DAYS, left out
+    pre[1, 2] = np.nan                      # 9 days: kept, ranked among its own 9
+    win[2, 1] = np.nan                      # a missing window day: left out
+    vr, t, p, n = variance_rank(pre, win)
+    u = []
+    for i in range(40):
+        xp = pre[i][np.isfinite(pre[i])] ** 2
+        if i in (0, 2):
+            continue
+        # the rank of each window value among the pre-event values and itself (scipy's average ranks)
+        r = [stats.rankdata(np.r_[xp, w ** 2])[-1] for w in win[i]]
+        u.append(np.mean((np.array(r) - 0.5) / (len(xp) + 1)) - 0.5)
     ref = stats.ttest_1samp(u, 0.0)
-    assert n == 3 and m == pytest.approx(u.mean()) and t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
-
-
-def test_variance_ratio_hand_worked():
-    est = np.array([[1.0, -1.0, 2.0, 0.0], [-1.0, 1.0, 0.0, 2.0], [0.0, 0.0, -2.0, -2.0]])
-    win = np.array([[3.0], [-3.0], [0.0]])
-    v, n = cross_sectional_variance(est)
-    assert v.tolist() == [1.0, 1.0, 4.0, 4.0] and n.tolist() == [3, 3, 3, 3]
-    vr, x, p, dof = variance_ratio(est, win)
-    assert vr == pytest.approx(9.0 / 2.5) and x == pytest.approx(2 * 9.0 / 2.5) and dof == 2
-    assert p == pytest.approx(2 * stats.chi2.sf(7.2, 2))
-    vr2, up, pr, b = variance_ratio_rank(est, win)
-    # runs of one day: 1/2.5, 1/2.5, 4/2.5, 4/2.5 all below 3.6 -> upper share 1/5, p = 2/5
-    assert (vr2, b) == (pytest.approx(3.6), 4) and up == pytest.approx(0.2) and pr == pytest.approx(0.4)
+    assert MIN_PRE_DAYS == 5 and n == 38
+    assert t == pytest.approx(ref.statistic, rel=1e-12) and p == pytest.approx(ref.pvalue, rel=1e-12)
 
 
 # ---------------------------------------------------------------- end to end against a recomputation
@@ -175,25 +189,42 @@ def test_abnormal_volatility_recomputed_for_one_pair():
                    & (vty.tests["window_end"] == 9)].set_index("test")
     assert t9.loc["garch_dummy", "statistic"] == pytest.approx(
         stats.ttest_1samp(c9["garch_signed_root"], 0.0).statistic, rel=1e-10)
-    u = vty.car[(vty.car["event_id"] == p["event_id"]) & (vty.car["window_end"] == 2)]["var_shift"]
-    assert cell.loc["garch_variance_shift", "statistic"] == pytest.approx(stats.ttest_1samp(u, 0.0).statistic,
-                                                                         rel=1e-10)
+    # variance_rank: this cell's pairs' squared SARs of days 0..2 ranked among those of days -10..-1
+    sel = vty.car[(vty.car["event_id"] == p["event_id"]) & (vty.car["window_end"] == 2)]
+    us = []
+    for t in sel["ticker"]:
+        yi = ret[t].to_numpy()
+        bi, ai = np.polyfit(x[est], yi[est], 1)
+        ei = yi - ai - bi * x
+        s2 = np.sum(ei[est] ** 2) / (240 - 2)
+        xm = x[est].mean()
+        lev = 1 + 1 / 240 + (x - xm) ** 2 / np.sum((x[est] - xm) ** 2)
+        sq = ei ** 2 / (s2 * lev)
+        ref_days, win_days = sq[i0 - 10: i0], sq[i0: i0 + 3]
+        us.append(np.mean([(np.sum(ref_days < w) + 0.5) / 11 for w in win_days]) - 0.5)
+    assert cell.loc["variance_rank", "statistic"] == pytest.approx(stats.ttest_1samp(us, 0.0).statistic, rel=1e-8)
 
 
 # ---------------------------------------------------------------- size and power (seeded)
 def test_volatility_size_and_power_seeded():
-    """24 events x 12 securities with GARCH(1,1) errors: without an effect the variance-ratio rank test,
-    Savickas and the variance-shift test reject at most 4 of 24 cells (a correct 5% rate does so with
-    probability > 0.99); with the day-0 sd tripled (variance x9) the variance-ratio tests reject at least
-    20 of 24 (the variance-shift test at least 10), and Savickas (no mean effect) still at most 4."""
+    """24 events x 12 securities with GARCH(1,1) errors: without an effect the pre-event variance rank test
+    and Savickas reject at most 4 of 24 cells (a correct 5% rate does so with probability > 0.99); with the
+    day-0 sd tripled (variance x9) the rank test rejects at least 16 of 24, and Savickas (no mean effect)
+    still at most 4. The old estimation-window variance ratio failed the first half (README)."""
     out = {}
     for jump in (1.0, 3.0):
         ret, pairs = simulate_garch(n_sec=12, events=24, jump=jump, seed=21)
         res = EventStudy(ret, pairs, model="market", benchmark="MKT", windows=[(0, 0)], pooled_group=None).fit()
         t = abnormal_volatility(res, n_jobs=2).tests
         out[jump] = t.groupby("test")["p_value"].apply(lambda p: int(np.sum(p < 0.05)))
-    assert out[1.0]["variance_ratio_rank"] <= 4 and out[1.0]["savickas"] <= 4
-    assert out[1.0]["garch_variance_shift"] <= 4
-    assert out[3.0]["variance_ratio_rank"] >= 20 and out[3.0]["variance_ratio"] >= 20
-    assert out[3.0]["garch_variance_shift"] >= 10      # less powerful: u_i = mean z^2 - 1 is very skewed
+    assert set(out[1.0].index) == {"savickas", "variance_rank"}
+    assert out[1.0]["variance_rank"] <= 4 and out[1.0]["savickas"] <= 4
+    assert out[3.0]["variance_rank"] >= 16
     assert out[3.0]["savickas"] <= 4
+
+
+def test_variance_rank_needs_a_cross_section():
+    vr, t, p, n = variance_rank(np.ones((1, 10)), np.full((1, 2), 2.0))
+    assert n == 1 and np.isnan([vr, t, p]).all()
+    vr, t, p, n = variance_rank(np.full((3, 4), 1.0), np.full((3, 1), 2.0))      # 4 pre-event days < 5
+    assert n == 0 and np.isnan(vr)

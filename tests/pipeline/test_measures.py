@@ -79,7 +79,7 @@ def test_cli_volatility_offline(tmp_path):
     out = tmp_path / "vty"
     assert main(["run", "--offline", "--measure", "volatility", "--window=0,0", "--no-report", "--out", str(out)]) == 0
     t = pd.read_csv(out / "volatility_tests.csv")
-    assert set(t["test"]) == {"savickas", "garch_variance_shift", "variance_ratio", "variance_ratio_rank"}
+    assert set(t["test"]) == {"savickas", "variance_rank"}
     assert set(t["window_end"]) == {0}
     car = pd.read_csv(out / "volatility_car.csv")
     assert (car["garch_var"].dropna() > 0).all()
