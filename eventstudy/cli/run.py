@@ -146,7 +146,9 @@ def write_measures(args, run, stage) -> dict:
     if "volume" in args.measures:
         from eventstudy.data.volume import read_volume_file
         path = args.volume or args.prices          # one of them: checked before the run
-        volume, src = read_volume_file(path), f"file {path}"
+        volume = read_volume_file(path)
+        src = f"file {path}" + ("; turnover = volume / shares_outstanding" if volume.attrs.get("measure") == "turnover"
+                                else "")
     say("eventstudy: measures " + ", ".join(args.measures[1:]) + (f" (volume from {src})" if src else ""))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)

@@ -5,6 +5,10 @@ and a volume panel is read only when a measure needs it (``eventstudy run --meas
 A long file ``date,ticker,...,volume`` (the J-Quants file of ``../shared/data/market``, the
 ``volume`` column of Yahoo's OHLCV) gives a float64 frame of shares traded per session; missing
 volume stays NaN, never 0. Volume is a count: negative or non-numeric cells are refused by line.
+With a ``shares_outstanding`` column the panel is turnover, ``volume / shares_outstanding`` (Campbell &
+Wasley 1996), so that a split or an issue of shares does not show as abnormal volume; an empty
+``shares_outstanding`` cell makes that day's turnover missing, a non-positive one is refused by line.
+The frame's ``attrs["measure"]`` says which (``"volume"`` or ``"turnover"``).
 """
 from __future__ import annotations
 
@@ -62,6 +66,8 @@ def volume_from_frame(frame: pd.DataFrame, tickers: Sequence[str] | None = None,
         cell = repr(cell) if isinstance(cell, str) else format(float(cell), "g")
         raise VolumeDataError(f"{origin} line {lines[i]}: volume {cell} of {ticker[i]} is not a "
                               f"number of shares >= 0; fix the cell or leave it empty (missing)")
+    if "shares_outstanding" in cols:
+        vol = vol / _shares(sub[cols["shares_outstanding"]], ticker, lines, origin)
     dates = pd.to_datetime(sub[cols["date"]].astype(str).str.strip(), errors="coerce", format="mixed")
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
@@ -78,7 +84,26 @@ def volume_from_frame(frame: pd.DataFrame, tickers: Sequence[str] | None = None,
     wide.index.name = "date"
     if tickers is not None:
         wide = wide.reindex(columns=list(dict.fromkeys(tickers)))
-    return wide.astype("float64")
+    wide = wide.astype("float64")
+    wide.attrs["measure"] = "turnover" if "shares_outstanding" in cols else "volume"
+    return wide
+
+
+def _shares(raw: pd.Series, ticker: np.ndarray, lines: np.ndarray, origin: str) -> np.ndarray:
+    """Shares outstanding as float64 (empty: NaN); a cell that is not a number > 0 raises, naming the line."""
+    if pd.api.types.is_numeric_dtype(raw):
+        sh = raw.to_numpy(dtype="float64")
+        bad = np.zeros(len(sh), dtype=bool)
+    else:
+        text = raw.astype("string").str.strip().fillna("")
+        sh = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype="float64")
+        bad = np.isnan(sh) & (text != "").to_numpy()
+    bad |= ~np.isnan(sh) & ~(np.isfinite(sh) & (sh > 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise VolumeDataError(f"{origin} line {lines[i]}: shares_outstanding {raw.iloc[i]!r} of {ticker[i]} is not a "
+                              f"number of shares > 0; fix the cell or leave it empty (that day's turnover is then missing)")
+    return sh
 
 
 def read_volume_file(path: str | os.PathLike, tickers: Sequence[str] | None = None) -> pd.DataFrame:

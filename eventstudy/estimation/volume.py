@@ -4,6 +4,8 @@ Abnormal volume follows Campbell & Wasley (1996) and Ajinkya & Jain (1989): volu
 right-skewed, its log much less so, so the measure is log volume
 
     v_it = ln(c + V_it)                       (V_it shares traded, c = 1 so a zero-volume day stays finite)
+    v_it = ln(0.000255 + 100 T_it)            (T_it turnover = shares traded / shares outstanding, in
+                                               percent: Campbell & Wasley 1996's transformation)
 
 and its normal model is a market model in logs, with the equal-weighted mean log volume of a
 market universe as the regressor, plus day-of-week and holiday-adjacent dummies:
@@ -27,20 +29,29 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOG_OFFSET", "CALENDARS", "MARKET_COLUMN", "log_volume", "market_log_volume", "calendar_dummies",
+__all__ = ["LOG_OFFSET", "TURNOVER_OFFSET", "CALENDARS", "MARKET_COLUMN", "log_volume", "market_log_volume", "calendar_dummies",
            "holiday_adjacent"]
 
 #: c in ln(c + V): one share, so a day with no trade has log volume 0 rather than -inf
 LOG_OFFSET = 1.0
+#: c in ln(c + 100 T) for turnover T (Campbell & Wasley 1996)
+TURNOVER_OFFSET = 0.000255
 #: the calendar regressors that can be added to the market log volume
 CALENDARS = ("dow+holiday", "dow", "none")
 #: the column name of the market log-volume regressor
 MARKET_COLUMN = "market_log_volume"
 
 
-def log_volume(volume: pd.DataFrame, offset: float = LOG_OFFSET) -> pd.DataFrame:
-    """``ln(offset + V)`` elementwise (NaN stays NaN); volume in shares (or turnover), >= 0."""
+def log_volume(volume: pd.DataFrame, offset: float | None = None) -> pd.DataFrame:
+    """``ln(offset + V)`` elementwise for shares traded ``V`` (default offset :data:`LOG_OFFSET`), or
+    ``ln(offset + 100 T)`` for turnover (``volume.attrs["measure"] == "turnover"``, as
+    :func:`eventstudy.data.volume.read_volume_file` marks a file with shares outstanding; default offset
+    :data:`TURNOVER_OFFSET`). NaN stays NaN; values >= 0."""
     vals = volume.to_numpy(dtype="float64")
+    if volume.attrs.get("measure") == "turnover":
+        vals = 100.0 * vals
+        offset = TURNOVER_OFFSET if offset is None else offset
+    offset = LOG_OFFSET if offset is None else offset
     with np.errstate(invalid="ignore"):
         out = np.log(offset + vals)
     return pd.DataFrame(out, index=volume.index, columns=volume.columns)

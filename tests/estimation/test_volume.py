@@ -158,3 +158,45 @@ def test_volume_from_numeric_frame():
     assert list(w.columns) == ["Y", "X", "Z"] and w.iloc[0, 1] == 5.0 and w.iloc[0, [0, 2]].isna().all()
     with pytest.raises(VolumeDataError, match="line 3: volume -1 of Y"):
         volume_from_frame(f.assign(Volume=[5.0, -1.0]))
+
+
+def test_turnover_from_shares_outstanding(tmp_path):
+    """A shares_outstanding column makes the panel turnover (an empty cell: that day missing), logged as
+    ln(0.000255 + 100 T) (Campbell & Wasley 1996); a file without it stays volume, ln(1 + V)."""
+    f = tmp_path / "v.csv"
+    f.write_text("date,ticker,close,volume,shares_outstanding\n2024-01-04,A,10,200,1000\n2024-01-05,A,11,300,\n"
+                 "2024-01-04,B,5,50,500\n2024-01-05,B,5,0,500\n")
+    w = read_volume_file(f)
+    assert w.attrs["measure"] == "turnover"
+    assert w.loc["2024-01-04", "A"] == pytest.approx(0.2) and np.isnan(w.loc["2024-01-05", "A"])
+    assert w.loc["2024-01-05", "B"] == 0.0
+    lv = log_volume(w)
+    assert lv.loc["2024-01-04", "A"] == pytest.approx(np.log(0.000255 + 20.0))
+    assert lv.loc["2024-01-05", "B"] == pytest.approx(np.log(0.000255))
+    plain = read_volume_file(f.parent / "v.csv", tickers=["B"])
+    assert plain.attrs["measure"] == "turnover"
+    f2 = tmp_path / "v2.csv"
+    f2.write_text("date,ticker,volume\n2024-01-04,A,200\n")
+    assert read_volume_file(f2).attrs["measure"] == "volume"
+    assert log_volume(read_volume_file(f2)).iloc[0, 0] == pytest.approx(np.log(201.0))
+
+
+@pytest.mark.parametrize("cell", ["0", "-5", "many"])
+def test_bad_shares_outstanding_named(tmp_path, cell):
+    f = tmp_path / "v.csv"
+    f.write_text(f"date,ticker,volume,shares_outstanding\n2024-01-04,A,200,1000\n2024-01-05,A,300,{cell}\n")
+    with pytest.raises(VolumeDataError, match=r"line 3: shares_outstanding .* of A is not a number of shares > 0"):
+        read_volume_file(f)
+
+
+def test_abnormal_turnover_with_constant_shares_equals_scaled_volume():
+    vol, pairs = simulate_volume(n_sec=5, events=3, seed=4, n_market=20)
+    shares = pd.Series(np.random.default_rng(1).uniform(1e6, 5e6, vol.shape[1]), index=vol.columns)
+    turn = vol / shares
+    turn.attrs["measure"] = "turnover"
+    a = abnormal_volume(turn, pairs, windows=[(0, 1)], pooled_group=None)
+    # the whole measure on turnover equals the volume path fed ln(0.000255 + 100 V / S) computed here by hand
+    b_in = np.log(0.000255 + 100 * vol.to_numpy() / shares.to_numpy())
+    ref = pd.DataFrame(np.exp(b_in) - 1.0, index=vol.index, columns=vol.columns)     # ln(1 + ref) = b_in
+    b = abnormal_volume(ref, pairs, windows=[(0, 1)], pooled_group=None)
+    np.testing.assert_allclose(a.car["car"].to_numpy(), b.car["car"].to_numpy(), rtol=1e-8, atol=1e-9)
