@@ -207,8 +207,14 @@ def _event_arrays(ev: pd.DataFrame):
 def _last_price_dates(tickers: Sequence[str], price_dates: Mapping[str, pd.DatetimeIndex]) -> np.ndarray:
     """Each ticker's last price date (datetime64[ns]; NaT when none is given)."""
     last = np.full(len(tickers), np.datetime64("NaT"), dtype=_NS)
+    day = np.int64(86_400_000_000_000)
     for j, tk in enumerate(tickers):  # once per ticker
         pdx = price_dates.get(tk)
+        if isinstance(pdx, pd.DatetimeIndex) and pdx.tz is None and pdx.dtype == _NS and len(pdx):
+            top_ns = pdx.asi8.max()          # the usual case, in numpy: NaT (the minimum) never wins
+            if top_ns != pd.NaT.value:
+                last[j] = np.datetime64(int(top_ns - top_ns % day), "ns")
+            continue
         top = pd.DatetimeIndex(pdx).max() if pdx is not None and len(pdx) else pd.NaT
         if top is not pd.NaT:
             last[j] = as_date(top, "the last price date", DataUnavailableError).to_datetime64()

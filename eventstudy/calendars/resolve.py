@@ -78,6 +78,7 @@ def resolve_calendars(price_dates: Mapping[str, pd.DatetimeIndex], declared: Map
             cand[t] = _Candidate(g, "guessed") if g else None
     # check each candidate calendar against the series' own dates (sessions built once per calendar)
     sessions: dict[str, pd.DatetimeIndex] = {}
+    checked: dict[tuple[str, bytes], np.ndarray] = {}
     rows: list[tuple[str, str, str, str]] = []
     contradicted: list[str] = []
     for t in names:
@@ -95,7 +96,10 @@ def resolve_calendars(price_dates: Mapping[str, pd.DatetimeIndex], declared: Map
             continue
         if c.code not in sessions:
             sessions[c.code] = normalise_dates(session_model_for(t, c.code).all_sessions())   # once per calendar
-        off = _disagreeing(pd.DatetimeIndex(dates), sessions[c.code])
+        key = (c.code, np.asarray(dates).tobytes())      # series with the same dates are checked once
+        if key not in checked:
+            checked[key] = _disagreeing(pd.DatetimeIndex(dates), sessions[c.code])
+        off = checked[key]
         if not len(off):
             rows.append((t, c.code, c.source, ""))
         elif c.source == "declared":

@@ -283,10 +283,14 @@ def with_closes(panel: ReturnPanel, models: Mapping[str, object]) -> ReturnPanel
     for m, tickers in by_model.values():
         full = m.all_sessions()
         _, all_closes = m.session_bounds(full)
+        seen: dict[bytes, pd.DatetimeIndex | None] = {}      # tickers with the same sessions share one lookup
         for t in tickers:
-            own = panel.sessions[t]
-            pos = full.get_indexer(pd.DatetimeIndex(own))
-            if (pos < 0).any():
-                continue        # not on this calendar: no hours (the engine then matches by date)
-            closes[t] = all_closes[pos]
+            own = pd.DatetimeIndex(panel.sessions[t])
+            key = own.asi8.tobytes()
+            if key not in seen:
+                pos = full.get_indexer(own)
+                # not on this calendar: no hours (the engine then matches by date)
+                seen[key] = None if (pos < 0).any() else all_closes[pos]
+            if seen[key] is not None:
+                closes[t] = seen[key]
     return dataclasses.replace(panel, closes=closes)
