@@ -76,3 +76,21 @@ def test_a_section_added_later_is_listed_once_in_the_contents():
     assert '<a href="#a">A</a> <a href="#intraday">Intraday &amp; clock</a></nav>' in once
     assert with_toc_link(once, "intraday", "Intraday & clock") == once          # a rerun adds no second link
     assert with_toc_link("<p>no contents</p>", "x", "X") == "<p>no contents</p>"
+
+
+def test_intraday_tables_follow_table_format(shared_dir, tmp_path):
+    market = shared_dir / "data" / "market"
+    bars, prices = market / "mahoganin_ose_nk225mini_15min.csv", market / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
+    if not (bars.exists() and prices.exists()):
+        pytest.skip("real OSE bars or J-Quants prices not available")
+    common = ["run", "--prices", str(prices), "--bars", str(bars), "--bars-ticker", "NK225MINI.OSE", "--no-report",
+              "--window=0,1"]
+    assert main([*common, "--out", str(tmp_path / "c")]) == 0
+    assert main([*common, "--table-format", "parquet", "--out", str(tmp_path / "p")]) == 0
+    for stem in ("reaction_clock", "intraday_bar0", "intraday_reactions"):
+        assert not (tmp_path / "p" / f"{stem}.csv").exists()
+        pq = pd.read_parquet(tmp_path / "p" / f"{stem}.parquet")
+        cs = pd.read_csv(tmp_path / "c" / f"{stem}.csv")
+        assert list(pq.columns) == list(cs.columns) and len(pq) == len(cs)
+        num = [c for c in cs.columns if pd.api.types.is_float_dtype(cs[c])]
+        pd.testing.assert_frame_equal(pq[num].astype(float), cs[num], rtol=1e-12, check_dtype=False)

@@ -177,7 +177,8 @@ def write_bars(args, run, bars, stage) -> dict:
                           daily_tickers=tickers, daily_exchanges=exchanges, benchmark=args.bars_benchmark)
     say(f"eventstudy: intraday bars of {irun.ticker} on {irun.venue.code}: bar 0 of "
          f"{int((irun.bar0['bar0_pos'] >= 0).sum())} of {len(irun.bar0)} events")
-    return write_intraday(irun, stage, report=not args.no_report, raw=args.raw_csv, simulated=run.simulated)
+    return write_intraday(irun, stage, report=not args.no_report, raw=args.raw_csv, simulated=run.simulated,
+                          table_format=args.table_format)
 
 
 def manifest_info(args, run) -> dict:

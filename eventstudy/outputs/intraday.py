@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from eventstudy.io_utils import atomic_write_bytes, atomic_write_text
-from eventstudy.outputs.csvs import csv_text
+from eventstudy.outputs.csvs import csv_text, parquet_bytes
 from eventstudy.pipeline.intraday import IntradayRun
 from eventstudy.present.intraday import figure_png, intraday_html, intraday_markdown, plot_intraday_path
 from eventstudy.outputs.sections import replace_marked_section, with_toc_link
@@ -60,11 +60,18 @@ def add_intraday_to_report(run: IntradayRun, out_dir: str | os.PathLike, figures
 
 
 def write_intraday(run: IntradayRun, out_dir: str | os.PathLike, *, report: bool = True, raw: bool = False,
-                   simulated: bool = False) -> dict[str, Path]:
-    """Write the intraday tables (and, with ``report``, the figures and the report section) into ``out_dir``."""
+                   simulated: bool = False, table_format: str = "csv") -> dict[str, Path]:
+    """Write the intraday tables (``table_format`` ``csv`` or ``parquet``, as the run's other tables) and, with
+    ``report``, the figures and the report section into ``out_dir``."""
+    if table_format not in ("csv", "parquet"):
+        raise ValueError(f"table_format {table_format!r}: choose from csv, parquet")
     out = Path(out_dir)
-    written = {f"{stem}.csv": atomic_write_text(out / f"{stem}.csv", csv_text(df, raw=raw))
-               for stem, df in intraday_frames(run).items()}
+    if table_format == "parquet":
+        written = {f"{stem}.parquet": atomic_write_bytes(out / f"{stem}.parquet", parquet_bytes(df))
+                   for stem, df in intraday_frames(run).items()}
+    else:
+        written = {f"{stem}.csv": atomic_write_text(out / f"{stem}.csv", csv_text(df, raw=raw))
+                   for stem, df in intraday_frames(run).items()}
     if not report:
         return written
     figures = {}
