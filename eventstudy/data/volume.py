@@ -52,13 +52,7 @@ def volume_from_frame(frame: pd.DataFrame, tickers: Sequence[str] | None = None,
     sub = frame.loc[keep]
     lines, ticker = lines[keep], ticker[keep]
     raw = sub[cols["volume"]]
-    if pd.api.types.is_numeric_dtype(raw):
-        vol = raw.to_numpy(dtype="float64")
-        bad = np.zeros(len(vol), dtype=bool)
-    else:
-        text = raw.astype("string").str.strip().fillna("")
-        vol = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype="float64")
-        bad = np.isnan(vol) & (text != "").to_numpy()
+    vol, bad = _numbers(raw)
     bad |= ~np.isnan(vol) & ~(np.isfinite(vol) & (vol >= 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -89,15 +83,19 @@ def volume_from_frame(frame: pd.DataFrame, tickers: Sequence[str] | None = None,
     return wide
 
 
+def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column's cells as float64 (empty: NaN) and where a non-empty cell is not a number."""
+    if pd.api.types.is_numeric_dtype(raw):
+        vals = raw.to_numpy(dtype="float64")
+        return vals, np.zeros(len(vals), dtype=bool)
+    text = raw.astype("string").str.strip().fillna("")
+    vals = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype="float64")
+    return vals, np.isnan(vals) & (text != "").to_numpy()
+
+
 def _shares(raw: pd.Series, ticker: np.ndarray, lines: np.ndarray, origin: str) -> np.ndarray:
     """Shares outstanding as float64 (empty: NaN); a cell that is not a number > 0 raises, naming the line."""
-    if pd.api.types.is_numeric_dtype(raw):
-        sh = raw.to_numpy(dtype="float64")
-        bad = np.zeros(len(sh), dtype=bool)
-    else:
-        text = raw.astype("string").str.strip().fillna("")
-        sh = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype="float64")
-        bad = np.isnan(sh) & (text != "").to_numpy()
+    sh, bad = _numbers(raw)
     bad |= ~np.isnan(sh) & ~(np.isfinite(sh) & (sh > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
