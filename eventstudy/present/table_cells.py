@@ -90,16 +90,51 @@ def event_group_day0(run, members: pd.DataFrame) -> pd.DataFrame:
 def window_spans(run, members: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
     """First and last calendar date of each (event, group, window) from the event-window ARs."""
     ar = run.result.ar[["event_id", "ticker", "rel_day", "date"]]
-    m = members.merge(ar, on=["event_id", "ticker"], how="inner")
+    per_pair = _pair_spans(ar, windows)
     parts = []
-    for ws, we in windows:
-        sel = m[(m["rel_day"] >= ws) & (m["rel_day"] <= we)]
-        g = sel.groupby(["event_id", "group"], sort=False)["date"].agg(["min", "max"]).reset_index()
+    for k, (ws, we) in enumerate(windows):
+        if per_pair is not None:      # each pair's first and last date, then the cells': one row per pair merged
+            m = members.merge(per_pair[k], on=["event_id", "ticker"], how="inner")
+            g = m.groupby(["event_id", "group"], sort=False).agg(min=("first", "min"), max=("last", "max"))
+            g = g.reset_index()
+        else:
+            m = members.merge(ar, on=["event_id", "ticker"], how="inner")
+            sel = m[(m["rel_day"] >= ws) & (m["rel_day"] <= we)]
+            g = sel.groupby(["event_id", "group"], sort=False)["date"].agg(["min", "max"]).reset_index()
         g["window_start"], g["window_end"] = ws, we
         parts.append(g)
     if not parts:
         return pd.DataFrame(columns=["event_id", "group", "min", "max", "window_start", "window_end"])
     return pd.concat(parts, ignore_index=True).rename(columns={"min": "date_first", "max": "date_last"})
+
+
+def _pair_spans(ar: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> list[pd.DataFrame] | None:
+    """Per window, each pair's first and last date on its window days (``event_id, ticker, first, last``),
+    read from the AR table's layout (every pair on the same relative days, in a block of rows); None when the
+    table is not laid out so (then the caller merges every row)."""
+    n = len(ar)
+    if n == 0 or not pd.api.types.is_datetime64_dtype(ar["date"]) or getattr(ar["date"].dt, "tz", None) is not None:
+        return None
+    rel = ar["rel_day"].to_numpy()
+    span = int(np.argmax(rel[1:] <= rel[:-1])) + 1 if n > 1 and (rel[1:] <= rel[:-1]).any() else n
+    if n % span or not (rel.reshape(-1, span) == rel[:span]).all():
+        return None
+    ev, tk = ar["event_id"].to_numpy()[::span], ar["ticker"].to_numpy()[::span]
+    if not ((ar["event_id"].to_numpy().reshape(-1, span) == ev[:, None]).all()
+            and (ar["ticker"].to_numpy().reshape(-1, span) == tk[:, None]).all()):
+        return None
+    d = ar["date"].to_numpy().astype("datetime64[ns]").view("int64").reshape(-1, span)
+    nat = d == np.iinfo(np.int64).min
+    out = []
+    for ws, we in windows:
+        cols = (rel[:span] >= ws) & (rel[:span] <= we)
+        lo = np.where(nat[:, cols], np.iinfo(np.int64).max, d[:, cols]).min(axis=1, initial=np.iinfo(np.int64).max)
+        hi = d[:, cols].max(axis=1, initial=np.iinfo(np.int64).min)
+        none = nat[:, cols].all(axis=1)
+        lo[none] = hi[none] = np.iinfo(np.int64).min          # no date in the window: NaT, as the groupby gives
+        out.append(pd.DataFrame({"event_id": ev, "ticker": tk, "first": lo.view("datetime64[ns]"),
+                                 "last": hi.view("datetime64[ns]")}))
+    return out
 
 
 def window_labels(starts, ends) -> list[str]:
