@@ -119,10 +119,12 @@ def _pair_spans(ar: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> list[pd
     span = int(np.argmax(rel[1:] <= rel[:-1])) + 1 if n > 1 and (rel[1:] <= rel[:-1]).any() else n
     if n % span or not (rel.reshape(-1, span) == rel[:span]).all():
         return None
-    ev, tk = ar["event_id"].to_numpy()[::span], ar["ticker"].to_numpy()[::span]
-    if not ((ar["event_id"].to_numpy().reshape(-1, span) == ev[:, None]).all()
-            and (ar["ticker"].to_numpy().reshape(-1, span) == tk[:, None]).all()):
+    e, t = ar["event_id"], ar["ticker"]
+    inner = (e.ne(e.shift()) | t.ne(t.shift())).to_numpy().copy()    # a label change ...
+    inner[::span] = False                                      # ... anywhere but at a block's first row
+    if inner.any():
         return None
+    ev, tk = e.iloc[::span].to_numpy(), t.iloc[::span].to_numpy()
     d = ar["date"].to_numpy().astype("datetime64[ns]").view("int64").reshape(-1, span)
     nat = d == np.iinfo(np.int64).min
     out = []
