@@ -179,7 +179,7 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     rows = rows[np.lexsort((series[rows], ev_code[rows]))]
     if not len(rows):
         return pd.DataFrame(columns=REG_COLUMNS)
-    labels, Y, Fq = _portfolio_means(a, key, rows, q, chunk)    # whole events, about `chunk` pairs at a time
+    labels, Y, Fq = _portfolio_means(a, key, rows, q, chunk, key_name=by)    # whole events, `chunk` pairs at a time
     n_w, n_c = len(wmasks), len(cov_types)
     blocks = []
     for lo in range(0, len(labels), chunk):
@@ -229,10 +229,25 @@ def _batch_rows(r: dict, labels, offset: int, kind: str, w: Window, ct: str, wi:
     return pd.concat([ok_rows, bad_rows], ignore_index=True)
 
 
-def _portfolio_means(a, key: np.ndarray, rows: np.ndarray, q: int, chunk: int = 4096):
+def _portfolio_means(a, key: np.ndarray, rows: np.ndarray, q: int, chunk: int = 4096, key_name: str = ""):
     """Equal-weighted portfolio returns and regressors of the pairs ``rows`` (positions, already in the
     order of the series: pairs of one series adjacent, whole events together) by segment sums over
-    ``(event, key)``: (labels [(event, key)], Y (N, D), F (N, D, q)). As ``np.nanmean`` over members."""
+    ``(event, key)``: (labels [(event, key)], Y (N, D), F (N, D, q)). As ``np.nanmean`` over members.
+    With ``key_name`` (the pairs' column ``key`` comes from) the result is kept on the arrays' cache, so the
+    group portfolios of the event-dummy and the spread regressions are gathered once."""
+    memo = getattr(a, "_memo", None) if key_name else None
+    tag = ("portfolio_means", key_name, rows.tobytes(), q)
+    if memo is not None and tag in memo:
+        return memo[tag]
+    out = _portfolio_sums(a, key, rows, q, chunk)
+    if memo is not None:
+        for arr in out[1:]:
+            arr.setflags(write=False)         # shared by the callers: never changed in place
+        memo[tag] = out
+    return out
+
+
+def _portfolio_sums(a, key: np.ndarray, rows: np.ndarray, q: int, chunk: int):
     pairs = a.pairs
     ev = pairs["event_id"].to_numpy()
     D = len(a.rel_days)
@@ -293,7 +308,7 @@ def group_difference_regressions(result, base_group: str, groups: Sequence[str] 
     ser = pd.DataFrame({"e": ev[ok_rows], "g": gr[ok_rows]}).groupby(["e", "g"], sort=False).ngroup().to_numpy()
     ev_code = pd.factorize(ev[ok_rows])[0]
     rows = ok_rows[np.lexsort((ser, ev_code))]
-    labels, Y, F = _portfolio_means(a, gr, rows, q)
+    labels, Y, F = _portfolio_means(a, gr, rows, q, key_name="group")
     # per event: the base portfolio, then each other group's spread over it
     specs = []                       # (event, term, y, f)
     by_event: dict = {}

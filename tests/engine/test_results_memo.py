@@ -20,3 +20,20 @@ def test_residual_corr_cached_equals_direct_and_is_not_pickled(offline_run):
     back = pickle.loads(pickle.dumps(res))
     assert "_memo" not in back.arrays.__dict__
     assert np.array_equal(back.residual_corr(ev).to_numpy(), direct, equal_nan=True)
+
+
+def test_group_portfolios_gathered_once_for_both_regressions(offline_run, monkeypatch):
+    import pandas as pd
+
+    from eventstudy.inference import regression as R
+
+    res = offline_run.result
+    before = (R.event_dummy_regressions(res), R.group_difference_regressions(res, "control"))
+    res.arrays._memo.clear()
+    calls = []
+    real = R._portfolio_sums
+    monkeypatch.setattr(R, "_portfolio_sums", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    after = (R.event_dummy_regressions(res), R.group_difference_regressions(res, "control"))
+    assert len(calls) == 1
+    for b, c in zip(before, after):
+        pd.testing.assert_frame_equal(b, c)
