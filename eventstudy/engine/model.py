@@ -68,7 +68,10 @@ class EventStudy:
     Parameters
     ----------
     panel : ReturnPanel or wide DataFrame of returns (decimal; dates x tickers; NaN = missing).
-        With a plain DataFrame every column's trading days are the frame's index.
+        With a plain DataFrame every column's trading days are the frame's index. Or a
+        :class:`~eventstudy.data.return_store.ReturnStore` (a Parquet returns store, out of core): the
+        regressors' columns are read whole, each chunk reads only its securities over its dates, on the
+        worker that fits it; the result is the one of the same returns in memory.
     pairs : DataFrame with ``ticker, event_id, day0`` and optionally ``group``.
     model : ``constant_mean``, ``market_adjusted``, ``market`` or ``factor``.
     benchmark : column of ``panel`` used as the market return, one name for all or a
@@ -125,6 +128,9 @@ class EventStudy:
             self.data = self.data.with_factors(factors)
             factors = list(factors.columns)
         self.regressors = Regressors.build(model, benchmark, factors)
+        if self.data.store is not None:          # lazy input: only the regressors' columns are read whole
+            uniq = self.data.pairs["ticker"].unique()
+            self.data = self.data.with_columns([r for rr in self.regressors.names_for(uniq) for r in rr if r])
         self._check_regressor_columns()
         self.k = normal_returns.n_params(model, self.regressors.q)
         self.min_obs = self._min_obs(min_obs)
