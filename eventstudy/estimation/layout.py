@@ -8,6 +8,7 @@ pairs' data into dense ``(pairs, relative days)`` arrays. A layout holds only ar
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,10 @@ from eventstudy.estimation.data import Regressors, StudyData
 from eventstudy.estimation.windows import WindowSpec
 from eventstudy.returns.alignment import align_to_closes, same_date_values
 
-__all__ = ["PairLayout", "calendar_key"]
+__all__ = ["PairLayout", "calendar_key", "PAIR_FIELDS"]
+
+#: the fields of :class:`PairLayout` with one entry per pair
+PAIR_FIELDS = ("yrow", "frow", "start", "drow", "block", "reason")
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,15 @@ class PairLayout:
             f[:, :, k] = np.take(flat, self.frow[rows, k, None] * width + cols)
         dates = np.take(self.dates.ravel(), self.drow[rows, None] * width + cols[:, s0:s0 + n_span])
         return y, f, dates
+
+    def pair_arrays(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The per-pair fields of the pairs ``rows`` (pair ``i`` of :meth:`with_pairs` is ``rows[i]`` here)."""
+        return {name: getattr(self, name)[rows] for name in PAIR_FIELDS}
+
+    def with_pairs(self, arrays: dict[str, np.ndarray]) -> "PairLayout":
+        """The same matrix and calendars with other per-pair fields (:meth:`pair_arrays`): with a store, what
+        one chunk's task needs, whatever the size of the study."""
+        return dataclasses.replace(self, **arrays)
 
     def _gather_lazy(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`gather` with a store: the rows and columns these pairs use, the securities' read from the
