@@ -47,7 +47,7 @@ def _long_arrays(returns) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray
         col = "ret" if "ret" in returns.columns else "return"
         dates = _as_dates(returns["date"], "date column")
         code, tickers = pd.factorize(returns["ticker"].astype(str), sort=True)
-        values = _as_returns(returns[col], col)
+        values = _as_returns(returns[col], col, lambda i: f"ticker {tickers[code[i]]} on {pd.Timestamp(dates[i]).date()}")
         order = np.lexsort((code, dates))
         d, c, v = dates[order], code[order].astype(np.int32), values[order]
         dup = np.flatnonzero((np.diff(d) == 0) & (np.diff(c) == 0))
@@ -65,7 +65,8 @@ def _long_arrays(returns) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray
         dup = pd.Timestamp(dates[np.flatnonzero(pd.Index(dates).duplicated())[0]]).date()
         raise ReturnStoreError(f"returns have the date {dup} twice; keep one row per date")
     order = np.argsort(dates, kind="stable")
-    vals = np.column_stack([_as_returns(returns.iloc[:, j], returns.columns[j]) for j in range(returns.shape[1])]) \
+    vals = np.column_stack([_as_returns(returns.iloc[:, j], returns.columns[j],
+                                        lambda i: f"{pd.Timestamp(dates[i]).date()}") for j in range(returns.shape[1])]) \
         if returns.shape[1] else np.empty((len(dates), 0))
     vals = vals[order]
     i, j = np.nonzero(~np.isnan(vals))               # date-major: sorted by date, then column
@@ -84,8 +85,9 @@ def _as_dates(values, what: str) -> np.ndarray:
     return d.as_unit("ns").asi8
 
 
-def _as_returns(values: pd.Series, name) -> np.ndarray:
-    """One column as float64, refusing text and values that cannot be decimal returns (named)."""
+def _as_returns(values: pd.Series, name, where) -> np.ndarray:
+    """One column as float64, refusing text and values that cannot be decimal returns (``where(i)`` names
+    row ``i``)."""
     try:
         v = pd.to_numeric(values, errors="raise").to_numpy(dtype="float64")
     except (TypeError, ValueError):
@@ -94,10 +96,29 @@ def _as_returns(values: pd.Series, name) -> np.ndarray:
         bad = ~np.isnan(v) & ~(np.abs(v) <= MAX_STORE_RETURN)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        where = values.index[i]
-        raise ReturnStoreError(f"returns column {name!r}: value {v[i]:.6g} at {where}: a price jump by a factor "
+        raise ReturnStoreError(f"returns column {name!r}: value {v[i]:.6g} at {where(i)}: a price jump by a factor "
                                f"above {MAX_STORE_RETURN:,.0f} (or infinite) is a data error; check that ticker")
     return v
+
+
+def _check_plausible(tickers: list[str], code: np.ndarray, values: np.ndarray) -> None:
+    """Refuse a ticker whose values look like price levels (all positive, median above 0.5) or percentages
+    (median absolute value above 0.2), judged on tickers with at least 20 values."""
+    if not len(values):
+        return
+    s = pd.Series(values).groupby(code)
+    stats = pd.DataFrame({"n": s.size(), "median": s.median(), "low": s.min(),
+                          "abs": pd.Series(np.abs(values)).groupby(code).median()})
+    stats = stats[stats["n"] >= 20]
+    level = stats[(stats["low"] > 0) & (stats["median"] > 0.5)]
+    if len(level):
+        raise ReturnStoreError(f"returns of {tickers[level.index[0]]} look like price levels (all positive, median "
+                               f"{level['median'].iloc[0]:.4g}): give returns, e.g. from "
+                               "eventstudy.returns.panel.compute_returns on the prices")
+    pct = stats[stats["abs"] > 0.2].drop(index=level.index, errors="ignore")
+    if len(pct):
+        raise ReturnStoreError(f"returns of {tickers[pct.index[0]]} look like percentages (median absolute return "
+                               f"{pct['abs'].iloc[0]:.4g}): give decimal returns (0.01 = 1%), e.g. divide by 100")
 
 
 def _calendars(tickers: Sequence[str], by_ticker: Mapping[str, pd.DatetimeIndex] | None) -> dict:
@@ -140,6 +161,7 @@ def write_return_store(returns, path: str | os.PathLike, *, sessions: Mapping[st
     if kind not in ("simple", "log"):
         raise ReturnStoreError(f"kind={kind!r}: give 'simple' or 'log'")
     tickers, panel_dates, d, c, v = _long_arrays(returns)
+    _check_plausible(tickers, c, v)
     per_date = max(1, len(d) // max(1, len(panel_dates)))
     group = int(dates_per_group) if dates_per_group else max(1, 250_000 // per_date)
     meta = {"version": 1, "id": uuid.uuid4().hex, "kind": kind, "tickers": tickers,

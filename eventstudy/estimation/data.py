@@ -58,6 +58,10 @@ class StudyData:
 
     def with_factors(self, factors: pd.DataFrame) -> "StudyData":
         """The same data with the columns of ``factors`` (indexed by date) joined to the returns."""
+        clash = set(factors.columns) & set(self.store.tickers) if self.store is not None else set()
+        if clash:
+            raise EstimationError(f"factor columns {sorted(clash)} are also tickers of the returns store "
+                                  f"{self.store.path}; rename them")
         return replace(self, returns=join_factors(self.returns, factors))
 
     def with_columns(self, names) -> "StudyData":

@@ -146,6 +146,8 @@ def test_a_truncated_store_is_refused_naming_the_file(study_store, tmp_path):
     (lambda r: r.assign(S002=np.where(np.arange(len(r)) == 5, np.inf, r["S002"])), r"returns column 'S002': value inf at 2023-01-09"),
     (lambda r: r.assign(S003=np.where(np.arange(len(r)) == 7, 5e3, r["S003"])), r"'S003': value 5000 at 2023-01-11"),
     (lambda r: pd.concat([r.iloc[:3], r.iloc[2:5]]), "returns have the date 2023-01-04 twice"),
+    (lambda r: r.assign(S004=100 * (1 + r["S004"])), "returns of S004 look like price levels"),
+    (lambda r: r.assign(S005=100 * r["S005"]), "returns of S005 look like percentages"),
 ])
 def test_returns_that_cannot_be_a_store_are_refused_by_name(study_store, tmp_path, edit, needle):
     es, _ = study_store
@@ -154,10 +156,20 @@ def test_returns_that_cannot_be_a_store_are_refused_by_name(study_store, tmp_pat
     assert not list(tmp_path.iterdir())                            # nothing half-written left behind
 
 
-def test_a_long_frame_with_a_pair_twice_is_refused(tmp_path):
+def test_a_long_frame_with_a_pair_twice_or_an_overflow_is_refused_by_ticker_and_date(tmp_path):
     long = pd.DataFrame({"date": ["2024-01-02", "2024-01-02"], "ticker": ["A", "A"], "ret": [0.01, 0.02]})
     with pytest.raises(ReturnStoreError, match="ticker A has two rows on 2024-01-02"):
         write_return_store(long, tmp_path / "x.parquet")
+    long = pd.DataFrame({"date": ["2024-01-03", "2024-01-02"], "ticker": ["B", "A"], "ret": [1e9, 0.02]})
+    with pytest.raises(ReturnStoreError, match="value 1e\\+09 at ticker B on 2024-01-03"):
+        write_return_store(long, tmp_path / "x.parquet")
+
+
+def test_factor_columns_named_like_store_tickers_are_refused(study_store):
+    es, store = study_store
+    clash = pd.DataFrame({"S001": 0.0}, index=es.returns.index)
+    with pytest.raises(Exception, match=r"factor columns \['S001'\] are also tickers of the returns store"):
+        EventStudy(store, es.pairs, model="factor", factors=clash)
 
 
 def test_the_store_file_gets_the_users_normal_permissions(study_store, tmp_path):
