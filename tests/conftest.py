@@ -1,14 +1,19 @@
 """Shared fixtures: one offline study run per test session (the bundled SIMULATED market)."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
-os.environ.setdefault("EVENTSTUDY_CACHE_DIR", str(Path(__file__).resolve().parent / ".cache-never-used"))
+# the price cache is never filled by the tests (no network); the calendar cache goes to a temporary folder
+os.environ.setdefault("EVENTSTUDY_CACHE_DIR", tempfile.mkdtemp(prefix="eventstudy-test-cache-"))
+atexit.register(shutil.rmtree, os.environ["EVENTSTUDY_CACHE_DIR"], ignore_errors=True)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REPO = Path(__file__).resolve().parents[1]

@@ -38,6 +38,8 @@ __all__ = [
     "GlobexSessionModel",
     "DatesModel",
     "session_model_for",
+    "CalendarArrays",
+    "calendar_arrays",
     "describe_calendar",
     "guess_exchange",
     "normalise_exchange",
@@ -163,6 +165,53 @@ def _utc_index(series: pd.Series) -> pd.DatetimeIndex:
 
 
 @dataclass(frozen=True)
+class CalendarArrays:
+    """An exchange calendar's session arrays: ``sessions`` (tz-naive midnight), ``opens``/``closes`` and,
+    for exchanges with a lunch break, ``break_starts``/``break_ends`` (UTC; NaT where a session has none)."""
+
+    tz: str
+    sessions: pd.DatetimeIndex
+    opens: pd.DatetimeIndex
+    closes: pd.DatetimeIndex
+    break_starts: pd.DatetimeIndex | None = None
+    break_ends: pd.DatetimeIndex | None = None
+
+
+def _cache_key(code: str) -> str:
+    """Everything a calendar's arrays depend on: the code, exchange_calendars' version, the start rule of
+    :func:`_calendar` and the day (exchange_calendars ends a calendar a year after the day it is built)."""
+    from importlib.metadata import version
+
+    return f"{code}|exchange_calendars {version('exchange_calendars')}|start 1990 or bound_min|{pd.Timestamp.now():%Y-%m-%d}"
+
+
+@functools.lru_cache(maxsize=None)
+def calendar_arrays(code: str) -> CalendarArrays:
+    """The session arrays of exchange_calendars calendar ``code`` (as :func:`_calendar` builds it), read
+    from the disk cache of :mod:`eventstudy.data.calendar_cache` when it holds them for the same key,
+    else built and stored there; the same arrays either way (tested)."""
+    from eventstudy.data.calendar_cache import read_calendar_arrays, write_calendar_arrays
+
+    key = _cache_key(code)
+    got = read_calendar_arrays(code, key)
+    if got is None:
+        cal = _calendar(code)
+        arrays = {"sessions": _naive_sessions(cal.sessions).asi8, "opens": _utc_index(cal.opens).asi8,
+                  "closes": _utc_index(cal.closes).asi8}
+        if cal.has_break:
+            arrays.update(break_starts=_utc_index(cal.break_starts).asi8, break_ends=_utc_index(cal.break_ends).asi8)
+        got = (str(cal.tz), arrays)
+        write_calendar_arrays(code, key, *got)
+    tz, a = got
+
+    def utc(name: str) -> pd.DatetimeIndex | None:     # named as exchange_calendars names them
+        return pd.DatetimeIndex(a[name].view(_NS), name=name[:-1]).tz_localize(_UTC) if name in a else None
+
+    return CalendarArrays(tz, pd.DatetimeIndex(a["sessions"].view(_NS)), utc("opens"), utc("closes"),
+                          utc("break_starts"), utc("break_ends"))
+
+
+@dataclass(frozen=True)
 class TimedSessionModel(SessionModel):
     """A model with known session times: subclasses provide ``arrays`` = (sessions, opens UTC, closes UTC)."""
 
@@ -197,18 +246,16 @@ class ExchangeSessionModel(TimedSessionModel):
 
     @functools.cached_property
     def arrays(self) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
-        cal = self._cal
-        sess = _naive_sessions(cal.sessions)
-        return sess, _utc_index(cal.opens), _utc_index(cal.closes)
+        a = calendar_arrays(self.code)
+        return a.sessions, a.opens, a.closes
 
     def break_bounds(self, sessions: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex] | None:
         """(break_start_utc, break_end_utc) per session (NaT where none), or None if the exchange has no breaks."""
-        cal = self._cal
-        if not cal.has_break:
+        a = calendar_arrays(self.code)
+        if a.break_starts is None:
             return None
-        sess = self.arrays[0]
-        pos = sess.get_indexer(pd.DatetimeIndex(sessions).astype(_NS))
-        return _utc_index(cal.break_starts)[pos], _utc_index(cal.break_ends)[pos]
+        pos = a.sessions.get_indexer(pd.DatetimeIndex(sessions).astype(_NS))
+        return a.break_starts[pos], a.break_ends[pos]
 
     def describe(self) -> str:
         cal = self._cal
@@ -249,10 +296,10 @@ class GlobexSessionModel(TimedSessionModel):
 
     @functools.cached_property
     def arrays(self) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
-        cal = self._cal
-        sess = _naive_sessions(cal.sessions)
+        cmes = calendar_arrays("CMES")
+        sess = cmes.sessions
         opens, closes = self._compute_bounds(sess)
-        cmes_close = _utc_index(cal.closes)
+        cmes_close = cmes.closes
         closes = pd.DatetimeIndex(np.minimum(closes.asi8, cmes_close.asi8).astype("datetime64[ns]")).tz_localize(_UTC)
         return sess, opens, closes
 
@@ -316,8 +363,7 @@ def _no_dates_message(ticker: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _exchange_model(code: str) -> ExchangeSessionModel:
-    cal = _calendar(code)
-    return ExchangeSessionModel(name=code, tz=str(cal.tz), code=code)
+    return ExchangeSessionModel(name=code, tz=calendar_arrays(code).tz, code=code)
 
 
 @functools.lru_cache(maxsize=None)

@@ -16,7 +16,7 @@ def cmd_run(args) -> int:
 
     spec = WindowSpec.build(args.estimation, args.window or DEFAULT_WINDOWS)
     # the report formats are checked before the study runs: a typo must not cost the whole run
-    from eventstudy.present.report import REPORT_FORMATS
+    from eventstudy.present.formats import REPORT_FORMATS
     asked = [f.strip() for f in args.format.split(",") if f.strip()]
     formats = tuple(f.lower() for f in asked)
     bad = [f for f in asked if f.lower() not in REPORT_FORMATS]   # named as the user wrote it
@@ -39,8 +39,11 @@ def cmd_run(args) -> int:
     check_out_dir(folder.out, "--out folder")        # a bad --out must not cost the whole run either
     if args.firm_events and args.bars:
         raise EventStudyError("--bars goes with --events studies (the shared-date design), not --firm-events")
-    from eventstudy.pipeline.measures import parse_measures
-    args.measures = parse_measures(args.measure)
+    if args.measure:            # returns alone (the default) needs none of the measures' machinery
+        from eventstudy.pipeline.measures import parse_measures
+        args.measures = parse_measures(args.measure)
+    else:
+        args.measures = ("returns",)
     if "volume" in args.measures and not (args.volume or args.prices):
         raise EventStudyError("--measure volume needs trading volume: give --prices FILE (or --volume FILE) with "
                               "a volume column; the bundled SIMULATED market and Yahoo prices carry none here")
@@ -57,11 +60,25 @@ def cmd_run(args) -> int:
     limits = limits_from(args)
     source = source_from(args)
     args.bars_obj = bars_from(args)                 # bad bars fail before the study runs
-    with folder:                                     # locked, staged beside --out, swapped in at the end
-        return run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits)
+    # the figure workers start first (they must not inherit the folder's lock); folder: locked, staged, swapped in
+    with figure_workers(args, formats) as workers, folder:
+        return run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits,
+                        workers)
 
 
-def run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits) -> int:
+def figure_workers(args, formats):
+    """Processes for the report's figures, started before the study so that they import the plotting
+    stack meanwhile (a no-op context without a report with figures)."""
+    import contextlib
+
+    if args.no_report or not ("html" in formats or "md" in formats):
+        return contextlib.nullcontext()
+    from eventstudy.outputs.figure_files import FigureWorkers
+    return FigureWorkers()
+
+
+def run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits,
+             workers=None) -> int:
     from eventstudy.outputs.csvs import write_tables
     from eventstudy.pipeline.study import run_study
     say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, "
@@ -83,6 +100,7 @@ def run_into(args, folder, spec, formats, events, universe, confounders, source,
         say(f"eventstudy: {describe_fields(run.prices.field)}")
     out = Path(args.out)
     stage = folder.path
+    figures = start_report_figures(args, run, stage, formats, workers)    # drawn by the workers meanwhile
     try:
         written = write_tables(run, stage, table_format=args.table_format, raw=args.raw_csv)
         from eventstudy.present.tables import impact_table
@@ -91,17 +109,34 @@ def run_into(args, folder, spec, formats, events, universe, confounders, source,
         if not args.no_report:
             from eventstudy.outputs.report_files import write_report
             written.update(write_report(run, stage, formats=formats, impact=impact, raw_csv=args.raw_csv,
-                                        figure_formats=getattr(args, "figure_formats", ("png",))))
+                                        figure_formats=getattr(args, "figure_formats", ("png",)),
+                                        figures=figures))
         if getattr(args, "bars_obj", None) is not None:
             written.update(write_bars(args, run, args.bars_obj, stage))
         if len(args.measures) > 1:
             written.update(write_measures(args, run, stage))
     except OSError as exc:      # a full disk, a quota, a vanished folder: the earlier set stays as it was
         raise write_error(out, exc) from None
+    finally:
+        if figures is not None:
+            figures.close()
     folder.commit(manifest_info(args, run))
     say_exclusions(run, out)
     say(f"eventstudy: wrote {len(written)} files and manifest.json to {out}/")
     return 0
+
+
+def start_report_figures(args, run, stage, formats, workers=None):
+    """The report's figures started now (``None`` without a report with figures, or when they cannot
+    start: the report then tries again and says why)."""
+    if args.no_report or not ("html" in formats or "md" in formats):
+        return None
+    from eventstudy.outputs.report_files import start_figures
+    try:
+        return start_figures(run, stage, getattr(args, "figure_formats", ("png",)),
+                             workers=workers)
+    except Exception:       # reported by write_report, which draws them itself
+        return None
 
 
 def write_measures(args, run, stage) -> dict:

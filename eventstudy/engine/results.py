@@ -58,6 +58,25 @@ class StudyArrays:
     def _all(self) -> tuple:
         return self.subset(np.arange(len(self.pairs)))
 
+    @cached_property
+    def _memo(self) -> dict:
+        return {}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_memo", None)             # a cache of this process, rebuilt on demand
+        return state
+
+    def event_residual_corr(self, event_id: str, min_overlap: int = MIN_OVERLAP) -> tuple[np.ndarray, np.ndarray]:
+        """(tickers, pairwise-complete residual correlation matrix) of the estimated pairs of one event
+        (:func:`~eventstudy.inference.reference.residual_correlation_matrix`), computed once per event."""
+        key = ("residual_corr", event_id, int(min_overlap))
+        if key not in self._memo:
+            sel = self.ok & (self.pairs["event_id"].to_numpy() == event_id)
+            resid = self.subset(sel)[3].ar[:, self.est_mask]
+            self._memo[key] = (self.pairs["ticker"].to_numpy()[sel], residual_correlation_matrix(resid, min_overlap))
+        return self._memo[key]
+
     @property
     def y(self) -> np.ndarray:
         return self._all[0]
@@ -160,6 +179,9 @@ class EventStudyResult:
         a = self.arrays
         if a is None:
             raise ValueError("this result carries no arrays")
+        if tickers is None:
+            names, r = a.event_residual_corr(event_id, min_overlap)
+            return pd.DataFrame(r, index=names, columns=names)
         sel = a.ok & (a.pairs["event_id"].to_numpy() == event_id)
         if tickers is not None:
             sel &= np.isin(a.pairs["ticker"].to_numpy(), list(tickers))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 
 from eventstudy.inference import kernels
 from eventstudy.inference.base import MIN_N, two_sided_z
@@ -102,6 +102,8 @@ def wilcoxon_cells(car: np.ndarray, cell: np.ndarray, n_cells: int):
     p[exact] = wilcoxon_exact_p(w_plus[exact], n[exact])
     small = np.flatnonzero((n >= MIN_N) & ~asym & ~exact)      # ties and n <= 13: scipy's permutation test
     if small.size:
+        from scipy import stats     # imported where used (start-up cost)
+
         starts = np.searchsorted(c_sorted, small)
         for c, s0 in zip(small, starts):
             p[c] = float(stats.wilcoxon(d_sorted[s0:s0 + n[c]], zero_method="wilcox", correction=False,

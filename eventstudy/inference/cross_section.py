@@ -85,7 +85,7 @@ def ols_robust(y: np.ndarray, X: np.ndarray, cov_type: str = "HC3") -> RobustOLS
     ``(X'X)⁻¹ X' diag(ω) X (X'X)⁻¹``: HC0 ``ω = e²``, HC1 ``e² n/(n-k)``, HC2 ``e²/(1-h)``, HC3
     ``e²/(1-h)²`` (``h`` the leverages); p-values from the normal distribution, R² centred. What
     ``statsmodels.OLS(y, X).fit(cov_type=...)`` gives (tested), without its per-call overhead."""
-    from scipy import stats as _st
+    from scipy import special     # norm.sf(x) = ndtr(-x), without scipy.stats
 
     y = np.asarray(y, float)
     X = np.asarray(X, float)
@@ -105,4 +105,4 @@ def ols_robust(y: np.ndarray, X: np.ndarray, cov_type: str = "HC3") -> RobustOLS
         t = b / se
         tss = float(((y - y.mean()) ** 2).sum())
         r2 = 1.0 - float(e @ e) / tss
-    return RobustOLS(params=b, bse=se, tvalues=t, pvalues=2 * _st.norm.sf(np.abs(t)), nobs=n, rsquared=r2, cov=cov)
+    return RobustOLS(params=b, bse=se, tvalues=t, pvalues=2 * special.ndtr(-np.abs(t)), nobs=n, rsquared=r2, cov=cov)

@@ -113,7 +113,7 @@ def _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, consta
     parameters. With no autocorrelation (``lags = 0``) this is the OLS forecast-error variance up to
     the small-sample factor of ``C``. Reference distribution N(0, 1).
     """
-    from scipy import stats as _st
+    from scipy import special     # norm.sf(x) = ndtr(-x), without scipy.stats
 
     rows = est_mask & np.isfinite(y) & np.all(np.isfinite(f), axis=1)
     Xe = np.column_stack(([np.ones(int(rows.sum()))] if constant else []) + [f[rows]])
@@ -139,8 +139,8 @@ def _hac_event_regression(y, f, est_mask, window_mask, rel_days, maxlags, consta
     ar_t = ar / ar_se
     car_t = car / car_se
     return DummyRegression(rel_days=rel_days[wdays], ar=ar, ar_se=ar_se, ar_t=ar_t,
-                           ar_p=2 * _st.norm.sf(np.abs(ar_t)), car=car, car_se=car_se, car_t=car_t,
-                           car_p=float(2 * _st.norm.sf(abs(car_t))), nobs=n + L, df_resid=float(n - k),
+                           ar_p=2 * special.ndtr(-np.abs(ar_t)), car=car, car_se=car_se, car_t=car_t,
+                           car_p=float(2 * special.ndtr(-abs(car_t))), nobs=n + L, df_resid=float(n - k),
                            r2=float(res.rsquared), cov_type=f"HAC({lags})", model=res)
 
 

@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from eventstudy.inference.base import norm_isf, t_isf
 from eventstudy.inference.multitest import adjust_p
 from eventstudy.inputs.hypotheses import HYPOTHESIS_COLUMNS, HypothesesFileError, load_hypotheses
 
@@ -48,8 +48,8 @@ def inverted_interval(estimate, p_value, df=None, level: float = 1 - ALPHA) -> t
     with np.errstate(invalid="ignore", divide="ignore"):
         use_t = np.isfinite(dfa) & (dfa > 0)
         dfs = np.where(use_t, dfa, 1.0)
-        q_lvl = np.where(use_t, stats.t.isf((1 - level) / 2, dfs), stats.norm.isf((1 - level) / 2))
-        q_p = np.where(use_t, stats.t.isf(p / 2, dfs), stats.norm.isf(p / 2))
+        q_lvl = np.where(use_t, t_isf((1 - level) / 2, dfs), norm_isf((1 - level) / 2))
+        q_p = np.where(use_t, t_isf(p / 2, dfs), norm_isf(p / 2))
         half = np.abs(est) * q_lvl / q_p
     ok = np.isfinite(est) & np.isfinite(p) & (p > 0) & (p < 1) & np.isfinite(half)
     lo = np.where(ok, est - half, np.nan)
@@ -76,7 +76,7 @@ def kp_interval(car, car_se, factor: float, level: float = 1 - ALPHA) -> tuple[f
     if n < 3 or not math.isfinite(factor) or factor <= 0:
         return math.nan, math.nan
     a, b = c / s, 1.0 / s
-    q = float(stats.t.isf((1 - level) / 2, n - 1))
+    q = float(t_isf((1 - level) / 2, n - 1))
     am, bm = a.mean(), b.mean()
     saa, sbb = a.var(ddof=1), b.var(ddof=1)
     sab = float(np.cov(a, b, ddof=1)[0, 1])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from eventstudy.inference.base import (MIN_N, TestResult, as_matrix, as_vector, col_means, nan_result, row_ranks,
                                        sample_sd, t_result, z_result)
@@ -179,6 +178,8 @@ def _wilcoxon_parts(car) -> tuple[np.ndarray, int, float, float, bool]:
     d = c[np.isfinite(c)]
     d = d[d != 0]
     n = d.size
+    from scipy import stats     # imported where used (start-up cost)
+
     r = stats.rankdata(np.abs(d))
     w_plus = float(r[d > 0].sum())
     _, tie_counts = np.unique(r, return_counts=True)
@@ -202,6 +203,8 @@ def wilcoxon(car) -> TestResult:
     d, n, w_plus, _, _ = _wilcoxon_parts(car)
     if n < MIN_N:
         return nan_result()
+    from scipy import stats
+
     res = stats.wilcoxon(d, zero_method="wilcox", correction=False, alternative="two-sided", method="auto")
     return TestResult(w_plus, float(res.pvalue), None)
 

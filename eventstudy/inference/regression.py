@@ -97,7 +97,7 @@ def _hac_cov(P: dict, maxlags: int | None) -> tuple[np.ndarray, np.ndarray, np.n
 def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_type: str,
                   maxlags: int | None) -> dict:
     """One window and covariance type of :func:`dummy_regressions_batched` on prepared series."""
-    from scipy import stats as _st
+    from scipy import special     # t.sf(x, df) = stdtr(df, -x), norm.sf(x) = ndtr(-x), without scipy.stats
 
     N, D, E, n_e, Y = P["N"], P["D"], P["E"], P["n_e"], P["Y"]
     hac = cov_type.upper() == "HAC"
@@ -121,8 +121,8 @@ def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_ty
             ar_se = np.sqrt(s2[:, None] * (1.0 + np.einsum("nll->nl", H)))
             car_se = np.sqrt(s2 * (L + H.sum(axis=(1, 2))))
             ar_t, car_t = ar / ar_se, car / car_se
-            ar_p = 2 * _st.t.sf(np.abs(ar_t), df[:, None])
-            car_p = 2 * _st.t.sf(np.abs(car_t), df)
+            ar_p = 2 * special.stdtr(df[:, None], -np.abs(ar_t))
+            car_p = 2 * special.stdtr(df, -np.abs(car_t))
             ybar = (P["y0"].sum(axis=1) + yw.sum(axis=1)) / (n_e + L)
             tss = (np.where(E, (Y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
                    + ((yw - ybar[:, None]) ** 2).sum(axis=1))
@@ -137,7 +137,7 @@ def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_ty
             car_var += np.einsum("nk,nkm,nm->n", sx, C, sx)
             ar_se, car_se = np.sqrt(ar_var), np.sqrt(car_var)
             ar_t, car_t = ar / ar_se, car / car_se
-            ar_p, car_p = 2 * _st.norm.sf(np.abs(ar_t)), 2 * _st.norm.sf(np.abs(car_t))
+            ar_p, car_p = 2 * special.ndtr(-np.abs(ar_t)), 2 * special.ndtr(-np.abs(car_t))
             ybar = P["y0"].sum(axis=1) / n_e
             tss = np.where(E, (Y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
         r2 = 1.0 - ssr / tss

@@ -54,6 +54,7 @@ _EXCHANGE_ALIASES = {
     "XTKS": "XTKS", "TSE": "XTKS", "TYO": "XTKS", "JPX": "XTKS", "TOKYO": "XTKS",
     "XNYS": "XNYS", "NYSE": "XNYS", "XNAS": "XNAS", "NASDAQ": "XNAS",
 }
+_KNOWN_CODES = frozenset(_EXCHANGE_ALIASES.values())
 _GLOBEX_ALIASES = frozenset({"CME", "GLOBEX", "CME GLOBEX", "CMES", "CME_GLOBEX"})
 _DATES_ALIASES = frozenset({"DATES", "NONE", "PRICE DATES", "PRICE_DATES"})
 # Osaka Exchange index derivatives (day and night sessions; trading dates from the venue's rules)
@@ -133,7 +134,8 @@ def normalise_exchange(exchange: object, ticker: str = "", error: type[Exception
     if key in _OSE_ALIASES:
         return "OSE"
     code = _EXCHANGE_ALIASES.get(key, key)
-    if code not in calendar_names():
+    # the codes of the alias table are exchange_calendars codes: only others need its list (an import)
+    if code not in _KNOWN_CODES and code not in calendar_names():
         who = f"ticker {ticker!r}: " if ticker else ""
         raise error(
             f"{who}unknown exchange {exchange!r}: use an exchange_calendars code such as XTKS, XNYS or XNAS, "

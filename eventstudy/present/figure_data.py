@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from eventstudy.engine.results import POOLED, EventStudyResult
 from eventstudy.errors import DataUnavailableError, EventStudyError, WindowError
@@ -20,7 +20,7 @@ from eventstudy.present.tables import group_order, lead_window, run_labels
 
 __all__ = ["result_of", "is_run", "is_simulated", "pool_exclude_of", "event_order", "check_event", "pick_groups",
            "check_window", "instrument_names", "order_groups", "is_pooled", "announcement_notes", "announcement_note",
-           "caar_paths", "heatmap_table", "residual_correlation", "main_events"]
+           "caar_paths", "heatmap_table", "residual_correlation", "main_events", "figure_plan", "safe_name"]
 
 
 def order_groups(groups: Iterable, labels: Labels | None = None) -> list[str]:
@@ -340,7 +340,7 @@ def caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[str] |
             infl = math.sqrt(den / (1.0 - r)) if (math.isfinite(r) and den > 0 and r < 1) else math.nan
             if n >= 2:
                 sd = x.std(axis=0, ddof=1)
-                half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / math.sqrt(n) * infl
+                half = special.stdtrit(n - 1, 0.5 + ci / 2) * sd / math.sqrt(n) * infl
             else:
                 sd = half = np.full(len(days), np.nan)
             rows.append(pd.DataFrame({"event_id": ev, "group": g, "rel_day": days, "n": n, "caar": mean,
@@ -410,3 +410,31 @@ def main_events(run, window: Sequence[int] | None = None, k: int = 4) -> list[st
     return [ev for ev, d in zip(s.index, dup) if not d][:k]
 
 
+def safe_name(text: str) -> str:
+    """A file-name stem for ``text``; when characters had to be replaced, a short hash of ``text`` is
+    added so that two ids sanitised alike (``a/b``, ``a:b``) never share a figure file."""
+    safe = "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
+    if safe != text:
+        import hashlib
+        safe = f"{safe[:80]}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+    return safe
+
+
+def figure_plan(run, bar_events: int = 4, max_events: int = 12) -> list[tuple[str, str, dict]]:
+    """(file name, kind, keyword arguments) of every figure of a run, decided without drawing (and without
+    importing matplotlib): ``caar_paths``, ``heatmap``, ``residual_correlation``, ``timeline`` (a run only)
+    and ``ar_bars_<event>`` for the ``bar_events`` events with the largest pooled |CAAR|. With more than
+    ``max_events`` events the CAAR panels and the heat map show the ``max_events`` events of largest pooled
+    |CAAR| (in study order). :func:`eventstudy.present.plots.draw_planned` draws an entry."""
+    res = result_of(run)
+    shown = main_events(run, k=max_events) if len(event_order(run)) > max_events else None
+    plan: list[tuple[str, str, dict]] = [
+        ("caar_paths", "caar_paths", {"events": shown}),
+        ("heatmap", "heatmap", {"window": lead_window(res), "events": shown}),
+        ("residual_correlation", "residual_correlation", {}),
+    ]
+    if is_run(run):
+        plan.append(("timeline", "timeline", {}))
+    for ev in main_events(run, k=bar_events):
+        plan.append((f"ar_bars_{safe_name(ev)}", "ar_bars", {"event_id": ev, "window": res.windows[0]}))
+    return plan

@@ -31,8 +31,9 @@ from eventstudy.inference.reference import upper_mean
 from eventstudy.present.figure_data import (announcement_note, announcement_notes, caar_paths, check_event,
                                             check_window, event_order, heatmap_table, instrument_names, is_pooled, is_run,
                                             is_simulated, main_events, order_groups,
-                                            residual_correlation, result_of)
-from eventstudy.present.tables import NEUTRAL_LABELS, lead_window, run_labels
+                                            residual_correlation, result_of, figure_plan, safe_name)
+from eventstudy.present.formats import FIGURE_FORMATS, check_figure_formats
+from eventstudy.present.tables import NEUTRAL_LABELS, run_labels
 from eventstudy.present.timeline import TIMELINE_STYLES, plot_timeline
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "plot_heatmap",
     "plot_residual_correlation",
     "figure_builders",
+    "figure_plan",
+    "draw_planned",
     "figure_bytes",
     "check_figure_formats",
     "safe_name",
@@ -128,7 +131,8 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
     style = group_style(gs, run_labels(run))
     nrows, ncols = _grid(len(evs), max_cols)
     fig = Figure(figsize=(4.6 * ncols + 0.4, 3.3 * nrows + 1.6), layout="constrained")
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    # common axis limits set once below: shared axes would propagate every limit change to all panels
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     labels = dict(zip(run.events["event_id"].astype(str), run.events["label"].astype(str))) if is_run(run) else {}
     notes = announcement_notes(run, events=evs)
     for k, ax in enumerate(axes.ravel()):
@@ -153,14 +157,21 @@ def plot_caar_paths(run, window: Sequence[int] | None = None, groups: Sequence[s
         head = ev if not labels.get(ev) else f"{ev}: {textwrap.shorten(labels[ev], 48, placeholder='…')}"
         note = notes.get(ev, "")
         ax.set_title(head + ("\n" + note.replace("; ", "\n") if note else ""), fontsize=7.8, loc="left")
-        ax.tick_params(labelsize=8)
+        ax.tick_params(labelsize=8, labelleft=k % ncols == 0, labelbottom=False)
         if k % ncols == 0:
             ax.set_ylabel("CAAR (%)", fontsize=8.5)
         if k // ncols == nrows - 1 or k + ncols >= len(evs):
             ax.set_xlabel("trading day relative to day 0", fontsize=8.5)
             ax.tick_params(labelbottom=True)
     lo, hi = int(data["rel_day"].min()), int(data["rel_day"].max())
-    axes[0, 0].set_xticks(range(lo, hi + 1))
+    shown = data[data["event_id"].isin(evs) & data["group"].isin(gs)]
+    ys = 100 * np.concatenate([shown[c].to_numpy(dtype=float) for c in ("caar", "lower", "upper")] + [np.zeros(1)])
+    ylo, yhi = float(np.nanmin(ys)), float(np.nanmax(ys))
+    ypad, xpad = 0.05 * (yhi - ylo or 1.0), 0.05 * (hi - lo or 1)      # matplotlib's default 5% margins
+    for ax in axes.ravel():
+        ax.set_xticks(range(lo, hi + 1))
+        ax.set_xlim(lo - xpad, hi + xpad)
+        ax.set_ylim(ylo - ypad, yhi + ypad)
     handles, labs = [], []
     for ax in axes.ravel():
         for h, l in zip(*ax.get_legend_handles_labels()):
@@ -373,16 +384,6 @@ def _rect(x0: float, size: int):
 # ---------------------------------------------------------------------------------------------
 # saving
 # ---------------------------------------------------------------------------------------------
-def safe_name(text: str) -> str:
-    """A file-name stem for ``text``; when characters had to be replaced, a short hash of ``text`` is
-    added so that two ids sanitised alike (``a/b``, ``a:b``) never share a figure file."""
-    safe = "".join(c if (c.isalnum() or c in "-_") else "_" for c in text)
-    if safe != text:
-        import hashlib
-        safe = f"{safe[:80]}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
-    return safe
-
-
 def _png_bytes(fig: Figure, dpi: int) -> bytes:
     """The figure drawn by Agg at ``dpi`` and stored as an 8-bit palette PNG (at most 256 colours, no
     dithering): the figures are flat colours, lines and text, so it looks the same at a third of the
@@ -423,35 +424,18 @@ def figure_bytes(fig: Figure, formats: Sequence[str], dpi: int) -> dict[str, byt
     return out
 
 
-FIGURE_FORMATS = ("png", "svg")
-
-
-def check_figure_formats(formats: Sequence[str]) -> tuple[str, ...]:
-    """The figure formats asked for (lower case, no dot, each once); an error naming a bad one."""
-    formats = tuple(dict.fromkeys(str(f).lower().lstrip(".") for f in formats))
-    if not formats:
-        raise ValueError("formats is empty; give e.g. ('png', 'svg')")
-    bad = [f for f in formats if f not in FIGURE_FORMATS]
-    if bad:
-        raise ValueError(f"figure format {bad[0]!r}: choose from {', '.join(FIGURE_FORMATS)}")
-    return formats
-
-
 def figure_builders(run, bar_events: int = 4, max_events: int = 12) -> list[tuple[str, object]]:
-    """(name, function drawing the figure) of every figure of a run: ``caar_paths``, ``heatmap``,
-    ``residual_correlation``, ``timeline`` (a run only) and ``ar_bars_<event>`` for the ``bar_events``
-    events with the largest pooled |CAAR| (:func:`main_events`). With more than ``max_events`` events the
-    CAAR panels and the heat map show the ``max_events`` events of largest pooled |CAAR| (in study
-    order; every event stays in the tables), so a figure's cost does not grow with the events."""
-    res = result_of(run)
-    shown = main_events(run, k=max_events) if len(event_order(run)) > max_events else None
-    builders: list[tuple[str, object]] = [
-        ("caar_paths", lambda: plot_caar_paths(run, events=shown)),
-        ("heatmap", lambda: plot_heatmap(run, window=lead_window(res), events=shown)),
-        ("residual_correlation", lambda: plot_residual_correlation(run)),
-    ]
-    if is_run(run):
-        builders.append(("timeline", lambda: plot_timeline(run)))
-    for ev in main_events(run, k=bar_events):
-        builders.append((f"ar_bars_{safe_name(ev)}", lambda ev=ev: plot_ar_bars(run, ev, window=res.windows[0])))
-    return builders
+    """(name, function drawing the figure) of every figure of :func:`~eventstudy.present.figure_data.figure_plan`:
+    ``caar_paths``, ``heatmap``, ``residual_correlation``, ``timeline`` (a run only) and ``ar_bars_<event>``
+    for the ``bar_events`` events with the largest pooled |CAAR| (:func:`main_events`). With more than
+    ``max_events`` events the CAAR panels and the heat map show the ``max_events`` events of largest pooled
+    |CAAR| (in study order; every event stays in the tables), so a figure's cost does not grow with the events."""
+    return [(name, lambda kind=kind, kw=kw: draw_planned(run, kind, kw))
+            for name, kind, kw in figure_plan(run, bar_events=bar_events, max_events=max_events)]
+
+
+def draw_planned(run, kind: str, kwargs: dict) -> Figure:
+    """The figure of one :func:`~eventstudy.present.figure_data.figure_plan` entry (``kind``, its arguments)."""
+    draw = {"caar_paths": plot_caar_paths, "heatmap": plot_heatmap, "residual_correlation": plot_residual_correlation,
+            "timeline": plot_timeline, "ar_bars": plot_ar_bars}[kind]
+    return draw(run, **kwargs)

@@ -22,6 +22,7 @@ import pandas as pd
 from eventstudy.content import (SIMULATED, Block, Comment, Footer, Header, PageBreak, render_html as html_doc,
                                 render_latex as latex_doc, render_markdown as markdown_doc)
 from eventstudy.errors import EventStudyError
+from eventstudy.present.formats import REPORT_FORMATS
 from eventstudy.present import report_sections as S
 from eventstudy.present import tables as T
 from eventstudy.present.report_content import ReportContent, chunks, day0_summary, drop_columns, shared_day0
@@ -37,7 +38,6 @@ SECTIONS: tuple[tuple[str, str], ...] = S.SECTION_KEYS
 SIMULATED_BANNER = (f"{SIMULATED} DATA — the bundled offline market, not market data. "
                     "The numbers show how the method works; they say nothing about real markets.")
 
-REPORT_FORMATS = ("md", "html", "latex", "csv")
 
 
 def check_formats(formats) -> tuple[str, ...]:
