@@ -2,11 +2,19 @@
 
 Synthetic shared-date studies (S securities x E event dates, market model, every test, windows
 [0,0] [0,1] [-1,1] [0,5], estimation [-250,-11]); each size and mode runs in a fresh subprocess so
-the peak memory is its own. Reports the engine's time (fit only: the panel is built before), pairs
-per second, the main process's peak resident memory and, for Dask, each worker's peak.
+the peak memory is its own. Reports the time to build the study (``EventStudy(...)``: pairs checked,
+the benchmark read) and the engine's time (the fit), pairs per second of the fit, the main (client)
+process's peak resident memory and, for Dask, each worker's peak.
+
+With ``--lazy`` the returns are first laid out as a Parquet returns store
+(:func:`eventstudy.data.return_store.write_return_store`, in a process of its own, timed apart) and
+each run reads them from it (``EventStudy(ReturnStore.open(path), ...)``): the client holds no return
+panel and each chunk reads its securities over its dates, on the worker that fits it. The in-memory
+rows are run too, for comparison.
 
     python benchmarks/bench_dask.py                     # 100k and 300k pairs, local and 2 workers
     python benchmarks/bench_dask.py --sizes 100000 --workers 2
+    python benchmarks/bench_dask.py --stream --lazy --sizes 1000000 10000000
 
 Prints a Markdown table (date and machine in its caption) for the README's scale-out section.
 """
@@ -17,9 +25,12 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 SHAPES = {100_000: (1_000, 100), 300_000: (1_000, 300), 1_000_000: (2_000, 500), 10_000_000: (5_000, 2_000)}
 
@@ -28,72 +39,104 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(n_pairs: int, workers: int, stream: bool = False) -> dict:
+def _days(n_ev: int):
+    import pandas as pd
+
+    return pd.bdate_range("2015-01-01", periods=300 + n_ev * 3)
+
+
+def make_returns(n_pairs: int):
+    """The synthetic returns (dates x securities, plus the market ``MKT``) of a study of ``n_pairs``."""
     import numpy as np
     import pandas as pd
 
-    from eventstudy.engine.model import EventStudy
-
     n_sec, n_ev = SHAPES[n_pairs]
     rng = np.random.default_rng(0)
-    days = pd.bdate_range("2015-01-01", periods=300 + n_ev * 3)
+    days = _days(n_ev)
     mkt = rng.normal(0.0003, 0.01, len(days))
     r = mkt[:, None] * rng.uniform(0.5, 1.5, n_sec) + rng.normal(0, 0.02, (len(days), n_sec))
     returns = pd.DataFrame(r, index=days, columns=[f"S{i:05d}" for i in range(n_sec)])
     returns["MKT"] = mkt
+    return returns
+
+
+def make_pairs(n_pairs: int):
+    """Every security on every event date (day 0 every third session after the first 280)."""
+    import numpy as np
+    import pandas as pd
+
+    n_sec, n_ev = SHAPES[n_pairs]
+    days = _days(n_ev)
+    tickers = np.array([f"S{i:05d}" for i in range(n_sec)], dtype=object)
     day0 = days[300 + np.arange(n_ev) * 3 - 20]
-    pairs = pd.DataFrame({"ticker": np.tile(returns.columns[:-1], n_ev), "event_id": np.repeat([f"e{j}" for j in range(n_ev)], n_sec),
-                          "day0": np.repeat(day0, n_sec), "group": np.tile(np.arange(n_sec) % 5, n_ev).astype(str)})
-    es = EventStudy(returns, pairs, model="market", benchmark="MKT")
-    del pairs
-    if stream:
-        import shutil
-        import tempfile
+    return pd.DataFrame({"ticker": np.tile(tickers, n_ev), "event_id": np.repeat([f"e{j}" for j in range(n_ev)], n_sec),
+                         "day0": np.repeat(day0, n_sec), "group": np.tile(np.arange(n_sec) % 5, n_ev).astype(str)})
 
-        from eventstudy.outputs.stream import stream_study
 
-        folder = tempfile.mkdtemp(prefix="bench-stream-")
-        client = cluster = None
-        if workers:
-            import distributed
+def write_store(n_pairs: int, path: str) -> dict:
+    """Lay out the study's returns as a Parquet returns store at ``path`` (timed, peak memory)."""
+    from eventstudy.data.return_store import write_return_store
 
-            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=40)
-            client = distributed.Client(cluster)
-        try:
-            t0 = time.perf_counter()
-            stream_study(es, folder, aggregates_only=True, executor=client, chunk_pairs=20_000)
-            took = time.perf_counter() - t0
-            worker_mb = sorted(client.run(_peak_mb).values()) if client else []
-            size_mb = sum(f.stat().st_size for f in __import__("pathlib").Path(folder).rglob("*.parquet")) / 2**20
-            import pandas as _pd
-            test_rows = len(_pd.read_parquet(f"{folder}/tests"))
-        finally:
-            if client:
-                client.close()
-                cluster.close()
-            shutil.rmtree(folder, ignore_errors=True)
-        return dict(pairs=n_pairs, securities=n_sec, events=n_ev, workers=workers, engine_s=took,
-                    pairs_per_s=n_pairs / took, main_peak_mb=_peak_mb(), worker_peak_mb=worker_mb,
-                    test_rows=test_rows, output_mb=size_mb)
-    if workers == 0:
-        t0 = time.perf_counter()
-        res = es.fit()
-        took = time.perf_counter() - t0
-        worker_mb = []
+    returns = make_returns(n_pairs)
+    t0 = time.perf_counter()
+    write_return_store(returns, path)
+    return dict(write_s=time.perf_counter() - t0, store_mb=os.path.getsize(path) / 2**20, peak_mb=_peak_mb())
+
+
+def _cluster(workers: int):
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+    return cluster, distributed.Client(cluster)
+
+
+def run_one(n_pairs: int, workers: int, stream: bool = False, store: str | None = None) -> dict:
+    from eventstudy.engine.model import EventStudy
+
+    n_sec, n_ev = SHAPES[n_pairs]
+    t0 = time.perf_counter()
+    if store:
+        from eventstudy.data.return_store import ReturnStore
+
+        es = EventStudy(ReturnStore.open(store), make_pairs(n_pairs), model="market", benchmark="MKT")
     else:
-        import distributed
+        es = EventStudy(make_returns(n_pairs), make_pairs(n_pairs), model="market", benchmark="MKT")
+    build_s = time.perf_counter() - t0
+    cluster = client = None
+    if workers:
+        cluster, client = _cluster(workers)
+    folder = tempfile.mkdtemp(prefix="bench-stream-")
+    try:
+        t0 = time.perf_counter()
+        if stream:
+            from eventstudy.outputs.stream import stream_study
 
-        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=40) as cluster, \
-                distributed.Client(cluster) as client:
-            t0 = time.perf_counter()
+            stream_study(es, folder, aggregates_only=True, executor=client, chunk_pairs=20_000)
+        else:
             res = es.fit(executor=client)
-            took = time.perf_counter() - t0
-            worker_mb = sorted(client.run(_peak_mb).values())
-    return dict(pairs=n_pairs, securities=n_sec, events=n_ev, workers=workers, engine_s=took,
+        took = time.perf_counter() - t0
+        worker_mb = sorted(client.run(_peak_mb).values()) if client else []
+        if stream:
+            import pandas as pd
+
+            size_mb = sum(f.stat().st_size for f in Path(folder).rglob("*.parquet")) / 2**20
+            test_rows = len(pd.read_parquet(f"{folder}/tests"))
+        else:
+            size_mb, test_rows = float("nan"), len(res.tests)
+    finally:
+        if client:
+            client.close()
+            cluster.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return dict(pairs=n_pairs, securities=n_sec, events=n_ev, workers=workers, build_s=build_s, engine_s=took,
                 pairs_per_s=n_pairs / took, main_peak_mb=_peak_mb(), worker_peak_mb=worker_mb,
-                test_rows=len(res.tests))
+                test_rows=test_rows, output_mb=size_mb, lazy=bool(store))
+
+
+def _child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -103,27 +146,48 @@ def main() -> None:
     ap.add_argument("--stream", action="store_true",
                     help="stream to a Parquet dataset in aggregates-only mode (per-cell tables and per-pair CARs, "
                          "no per-day ARs) instead of holding the result in memory")
+    ap.add_argument("--lazy", action="store_true",
+                    help="also read the returns lazily from a Parquet returns store (written first, timed apart)")
     ap.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--store", help=argparse.SUPPRESS)
+    ap.add_argument("--write-store", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.write_store:
+        print(json.dumps(write_store(int(a.write_store[0]), a.write_store[1])))
+        return
     if a.child:
-        print(json.dumps(run_one(a.child[0], a.child[1], bool(a.child[2]))))
+        print(json.dumps(run_one(a.child[0], a.child[1], bool(a.child[2]), a.store)))
         return
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()} (engine time only; peak resident memory).\n")
+          f"{os.cpu_count()} cores, Python {platform.python_version()} (build: EventStudy(...); engine: the fit; "
+          "peak resident memory).\n")
     mode = "streamed to Parquet, aggregates only" if a.stream else "held in memory"
     print(f"Results {mode}.\n")
-    print("| pairs | securities x events | where | engine s | pairs/s | main peak MB | worker peak MB | output MB |")
-    print("|---:|:---|:---|---:|---:|---:|:---|---:|")
+    rows, stores = [], []
     for n in a.sizes:
         for w in (0, a.workers):
-            out = subprocess.run([sys.executable, __file__, "--child", str(n), str(w), str(int(a.stream))],
-                                 capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            where = "in process" if w == 0 else f"LocalCluster, {w} worker processes"
-            wmb = ", ".join(f"{m:,.0f}" for m in r["worker_peak_mb"]) or "–"
-            print(f"| {r['pairs']:,} | {r['securities']:,} x {r['events']} | {where} | {r['engine_s']:.1f} | "
-                  f"{r['pairs_per_s']:,.0f} | {r['main_peak_mb']:,.0f} | {wmb} | "
-                  f"{r.get('output_mb', float('nan')):,.0f} |", flush=True)
+            rows.append(_child("--child", str(n), str(w), str(int(a.stream))))
+        if a.lazy:
+            tmp = tempfile.mkdtemp(prefix="bench-store-")
+            path = os.path.join(tmp, "returns.parquet")
+            try:
+                stores.append({"pairs": n, **_child("--write-store", str(n), path)})
+                for w in (0, a.workers):
+                    rows.append(_child("--child", str(n), str(w), str(int(a.stream)), "--store", path))
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    print("| pairs | securities x events | returns | where | build s | engine s | pairs/s | main peak MB "
+          "| worker peak MB | output MB |")
+    print("|---:|:---|:---|:---|---:|---:|---:|---:|:---|---:|")
+    for r in rows:
+        where = "in process" if r["workers"] == 0 else f"LocalCluster, {r['workers']} worker processes"
+        wmb = ", ".join(f"{m:,.0f}" for m in r["worker_peak_mb"]) or "–"
+        print(f"| {r['pairs']:,} | {r['securities']:,} x {r['events']} | {'Parquet store' if r['lazy'] else 'in memory'} "
+              f"| {where} | {r['build_s']:.1f} | {r['engine_s']:.1f} | {r['pairs_per_s']:,.0f} | {r['main_peak_mb']:,.0f} "
+              f"| {wmb} | {r['output_mb']:,.0f} |", flush=True)
+    for s in stores:
+        print(f"\nReturns store of the {s['pairs']:,}-pair study: {s['store_mb']:,.0f} MB, written in "
+              f"{s['write_s']:.1f} s (peak {s['peak_mb']:,.0f} MB, with the panel in memory).")
 
 
 if __name__ == "__main__":

@@ -156,3 +156,9 @@ class PriceDataWarning(UserWarning):
 
 class CacheWarning(UserWarning):
     """A cache file was damaged and has been discarded (it will be downloaded again)."""
+
+
+class ReturnStoreError(InputError):
+    """A Parquet returns store (:mod:`eventstudy.data.return_store`) that is missing, unreadable, not laid
+    out by :func:`~eventstudy.data.return_store.write_return_store`, changed since it was opened, or
+    given returns that cannot be decimal returns (the message names the file, ticker and date)."""

@@ -161,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "that cluster; the results are identical to a local run")
     scale.add_argument("--workers", type=int, metavar="N",
                        help="run the engine's chunks on a local Dask cluster of N worker processes")
+    scale.add_argument("--stream", metavar="DIR",
+                       help="results larger than memory: fit chunk by chunk into a Parquet dataset in DIR (one file "
+                            "per chunk of events and table: car, tests, params, exclusions, ar; no report, --out "
+                            "unused); rerun the same command to resume an interrupted run; other options are refused")
+    scale.add_argument("--aggregates-only", action="store_true",
+                       help="with --stream: keep the per-cell tests and per-pair CARs, not the per-day abnormal returns")
+    scale.add_argument("--chunk-pairs", type=int, metavar="N",
+                       help="with --stream: about N pairs per chunk of whole events (default 4000)")
     run.add_argument("--format", default="md,html,latex,csv", metavar="LIST",
                      help="report formats, comma separated from md,html,latex,csv (csv: the impact, futures and "
                           "cross-section tables as CSV; default %(default)s)")

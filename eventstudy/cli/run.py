@@ -7,6 +7,7 @@ from pathlib import Path
 from eventstudy.errors import EventStudyError
 from eventstudy.estimation.windows import DEFAULT_WINDOWS
 from eventstudy.cli.inputs import bars_from, check_scale_args, dask_executor, firm_inputs_from, hypotheses_from, inputs_from, limits_from, source_from, study_from
+from eventstudy.cli.stream import check_stream_args, cmd_stream
 from eventstudy.cli.terminal import print_headline, say, say_exclusions, write_error
 
 
@@ -30,6 +31,8 @@ def cmd_run(args) -> int:
     check_bootstrap(args.bootstrap, "--bootstrap")
     check_seed(args.seed, "--seed")
     check_scale_args(args)
+    if check_stream_args(args):
+        return cmd_stream(args, spec)
     from eventstudy.outputs.runfolder import RunFolder
     folder = RunFolder(args.out, "--out folder")     # '' refused here
     from eventstudy.io_utils import check_out_dir

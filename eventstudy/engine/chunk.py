@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from eventstudy.engine.assemble import CAR_FIELDS, SPAN_FIELDS, StudyOutput, combine
 from eventstudy.errors import EstimationError
 from eventstudy.estimation import normal_returns
 from eventstudy.estimation.fit import FitSettings, fit_rows, missing_reason
@@ -27,13 +28,9 @@ from eventstudy.inference.bootstrap import bootstrap_caar
 from eventstudy.inference.reference import TEST_IDS
 from eventstudy.progress import progress_bar
 
-__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "run_chunks", "combine",
+__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "fit_chunk_alone", "run_chunks", "combine",
            "CAR_FIELDS", "SPAN_FIELDS", "is_dask_client", "iter_chunks"]
 
-#: per pair and window (``(W, P)`` arrays): CAR, its variance, SCAR, BHAR, the pair's p-value
-CAR_FIELDS = ("car", "var", "scar", "bhar", "p")
-#: per pair on the event span (``(P, S)`` arrays)
-SPAN_FIELDS = ("ret", "normal_ret", "ar", "sar")
 
 
 class EventChunk(NamedTuple):
@@ -74,6 +71,12 @@ class Cells:
         if pooled_group and not (len(groups) == 1 and groups[0] == pooled_group):
             pooled = ~np.isin(group_values, list(pool_exclude))
         return cls(event_code, events, group_code, groups, pooled, date_cluster)
+
+    def subset(self, rows: np.ndarray) -> "Cells":
+        """The cells' per-pair arrays of the pairs ``rows`` only (pair ``i`` here is ``rows[i]`` there)."""
+        return Cells(self.event_code[rows], self.events, self.group_code[rows], self.groups,
+                     None if self.pooled is None else self.pooled[rows],
+                     None if self.date_cluster is None else self.date_cluster[rows])
 
     @property
     def n_groups(self) -> int:
@@ -303,15 +306,55 @@ def _scatter(client, parts: list, attempts: int = 3):
     raise AssertionError("unreachable")
 
 
+def fit_chunk_alone(layout: PairLayout, pairs: dict, settings: FitSettings, cells: Cells, chunk: EventChunk, *,
+                    bootstrap: int | None = 0, seed: int = 0) -> ChunkOutput:
+    """:func:`fit_chunk` of ``chunk`` given only its pairs' layout fields ``pairs``
+    (:meth:`~eventstudy.estimation.layout.PairLayout.pair_arrays`), settings and cells (``subset``), its output
+    numbered as the whole study's pairs: with lazy input the layout holds no returns, so a task carries what
+    its chunk needs and a worker's memory does not grow with the study."""
+    rows = chunk.rows
+    out = fit_chunk(layout.with_pairs(pairs), settings, cells,
+                    EventChunk(np.arange(len(rows)), chunk.first_event, chunk.end_event), bootstrap=bootstrap, seed=seed)
+    out.rows = rows
+    out.exclusions = [(w, int(rows[i]), r) for w, i, r in out.exclusions]
+    return out
+
+
+def _alone(executor, layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk],
+           bootstrap: int | None, seed: int) -> list:
+    """With a returns store: one task per chunk with its pairs' fields only, the layout's matrix and
+    calendars (no returns: the regressors' rows) sent to every Dask worker once."""
+    shell = layout.with_pairs(layout.pair_arrays(np.arange(0)))
+    dask = is_dask_client(executor)
+    if dask:
+        shell = _scatter(executor, [shell])[0]
+    kw = {"pure": False} if dask else {}
+    return [executor.submit(fit_chunk_alone, shell, layout.pair_arrays(c.rows), settings.subset(c.rows),
+                            cells.subset(c.rows), c, bootstrap=bootstrap, seed=seed, **kw) for c in chunks]
+
+
 def _on_executor(executor, layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk],
                  bootstrap: int | None, seed: int):
     """The chunks' outputs as their tasks finish, on a Dask client or a concurrent.futures executor."""
+    if layout.store is not None:
+        yield from _as_done(executor, _alone(executor, layout, settings, cells, chunks, bootstrap, seed))
+        return
     if is_dask_client(executor):
-        from distributed import as_completed
-
         shared = _scatter(executor, [layout, settings, cells])
         futures = [executor.submit(fit_chunk, shared[0], shared[1], shared[2], chunk, bootstrap=bootstrap,
                                    seed=seed, pure=False) for chunk in chunks]
+        yield from _as_done(executor, futures)
+        return
+    futures = [executor.submit(fit_chunk, layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
+               for chunk in chunks]
+    yield from _as_done(executor, futures)
+
+
+def _as_done(executor, futures: list):
+    """The futures' results as they finish (the rest cancelled if the caller stops or a task fails)."""
+    if is_dask_client(executor):
+        from distributed import as_completed
+
         try:
             for future in as_completed(futures):
                 yield future.result()
@@ -320,84 +363,9 @@ def _on_executor(executor, layout: PairLayout, settings: FitSettings, cells: Cel
         return
     from concurrent.futures import as_completed as completed
 
-    futures = [executor.submit(fit_chunk, layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
-               for chunk in chunks]
     try:
         for future in completed(futures):
             yield future.result()
     finally:
         for future in futures:
             future.cancel()
-
-
-@dataclass
-class StudyOutput:
-    """The chunks' outputs put together over all ``P`` pairs and cells (fields as :class:`ChunkOutput`,
-    pair arrays in pair order; ``errors`` the chunks' test errors in event order). Cells of a chunk whose
-    tests failed stay empty."""
-
-    reason: np.ndarray
-    m: np.ndarray
-    s2: np.ndarray
-    const: np.ndarray
-    slopes: np.ndarray
-    car: dict[str, np.ndarray]
-    span: dict[str, np.ndarray]
-    dates: np.ndarray
-    exclusions: list[tuple[int, int, str]]
-    n: np.ndarray
-    caar: np.ndarray
-    statistic: np.ndarray
-    p_value: np.ndarray
-    errors: list[EstimationError]
-    pending: list = field(default_factory=list)
-
-    def finish(self) -> "StudyOutput":
-        """Exclusions and errors of every chunk added, in event order (whatever order the chunks came in)."""
-        for _, exclusions, error in sorted(self.pending, key=lambda item: item[0]):
-            self.exclusions += exclusions
-            if error is not None:
-                self.errors.append(error)
-        self.pending = []
-        return self
-
-    @classmethod
-    def empty(cls, n_pairs: int, n_cells: int, n_windows: int, n_tests: int, q: int, n_span: int) -> "StudyOutput":
-        """Arrays for ``n_pairs`` pairs (``q`` slopes, ``n_span`` span days) and ``n_cells`` cells, not yet filled."""
-        return cls(
-            reason=np.full(n_pairs, "", dtype=object), m=np.zeros(n_pairs, dtype=np.int64),
-            s2=np.full(n_pairs, np.nan), const=np.full(n_pairs, np.nan), slopes=np.full((n_pairs, q), np.nan),
-            car={name: np.full((n_windows, n_pairs), np.nan) for name in CAR_FIELDS},
-            span={name: np.full((n_pairs, n_span), np.nan) for name in SPAN_FIELDS},
-            dates=np.full((n_pairs, n_span), np.datetime64("NaT"), dtype="datetime64[ns]"), exclusions=[],
-            n=np.zeros((n_cells, n_windows), dtype=np.int64), caar=np.full((n_cells, n_windows), np.nan),
-            statistic=np.full((n_tests, n_cells, n_windows), np.nan),
-            p_value=np.full((n_tests, n_cells, n_windows), np.nan), errors=[])
-
-    def add(self, part: ChunkOutput) -> None:
-        """Write one chunk's output into its pairs' rows and its cells (chunks may come in any order:
-        :meth:`finish` puts their exclusions and errors back in event order)."""
-        rows = part.rows
-        self.reason[rows], self.m[rows], self.s2[rows], self.const[rows] = part.reason, part.m, part.s2, part.const
-        if self.slopes.shape[1]:
-            self.slopes[rows] = part.slopes
-        for name in CAR_FIELDS:
-            self.car[name][:, rows] = part.car[name]
-        for name in SPAN_FIELDS:
-            self.span[name][rows] = part.span[name]
-        self.dates[rows] = part.dates
-        self.pending.append((part.first_cell, part.exclusions, part.error))
-        if part.error is not None:
-            return
-        cells = slice(part.first_cell, part.first_cell + part.n.shape[0])
-        self.n[cells], self.caar[cells] = part.n, part.caar
-        self.statistic[:, cells], self.p_value[:, cells] = part.statistic, part.p_value
-
-
-def combine(parts: list[ChunkOutput], n_pairs: int, n_cells: int, n_windows: int, n_tests: int) -> StudyOutput:
-    """Put chunk outputs (any order) into arrays over all pairs and cells."""
-    first = parts[0]
-    out = StudyOutput.empty(n_pairs, n_cells, n_windows, n_tests, first.slopes.shape[1], first.dates.shape[1])
-    for part in parts:
-        out.add(part)
-    return out.finish()

@@ -68,7 +68,10 @@ class EventStudy:
     Parameters
     ----------
     panel : ReturnPanel or wide DataFrame of returns (decimal; dates x tickers; NaN = missing).
-        With a plain DataFrame every column's trading days are the frame's index.
+        With a plain DataFrame every column's trading days are the frame's index. Or a
+        :class:`~eventstudy.data.return_store.ReturnStore` (a Parquet returns store, out of core): the
+        regressors' columns are read whole, each chunk reads only its securities over its dates, on the
+        worker that fits it; the result is the one of the same returns in memory.
     pairs : DataFrame with ``ticker, event_id, day0`` and optionally ``group``.
     model : ``constant_mean``, ``market_adjusted``, ``market`` or ``factor``.
     benchmark : column of ``panel`` used as the market return, one name for all or a
@@ -125,6 +128,9 @@ class EventStudy:
             self.data = self.data.with_factors(factors)
             factors = list(factors.columns)
         self.regressors = Regressors.build(model, benchmark, factors)
+        if self.data.store is not None:          # lazy input: only the regressors' columns are read whole
+            uniq = self.data.pairs["ticker"].unique()
+            self.data = self.data.with_columns([r for rr in self.regressors.names_for(uniq) for r in rr if r])
         self._check_regressor_columns()
         self.k = normal_returns.n_params(model, self.regressors.q)
         self.min_obs = self._min_obs(min_obs)
@@ -226,14 +232,15 @@ class EventStudy:
         return self._result(settings, layout, cells, out, test_ids, bootstrap)
 
     def fit_parts(self, bootstrap: int | None = 0, seed: int = 0, chunk_pairs: int = 4_000, executor=None,
-                  skip=None, aggregates_only: bool = False):
+                  skip=None, aggregates_only: bool = False, on_start=None):
         """The fit as parts, one per chunk of whole events, yielded as each finishes (for results larger
         than memory: nothing is kept here). Each part is ``(first_event, end_event, tables)`` with
         ``tables`` the chunk's ``car``, ``tests``, ``params``, ``exclusions`` and, unless
         ``aggregates_only``, ``ar`` (per-day abnormal returns), with the columns of :meth:`fit`'s frames.
         Concatenated, the parts hold exactly the rows of :meth:`fit`'s frames (in event order).
-        ``skip(first_event, end_event)`` -> True leaves a chunk out (a resumed run); other arguments as
-        :meth:`fit`."""
+        ``skip(first_event, end_event)`` -> True leaves a chunk out (a resumed run); ``on_start(n)`` is
+        called with the number of chunks to run before the first runs (a progress bar's total); other
+        arguments as :meth:`fit`."""
         check_bootstrap(bootstrap)
         check_seed(seed)
         settings = self.settings
@@ -242,6 +249,8 @@ class EventStudy:
         cells = Cells.build(self.data.pairs, self.pooled_group, self.pool_exclude)
         chunks = [c for c in cells.chunks(chunk_pairs) if skip is None or not skip(c.first_event, c.end_event)]
         test_ids = list(TEST_IDS) + (["bootstrap"] if bootstrap is None or int(bootstrap) > 0 else [])
+        if on_start is not None:
+            on_start(len(chunks))
         for part in iter_chunks(layout, settings, cells, chunks, bootstrap=bootstrap, seed=seed, executor=executor):
             if part.error is not None:
                 raise part.error

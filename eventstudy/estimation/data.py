@@ -9,12 +9,13 @@ security is regressed on (a benchmark, factors, or a per-ticker mapping). Every 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from eventstudy.data.return_store import ReturnStore
 from eventstudy.errors import EstimationError, PairsError, WindowError
 from eventstudy.estimation.windows import WindowSpec
 
@@ -42,17 +43,42 @@ class StudyData:
     closes: Mapping[str, pd.DatetimeIndex]
     kind: str
     pairs: pd.DataFrame
+    store: ReturnStore | None = None
 
     @classmethod
     def build(cls, panel, pairs: pd.DataFrame, pool: bool | str = False) -> "StudyData":
-        """Coerce ``panel`` (:func:`coerce_panel`) and ``pairs`` (:func:`normalise_pairs`)."""
+        """Coerce ``panel`` (:func:`coerce_panel`) and ``pairs`` (:func:`normalise_pairs`). A
+        :class:`~eventstudy.data.return_store.ReturnStore` stays on disk: ``returns`` then holds no column
+        until :meth:`with_columns` reads the regressors' (the securities' returns are read per chunk)."""
+        if isinstance(panel, ReturnStore):
+            return cls(returns=pd.DataFrame(index=panel.dates), sessions=panel.sessions, closes=panel.closes,
+                       kind=panel.kind, pairs=normalise_pairs(pairs, pool), store=panel)
         returns, sessions, kind, closes = coerce_panel(panel)
         return cls(returns=returns, sessions=sessions, closes=closes, kind=kind, pairs=normalise_pairs(pairs, pool))
 
     def with_factors(self, factors: pd.DataFrame) -> "StudyData":
         """The same data with the columns of ``factors`` (indexed by date) joined to the returns."""
-        return StudyData(returns=join_factors(self.returns, factors), sessions=self.sessions, closes=self.closes,
-                         kind=self.kind, pairs=self.pairs)
+        clash = set(factors.columns) & set(self.store.tickers) if self.store is not None else set()
+        if clash:
+            raise EstimationError(f"factor columns {sorted(clash)} are also tickers of the returns store "
+                                  f"{self.store.path}; rename them")
+        return replace(self, returns=join_factors(self.returns, factors))
+
+    def with_columns(self, names) -> "StudyData":
+        """With a store: the same data with the store's columns among ``names`` read into ``returns`` (the
+        regressors, which every pair of their calendar needs whole); without one, ``self``."""
+        if self.store is None:
+            return self
+        read = [n for n in dict.fromkeys(names) if n in self.store.code and n not in self.returns.columns]
+        if not read:
+            return self
+        return replace(self, returns=self.returns.join(self.store.columns(read), how="left"))
+
+    @property
+    def columns(self) -> set:
+        """Every column the returns have: in memory, plus the store's tickers."""
+        cols = set(self.returns.columns)
+        return cols | set(self.store.tickers) if self.store is not None else cols
 
     def sessions_for(self, ticker: str) -> pd.DatetimeIndex:
         """``ticker``'s own trading sessions (the returns' dates when the panel gives none)."""

@@ -7,7 +7,7 @@ in a window. :class:`FitSettings` holds what these need of the study's specifica
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,15 @@ class FitSettings:
     def window_masks(self) -> list[np.ndarray]:
         """Each event window's days on the relative-day grid."""
         return [self.spec.window_mask(w) for w in self.spec.windows]
+
+    def subset(self, rows: np.ndarray) -> "FitSettings":
+        """The settings of the pairs ``rows`` only (pair ``i`` here is ``rows[i]`` there): ``drop`` renumbered."""
+        if self.drop is None:
+            return self
+        local = pd.Index(rows).get_indexer(self.drop[0])
+        keep = local >= 0
+        order = np.argsort(local[keep], kind="stable")
+        return replace(self, drop=(local[keep][order], self.drop[1][keep][order]))
 
     def estimation_block(self) -> tuple[int, int]:
         """First and one-past-last grid position of the estimation days (one contiguous block)."""

@@ -8,16 +8,21 @@ pairs' data into dense ``(pairs, relative days)`` arrays. A layout holds only ar
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from eventstudy.data.return_store import ReturnStore
 from eventstudy.estimation.data import Regressors, StudyData
 from eventstudy.estimation.windows import WindowSpec
 from eventstudy.returns.alignment import align_to_closes, same_date_values
 
-__all__ = ["PairLayout", "calendar_key"]
+__all__ = ["PairLayout", "calendar_key", "PAIR_FIELDS"]
+
+#: the fields of :class:`PairLayout` with one entry per pair
+PAIR_FIELDS = ("yrow", "frow", "start", "drow", "block", "reason")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,11 @@ class PairLayout:
     identical regressor rows, ``reason (P,)`` why a pair cannot be gathered ('' when it can),
     ``row_names (R,)`` the name of each row of ``mat`` ('' for row 0). ``n_days`` is the length of the
     relative-day grid and ``span_start, span_len`` the event span's first grid position and length.
+
+    With a returns ``store`` (lazy input) ``mat`` holds only the regressors' rows (read whole, aligned as in
+    memory): a security's row is read from the store when a chunk gathers it. Then ``row_pos (R,)`` is a
+    row's position in ``mat`` (-1: in the store), ``row_cal (R,)`` its row of ``dates`` and ``row_code (R,)``
+    its ticker's position in the store.
     """
 
     mat: np.ndarray
@@ -45,6 +55,10 @@ class PairLayout:
     n_days: int = 0
     span_start: int = 0
     span_len: int = 0
+    store: ReturnStore | None = None
+    row_pos: np.ndarray | None = None
+    row_cal: np.ndarray | None = None
+    row_code: np.ndarray | None = None
 
     @property
     def span(self) -> slice:
@@ -62,7 +76,7 @@ class PairLayout:
         inv, uniq = pd.factorize(pairs["ticker"].to_numpy().astype(str))
         uniq = np.asarray(uniq, dtype=str)
         regs_u = regressors.names_for(uniq)
-        reason_u = _unavailable(uniq, regs_u, set(data.returns.columns), regressors.what)
+        reason_u = _unavailable(uniq, regs_u, data.columns, regressors.what)
         reason = reason_u[inv]
         cal, cal_sessions, cal_closes = _calendars(data, uniq, reason_u, alignment)
         cal = cal[inv]
@@ -72,6 +86,7 @@ class PairLayout:
         start = np.zeros(n_pairs, dtype=np.int64)
         drow = np.zeros(n_pairs, dtype=np.int64)
         blocks: list[tuple[np.ndarray, np.ndarray, list[str]]] = []     # (matrix, dates, row names) per calendar
+        lazy_rows: list[list[str]] = []                                   # the names of its rows in the matrix
         n_rows = 1
         for c, sess in enumerate(cal_sessions):
             idx = np.flatnonzero(cal == c)
@@ -87,7 +102,8 @@ class PairLayout:
             reg_names = {r for u in us for r in regs_u[u]}
             names = sorted(set(uniq[us]) | reg_names)
             col_of = {n: j for j, n in enumerate(names)}
-            body, dates_c, pad_lo = _calendar_rows(data, names, reg_names, sess, cal_closes[c], p0, rel, log_returns)
+            eager = [n for n in names if data.store is None or n in data.returns.columns]
+            body, dates_c, pad_lo = _calendar_rows(data, eager, reg_names, sess, cal_closes[c], p0, rel, log_returns)
             ycol_u = np.full(len(uniq), -1)
             ycol_u[us] = [col_of[t] for t in uniq[us]]
             yrow[idx] = n_rows + ycol_u[inv[idx]]
@@ -98,8 +114,10 @@ class PairLayout:
             start[idx] = p0 + int(rel[0]) + pad_lo
             drow[idx] = len(blocks) + 1
             blocks.append((body, dates_c, names))
+            lazy_rows.append(eager)
             n_rows += len(names)
         big, dmat, row_names = _stack(blocks, n_rows, len(rel))
+        lazy = {} if data.store is None else _lazy_rows(data.store, blocks, lazy_rows, n_rows)
         width = big.shape[1]
         # pairs with identical regressor rows (calendar, first column, regressor names) share a block
         block = pd.factorize(drow * width + start)[0]
@@ -108,7 +126,7 @@ class PairLayout:
         lo, hi = spec.event_span()
         return cls(mat=big, dates=dmat, yrow=yrow, frow=frow, start=start, drow=drow, block=block,
                    reason=reason, row_names=row_names, n_days=len(rel), span_start=int(lo - spec.rmin),
-                   span_len=int(hi - lo + 1))
+                   span_len=int(hi - lo + 1), **lazy)
 
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense ``y (n, D)``, ``f (n, D, q)`` and span dates ``(n, S)`` for the pairs ``rows``.
@@ -116,6 +134,8 @@ class PairLayout:
         Pairs that share a first column (same calendar position of day 0: an event hitting many
         securities) are copied as row slices of the stacked matrix; with many distinct first
         columns one flat ``take`` does it."""
+        if self.store is not None:
+            return self._gather_lazy(rows)
         n_days, s0, n_span = self.n_days, self.span_start, self.span_len
         q = self.frow.shape[1]
         n = len(rows)
@@ -142,6 +162,70 @@ class PairLayout:
             f[:, :, k] = np.take(flat, self.frow[rows, k, None] * width + cols)
         dates = np.take(self.dates.ravel(), self.drow[rows, None] * width + cols[:, s0:s0 + n_span])
         return y, f, dates
+
+    def pair_arrays(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The per-pair fields of the pairs ``rows`` (pair ``i`` of :meth:`with_pairs` is ``rows[i]`` here)."""
+        return {name: getattr(self, name)[rows] for name in PAIR_FIELDS}
+
+    def with_pairs(self, arrays: dict[str, np.ndarray]) -> "PairLayout":
+        """The same matrix and calendars with other per-pair fields (:meth:`pair_arrays`): with a store, what
+        one chunk's task needs, whatever the size of the study."""
+        return dataclasses.replace(self, **arrays)
+
+    def _gather_lazy(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`gather` with a store: the rows and columns these pairs use, the securities' read from the
+        store (only their tickers, only these dates), put in a small layout of their own and gathered there
+        (the same values, copied the same way, as from the whole matrix)."""
+        live = self.yrow[rows] > 0                      # pairs that can be gathered (the others point at row 0)
+        start = self.start[rows]
+        lo = int(start[live].min()) if live.any() else 0
+        hi = (int(start[live].max()) if live.any() else 0) + self.n_days
+        used = np.unique(np.concatenate([[0], self.yrow[rows][live], self.frow[rows][live].ravel()]))
+        local = np.full((len(used), hi - lo), np.nan)
+        pos = self.row_pos[used]
+        local[pos >= 0] = self.mat[pos[pos >= 0], lo:hi]
+        lazy = np.flatnonzero(pos < 0)
+        for cal in np.unique(self.row_cal[used[lazy]]):
+            which = lazy[self.row_cal[used[lazy]] == cal]
+            day = self.dates[cal, lo:hi]
+            cols = np.flatnonzero(~np.isnat(day))
+            if not cols.size:
+                continue
+            sess = day[cols].astype(np.int64)
+            codes = self.row_code[used[which]]
+            code, date, value = self.store.read(codes, day[cols[0]], day[cols[-1]])
+            at = np.minimum(np.searchsorted(sess, date), len(sess) - 1)
+            on = sess[at] == date                        # a stored date that is not a session here is not used
+            slot = np.zeros(len(self.store.tickers), dtype=np.int64)
+            slot[codes] = which
+            local[slot[code[on]], cols[at[on]]] = value[on]
+        sub = PairLayout(mat=local, dates=self.dates[:, lo:hi], yrow=np.where(live, np.searchsorted(used, self.yrow[rows]), 0),
+                         frow=np.where(live[:, None], np.searchsorted(used, self.frow[rows]), 0),
+                         start=np.where(live, start - lo, 0), drow=self.drow[rows], block=self.block[rows],
+                         reason=self.reason[rows], n_days=self.n_days, span_start=self.span_start,
+                         span_len=self.span_len)
+        return sub.gather(np.arange(len(rows)))
+
+
+def _lazy_rows(store: ReturnStore, blocks: list, eager: list[list[str]], n_rows: int) -> dict:
+    """With a store: where every row of the stacked numbering is (:class:`PairLayout`'s ``row_pos`` in the
+    matrix of the rows held in memory, ``row_cal``, ``row_code`` in the store)."""
+    row_pos = np.full(n_rows, -1, dtype=np.int64)
+    row_cal = np.zeros(n_rows, dtype=np.int64)
+    row_code = np.full(n_rows, -1, dtype=np.int64)
+    row_pos[0] = 0
+    r0, kept = 1, 1
+    for c, ((_, _, names), in_memory) in enumerate(zip(blocks, eager)):
+        held = set(in_memory)
+        for j, name in enumerate(names):
+            row_cal[r0 + j] = c + 1
+            if name in held:                 # rows held are in the order of the names
+                row_pos[r0 + j] = kept
+                kept += 1
+            else:
+                row_code[r0 + j] = store.code[name]
+        r0 += len(names)
+    return {"store": store, "row_pos": row_pos, "row_cal": row_cal, "row_code": row_code}
 
 
 def calendar_key(idx: pd.DatetimeIndex) -> tuple:
@@ -203,9 +287,10 @@ def _calendar_rows(data: StudyData, names: list[str], reg_names: set[str], sess:
 
 
 def _stack(blocks: list[tuple[np.ndarray, np.ndarray, list[str]]], n_rows: int, n_days: int):
-    """The calendars' padded matrices stacked under an all-NaN row 0, their date rows, and the row names."""
+    """The calendars' padded matrices stacked under an all-NaN row 0, their date rows, and the row names
+    (with a store, the matrices hold only the rows kept in memory: ``n_rows`` counts all)."""
     width = max([n_days] + [body.shape[1] for body, _, _ in blocks])
-    big = np.full((n_rows, width), np.nan)
+    big = np.full((1 + sum(body.shape[0] for body, _, _ in blocks), width), np.nan)
     dmat = np.full((len(blocks) + 1, width), np.datetime64("NaT"), dtype="datetime64[ns]")
     r0 = 1
     for c, (body, dates_c, _) in enumerate(blocks):

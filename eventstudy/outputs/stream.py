@@ -38,28 +38,21 @@ def _parquet_bytes(frame) -> bytes:
 
 def stream_study(study, folder: str | os.PathLike, *, bootstrap: int | None = 0, seed: int = 0,
                  chunk_pairs: int = 4_000, executor=None, aggregates_only: bool = False,
-                 progress: bool | None = None) -> dict:
+                 progress: bool | None = None, options: dict | None = None, transform=None) -> dict:
     """Fit ``study`` (an :class:`~eventstudy.engine.model.EventStudy`) chunk by chunk into ``folder`` (see the
     module docstring); returns ``{"written": chunks written, "skipped": chunks already there, "folder": path}``.
-    ``executor`` as :meth:`EventStudy.fit`."""
+    ``executor`` as :meth:`EventStudy.fit`. ``options`` (JSON values) are recorded with the settings and must
+    match on a resumed run (e.g. the command-line options that shaped the study); ``transform(tables)`` ->
+    tables is applied to each chunk's tables before they are written. A progress bar counts the chunks."""
     out = ensure_out_dir(folder, "stream folder", "the streamed results")
     tables = [t for t in STREAM_TABLES if not (aggregates_only and t == "ar")]
     settings = {"chunk_pairs": int(chunk_pairs), "bootstrap": None if bootstrap is None else int(bootstrap),
                 "seed": int(seed), "aggregates_only": bool(aggregates_only), "model": study.model,
                 "pairs": int(len(study.pairs)), "windows": [list(w) for w in study.spec.windows],
                 "estimation": list(study.spec.estimation)}
-    manifest = out / MANIFEST
-    if manifest.exists():
-        try:
-            before = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise EventStudyError(f"{manifest}: unreadable ({exc}); delete the folder's contents to start over") from None
-        if before != settings:
-            changed = sorted(k for k in settings if before.get(k) != settings[k])
-            raise EventStudyError(f"stream folder {out} holds a run with other settings ({', '.join(changed)}): "
-                                  "resume with the same settings, or choose an empty folder")
-    else:
-        atomic_write_text(manifest, json.dumps(settings, indent=1))
+    if options is not None:
+        settings["options"] = json.loads(json.dumps(options))
+    _check_settings(out, settings)
     for t in tables:
         (out / t).mkdir(exist_ok=True)
 
@@ -68,11 +61,17 @@ def stream_study(study, folder: str | os.PathLike, *, bootstrap: int | None = 0,
 
     skipped = []
     bar = progress_bar(None, desc="chunks", unit="chunk", enabled=progress)
+
+    def start(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
     written = 0
     try:
         for first, end, parts in study.fit_parts(bootstrap=bootstrap, seed=seed, chunk_pairs=chunk_pairs,
-                                                 executor=executor, aggregates_only=aggregates_only,
+                                                 executor=executor, aggregates_only=aggregates_only, on_start=start,
                                                  skip=lambda a, b: done(a, b) and not skipped.append((a, b))):
+            parts = transform(parts) if transform is not None else parts
             for t in tables:
                 atomic_write_bytes(out / t / _part_name(first, end), _parquet_bytes(parts[t]))
             written += 1
@@ -80,3 +79,23 @@ def stream_study(study, folder: str | os.PathLike, *, bootstrap: int | None = 0,
     finally:
         bar.close()
     return {"written": written, "skipped": len(skipped), "folder": out}
+
+
+def _check_settings(out, settings: dict) -> None:
+    """Record ``settings`` in a new folder; in a folder of an earlier run, refuse other settings by name."""
+    manifest = out / MANIFEST
+    if not manifest.exists():
+        atomic_write_text(manifest, json.dumps(settings, indent=1))
+        return
+    try:
+        before = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EventStudyError(f"{manifest}: unreadable ({exc}); delete the folder's contents to start over") from None
+    if before == settings:
+        return
+    changed = [k for k in sorted(set(settings) | set(before)) if before.get(k) != settings.get(k) and k != "options"]
+    old, new = before.get("options") or {}, settings.get("options") or {}
+    changed += [f"{k} (was {old.get(k)!r}, now {new.get(k)!r})" for k in sorted(set(old) | set(new))
+                if old.get(k) != new.get(k)]
+    raise EventStudyError(f"stream folder {out} holds a run with other settings ({', '.join(changed)}): "
+                          "resume with the same settings, or choose an empty folder")

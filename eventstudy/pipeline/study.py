@@ -350,6 +350,29 @@ def warn_untested(result: EventStudyResult) -> None:
                   stacklevel=3)
 
 
+@dataclass(frozen=True, repr=False)
+class StudyBuild:
+    """A study built and not yet fitted (:func:`build_study`): the engine's specification ``study`` (an
+    :class:`~eventstudy.engine.model.EventStudy`) and what :func:`fit_study` needs to make the
+    :class:`StudyRun` (fields as there; ``excluded`` the instruments left out before estimation,
+    ``limits`` the price-limit days, ``base_group`` as asked, ``regressions`` whether to run them)."""
+
+    study: EventStudy
+    config: StudyConfig
+    events: pd.DataFrame
+    universe: pd.DataFrame
+    day0: pd.DataFrame
+    prices: Prices
+    panel: ReturnPanel
+    excluded: pd.DataFrame
+    confounders: pd.DataFrame
+    calendars: pd.DataFrame
+    hypotheses: pd.DataFrame | None
+    limits: pd.DataFrame | None
+    labels: Labels
+    regressions: bool = True
+
+
 def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: str = "market",
               estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
               return_kind: str = "simple", base_group: str | None = FROM_STUDY,
@@ -391,7 +414,27 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
 
     ``executor``: a ``dask.distributed.Client`` or a :class:`concurrent.futures.Executor` on which the
     engine runs its chunks of events (:meth:`eventstudy.engine.model.EventStudy.fit`); same results.
+
+    This is :func:`build_study` (inputs -> the engine's specification) then :func:`fit_study`.
     """
+    built = build_study(events, universe, source, model=model, estimation=estimation, windows=windows,
+                        return_kind=return_kind, base_group=base_group, pool_exclude=pool_exclude,
+                        extra_factors=extra_factors, confounders=confounders, regressions=regressions,
+                        instruments=instruments, alignment=alignment, hypotheses=hypotheses, limits=limits,
+                        limit_treatment=limit_treatment, study=study)
+    return fit_study(built, bootstrap=bootstrap, seed=seed, executor=executor)
+
+
+def build_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: str = "market",
+                estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
+                return_kind: str = "simple", base_group: str | None = FROM_STUDY,
+                pool_exclude: Sequence[str] | None = FROM_STUDY, extra_factors: Sequence[str] | None = FROM_STUDY,
+                confounders: pd.DataFrame | None = None, regressions: bool = True, instruments=None,
+                alignment: str = "close", hypotheses: pd.DataFrame | None = None, limits: pd.DataFrame | None = None,
+                limit_treatment: str = "flag", study: Study | None = None) -> StudyBuild:
+    """The first half of :func:`run_study` (same arguments but the fit's): prices, calendars, day 0, the
+    return panel and the pairs, checked, as a :class:`StudyBuild` whose ``study`` is ready to fit (or to
+    stream chunk by chunk, :func:`eventstudy.outputs.stream.stream_study`)."""
     defaults = study.defaults if study is not None else StudyDefaults()
     base_group = defaults.base_group if base_group is FROM_STUDY else base_group
     pool_exclude = tuple(defaults.not_pooled if pool_exclude is FROM_STUDY else pool_exclude)
@@ -407,8 +450,38 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
     check_study_inputs(universe, model=model, extra_factors=extra_factors, pool_exclude=pool_exclude,
                        kinds=declared_kinds(instruments))
     tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
-    prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
+    prices, excluded_rows = _study_prices(source, tickers, start, end, extra_factors if model == "factor" else ())
+    prices = local_dates(prices, declared)
+    calendars, models, sessions = trading_calendars(prices, declared, tickers)
+    exch = dict(zip(calendars["ticker"], calendars["exchange"]))
+    panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions,
+                                        mask=_roll_masks(prices, declared_kinds(instruments))), models)
+    have = set(prices.frame["ticker"].unique())
+    inst = [t for t in universe["ticker"] if t in have]
+    day0, pairs = _study_pairs(events, universe, inst, panel, calendars, exch, limits, limit_treatment, spec,
+                               excluded_rows)
+    if pairs.empty:
+        raise DataUnavailableError(_no_pairs_message(events, day0, prices))
+    kw, regs = _regressors(model, bench, inst, pairs, extra_factors)
+    how = alignment_notes(inst, regs, exch, models, alignment)
+    day0["alignment"] = day0["ticker"].map(how).fillna("")
+    es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
+                    pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
+    cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
+                      base_group=base_group, pool_exclude=tuple(pool_exclude),
+                      extra_factors=tuple(extra_factors) if model == "factor" else (), alignment=alignment,
+                      timeline=defaults.timeline)
+    return StudyBuild(study=es, config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
+                      excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
+                      confounders=confounders if confounders is not None else _empty_confounders(),
+                      calendars=calendars, hypotheses=hypotheses, limits=limits,
+                      labels=study.labels if study is not None else Labels(), regressions=regressions)
 
+
+def _study_prices(source, tickers: list[str], start, end, factors: Sequence[str]) -> tuple[Prices, list[dict]]:
+    """The prices of ``tickers`` over ``start .. end`` (refusing none at all, or a factor without prices) and
+    the exclusion rows of the tickers without prices."""
+    prices = source if isinstance(source, Prices) else source.get(tickers, start, end)
     if prices.frame.empty:
         why = "; ".join(f"{t}: {r}" for t, r in zip(prices.failures.get("ticker", [])[:3],
                                                      prices.failures.get("reason", [])[:3]))
@@ -417,30 +490,34 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
                                    + (": the bundled simulated market covers only its own period; use --prices FILE "
                                       "or Yahoo Finance for other dates." if prices.simulated else
                                       ", or use --offline (bundled SIMULATED market) or --prices FILE."))
-    excluded_rows: list[dict] = []
     failures = prices.failures
-    for t, r in zip(failures.get("ticker", []), failures.get("reason", [])):
-        excluded_rows.append(dict(ticker=t, event_id="", reason=f"no prices: {r}"))
+    excluded_rows = [dict(ticker=t, event_id="", reason=f"no prices: {r}")
+                     for t, r in zip(failures.get("ticker", []), failures.get("reason", []))]
     have = set(prices.frame["ticker"].unique())
-    missing_factors = [f for f in (extra_factors if model == "factor" else []) if f not in have]
+    missing_factors = [f for f in factors if f not in have]
     if missing_factors:
         raise EstimationError(f"factor {missing_factors[0]} has no prices in {prices.source}; "
                               f"choose another factor or a price file that has it")
+    return prices, excluded_rows
 
-    prices = local_dates(prices, declared)
-    calendars, models, sessions = trading_calendars(prices, declared, tickers)
-    exch = dict(zip(calendars["ticker"], calendars["exchange"]))
-    kinds = declared_kinds(instruments)
+
+def _roll_masks(prices: Prices, kinds: dict[str, str]) -> pd.DataFrame | None:
+    """The futures-roll days to mask (continuous futures series, declared or recognised by name), or None."""
     futures = [t for t in prices.tickers
                if (kinds[t] in FUTURE_KINDS if t in kinds else is_continuous_future(t))]
-    masks = []
-    if futures:
-        fut = prices.select(tickers=futures).wide()
-        masks = [roll_mask(t, fut[t].dropna()) for t in futures]
-    mask = pd.concat(masks, ignore_index=True) if masks else None
-    panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions, mask=mask), models)
+    if not futures:
+        return None
+    fut = prices.select(tickers=futures).wide()
+    masks = [roll_mask(t, fut[t].dropna()) for t in futures]
+    return pd.concat(masks, ignore_index=True) if masks else None
 
-    inst = [t for t in universe["ticker"] if t in have]
+
+def _study_pairs(events: pd.DataFrame, universe: pd.DataFrame, inst: list[str], panel: ReturnPanel,
+                 calendars: pd.DataFrame, exch: dict[str, str], limits: pd.DataFrame | None, limit_treatment: str,
+                 spec: WindowSpec, excluded_rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The day-0 audit of every event on every instrument with prices (calendar notes prefixed, with a warning)
+    and the pairs with a day 0 (their group; price-limit pairs left out under ``exclude``); the exclusions
+    are appended to ``excluded_rows``."""
     day0 = map_day0(events, inst, exchanges={t: exch.get(t) for t in inst},
                     price_dates={t: panel.sessions[t] for t in inst})
     notes = dict(zip(calendars["ticker"], calendars["note"]))
@@ -451,7 +528,7 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
         warnings.warn(f"{len(odd)} instrument(s) have no confirmed exchange calendar and keep their own price "
                       "dates (no session hours: announcement times cannot be placed within a day), e.g. "
                       f"{odd[0]}: {notes[odd[0]].split(': sessions are')[0]}; declare their exchange in an "
-                      "instruments file (--instruments) to use session hours", stacklevel=2)
+                      "instruments file (--instruments) to use session hours", stacklevel=4)
     nat = day0["day0"].isna()
     for _, r in day0[nat].iterrows():
         excluded_rows.append(dict(ticker=r["ticker"], event_id=r["event_id"], reason=r["reason"]))
@@ -465,51 +542,56 @@ def run_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: st
             key = set(zip(drop["ticker"], drop["event_id"]))
             pairs = pairs[[(a, b) not in key for a, b in zip(pairs["ticker"], pairs["event_id"])]]
             excluded_rows.extend(drop.to_dict("records"))
+    return day0, pairs
 
-    if pairs.empty:
-        raise DataUnavailableError(_no_pairs_message(events, day0, prices))
-    kw: dict = {}
-    regs: dict[str, list[str]] = {}
+
+def _regressors(model: str, bench: dict[str, str], inst: list[str], pairs: pd.DataFrame,
+                extra_factors: Sequence[str]) -> tuple[dict, dict[str, list[str]]]:
+    """The engine's regressor arguments (``benchmark=`` or ``factors=``) and each instrument's regressors."""
     if model in ("market", "market_adjusted"):
-        kw["benchmark"] = bench
-        regs = {t: [bench[t]] for t in inst if t in bench}
-    elif model == "factor":
-        kw["factors"] = {t: [bench[t], *extra_factors] for t in pairs["ticker"].unique()}
-        regs = kw["factors"]
-    how = alignment_notes(inst, regs, exch, models, alignment)
-    day0["alignment"] = day0["ticker"].map(how).fillna("")
-    es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
-                    pool_exclude=tuple(pool_exclude), log_returns=(return_kind == "log"), alignment=alignment, **kw)
-    result = es.fit(bootstrap=bootstrap, seed=seed, executor=executor)
-    result = _single_instrument_tests(result, pool_exclude)
-    warn_untested(result)
+        return {"benchmark": bench}, {t: [bench[t]] for t in inst if t in bench}
+    if model == "factor":
+        factors = {t: [bench[t], *extra_factors] for t in pairs["ticker"].unique()}
+        return {"factors": factors}, factors
+    return {}, {}
 
+
+def fit_study(built: StudyBuild, *, bootstrap: int | None = 0, seed: int = 0, executor=None) -> StudyRun:
+    """The second half of :func:`run_study`: fit ``built.study`` (``executor`` as
+    :meth:`~eventstudy.engine.model.EventStudy.fit`), blank the cross-sectional tests of single-instrument
+    groups, run the portfolio and cross-section regressions and make the :class:`StudyRun`."""
+    cfg = built.config
+    result = built.study.fit(bootstrap=bootstrap, seed=seed, executor=executor)
+    result = _single_instrument_tests(result, cfg.pool_exclude)
+    warn_untested(result)
+    reg, base_group = _study_regressions(result, built.universe, cfg, built.regressions)
+    cfg = dataclasses.replace(cfg, base_group=base_group, bootstrap=bootstrap, seed=seed)
+    return StudyRun(config=cfg, events=built.events, universe=built.universe, day0=built.day0, prices=built.prices,
+                    panel=built.panel, result=result, regressions=reg, excluded=built.excluded,
+                    confounders=built.confounders, calendars=built.calendars, hypotheses=built.hypotheses,
+                    limit_flags=limit_flags(result, built.limits), labels=built.labels)
+
+
+def _study_regressions(result: EventStudyResult, universe: pd.DataFrame, cfg: StudyConfig,
+                       regressions: bool) -> tuple[pd.DataFrame, str | None]:
+    """The portfolio event-dummy regressions and the cross-section of exposure groups, and the base group used."""
     reg = pd.DataFrame(columns=REG_COLUMNS)
     # the cross-section compares exposure groups: it needs two of them with estimated pairs; the base
     # group is `base_group` when it has estimated pairs, else the first such equity group of the universe
     estimated = set(result.params["group"])
-    eq_groups = [g for g in dict.fromkeys(universe["group"]) if g not in set(pool_exclude) and g in estimated]
+    eq_groups = [g for g in dict.fromkeys(universe["group"]) if g not in set(cfg.pool_exclude) and g in estimated]
+    base_group = cfg.base_group
     if base_group not in eq_groups:
         base_group = eq_groups[0] if eq_groups else None
-    if regressions and model != "market_adjusted":
+    if regressions and cfg.model != "market_adjusted":
         parts = [event_dummy_regressions(result, by="group")]
         if len(eq_groups) < 2:
             warnings.warn("cross-sectional regressions skipped: they compare exposure groups, and only "
-                          f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=2)
+                          f"{', '.join(eq_groups) or 'no equity group'} has estimated pairs", stacklevel=4)
         if len(eq_groups) >= 2:
             parts.append(group_difference_regressions(result, base_group, groups=eq_groups))
         reg = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-
-    cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,
-                      base_group=base_group, pool_exclude=tuple(pool_exclude),
-                      extra_factors=tuple(extra_factors) if model == "factor" else (), bootstrap=bootstrap, seed=seed,
-                      alignment=alignment, timeline=defaults.timeline)
-    conf = confounders if confounders is not None else _empty_confounders()
-    return StudyRun(config=cfg, events=events, universe=universe, day0=day0, prices=prices, panel=panel,
-                    result=result, regressions=reg,
-                    excluded=pd.DataFrame(excluded_rows, columns=["ticker", "event_id", "reason"]),
-                    confounders=conf, calendars=calendars, hypotheses=hypotheses,
-                    limit_flags=limit_flags(result, limits), labels=study.labels if study is not None else Labels())
+    return reg, base_group
 
 
 #: tests whose statistic treats the members of a group as a cross-section of independent securities
@@ -521,10 +603,16 @@ def _single_instrument_tests(result: EventStudyResult, single_groups: Sequence[s
     """NaN statistic and p-value for the cross-sectional tests of ``single_groups`` (one instrument, or
     listings of one contract: a cross-section of two listings of one future is one observation twice).
     The time-series t, the rank test on the portfolio and the bootstrap stay."""
-    tt = result.tests
-    sel = tt["group"].isin(list(single_groups)) & tt["test"].isin(CROSS_SECTIONAL_TESTS)
+    tt = single_instrument_tests(result.tests, single_groups)
+    return result if tt is result.tests else dataclasses.replace(result, tests=tt)
+
+
+def single_instrument_tests(tests: pd.DataFrame, single_groups: Sequence[str]) -> pd.DataFrame:
+    """``tests`` (the engine's tidy tests) with the :data:`CROSS_SECTIONAL_TESTS` of ``single_groups`` blanked
+    (NaN statistic and p-value), as :func:`run_study` reports them; ``tests`` itself when none is."""
+    sel = tests["group"].isin(list(single_groups)) & tests["test"].isin(CROSS_SECTIONAL_TESTS)
     if not sel.any():
-        return result
-    tt = tt.copy()
+        return tests
+    tt = tests.copy()
     tt.loc[sel, ["statistic", "p_value"]] = float("nan")
-    return dataclasses.replace(result, tests=tt)
+    return tt

@@ -62,12 +62,11 @@ def test_dask_local_cluster_equals_local_fit(study_and_local):
         _assert_same(local, es.fit(bootstrap=49, seed=3, chunk_pairs=120, executor=client))
 
 
-def test_a_worker_killed_midway_changes_nothing(monkeypatch):
+def _fit_killing_a_worker(monkeypatch, study: EventStudy, **fit):
+    """``study.fit(**fit)`` on a 2-worker LocalCluster whose first worker is SIGKILLed as the first chunk comes in."""
     distributed = pytest.importorskip("distributed")
     import eventstudy.engine.chunk as chunk_module
 
-    es = _study(n_sec=40, n_events=30, seed=11)
-    local = es.fit(bootstrap=199, seed=5, chunk_pairs=40)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
         victim = sorted(client.run(os.getpid).values())[0]
@@ -86,11 +85,18 @@ def test_a_worker_killed_midway_changes_nothing(monkeypatch):
                 pass
 
         monkeypatch.setattr(chunk_module, "progress_bar", lambda total, **kw: KillOnFirstChunk(total, **kw))
-        remote = es.fit(bootstrap=199, seed=5, chunk_pairs=40, executor=client)
+        remote = study.fit(executor=client, **fit)
         assert len(seen) == 30                                   # every chunk arrived, after the kill
         client.wait_for_workers(2, timeout=60)
         assert victim not in set(client.run(os.getpid).values())          # it died and was replaced
-    _assert_same(local, remote)
+    return remote
+
+
+def test_a_worker_killed_midway_changes_nothing(monkeypatch):
+    pytest.importorskip("distributed")
+    es = _study(n_sec=40, n_events=30, seed=11)
+    local = es.fit(bootstrap=199, seed=5, chunk_pairs=40)
+    _assert_same(local, _fit_killing_a_worker(monkeypatch, es, bootstrap=199, seed=5, chunk_pairs=40))
 
 
 def test_cli_workers_gives_the_same_files_as_a_local_run(tmp_path):
@@ -115,3 +121,32 @@ def test_cli_bad_scale_flags_are_refused_before_any_work(tmp_path, capsys, flags
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err and "events x" not in err
     assert not (tmp_path / "x").exists()
+
+
+# ------------------------------------------------------------------- lazy input: a Parquet returns store
+def _lazy_study(es: EventStudy, folder) -> EventStudy:
+    from eventstudy.data.return_store import ReturnStore, write_return_store
+
+    store = ReturnStore.open(write_return_store(es.returns, folder / "returns.parquet", dates_per_group=30))
+    return EventStudy(store, es.pairs, model="market", benchmark="MKT", windows=[(0, 0), (0, 1), (-1, 1)])
+
+
+def test_lazy_input_on_a_local_cluster_equals_the_fit_in_memory(study_and_local, tmp_path):
+    """Workers read their chunks' returns from the store themselves: the panel is neither held nor scattered."""
+    distributed = pytest.importorskip("distributed")
+    es, local = study_and_local
+    lazy = _lazy_study(es, tmp_path)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        _assert_same(local, lazy.fit(bootstrap=49, seed=3, chunk_pairs=40, executor=client))
+        _assert_same(local, lazy.fit(bootstrap=49, seed=3, chunk_pairs=160, executor=client))
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        _assert_same(local, lazy.fit(bootstrap=49, seed=3, chunk_pairs=80, executor=pool))
+
+
+def test_a_worker_killed_midway_with_lazy_input_changes_nothing(monkeypatch, tmp_path):
+    pytest.importorskip("distributed")
+    es = _study(n_sec=40, n_events=30, seed=11)
+    local = es.fit(bootstrap=99, seed=5, chunk_pairs=40)
+    _assert_same(local, _fit_killing_a_worker(monkeypatch, _lazy_study(es, tmp_path), bootstrap=99, seed=5,
+                                              chunk_pairs=40))
