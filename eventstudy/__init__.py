@@ -41,6 +41,11 @@ _LAZY = {
     "FileSource": ".data.files",
     "YahooSource": ".data.yahoo",
     "OfflineSource": ".data.offline",
+    "ReturnStore": ".data.return_store",
+    "write_return_store": ".data.return_store",
+    "stream_study": ".outputs.stream",
+    "build_study": ".pipeline.study",
+    "fit_study": ".pipeline.study",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
