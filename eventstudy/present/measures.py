@@ -87,7 +87,8 @@ _INTRO = ("Beside returns: trading volume and volatility around each event, on t
           "stretch), "
           "and returns standardised by each stock's GARCH(1,1) event-day variance forecast (Savickas 2003). "
           "Formulas: docs/METHODS.md section 18; every cell is in the volume_*.csv and volatility_*.csv tables. "
-          "Groups of one instrument get no cross-sectional statistic.")
+          "Groups of one instrument get no cross-sectional statistic. Stars are per cell and not adjusted for "
+          "the many cells shown (* p<0.10, ** p<0.05, *** p<0.01, two-sided): read them as exploratory.")
 
 
 def _intro(measures) -> str:
