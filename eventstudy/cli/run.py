@@ -60,6 +60,10 @@ def cmd_run(args) -> int:
     limits = limits_from(args)
     source = source_from(args)
     args.bars_obj = bars_from(args)                 # bad bars fail before the study runs
+    args.volume_frame = None
+    if "volume" in args.measures:                   # and so does a bad volume file
+        from eventstudy.data.volume import read_volume_file
+        args.volume_frame = read_volume_file(args.volume or args.prices)
     # the figure workers start first (they must not inherit the folder's lock); folder: locked, staged, swapped in
     with figure_workers(args, formats) as workers, folder:
         return run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits,
@@ -147,9 +151,8 @@ def write_measures(args, run, stage) -> dict:
 
     volume, src = None, ""
     if "volume" in args.measures:
-        from eventstudy.data.volume import read_volume_file
         path = args.volume or args.prices          # one of them: checked before the run
-        volume = read_volume_file(path)
+        volume = args.volume_frame                 # read before the run: a bad file fails early
         src = f"file {path}" + ("; turnover = volume / shares_outstanding" if volume.attrs.get("measure") == "turnover"
                                 else "")
     say("eventstudy: measures " + ", ".join(args.measures[1:]) + (f" (volume from {src})" if src else ""))
@@ -187,7 +190,7 @@ def write_bars(args, run, bars, stage) -> dict:
 def manifest_info(args, run) -> dict:
     """What manifest.json records besides the files: command options, versions, data source."""
     from eventstudy.outputs.runfolder import package_versions
-    opts = {k: v for k, v in vars(args).items() if k not in ("command", "bars_obj")}
+    opts = {k: v for k, v in vars(args).items() if k not in ("command", "bars_obj", "volume_frame")}
     p = run.prices
     return {"command": "eventstudy run", "options": opts, "versions": package_versions(),
             "data": {"source": str(p.source), "simulated": bool(p.simulated),

@@ -158,3 +158,15 @@ def test_replace_marked_section_hand_worked():
     assert rep("a", "S", "<b>", "</b>") == "a\n\n<b>\nS\n</b>\n"
     assert rep("x<footer>y", "S", "<b>", "</b>", "<footer>") == "x<b>\nS\n</b>\n<footer>y"
     assert rep("p<b>\nold\n</b>q", "new", "<b>", "</b>") == "p<b>\nnew\n</b>q"
+
+
+def test_cli_bad_volume_file_fails_before_the_study(tmp_path, capsys, monkeypatch):
+    import eventstudy.pipeline.study as study_mod
+
+    vol = tmp_path / "vol.csv"
+    vol.write_text("date,ticker,volume,shares_outstanding\n2025-11-04,7203.T,100,1000\n2025-11-05,7203.T,120,-3\n")
+    monkeypatch.setattr(study_mod, "build_study", lambda *a, **k: pytest.fail("the study ran before the volume file was read"))
+    out = tmp_path / "o"
+    assert main(["run", "--offline", "--volume", str(vol), "--measure", "volume", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"volume file {vol} line 3: shares_outstanding '-3' of 7203.T" in err and not out.exists()
