@@ -11,6 +11,7 @@ abnormal returns with the event-induced variance tests.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
@@ -24,7 +25,7 @@ from eventstudy.estimation.garch import fit_garch_many, garch_event_variance
 from eventstudy.estimation.garch_dummy import MIN_DUMMY_DAYS, fit_garch_dummy_many
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, WindowSpec
 from eventstudy.estimation.volume import CALENDARS, MARKET_COLUMN, calendar_dummies, log_volume, market_log_volume
-from eventstudy.inference.volatility import cell_volatility_tests
+from eventstudy.inference.volatility import MIN_PRE_DAYS, cell_volatility_tests
 from eventstudy.returns.panel import ReturnPanel
 
 __all__ = ["VolatilityResult", "abnormal_volume", "abnormal_volatility", "volume_regressors"]
@@ -181,6 +182,10 @@ def abnormal_volatility(result: EventStudyResult, *, pool_exclude: Sequence[str]
     rows, trows = [], []
     e0 = int(np.flatnonzero(est)[0])
     pre = (rel > rel[est].max()) & (rel < first)       # out-of-sample days before the windows: variance_rank's reference
+    if int(pre.sum()) < MIN_PRE_DAYS:
+        warnings.warn(f"variance_rank is not computed: it ranks the window against the days between the estimation "
+                      f"window and the earliest event window, and there are {int(pre.sum())} (it needs "
+                      f"{MIN_PRE_DAYS}); end the estimation window earlier, e.g. --estimation=-250,-11", stacklevel=2)
     start = np.column_stack([params["omega"], params["alpha"], params["beta"]])
     for (a, b) in windows:
         cols = (rel >= a) & (rel <= b)

@@ -228,3 +228,14 @@ def test_variance_rank_needs_a_cross_section():
     assert n == 1 and np.isnan([vr, t, p]).all()
     vr, t, p, n = variance_rank(np.full((3, 4), 1.0), np.full((3, 1), 2.0))      # 4 pre-event days < 5
     assert n == 0 and np.isnan(vr)
+
+
+def test_no_pre_event_days_warns_and_leaves_variance_rank_empty():
+    ret, pairs = simulate_garch(n_sec=6, events=2, seed=8)
+    res = EventStudy(ret, pairs, model="market", benchmark="MKT", estimation=(-250, -1), windows=[(0, 0)],
+                     pooled_group=None).fit()
+    with pytest.warns(UserWarning, match=r"variance_rank is not computed: .* there are 0 \(it needs 5\)"):
+        t = abnormal_volatility(res, n_jobs=1).tests
+    vr = t[t["test"] == "variance_rank"]
+    assert len(vr) and vr["p_value"].isna().all() and (vr["n"] == 0).all()
+    assert t.loc[t["test"] == "savickas", "p_value"].notna().all()
