@@ -12,7 +12,7 @@ import numpy as np
 
 from eventstudy.errors import EstimationError
 
-__all__ = ["StudyOutput", "combine", "CAR_FIELDS", "SPAN_FIELDS"]
+__all__ = ["PairArrays", "StudyOutput", "combine", "CAR_FIELDS", "SPAN_FIELDS"]
 
 #: per pair and window (``(W, P)`` arrays): CAR, its variance, SCAR, BHAR, the pair's p-value
 CAR_FIELDS = ("car", "var", "scar", "bhar", "p")
@@ -21,10 +21,10 @@ SPAN_FIELDS = ("ret", "normal_ret", "ar", "sar")
 
 
 @dataclass
-class StudyOutput:
-    """The chunks' outputs put together over all ``P`` pairs and cells (fields as :class:`~eventstudy.engine.chunk.ChunkOutput`,
-    pair arrays in pair order; ``errors`` the chunks' test errors in event order). Cells of a chunk whose
-    tests failed stay empty."""
+class PairArrays:
+    """Per pair, for a chunk's pairs or the whole study's: ``reason`` ('' when estimated), ``m``, ``s2``,
+    ``const``, ``slopes (n, q)``; ``car`` a dict of :data:`CAR_FIELDS` ``(W, n)``; ``span`` a dict of
+    :data:`SPAN_FIELDS` ``(n, S)`` and ``dates (n, S)``."""
 
     reason: np.ndarray
     m: np.ndarray
@@ -34,6 +34,14 @@ class StudyOutput:
     car: dict[str, np.ndarray]
     span: dict[str, np.ndarray]
     dates: np.ndarray
+
+
+@dataclass
+class StudyOutput(PairArrays):
+    """The chunks' outputs put together over all ``P`` pairs and cells (fields as :class:`~eventstudy.engine.chunk.ChunkOutput`,
+    pair arrays in pair order; ``errors`` the chunks' test errors in event order). Cells of a chunk whose
+    tests failed stay empty."""
+
     exclusions: list[tuple[int, int, str]]
     n: np.ndarray
     caar: np.ndarray

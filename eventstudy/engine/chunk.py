@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from eventstudy.engine.assemble import CAR_FIELDS, SPAN_FIELDS, StudyOutput, combine
+from eventstudy.engine.assemble import CAR_FIELDS, SPAN_FIELDS, PairArrays, StudyOutput, combine
 from eventstudy.errors import EstimationError
 from eventstudy.estimation import normal_returns
 from eventstudy.estimation.fit import FitSettings, fit_rows, missing_reason
@@ -98,24 +98,15 @@ class Cells:
 
 
 @dataclass
-class ChunkOutput:
+class ChunkOutput(PairArrays):
     """What one chunk computed, for its pairs ``rows`` (in chunk order) and its cells from ``first_cell``.
 
-    Per pair: ``reason`` ('' when estimated), ``m``, ``s2``, ``const``, ``slopes (n, q)``; ``car`` a dict of
-    :data:`CAR_FIELDS` ``(W, n)``; ``span`` a dict of :data:`SPAN_FIELDS` ``(n, S)`` and ``dates (n, S)``;
+    Per pair the :class:`~eventstudy.engine.assemble.PairArrays` fields;
     ``exclusions`` ``(window index, pair index, reason)`` of pair-windows without a CAR. Per cell and
     window: ``n``, ``caar`` ``(C, W)``, ``statistic`` and ``p_value`` ``(tests, C, W)`` (None after an
     ``error``, the first :class:`EstimationError` of its tests)."""
 
     rows: np.ndarray
-    reason: np.ndarray
-    m: np.ndarray
-    s2: np.ndarray
-    const: np.ndarray
-    slopes: np.ndarray
-    car: dict[str, np.ndarray]
-    span: dict[str, np.ndarray]
-    dates: np.ndarray
     exclusions: list[tuple[int, int, str]] = field(default_factory=list)
     first_cell: int = 0
     n: np.ndarray | None = None
