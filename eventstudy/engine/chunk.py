@@ -10,6 +10,7 @@ CAR, SCAR, BHAR and their p-values per window, the batched test battery over its
 """
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -311,52 +312,80 @@ def fit_chunk_alone(layout: PairLayout, pairs: dict, settings: FitSettings, cell
     return out
 
 
-def _alone(executor, layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk],
-           bootstrap: int | None, seed: int) -> list:
-    """With a returns store: one task per chunk with its pairs' fields only, the layout's matrix and
-    calendars (no returns: the regressors' rows) sent to every Dask worker once."""
+def _alone_task(executor, layout: PairLayout, settings: FitSettings, cells: Cells, bootstrap: int | None, seed: int):
+    """With a returns store: a task per chunk with its pairs' fields only, the layout's matrix and calendars
+    (no returns: the regressors' rows) sent to every Dask worker once."""
     shell = layout.with_pairs(layout.pair_arrays(np.arange(0)))
     dask = is_dask_client(executor)
     if dask:
         shell = _scatter(executor, [shell])[0]
     kw = {"pure": False} if dask else {}
-    return [executor.submit(fit_chunk_alone, shell, layout.pair_arrays(c.rows), settings.subset(c.rows),
-                            cells.subset(c.rows), c, bootstrap=bootstrap, seed=seed, **kw) for c in chunks]
+    return lambda c: executor.submit(fit_chunk_alone, shell, layout.pair_arrays(c.rows), settings.subset(c.rows),
+                                     cells.subset(c.rows), c, bootstrap=bootstrap, seed=seed, **kw)
 
 
 def _on_executor(executor, layout: PairLayout, settings: FitSettings, cells: Cells, chunks: list[EventChunk],
                  bootstrap: int | None, seed: int):
     """The chunks' outputs as their tasks finish, on a Dask client or a concurrent.futures executor."""
     if layout.store is not None:
-        yield from _as_done(executor, _alone(executor, layout, settings, cells, chunks, bootstrap, seed))
-        return
-    if is_dask_client(executor):
+        submit = _alone_task(executor, layout, settings, cells, bootstrap, seed)
+    elif is_dask_client(executor):
         shared = _scatter(executor, [layout, settings, cells])
-        futures = [executor.submit(fit_chunk, shared[0], shared[1], shared[2], chunk, bootstrap=bootstrap,
-                                   seed=seed, pure=False) for chunk in chunks]
-        yield from _as_done(executor, futures)
-        return
-    futures = [executor.submit(fit_chunk, layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
-               for chunk in chunks]
-    yield from _as_done(executor, futures)
+        submit = lambda c: executor.submit(fit_chunk, shared[0], shared[1], shared[2], c,  # noqa: E731
+                                           bootstrap=bootstrap, seed=seed, pure=False)
+    else:
+        submit = lambda c: executor.submit(fit_chunk, layout, settings, cells, c,  # noqa: E731
+                                           bootstrap=bootstrap, seed=seed)
+    yield from _as_done(executor, submit, chunks, in_flight(executor))
 
 
-def _as_done(executor, futures: list):
-    """The futures' results as they finish (the rest cancelled if the caller stops or a task fails)."""
+def in_flight(executor) -> int:
+    """How many chunks may be submitted and not yet taken: twice the executor's worker threads (a Dask
+    client's, counted now) and at least 4, so every worker has a next task while results already taken
+    are freed: what is held waiting grows with the workers, not with the study."""
+    if is_dask_client(executor):
+        threads = sum(executor.nthreads().values())
+    else:
+        threads = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+    return max(4, 2 * int(threads))
+
+
+def _as_done(executor, submit: Callable, chunks: list[EventChunk], limit: int):
+    """``submit(chunk)`` of every chunk, at most ``limit`` not yet taken at a time, the results yielded as they
+    finish; a taken result's future is dropped at once, so its data leaves the worker (the rest cancelled if
+    the caller stops or a task fails)."""
+    todo = iter(chunks)
+    pending = [submit(c) for c in itertools.islice(todo, limit)]
     if is_dask_client(executor):
         from distributed import as_completed
 
+        running = as_completed(pending)
+        del pending
         try:
-            for future in as_completed(futures):
-                yield future.result()
+            for future in running:
+                result = future.result()
+                future.release()
+                del future
+                nxt = next(todo, None)
+                if nxt is not None:
+                    running.add(submit(nxt))
+                yield result
         finally:
-            executor.cancel(futures)
+            executor.cancel(list(running.futures))
         return
-    from concurrent.futures import as_completed as completed
+    from concurrent.futures import FIRST_COMPLETED, wait
 
+    waiting = set(pending)
+    del pending
     try:
-        for future in completed(futures):
-            yield future.result()
+        while waiting:
+            finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in finished:
+                nxt = next(todo, None)
+                if nxt is not None:
+                    waiting.add(submit(nxt))
+                yield future.result()
+            del finished, future
     finally:
-        for future in futures:
+        for future in waiting:
             future.cancel()

@@ -150,3 +150,57 @@ def test_a_worker_killed_midway_with_lazy_input_changes_nothing(monkeypatch, tmp
     local = es.fit(bootstrap=99, seed=5, chunk_pairs=40)
     _assert_same(local, _fit_killing_a_worker(monkeypatch, _lazy_study(es, tmp_path), bootstrap=99, seed=5,
                                               chunk_pairs=40))
+
+
+# ------------------------------------------------------------------- what is held waiting is bounded
+def _parts_with_live_futures(es: EventStudy, executor, count_live) -> tuple[list, list[int]]:
+    """Every streamed part of ``es`` on ``executor`` and, as each is taken, ``count_live()``."""
+    parts, live = [], []
+    for first, end, tables in es.fit_parts(chunk_pairs=40, executor=executor):
+        parts.append((first, end, tables))
+        live.append(count_live())
+    return parts, live
+
+
+def test_a_process_pool_holds_at_most_the_in_flight_limit_of_chunks():
+    """Chunks are submitted as earlier ones are taken: never more than ``in_flight`` waiting, whatever the study."""
+    from eventstudy.engine.chunk import in_flight
+
+    es = _study(n_sec=40, n_events=30, seed=11)                     # 30 chunks of one event
+    submitted, taken = [0], [0]
+
+    class Counting(ProcessPoolExecutor):
+        def submit(self, *a, **k):
+            submitted[0] += 1
+            return super().submit(*a, **k)
+
+    with Counting(max_workers=1) as pool:
+        limit = in_flight(pool)
+
+        def waiting() -> int:
+            taken[0] += 1
+            return submitted[0] - taken[0]
+
+        parts, live = _parts_with_live_futures(es, pool, waiting)
+    assert limit == 4 and len(parts) == 30 and submitted[0] == 30
+    assert max(live) <= limit and live[0] == limit
+    local = pd.concat([t["car"] for _, _, t in sorted(_parts_with_live_futures(es, None, lambda: 0)[0],
+                                                        key=lambda p: p[0])], ignore_index=True)
+    got = pd.concat([t["car"] for _, _, t in sorted(parts, key=lambda p: p[0])], ignore_index=True)
+    pd.testing.assert_frame_equal(local, got, check_exact=True)
+
+
+def test_a_dask_client_keeps_no_taken_chunk_on_its_workers():
+    """A taken chunk's future is released at once: the client never holds more than the in-flight chunks and
+    the scattered study (before, every finished chunk stayed on the workers until the run ended)."""
+    distributed = pytest.importorskip("distributed")
+    from eventstudy.engine.chunk import in_flight
+
+    es = _study(n_sec=40, n_events=30, seed=11)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        limit = in_flight(client)
+        parts, live = _parts_with_live_futures(es, client, lambda: len(client.futures))
+    assert limit == 4 and len(parts) == 30
+    assert max(live) <= limit + 3                        # + layout, settings and cells, scattered once
+    assert sorted(p[0] for p in parts) == list(range(30))
