@@ -202,5 +202,7 @@ def test_a_dask_client_keeps_no_taken_chunk_on_its_workers():
         limit = in_flight(client)
         parts, live = _parts_with_live_futures(es, client, lambda: len(client.futures))
     assert limit == 4 and len(parts) == 30
-    assert max(live) <= limit + 3                        # + layout, settings and cells, scattered once
+    # in flight + layout, settings and cells (scattered once), with slack for a release still on its way to the
+    # scheduler; before, every finished chunk stayed: the count grew to all 30 chunks + 3
+    assert max(live) <= 2 * limit + 3
     assert sorted(p[0] for p in parts) == list(range(30))
