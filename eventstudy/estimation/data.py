@@ -343,8 +343,14 @@ def check_regressors(data: StudyData, regressors: Regressors) -> None:
         v = data.returns[r].to_numpy(dtype="float64")
         if np.isfinite(v).sum() >= 2:
             by_values.setdefault(v.tobytes(), r)
-    for t in securities:
-        r = by_values.get(data.returns[t].to_numpy(dtype="float64").tobytes())
-        if r is not None:
-            raise EstimationError(f"regressor {r} has returns identical to {t}'s: {t} would be regressed on "
-                                  f"itself; drop {r} as a regressor or {t} from the study")
+    if not by_values:
+        return
+    bits = data.returns[securities].to_numpy(dtype="float64").view(np.uint64)     # one copy; bit for bit
+    same = np.zeros(len(securities), dtype=bool)
+    for key in by_values:
+        same |= (bits == np.frombuffer(key, dtype=np.uint64)[:, None]).all(axis=0)
+    if same.any():
+        t = securities[int(np.flatnonzero(same)[0])]
+        r = by_values[data.returns[t].to_numpy(dtype="float64").tobytes()]
+        raise EstimationError(f"regressor {r} has returns identical to {t}'s: {t} would be regressed on "
+                              f"itself; drop {r} as a regressor or {t} from the study")

@@ -254,12 +254,15 @@ def _calendars(data: StudyData, tickers: np.ndarray, reason: np.ndarray, alignme
     sessions: list[pd.DatetimeIndex] = []
     closes_of: list[pd.DatetimeIndex | None] = []
     calendar = np.full(len(tickers), -1)
+    close_keys: dict[int, tuple] = {}          # id -> (closes, key): tickers of one calendar share their closes
     for u, t in enumerate(tickers):
         if reason[u]:
             continue
         sess = data.sessions_for(t)
         closes = data.closes.get(t) if alignment == "close" else None
-        key = (calendar_key(sess), None if closes is None else calendar_key(pd.DatetimeIndex(closes)))
+        if closes is not None and id(closes) not in close_keys:
+            close_keys[id(closes)] = (closes, calendar_key(pd.DatetimeIndex(closes)))
+        key = (calendar_key(sess), None if closes is None else close_keys[id(closes)][1])
         if key not in keys:
             keys[key] = len(sessions)
             sessions.append(sess)

@@ -162,7 +162,15 @@ def _price_dates(prices: Prices) -> dict[str, pd.DatetimeIndex]:
     order = np.argsort(codes, kind="stable")
     cut = np.searchsorted(codes[order], np.arange(len(names) + 1))
     d = f["date"].to_numpy()[order]
-    return {str(t): pd.DatetimeIndex(np.sort(d[cut[i]:cut[i + 1]])) for i, t in enumerate(names)}
+    out: dict[str, pd.DatetimeIndex] = {}
+    same: dict[bytes, pd.DatetimeIndex] = {}          # tickers with the same dates share one (immutable) index
+    for i, t in enumerate(names):
+        dates = np.sort(d[cut[i]:cut[i + 1]])
+        key = dates.tobytes()
+        if key not in same:
+            same[key] = pd.DatetimeIndex(dates)
+        out[str(t)] = same[key]
+    return out
 
 
 def _session_models(calendars: pd.DataFrame, price_dates: dict[str, pd.DatetimeIndex]) -> dict[str, SessionModel]:
@@ -189,8 +197,9 @@ def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, Sessio
         else:
             shared.setdefault(model, []).append(t)
     for model, tickers in shared.items():
-        lo = min(price_dates[t][0] for t in tickers)
-        hi = max(price_dates[t][-1] for t in tickers)
+        distinct = {id(price_dates[t]): price_dates[t] for t in tickers}.values()    # shared indexes once
+        lo = min(ix[0] for ix in distinct)
+        hi = max(ix[-1] for ix in distinct)
         try:
             cal = model.sessions(lo, hi)
         except WindowError:

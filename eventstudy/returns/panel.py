@@ -147,8 +147,11 @@ def _own_sessions(
             for j in np.unique(cols[oc]):
                 off_reason[int(j)] = f"price on a non-session date of {cal.name or f'the {tickers[j]} trading calendar'}"
         lo, hi = _calendar_spans(pos, h)
-        for j, a, b in zip(cols, lo, hi):
-            own_list[j] = cal[a:b]
+        cut: dict[tuple[int, int], pd.DatetimeIndex] = {}     # columns with the same span share one slice
+        for j, a, b in zip(cols, lo.tolist(), hi.tolist()):
+            if (a, b) not in cut:
+                cut[a, b] = cal[a:b]
+            own_list[j] = cut[a, b]
         union_parts.append(cal.to_numpy()[_covered(lo, hi, len(cal))])
         spans.append((cal, cols, lo, hi))
 
@@ -285,7 +288,8 @@ def with_closes(panel: ReturnPanel, models: Mapping[str, object]) -> ReturnPanel
         _, all_closes = m.session_bounds(full)
         seen: dict[bytes, pd.DatetimeIndex | None] = {}      # tickers with the same sessions share one lookup
         for t in tickers:
-            own = pd.DatetimeIndex(panel.sessions[t])
+            own = panel.sessions[t]
+            own = own if isinstance(own, pd.DatetimeIndex) else pd.DatetimeIndex(own)
             key = own.asi8.tobytes()
             if key not in seen:
                 pos = full.get_indexer(own)
