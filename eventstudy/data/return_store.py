@@ -266,19 +266,25 @@ class ReturnStore:
         """``(code, date, ret)`` arrays of the stored returns of the tickers ``codes`` (positions in
         :attr:`tickers`) on dates ``start .. end`` (inclusive, datetime64[ns]), sorted by date then code.
         Only the row groups holding those dates are read."""
-        lo, hi = np.int64(np.datetime64(start, "ns").astype(np.int64)), np.int64(np.datetime64(end, "ns").astype(np.int64))
-        groups = np.flatnonzero((self.group_dates[:, 1] >= lo) & (self.group_dates[:, 0] <= hi)).tolist()
-        if not groups:
+        parts = list(self.read_groups(codes, start, end))
+        if not parts:
             return np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0)
-        try:
-            table = self._parquet().read_row_groups(groups, columns=["date", "ticker", "ret"])
-        except (OSError, pa.ArrowException) as exc:
-            raise ReturnStoreError(f"{self.path}: could not read returns of {pd.Timestamp(lo).date()} .. "
-                                   f"{pd.Timestamp(hi).date()} ({exc})", path=str(self.path)) from None
-        d = table.column(0).to_numpy()
-        c = table.column(1).to_numpy()
-        keep = (d >= lo) & (d <= hi) & np.isin(c, codes)
-        return c[keep], d[keep], table.column(2).to_numpy()[keep]
+        return tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
+
+    def read_groups(self, codes: np.ndarray, start: np.datetime64, end: np.datetime64):
+        """:meth:`read` one row group at a time (yields its ``(code, date, ret)``): what is held at once is one
+        row group's dates of every ticker, not the whole range's."""
+        lo, hi = np.int64(np.datetime64(start, "ns").astype(np.int64)), np.int64(np.datetime64(end, "ns").astype(np.int64))
+        for group in np.flatnonzero((self.group_dates[:, 1] >= lo) & (self.group_dates[:, 0] <= hi)).tolist():
+            try:
+                table = self._parquet().read_row_group(group, columns=["date", "ticker", "ret"])
+            except (OSError, pa.ArrowException) as exc:
+                raise ReturnStoreError(f"{self.path}: could not read returns of {pd.Timestamp(lo).date()} .. "
+                                       f"{pd.Timestamp(hi).date()} ({exc})", path=str(self.path)) from None
+            d = table.column(0).to_numpy()
+            c = table.column(1).to_numpy()
+            keep = (d >= lo) & (d <= hi) & np.isin(c, codes)
+            yield c[keep], d[keep], table.column(2).to_numpy()[keep]
 
     def columns(self, names: Sequence[str]) -> pd.DataFrame:
         """The whole columns ``names`` (tickers of the store) as a wide frame on :attr:`dates` (for the few

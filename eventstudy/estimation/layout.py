@@ -193,12 +193,12 @@ class PairLayout:
                 continue
             sess = day[cols].astype(np.int64)
             codes = self.row_code[used[which]]
-            code, date, value = self.store.read(codes, day[cols[0]], day[cols[-1]])
-            at = np.minimum(np.searchsorted(sess, date), len(sess) - 1)
-            on = sess[at] == date                        # a stored date that is not a session here is not used
             slot = np.zeros(len(self.store.tickers), dtype=np.int64)
             slot[codes] = which
-            local[slot[code[on]], cols[at[on]]] = value[on]
+            for code, date, value in self.store.read_groups(codes, day[cols[0]], day[cols[-1]]):
+                at = np.minimum(np.searchsorted(sess, date), len(sess) - 1)
+                on = sess[at] == date                    # a stored date that is not a session here is not used
+                local[slot[code[on]], cols[at[on]]] = value[on]
         sub = PairLayout(mat=local, dates=self.dates[:, lo:hi], yrow=np.where(live, np.searchsorted(used, self.yrow[rows]), 0),
                          frow=np.where(live[:, None], np.searchsorted(used, self.frow[rows]), 0),
                          start=np.where(live, start - lo, 0), drow=self.drow[rows], block=self.block[rows],

@@ -180,3 +180,22 @@ def test_the_store_file_gets_the_users_normal_permissions(study_store, tmp_path)
     es, _ = study_store
     path = write_return_store(es.returns, tmp_path / "perm.parquet")
     assert os.stat(path).st_mode & 0o777 == default_file_mode()
+
+
+def test_a_range_is_read_one_row_group_at_a_time_with_the_values_of_the_frame(study_store):
+    """``read_groups`` yields one row group's returns at a time (a chunk never holds the whole range in long
+    form); together they are ``read``'s arrays and the frame's own values."""
+    es, store = study_store
+    codes = np.array([store.code[t] for t in ("S001", "S017", "MKT")], dtype=np.int32)
+    start, end = es.returns.index[35].to_datetime64(), es.returns.index[170].to_datetime64()
+    parts = list(store.read_groups(codes, start, end))
+    lo, hi = np.int64(start.astype("datetime64[ns]").astype(np.int64)), np.int64(end.astype("datetime64[ns]").astype(np.int64))
+    touched = ((store.group_dates[:, 1] >= lo) & (store.group_dates[:, 0] <= hi)).sum()
+    assert len(parts) == touched >= 4                       # 136 sessions in groups of 40 dates: one part each
+    code, date, value = store.read(codes, start, end)
+    for got, want in zip((code, date, value), (np.concatenate([p[i] for p in parts]) for i in range(3))):
+        np.testing.assert_array_equal(got, want)
+    frame = es.returns.loc[pd.Timestamp(start):pd.Timestamp(end), ["S001", "S017", "MKT"]].stack()
+    assert len(value) == len(frame)
+    names = np.array(store.tickers)[code]
+    np.testing.assert_array_equal(value, frame.loc[list(zip(pd.DatetimeIndex(date), names))].to_numpy())
