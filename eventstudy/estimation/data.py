@@ -346,11 +346,11 @@ def check_regressors(data: StudyData, regressors: Regressors) -> None:
     if not by_values:
         return
     bits = data.returns[securities].to_numpy(dtype="float64").view(np.uint64)     # one copy; bit for bit
-    same = np.zeros(len(securities), dtype=bool)
-    for key in by_values:
-        same |= (bits == np.frombuffer(key, dtype=np.uint64)[:, None]).all(axis=0)
-    if same.any():
-        t = securities[int(np.flatnonzero(same)[0])]
-        r = by_values[data.returns[t].to_numpy(dtype="float64").tobytes()]
+    match = np.full(len(securities), -1)                   # per security: the regressor it equals, if any
+    for i, key in enumerate(by_values):
+        match[(bits == np.frombuffer(key, dtype=np.uint64)[:, None]).all(axis=0)] = i
+    if (match >= 0).any():
+        j = int(np.flatnonzero(match >= 0)[0])
+        t, r = securities[j], list(by_values.values())[match[j]]
         raise EstimationError(f"regressor {r} has returns identical to {t}'s: {t} would be regressed on "
                               f"itself; drop {r} as a regressor or {t} from the study")
