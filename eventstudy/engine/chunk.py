@@ -25,11 +25,12 @@ from eventstudy.errors import EstimationError
 from eventstudy.estimation import normal_returns
 from eventstudy.estimation.fit import FitSettings, fit_rows, missing_reason
 from eventstudy.estimation.layout import PairLayout
+from eventstudy.inference import kernels
 from eventstudy.inference.bootstrap import bootstrap_caar
 from eventstudy.inference.reference import TEST_IDS
 from eventstudy.progress import progress_bar
 
-__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "fit_chunk_alone", "run_chunks", "combine",
+__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "fit_chunk_alone", "fit_chunk_task", "run_chunks", "combine",
            "CAR_FIELDS", "SPAN_FIELDS", "is_dask_client", "iter_chunks"]
 
 
@@ -141,7 +142,7 @@ def fit_chunk(layout: PairLayout, settings: FitSettings, cells: Cells, chunk: Ev
     members = _memberships(cells, chunk, ok)
     out.first_cell = chunk.first_event * cells.n_groups
     n_cells = (chunk.end_event - chunk.first_event) * cells.n_groups
-    from eventstudy.inference.batched import run_tests_batched   # compiled kernels: loaded on first use
+    from eventstudy.inference.batched import run_tests_batched
 
     try:
         batch = run_tests_batched(
@@ -251,6 +252,7 @@ def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: 
         finally:
             bar.close()
         return out.finish()
+    kernels.plan(sum(len(c.rows) for c in chunks))      # numpy or compiled loops: by the work this process does
     bar = progress_bar(cells.n_cells, desc="bootstrap", unit="cell", enabled=progress if do_boot else False)
 
     def one(chunk: EventChunk) -> ChunkOutput:
@@ -277,6 +279,7 @@ def iter_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks:
     if executor is not None:
         yield from _on_executor(executor, layout, settings, cells, chunks, bootstrap, seed)
         return
+    kernels.plan(sum(len(c.rows) for c in chunks))
     for chunk in chunks:
         yield fit_chunk(layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
 
@@ -298,6 +301,14 @@ def _scatter(client, parts: list, attempts: int = 3):
     raise AssertionError("unreachable")
 
 
+def fit_chunk_task(layout: PairLayout, settings: FitSettings, cells: Cells, chunk: EventChunk, *,
+                   bootstrap: int | None = 0, seed: int = 0) -> ChunkOutput:
+    """:func:`fit_chunk` as an executor's task: the worker counts the chunk's pairs first
+    (:func:`eventstudy.inference.kernels.plan`), so one that tests many switches to the compiled loops."""
+    kernels.plan(len(chunk.rows))
+    return fit_chunk(layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
+
+
 def fit_chunk_alone(layout: PairLayout, pairs: dict, settings: FitSettings, cells: Cells, chunk: EventChunk, *,
                     bootstrap: int | None = 0, seed: int = 0) -> ChunkOutput:
     """:func:`fit_chunk` of ``chunk`` given only its pairs' layout fields ``pairs``
@@ -305,6 +316,7 @@ def fit_chunk_alone(layout: PairLayout, pairs: dict, settings: FitSettings, cell
     numbered as the whole study's pairs: with lazy input the layout holds no returns, so a task carries what
     its chunk needs and a worker's memory does not grow with the study."""
     rows = chunk.rows
+    kernels.plan(len(rows))                             # a worker's own count of the pairs it tests
     out = fit_chunk(layout.with_pairs(pairs), settings, cells,
                     EventChunk(np.arange(len(rows)), chunk.first_event, chunk.end_event), bootstrap=bootstrap, seed=seed)
     out.rows = rows
@@ -331,10 +343,10 @@ def _on_executor(executor, layout: PairLayout, settings: FitSettings, cells: Cel
         submit = _alone_task(executor, layout, settings, cells, bootstrap, seed)
     elif is_dask_client(executor):
         shared = _scatter(executor, [layout, settings, cells])
-        submit = lambda c: executor.submit(fit_chunk, shared[0], shared[1], shared[2], c,  # noqa: E731
+        submit = lambda c: executor.submit(fit_chunk_task, shared[0], shared[1], shared[2], c,  # noqa: E731
                                            bootstrap=bootstrap, seed=seed, pure=False)
     else:
-        submit = lambda c: executor.submit(fit_chunk, layout, settings, cells, c,  # noqa: E731
+        submit = lambda c: executor.submit(fit_chunk_task, layout, settings, cells, c,  # noqa: E731
                                            bootstrap=bootstrap, seed=seed)
     yield from _as_done(executor, submit, chunks, in_flight(executor))
 

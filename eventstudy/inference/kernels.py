@@ -1,4 +1,5 @@
-"""Compiled (numba) inner loops of the batched test battery (:mod:`eventstudy.inference.batched`).
+"""The inner loops of the batched test battery (:mod:`eventstudy.inference.batched`), and which
+implementation runs them.
 
 Two jobs: the rank tests' sums, and one pass over each pair's estimation residuals
 (:func:`centre_rows`, for the Kolari-Pynnonen correlation and the generalized sign test).
@@ -9,58 +10,82 @@ of estimation SAR ``e_it`` once the window's values are inserted into security i
 the row ranked once (:func:`row_ranks`), inserting a value ``v`` moves ``e_it`` up by
 ``[e_it > v] + [e_it == v] / 2``, which is ``([r_it > c_lt] + [r_it > c_le]) / 2`` with
 ``r_it`` the 1-based position of the first value equal to ``e_it`` in the sorted row and
-``c_lt = #{e < v}``, ``c_le = #{e <= v}`` (two binary searches). So ``2 rank_it`` is the
-small integer ``R2_it + [r_it > c_lt] + [r_it > c_le]`` with ``R2_it`` twice the row's own
-average rank. These loops fuse the comparisons and the sums over a cell's members, reading
-two small-int arrays (4 bytes per (pair, day)) where numpy needed ``(pairs, days)`` float
-temporaries. Every function releases the GIL (``nogil``) so the
-chunks of :func:`eventstudy.inference.batched.run_tests_batched` run on all cores.
+``c_lt = #{e < v}``, ``c_le = #{e <= v}``. So ``2 rank_it`` is the small integer
+``R2_it + [r_it > c_lt] + [r_it > c_le]`` with ``R2_it`` twice the row's own average rank.
+
+Two implementations give the same bits (``tests/inference/test_kernels.py``):
+
+* :mod:`eventstudy.inference.kernels_compiled` (numba): loops that fuse the comparisons and the sums
+  over a cell's members, reading two small-int arrays (4 bytes per (pair, day)), with binary searches,
+  releasing the GIL so the engine's chunks run on all cores. Loading them costs about 0.45 s per
+  process (numba's import, then each loop from its disk cache; about 2 s once, when compiled).
+* :mod:`eventstudy.inference.kernels_numpy`: the same operations in the same order in numpy, with
+  ``(pairs, days)`` temporaries; no start-up cost, slower per pair.
+
+:func:`backend` picks numpy until the process has tested :data:`COMPILE_AFTER_PAIRS` pairs, counting
+those of the study about to run (:func:`plan`, called by the engine), then the compiled loops for
+good. The choice never changes a number, only the time. ``EVENTSTUDY_KERNELS=numpy|compiled``
+(or :func:`set_backend`) forces one.
 
 Exactness: ranks and increments are the same integers and half-integers as
 ``scipy.stats.rankdata`` gives; only the order of floating-point summation differs from the
 per-cell reference :func:`eventstudy.inference.reference.corrado` / :func:`~eventstudy.inference.reference.grank`
 (``tests/test_cellstats.py`` checks 1e-10, with ties and missing values).
-
-Compiled on first use and cached on disk (numba ``cache=True``).
 """
 from __future__ import annotations
 
+import os
+import threading
+from types import ModuleType
+
 import numpy as np
-from numba import njit
 
 __all__ = ["centre_rows", "row_ranks", "corrado_rank_sums", "grank_rank_sums", "rank_dispersion",
-           "day_mean_dispersion"]
+           "day_mean_dispersion", "backend", "plan", "set_backend", "COMPILE_AFTER_PAIRS", "BACKENDS"]
+
+#: pairs a process tests with numpy before it loads the compiled loops (``benchmarks/bench_kernels.py``)
+COMPILE_AFTER_PAIRS = 10_000
+BACKENDS = ("auto", "numpy", "compiled")
+_lock = threading.Lock()
+_state = {"pairs": 0, "forced": None, "compiled": False}
 
 
-@njit(nogil=True, cache=True)
-def _centre_rows(ea, x0, cnt, npos, sxx, s1):          # pragma: no cover - compiled
-    P, T = ea.shape
-    for i in range(P):
-        row = ea[i]
-        n = 0
-        pos = 0
-        tot = 0.0
-        for t in range(T):
-            v = row[t]
-            if v > 0:
-                pos += 1
-            if np.isfinite(v):
-                n += 1
-                tot += v
-        mean = tot / max(n, 1)
-        sq = 0.0
-        s = 0.0
-        out = x0[i]
-        for t in range(T):
-            v = row[t]
-            d = v - mean if np.isfinite(v) else 0.0
-            out[t] = d
-            sq += d * d
-            s += d
-        cnt[i] = n
-        npos[i] = pos
-        sxx[i] = sq
-        s1[i] = s
+def set_backend(name: str | None) -> None:
+    """Force ``"numpy"`` or ``"compiled"`` in this process; ``"auto"`` or None: decide by the work
+    (:func:`backend`). Results are the same bits either way."""
+    if name is not None and name not in BACKENDS:
+        raise ValueError(f"kernel backend must be one of {', '.join(BACKENDS)}, not {name!r}")
+    _state["forced"] = None if name in (None, "auto") else name
+
+
+def plan(pairs: int) -> None:
+    """Count ``pairs`` about to be tested in this process (the engine, before a fit's chunks; each
+    batch of tests counts its own pairs too, so a worker process that tests many chunks switches)."""
+    with _lock:
+        _state["pairs"] += int(pairs)
+
+
+def backend() -> str:
+    """``"compiled"`` once this process has planned or tested :data:`COMPILE_AFTER_PAIRS` pairs (numba
+    installed), else ``"numpy"``; ``EVENTSTUDY_KERNELS`` or :func:`set_backend` override."""
+    forced = _state["forced"] or os.environ.get("EVENTSTUDY_KERNELS", "auto").strip().lower()
+    if forced not in BACKENDS:
+        raise ValueError(f"EVENTSTUDY_KERNELS must be one of {', '.join(BACKENDS)}, not {forced!r}")
+    if forced != "auto":
+        return forced
+    if not _state["compiled"] and _state["pairs"] >= COMPILE_AFTER_PAIRS:
+        _state["compiled"] = True                      # for good: its start-up is paid once per process
+    return "compiled" if _state["compiled"] else "numpy"
+
+
+def _impl() -> ModuleType:
+    if backend() == "compiled":
+        from eventstudy.inference import kernels_compiled
+
+        return kernels_compiled
+    from eventstudy.inference import kernels_numpy
+
+    return kernels_numpy
 
 
 def centre_rows(ea: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -77,61 +102,8 @@ def centre_rows(ea: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     sxx = np.empty(P)
     s1 = np.empty(P)
     if P:
-        _centre_rows(ea, x0, cnt, npos, sxx, s1)
+        _impl().centre_rows_into(ea, x0, cnt, npos, sxx, s1)
     return cnt, npos, x0, sxx, s1
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _lt_le(srt, p, v):                                  # pragma: no cover - compiled
-    """``#{srt[p] < v}`` and ``#{srt[p] <= v}``: branch-free binary searches (NaN ``v``: 0 and 0)."""
-    row = srt[p]
-    lt = 0
-    le = 0
-    n = row.size
-    while n > 1:
-        half = n >> 1
-        lt = lt + half if row[lt + half] < v else lt
-        le = le + half if row[le + half] <= v else le
-        n -= half
-    return lt + (1 if row[lt] < v else 0), le + (1 if row[le] <= v else 0)
-
-
-@njit(nogil=True, cache=True)
-def _fill_ranks(xs, order, T_i, srt, rmin, r2, extra, c_lt, c_le):   # pragma: no cover - compiled
-    P, T = xs.shape
-    for i in range(P):
-        o = order[i]
-        x = xs[i]
-        s = srt[i]
-        r = rmin[i]
-        v = r2[i]
-        for k in range(T):
-            s[k] = x[o[k]]
-        n = T_i[i]                                      # missing values (+inf) sit at the end of the row
-        tied = False
-        for k in range(1, n):
-            if s[k] == s[k - 1]:
-                tied = True
-                break
-        if not tied:
-            for k in range(n):
-                r[o[k]] = k + 1
-                v[o[k]] = 2 * k + 2
-        else:
-            k = 0
-            while k < n:
-                e = k
-                while e + 1 < n and s[e + 1] == s[k]:
-                    e += 1
-                for m in range(k, e + 1):
-                    r[o[m]] = k + 1
-                    v[o[m]] = k + e + 2                 # twice the average rank (k + e) / 2 + 1
-                k = e + 1
-        for k in range(n, T):
-            r[o[k]] = 0
-            v[o[k]] = 0
-        for d in range(extra.shape[1]):                 # values to insert, counted while the row is in cache
-            c_lt[i, d], c_le[i, d] = _lt_le(srt, i, extra[i, d])
 
 
 def row_ranks(es: np.ndarray, insert: np.ndarray | None = None):
@@ -141,7 +113,7 @@ def row_ranks(es: np.ndarray, insert: np.ndarray | None = None):
     small ints: the 1-based position in ``srt`` of the first value equal to ``x_it`` (0 where
     missing); ``R2 (P, T)`` small ints: twice the average rank of ``x_it`` among the row's finite
     values (``2 * scipy.stats.rankdata(method="average")``; 0 where missing); ``T_i (P,)`` finite
-    counts. The sort is numpy's (SIMD) ``argsort``; ranks and ties come from one compiled pass per row.
+    counts. The sort is numpy's (SIMD) ``argsort``; ranks and ties come from one pass per row.
 
     ``insert (P, E)``: values to count against each row while it is in cache; then also returns
     ``c_lt = #{x_i < insert_id}`` and ``c_le = #{x_i <= insert_id}``, both ``(P, E)`` (a NaN value counts 0).
@@ -163,39 +135,10 @@ def row_ranks(es: np.ndarray, insert: np.ndarray | None = None):
     c_lt = np.zeros(ins.shape, dtype=np.int64)
     c_le = np.zeros(ins.shape, dtype=np.int64)
     if P and T:
-        _fill_ranks(xs, order, T_i, srt, rmin, R2, ins, c_lt, c_le)
+        _impl().fill_ranks(xs, order, T_i, srt, rmin, R2, ins, c_lt, c_le)
     if insert is None:
         return srt, rmin, R2, T_i
     return srt, rmin, R2, T_i, c_lt, c_le
-
-
-@njit(nogil=True, cache=True)
-def _corrado_sums(rmin, R2, c_lt, c_le, wcols, n_wcols, a, mp, mw, mc, S):   # pragma: no cover - compiled
-    T = rmin.shape[1]
-    h = np.empty(T, dtype=np.int32)
-    prev_p = -1
-    prev_w = -1
-    hp = 0.0
-    for j in range(mp.size):
-        p = mp[j]
-        w = mw[j]
-        if p != prev_p or w != prev_w:                  # the pair's rank row in this window, shared by its cells
-            r = rmin[p]
-            R = R2[p]
-            for t in range(T):
-                h[t] = R[t]
-            for k in range(n_wcols[w]):
-                d = wcols[w, k]
-                lo = c_lt[p, d]
-                le = c_le[p, d]
-                for t in range(T):
-                    h[t] += (r[t] > lo) + (r[t] > le)
-            hp = 0.5 * a[w, p]
-            prev_p = p
-            prev_w = w
-        s = S[w, mc[j]]
-        for t in range(T):                              # missing: R2 = 0 and no increment, so 0
-            s[t] += hp * h[t]
 
 
 def corrado_rank_sums(rmin: np.ndarray, R2: np.ndarray, c_lt: np.ndarray, c_le: np.ndarray,
@@ -219,28 +162,11 @@ def corrado_rank_sums(rmin: np.ndarray, R2: np.ndarray, c_lt: np.ndarray, c_le: 
         for w, x in enumerate(windows):
             wcols[w, :len(x)] = x
         n_wcols = np.array([len(x) for x in windows], dtype=np.int64)
-        _corrado_sums(rmin, R2, np.ascontiguousarray(c_lt), np.ascontiguousarray(c_le), wcols, n_wcols,
+        _impl().corrado_sums_into(rmin, R2, np.ascontiguousarray(c_lt), np.ascontiguousarray(c_le), wcols, n_wcols,
                       np.ascontiguousarray(a, dtype=float), mp,
                       np.ascontiguousarray(member_window, dtype=np.int64),
                       np.ascontiguousarray(member_cell, dtype=np.int64), S)
     return S
-
-
-@njit(nogil=True, cache=True)
-def _grank_sums(srt, rmin, R2, a, mp, mc, g, S, c_lt, c_le):   # pragma: no cover - compiled
-    T = rmin.shape[1]
-    for j in range(mp.size):                            # the searches first: the loop below then streams
-        c_lt[j], c_le[j] = _lt_le(srt, mp[j], g[j])
-    for j in range(mp.size):
-        p = mp[j]
-        lo = c_lt[j]
-        le = c_le[j]
-        hp = 0.5 * a[p]
-        r = rmin[p]
-        R = R2[p]
-        s = S[mc[j]]
-        for t in range(T):                              # missing: R2 = 0 and no increment, so 0
-            s[t] += hp * (R[t] + (r[t] > lo) + (r[t] > le))
 
 
 def grank_rank_sums(srt: np.ndarray, rmin: np.ndarray, R2: np.ndarray, a: np.ndarray, member_pair: np.ndarray,
@@ -255,39 +181,11 @@ def grank_rank_sums(srt: np.ndarray, rmin: np.ndarray, R2: np.ndarray, a: np.nda
     c_lt = np.zeros(M, dtype=np.int64)
     c_le = np.zeros(M, dtype=np.int64)
     if M and rmin.shape[1]:                            # no estimation day: nothing to rank against
-        _grank_sums(srt, rmin, R2, np.ascontiguousarray(a, dtype=float),
+        _impl().grank_sums_into(srt, rmin, R2, np.ascontiguousarray(a, dtype=float),
                     np.ascontiguousarray(member_pair, dtype=np.int64),
                     np.ascontiguousarray(member_cell, dtype=np.int64),
                     np.ascontiguousarray(g, dtype=float), S, c_lt, c_le)
     return S, c_lt, c_le
-
-
-@njit(nogil=True, cache=True)
-def _rank_dispersion(S, n, n_const, q, D):             # pragma: no cover - compiled
-    R, T = S.shape
-    per_day = n.shape[0] == R
-    for i in range(R):
-        s = S[i]
-        tot = 0.0
-        d = 0
-        if per_day:
-            nr = n[i]
-            for t in range(T):
-                k = nr[t]
-                if k > 0:
-                    x = s[t] - 0.5 * k
-                    tot += x * x / k
-                    d += 1
-        else:
-            k = n_const[i]
-            if k > 0:
-                for t in range(T):
-                    x = s[t] - 0.5 * k
-                    tot += x * x
-                tot /= k
-                d = T
-        q[i] = tot
-        D[i] = d
 
 
 def rank_dispersion(S: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -300,7 +198,7 @@ def rank_dispersion(S: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarra
     R = S.shape[0]
     q = np.empty(R)
     D = np.empty(R, dtype=np.int64)
-    _rank_dispersion(S, *_counts(n), q, D)
+    _impl().rank_dispersion_into(S, *_counts(n), q, D)
     return q, D
 
 
@@ -309,36 +207,6 @@ def _counts(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the same every day, ``(empty (0, 0), n (R,))``."""
     n = np.ascontiguousarray(n, dtype=float)
     return (np.empty((0, 0)), n) if n.ndim == 1 else (n, np.empty(0))
-
-
-@njit(nogil=True, cache=True)
-def _day_mean_dispersion(ssum, n, n_const, Md, sd, const):   # pragma: no cover - compiled
-    R, T = ssum.shape
-    per_day = n.shape[0] == R
-    for i in range(R):
-        s = ssum[i]
-        m = 0
-        tot = 0.0
-        hi = -np.inf
-        lo = np.inf
-        for t in range(T):
-            k = n[i, t] if per_day else n_const[i]
-            if k > 0:
-                a = s[t] / k
-                m += 1
-                tot += a
-                hi = max(hi, a)
-                lo = min(lo, a)
-        mean = tot / m if m > 0 else 0.0
-        ss = 0.0
-        for t in range(T):
-            k = n[i, t] if per_day else n_const[i]
-            if k > 0:
-                d = s[t] / k - mean
-                ss += d * d
-        Md[i] = m
-        sd[i] = np.sqrt(ss / (m - 1)) if m >= 2 else np.nan
-        const[i] = hi == lo
 
 
 def day_mean_dispersion(ssum: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -351,5 +219,5 @@ def day_mean_dispersion(ssum: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np
     Md = np.empty(R, dtype=np.int64)
     sd = np.empty(R)
     const = np.empty(R, dtype=np.bool_)
-    _day_mean_dispersion(ssum, *_counts(n), Md, sd, const)
+    _impl().day_mean_dispersion_into(ssum, *_counts(n), Md, sd, const)
     return Md, sd, const

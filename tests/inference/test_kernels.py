@@ -1,6 +1,7 @@
-"""The compiled loops (eventstudy.inference.kernels) against plain numpy/scipy computations written from
-their definitions: ranks against scipy.stats.rankdata, counts against np.searchsorted, rank sums
-against a loop over (cell, member, day) that ranks each augmented row with rankdata."""
+"""The kernels (eventstudy.inference.kernels), compiled and numpy, against plain numpy/scipy computations
+written from their definitions: ranks against scipy.stats.rankdata, counts against np.searchsorted, rank
+sums against a loop over (cell, member, day) that ranks each augmented row with rankdata; and the two
+implementations against each other, bit for bit."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +9,14 @@ import pytest
 from scipy import stats
 
 from eventstudy.inference import kernels as kernels
+
+
+@pytest.fixture(params=["numpy", "compiled"], autouse=True)
+def backend(request):
+    """Every test here runs with each implementation."""
+    kernels.set_backend(request.param)
+    yield request.param
+    kernels.set_backend(None)
 
 
 def _rows(seed: int = 0, P: int = 40, T: int = 25):
@@ -205,3 +214,81 @@ def test_rows_without_any_day_count_nothing():
     assert srt.shape == (3, 0) and (T_i == 0).all() and not lt.any() and not le.any()
     S, lt, le = kernels.grank_rank_sums(srt, rmin, R2, np.ones(3), np.arange(3), np.zeros(3, np.int64), np.ones(3), 1)
     assert S.shape == (1, 0) and not lt.any() and not le.any()
+
+
+def _both(fn):
+    """``fn()`` under each implementation: (numpy's outputs, compiled outputs)."""
+    out = []
+    for name in ("numpy", "compiled"):
+        kernels.set_backend(name)
+        out.append(fn())
+    return out
+
+
+def _same_bits(a, b):
+    for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert np.array_equal(x.view(np.uint8), y.view(np.uint8)), "the implementations differ in some bit"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_numpy_and_compiled_give_the_same_bits(seed, backend):
+    """Continuous residuals (every sum's order matters), some on a grid (ties), missing values, a row of
+    zeros and of -0.0, an empty row; memberships sorted by (pair, window) as the engine gives them."""
+    if backend != "numpy":
+        pytest.skip("compares both implementations itself")
+    rng = np.random.default_rng(seed)
+    P, T, D, C = 300, 240, 21, 7
+    x = rng.standard_t(4, (P, T)) * 0.02
+    x[::7] = np.round(x[::7] * 200) / 200
+    x[rng.random((P, T)) < 0.03] = np.nan
+    x[5], x[6], x[9] = 0.0, -0.0, np.nan
+    x[11, 3] = -np.inf
+    ev = rng.standard_t(4, (P, D)) * 0.02
+    ev[::5] = np.round(ev[::5] * 200) / 200
+    ev[rng.random((P, D)) < 0.05] = np.nan
+    v = np.where(np.isfinite(ev), ev, np.inf)
+    _same_bits(*_both(lambda: kernels.centre_rows(x)))
+    ranks = _both(lambda: kernels.row_ranks(x, insert=v))
+    _same_bits(*ranks)
+    srt, rmin, R2, T_i, c_lt, c_le = ranks[1]
+    windows = [np.arange(10, 11), np.arange(10, 12), np.arange(9, 12), np.arange(0, 21)]
+    a = np.stack([1.0 / (T_i + np.isfinite(ev[:, wc]).sum(axis=1) + 1.0) for wc in windows])
+    mps, mws, mcs = [], [], []
+    for w in range(len(windows)):
+        mp, mc = _memberships(P, C, 20 + w + seed)
+        mps.append(mp), mws.append(np.full(mp.size, w)), mcs.append(mc)
+    mp, mw, mc = np.concatenate(mps), np.concatenate(mws), np.concatenate(mcs)
+    o = np.lexsort((mw, mp))
+    _same_bits(*_both(lambda: kernels.corrado_rank_sums(rmin, R2, c_lt, c_le, windows, a, mp[o], mw[o], mc[o], C)))
+    g = rng.standard_t(4, mp.size) * 0.02
+    S = _both(lambda: kernels.grank_rank_sums(srt, rmin, R2, 1.0 / (T_i + 2.0), mp[o], mc[o], g, C))
+    _same_bits(*S)
+    n = rng.integers(0, 40, (C, T)).astype(float)
+    n[2] = 0.0
+    _same_bits(*_both(lambda: kernels.rank_dispersion(S[1][0], n)))
+    _same_bits(*_both(lambda: kernels.rank_dispersion(S[1][0], n[:, 0])))
+    ssum = rng.normal(size=(C, T)) * n * 0.01
+    ssum[3] = 0.7 * n[3]
+    _same_bits(*_both(lambda: kernels.day_mean_dispersion(ssum, n)))
+    _same_bits(*_both(lambda: kernels.day_mean_dispersion(ssum, n[:, 0])))
+
+
+def test_backend_choice(monkeypatch, backend):
+    """numpy until the process has planned COMPILE_AFTER_PAIRS pairs, then compiled for good; forced by
+    set_backend or EVENTSTUDY_KERNELS; a wrong name is refused."""
+    kernels.set_backend(None)
+    monkeypatch.setattr(kernels, "_state", {"pairs": 0, "forced": None, "compiled": False})
+    monkeypatch.delenv("EVENTSTUDY_KERNELS", raising=False)
+    assert kernels.backend() == "numpy"
+    kernels.plan(kernels.COMPILE_AFTER_PAIRS - 1)
+    assert kernels.backend() == "numpy"
+    kernels.plan(1)
+    assert kernels.backend() == "compiled"
+    monkeypatch.setenv("EVENTSTUDY_KERNELS", "numpy")
+    assert kernels.backend() == "numpy"
+    monkeypatch.setenv("EVENTSTUDY_KERNELS", "fast")
+    with pytest.raises(ValueError, match="EVENTSTUDY_KERNELS must be one of"):
+        kernels.backend()
+    with pytest.raises(ValueError, match="kernel backend must be one of"):
+        kernels.set_backend("gpu")

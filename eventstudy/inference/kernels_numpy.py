@@ -1,0 +1,145 @@
+"""The numpy twins of the compiled loops (:mod:`eventstudy.inference.kernels_compiled`), bit for bit.
+
+Same signatures, same outputs filled in place, same floating-point operations in the same order:
+every running sum of the loops (``tot += v`` over a row's days, ``S[c] += v`` over a cell's
+memberships) is a sequential ``np.cumsum`` along the row or an ``np.add.at`` in membership order,
+never numpy's pairwise ``sum``; a skipped term is an added ``+0.0``, and a final ``+ 0.0`` turns the
+only possible difference (a sum of ``-0.0`` terms) into the loop's ``+0.0``. Counts and ranks are
+integers either way. ``tests/inference/test_kernels.py`` checks ``array_equal`` against the compiled
+loops on data with ties, missing values and empty rows.
+
+Used when a process has not tested enough pairs for numba's start-up (about 0.45 s: its import and
+the first call of each loop, from its disk cache) to pay; see :mod:`eventstudy.inference.kernels`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["centre_rows_into", "fill_ranks", "corrado_sums_into", "grank_sums_into", "rank_dispersion_into",
+           "day_mean_dispersion_into"]
+
+
+def _row_totals(x: np.ndarray) -> np.ndarray:
+    """``0.0 + x[:, 0] + x[:, 1] + ...`` per row, summed left to right (what ``tot += x[t]`` gives)."""
+    if x.shape[1] == 0:
+        return np.zeros(x.shape[0])
+    return np.cumsum(x, axis=1)[:, -1] + 0.0
+
+
+def centre_rows_into(ea, x0, cnt, npos, sxx, s1) -> None:
+    fin = np.isfinite(ea)
+    cnt[:] = fin.sum(axis=1)
+    npos[:] = (ea > 0).sum(axis=1)
+    mean = _row_totals(np.where(fin, ea, 0.0)) / np.maximum(cnt, 1)
+    np.subtract(ea, mean[:, None], out=x0, where=fin)
+    x0[~fin] = 0.0
+    sxx[:] = _row_totals(x0 * x0)
+    s1[:] = _row_totals(x0)
+
+
+def _run_bounds(srt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of sorted values, each position's first and last position among the equal values around it."""
+    P, T = srt.shape
+    k = np.broadcast_to(np.arange(T), (P, T))
+    new = np.ones((P, T), dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    start = np.maximum.accumulate(np.where(new, k, 0), axis=1)
+    last = np.ones((P, T), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    end = np.minimum.accumulate(np.where(last, k, T - 1)[:, ::-1], axis=1)[:, ::-1]
+    return start, end
+
+
+def _lt_le(srt: np.ndarray, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``#{srt[p_j] < v_j}`` and ``#{srt[p_j] <= v_j}`` for every j: the compiled loop's branch-free binary
+    search, one step for every j at a time (a NaN ``v``: 0 and 0). ``srt`` rows sorted, at least one column."""
+    T = srt.shape[1]
+    flat = srt.ravel()
+    base = np.asarray(p, dtype=np.int64) * T
+    lt = np.zeros(base.size, dtype=np.int64)
+    le = np.zeros(base.size, dtype=np.int64)
+    n = T
+    while n > 1:
+        half = n >> 1
+        lt += np.where(flat[base + lt + half] < v, half, 0)
+        le += np.where(flat[base + le + half] <= v, half, 0)
+        n -= half
+    return lt + (flat[base + lt] < v), le + (flat[base + le] <= v)
+
+
+def fill_ranks(xs, order, T_i, srt, rmin, r2, extra, c_lt, c_le) -> None:
+    P, T = xs.shape
+    srt[:] = np.take_along_axis(xs, order, axis=1)
+    start, end = _run_bounds(srt)
+    inside = np.arange(T)[None, :] < T_i[:, None]       # missing values (+inf) sit at the end of the row
+    np.put_along_axis(rmin, order, np.where(inside, start + 1, 0).astype(rmin.dtype), axis=1)
+    np.put_along_axis(r2, order, np.where(inside, start + end + 2, 0).astype(r2.dtype), axis=1)
+    if extra.size:
+        lt, le = _lt_le(srt, np.repeat(np.arange(P), extra.shape[1]), extra.ravel())
+        c_lt[:] = lt.reshape(extra.shape)
+        c_le[:] = le.reshape(extra.shape)
+
+
+def _below(counts: np.ndarray, T: int) -> np.ndarray:
+    """``cum[u, r] = #{d: counts[u, d] < r}`` for ``r = 0..T+1`` (counts lie in ``0..T``), raveled."""
+    U, L = counts.shape
+    flat = (np.arange(U)[:, None] * (T + 2) + counts + 1).ravel()
+    return np.cumsum(np.bincount(flat, minlength=U * (T + 2)).reshape(U, T + 2), axis=1).ravel()
+
+
+def _add_rows_by_cell(S: np.ndarray, cell: np.ndarray, rows: np.ndarray) -> None:
+    """``S[cell[j]] += rows[j]`` for j in order (``np.add.at`` is unbuffered: a repeated index adds
+    its rows one by one, in index order, as the compiled loop does)."""
+    np.add.at(S, cell, rows)
+
+
+def corrado_sums_into(rmin, R2, c_lt, c_le, wcols, n_wcols, a, mp, mw, mc, S) -> None:
+    T = rmin.shape[1]
+    for w in range(S.shape[0]):
+        sel = mw == w
+        if not sel.any():
+            continue
+        pw, cw = mp[sel], mc[sel]
+        up, inv = np.unique(pw, return_inverse=True)    # a pair's rank row in this window, shared by its cells
+        cols = wcols[w, :n_wcols[w]]
+        at = np.arange(up.size)[:, None] * (T + 2) + rmin[up]
+        h = R2[up] + _below(c_lt[up][:, cols], T)[at] + _below(c_le[up][:, cols], T)[at]
+        _add_rows_by_cell(S[w], cw, ((0.5 * a[w, up])[:, None] * h)[inv])
+
+
+def grank_sums_into(srt, rmin, R2, a, mp, mc, g, S, c_lt, c_le) -> None:
+    c_lt[:], c_le[:] = _lt_le(srt, mp, g)
+    r = rmin[mp]
+    h = R2[mp] + (r > c_lt[:, None]) + (r > c_le[:, None])
+    _add_rows_by_cell(S, mc, (0.5 * a[mp])[:, None] * h)
+
+
+def rank_dispersion_into(S, n, n_const, q, D) -> None:
+    R, T = S.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if n.shape[0] == R:                             # members per (row, day)
+            ok = n > 0
+            x = S - 0.5 * n
+            q[:] = _row_totals(np.where(ok, x * x / n, 0.0))
+            D[:] = ok.sum(axis=1)
+        else:                                           # the same members every day
+            x = S - 0.5 * n_const[:, None]
+            ok = n_const > 0
+            q[:] = np.where(ok, _row_totals(x * x) / n_const, 0.0)
+            D[:] = np.where(ok, T, 0)
+
+
+def day_mean_dispersion_into(ssum, n, n_const, Md, sd, const) -> None:
+    R, T = ssum.shape
+    k = n if n.shape[0] == R else np.broadcast_to(n_const[:, None], (R, T))
+    ok = k > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(ok, ssum / k, 0.0)
+        m = ok.sum(axis=1)
+        mean = np.where(m > 0, _row_totals(a) / m, 0.0)
+        d = np.where(ok, a - mean[:, None], 0.0)
+        ss = _row_totals(d * d)
+        Md[:] = m
+        sd[:] = np.where(m >= 2, np.sqrt(ss / (m - 1)), np.nan)
+    const[:] = np.max(np.where(ok, a, -np.inf), axis=1, initial=-np.inf) == np.min(
+        np.where(ok, a, np.inf), axis=1, initial=np.inf)
