@@ -44,7 +44,7 @@ __all__ = ["centre_rows", "row_ranks", "corrado_rank_sums", "grank_rank_sums", "
            "day_mean_dispersion", "backend", "plan", "set_backend", "COMPILE_AFTER_PAIRS", "BACKENDS"]
 
 #: pairs a process tests with numpy before it loads the compiled loops (``benchmarks/bench_kernels.py``)
-COMPILE_AFTER_PAIRS = 10_000
+COMPILE_AFTER_PAIRS = 12_000
 BACKENDS = ("auto", "numpy", "compiled")
 _lock = threading.Lock()
 _state = {"pairs": 0, "forced": None, "compiled": False}

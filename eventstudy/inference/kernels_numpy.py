@@ -37,17 +37,20 @@ def centre_rows_into(ea, x0, cnt, npos, sxx, s1) -> None:
     s1[:] = _row_totals(x0)
 
 
-def _run_bounds(srt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of sorted values, each position's first and last position among the equal values around it."""
+def _tied_ranks(srt: np.ndarray, T_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of sorted values (missing as +inf at the end): each position's 1-based first position among the
+    equal values around it, and the sum of its first and last 0-based positions plus 2 (twice the average
+    rank); 0 and 0 past the row's ``T_i`` finite values."""
     P, T = srt.shape
-    k = np.broadcast_to(np.arange(T), (P, T))
+    k = np.broadcast_to(np.arange(T, dtype=np.int32), (P, T))
     new = np.ones((P, T), dtype=bool)
     new[:, 1:] = srt[:, 1:] != srt[:, :-1]
     start = np.maximum.accumulate(np.where(new, k, 0), axis=1)
     last = np.ones((P, T), dtype=bool)
     last[:, :-1] = new[:, 1:]
     end = np.minimum.accumulate(np.where(last, k, T - 1)[:, ::-1], axis=1)[:, ::-1]
-    return start, end
+    inside = k < T_i[:, None]
+    return np.where(inside, start + 1, 0), np.where(inside, start + end + 2, 0)
 
 
 def _lt_le(srt: np.ndarray, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,10 +73,19 @@ def _lt_le(srt: np.ndarray, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, n
 def fill_ranks(xs, order, T_i, srt, rmin, r2, extra, c_lt, c_le) -> None:
     P, T = xs.shape
     srt[:] = np.take_along_axis(xs, order, axis=1)
-    start, end = _run_bounds(srt)
-    inside = np.arange(T)[None, :] < T_i[:, None]       # missing values (+inf) sit at the end of the row
-    np.put_along_axis(rmin, order, np.where(inside, start + 1, 0).astype(rmin.dtype), axis=1)
-    np.put_along_axis(r2, order, np.where(inside, start + end + 2, 0).astype(r2.dtype), axis=1)
+    # untied rows (continuous returns): position k has rank k + 1; rows with ties (or missing values) in full
+    k = np.arange(1, T + 1, dtype=rmin.dtype)
+    tied = (srt[:, 1:] == srt[:, :-1]).any(axis=1) | (T_i < T) if T > 1 else T_i < T
+    np.put_along_axis(rmin, order, np.broadcast_to(k, (P, T)), axis=1)
+    np.put_along_axis(r2, order, np.broadcast_to(2 * k, (P, T)), axis=1)
+    if tied.any():
+        rows = np.flatnonzero(tied)
+        lo, twice = _tied_ranks(srt[rows], T_i[rows])
+        sub_r = np.empty((rows.size, T), dtype=rmin.dtype)
+        sub_2 = np.empty((rows.size, T), dtype=r2.dtype)
+        np.put_along_axis(sub_r, order[rows], lo.astype(rmin.dtype), axis=1)
+        np.put_along_axis(sub_2, order[rows], twice.astype(r2.dtype), axis=1)
+        rmin[rows], r2[rows] = sub_r, sub_2
     if extra.size:
         lt, le = _lt_le(srt, np.repeat(np.arange(P), extra.shape[1]), extra.ravel())
         c_lt[:] = lt.reshape(extra.shape)
@@ -87,10 +99,25 @@ def _below(counts: np.ndarray, T: int) -> np.ndarray:
     return np.cumsum(np.bincount(flat, minlength=U * (T + 2)).reshape(U, T + 2), axis=1).ravel()
 
 
+#: up to this many cells, a cell's rows are summed in one numpy reduction each; more: ``np.add.at``
+FEW_CELLS = 64
+
+
 def _add_rows_by_cell(S: np.ndarray, cell: np.ndarray, rows: np.ndarray) -> None:
-    """``S[cell[j]] += rows[j]`` for j in order (``np.add.at`` is unbuffered: a repeated index adds
-    its rows one by one, in index order, as the compiled loop does)."""
-    np.add.at(S, cell, rows)
+    """``S[cell[j]] += rows[j]`` for j in order, into a zero ``S (C, T)`` of rows >= 0, as the compiled loop adds.
+
+    Few cells: each cell's rows (in j order) summed with ``sum(axis=0)``, which adds row after row
+    (numpy sums pairwise only along the fast axis); starting from the first row or from 0.0 gives the same
+    bits for rows >= 0. Many cells: ``np.add.at``, unbuffered, adds repeated indices one by one in order."""
+    order = np.argsort(cell, kind="stable")
+    c = cell[order]
+    first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    if first.size > FEW_CELLS:
+        np.add.at(S, cell, rows)
+        return
+    ends = np.r_[first[1:], c.size]
+    for lo, hi in zip(first, ends):
+        S[c[lo]] += rows[order[lo:hi]].sum(axis=0)
 
 
 def corrado_sums_into(rmin, R2, c_lt, c_le, wcols, n_wcols, a, mp, mw, mc, S) -> None:

@@ -231,12 +231,17 @@ def _same_bits(a, b):
         assert np.array_equal(x.view(np.uint8), y.view(np.uint8)), "the implementations differ in some bit"
 
 
+@pytest.mark.parametrize("few_cells", [64, 0], ids=["a sum per cell", "add.at"])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_numpy_and_compiled_give_the_same_bits(seed, backend):
+def test_numpy_and_compiled_give_the_same_bits(seed, few_cells, backend, monkeypatch):
     """Continuous residuals (every sum's order matters), some on a grid (ties), missing values, a row of
-    zeros and of -0.0, an empty row; memberships sorted by (pair, window) as the engine gives them."""
+    zeros and of -0.0, an empty row; memberships sorted by (pair, window) as the engine gives them; the
+    numpy sums over a cell's members both ways."""
     if backend != "numpy":
         pytest.skip("compares both implementations itself")
+    from eventstudy.inference import kernels_numpy
+
+    monkeypatch.setattr(kernels_numpy, "FEW_CELLS", few_cells)
     rng = np.random.default_rng(seed)
     P, T, D, C = 300, 240, 21, 7
     x = rng.standard_t(4, (P, T)) * 0.02
