@@ -56,8 +56,8 @@ _PRICE_COLUMNS = ("close", "adj_close", "price")
 
 
 def read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """The long price CSV read once by pyarrow's C++ reader: ``date`` and ``ticker`` as text, the
-    price columns as float64, other columns not read. Returns (frame, 1-based line numbers) like
+    """The long price CSV read once by pyarrow's C++ reader: ``date`` as dates, ``ticker`` as a categorical
+    of its texts, the price columns as float64, other columns not read. Returns (frame, 1-based line numbers) like
     :func:`read_csv_lines`, or None when the file needs the text reader's checks and messages
     (blank lines, a line break inside a quoted cell, a cell that is not a plain number, a ragged
     line, not UTF-8, no ``ticker`` column, repeated column names): nothing is guessed here.
@@ -86,8 +86,9 @@ def read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
         return None
     names = [f"c{i}" for i in range(len(header))]
     want = {names[i]: h for i, (h, n) in enumerate(zip(header, norm)) if n in ("date", "ticker", *_PRICE_COLUMNS)}
+    # tickers as a dictionary (a categorical column): a few thousand names, not a Python string per row
     types = {c: (pa.float64() if norm_col(h) in _PRICE_COLUMNS else pa.timestamp("s") if norm_col(h) == "date"
-                 else pa.string()) for c, h in want.items()}
+                 else pa.dictionary(pa.int32(), pa.string())) for c, h in want.items()}
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
@@ -103,6 +104,7 @@ def read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
     if any(table.column(c).null_count for c, h in want.items() if norm_col(h) == "date"):
         return None
     df = pd.DataFrame({h: (table.column(c).to_numpy().astype("datetime64[ns]") if types[c] == pa.timestamp("s")
+                           else table.column(c).to_pandas() if pa.types.is_dictionary(types[c])
                            else table.column(c).to_numpy(zero_copy_only=False)) for c, h in want.items()})
     return df, np.arange(2, len(df) + 2)
 

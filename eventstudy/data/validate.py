@@ -56,6 +56,8 @@ def _is_text_column(col: pd.Series) -> bool:
     """True when every non-missing cell is a ``str`` (equal cells then have equal text)."""
     if isinstance(col.dtype, pd.StringDtype):
         return True
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return pd.api.types.infer_dtype(col.cat.categories, skipna=True) in ("string", "empty")
     return col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty")
 
 

@@ -98,9 +98,11 @@ def test_columnar_reader_equals_text_reader(tmp_path):
             for t in ("B.T", "A.T", " C ") for d in range(1, 29)]
     rows[5] = rows[5].split(",")[0] + ",B.T,,12"                 # a missing price
     rows[9] = rows[9].split(",")[0] + ",B.T,NaN,12"              # missing in another spelling
+    rows += [f"2025-01-{d},C,100.5,3" for d in (29, 30, 31)]     # ' C ' and 'C': one ticker
     p = _long_csv(tmp_path / "p.csv", "\n".join(rows) + "\n")
     fast = read_csv_columnar(p)
     assert fast is not None
+    assert isinstance(fast[0]["ticker"].dtype, pd.CategoricalDtype)  # names read once, not once per row
     slow = read_csv_lines(p)
     from eventstudy.data.validate import validate_price_frame
 
@@ -108,6 +110,7 @@ def test_columnar_reader_equals_text_reader(tmp_path):
     b, fb = validate_price_frame(slow[0], "x", line_numbers=slow[1])
     pd.testing.assert_frame_equal(a, b)
     assert fa == fb
+    assert sorted(a["ticker"].unique()) == ["A.T", "B.T", "C"] and (a["ticker"] == "C").sum() == 31
 
 
 @pytest.mark.parametrize("body, why", [
