@@ -222,7 +222,7 @@ def main() -> None:
         wmb = ", ".join(f"{m:,.0f}" for m in r["worker_peak_mb"]) or "–"
         print(f"| {r['pairs']:,} | {r['securities']:,} x {r['events']:,} | {'Parquet store' if r['lazy'] else 'in memory'} "
               f"| {where} | {r['build_s']:.1f} | {r['engine_s']:.1f} | {r['pairs_per_s']:,.0f} | {r['main_peak_mb']:,.0f} "
-              f"| {wmb} | {r['output_mb']:,.0f} |", flush=True)
+              f"| {wmb} | {'–' if r['output_mb'] != r['output_mb'] else format(r['output_mb'], ',.0f')} |", flush=True)
     for s in stores:
         print(f"\nReturns store of the {s['pairs']:,}-pair study: {s['store_mb']:,.0f} MB, written in "
               f"{s['write_s']:.1f} s (peak {s['peak_mb']:,.0f} MB, with the panel in memory).")

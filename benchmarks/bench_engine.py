@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -121,6 +122,9 @@ def main() -> None:
     ap.add_argument("--layout", choices=["shared", "scattered", "firm"], default="shared",
                     help="shared: every event hits every security (default); scattered: events of 2 securities; "
                          "firm: firm-specific events pooled per group")
+    ap.add_argument("--kernels", choices=["compiled", "numpy", "auto"], default="compiled",
+                    help="the test kernels' implementation (EVENTSTUDY_KERNELS; default compiled: the engine's speed "
+                         "once a process has tested 12,000 pairs; bench_kernels.py compares them in a first fit)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -131,7 +135,8 @@ def main() -> None:
     for n in a.sizes:
         out = subprocess.run([sys.executable, __file__, "--child", str(n), "--repeat", str(a.repeat),
                               "--layout", a.layout],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True,
+                             env={**os.environ, "EVENTSTUDY_KERNELS": a.kernels})
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['pairs']:>8,} {r['securities']:>6} x {r['events']:<5} {r['validate_s']:>9.2f} {r['returns_s']:>8.2f} "
               f"{r['engine_s']:>8.2f} {r['total_s']:>8.2f} {r['ms_per_pair']:>8.4f} {r['pairs_per_s']:>9,.0f} "

@@ -2,8 +2,9 @@
 
 Same signatures, same outputs filled in place, same floating-point operations in the same order:
 every running sum of the loops (``tot += v`` over a row's days, ``S[c] += v`` over a cell's
-memberships) is a sequential ``np.cumsum`` along the row or an ``np.add.at`` in membership order,
-never numpy's pairwise ``sum``; a skipped term is an added ``+0.0``, and a final ``+ 0.0`` turns the
+memberships) is a sequential ``np.cumsum`` along the row, or, over a cell's members, a ``sum`` along
+the slow axis (numpy adds row after row there: its pairwise summation is only along the fast axis) or
+an ``np.add.at`` in membership order, never a pairwise sum; a skipped term is an added ``+0.0``, and a final ``+ 0.0`` turns the
 only possible difference (a sum of ``-0.0`` terms) into the loop's ``+0.0``. Counts and ranks are
 integers either way. ``tests/inference/test_kernels.py`` checks ``array_equal`` against the compiled
 loops on data with ties, missing values and empty rows.
@@ -27,6 +28,7 @@ def _row_totals(x: np.ndarray) -> np.ndarray:
 
 
 def centre_rows_into(ea, x0, cnt, npos, sxx, s1) -> None:
+    """As :func:`eventstudy.inference.kernels.centre_rows` describes; fills the outputs."""
     fin = np.isfinite(ea)
     cnt[:] = fin.sum(axis=1)
     npos[:] = (ea > 0).sum(axis=1)
@@ -71,6 +73,7 @@ def _lt_le(srt: np.ndarray, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, n
 
 
 def fill_ranks(xs, order, T_i, srt, rmin, r2, extra, c_lt, c_le) -> None:
+    """As :func:`eventstudy.inference.kernels.row_ranks` describes; fills the outputs."""
     P, T = xs.shape
     srt[:] = np.take_along_axis(xs, order, axis=1)
     # untied rows (continuous returns): position k has rank k + 1; rows with ties (or missing values) in full
@@ -121,6 +124,7 @@ def _add_rows_by_cell(S: np.ndarray, cell: np.ndarray, rows: np.ndarray) -> None
 
 
 def corrado_sums_into(rmin, R2, c_lt, c_le, wcols, n_wcols, a, mp, mw, mc, S) -> None:
+    """As :func:`eventstudy.inference.kernels.corrado_rank_sums` describes; adds into the zero ``S``."""
     T = rmin.shape[1]
     for w in range(S.shape[0]):
         sel = mw == w
@@ -135,6 +139,7 @@ def corrado_sums_into(rmin, R2, c_lt, c_le, wcols, n_wcols, a, mp, mw, mc, S) ->
 
 
 def grank_sums_into(srt, rmin, R2, a, mp, mc, g, S, c_lt, c_le) -> None:
+    """As :func:`eventstudy.inference.kernels.grank_rank_sums` describes; fills the outputs."""
     c_lt[:], c_le[:] = _lt_le(srt, mp, g)
     r = rmin[mp]
     h = R2[mp] + (r > c_lt[:, None]) + (r > c_le[:, None])
@@ -142,6 +147,7 @@ def grank_sums_into(srt, rmin, R2, a, mp, mc, g, S, c_lt, c_le) -> None:
 
 
 def rank_dispersion_into(S, n, n_const, q, D) -> None:
+    """As :func:`eventstudy.inference.kernels.rank_dispersion` describes; fills ``q`` and ``D``."""
     R, T = S.shape
     with np.errstate(invalid="ignore", divide="ignore"):
         if n.shape[0] == R:                             # members per (row, day)
@@ -157,6 +163,7 @@ def rank_dispersion_into(S, n, n_const, q, D) -> None:
 
 
 def day_mean_dispersion_into(ssum, n, n_const, Md, sd, const) -> None:
+    """As :func:`eventstudy.inference.kernels.day_mean_dispersion` describes; fills the outputs."""
     R, T = ssum.shape
     k = n if n.shape[0] == R else np.broadcast_to(n_const[:, None], (R, T))
     ok = k > 0

@@ -41,37 +41,57 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     """Estimation days of each pair that lie in the event span of another event of the same firm.
 
     ``pairs``: ``ticker, event_id, day0`` (session dates); ``sessions``: each ticker's sessions.
-    Returns :data:`OVERLAP_COLUMNS`, one row per contaminated (pair, relative day). Work is per firm
-    with two or more events (a comparison of their day-0 positions), never per (pair, day) in Python.
+    Returns :data:`OVERLAP_COLUMNS`, one row per contaminated (pair, relative day), ordered by firm (first
+    appearance), pair, other pair (row order) and day; a day inside two other events' spans is listed once,
+    with the first. Vectorised over all pairs: day-0 positions per shared session index, candidate other
+    events by a binary search of each firm's sorted positions, days by repeating ranges.
     """
     est = spec.estimation
     lo, hi = spec.event_span()
-    out: list[pd.DataFrame] = []
-    multi = pairs.groupby("ticker", sort=False).filter(lambda g: len(g) > 1) if len(pairs) else pairs
-    for t, g in multi.groupby("ticker", sort=False):
+    empty = pd.DataFrame({c: pd.Series([], dtype=object if c != "rel_day" else np.int64) for c in OVERLAP_COLUMNS})
+    if len(pairs) < 2:
+        return empty
+    tick = pairs["ticker"].to_numpy(dtype=object)
+    code, firms = pd.factorize(tick)                     # firms in order of first appearance
+    day0 = pd.DatetimeIndex(pairs["day0"])
+    p0 = np.full(len(pairs), -1, dtype=np.int64)
+    by_index: dict[int, list[int]] = {}                  # firms sharing one session index: one lookup
+    for f, t in enumerate(firms):
         sess = sessions.get(t)
-        if sess is None:
-            continue
-        p0 = sess.get_indexer(pd.DatetimeIndex(g["day0"]))
-        ok = p0 >= 0
-        ids = g["event_id"].to_numpy()[ok]
-        p0 = p0[ok]
-        if len(p0) < 2:
-            continue
-        # pair a's estimation positions [p0a + est0, p0a + est1] vs pair b's event span [p0b + lo, p0b + hi]
-        a, b = np.meshgrid(np.arange(len(p0)), np.arange(len(p0)), indexing="ij")
-        a, b = a.ravel(), b.ravel()
-        sel = a != b
-        a, b = a[sel], b[sel]
-        first = np.maximum(p0[a] + est[0], p0[b] + lo)
-        last = np.minimum(p0[a] + est[1], p0[b] + hi)
-        hit = first <= last
-        for i, j, f, l in zip(a[hit], b[hit], first[hit], last[hit]):   # only overlapping pairs of events
-            rel = np.arange(f, l + 1) - p0[i]
-            out.append(pd.DataFrame({"ticker": t, "event_id": ids[i], "other_event_id": ids[j], "rel_day": rel}))
-    if not out:
-        return pd.DataFrame({c: pd.Series([], dtype=object if c != "rel_day" else np.int64) for c in OVERLAP_COLUMNS})
-    return pd.concat(out, ignore_index=True).drop_duplicates(["ticker", "event_id", "rel_day"]).reset_index(drop=True)
+        if sess is not None:
+            by_index.setdefault(id(sess), []).append(f)
+    for members in by_index.values():
+        rows = np.flatnonzero(np.isin(code, members))
+        p0[rows] = sessions[firms[members[0]]].get_indexer(day0[rows])
+    ok = np.flatnonzero(p0 >= 0)
+    # each firm's located pairs sorted by position; pair a's estimation days [p0a + est0, p0a + est1] meet
+    # pair b's event span [p0b + lo, p0b + hi] when p0b lies in [p0a + est0 - hi, p0a + est1 - lo]
+    order = ok[np.lexsort((p0[ok], code[ok]))]
+    key = code[order] * (np.int64(1) << 40) + p0[order]
+    a_pos = np.arange(order.size)
+    start = np.searchsorted(key, key + (est[0] - hi), side="left")
+    stop = np.searchsorted(key, key + (est[1] - lo), side="right")
+    n_b = stop - start
+    a = np.repeat(a_pos, n_b)
+    b = start[a] + (np.arange(a.size) - np.repeat(np.cumsum(n_b) - n_b, n_b))
+    a, b = order[a], order[b]
+    keep = a != b
+    a, b = a[keep], b[keep]
+    first = np.maximum(p0[a] + est[0], p0[b] + lo)
+    last = np.minimum(p0[a] + est[1], p0[b] + hi)
+    hit = first <= last
+    a, b, first, last = a[hit], b[hit], first[hit], last[hit]
+    if a.size == 0:
+        return empty
+    n_days = last - first + 1
+    rel = (np.repeat(first - p0[a], n_days)
+           + (np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days)))
+    a, b = np.repeat(a, n_days), np.repeat(b, n_days)
+    srt = np.lexsort((rel, b, a, code[a]))               # firm, pair, other pair (row order), day
+    a, b, rel = a[srt], b[srt], rel[srt]
+    ids = pairs["event_id"].to_numpy(dtype=object)
+    out = pd.DataFrame({"ticker": tick[a], "event_id": ids[a], "other_event_id": ids[b], "rel_day": rel})
+    return out.drop_duplicates(["ticker", "event_id", "rel_day"]).reset_index(drop=True)
 
 
 def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None = None,

@@ -214,3 +214,55 @@ def test_pooled_caar_path_band_uses_the_date_clustered_r():
     half = stats.t.ppf(0.975, n - 1) * d0["sd"] / math.sqrt(n) * infl
     assert d0["upper"] - d0["caar"] == pytest.approx(half, rel=1e-9)
     assert plot_caar_paths(res, window=(-1, 1)) is not None
+
+
+def _overlaps_by_loop(pairs, sessions, spec):
+    """The reference: every ordered pair of one firm's events compared in Python, a frame per overlap."""
+    est, (lo, hi) = spec.estimation, spec.event_span()
+    out = []
+    for t, g in pairs.groupby("ticker", sort=False):
+        sess = sessions.get(t)
+        if sess is None:
+            continue
+        p0 = sess.get_indexer(pd.DatetimeIndex(g["day0"]))
+        ids = g["event_id"].to_numpy()[p0 >= 0]
+        p0 = p0[p0 >= 0]
+        for i in range(len(p0)):
+            for j in range(len(p0)):
+                f, l = max(p0[i] + est[0], p0[j] + lo), min(p0[i] + est[1], p0[j] + hi)
+                if i != j and f <= l:
+                    out.append(pd.DataFrame({"ticker": t, "event_id": ids[i], "other_event_id": ids[j],
+                                             "rel_day": np.arange(f, l + 1) - p0[i]}))
+    if not out:
+        return None
+    return pd.concat(out, ignore_index=True).drop_duplicates(["ticker", "event_id", "rel_day"]).reset_index(drop=True)
+
+
+def test_own_event_overlaps_equal_a_loop_over_every_pair_of_a_firms_events():
+    """Quarterly-like events of 60 firms on two calendars (one firm without sessions, a day 0 off the
+    calendar, two events of one firm on one day), windows [-250,-11] and [-5,10]: the vectorised overlaps
+    equal the loop's, row for row."""
+    rng = np.random.default_rng(11)
+    days_a = pd.bdate_range("2015-01-01", periods=2_000)
+    days_b = days_a[rng.random(days_a.size) > 0.05]
+    firms = [f"F{i:02d}" for i in range(60)]
+    sess = {f: (days_a if i % 2 else days_b) for i, f in enumerate(firms) if f != "F07"}
+    rows = [(f, f"{f}-{k}", days_a[rng.integers(260, 1_990)]) for f in firms for k in range(rng.integers(1, 12))]
+    rows += [("F03", "F03-dup", rows[[r[0] for r in rows].index("F03")][2]), ("F04", "F04-sat", pd.Timestamp("2016-01-02"))]
+    sess["EDGE"] = days_a                             # other events just inside (and one just outside) the window
+    rows += [("EDGE", "E0", days_a[1_500]), ("EDGE", "E-10", days_a[1_490]), ("EDGE", "E-251", days_a[1_249]),
+             ("EDGE", "E-252", days_a[1_248])]
+    order = rng.permutation(len(rows))
+    pairs = pd.DataFrame([rows[i] for i in order], columns=["ticker", "event_id", "day0"])
+    for windows in ([(0, 0), (-1, 1)], [(-5, 10)]):
+        spec = WindowSpec.build((-250, -11), windows)
+        got = own_event_overlaps(pairs, sess, spec)
+        exp = _overlaps_by_loop(pairs, sess, spec)
+        assert len(got) > 500
+        pd.testing.assert_frame_equal(got, exp)
+        if windows[0] == (0, 0):                      # event span [-1, 1]: E-10's day 1 is E0's day -11, and so on
+            edge = got[(got["ticker"] == "EDGE") & (got["event_id"] == "E0")]
+            assert set(edge["rel_day"]) == {-11, -250} and "E-252" not in set(edge["other_event_id"])
+    assert own_event_overlaps(pairs.iloc[:1], sess, spec).empty
+    assert list(own_event_overlaps(pairs.iloc[:0], sess, spec).columns) == ["ticker", "event_id", "other_event_id",
+                                                                            "rel_day"]
