@@ -260,6 +260,15 @@ def test_catalogue(case: Case, tmp_path, capsys, offline_yahoo, monkeypatch):
     _no_debris(tmp_path)
 
 
+def test_unknown_kernel_backend_in_the_environment_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EVENTSTUDY_KERNELS", "gpu")
+    code = main(["run", "--offline", "--out", _out(tmp_path), *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "EVENTSTUDY_KERNELS='gpu': set it to one of auto, numpy, compiled" in err and "unset it" in err
+    assert not (tmp_path / "o").exists()
+
+
 # ------------------------------------------------------------------------------------------- warnings, not errors
 def test_group_named_futures_holding_stocks_is_named(tmp_path, capsys):
     uni = _universe(tmp_path, SMALL_UNIVERSE.replace("control", "futures"))

@@ -11,6 +11,7 @@ from eventstudy.cli.parser import build_parser
 from eventstudy.cli.placebo import cmd_placebo
 from eventstudy.cli.run import cmd_run
 from eventstudy.cli.terminal import say, show_warning
+from eventstudy.inference import kernels
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        kernels.backend()                    # a wrong EVENTSTUDY_KERNELS is refused before any work
         with warnings.catch_warnings():      # warnings read as messages, without Python's file and line
             warnings.showwarning = show_warning
             return {"run": cmd_run, "events": cmd_events, "fetch": cmd_fetch,

@@ -40,6 +40,8 @@ from types import ModuleType
 
 import numpy as np
 
+from eventstudy.errors import SpecificationError
+
 __all__ = ["centre_rows", "row_ranks", "corrado_rank_sums", "grank_rank_sums", "rank_dispersion",
            "day_mean_dispersion", "backend", "plan", "set_backend", "COMPILE_AFTER_PAIRS", "BACKENDS"]
 
@@ -54,7 +56,7 @@ def set_backend(name: str | None) -> None:
     """Force ``"numpy"`` or ``"compiled"`` in this process; ``"auto"`` or None: decide by the work
     (:func:`backend`). Results are the same bits either way."""
     if name is not None and name not in BACKENDS:
-        raise ValueError(f"kernel backend must be one of {', '.join(BACKENDS)}, not {name!r}")
+        raise SpecificationError(f"kernel backend must be one of {', '.join(BACKENDS)}, not {name!r}")
     _state["forced"] = None if name in (None, "auto") else name
 
 
@@ -70,7 +72,8 @@ def backend() -> str:
     installed), else ``"numpy"``; ``EVENTSTUDY_KERNELS`` or :func:`set_backend` override."""
     forced = _state["forced"] or os.environ.get("EVENTSTUDY_KERNELS", "auto").strip().lower()
     if forced not in BACKENDS:
-        raise ValueError(f"EVENTSTUDY_KERNELS must be one of {', '.join(BACKENDS)}, not {forced!r}")
+        raise SpecificationError(f"environment variable EVENTSTUDY_KERNELS={forced!r}: set it to one of "
+                                 f"{', '.join(BACKENDS)} (the same results either way), or unset it")
     if forced != "auto":
         return forced
     if not _state["compiled"] and _state["pairs"] >= COMPILE_AFTER_PAIRS:

@@ -99,7 +99,8 @@ def _below(counts: np.ndarray, T: int) -> np.ndarray:
     """``cum[u, r] = #{d: counts[u, d] < r}`` for ``r = 0..T+1`` (counts lie in ``0..T``), raveled."""
     U, L = counts.shape
     flat = (np.arange(U)[:, None] * (T + 2) + counts + 1).ravel()
-    return np.cumsum(np.bincount(flat, minlength=U * (T + 2)).reshape(U, T + 2), axis=1).ravel()
+    hist = np.bincount(flat, minlength=U * (T + 2)).astype(np.int32)    # counts up to L: small ints are enough
+    return np.cumsum(hist.reshape(U, T + 2), axis=1, dtype=np.int32).ravel()
 
 
 #: up to this many cells, a cell's rows are summed in one numpy reduction each; more: ``np.add.at``

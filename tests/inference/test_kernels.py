@@ -293,7 +293,7 @@ def test_backend_choice(monkeypatch, backend):
     monkeypatch.setenv("EVENTSTUDY_KERNELS", "numpy")
     assert kernels.backend() == "numpy"
     monkeypatch.setenv("EVENTSTUDY_KERNELS", "fast")
-    with pytest.raises(ValueError, match="EVENTSTUDY_KERNELS must be one of"):
+    with pytest.raises(ValueError, match="EVENTSTUDY_KERNELS='fast': set it to one of auto, numpy, compiled"):
         kernels.backend()
     with pytest.raises(ValueError, match="kernel backend must be one of"):
         kernels.set_backend("gpu")
