@@ -22,6 +22,9 @@ End-to-end ratio: peer time / CLI time at each size. Marginal cost per pair: (ti
 ``--scaling``: the CLI with the report (HTML, Markdown, LaTeX, figures) on many small events
 (events x instruments, each event on its own trading day), to show time growing linearly in events.
 
+``--firm``: firm-specific events (``--firm-events``: each a random security, one per 20 firm-events, on a
+random day of 1,500 sessions, pooled per news group), to show time growing linearly in firm-events.
+
     python benchmarks/bench_cli_vs_peer.py                       # 1k, 10k, 100k pairs, then the scaling run
     python benchmarks/bench_cli_vs_peer.py --sizes 1000 10000 --repeat 3 --no-scaling
     python benchmarks/bench_cli_vs_peer.py --no-peer --scaling 1000x6 10000x10
@@ -272,6 +275,49 @@ def scaling(specs: list[tuple[int, int]], cache: Path, repeat: int) -> list[dict
     return rows
 
 
+def make_firm_inputs(folder: Path, n_events: int, n_days: int = 1_500, seed: int = 3) -> None:
+    """prices.csv (one security per 20 firm-events, at least 50, and MKT on the first ``n_days`` NYSE sessions)
+    and firm_events.csv: ``n_events`` (security, day) draws, each at least 260 sessions into the panel, with a
+    ``news`` column: about 20 events per security over 5 years, as quarterly earnings with some news."""
+    n_sec = max(50, n_events // 20)
+    import numpy as np
+    import pandas as pd
+
+    make_inputs(folder, n_sec, 1, spacing=n_days - 330, seed=seed)         # the price panel; its one event unused
+    dates = pd.read_csv(folder / "prices.csv", usecols=["date"])["date"].drop_duplicates().to_numpy()
+    rng = np.random.default_rng(seed)
+    ev = pd.DataFrame({"ticker": [f"S{i:05d}" for i in rng.integers(0, n_sec, n_events)],
+                       "date": dates[rng.integers(260, len(dates) - 15, n_events)],
+                       "news": np.where(rng.random(n_events) < 0.5, "good", "bad")})
+    ev.drop_duplicates(["ticker", "date"]).to_csv(folder / "firm_events.csv", index=False)
+
+
+def firm_scaling(sizes: list[int], cache: Path, repeat: int) -> list[dict]:
+    """``eventstudy run --firm-events`` (tables and the terminal summary; this design has no report) on
+    ``sizes`` firm-events, 20 per security: the time should grow linearly in firm-events."""
+    import pandas as pd
+
+    exe = shutil.which("eventstudy") or "eventstudy"
+    rows = []
+    for n in sizes:
+        folder = cache / f"firm_{n}"
+        if not (folder / "firm_events.csv").exists():
+            make_firm_inputs(folder, n)
+        n_ev = sum(1 for _ in open(folder / "firm_events.csv")) - 1
+        cmd = [exe, "run", "--firm-events", str(folder / "firm_events.csv"), "--prices", str(folder / "prices.csv"),
+               "--benchmark", "MKT", "--by", "news", f"--estimation={EST[0]},{EST[1]}", f"--window={WIN[0]},{WIN[1]}",
+               "--out", str(folder / "out"), "--no-report"]
+        ts, ms = [], []
+        for _ in range(repeat):
+            w, m = timed(cmd)
+            ts.append(w)
+            ms.append(m)
+        n_sec = len(pd.read_csv(folder / "firm_events.csv", usecols=["ticker"])["ticker"].unique())
+        rows.append(dict(firm_events=n_ev, securities=n_sec, cli_s=ts, cli_mb=ms))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
 def offline(cache: Path, repeat: int) -> dict:
     """The README's first command (install aside): ``eventstudy run --offline``, report included."""
     out = cache / "offline"
@@ -284,7 +330,7 @@ def offline(cache: Path, repeat: int) -> dict:
     return dict(wall_s=ts, peak_mb=ms, report_mb=(out / "report.html").stat().st_size / 1e6)
 
 
-def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None) -> str:
+def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None, firm: list[dict] | None = None) -> str:
     base = next(r for r in rows if r["pairs"] == 100) if rows else None
     out = [f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; "
            f"median (min–max) of {len(rows[0]['cli_s']) if rows else 0} runs per command, each its own process.", ""]
@@ -322,6 +368,16 @@ def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = No
                      if r["events"] > first["events"] else "–")
             out.append(f"| {r['events']:,} × {r['instruments']} | {r['pairs']:,} | {rng_text(r['cli_s'])} | "
                        f"{extra} | {max(r['cli_mb']):.0f} |")
+    if firm:
+        first = firm[0]
+        out += ["", "| firm-events | securities | CLI s (tables, no report) | s per 1,000 more firm-events than "
+                    "the first row | peak MB |", "|---|---|---|---|---|"]
+        for r in firm:
+            med, m0 = statistics.median(r["cli_s"]), statistics.median(first["cli_s"])
+            extra = (f"{1000 * (med - m0) / (r['firm_events'] - first['firm_events']):.2f}"
+                     if r["firm_events"] > first["firm_events"] else "–")
+            out.append(f"| {r['firm_events']:,} | {r['securities']:,} | {rng_text(r['cli_s'])} | {extra} | "
+                       f"{max(r['cli_mb']):.0f} |")
     return "\n".join(out)
 
 
@@ -333,6 +389,9 @@ def main() -> None:
     ap.add_argument("--scaling", nargs="*", default=["100x6", "1000x6", "1000x10", "10000x10"], metavar="EVENTSxINST",
                     help="the CLI with the report on many events (default %(default)s)")
     ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--firm", type=int, nargs="*", default=[1_000, 10_000, 30_000], metavar="N",
+                    help="firm-specific runs (--firm-events) of N firm-events each (default %(default)s)")
+    ap.add_argument("--no-firm", action="store_true")
     ap.add_argument("--offline-runs", type=int, default=3, help="runs of 'eventstudy run --offline' (0: skip)")
     ap.add_argument("--cache-dir", default=os.environ.get("EVENTSTUDY_BENCH_DIR",
                                                         str(Path.home() / ".cache" / "eventstudy-bench")),
@@ -344,8 +403,9 @@ def main() -> None:
     rows = side_by_side(a.sizes, a.repeat, cache, not a.no_peer) if a.sizes else []
     specs = [] if a.no_scaling else [tuple(int(x) for x in s.lower().split("x")) for s in a.scaling]
     scal = scaling(specs, cache, max(1, min(a.repeat, 2))) if specs else []
+    firm = [] if a.no_firm else firm_scaling(a.firm, cache, max(1, min(a.repeat, 2)))
     off = offline(cache, a.offline_runs) if a.offline_runs > 0 else None
-    text = report(rows, scal, not a.no_peer, off)
+    text = report(rows, scal, not a.no_peer, off, firm)
     print(text)
     if a.markdown:
         Path(a.markdown).write_text(text + "\n")

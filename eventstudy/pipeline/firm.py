@@ -89,9 +89,12 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     a, b = np.repeat(a, n_days), np.repeat(b, n_days)
     srt = np.lexsort((rel, b, a, code[a]))               # firm, pair, other pair (row order), day
     a, b, rel = a[srt], b[srt], rel[srt]
+    # a (pair, day) inside two other events' spans: the first row (the other pair first in row order)
+    first_of = np.unique(a * (rel.max() - rel.min() + 1) + (rel - rel.min()), return_index=True)[1]
+    keep = np.sort(first_of)
+    a, b, rel = a[keep], b[keep], rel[keep]
     ids = pairs["event_id"].to_numpy(dtype=object)
-    out = pd.DataFrame({"ticker": tick[a], "event_id": ids[a], "other_event_id": ids[b], "rel_day": rel})
-    return out.drop_duplicates(["ticker", "event_id", "rel_day"]).reset_index(drop=True)
+    return pd.DataFrame({"ticker": tick[a], "event_id": ids[a], "other_event_id": ids[b], "rel_day": rel})
 
 
 def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None = None,

@@ -266,3 +266,24 @@ def test_own_event_overlaps_equal_a_loop_over_every_pair_of_a_firms_events():
     assert own_event_overlaps(pairs.iloc[:1], sess, spec).empty
     assert list(own_event_overlaps(pairs.iloc[:0], sess, spec).columns) == ["ticker", "event_id", "other_event_id",
                                                                             "rel_day"]
+
+
+def test_cli_writes_the_overlaps_it_found(tmp_path, capsys):
+    """Two events of one firm 30 sessions apart on the bundled SIMULATED market: overlaps.csv (written by the
+    table writer, text quoted like the other tables) reads back as the library's overlaps, row for row."""
+    from eventstudy.cli import main
+    from eventstudy.data.offline import OfflineSource
+
+    ev = pd.DataFrame({"ticker": ["7203.T", "7203.T", "7267.T"], "date": ["2025-10-01", "2025-11-14", "2025-11-14"],
+                       "news": ["good", "bad", "bad"]})
+    ev.to_csv(tmp_path / "firm.csv", index=False)
+    code = main(["run", "--offline", "--firm-events", str(tmp_path / "firm.csv"), "--benchmark", "1306.T", "--by",
+                 "news", "--out", str(tmp_path / "o")])
+    assert code == 0, capsys.readouterr().err
+    text = (tmp_path / "o" / "overlaps.csv").read_text()
+    assert text.splitlines()[0] == "ticker,event_id,other_event_id,rel_day" and '"7203.T"' in text
+    got = pd.read_csv(tmp_path / "o" / "overlaps.csv")
+    with pytest.warns(UserWarning, match="another event of the same firm inside their estimation windows"):
+        run = run_firm_study(load_firm_events(tmp_path / "firm.csv"), OfflineSource(), benchmark="1306.T", by="news")
+    assert len(got) > 0
+    pd.testing.assert_frame_equal(got, run.overlaps.astype({"rel_day": "int64"}), check_dtype=False)
