@@ -330,6 +330,13 @@ def offline(cache: Path, repeat: int) -> dict:
     return dict(wall_s=ts, peak_mb=ms, report_mb=(out / "report.html").stat().st_size / 1e6)
 
 
+def _per_thousand(rows: list[dict], key: str) -> list[str]:
+    """Seconds per 1,000 more ``key`` than the first row (median times), '–' for the first row."""
+    m0, n0 = statistics.median(rows[0]["cli_s"]), rows[0][key]
+    return [f"{1000 * (statistics.median(r['cli_s']) - m0) / (r[key] - n0):.2f}" if r[key] > n0 else "–"
+            for r in rows]
+
+
 def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None, firm: list[dict] | None = None) -> str:
     base = next(r for r in rows if r["pairs"] == 100) if rows else None
     out = [f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; "
@@ -359,23 +366,15 @@ def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = No
                     f"included): {rng_text(off['wall_s'])} s over {len(off['wall_s'])} runs, peak "
                     f"{max(off['peak_mb']):.0f} MB, report.html {off['report_mb']:.2f} MB."]
     if scal:
-        first = scal[0]
         out += ["", "| events × instruments | pairs | CLI with report s | s per 1,000 more events than the first row "
                     "| peak MB |", "|---|---|---|---|---|"]
-        for r in scal:
-            med, m0 = statistics.median(r["cli_s"]), statistics.median(first["cli_s"])
-            extra = (f"{1000 * (med - m0) / (r['events'] - first['events']):.2f}"
-                     if r["events"] > first["events"] else "–")
+        for r, extra in zip(scal, _per_thousand(scal, "events")):
             out.append(f"| {r['events']:,} × {r['instruments']} | {r['pairs']:,} | {rng_text(r['cli_s'])} | "
                        f"{extra} | {max(r['cli_mb']):.0f} |")
     if firm:
-        first = firm[0]
         out += ["", "| firm-events | securities | CLI s (tables, no report) | s per 1,000 more firm-events than "
                     "the first row | peak MB |", "|---|---|---|---|---|"]
-        for r in firm:
-            med, m0 = statistics.median(r["cli_s"]), statistics.median(first["cli_s"])
-            extra = (f"{1000 * (med - m0) / (r['firm_events'] - first['firm_events']):.2f}"
-                     if r["firm_events"] > first["firm_events"] else "–")
+        for r, extra in zip(firm, _per_thousand(firm, "firm_events")):
             out.append(f"| {r['firm_events']:,} | {r['securities']:,} | {rng_text(r['cli_s'])} | {extra} | "
                        f"{max(r['cli_mb']):.0f} |")
     return "\n".join(out)
