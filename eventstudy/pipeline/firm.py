@@ -23,9 +23,9 @@ from eventstudy.calendars.day0 import map_day0_pairs
 from eventstudy.data.base import Prices
 from eventstudy.engine.model import EventStudy
 from eventstudy.errors import DataUnavailableError, EstimationError, EventsFileError, WindowError
-from eventstudy.inputs.instruments import declared_exchanges, read_instruments
-from eventstudy.pipeline.study import (StudyConfig, StudyRun, alignment_notes, local_dates, price_span, trading_calendars,
-                       warn_untested)
+from eventstudy.inputs.instruments import declared_exchanges, declared_kinds, read_instruments
+from eventstudy.pipeline.study import (StudyConfig, StudyRun, alignment_notes, local_dates, price_span, roll_masks,
+                                       trading_calendars, warn_untested)
 from eventstudy.inference.regression import REG_COLUMNS
 from eventstudy.returns.panel import compute_returns, with_closes
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
@@ -150,7 +150,8 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     prices = local_dates(prices, declared)
     calendars, models, sessions = trading_calendars(prices, declared, need)
     exch = dict(zip(calendars["ticker"], calendars["exchange"]))
-    panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions), models)
+    panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions,
+                                        mask=roll_masks(prices, declared_kinds(instruments))), models)
 
     have = set(prices.frame["ticker"])
     excluded = [dict(ticker=t, event_id="", reason=f"no prices: {r}")

@@ -464,7 +464,7 @@ def build_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: 
     calendars, models, sessions = trading_calendars(prices, declared, tickers)
     exch = dict(zip(calendars["ticker"], calendars["exchange"]))
     panel = with_closes(compute_returns(prices, kind=return_kind, sessions=sessions,
-                                        mask=_roll_masks(prices, declared_kinds(instruments))), models)
+                                        mask=roll_masks(prices, declared_kinds(instruments))), models)
     have = set(prices.frame["ticker"].unique())
     inst = [t for t in universe["ticker"] if t in have]
     day0, pairs = _study_pairs(events, universe, inst, panel, calendars, exch, limits, limit_treatment, spec,
@@ -510,8 +510,9 @@ def _study_prices(source, tickers: list[str], start, end, factors: Sequence[str]
     return prices, excluded_rows
 
 
-def _roll_masks(prices: Prices, kinds: dict[str, str]) -> pd.DataFrame | None:
-    """The futures-roll days to mask (continuous futures series, declared or recognised by name), or None."""
+def roll_masks(prices: Prices, kinds: dict[str, str]) -> pd.DataFrame | None:
+    """The futures-roll days to mask (continuous futures series, declared in ``kinds`` or recognised by
+    name, :func:`eventstudy.returns.futures.roll_mask`), or None: their returns are missing, not abnormal."""
     futures = [t for t in prices.tickers
                if (kinds[t] in FUTURE_KINDS if t in kinds else is_continuous_future(t))]
     if not futures:

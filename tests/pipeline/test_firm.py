@@ -287,3 +287,36 @@ def test_cli_writes_the_overlaps_it_found(tmp_path, capsys):
         run = run_firm_study(load_firm_events(tmp_path / "firm.csv"), OfflineSource(), benchmark="1306.T", by="news")
     assert len(got) > 0
     pd.testing.assert_frame_equal(got, run.overlaps.astype({"rel_day": "int64"}), check_dtype=False)
+
+
+def test_futures_roll_jumps_are_masked_in_firm_specific_designs():
+    """A continuous futures series (``NKD=F``) with a +9% roll gap on the first session after the September
+    expiry, inside the estimation window of a firm-event: the roll day's return is missing (as in the
+    shared-date study), so the market model is fitted without it and sigma is not inflated."""
+    from eventstudy.data.base import make_prices
+    from eventstudy.data.validate import validate_price_frame
+    from eventstudy.returns.futures import quarterly_expiries
+
+    rng = np.random.default_rng(21)
+    days = pd.bdate_range("2025-01-02", "2026-03-31")
+    mkt = rng.normal(0, 0.01, days.size)
+    fut = 0.9 * mkt + rng.normal(0, 0.004, days.size)
+    roll = days[days.searchsorted(quarterly_expiries("2025-09-01", "2025-09-30")[0], side="right")]
+    fut[days.get_loc(roll)] += 0.09
+    frame = pd.DataFrame({"date": np.tile(days, 2), "ticker": np.repeat(["NKD=F", "MKT"], days.size),
+                          "close": np.r_[1e4 * np.cumprod(1 + fut), 100 * np.cumprod(1 + mkt)]})
+    prices = make_prices(*validate_price_frame(frame, "synthetic"), "synthetic")
+    ev = firm_events_from_frame(pd.DataFrame({"ticker": ["NKD=F"], "date": ["2025-12-01"]}))
+    run = run_firm_study(ev, prices, benchmark="MKT", estimation=(-150, -11), windows=[(0, 0)])
+    masked = run.panel.masked
+    assert roll in set(masked.loc[masked["ticker"] == "NKD=F", "date"])
+    p = run.result.params.iloc[0]
+    day0 = days.get_loc(pd.Timestamp("2025-12-01"))
+    est = days[day0 - 150: day0 - 10]
+    n_masked = int(pd.DatetimeIndex(masked.loc[masked["ticker"] == "NKD=F", "date"]).isin(est).sum())
+    assert n_masked >= 1 and p["m_obs"] == 140 - n_masked
+    keep = est[~est.isin(masked["date"])]
+    r = pd.Series(np.r_[np.nan, fut[1:]], index=days)[keep]
+    m = pd.Series(mkt, index=days)[keep]
+    beta = np.cov(r, m, ddof=1)[0, 1] / np.var(m, ddof=1)
+    assert p["beta"] == pytest.approx(beta, rel=1e-9) and p["sigma"] < 0.006
