@@ -94,3 +94,26 @@ def test_intraday_tables_follow_table_format(shared_dir, tmp_path):
         assert list(pq.columns) == list(cs.columns) and len(pq) == len(cs)
         num = [c for c in cs.columns if pd.api.types.is_float_dtype(cs[c])]
         pd.testing.assert_frame_equal(pq[num].astype(float), cs[num], rtol=1e-12, check_dtype=False)
+
+
+def test_events_command_shows_bar_0_on_the_bars(tmp_path, capsys):
+    """``eventstudy events --bars``: the day-0 audit, then each event's bar 0 on the bars' instrument (OSE rules:
+    the dual-use ban, 16:25 Beijing = 17:25 JST, falls inside the night session's 17:15 bar, so bar 0 opens
+    17:30 JST); a bad bar file is refused before any work."""
+    from bar_fixtures import synthetic_bars
+
+    frame, _, _ = synthetic_bars("OSE", "2025-11-01", "2026-01-20", ticker="NK")
+    path = tmp_path / "bars.csv"
+    pd.DataFrame({"bar_open_utc": pd.DatetimeIndex(frame["bar_open_utc"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  **{c: frame[c] for c in ("open", "high", "low", "close")}}).to_csv(path, index=False)
+    assert main(["events", "--bars", str(path), "--bars-ticker", "NK", "--bars-venue", "OSE"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Day 0 per event and trading calendar" in out and "Bar 0 per event on NK (OSE bars)" in out
+    start = out.index("dual_use_ban", out.index("Bar 0 per event"))
+    row = out[start:out.index("china_daily_ree", start)]          # cells wrap in a narrow terminal
+    assert all(x in row for x in ("16:25:00+08:00", "2026-01-06 17:30", "night"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("bar_open_utc,open,high,low,close\n2026-01-06 08:00,1,1,1,1\n")
+    assert main(["events", "--bars", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "has no timezone" in err and "Traceback" not in err

@@ -144,10 +144,10 @@ def bars_from(args):
         return None
     from eventstudy.data.bars import load_bars
     from eventstudy.returns.intraday import parse_window
-    for w in args.bars_window or ():
+    for w in getattr(args, "bars_window", None) or ():
         parse_window(w)
     bars = load_bars(args.bars, ticker=args.bars_ticker or Path(args.bars).stem, timezone=args.bars_timezone)
-    for opt, name in (("--bars-ticker", args.bars_ticker), ("--bars-benchmark", args.bars_benchmark)):
+    for opt, name in (("--bars-ticker", args.bars_ticker), ("--bars-benchmark", getattr(args, "bars_benchmark", None))):
         if name and name not in bars.tickers:
             raise EventStudyError(f"{opt} {name!r}: the bar file {args.bars} has no such ticker; its tickers: "
                                   f"{', '.join(bars.tickers)}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from eventstudy.estimation.windows import DEFAULT_WINDOWS
-from eventstudy.cli.inputs import inputs_from, study_from
+from eventstudy.cli.inputs import bars_from, inputs_from, study_from
 from eventstudy.cli.terminal import say
 
 
@@ -14,6 +14,7 @@ def cmd_events(args) -> int:
     if args.csv is not None:        # checked before any work
         from eventstudy.io_utils import check_out_file
         check_out_file(args.csv, "events --csv")
+    bars = bars_from(args)                    # bad bars fail before any work
     events, universe, _ = inputs_from(args)
     tickers = args.ticker or list(universe["ticker"])
     unknown = [t for t in (args.ticker or []) if t not in set(universe["ticker"])]
@@ -32,6 +33,13 @@ def cmd_events(args) -> int:
     shown["day0"] = shown["day0"].dt.strftime("%Y-%m-%d (%a)")
     from eventstudy.present.tables import print_table
     print_table(shown, title="Day 0 per event and trading calendar")
+    if bars is not None:
+        from eventstudy.pipeline.intraday import bar0_audit
+        b0 = bar0_audit(events, bars, ticker=args.bars_ticker if args.bars_ticker in bars.tickers else None,
+                        venue=args.bars_venue)
+        print_table(b0[["event_id", "end", "announced_at", "bar0_local", "session", "reason"]]
+                    .rename(columns={"bar0_local": "bar 0"}),
+                    title=f"Bar 0 per event on {b0['ticker'].iloc[0] if len(b0) else ''} ({b0['venue'].iloc[0] if len(b0) else ''} bars)")
     if args.csv:
         from eventstudy.io_utils import atomic_write_text, spreadsheet_safe
         atomic_write_text(args.csv, (audit if args.raw_csv else spreadsheet_safe(audit)).to_csv(index=False))

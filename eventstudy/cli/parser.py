@@ -46,6 +46,7 @@ EPILOG_EVENTS = """\
 examples:
   eventstudy events                             day 0 of every study event for every instrument
   eventstudy events --ticker NIY=F --ticker 7203.T
+  eventstudy events --bars bars_15min.csv --bars-ticker NK225MINI.OSE   also each event's bar 0 on those bars
 """
 
 
@@ -209,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--ticker", action="append", metavar="TICKER", help="only these instruments (repeatable)")
     ev.add_argument("--csv", metavar="FILE", help="also write the audit to this CSV")
     ev.add_argument("--raw-csv", action="store_true", help="write CSV text cells verbatim (see run --help)")
+    eb = ev.add_argument_group("intraday bars (adds each event's bar 0 on the bars' instrument)")
+    eb.add_argument("--bars", metavar="FILE", help="intraday bars of one instrument, as for run --bars")
+    eb.add_argument("--bars-ticker", metavar="NAME", help="the bars' instrument (as for run)")
+    eb.add_argument("--bars-venue", metavar="CODE", help="where the bars trade (as for run)")
+    eb.add_argument("--bars-timezone", metavar="TZ", help="IANA timezone of bar times without an offset (as for run)")
 
     fe = sub.add_parser("fetch", help="download the study's prices from Yahoo Finance into the cache",
                         formatter_class=fmt, epilog=EPILOG_FETCH,

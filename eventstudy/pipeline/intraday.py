@@ -37,7 +37,8 @@ from eventstudy.returns.futures import quarterly_expiries
 from eventstudy.returns.intraday import (DEFAULT_WINDOWS, IntradayWindow, bar_legs, daily_legs, leg_arrays, parse_window,
                                          window_return)
 
-__all__ = ["IntradayRun", "intraday_study", "intraday_from_files", "clock_instruments", "placebo_windows", "REACTION_COLUMNS", "CLOCK_COLUMNS", "roll_sessions"]
+__all__ = ["IntradayRun", "intraday_study", "intraday_from_files", "clock_instruments", "placebo_windows", "REACTION_COLUMNS", "CLOCK_COLUMNS", "roll_sessions",
+           "bar0_audit"]
 
 REACTION_COLUMNS: tuple[str, ...] = (
     "event_id", "ticker", "venue", "end", "window", "bar0_local", "session", "trading_date", "start_local",
@@ -231,6 +232,17 @@ def _sessions_of(bars: Bars, tick: str, venue: str | None) -> tuple[pd.DataFrame
             v = detect_venue(own, extra, bars.source)
     frame, sessions = assign_sessions(own, v, bars.source, extra)
     return frame, sessions, v
+
+
+def bar0_audit(events: pd.DataFrame, bars: Bars, *, ticker: str | None = None, venue: str | None = None) -> pd.DataFrame:
+    """Each event's bar 0 on one instrument's bars, with the reason (:data:`eventstudy.calendars.bar0.BAR0_COLUMNS`):
+    the bar-level twin of the day-0 audit, without the study. ``ticker`` (default the bars' first), ``venue`` as
+    :func:`intraday_study`; an announcement known only within an interval is mapped at both ends."""
+    tick = ticker or bars.tickers[0]
+    if "time_until" in events.columns and "announced_until" not in events.columns:
+        events = events.assign(announced_until=announcement_until(events))
+    frame, sessions, v = _sessions_of(bars, tick, venue)
+    return map_bar0(events, bar_legs(frame), sessions, v)
 
 
 def clock_instruments(timeline: Sequence[str], universe: pd.DataFrame | None = None) -> list[str]:

@@ -142,6 +142,8 @@ def test_dual_use_night_session_pinned_to_the_files_closes(ose_file, shared_dir)
     run = intraday_study(ev, load_bars(ose_file, ticker="NIKKEI225MINI.OSE"))
     b0 = run.bar0.iloc[0]
     assert b0["bar0_local"] == "2026-01-06 17:30 JST"        # the first bar opening after 17:25 JST
+    from eventstudy.pipeline.intraday import bar0_audit      # the audit alone (eventstudy events --bars): the same rows
+    pd.testing.assert_frame_equal(bar0_audit(ev, load_bars(ose_file, ticker="NIKKEI225MINI.OSE")), run.bar0)
     raw = _raw_sessions(ose_file)
     night = next(s for s in raw if s["trading_date"] == "2026-01-07" and s["session"] == "night")
     day = next(s for s in raw if s["trading_date"] == "2026-01-06" and s["session"] == "day")
