@@ -280,6 +280,22 @@ def test_group_named_futures_holding_stocks_is_named(tmp_path, capsys):
     assert "rename the group" in err
 
 
+def test_osaka_exchange_futures_in_the_futures_group_are_not_taken_for_equities():
+    """Osaka Exchange lists only derivatives: NIKKEI225MINI.OSE (exchange OSE, or the .OSE suffix alone) in the
+    group 'futures' draws no warning; a Tokyo stock there still does."""
+    import warnings
+
+    from eventstudy.pipeline.study import check_study_inputs
+
+    uni = pd.DataFrame({"ticker": ["NIKKEI225MINI.OSE", "NK225M.OSE", "7203.T"], "group": ["futures", "futures", "autos"],
+                        "benchmark": ["1306.T"] * 3, "exchange": ["OSE", "", "XTKS"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_study_inputs(uni, pool_exclude=("futures",))
+    with pytest.warns(UserWarning, match=r"but 7203.T look like equities"):
+        check_study_inputs(uni.assign(group=["futures", "futures", "futures"]), pool_exclude=("futures",))
+
+
 # ------------------------------------------------------------------------------------------- library rows
 def _panel(n=300, seed=0):
     rng = np.random.default_rng(seed)

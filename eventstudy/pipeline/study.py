@@ -252,12 +252,17 @@ def check_study_inputs(universe: pd.DataFrame, *, model: str = "market", extra_f
         raise EventStudyError(f"universe: group {pooled_group!r} ({', '.join(who)}) has the name of the pooled group "
                               f"of all equities; rename it (e.g. {pooled_group}_firms)")
     kinds = kinds or {}
+    exch = (dict(zip(tickers, universe["exchange"].astype(str).str.strip().str.upper()))
+            if "exchange" in universe.columns else {})
 
     def equity_like(t: str) -> bool:
-        """Declared an equity, or a stock symbol (``7203.T``, ``7203``, ``7203 JT Equity``)."""
+        """Declared an equity, or a stock symbol (``7203.T``, ``7203``, ``7203 JT Equity``) not on a derivatives
+        venue (Osaka Exchange has listed only derivatives since JPX moved cash equities to Tokyo in 2013-14)."""
         if t in kinds:
             return kinds[t] in ("equity", "stock", "etf")
         u = t.strip().upper()
+        if exch.get(t) in ("OSE", "XOSE") or u.endswith(".OSE"):
+            return False
         return (not u.startswith("^") and "=" not in u
                 and (bool(re.fullmatch(r"[A-Z0-9\-]+\.[A-Z]{1,4}|\d{4,6}", u)) or u.endswith(" EQUITY")))
 
