@@ -61,8 +61,9 @@ def source_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("prices (choose one; default Yahoo Finance with a local cache)")
     g.add_argument("--offline", action="store_true",
                    help="use the bundled SIMULATED market (no network; results are labelled SIMULATED)")
-    g.add_argument("--prices", metavar="FILE", help="local prices: long CSV/parquet (date,ticker,close[,adj_close]) "
-                   "or wide (date + one column per ticker)")
+    g.add_argument("--prices", metavar="FILE", action="append",
+                   help="local prices: long CSV/parquet (date,ticker,close[,adj_close]) or wide (date + one column "
+                        "per ticker); repeatable (e.g. stocks and futures from two files; a ticker lives in one)")
     g.add_argument("--refresh", action="store_true", help="Yahoo: download again even when cached")
     g.add_argument("--cache-dir", metavar="DIR", help="Yahoo cache folder (default: user cache dir, "
                    "or $EVENTSTUDY_CACHE_DIR)")

@@ -62,8 +62,8 @@ def cmd_run(args) -> int:
     args.bars_obj = bars_from(args)                 # bad bars fail before the study runs
     args.volume_frame = None
     if "volume" in args.measures:                   # and so does a bad volume file
-        from eventstudy.data.volume import read_volume_file
-        args.volume_frame = read_volume_file(args.volume or args.prices)
+        from eventstudy.data.volume import read_volume_files
+        args.volume_frame = read_volume_files([args.volume] if args.volume else args.prices)
     # the figure workers start first (they must not inherit the folder's lock); folder: locked, staged, swapped in
     with figure_workers(args, formats) as workers, folder:
         return run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits,
@@ -151,7 +151,7 @@ def write_measures(args, run, stage) -> dict:
 
     volume, src = None, ""
     if "volume" in args.measures:
-        path = args.volume or args.prices          # one of them: checked before the run
+        path = args.volume or ", ".join(args.prices)   # one of them: checked before the run
         volume = args.volume_frame                 # read before the run: a bad file fails early
         src = f"file {path}" + ("; turnover = volume / shares_outstanding" if volume.attrs.get("measure") == "turnover"
                                 else "")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -221,10 +222,13 @@ def _utc(ns: int) -> str:
     return pd.Timestamp(int(ns), tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
-def read_daily_ohlc(path: str | Path, tickers: list[str] | tuple[str, ...]) -> pd.DataFrame:
+def read_daily_ohlc(path: str | Path | Sequence[str | Path], tickers: list[str] | tuple[str, ...]) -> pd.DataFrame:
     """Daily ``date, ticker, open, close`` of ``tickers`` from a long price file (CSV or Parquet with
-    ``date, ticker, open, close``); rows without an open or close are left out. A file without an ``open``
-    column gives an empty frame (the daily legs need opens). Errors name the file."""
+    ``date, ticker, open, close``), or several stacked; rows without an open or close are left out. A file
+    without an ``open`` column gives no rows (the daily legs need opens). Errors name the file."""
+    if not isinstance(path, (str, Path)):
+        parts = [read_daily_ohlc(p, tickers) for p in path]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["date", "ticker", "open", "close"])
     p = Path(path)
     cols = ["date", "ticker", "open", "close"]
     try:

@@ -17,7 +17,7 @@ from eventstudy.data.base import Prices, select_prices
 from eventstudy.data.validate import norm_col, validate_price_frame
 from eventstudy.errors import PriceDataError
 
-__all__ = ["FileSource", "read_price_file"]
+__all__ = ["FileSource", "read_price_file", "read_price_files"]
 
 
 def read_csv_lines(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
@@ -176,21 +176,46 @@ def read_price_file(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, st
     return validate_price_frame(df, origin, line_numbers=lines, line_word=word)
 
 
-class FileSource:
-    """Prices read from one local CSV or parquet file (read once, on first use)."""
+def read_price_files(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Several price files read and validated one by one (:func:`read_price_file`), as one long frame sorted
+    by (ticker, date). A ticker in two files is refused with both files named: nothing is merged on a guess."""
+    if len(paths) == 1:
+        return read_price_file(paths[0])
+    frames, field, where = [], {}, {}
+    for path in paths:
+        frame, f = read_price_file(path)
+        both = [t for t in f if t in where]
+        if both:
+            raise PriceDataError(f"ticker {both[0]} is in prices file {where[both[0]]} and in {path}"
+                                 f"{f' (and {len(both) - 1} more tickers)' if len(both) > 1 else ''}: keep each "
+                                 "ticker in one of the --prices files")
+        where.update({t: path for t in f})
+        frames.append(frame)
+        field.update(f)
+    frame = pd.concat(frames, ignore_index=True).sort_values(["ticker", "date"], kind="stable", ignore_index=True)
+    return frame, field
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+
+class FileSource:
+    """Prices read from one or several local CSV or parquet files (read once, on first use; a ticker lives
+    in one file)."""
+
+    def __init__(self, path: str | os.PathLike | Sequence[str | os.PathLike]):
+        paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+        if not paths:
+            raise PriceDataError("no prices file given")
+        self.paths = [Path(p) for p in paths]
+        self.path = self.paths[0] if len(self.paths) == 1 else None
         self._frame: pd.DataFrame | None = None
         self._field: dict[str, str] = {}
 
     @property
     def source(self) -> str:
-        return f"file {self.path}"
+        return f"file {self.paths[0]}" if len(self.paths) == 1 else "files " + ", ".join(map(str, self.paths))
 
     def _load(self) -> pd.DataFrame:
         if self._frame is None:
-            self._frame, self._field = read_price_file(self.path)
+            self._frame, self._field = read_price_files(self.paths)
         return self._frame
 
     def get(self, tickers: Sequence[str] | None = None, start=None, end=None) -> Prices:
@@ -200,6 +225,7 @@ class FileSource:
         listed in ``failures``.
         """
         frame = self._load()
+        where = self.source.replace("file", "in file", 1) if len(self.paths) == 1 else "in " + self.source
         return select_prices(frame, {t: self._field[t] for t in sorted(self._field)}, tickers, start, end,
-                             source=self.source, error=PriceDataError, not_there=f"not in file {self.path}",
-                             no_prices=f"no prices from {{range}} in file {self.path}")
+                             source=self.source, error=PriceDataError, not_there=f"not {where}",
+                             no_prices=f"no prices from {{range}} {where}")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from eventstudy.errors import PriceDataError
 
-__all__ = ["VolumeDataError", "read_volume_file", "volume_from_frame"]
+__all__ = ["VolumeDataError", "read_volume_file", "read_volume_files", "volume_from_frame"]
 
 
 class VolumeDataError(PriceDataError):
@@ -102,6 +102,28 @@ def _shares(raw: pd.Series, ticker: np.ndarray, lines: np.ndarray, origin: str) 
         raise VolumeDataError(f"{origin} line {lines[i]}: shares_outstanding {raw.iloc[i]!r} of {ticker[i]} is not a "
                               f"number of shares > 0; fix the cell or leave it empty (that day's turnover is then missing)")
     return sh
+
+
+def read_volume_files(paths: Sequence[str | os.PathLike], tickers: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`read_volume_file` of each file, side by side (dates: the union); a ticker with volume in two
+    files is refused with both named."""
+    if len(paths) == 1:
+        return read_volume_file(paths[0], tickers)
+    parts = [read_volume_file(p, None) for p in paths]
+    seen: dict[str, object] = {}
+    for p, part in zip(paths, parts):
+        for t in part.columns:
+            if t in seen:
+                raise VolumeDataError(f"ticker {t} has volume in {seen[t]} and in {p}: keep each ticker in one file")
+            seen[t] = p
+    kinds = {part.attrs.get("measure") for part in parts}
+    if len(kinds) > 1:
+        raise VolumeDataError(f"the files {', '.join(map(str, paths))} mix volume and turnover (a shares_outstanding "
+                              "column in some only): give shares_outstanding in every file or in none")
+    out = pd.concat(parts, axis=1).sort_index()
+    out = out.reindex(columns=list(tickers)) if tickers is not None else out
+    out.attrs = parts[0].attrs
+    return out
 
 
 def read_volume_file(path: str | os.PathLike, tickers: Sequence[str] | None = None) -> pd.DataFrame:

@@ -200,3 +200,70 @@ def test_select_and_describe_all_close(tmp_path):
     assert sub.frame["date"].tolist() == list(pd.to_datetime(["2025-01-07", "2025-01-08"]))
     line = describe_fields(sub.field)
     assert line.startswith("Prices: close for all 1 ticker (the source has no adjusted close")
+
+
+# ----------------------------------------------------------------------------- several files
+SECOND = """date,ticker,close,volume
+2025-01-06,CCC,20,7
+2025-01-08,CCC,21,8
+2025-01-07,AAB,5,1
+"""
+
+
+def test_several_files_equal_one_file_holding_all_rows(tmp_path):
+    """Stocks in one file, more instruments in another (other columns, another order): the same prices,
+    fields, failures and volume as one file with every row."""
+    from eventstudy.data.volume import read_volume_file, read_volume_files
+
+    a, b = write(tmp_path, LONG, "a.csv"), write(tmp_path, SECOND, "b.csv")
+    one = pd.concat([pd.read_csv(a), pd.read_csv(b)], ignore_index=True)
+    both = tmp_path / "both.csv"
+    one.to_csv(both, index=False)
+    many, single = FileSource([a, b]), FileSource(both)
+    assert many.source == f"files {a}, {b}"
+    for args in ((None,), (["CCC", "AAA", "ZZZ"], "2025-01-07", "2025-01-08")):
+        x, y = many.get(*args), single.get(*args)
+        pd.testing.assert_frame_equal(x.frame, y.frame)
+        assert x.field == y.field
+        assert list(x.failures["ticker"]) == list(y.failures["ticker"])
+    assert "not in files" in " ".join(many.get(["ZZZ"]).failures["reason"])
+    pd.testing.assert_frame_equal(read_volume_files([a, b]), read_volume_file(both), check_like=True)
+
+
+def test_a_ticker_in_two_files_is_refused_with_both_named(tmp_path):
+    from eventstudy.data.volume import VolumeDataError, read_volume_files
+
+    a, b = write(tmp_path, LONG, "a.csv"), write(tmp_path, SECOND.replace("CCC", "BBB"), "b.csv")
+    with pytest.raises(PriceDataError, match=rf"ticker BBB is in prices file {a} and in {b}: keep each ticker in one"):
+        FileSource([a, b]).get(None)
+    with pytest.raises(VolumeDataError, match=rf"ticker BBB has volume in {a} and in {b}"):
+        read_volume_files([a, b])
+
+
+def test_cli_takes_prices_from_two_files(tmp_path, capsys):
+    """``--prices A --prices B`` (stocks and futures apart, as the shared data come): the same tables as one
+    file holding both, on real Tokyo stocks and the Osaka Nikkei 225 mini; its day 0 for the dual-use ban
+    is the OSE trading date 2026-01-07 (the night session of 01-06 belongs to it)."""
+    from eventstudy.cli import main
+
+    stocks, fut = MARKET / "keroppa88_chart0_jquants_tse1025_ohlcv.csv", MARKET / "mahoganin_ose_nk225mini_daily.csv"
+    if not (stocks.exists() and fut.exists()):
+        pytest.skip("the shared market data are not available")
+    uni = pd.read_csv(Path(__file__).resolve().parents[2] / "eventstudy" / "study" / "china_japan" / "universe.csv")
+    uni = pd.concat([uni[uni["ticker"].isin(["7203.T", "7267.T", "6501.T", "9432.T", "1306.T", "NKD=F"])],
+                     pd.DataFrame([dict(ticker="NIKKEI225MINI.OSE", name="OSE mini", group="futures",
+                                        benchmark="1306.T", exchange="OSE", rationale="")])])
+    uni.to_csv(tmp_path / "u.csv", index=False)
+    cols = ["date", "ticker", "close", "adj_close"]
+    pd.concat([pd.read_csv(stocks, usecols=cols), pd.read_csv(fut, usecols=cols)]).to_csv(tmp_path / "all.csv", index=False)
+    common = ["run", "--universe", str(tmp_path / "u.csv"), "--no-report", "--window=0,0"]
+    assert main([*common, "--prices", str(stocks), "--prices", str(fut), "--out", str(tmp_path / "two")]) == 0
+    assert main([*common, "--prices", str(tmp_path / "all.csv"), "--out", str(tmp_path / "one")]) == 0
+    capsys.readouterr()
+    for name in ("car.csv", "tests.csv", "params.csv", "day0.csv"):
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+    car = pd.read_csv(tmp_path / "two" / "car.csv")
+    ban = car[(car["ticker"] == "NIKKEI225MINI.OSE") & (car["event_id"] == "dual_use_ban")]
+    assert len(ban) == 1 and np.isfinite(ban["car"].iloc[0])
+    day0 = pd.read_csv(tmp_path / "two" / "day0.csv")
+    assert day0.loc[(day0["ticker"] == "NIKKEI225MINI.OSE") & (day0["event_id"] == "dual_use_ban"), "day0"].item() == "2026-01-07"
