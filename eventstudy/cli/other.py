@@ -37,9 +37,9 @@ def cmd_events(args) -> int:
         from eventstudy.pipeline.intraday import bar0_audit
         b0 = bar0_audit(events, bars, ticker=args.bars_ticker if args.bars_ticker in bars.tickers else None,
                         venue=args.bars_venue)
+        where = f"{b0['ticker'].iloc[0]} ({b0['venue'].iloc[0]} bars)" if len(b0) else "the bars"
         print_table(b0[["event_id", "end", "announced_at", "bar0_local", "session", "reason"]]
-                    .rename(columns={"bar0_local": "bar 0"}),
-                    title=f"Bar 0 per event on {b0['ticker'].iloc[0] if len(b0) else ''} ({b0['venue'].iloc[0] if len(b0) else ''} bars)")
+                    .rename(columns={"bar0_local": "bar 0"}), title=f"Bar 0 per event on {where}")
     if args.csv:
         from eventstudy.io_utils import atomic_write_text, spreadsheet_safe
         atomic_write_text(args.csv, (audit if args.raw_csv else spreadsheet_safe(audit)).to_csv(index=False))

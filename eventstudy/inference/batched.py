@@ -22,7 +22,7 @@ Design
 * Per-cell sums over securities are ``np.bincount`` over memberships, or sparse products
   ``C @ X`` (``C`` the cells x pairs membership matrix, possibly weighted) for day-by-day
   sums over ``(pairs, days)`` arrays (``t_time_series``, the window days of ``corrado``), or
-  compiled loops over memberships (:mod:`eventstudy.inference.kernels`) for the rank tests'
+  loops over memberships (:mod:`eventstudy.inference.kernels`: compiled, or their numpy twins) for the rank tests'
   estimation-day sums.
 * Rank tests: a value ``v`` inserted into security i's estimation SARs gets the average rank
   ``#{e < v} + (#{e == v} + 1) / 2`` in the combined sample, and an estimation SAR ``e``
@@ -31,7 +31,7 @@ Design
   and for each inserted value (window SARs for ``corrado``; the cell-dependent
   ``SCAR_i / S_SCAR`` for ``grank``) ``#{e < v}`` and ``#{e <= v}`` come from a binary search
   in the sorted row; the increments of the estimation SARs are then two comparisons of
-  small-int ranks, summed per cell for every window in one compiled pass
+  small-int ranks, summed per cell for every window in one pass of the kernels
   (:func:`eventstudy.inference.kernels.corrado_rank_sums`, :func:`~eventstudy.inference.kernels.grank_rank_sums`).
   Ranks are the reference's exactly; only the summation order differs.
 * Kolari-Pynnonen mean correlation: for securities with a residual on every estimation day,
@@ -233,7 +233,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
     W = car.shape[0]
 
     # ---- per pair, once
-    # residual rows centred in one compiled pass (share of positive residuals; Kolari-Pynnonen rows)
+    # residual rows centred in one kernel pass (share of positive residuals; Kolari-Pynnonen rows)
     cnt_e, npos, x0, sxx, s1 = kernels.centre_rows(ea)
     with np.errstate(invalid="ignore", divide="ignore"):
         share_pos = npos / cnt_e
@@ -331,7 +331,7 @@ def _chunk(mp, mc, C, car, scar, valid, m, k, est_ar, est_sar, event_sar, wmask,
         # corrado: after the loop, every window at once
         corrado_in.append((np.flatnonzero(wm), keep))
 
-        # grank: its members and GSAR_0 here; the rank sums of every window in one compiled pass below
+        # grank: its members and GSAR_0 here; the rank sums of every window in one kernel pass below
         grank_in.append(grank_members(scarm, ks, sd_b, use_b, loc, mc))
 
     for w, zc in enumerate(corrado_windows(corrado_in, ev, sr, loc, mc, C, Pc)):

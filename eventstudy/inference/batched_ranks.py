@@ -142,7 +142,7 @@ class SortedRows:
 def corrado_windows(windows, ev, sr: SortedRows, loc, mc, C, Pc):
     """Corrado rank Z per cell for every window; ``windows``: per window, its columns of the event grid
     ``ev`` and the memberships that count (``keep``). Yields Z per window. The estimation-day rank sums of
-    all windows come from one compiled pass over the memberships in pair order."""
+    all windows come from one kernel pass over the memberships in pair order."""
     T_i = sr.T_i
     c_lt, c_le = sr.grid
     pre = []
@@ -159,7 +159,7 @@ def corrado_windows(windows, ev, sr: SortedRows, loc, mc, C, Pc):
         ew = (wv[:, None, :] == wv[:, :, None]).sum(axis=2)          # including itself (NaN: 0)
         Uw = np.where(fin_w, (less + lw + 0.5 * (eqc + ew + 1.0)) * a[:, None] - 0.5, 0.0)
         pre.append((kr, a, Uw, fin_w))
-    # estimation days: rank = R_est + #{window values below} + #{equal} / 2, summed per cell (compiled)
+    # estimation days: rank = R_est + #{window values below} + #{equal} / 2, summed per cell (kernels)
     lr_all = np.concatenate([loc[p[0]] for p in pre])
     wi_all = np.concatenate([np.full(int(p[0].sum()), w) for w, p in enumerate(pre)])
     cr_all = np.concatenate([mc[p[0]] for p in pre])
@@ -176,7 +176,7 @@ def corrado_windows(windows, ev, sr: SortedRows, loc, mc, C, Pc):
             Cm = sparse.csr_matrix((np.ones(lr.size), (cr, lr)), shape=(C, Pc))
             cache[key] = (Cm, N if sr.F is None else np.asarray(Cm @ sr.F))   # members with a value per day
         Cm, n_est = cache[key]
-        # estimation days: sum over used days of n_t kbar_t^2 (compiled, one pass)
+        # estimation days: sum over used days of n_t kbar_t^2 (kernels, one pass)
         q_est, D = kernels.rank_dispersion(S_all[w], n_est)
         S_win = np.asarray(Cm @ Uw)
         n_win = np.asarray(Cm @ fin_w.astype(float))
@@ -206,7 +206,7 @@ def grank_members(scarm, ks, sd_b, use_b, loc, mc):
 def grank_windows(members, sr: SortedRows, C, Pc):
     """GRANK-T per cell for every window (``members``: per window, :func:`grank_members`);
     yields (statistic, df) per window. The estimation-day rank sums of all windows come from one
-    compiled pass over the memberships in pair order (each pair's rank row is read once)."""
+    kernel pass over the memberships in pair order (each pair's rank row is read once)."""
     a = 1.0 / (sr.T_i + 2.0)
     T = sr.srt.shape[1]
     W = len(members)

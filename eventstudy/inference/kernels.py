@@ -61,15 +61,15 @@ def set_backend(name: str | None) -> None:
 
 
 def plan(pairs: int) -> None:
-    """Count ``pairs`` about to be tested in this process (the engine, before a fit's chunks; each
-    batch of tests counts its own pairs too, so a worker process that tests many chunks switches)."""
+    """Count ``pairs`` about to be tested in this process: the engine, before a fit's chunks run here; an
+    executor's task, its chunk's pairs (so a worker process that tests many chunks switches)."""
     with _lock:
         _state["pairs"] += int(pairs)
 
 
 def backend() -> str:
-    """``"compiled"`` once this process has planned or tested :data:`COMPILE_AFTER_PAIRS` pairs (numba
-    installed), else ``"numpy"``; ``EVENTSTUDY_KERNELS`` or :func:`set_backend` override."""
+    """``"compiled"`` once this process has planned :data:`COMPILE_AFTER_PAIRS` pairs, else ``"numpy"``;
+    ``EVENTSTUDY_KERNELS`` or :func:`set_backend` override (a wrong name: :class:`SpecificationError`)."""
     forced = _state["forced"] or os.environ.get("EVENTSTUDY_KERNELS", "auto").strip().lower()
     if forced not in BACKENDS:
         raise SpecificationError(f"environment variable EVENTSTUDY_KERNELS={forced!r}: set it to one of "
