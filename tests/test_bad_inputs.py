@@ -285,7 +285,7 @@ def test_osaka_exchange_futures_in_the_futures_group_are_not_taken_for_equities(
     group 'futures' draws no warning; a Tokyo stock there still does."""
     import warnings
 
-    from eventstudy.pipeline.study import check_study_inputs
+    from eventstudy.pipeline.checks import check_study_inputs
 
     uni = pd.DataFrame({"ticker": ["NIKKEI225MINI.OSE", "NK225M.OSE", "7203.T"], "group": ["futures", "futures", "autos"],
                         "benchmark": ["1306.T"] * 3, "exchange": ["OSE", "", "XTKS"]})

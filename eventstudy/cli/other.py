@@ -50,7 +50,7 @@ def cmd_events(args) -> int:
 def cmd_fetch(args) -> int:
     from eventstudy.data.cache import PriceCache
     from eventstudy.data.yahoo import YahooSource
-    from eventstudy.pipeline.study import price_request
+    from eventstudy.pipeline.market_data import price_request
     from eventstudy.estimation.windows import WindowSpec
 
     events, universe, _ = inputs_from(args)

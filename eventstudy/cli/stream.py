@@ -50,7 +50,8 @@ def recorded_options(args, pairs: pd.DataFrame) -> dict:
 def cmd_stream(args, spec) -> int:
     """Build the study (:func:`eventstudy.pipeline.study.build_study`) and stream its fit into ``args.stream``."""
     from eventstudy.outputs.stream import stream_study
-    from eventstudy.pipeline.study import build_study, single_instrument_tests
+    from eventstudy.pipeline.checks import single_instrument_tests
+    from eventstudy.pipeline.study import build_study
 
     events, universe, confounders = inputs_from(args)
     say(f"eventstudy: {len(events)} events x {len(universe)} instruments, model {args.model}, streamed to "

@@ -24,8 +24,9 @@ from eventstudy.data.base import Prices
 from eventstudy.engine.model import EventStudy
 from eventstudy.errors import DataUnavailableError, EstimationError, EventsFileError, WindowError
 from eventstudy.inputs.instruments import declared_exchanges, declared_kinds, read_instruments
-from eventstudy.pipeline.study import (StudyConfig, StudyRun, alignment_notes, local_dates, price_span, roll_masks,
-                                       trading_calendars, warn_untested)
+from eventstudy.pipeline.checks import warn_untested
+from eventstudy.pipeline.market_data import alignment_notes, local_dates, price_span, roll_masks, trading_calendars
+from eventstudy.pipeline.study import StudyConfig, StudyRun
 from eventstudy.inference.regression import REG_COLUMNS
 from eventstudy.returns.panel import compute_returns, with_closes
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec

@@ -18,7 +18,7 @@ from eventstudy.engine.measures import VolatilityResult, abnormal_volatility, ab
 from eventstudy.engine.results import EventStudyResult
 from eventstudy.errors import EventStudyError
 from eventstudy.inference.volatility import VOLATILITY_TESTS
-from eventstudy.pipeline.study import CROSS_SECTIONAL_TESTS
+from eventstudy.pipeline.checks import CROSS_SECTIONAL_TESTS
 
 __all__ = ["MEASURES", "MeasuresRun", "parse_measures", "run_measures"]
 

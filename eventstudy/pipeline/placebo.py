@@ -206,7 +206,7 @@ def _remap(mapping, alias: dict) -> dict:
 def _fit_tests(panel, pairs: pd.DataFrame, kw: dict) -> pd.DataFrame:
     """The test table of one batched fit, as the pipeline reports it: the cross-sectional tests of the
     non-pooled instrument groups (one instrument, or listings of one contract) are NaN."""
-    from eventstudy.pipeline.study import CROSS_SECTIONAL_TESTS
+    from eventstudy.pipeline.checks import CROSS_SECTIONAL_TESTS
 
     t = EventStudy(panel, pairs, progress=False, **kw).fit().tests
     t = t[~t["test"].isin(_SKIP_TESTS)].copy()
@@ -433,7 +433,8 @@ def study_for_placebo(events: pd.DataFrame, universe: pd.DataFrame, source, *, h
     before and after the study's own request), so placebo dates can come from the whole available history.
     The real study's own numbers are unchanged (its pairs see the same sessions)."""
     from eventstudy.data.base import Prices
-    from eventstudy.pipeline.study import price_request, run_study
+    from eventstudy.pipeline.market_data import price_request
+    from eventstudy.pipeline.study import run_study
     from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, WindowSpec
 
     spec = WindowSpec.build(kwargs.get("estimation", DEFAULT_ESTIMATION), kwargs.get("windows", DEFAULT_WINDOWS))

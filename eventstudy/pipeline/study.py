@@ -9,32 +9,28 @@ none of its own. The CLI and the notebooks call :func:`run_study`.
 from __future__ import annotations
 
 import dataclasses
-import math
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from eventstudy.content import SIMULATED, Paragraph, Summary
-from eventstudy.returns.alignment import ALIGNMENTS, describe_alignment
+from eventstudy.returns.alignment import ALIGNMENTS
 from eventstudy.calendars.day0 import map_day0
-from eventstudy.inputs.exchanges import guess_exchange
-from eventstudy.calendars.sessions import DatesModel, SessionModel, session_model_for
-from eventstudy.data.base import Prices, localise_price_dates
+from eventstudy.data.base import Prices
 from eventstudy.engine.model import EventStudy
-from eventstudy.errors import DataUnavailableError, EstimationError, EventStudyError, WindowError
-from eventstudy.returns.futures import is_continuous_future, roll_mask
-from eventstudy.calendars.resolve import resolve_calendars
-from eventstudy.inputs.instruments import CALENDAR_COLUMNS, FUTURE_KINDS, declared_exchanges, declared_kinds, read_instruments
+from eventstudy.errors import DataUnavailableError, EstimationError, EventStudyError
+from eventstudy.inputs.instruments import CALENDAR_COLUMNS, declared_exchanges, declared_kinds, read_instruments
 from eventstudy.data.limits import LIMIT_TREATMENTS, limit_flags, limit_pairs_to_exclude
 from eventstudy.inference.regression import REG_COLUMNS, event_dummy_regressions, group_difference_regressions
-from eventstudy.engine.results import POOLED, EventStudyResult
+from eventstudy.engine.results import EventStudyResult
 from eventstudy.returns.panel import ReturnPanel, compute_returns, with_closes
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 from eventstudy.inputs.study import Labels, Study, StudyDefaults
+from eventstudy.pipeline.checks import check_study_inputs, single_instrument_tests, warn_untested
+from eventstudy.pipeline.market_data import (alignment_notes, is_benchmark, local_dates, price_request, roll_masks,
+                                             trading_calendars)
 
 #: "not given": take the value from the study's defaults (neutral without a study)
 FROM_STUDY = None
@@ -43,11 +39,6 @@ FROM_STUDY = None
 def _empty_confounders() -> pd.DataFrame:
     """An empty confounders frame (``date, market, description, source``)."""
     return pd.DataFrame(columns=["date", "market", "description", "source"])
-
-
-def _is_benchmark(b: object) -> bool:
-    """True for a usable ``benchmark`` cell of the universe (a non-empty string)."""
-    return isinstance(b, str) and bool(b)
 
 
 @dataclass(frozen=True)
@@ -138,144 +129,6 @@ class StudyRun:
                 f"simulated={self.simulated} model={self.config.model}>")
 
 
-def price_request(events: pd.DataFrame, universe: pd.DataFrame, spec: WindowSpec,
-                  factors: Sequence[str] = ()) -> tuple[list[str], pd.Timestamp, pd.Timestamp]:
-    """Tickers (instruments, their benchmarks, ``factors``) and the date span a study needs prices for."""
-    bench = [b for b in universe["benchmark"] if _is_benchmark(b)]
-    tickers = list(dict.fromkeys(list(universe["ticker"]) + bench + list(factors)))
-    return (tickers, *price_span(events, spec))
-
-
-def price_span(events: pd.DataFrame, spec: WindowSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Calendar span of prices needed: trading days converted with a generous 1.6 calendar/trading ratio."""
-    first = pd.Timestamp(events["date"].min())
-    last = pd.Timestamp(events["date"].max())
-    before = math.ceil((abs(min(spec.rmin, 0)) + 5) * 1.6) + 10
-    after = math.ceil((max(spec.rmax, 0) + 5) * 1.6) + 10
-    return first - pd.Timedelta(days=before), last + pd.Timedelta(days=after)
-
-
-def _price_dates(prices: Prices) -> dict[str, pd.DatetimeIndex]:
-    """Each priced ticker's dates with a price (sorted, tz-naive midnight)."""
-    f = prices.frame
-    codes, names = pd.factorize(f["ticker"], sort=False)
-    order = np.argsort(codes, kind="stable")
-    cut = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    d = f["date"].to_numpy()[order]
-    out: dict[str, pd.DatetimeIndex] = {}
-    same: dict[bytes, pd.DatetimeIndex] = {}          # tickers with the same dates share one (immutable) index
-    for i, t in enumerate(names):
-        dates = np.sort(d[cut[i]:cut[i + 1]])
-        key = dates.tobytes()
-        if key not in same:
-            same[key] = pd.DatetimeIndex(dates)
-        out[str(t)] = same[key]
-    return out
-
-
-def _session_models(calendars: pd.DataFrame, price_dates: dict[str, pd.DatetimeIndex]) -> dict[str, SessionModel]:
-    """ticker -> session model of the resolved calendar (the price-dates model gets its dates)."""
-    out: dict[str, SessionModel] = {}
-    for t, e in zip(calendars["ticker"], calendars["exchange"]):
-        out[t] = session_model_for(t, e, price_dates.get(t))
-    return out
-
-
-def _sessions(price_dates: dict[str, pd.DatetimeIndex], models: dict[str, SessionModel]) -> dict[str, pd.DatetimeIndex]:
-    """Each priced ticker's trading calendar for :func:`~eventstudy.returns.panel.compute_returns`.
-
-    Tickers of one exchange share one index (the exchange's sessions over the span of all their
-    prices; ``compute_returns`` cuts it to each ticker's first and last price), so the calendar
-    work is done once per exchange. A ticker on the price-dates model has its own price dates.
-    """
-    out: dict[str, pd.DatetimeIndex] = {}
-    shared: dict[SessionModel, list[str]] = {}
-    for t in price_dates:
-        model = models[t]
-        if isinstance(model, DatesModel):
-            out[t] = model.sessions()
-        else:
-            shared.setdefault(model, []).append(t)
-    for model, tickers in shared.items():
-        distinct = {id(price_dates[t]): price_dates[t] for t in tickers}.values()    # shared indexes once
-        lo = min(ix[0] for ix in distinct)
-        hi = max(ix[-1] for ix in distinct)
-        try:
-            cal = model.sessions(lo, hi)
-        except WindowError:
-            for t in tickers:            # name the first ticker whose prices reach outside the calendar
-                try:
-                    model.sessions(price_dates[t][0], price_dates[t][-1])
-                except WindowError as exc:
-                    raise WindowError(f"{t} (prices {price_dates[t][0]:%Y-%m-%d} to "
-                                      f"{price_dates[t][-1]:%Y-%m-%d}): {exc}") from None
-            raise
-        for t in tickers:
-            out[t] = cal
-    return out
-
-
-def check_study_inputs(universe: pd.DataFrame, *, model: str = "market", extra_factors: Sequence[str] = (),
-                       pool_exclude: Sequence[str] = (), pooled_group: str = "all",
-                       kinds: dict[str, str] | None = None) -> None:
-    """Refuse a study whose set-up cannot give honest numbers, before any data is loaded.
-
-    Raises :class:`EstimationError` for a factor that is an instrument of the universe (it would be
-    regressed on itself) or the benchmark of one (a singular design); :class:`EventStudyError` for a
-    missing group or a group named like the pooled group (``all``). Warns when a group named like a
-    special group (``futures``, ``index``, left out of the pooled group) holds instruments that do
-    look like equities (by their declared ``kinds``, ticker -> kind, else by the symbol).
-    """
-    tickers = [str(t) for t in universe["ticker"]]
-    groups = universe["group"] if "group" in universe.columns else pd.Series([pooled_group] * len(universe))
-    missing = [t for t, g in zip(tickers, groups) if not (isinstance(g, str) and g.strip())]
-    if missing:
-        raise EventStudyError(f"universe: instrument(s) {', '.join(missing[:5])} have no group; give every "
-                              f"instrument an exposure group (e.g. control)")
-    if model == "factor":
-        inst = set(tickers)
-        bench = {b for b in universe["benchmark"] if _is_benchmark(b)}
-        for f in extra_factors:
-            if f in inst:
-                raise EstimationError(f"factor {f} is also an instrument of the universe: it would be regressed on "
-                                      f"itself (a perfect fit); drop it from --factor or from the universe")
-            if f in bench:
-                who = [t for t, b in zip(tickers, universe["benchmark"]) if b == f][:3]
-                raise EstimationError(f"factor {f} is already the benchmark of {', '.join(who)}: the same regressor "
-                                      f"twice makes the regression singular; choose another factor")
-        dup = [f for f in dict.fromkeys(extra_factors) if list(extra_factors).count(f) > 1]
-        if dup:
-            raise EstimationError(f"factor {dup[0]} is given twice; give each factor once")
-    names = set(str(g) for g in groups)
-    if pooled_group in names:
-        who = [t for t, g in zip(tickers, groups) if g == pooled_group][:3]
-        raise EventStudyError(f"universe: group {pooled_group!r} ({', '.join(who)}) has the name of the pooled group "
-                              f"of all equities; rename it (e.g. {pooled_group}_firms)")
-    kinds = kinds or {}
-    exch = (dict(zip(tickers, universe["exchange"].astype(str).str.strip().str.upper()))
-            if "exchange" in universe.columns else {})
-
-    def equity_like(t: str) -> bool:
-        """Declared an equity, or a stock symbol (``7203.T``, ``7203``, ``7203 JT Equity``) not on a derivatives
-        venue (Osaka Exchange has listed only derivatives since JPX moved cash equities to Tokyo in 2013-14)."""
-        if t in kinds:
-            return kinds[t] in ("equity", "stock", "etf")
-        u = t.strip().upper()
-        if exch.get(t) in ("OSE", "XOSE") or u.endswith(".OSE"):
-            return False
-        return (not u.startswith("^") and "=" not in u
-                and (bool(re.fullmatch(r"[A-Z0-9\-]+\.[A-Z]{1,4}|\d{4,6}", u)) or u.endswith(" EQUITY")))
-
-    for g in pool_exclude:
-        if g not in names:
-            continue
-        odd = [t for t, gg in zip(tickers, groups) if gg == g and equity_like(t)]
-        if odd:
-            warnings.warn(f"universe: group {g!r} is a special group left out of the pooled group 'all', but "
-                          f"{', '.join(odd[:3])}{' ...' if len(odd) > 3 else ''} look like equities: rename the "
-                          f"group if they belong in the pooled results", stacklevel=3)
-
-
 def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) -> str:
     """Why no (instrument, event) pair has a day 0: the events, the data's span and the first reason."""
     f = prices.frame
@@ -291,77 +144,6 @@ def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) 
             + (" Every event lies after the data's last date: use prices that reach past the events." if after
                else " Check that the events fall inside the data and that the universe's tickers have prices.")
             + why)
-
-
-def local_dates(prices: Prices, declared: dict[str, str] | None = None) -> Prices:
-    """``prices`` with date-times given as instants (e.g. ``2025-11-16T15:00:00Z``) turned into the trading
-    date of each series' exchange (declared, else read from the name); a series with no known exchange
-    keeps the UTC date, with a warning."""
-    f = prices.frame
-    if "instant" not in f.columns:
-        return prices
-    declared = declared or {}
-    tz_of: dict[str, str | None] = {}
-    for t in pd.unique(f.loc[f["instant"].notna(), "ticker"]):
-        code = declared.get(t) or guess_exchange(t)
-        tz_of[t] = None if code in (None, "dates") else session_model_for(t, code).tz
-    unknown = [t for t, z in tz_of.items() if not z]
-    if unknown:
-        warnings.warn(f"prices of {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} carry times with a "
-                      "timezone, but no exchange is known for them: their trading dates are the UTC dates of those "
-                      "times; declare their exchange (instruments file) to use its local dates", stacklevel=3)
-    return localise_price_dates(prices, tz_of)
-
-
-def trading_calendars(prices: Prices, declared: dict[str, str] | None = None, tickers: Sequence[str] = ()
-                      ) -> tuple[pd.DataFrame, dict[str, SessionModel], dict[str, pd.DatetimeIndex]]:
-    """The calendar of every series in ``prices`` (and of ``tickers`` without prices), checked against
-    its dates: ``(calendars, models, sessions)`` - the table of
-    :func:`~eventstudy.calendars.resolve.resolve_calendars`, ticker -> session model, and each priced
-    ticker's sessions for :func:`~eventstudy.returns.panel.compute_returns`."""
-    price_dates = _price_dates(prices)
-    calendars = resolve_calendars(price_dates, declared or {}, tickers=tickers)
-    models = _session_models(calendars, price_dates)
-    return calendars, models, _sessions(price_dates, models)
-
-
-def alignment_notes(tickers: Sequence[str], regressors: dict[str, list[str]], exch: dict[str, str],
-                     models: dict[str, SessionModel], method: str) -> dict[str, str]:
-    """ticker -> how each of its regressors was put on its sessions (words for the day-0 audit)."""
-    out: dict[str, str] = {}
-    for t in tickers:
-        parts = []
-        for r in regressors.get(t, []):
-            if r not in models:
-                continue
-            timed = models[t].has_times and models[r].has_times
-            parts.append(describe_alignment(method, r, exch.get(t, "dates"), exch.get(r, "dates"), timed))
-        out[t] = "; ".join(parts)
-    return out
-
-
-def warn_untested(result: EventStudyResult) -> None:
-    """One warning naming the (event, group) cells with estimated pairs but no tested window, and why."""
-    est = result.params[["event_id", "group"]].drop_duplicates()
-    tested = set(zip(result.tests["event_id"], result.tests["group"]))
-    if set(result.tests["event_id"]) == {POOLED}:          # pooled firm events: cells are groups
-        est = est.assign(event_id=POOLED).drop_duplicates()
-    gone = [(e, g) for e, g in zip(est["event_id"], est["group"]) if (e, g) not in tested]
-    if not gone:
-        return
-    ex = result.exclusions
-    events = list(dict.fromkeys(e for e, _ in gone))
-    parts = []
-    for e in events[:5]:
-        groups = [g for ev, g in gone if ev == e]
-        why = ex.loc[(ex["event_id"] == e) & ex["window_start"].notna(), "reason"]
-        top = why.value_counts().index[0] if len(why) else "no pair with a complete event window"
-        parts.append(f"event {e} ({len(groups)} group(s): {', '.join(groups[:4])}{', ...' if len(groups) > 4 else ''}; "
-                     f"e.g. {top})")
-    more = f"; and {len(events) - 5} more event(s)" if len(events) > 5 else ""
-    warnings.warn(f"{len(gone)} event x group cell(s) have no pair with a complete event window in any window and "
-                  f"were not tested: " + "; ".join(parts) + more + " (every pair-window is in the exclusions)",
-                  stacklevel=3)
 
 
 @dataclass(frozen=True, repr=False)
@@ -460,7 +242,7 @@ def build_study(events: pd.DataFrame, universe: pd.DataFrame, source, *, model: 
     instruments = read_instruments(instruments)          # a path is read once
     declared = declared_exchanges(universe, instruments)
     spec = WindowSpec.build(estimation, windows)
-    bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if _is_benchmark(b)}
+    bench = {t: b for t, b in zip(universe["ticker"], universe["benchmark"]) if is_benchmark(b)}
     check_study_inputs(universe, model=model, extra_factors=extra_factors, pool_exclude=pool_exclude,
                        kinds=declared_kinds(instruments))
     tickers, start, end = price_request(events, universe, spec, extra_factors if model == "factor" else ())
@@ -513,18 +295,6 @@ def _study_prices(source, tickers: list[str], start, end, factors: Sequence[str]
         raise EstimationError(f"factor {missing_factors[0]} has no prices in {prices.source}; "
                               f"choose another factor or a price file that has it")
     return prices, excluded_rows
-
-
-def roll_masks(prices: Prices, kinds: dict[str, str]) -> pd.DataFrame | None:
-    """The futures-roll days to mask (continuous futures series, declared in ``kinds`` or recognised by
-    name, :func:`eventstudy.returns.futures.roll_mask`), or None: their returns are missing, not abnormal."""
-    futures = [t for t in prices.tickers
-               if (kinds[t] in FUTURE_KINDS if t in kinds else is_continuous_future(t))]
-    if not futures:
-        return None
-    fut = prices.select(tickers=futures).wide()
-    masks = [roll_mask(t, fut[t].dropna()) for t in futures]
-    return pd.concat(masks, ignore_index=True) if masks else None
 
 
 def _study_pairs(events: pd.DataFrame, universe: pd.DataFrame, inst: list[str], panel: ReturnPanel,
@@ -609,25 +379,9 @@ def _study_regressions(result: EventStudyResult, universe: pd.DataFrame, cfg: St
     return reg, base_group
 
 
-#: tests whose statistic treats the members of a group as a cross-section of independent securities
-CROSS_SECTIONAL_TESTS = ("t_cross_section", "patell", "bmp", "kolari_pynnonen", "grank", "sign_generalized",
-                         "wilcoxon")
-
-
 def _single_instrument_tests(result: EventStudyResult, single_groups: Sequence[str]) -> EventStudyResult:
     """NaN statistic and p-value for the cross-sectional tests of ``single_groups`` (one instrument, or
     listings of one contract: a cross-section of two listings of one future is one observation twice).
     The time-series t, the rank test on the portfolio and the bootstrap stay."""
     tt = single_instrument_tests(result.tests, single_groups)
     return result if tt is result.tests else dataclasses.replace(result, tests=tt)
-
-
-def single_instrument_tests(tests: pd.DataFrame, single_groups: Sequence[str]) -> pd.DataFrame:
-    """``tests`` (the engine's tidy tests) with the :data:`CROSS_SECTIONAL_TESTS` of ``single_groups`` blanked
-    (NaN statistic and p-value), as :func:`run_study` reports them; ``tests`` itself when none is."""
-    sel = tests["group"].isin(list(single_groups)) & tests["test"].isin(CROSS_SECTIONAL_TESTS)
-    if not sel.any():
-        return tests
-    tt = tests.copy()
-    tt.loc[sel, ["statistic", "p_value"]] = float("nan")
-    return tt

@@ -8,7 +8,7 @@ import pytest
 from eventstudy.calendars.sessions import session_model_for
 from eventstudy.data.base import Prices
 from eventstudy.errors import InstrumentError
-from eventstudy.pipeline.study import trading_calendars
+from eventstudy.pipeline.market_data import trading_calendars
 from eventstudy.returns.panel import compute_returns
 
 
