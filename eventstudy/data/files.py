@@ -181,6 +181,10 @@ def read_price_files(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, 
     by (ticker, date). A ticker in two files is refused with both files named: nothing is merged on a guess."""
     if len(paths) == 1:
         return read_price_file(paths[0])
+    seen = [Path(p).resolve() for p in paths]
+    twice = next((p for i, p in enumerate(paths) if seen[i] in seen[:i]), None)
+    if twice is not None:
+        raise PriceDataError(f"prices file {twice} is given twice; give each --prices file once")
     frames, field, where = [], {}, {}
     for path in paths:
         frame, f = read_price_file(path)

@@ -238,6 +238,8 @@ def test_a_ticker_in_two_files_is_refused_with_both_named(tmp_path):
         FileSource([a, b]).get(None)
     with pytest.raises(VolumeDataError, match=rf"ticker BBB has volume in {a} and in {b}"):
         read_volume_files([a, b])
+    with pytest.raises(PriceDataError, match=rf"prices file {a} is given twice; give each --prices file once"):
+        FileSource([a, tmp_path / "." / "a.csv"]).get(None)
 
 
 def test_cli_takes_prices_from_two_files(tmp_path, capsys):
