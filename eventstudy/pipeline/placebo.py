@@ -8,7 +8,7 @@ the listed confounder dates kept out of every placebo window. Each real event is
 one placebo date for all its securities (a universe-wide event stays universe-wide), drawn per
 event design. In a pooled firm-specific design (``run.design == "firm"``) each firm-event keeps its
 firm and gets a date of its own in every draw, from that firm's eligible sessions (away from its
-own real windows), and a draw is one pooled cell per group (:func:`_firm_draws`). All placebo
+own real windows), and a draw is one pooled cell per group (:func:`~eventstudy.pipeline.placebo_dates.firm_draws`). All placebo
 events of a run go through ONE batched :class:`~eventstudy.engine.model.EventStudy` fit (their dates
 are the event ids), and one more fit per injected effect size.
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ from eventstudy.engine.model import EventStudy
 from eventstudy.errors import PlaceboError
 from eventstudy.inference.placebo_stats import (LEVELS, MDE_LEVEL, MDE_POWER, calibrated_p, extremeness,
                                                 min_detectable_effect, rejection_rates, tost_placebo, tost_t)
-from eventstudy.pipeline.placebo_dates import as_ns, blocked_dates, draw_dates, eligible_dates
+from eventstudy.pipeline.placebo_dates import blocked_dates, draw_dates, eligible_dates, firm_draws, placebo_pairs
 from eventstudy.progress import progress_bar
 from eventstudy.returns.panel import ReturnPanel
 
@@ -150,29 +150,6 @@ def _designs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]
     return pd.DataFrame(rows, columns=["design", "event_id", "n_tickers"]), members
 
 
-def _placebo_pairs(members: dict[str, pd.DataFrame], dates: pd.DataFrame,
-                   sessions: Mapping[str, pd.DatetimeIndex]) -> pd.DataFrame:
-    """Pairs of every distinct (design, date): each member's day 0 is its first session on or after the date."""
-    parts = []
-    for design, g in dates.groupby("design", sort=False):
-        m = members[design]
-        d = pd.DatetimeIndex(g["date"])
-        ev = np.repeat(g["event_id"].to_numpy(), len(m))
-        tick = np.tile(m["ticker"].to_numpy(), len(d))
-        grp = np.tile(m["group"].to_numpy(), len(d))
-        day0 = np.empty(len(tick), dtype="datetime64[ns]")
-        has = np.ones(len(tick), dtype=bool)
-        dd = np.repeat(as_ns(d), len(m))
-        for t in m["ticker"]:                                   # per ticker (calendar), vectorised over dates
-            sn = as_ns(sessions[t])
-            sel = np.flatnonzero(tick == t)
-            p = np.searchsorted(sn, dd[sel])
-            has[sel] = p < len(sn)                              # no session on or after the date: no pair
-            day0[sel] = sn[np.clip(p, 0, len(sn) - 1)].view("datetime64[ns]")
-        parts.append(pd.DataFrame({"ticker": tick[has], "event_id": ev[has], "day0": day0[has], "group": grp[has]}))
-    return pd.concat(parts, ignore_index=True)
-
-
 def _injected_panel(panel: ReturnPanel, pairs: pd.DataFrame, effect: float) -> tuple[ReturnPanel, pd.DataFrame, dict]:
     """A panel with one column per placebo pair (its security's returns, ``effect`` added on the pair's day 0),
     so an injection never reaches another placebo event's estimation window; pairs renamed to those columns."""
@@ -252,7 +229,7 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
     min_obs = probe.min_obs if min_estimation is None else int(min_estimation)
     if firm:
         kw["pool"] = "pool"
-        drawn, designs, weights, pairs, eligible, blocked = _firm_draws(real, sessions, run.config.estimation,
+        drawn, designs, weights, pairs, eligible, blocked = firm_draws(real, sessions, run.config.estimation,
                                                                         windows, min_obs, conf, draws, seed)
         distinct = weights
     else:
@@ -271,7 +248,7 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
         drawn["event_id"] = drawn["date"].dt.strftime("%Y-%m-%d") + (("/" + drawn["design"]) if multi else "")
         distinct = drawn.drop_duplicates("event_id")[["design", "date", "event_id"]]
         weights = drawn.groupby("event_id").size().rename("w").reset_index().merge(distinct[["event_id", "design"]])
-        pairs = _placebo_pairs(members, distinct, sessions)
+        pairs = placebo_pairs(members, distinct, sessions)
 
     # batches of whole placebo events (firm designs: whole draws, each one pooled cell per group)
     ev_codes, _ = pd.factorize(pairs["pool"] if firm else pairs["event_id"])
@@ -335,46 +312,6 @@ def placebo_study(run, draws: int = 500, effects: Sequence[float] = DEFAULT_EFFE
                          power_tests=power_tests, n_draws=draws, seed=seed, effects=effects,
                          lead_test=lead_test, data_label=getattr(run, "data_label", ""),
                          simulated=bool(getattr(run, "simulated", False)), info=info)
-
-
-def _firm_draws(real: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], estimation: tuple[int, int],
-                windows: Sequence[tuple[int, int]], min_obs: int, confounders, draws: int, seed: int):
-    """Placebo pairs of a pooled firm-specific design: in every draw, each real firm-event keeps its firm and
-    gets a date of its own, drawn from that firm's eligible sessions (away from the firm's own real event
-    windows and the confounder dates). Draw ``d`` is one pooled cell per group (``pool`` = ``d<d>``), as
-    the real study is. Returns ``(drawn, designs, weights, pairs, eligible, blocked)``."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    eligible: dict[str, pd.DatetimeIndex] = {}
-    blocked_all = []
-    for t, g in real.groupby("ticker", sort=False):           # once per firm
-        blk = blocked_dates(g, sessions, windows, confounders)
-        blocked_all.append(blk)
-        eligible[t] = eligible_dates(sessions, [t], estimation, windows, min_obs, blk)
-    empty = [t for t, e in eligible.items() if len(e) == 0]
-    if len(empty) == len(eligible):
-        raise PlaceboError("no firm has an eligible placebo date: give prices over a longer period")
-    use = real[~real["ticker"].isin(empty)].reset_index(drop=True)
-    n = len(use)
-    sizes = np.array([len(eligible[t]) for t in use["ticker"]])
-    pick = (rng.random((draws, n)) * sizes[None, :]).astype(np.int64)        # one uniform date per firm-event
-    day0 = np.empty((draws, n), dtype="datetime64[ns]")
-    for t, idx in use.groupby("ticker", sort=False).indices.items():           # per firm, vectorised over draws
-        el = pd.DatetimeIndex(eligible[t]).as_unit("ns").values
-        day0[:, idx] = el[pick[:, idx]]
-    d = np.repeat(np.arange(draws), n)
-    pairs = pd.DataFrame({
-        "ticker": np.tile(use["ticker"].to_numpy(), draws),
-        "event_id": np.char.add(np.char.add(np.repeat([f"d{i}" for i in range(draws)], n).astype(str), ":"),
-                                np.tile(use["event_id"].to_numpy().astype(str), draws)),
-        "day0": day0.ravel(),
-        "group": np.tile(use["group"].to_numpy(), draws),
-        "pool": np.char.add("d", d.astype(str)),
-    })
-    drawn = pd.DataFrame({"draw": d, "design": "firm", "date": day0.ravel(), "event_id": pairs["event_id"]})
-    designs = pd.DataFrame({"design": ["firm"], "event_id": ["pooled"], "n_tickers": [use["ticker"].nunique()]})
-    weights = pd.DataFrame({"event_id": [f"d{i}" for i in range(draws)], "w": 1, "design": "firm"})
-    blocked = pd.DatetimeIndex(np.unique(np.concatenate([b.to_numpy().astype("datetime64[ns]") for b in blocked_all])))
-    return drawn, designs, weights, pairs, eligible, blocked
 
 
 def _calibrate(run, designs: pd.DataFrame, null: pd.DataFrame, lead_test: str) -> pd.DataFrame:
