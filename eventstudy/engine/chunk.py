@@ -6,11 +6,11 @@ chunks of whole events (an event is never split: its cells' tests need all of it
 CAR, SCAR, BHAR and their p-values per window, the batched test battery over its cells
 (:func:`eventstudy.inference.batched.run_tests_batched`) and, when asked, the bootstrap per cell
 (:func:`eventstudy.inference.bootstrap.bootstrap_caar`); it returns a :class:`ChunkOutput` of plain arrays.
-:func:`run_chunks` runs the chunks on the machine's cores and :func:`combine` puts them together.
+:func:`run_chunks` runs the chunks on the machine's cores, or on an executor
+(:mod:`eventstudy.engine.executors`), and :func:`combine` puts them together.
 """
 from __future__ import annotations
 
-import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import special
 
 from eventstudy.engine.assemble import CAR_FIELDS, SPAN_FIELDS, PairArrays, StudyOutput, combine
+from eventstudy.engine.executors import as_done, in_flight, is_dask_client, scatter
 from eventstudy.errors import EstimationError
 from eventstudy.estimation import normal_returns
 from eventstudy.estimation.fit import FitSettings, fit_rows, missing_reason
@@ -30,8 +31,8 @@ from eventstudy.inference.bootstrap import bootstrap_caar
 from eventstudy.inference.reference import TEST_IDS
 from eventstudy.progress import progress_bar
 
-__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "fit_chunk_alone", "fit_chunk_task", "run_chunks", "combine",
-           "CAR_FIELDS", "SPAN_FIELDS", "is_dask_client", "iter_chunks"]
+__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "fit_chunk_alone", "fit_chunk_task",
+           "run_chunks", "combine", "CAR_FIELDS", "SPAN_FIELDS", "iter_chunks"]
 
 
 
@@ -284,23 +285,6 @@ def iter_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks:
         yield fit_chunk(layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed)
 
 
-def is_dask_client(executor) -> bool:
-    """True for a ``dask.distributed.Client`` (recognised by its methods: dask is imported only when used)."""
-    return all(hasattr(executor, name) for name in ("scatter", "submit", "gather", "cancel"))
-
-
-def _scatter(client, parts: list, attempts: int = 3):
-    """``parts`` on every worker of a Dask ``client`` (a worker lost during the broadcast is retried)."""
-    for attempt in range(attempts):
-        try:
-            return client.scatter(parts, broadcast=True, hash=False)
-        except (KeyError, OSError):          # a worker left while the data was being sent to it
-            if attempt == attempts - 1:
-                raise
-            client.wait_for_workers(1, timeout=60)
-    raise AssertionError("unreachable")
-
-
 def fit_chunk_task(layout: PairLayout, settings: FitSettings, cells: Cells, chunk: EventChunk, *,
                    bootstrap: int | None = 0, seed: int = 0) -> ChunkOutput:
     """:func:`fit_chunk` as an executor's task: the worker counts the chunk's pairs first
@@ -330,7 +314,7 @@ def _alone_task(executor, layout: PairLayout, settings: FitSettings, cells: Cell
     shell = layout.with_pairs(layout.pair_arrays(np.arange(0)))
     dask = is_dask_client(executor)
     if dask:
-        shell = _scatter(executor, [shell])[0]
+        shell = scatter(executor, [shell])[0]
     kw = {"pure": False} if dask else {}
     return lambda c: executor.submit(fit_chunk_alone, shell, layout.pair_arrays(c.rows), settings.subset(c.rows),
                                      cells.subset(c.rows), c, bootstrap=bootstrap, seed=seed, **kw)
@@ -342,62 +326,10 @@ def _on_executor(executor, layout: PairLayout, settings: FitSettings, cells: Cel
     if layout.store is not None:
         submit = _alone_task(executor, layout, settings, cells, bootstrap, seed)
     elif is_dask_client(executor):
-        shared = _scatter(executor, [layout, settings, cells])
+        shared = scatter(executor, [layout, settings, cells])
         submit = lambda c: executor.submit(fit_chunk_task, shared[0], shared[1], shared[2], c,  # noqa: E731
                                            bootstrap=bootstrap, seed=seed, pure=False)
     else:
         submit = lambda c: executor.submit(fit_chunk_task, layout, settings, cells, c,  # noqa: E731
                                            bootstrap=bootstrap, seed=seed)
-    yield from _as_done(executor, submit, chunks, in_flight(executor))
-
-
-def in_flight(executor) -> int:
-    """How many chunks may be submitted and not yet taken: twice the executor's worker threads (a Dask
-    client's, counted now) and at least 4, so every worker has a next task while results already taken
-    are freed: what is held waiting grows with the workers, not with the study."""
-    if is_dask_client(executor):
-        threads = sum(executor.nthreads().values())
-    else:
-        threads = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
-    return max(4, 2 * int(threads))
-
-
-def _as_done(executor, submit: Callable, chunks: list[EventChunk], limit: int):
-    """``submit(chunk)`` of every chunk, at most ``limit`` not yet taken at a time, the results yielded as they
-    finish; a taken result's future is dropped at once, so its data leaves the worker (the rest cancelled if
-    the caller stops or a task fails)."""
-    todo = iter(chunks)
-    pending = [submit(c) for c in itertools.islice(todo, limit)]
-    if is_dask_client(executor):
-        from distributed import as_completed
-
-        running = as_completed(pending)
-        del pending
-        try:
-            for future in running:
-                result = future.result()
-                future.release()
-                del future
-                nxt = next(todo, None)
-                if nxt is not None:
-                    running.add(submit(nxt))
-                yield result
-        finally:
-            executor.cancel(list(running.futures))
-        return
-    from concurrent.futures import FIRST_COMPLETED, wait
-
-    waiting = set(pending)
-    del pending
-    try:
-        while waiting:
-            finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-            for future in finished:
-                nxt = next(todo, None)
-                if nxt is not None:
-                    waiting.add(submit(nxt))
-                yield future.result()
-            del finished, future
-    finally:
-        for future in waiting:
-            future.cancel()
+    yield from as_done(executor, submit, chunks, in_flight(executor))

@@ -164,7 +164,7 @@ def _parts_with_live_futures(es: EventStudy, executor, count_live) -> tuple[list
 
 def test_a_process_pool_holds_at_most_the_in_flight_limit_of_chunks():
     """Chunks are submitted as earlier ones are taken: never more than ``in_flight`` waiting, whatever the study."""
-    from eventstudy.engine.chunk import in_flight
+    from eventstudy.engine.executors import in_flight
 
     es = _study(n_sec=40, n_events=30, seed=11)                     # 30 chunks of one event
     submitted, taken = [0], [0]
@@ -194,7 +194,7 @@ def test_a_dask_client_keeps_no_taken_chunk_on_its_workers():
     """A taken chunk's future is released at once: the client never holds more than the in-flight chunks and
     the scattered study (before, every finished chunk stayed on the workers until the run ended)."""
     distributed = pytest.importorskip("distributed")
-    from eventstudy.engine.chunk import in_flight
+    from eventstudy.engine.executors import in_flight
 
     es = _study(n_sec=40, n_events=30, seed=11)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cl, \
