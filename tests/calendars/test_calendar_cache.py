@@ -4,16 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eventstudy.calendars import exchange_arrays as E
 from eventstudy.calendars import sessions as S
 from eventstudy.data import calendar_cache as C
 
 
 def _fresh(code):
     """The arrays as the session models took them from exchange_calendars before the cache."""
-    cal = S._calendar(code)
-    out = [S._naive_sessions(cal.sessions), S._utc_index(cal.opens), S._utc_index(cal.closes)]
+    cal = E.exchange_calendar(code)
+    out = [E._naive_sessions(cal.sessions), E._utc_index(cal.opens), E._utc_index(cal.closes)]
     if cal.has_break:
-        out += [S._utc_index(cal.break_starts), S._utc_index(cal.break_ends)]
+        out += [E._utc_index(cal.break_starts), E._utc_index(cal.break_ends)]
     return str(cal.tz), out
 
 
@@ -24,9 +25,9 @@ def _got(a):
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("EVENTSTUDY_CACHE_DIR", str(tmp_path))
-    S.calendar_arrays.cache_clear()
+    E.calendar_arrays.cache_clear()
     yield tmp_path / "calendars"
-    S.calendar_arrays.cache_clear()
+    E.calendar_arrays.cache_clear()
 
 
 def _same(a, code):
@@ -40,21 +41,21 @@ def _same(a, code):
 
 @pytest.mark.parametrize("code", ["XTKS", "XNYS", "CMES"])
 def test_written_then_read_back_identical(cache, code, monkeypatch):
-    built = S.calendar_arrays(code)
+    built = E.calendar_arrays(code)
     _same(built, code)
     assert len(list(cache.glob(f"{code}-*.npz"))) == 1
-    S.calendar_arrays.cache_clear()
-    monkeypatch.setattr(S, "_calendar", lambda c: pytest.fail("built again although cached"))
-    read = S.calendar_arrays(code)
+    E.calendar_arrays.cache_clear()
+    monkeypatch.setattr(E, "exchange_calendar", lambda c: pytest.fail("built again although cached"))
+    read = E.calendar_arrays(code)
     for g, w in zip(_got(read), _got(built)):
         pd.testing.assert_index_equal(g, w, exact=True)
     assert read.tz == built.tz
 
 
 def test_xtks_keeps_its_lunch_break(cache):
-    a = S.calendar_arrays("XTKS")
+    a = E.calendar_arrays("XTKS")
     assert a.break_starts is not None and a.break_ends is not None
-    assert S.calendar_arrays("XNYS").break_starts is None
+    assert E.calendar_arrays("XNYS").break_starts is None
     m = S.session_model_for("7203.T")
     bs, be = m.break_bounds(pd.DatetimeIndex(["2025-11-19"]))
     assert (bs[0].tz_convert("Asia/Tokyo").strftime("%H:%M"), be[0].tz_convert("Asia/Tokyo").strftime("%H:%M")) == ("11:30", "12:30")
@@ -62,14 +63,14 @@ def test_xtks_keeps_its_lunch_break(cache):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "other key", "unsorted"])
 def test_a_bad_file_is_rebuilt_not_trusted(cache, damage):
-    S.calendar_arrays("XNYS")
+    E.calendar_arrays("XNYS")
     path = next(cache.glob("XNYS-*.npz"))
     if damage == "garbage":
         path.write_bytes(b"not an npz at all")
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[:300])
     else:
-        key = S._cache_key("XNYS")
+        key = E._cache_key("XNYS")
         tz, arrays = C.read_calendar_arrays("XNYS", key)
         if damage == "unsorted":
             arrays["sessions"] = arrays["sessions"][::-1].copy()
@@ -78,20 +79,20 @@ def test_a_bad_file_is_rebuilt_not_trusted(cache, damage):
             assert C.read_calendar_arrays("XNYS", key + " (another day)") is None
             np.savez(path, format=np.array("eventstudy.calendar_cache/1"), key=np.array("XNYS|someone else"),
                      tz=np.array(tz), **arrays)
-    S.calendar_arrays.cache_clear()
-    _same(S.calendar_arrays("XNYS"), "XNYS")
-    assert C.read_calendar_arrays("XNYS", S._cache_key("XNYS")) is not None       # rewritten soundly
+    E.calendar_arrays.cache_clear()
+    _same(E.calendar_arrays("XNYS"), "XNYS")
+    assert C.read_calendar_arrays("XNYS", E._cache_key("XNYS")) is not None       # rewritten soundly
 
 
 def test_unwritable_cache_is_skipped(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("EVENTSTUDY_CACHE_DIR", str(blocker))         # calendars/ cannot be created under a file
-    S.calendar_arrays.cache_clear()
+    E.calendar_arrays.cache_clear()
     try:
-        _same(S.calendar_arrays("XNYS"), "XNYS")
+        _same(E.calendar_arrays("XNYS"), "XNYS")
     finally:
-        S.calendar_arrays.cache_clear()
+        E.calendar_arrays.cache_clear()
 
 
 def test_codes_accepted_without_the_calendar_list_are_exchange_calendars_codes():
