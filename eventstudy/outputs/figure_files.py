@@ -28,10 +28,10 @@ MAX_SENT_RUN_BYTES = 32 * 2**20
 
 def save_figure(fig, base: Path, formats: Sequence[str], dpi: int) -> Path:
     """Write ``fig`` as ``base.<fmt>`` for each of ``formats`` (atomically); the PNG path (else the first)."""
-    from eventstudy.present import plots
+    from eventstudy.present.figure_encoding import figure_bytes     # matplotlib: imported where used
 
     paths = {fmt: atomic_write_bytes(base.parent / f"{base.name}.{fmt}", data)
-             for fmt, data in plots.figure_bytes(fig, formats, dpi).items()}
+             for fmt, data in figure_bytes(fig, formats, dpi).items()}
     return paths.get("png", paths[formats[0]])
 
 

@@ -13,14 +13,12 @@ Returns are decimals in the results; figures show percent.
 """
 from __future__ import annotations
 
-import io
 import math
 import textwrap
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from eventstudy.content import SIMULATED, STARS_NOTE, simulated_title, stars
@@ -28,7 +26,8 @@ from eventstudy.inputs.study import Labels, Style
 from eventstudy.errors import DataUnavailableError
 from eventstudy.engine.results import POOLED
 from eventstudy.inference.reference import upper_mean
-from eventstudy.present.figure_data import (announcement_note, announcement_notes, caar_paths, check_event,
+from eventstudy.present.announcements import announcement_note, announcement_notes
+from eventstudy.present.figure_data import (caar_paths, check_event,
                                             check_window, event_order, heatmap_table, instrument_names, is_pooled, is_run,
                                             is_simulated, main_events, order_groups,
                                             residual_correlation, result_of, figure_plan, safe_name)
@@ -55,7 +54,6 @@ __all__ = [
     "figure_builders",
     "figure_plan",
     "draw_planned",
-    "figure_bytes",
     "check_figure_formats",
     "safe_name",
     "FIGURE_FORMATS",
@@ -379,49 +377,6 @@ def _rect(x0: float, size: int):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x0, x0), size, size, fill=False, edgecolor="black", linewidth=1.2)
-
-
-# ---------------------------------------------------------------------------------------------
-# saving
-# ---------------------------------------------------------------------------------------------
-def _png_bytes(fig: Figure, dpi: int) -> bytes:
-    """The figure drawn by Agg at ``dpi`` and stored as an 8-bit palette PNG (at most 256 colours, no
-    dithering): the figures are flat colours, lines and text, so it looks the same at a third of the
-    size of a true-colour PNG, which keeps the one-file HTML report small."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
-    canvas = FigureCanvasAgg(fig)
-    old = fig.dpi
-    fig.set_dpi(dpi)
-    try:
-        canvas.draw()
-        w, h = canvas.get_width_height(physical=True)
-        img = Image.frombuffer("RGBA", (w, h), bytes(canvas.buffer_rgba()), "raw", "RGBA", 0, 1).convert("RGB")
-    finally:
-        fig.set_dpi(old)
-    pal = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    pal.save(out, format="PNG", optimize=False, compress_level=6, dpi=(dpi, dpi))
-    return out.getvalue()
-
-
-def figure_bytes(fig: Figure, formats: Sequence[str], dpi: int) -> dict[str, bytes]:
-    """The figure drawn in each of ``formats`` (``png``: 8-bit palette PNG; ``svg``: text kept as text)."""
-    out = {}
-    for i, fmt in enumerate(formats):
-        buf = io.BytesIO()
-        if fmt == "png":
-            buf.write(_png_bytes(fig, dpi))
-        else:
-            with rc_context({"svg.fonttype": "none"}):   # SVG text stays text: searchable, small
-                fig.savefig(buf, format=fmt, dpi=dpi)
-        if i == 0:
-            # keep the positions the first render laid out: later formats skip the constrained-layout
-            # pass (about half of a figure's saving time)
-            fig.set_layout_engine("none")
-        out[fmt] = buf.getvalue()
-    return out
 
 
 def figure_builders(run, bar_events: int = 4, max_events: int = 12) -> list[tuple[str, object]]:
