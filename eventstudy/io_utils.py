@@ -39,6 +39,13 @@ def default_dir_mode() -> int:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    return atomic_write_with(path, lambda fh: fh.write(data))
+
+
+def atomic_write_with(path: str | os.PathLike, write) -> Path:
+    """``write(fh)`` into a temporary file beside ``path`` (binary, the user's normal permissions), flushed
+    to disk, then renamed to ``path``: a reader sees the old file or the whole new one, never a part
+    (large tables are streamed this way instead of held in memory as one ``bytes``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -46,7 +53,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         if hasattr(os, "fchmod"):          # mkstemp makes 0600 files: give the user's normal permissions
             os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -88,12 +95,15 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     """
     out = df
     names = [spreadsheet_safe_text(c) for c in df.columns]
-    if any(a is not b for a, b in zip(names, df.columns)):
+    if any(a != b for a, b in zip(names, df.columns)):      # by value: iterating an Index makes new str objects
         out = out.copy()
         out.columns = names
     for j in range(out.shape[1]):
         col = out.iloc[:, j]
         if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype) or col.empty:
+            continue
+        distinct = pd.Series(col.unique())             # a few names repeated over many rows: check each once
+        if not distinct.astype("string").str[:1].isin(FORMULA_PREFIXES).fillna(False).any():
             continue
         first = col.astype("string").str[:1]
         hit = first.isin(FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)

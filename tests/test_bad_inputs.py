@@ -513,16 +513,16 @@ def test_full_disk_midway_leaves_the_earlier_set_intact(tmp_path, capsys, monkey
     out = tmp_path / "o"
     assert main(["run", "--offline", "--out", str(out), *FAST]) == 0
     before = {f: (out / f).read_bytes() for f in _files(out)}
-    real = io_utils.atomic_write_bytes
+    real = io_utils.atomic_write_with              # every file of a run goes through it (bytes or streamed)
     calls = []
 
-    def full(path, data):
+    def full(path, write):
         calls.append(path)
         if len(calls) == 4:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return real(path, data)
+        return real(path, write)
 
-    monkeypatch.setattr(io_utils, "atomic_write_bytes", full)
+    monkeypatch.setattr(io_utils, "atomic_write_with", full)
     code = main(["run", "--offline", "--out", str(out), "--window=0,1", "--no-report"])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
@@ -608,3 +608,26 @@ def test_spreadsheet_rule_cell_by_cell(cell, expected):
     out = spreadsheet_safe(df)
     assert out["text"].iloc[0] == expected and out["num"].iloc[0] == -1.5
     assert df["text"].iloc[0] == cell                                  # the caller's frame is not changed
+
+
+def test_spreadsheet_safe_on_many_repeated_cells_equals_the_cell_rule():
+    """Columns of a few names over many rows (object with missing cells, pyarrow strings, categorical): the
+    distinct values are checked once, and the result equals the rule applied to every cell; a frame
+    without formula-like text comes back as itself."""
+    from eventstudy.io_utils import spreadsheet_safe, spreadsheet_safe_text
+
+    rng = np.random.default_rng(3)
+    names = np.array(["7203.T", "=HYPERLINK(x)", "-0.5", "@SUM(A1)", "plain"], dtype=object)
+    idx = rng.integers(0, len(names), 5_000)
+    obj = names[idx].copy()
+    obj[::97] = None
+    df = pd.DataFrame({"obj": obj, "arrow": pd.array(names[idx], dtype="string[pyarrow]"),
+                       "cat": pd.Categorical(names[idx]), "x": rng.normal(size=5_000)})
+    out = spreadsheet_safe(df)
+    for c in ("obj", "arrow", "cat"):
+        exp = [spreadsheet_safe_text(v) if isinstance(v, str) else v for v in df[c].astype(object)]
+        got = list(out[c].astype(object))
+        assert [g if isinstance(g, str) else None for g in got] == [e if isinstance(e, str) else None for e in exp], c
+    safe = np.array(["7203.T", "0.5", "plain"], dtype=object)[idx % 3]
+    clean = pd.DataFrame({"obj": safe, "arrow": pd.array(safe, dtype="string[pyarrow]"), "cat": pd.Categorical(safe)})
+    assert spreadsheet_safe(clean) is clean

@@ -31,7 +31,7 @@ STAGES = {
     "engine": 7, "pipeline": 8, "present": 9, "outputs": 10, "cli": 11,
 }
 WRITERS = {"outputs", "io_utils", "data", "cli"}
-WRITE_CALLS = {"atomic_write_bytes", "atomic_write_text", "ensure_out_dir", "write_text", "write_bytes",
+WRITE_CALLS = {"atomic_write_bytes", "atomic_write_with", "atomic_write_text", "ensure_out_dir", "write_text", "write_bytes",
                "mkdir", "makedirs", "to_csv", "to_parquet"}
 
 

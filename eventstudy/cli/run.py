@@ -210,8 +210,8 @@ def run_firm(args, spec, folder) -> int:
 
 def run_firm_into(args, spec, folder, events, universe, instruments, source) -> int:
     from eventstudy.pipeline.firm import run_firm_study
-    from eventstudy.io_utils import atomic_write_bytes, spreadsheet_safe
-    from eventstudy.outputs.csvs import csv_bytes, write_csvs
+    from eventstudy.io_utils import spreadsheet_safe
+    from eventstudy.outputs.csvs import write_csv, write_csvs
 
     say(f"eventstudy: firm-specific design: {len(events)} firm-events of {events['ticker'].nunique()} "
          f"securities, model {args.model}, estimation [{spec.estimation[0]},{spec.estimation[1]}], windows "
@@ -229,7 +229,7 @@ def run_firm_into(args, spec, folder, events, universe, instruments, source) -> 
         written = write_csvs(run, folder.path, raw=args.raw_csv)
         if len(run.overlaps):
             ov = run.overlaps if args.raw_csv else spreadsheet_safe(run.overlaps)
-            written["overlaps.csv"] = atomic_write_bytes(folder.path / "overlaps.csv", csv_bytes(ov))
+            written["overlaps.csv"] = write_csv(ov, folder.path / "overlaps.csv")
     except OSError as exc:
         raise write_error(out, exc) from None
     folder.commit(manifest_info(args, run))

@@ -85,7 +85,7 @@ def write_tables(run, out_dir: str | Path, table_format: str = "csv", raw: bool 
             name = name[: -len(".csv")] + ".parquet"
             written[name] = io_utils.atomic_write_bytes(out / name, parquet_bytes(df, group_by="event_id"))
         else:
-            written[name] = io_utils.atomic_write_bytes(out / name, csv_bytes(df if raw else spreadsheet_safe(df)))
+            written[name] = write_csv(df if raw else spreadsheet_safe(df), out / name)
     return written
 
 
@@ -117,20 +117,41 @@ def _arrow_table(df: pd.DataFrame):
     return pa.table(cols)
 
 
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """``df`` written to ``path`` as :func:`csv_bytes` would give it, streamed by pyarrow into a temporary
+    file that is then renamed (:func:`eventstudy.io_utils.atomic_write_with`): the same bytes, without the
+    whole table held in memory a second time."""
+    import pyarrow.csv as pacsv
+
+    def write(fh) -> None:
+        fh.write(_header(df))
+        if len(df):
+            pacsv.write_csv(_arrow_table(df), fh, pacsv.WriteOptions(include_header=False))
+
+    return io_utils.atomic_write_with(path, write)
+
+
+def _header(df: pd.DataFrame) -> bytes:
+    """The header line as pandas writes it (names quoted only where needed)."""
+    import csv
+    import io
+
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow([str(c) for c in df.columns])
+    return head.getvalue().encode("utf-8")
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """``df`` as CSV (UTF-8, ``\n`` line ends, no index): the header as pandas writes it, numbers at
     full float64 precision (shortest text that reads back to the same double), missing values empty,
     text quoted, dates ``YYYY-MM-DD``. Written by pyarrow in C++, about 10x faster than ``DataFrame.to_csv``
     with a float format for large tables."""
-    import csv
     import io
 
     import pyarrow.csv as pacsv
 
-    head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow([str(c) for c in df.columns])
     buf = io.BytesIO()
-    buf.write(head.getvalue().encode("utf-8"))
+    buf.write(_header(df))
     if len(df):
         pacsv.write_csv(_arrow_table(df), buf, pacsv.WriteOptions(include_header=False))
     return buf.getvalue()

@@ -36,6 +36,21 @@ def _frame() -> pd.DataFrame:
     })
 
 
+def test_streamed_csv_file_has_the_bytes_of_csv_bytes(tmp_path):
+    """The table writer streams into its temporary file: the file holds exactly csv_bytes' bytes (and an empty
+    frame its header), with the user's normal permissions and no temporary file left."""
+    import stat
+
+    from eventstudy.io_utils import default_file_mode
+
+    df = _frame()
+    for frame, name in ((df, "t.csv"), (df.iloc[:0], "empty.csv")):
+        path = outputs.write_csv(frame, tmp_path / name)
+        assert path.read_bytes() == outputs.csv_bytes(frame)
+        assert stat.S_IMODE(path.stat().st_mode) == default_file_mode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv", "t.csv"]
+
+
 def test_csv_values_round_trip_at_full_precision():
     df = _frame()
     text = outputs.csv_bytes(df).decode("utf-8")
