@@ -58,8 +58,28 @@ class StudyConfig:
     timeline: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, repr=False)
-class StudyRun:
+@dataclass(frozen=True, kw_only=True)
+class StudyInputs:
+    """What a study stands on, built (:class:`StudyBuild`) or fitted (:class:`StudyRun`): ``config``, the
+    ``events``, the ``universe``, the day-0 audit ``day0``, the ``prices`` and returns ``panel``, the
+    instruments ``excluded`` before estimation, the ``confounders``, the ``calendars`` of every series,
+    the declared ``hypotheses`` and the study's ``labels`` (fields as :class:`StudyRun` describes them)."""
+
+    config: StudyConfig
+    events: pd.DataFrame
+    universe: pd.DataFrame
+    day0: pd.DataFrame
+    prices: Prices
+    panel: ReturnPanel
+    excluded: pd.DataFrame
+    confounders: pd.DataFrame = field(default_factory=_empty_confounders)
+    calendars: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CALENDAR_COLUMNS)))
+    hypotheses: pd.DataFrame | None = None
+    labels: Labels = field(default_factory=Labels)
+
+
+@dataclass(frozen=True, repr=False, kw_only=True)
+class StudyRun(StudyInputs):
     """Everything a report needs: inputs, the day-0 audit, the data used and the results.
 
     ``events`` (from :func:`eventstudy.inputs.events.load_events`), ``universe`` (ticker, name, group,
@@ -73,22 +93,11 @@ class StudyRun:
     ``labels`` (how the study names, orders and draws its groups: :class:`~eventstudy.inputs.study.Labels`).
     """
 
-    config: StudyConfig
-    events: pd.DataFrame
-    universe: pd.DataFrame
-    day0: pd.DataFrame
-    prices: Prices
-    panel: ReturnPanel
     result: EventStudyResult
     regressions: pd.DataFrame
-    excluded: pd.DataFrame
-    confounders: pd.DataFrame = field(default_factory=_empty_confounders)
-    calendars: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CALENDAR_COLUMNS)))
-    hypotheses: pd.DataFrame | None = None
     limit_flags: pd.DataFrame | None = None
     overlaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ticker", "event_id",
                                                                                  "other_event_id", "rel_day"]))
-    labels: Labels = field(default_factory=Labels)
 
     @property
     def design(self) -> str:
@@ -146,26 +155,15 @@ def _no_pairs_message(events: pd.DataFrame, day0: pd.DataFrame, prices: Prices) 
             + why)
 
 
-@dataclass(frozen=True, repr=False)
-class StudyBuild:
+@dataclass(frozen=True, repr=False, kw_only=True)
+class StudyBuild(StudyInputs):
     """A study built and not yet fitted (:func:`build_study`): the engine's specification ``study`` (an
     :class:`~eventstudy.engine.model.EventStudy`) and what :func:`fit_study` needs to make the
-    :class:`StudyRun` (fields as there; ``excluded`` the instruments left out before estimation,
-    ``limits`` the price-limit days, ``base_group`` as asked, ``regressions`` whether to run them)."""
+    :class:`StudyRun` (:class:`StudyInputs`; ``limits`` the price-limit days, ``regressions`` whether to
+    run them)."""
 
     study: EventStudy
-    config: StudyConfig
-    events: pd.DataFrame
-    universe: pd.DataFrame
-    day0: pd.DataFrame
-    prices: Prices
-    panel: ReturnPanel
-    excluded: pd.DataFrame
-    confounders: pd.DataFrame
-    calendars: pd.DataFrame
-    hypotheses: pd.DataFrame | None
-    limits: pd.DataFrame | None
-    labels: Labels
+    limits: pd.DataFrame | None = None
     regressions: bool = True
 
 
@@ -351,10 +349,9 @@ def fit_study(built: StudyBuild, *, bootstrap: int | None = 0, seed: int = 0, ex
     warn_untested(result)
     reg, base_group = _study_regressions(result, built.universe, cfg, built.regressions)
     cfg = dataclasses.replace(cfg, base_group=base_group, bootstrap=bootstrap, seed=seed)
-    return StudyRun(config=cfg, events=built.events, universe=built.universe, day0=built.day0, prices=built.prices,
-                    panel=built.panel, result=result, regressions=reg, excluded=built.excluded,
-                    confounders=built.confounders, calendars=built.calendars, hypotheses=built.hypotheses,
-                    limit_flags=limit_flags(result, built.limits), labels=built.labels)
+    inputs = {f.name: getattr(built, f.name) for f in dataclasses.fields(StudyInputs)}
+    return StudyRun(**{**inputs, "config": cfg}, result=result, regressions=reg,
+                    limit_flags=limit_flags(result, built.limits))
 
 
 def _study_regressions(result: EventStudyResult, universe: pd.DataFrame, cfg: StudyConfig,
