@@ -63,7 +63,8 @@ def cmd_run(args) -> int:
     args.volume_frame = None
     if "volume" in args.measures:                   # and so does a bad volume file
         from eventstudy.data.volume import read_volume_files
-        args.volume_frame = read_volume_files([args.volume] if args.volume else args.prices)
+        args.volume_files = [args.volume] if args.volume else args.prices
+        args.volume_frame = read_volume_files(args.volume_files)
     # the figure workers start first (they must not inherit the folder's lock); folder: locked, staged, swapped in
     with figure_workers(args, formats) as workers, folder:
         return run_into(args, folder, spec, formats, events, universe, confounders, source, hypotheses, limits,
@@ -151,9 +152,9 @@ def write_measures(args, run, stage) -> dict:
 
     volume, src = None, ""
     if "volume" in args.measures:
-        path = args.volume or ", ".join(args.prices)   # one of them: checked before the run
-        volume = args.volume_frame                 # read before the run: a bad file fails early
-        src = f"file {path}" + ("; turnover = volume / shares_outstanding" if volume.attrs.get("measure") == "turnover"
+        files = args.volume_files                  # read before the run: a bad file fails early
+        volume = args.volume_frame
+        src = f"file{'s' if len(files) > 1 else ''} {', '.join(map(str, files))}" + ("; turnover = volume / shares_outstanding" if volume.attrs.get("measure") == "turnover"
                                 else "")
     say("eventstudy: measures " + ", ".join(args.measures[1:]) + (f" (volume from {src})" if src else ""))
     with warnings.catch_warnings():
@@ -190,7 +191,7 @@ def write_bars(args, run, bars, stage) -> dict:
 def manifest_info(args, run) -> dict:
     """What manifest.json records besides the files: command options, versions, data source."""
     from eventstudy.outputs.runfolder import package_versions
-    opts = {k: v for k, v in vars(args).items() if k not in ("command", "bars_obj", "volume_frame")}
+    opts = {k: v for k, v in vars(args).items() if k not in ("command", "bars_obj", "volume_frame", "volume_files")}
     p = run.prices
     return {"command": "eventstudy run", "options": opts, "versions": package_versions(),
             "data": {"source": str(p.source), "simulated": bool(p.simulated),

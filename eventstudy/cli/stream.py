@@ -14,7 +14,7 @@ from eventstudy.cli.terminal import say
 #: options that do not change a streamed study's numbers (where it runs, what else is written)
 NOT_RECORDED = ("command", "out", "stream", "scheduler", "workers", "no_report", "format", "figure_format",
                 "figure_formats", "raw_csv", "table_format", "bars_obj", "study_obj", "instruments_table", "measures",
-                "volume_frame")
+                "volume_frame", "volume_files")
 
 
 def check_stream_args(args) -> bool:

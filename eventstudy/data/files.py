@@ -209,9 +209,13 @@ class FileSource:
         if not paths:
             raise PriceDataError("no prices file given")
         self.paths = [Path(p) for p in paths]
-        self.path = self.paths[0] if len(self.paths) == 1 else None
         self._frame: pd.DataFrame | None = None
         self._field: dict[str, str] = {}
+
+    @property
+    def path(self) -> Path | None:
+        """The file, when there is one (None for several)."""
+        return self.paths[0] if len(self.paths) == 1 else None
 
     @property
     def source(self) -> str:
@@ -229,7 +233,6 @@ class FileSource:
         listed in ``failures``.
         """
         frame = self._load()
-        where = self.source.replace("file", "in file", 1) if len(self.paths) == 1 else "in " + self.source
         return select_prices(frame, {t: self._field[t] for t in sorted(self._field)}, tickers, start, end,
-                             source=self.source, error=PriceDataError, not_there=f"not {where}",
-                             no_prices=f"no prices from {{range}} {where}")
+                             source=self.source, error=PriceDataError, not_there=f"not in {self.source}",
+                             no_prices=f"no prices from {{range}} in {self.source}")

@@ -121,24 +121,22 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """``df`` written to ``path`` as :func:`csv_bytes` would give it, streamed by pyarrow into a temporary
     file that is then renamed (:func:`eventstudy.io_utils.atomic_write_with`): the same bytes, without the
     whole table held in memory a second time."""
-    import pyarrow.csv as pacsv
-
-    def write(fh) -> None:
-        fh.write(_header(df))
-        if len(df):
-            pacsv.write_csv(_arrow_table(df), fh, pacsv.WriteOptions(include_header=False))
-
-    return io_utils.atomic_write_with(path, write)
+    return io_utils.atomic_write_with(path, lambda fh: _write_csv(df, fh))
 
 
-def _header(df: pd.DataFrame) -> bytes:
-    """The header line as pandas writes it (names quoted only where needed)."""
+def _write_csv(df: pd.DataFrame, fh) -> None:
+    """``df`` as CSV into the binary file ``fh``: the header as pandas writes it (names quoted only where
+    needed), then the rows by pyarrow's C++ writer."""
     import csv
     import io
 
+    import pyarrow.csv as pacsv
+
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow([str(c) for c in df.columns])
-    return head.getvalue().encode("utf-8")
+    fh.write(head.getvalue().encode("utf-8"))
+    if len(df):
+        pacsv.write_csv(_arrow_table(df), fh, pacsv.WriteOptions(include_header=False))
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -148,12 +146,8 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     with a float format for large tables."""
     import io
 
-    import pyarrow.csv as pacsv
-
     buf = io.BytesIO()
-    buf.write(_header(df))
-    if len(df):
-        pacsv.write_csv(_arrow_table(df), buf, pacsv.WriteOptions(include_header=False))
+    _write_csv(df, buf)
     return buf.getvalue()
 
 

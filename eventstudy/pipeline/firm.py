@@ -72,9 +72,7 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     a_pos = np.arange(order.size)
     start = np.searchsorted(key, key + (est[0] - hi), side="left")
     stop = np.searchsorted(key, key + (est[1] - lo), side="right")
-    n_b = stop - start
-    a = np.repeat(a_pos, n_b)
-    b = start[a] + (np.arange(a.size) - np.repeat(np.cumsum(n_b) - n_b, n_b))
+    a, b = _ranges(a_pos, start, stop - start)
     a, b = order[a], order[b]
     keep = a != b
     a, b = a[keep], b[keep]
@@ -84,10 +82,8 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     a, b, first, last = a[hit], b[hit], first[hit], last[hit]
     if a.size == 0:
         return empty
-    n_days = last - first + 1
-    rel = (np.repeat(first - p0[a], n_days)
-           + (np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days)))
-    a, b = np.repeat(a, n_days), np.repeat(b, n_days)
+    j, rel = _ranges(np.arange(a.size), first - p0[a], last - first + 1)
+    a, b = a[j], b[j]
     srt = np.lexsort((rel, b, a, code[a]))               # firm, pair, other pair (row order), day
     a, b, rel = a[srt], b[srt], rel[srt]
     # a (pair, day) inside two other events' spans: the first row (the other pair first in row order)
@@ -96,6 +92,12 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     a, b, rel = a[keep], b[keep], rel[keep]
     ids = pairs["event_id"].to_numpy(dtype=object)
     return pd.DataFrame({"ticker": tick[a], "event_id": ids[a], "other_event_id": ids[b], "rel_day": rel})
+
+
+def _ranges(owner: np.ndarray, start: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ranges ``start[i] .. start[i] + n[i] - 1`` laid end to end: each value and its range's ``owner``."""
+    rep = np.repeat(np.arange(n.size), n)
+    return owner[rep], start[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n))
 
 
 def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None = None,

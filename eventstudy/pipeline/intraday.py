@@ -238,11 +238,18 @@ def bar0_audit(events: pd.DataFrame, bars: Bars, *, ticker: str | None = None, v
     """Each event's bar 0 on one instrument's bars, with the reason (:data:`eventstudy.calendars.bar0.BAR0_COLUMNS`):
     the bar-level twin of the day-0 audit, without the study. ``ticker`` (default the bars' first), ``venue`` as
     :func:`intraday_study`; an announcement known only within an interval is mapped at both ends."""
+    return _bar0(events, bars, ticker, venue)[-1]
+
+
+def _bar0(events: pd.DataFrame, bars: Bars, ticker: str | None, venue: str | None):
+    """``(ticker, events, legs, sessions, venue, bar0)``: the bars of ``ticker`` (default the first) on their
+    venue's sessions and every event's bar 0 (an announcement interval mapped at both ends)."""
     tick = ticker or bars.tickers[0]
     if "time_until" in events.columns and "announced_until" not in events.columns:
         events = events.assign(announced_until=announcement_until(events))
     frame, sessions, v = _sessions_of(bars, tick, venue)
-    return map_bar0(events, bar_legs(frame), sessions, v)
+    legs = bar_legs(frame)
+    return tick, events, legs, sessions, v, map_bar0(events, legs, sessions, v)
 
 
 def clock_instruments(timeline: Sequence[str], universe: pd.DataFrame | None = None) -> list[str]:
@@ -285,13 +292,8 @@ def intraday_study(events: pd.DataFrame, bars: Bars, *, ticker: str | None = Non
     OSE and CME). ``benchmark``: another ticker of ``bars`` whose return over the same instants is the
     regressor of each window's market model (``reactions`` only; ``beta`` column; q025/q975 then empty).
     """
-    tick = ticker or bars.tickers[0]
-    if "time_until" in events.columns and "announced_until" not in events.columns:
-        events = events.assign(announced_until=announcement_until(events))
-    frame, sessions, v = _sessions_of(bars, tick, venue)
-    legs = bar_legs(frame)
+    tick, events, legs, sessions, v, bar0 = _bar0(events, bars, ticker, venue)
     wins = [w if isinstance(w, IntradayWindow) else parse_window(w) for w in windows]
-    bar0 = map_bar0(events, legs, sessions, v)
     use_rolls = v.code in ("OSE", "CME") if rolls is None else rolls
     excl = roll_sessions(sessions) if use_rolls else set()
     ev_seqs = _event_seqs(legs, bar0)
