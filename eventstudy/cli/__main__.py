@@ -1,6 +1,4 @@
-"""``python -m eventstudy.cli``: the command line."""
-import sys
+"""``python -m eventstudy.cli``: the command line (the same process as the ``eventstudy`` command)."""
+from eventstudy.cli.entry import console
 
-from eventstudy.cli.main import main
-
-sys.exit(main())
+console()
