@@ -5,6 +5,7 @@ file's path on the :class:`~eventstudy.errors.InputError` a loader raises)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import tempfile
@@ -42,10 +43,46 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return atomic_write_with(path, lambda fh: fh.write(data))
 
 
+class _Digesting:
+    """A binary file whose bytes are hashed (SHA-256) as they are written; anything else goes to the file."""
+
+    def __init__(self, fh):
+        self.fh, self.sha = fh, hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        return self.fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
+#: SHA-256 of the files :func:`atomic_write_with` wrote in this process: absolute path -> (size, mtime_ns, hex)
+_WRITTEN: dict[str, tuple[int, int, str]] = {}
+_WRITTEN_LOCK = threading.Lock()
+
+
+def written_sha256(path: str | os.PathLike) -> str | None:
+    """Hex SHA-256 of ``path`` as :func:`atomic_write_with` computed it while writing the file in this process
+    (the bytes went by once: no second read for a manifest), or None when it did not write it or the file's
+    size or modification time has changed since."""
+    key = os.path.abspath(path)
+    with _WRITTEN_LOCK:
+        known = _WRITTEN.get(key)
+    if known is None:
+        return None
+    try:
+        st = os.stat(key)
+    except OSError:
+        return None
+    return known[2] if (st.st_size, st.st_mtime_ns) == known[:2] else None
+
+
 def atomic_write_with(path: str | os.PathLike, write) -> Path:
     """``write(fh)`` into a temporary file beside ``path`` (binary, the user's normal permissions), flushed
     to disk, then renamed to ``path``: a reader sees the old file or the whole new one, never a part
-    (large tables are streamed this way instead of held in memory as one ``bytes``)."""
+    (large tables are streamed this way instead of held in memory as one ``bytes``). The bytes are hashed
+    on their way (:func:`written_sha256`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -53,7 +90,8 @@ def atomic_write_with(path: str | os.PathLike, write) -> Path:
         if hasattr(os, "fchmod"):          # mkstemp makes 0600 files: give the user's normal permissions
             os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as fh:
-            write(fh)
+            digesting = _Digesting(fh)
+            write(digesting)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -63,6 +101,9 @@ def atomic_write_with(path: str | os.PathLike, write) -> Path:
         except FileNotFoundError:
             pass
         raise
+    st = os.stat(path)
+    with _WRITTEN_LOCK:
+        _WRITTEN[os.path.abspath(path)] = (st.st_size, st.st_mtime_ns, digesting.sha.hexdigest())
     return path
 
 

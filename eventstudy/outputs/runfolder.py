@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from eventstudy.errors import EventStudyError
-from eventstudy.io_utils import atomic_write_text, check_out_dir, default_dir_mode, default_file_mode
+from eventstudy.io_utils import atomic_write_text, check_out_dir, default_dir_mode, default_file_mode, written_sha256
 
 try:  # POSIX advisory locks are released by the kernel when the process dies (kill -9 included)
     import fcntl
@@ -57,7 +57,11 @@ def _now() -> str:
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
+    """Hex SHA-256 of a file's bytes (as computed while this process wrote it, when it did and the file is
+    unchanged: :func:`eventstudy.io_utils.written_sha256`)."""
+    known = written_sha256(path)
+    if known is not None:
+        return known
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):

@@ -51,6 +51,45 @@ def test_streamed_csv_file_has_the_bytes_of_csv_bytes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv", "t.csv"]
 
 
+def test_large_table_text_made_in_slices_on_threads_is_the_same_bytes(monkeypatch):
+    """A table longer than SLICE_ROWS is made into CSV text slice by slice on threads and written in order: the
+    bytes equal one call of the writer, for every number of threads and a last slice of any length, with at
+    most two slices per thread made ahead of the file."""
+    import pyarrow.csv as pacsv
+
+    df = _frame()
+    whole = outputs.csv_bytes(df)                               # 50 rows: one call of pyarrow's writer
+    assert len(df) <= outputs.SLICE_ROWS
+    made, written, ahead = [0], [0], []
+    real = outputs._slice_text
+
+    def counted(table):
+        made[0] += 1
+        return real(table)
+
+    class File(io.BytesIO):
+        def write(self, b):
+            if written[0] or made[0]:
+                ahead.append(made[0] - written[0])
+                written[0] += 1
+            return super().write(b)
+
+    monkeypatch.setattr(outputs, "_slice_text", counted)
+    for rows in (7, 10, 49):
+        monkeypatch.setattr(outputs, "SLICE_ROWS", rows)
+        assert outputs.csv_bytes(df) == whole
+        for workers in (1, 2, 3):
+            made[0], written[0], ahead[:] = 0, 0, []
+            fh = File()
+            outputs._write_rows_in_slices(outputs._arrow_table(df), fh, workers=workers)
+            head = whole[: whole.index(b"\n") + 1]
+            assert head + fh.getvalue() == whole
+            assert made[0] == -(-len(df) // rows) and max(ahead) <= 2 * workers
+    body = io.BytesIO()
+    pacsv.write_csv(outputs._arrow_table(df), body, pacsv.WriteOptions(include_header=False))
+    assert whole.endswith(body.getvalue())
+
+
 def test_csv_values_round_trip_at_full_precision():
     df = _frame()
     text = outputs.csv_bytes(df).decode("utf-8")
