@@ -21,15 +21,17 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from eventstudy.errors import ReturnStoreError
 from eventstudy.io_utils import default_file_mode
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = ["ReturnStore", "write_return_store", "STORE_KEY", "MAX_STORE_RETURN"]
 
@@ -179,6 +181,8 @@ def _write_atomically(path: Path, schema: pa.Schema, d, c, v, cut: list[int]) ->
     os.close(fd)
     try:
         os.chmod(tmp, default_file_mode())
+        import pyarrow.parquet as pq     # imported where used: pyarrow's Parquet and file-system layers cost ~10 ms
+
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
             for a, b in zip(cut[:-1], cut[1:]):
                 if b > a or len(cut) == 2:
@@ -310,6 +314,8 @@ def _parquet_file(path: Path) -> pq.ParquetFile:
     if not path.exists():
         raise ReturnStoreError(f"{path}: no such returns store; lay one out with "
                                "eventstudy.data.return_store.write_return_store(returns, path)", path=str(path))
+    import pyarrow.parquet as pq
+
     try:
         return pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
