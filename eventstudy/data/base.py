@@ -267,7 +267,7 @@ def select_prices(
     failures = [(t, not_there) for t in wanted if t not in field]
     # field covers every ticker in frame, so tickers=None needs no ticker filter
     sub = _rows_in(frame, None if tickers is None else wanted, lo, hi)
-    got = set(sub["ticker"])
+    got = set(pd.unique(sub["ticker"].to_numpy()))       # distinct names first: not a Python set of every row
     rng = f"{lo.date() if lo is not None else 'start'} to {hi.date() if hi is not None else 'end'}"
     failures += [(t, no_prices.format(range=rng)) for t in wanted if t in field and t not in got]
     return make_prices(sub, {t: field[t] for t in wanted if t in got}, source, simulated=simulated,

@@ -74,8 +74,7 @@ def read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     first = data[: data.find(b"\n")] if b"\n" in data[:65536] else data[:65536]
-    if (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
-            or b'"' in first or not first.strip()):
+    if data.startswith((b"\n", b"\r\n")) or b'"' in first or not first.strip():
         return None
     try:
         header = [h.strip() for h in first.decode("utf-8").rstrip("\r").split(",")]
@@ -93,7 +92,9 @@ def read_csv_columnar(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            # a blank line stays a row (of missing cells), so rows and lines stay one to one and the
+            # missing date below sends the file to the text reader, which names the line
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(include_columns=list(want), column_types=types,
                                                  null_values=_NULL_CELLS, strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False, timestamp_parsers=["%Y-%m-%d"]),

@@ -14,6 +14,7 @@ import statsmodels.api as sm
 
 from eventstudy.outputs import csvs as outputs
 from eventstudy.data.files import read_csv_columnar, read_csv_lines, read_price_file
+from eventstudy.data.validate import validate_price_frame
 from eventstudy.errors import PriceDataError
 from eventstudy.inference.cross_section import ols_robust
 from eventstudy.inference.dummy_regression import rows_from as _rows_from
@@ -165,6 +166,22 @@ def test_columnar_reader_equals_text_reader(tmp_path):
     pd.testing.assert_frame_equal(a, b)
     assert fa == fb
     assert sorted(a["ticker"].unique()) == ["A.T", "B.T", "C"] and (a["ticker"] == "C").sum() == 31
+
+
+@pytest.mark.parametrize("body", [
+    "2025-01-02,A,1.0,1\n\n2025-01-03,A,1.5,2\n",            # a blank line inside
+    "2025-01-02,A,1.0,1\r\n\r\n2025-01-03,A,1.5,2\r\n",      # the same with Windows line ends
+    "2025-01-02,A,1.0,1\n2025-01-03,A,1.5,2\n\n\n",          # blank lines at the end
+])
+def test_blank_lines_go_to_the_text_reader(tmp_path, body):
+    """The columnar reader keeps a blank line as a row of missing cells (never skips it, which would shift
+    every later line number) and so leaves the file to the text reader; the frame is the text reader's."""
+    p = _long_csv(tmp_path / "p.csv", body)
+    assert read_csv_columnar(p) is None
+    frame, _ = read_price_file(p)
+    ref, _ = validate_price_frame(*read_csv_lines(p)[:1], "x", line_numbers=read_csv_lines(p)[1])
+    pd.testing.assert_frame_equal(frame, ref)
+    assert frame["price"].tolist() == [1.0, 1.5]
 
 
 @pytest.mark.parametrize("body, why", [
