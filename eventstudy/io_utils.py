@@ -57,15 +57,15 @@ class _Digesting:
         return getattr(self.fh, name)
 
 
-#: SHA-256 of the files :func:`atomic_write_with` wrote in this process: absolute path -> (size, mtime_ns, hex)
-_WRITTEN: dict[str, tuple[int, int, str]] = {}
+#: SHA-256 of the files :func:`atomic_write_with` wrote in this process: absolute path -> (stat signature, hex)
+_WRITTEN: dict[str, tuple[tuple[int, ...], str]] = {}
 _WRITTEN_LOCK = threading.Lock()
 
 
 def written_sha256(path: str | os.PathLike) -> str | None:
     """Hex SHA-256 of ``path`` as :func:`atomic_write_with` computed it while writing the file in this process
-    (the bytes went by once: no second read for a manifest), or None when it did not write it or the file's
-    size or modification time has changed since."""
+    (the bytes went by once: no second read for a manifest), or None when it did not write it or the file
+    has changed since (another file in its place, or a different size, modification or change time)."""
     key = os.path.abspath(path)
     with _WRITTEN_LOCK:
         known = _WRITTEN.get(key)
@@ -75,7 +75,11 @@ def written_sha256(path: str | os.PathLike) -> str | None:
         st = os.stat(key)
     except OSError:
         return None
-    return known[2] if (st.st_size, st.st_mtime_ns) == known[:2] else None
+    return known[1] if _signature(st) == known[0] else None
+
+
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def atomic_write_with(path: str | os.PathLike, write) -> Path:
@@ -103,7 +107,7 @@ def atomic_write_with(path: str | os.PathLike, write) -> Path:
         raise
     st = os.stat(path)
     with _WRITTEN_LOCK:
-        _WRITTEN[os.path.abspath(path)] = (st.st_size, st.st_mtime_ns, digesting.sha.hexdigest())
+        _WRITTEN[os.path.abspath(path)] = (_signature(st), digesting.sha.hexdigest())
     return path
 
 

@@ -37,6 +37,13 @@ def test_a_changed_or_unknown_file_is_hashed_from_its_bytes(tmp_path):
     p.write_bytes(b"HELLO")                     # same size, rewritten: the modification time differs
     os.utime(p, ns=(1, 1))
     assert written_sha256(p) is None and sha256_file(p) == hashlib.sha256(b"HELLO").hexdigest()
+    q = atomic_write_bytes(tmp_path / "c.bin", b"hello")
+    st = q.stat()
+    swap = tmp_path / "swap.bin"
+    swap.write_bytes(b"HELLO")                  # another file put in its place, size and times made equal
+    os.utime(swap, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(swap, q)
+    assert written_sha256(q) is None and sha256_file(q) == hashlib.sha256(b"HELLO").hexdigest()
     other = tmp_path / "plain.txt"
     other.write_bytes(b"abc")
     assert written_sha256(other) is None and sha256_file(other) == hashlib.sha256(b"abc").hexdigest()
