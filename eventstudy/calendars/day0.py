@@ -257,11 +257,18 @@ def map_day0_pairs(events: pd.DataFrame, *, exchanges: Mapping[str, str | None] 
         groups.setdefault(session_model_for(tk, exchanges.get(tk), price_dates.get(tk)), []).append(u)
     for model, us in groups.items():
         rows = np.flatnonzero(np.isin(codes, us))
+        # day 0 and its reason depend on the date and the announcement only: worked out once per distinct
+        # (date, time) on this model, then given to every row (firm-specific events share few dates)
+        key = np.stack([dates.asi8[rows], has_time[rows].astype(np.int64),
+                        np.where(has_time[rows], utc_vals[rows].view(np.int64), 0)], axis=1)
+        _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        one = rows[first]
         if isinstance(model, DatesModel):
-            d0, rs = _day0_dates_model(model, dates[rows], has_time[rows])
+            d0, rs = _day0_dates_model(model, dates[one], has_time[one])
         else:
-            d0, rs = _day0_timed_model(model, dates[rows], utc[rows], has_time[rows])
-        day0[rows], reason[rows], calendar[rows] = d0, rs, model.name
+            d0, rs = _day0_timed_model(model, dates[one], utc[one], has_time[one])
+        inv = inv.reshape(-1)
+        day0[rows], reason[rows], calendar[rows] = d0[inv], rs[inv], model.name
     _after_data(day0, _last_price_dates(list(uniq), price_dates)[codes], reason)
     return pd.DataFrame({
         "event_id": ev["event_id"].to_numpy(dtype=object),

@@ -51,6 +51,28 @@ def test_day0_per_row_on_each_instruments_own_sessions():
     assert "after the close" in d["reason"].iloc[0]
 
 
+def test_day0_of_many_rows_sharing_dates_equals_each_row_alone():
+    """Day 0 is worked out once per distinct (date, time) and calendar and given to every row: each row equals
+    its own one-row mapping (exchange, Globex and price-dates models; timed, untimed, weekends, repeats)."""
+    rng = np.random.default_rng(3)
+    n = 60
+    days = pd.bdate_range("2025-10-01", periods=40).strftime("%Y-%m-%d").tolist() + ["2025-11-22", "2025-11-23"]
+    tick = rng.choice(["7203.T", "6758.T", "AAPL", "NKD=F", "XYZ"], n)
+    date = rng.choice(days, n)
+    timed = rng.random(n) < 0.5
+    frame = pd.DataFrame({"ticker": tick, "date": date,
+                          "time": np.where(timed, rng.choice(["09:10", "15:45", "17:30"], n), ""),
+                          "timezone": np.where(timed, "Asia/Tokyo", "")})
+    ev = firm_events_from_frame(frame)
+    price_dates = {"XYZ": pd.bdate_range("2025-09-01", "2025-12-31")}
+    exchanges = {"XYZ": "dates"}
+    whole = map_day0_pairs(ev, exchanges=exchanges, price_dates=price_dates)
+    assert whole[["day0"]].drop_duplicates().shape[0] > 10 and whole["calendar"].nunique() == 4
+    for i in range(n):
+        alone = map_day0_pairs(ev.iloc[[i]], exchanges=exchanges, price_dates=price_dates)
+        pd.testing.assert_frame_equal(whole.iloc[[i]].reset_index(drop=True), alone)
+
+
 def _panel(n_sec=120, T=900, rho_share=1.0, seed=0):
     """Returns of n_sec securities on T weekdays: market factor M, an industry factor shared by all
     securities (residual correlation rho = var(g) / (var(g) + var(e)) when rho_share = 1)."""
