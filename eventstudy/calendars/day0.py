@@ -195,12 +195,23 @@ def _day0_dates_model(model: DatesModel, dates: pd.DatetimeIndex, has_time: np.n
 def _event_arrays(ev: pd.DataFrame):
     """Per event: local date, UTC instant (datetime64[ns] and tz-aware index), has-a-time, announcement text."""
     dates = normalise_dates(pd.to_datetime(ev["date"]))
-    ann = [_announcement(a, eid) for a, eid in zip(ev["announced_at"].tolist(), ev["event_id"].tolist())]
-    has_time = np.array([a is not pd.NaT for a in ann], dtype=bool)
-    utc_vals = np.array([a.tz_convert(_UTC).tz_localize(None).to_datetime64() if h else np.datetime64("NaT")
-                         for a, h in zip(ann, has_time)], dtype=_NS)
+    n = len(dates)
+    raw = ev["announced_at"].to_numpy(dtype=object)
+    timed = np.flatnonzero(~pd.isna(raw))        # rows without a time need no parsing
+    ann = [_announcement(a, eid) for a, eid in zip(raw[timed].tolist(), ev["event_id"].to_numpy(dtype=object)[timed])]
+    has_time = np.zeros(n, dtype=bool)
+    has_time[timed] = [a is not pd.NaT for a in ann]
+    utc_vals = np.full(n, np.datetime64("NaT"), dtype=_NS)
+    utc_vals[timed] = np.array([a.tz_convert(_UTC).tz_localize(None).to_datetime64() if a is not pd.NaT
+                                else np.datetime64("NaT") for a in ann], dtype=_NS)
     utc = pd.DatetimeIndex(utc_vals).tz_localize(_UTC)
-    ann_text = np.array([format_announcement(a, d) for a, d in zip(ann, dates)], dtype=object)
+    # '<date> (no time)' once per distinct date (firm-specific events share few), the timed ones each
+    untimed = np.flatnonzero(~has_time)
+    days, inv = np.unique(dates.asi8[untimed], return_inverse=True)
+    ann_text = np.empty(n, dtype=object)
+    ann_text[untimed] = np.array([format_announcement(pd.NaT, d) for d in pd.DatetimeIndex(days)],
+                                 dtype=object)[inv.reshape(-1)]
+    ann_text[timed] = [format_announcement(a, d) for a, d in zip(ann, dates[timed])]
     return dates, utc_vals, utc, has_time, ann_text
 
 
