@@ -73,6 +73,17 @@ def test_day0_of_many_rows_sharing_dates_equals_each_row_alone():
         pd.testing.assert_frame_equal(whole.iloc[[i]].reset_index(drop=True), alone)
 
 
+def test_an_announcement_without_timezone_is_refused_with_its_event():
+    ev = firm_events_from_frame(pd.DataFrame({"ticker": ["7203.T", "6758.T", "AAPL"],
+                                              "date": ["2025-11-05", "2025-11-06", "2025-11-07"]}))
+    ev["announced_at"] = pd.Series([pd.NaT, pd.Timestamp("2025-11-06 15:45"), "later"], dtype=object)
+    with pytest.raises(EventsFileError, match=r"event '6758.T@2025-11-06': announced_at .* has no timezone"):
+        map_day0_pairs(ev)
+    ev.loc[1, "announced_at"] = pd.NaT
+    with pytest.raises(EventsFileError, match=r"event 'AAPL@2025-11-07': announced_at 'later' is not a time"):
+        map_day0_pairs(ev)
+
+
 def _panel(n_sec=120, T=900, rho_share=1.0, seed=0):
     """Returns of n_sec securities on T weekdays: market factor M, an industry factor shared by all
     securities (residual correlation rho = var(g) / (var(g) + var(e)) when rho_share = 1)."""
