@@ -16,7 +16,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-import importlib
+from eventstudy.lazy import lazy_attributes
 
 # Public names -> the submodule that defines them, imported on first use (PEP 562) so that
 # ``import eventstudy.cli`` does not pay for the engine and the pipeline.
@@ -51,14 +51,4 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
-def __getattr__(name: str):
-    sub = _LAZY.get(name)
-    if sub is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(sub, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

@@ -1,7 +1,7 @@
 """The import rules that keep the package laid out along the data path (README, Architecture).
 
 1. A stage imports only itself and the stages before it (``STAGES``); the core modules
-   (errors, io_utils, progress) import no stage.
+   (errors, io_utils, progress, lazy) import no stage.
 2. No private name crosses a module boundary (``from eventstudy.x import _y``, ``x._y``).
 3. The library never imports a study and holds none of its specifics: no module other than
    ``inputs/study.py`` names the bundled study's folder, and no string constant in the library
@@ -26,7 +26,7 @@ PKG = Path(__file__).resolve().parents[1] / "eventstudy"
 
 #: stage of each top-level name under eventstudy/, in data-path order
 STAGES = {
-    "errors": 0, "io_utils": 0, "progress": 0, "content": 0,
+    "errors": 0, "io_utils": 0, "progress": 0, "lazy": 0, "content": 0,
     "inputs": 1, "data": 2, "calendars": 3, "returns": 4, "estimation": 5, "inference": 6,
     "engine": 7, "pipeline": 8, "present": 9, "outputs": 10, "cli": 11,
 }

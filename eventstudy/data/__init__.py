@@ -5,7 +5,7 @@ source, its cache or pyarrow's Parquet and file-system layers.
 """
 from __future__ import annotations
 
-import importlib
+from eventstudy.lazy import lazy_attributes
 
 #: public name -> the submodule that defines it
 _LAZY = {
@@ -20,10 +20,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    sub = _LAZY.get(name)
-    if sub is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(sub, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
