@@ -19,6 +19,10 @@ End-to-end ratio: peer time / CLI time at each size. Marginal cost per pair: (ti
 
 ``--offline-runs``: the README's first command, ``eventstudy run --offline``, timed with its report size.
 
+The import floor: ``python -c "import numpy, pandas, pyarrow.csv, scipy.special, rich.console"``, the libraries
+every run imports, timed as the commands are; with the peer's 10,000-pair time it gives what a 5x end-to-end
+ratio leaves for the run's own work.
+
 ``--scaling``: the CLI with the report (HTML, Markdown, LaTeX, figures) on many small events
 (events x instruments, each event on its own trading day), to show time growing linearly in events.
 
@@ -330,6 +334,15 @@ def offline(cache: Path, repeat: int) -> dict:
     return dict(wall_s=ts, peak_mb=ms, report_mb=(out / "report.html").stat().st_size / 1e6)
 
 
+#: the libraries every ``eventstudy run`` imports before it can read a price (its own modules aside)
+FLOOR_IMPORTS = "numpy, pandas, pyarrow.csv, scipy.special, rich.console"
+
+
+def import_floor(repeat: int) -> list[float]:
+    """Wall seconds of ``python -c "import <FLOOR_IMPORTS>"`` in this environment: the start-up no run can avoid."""
+    return [timed([sys.executable, "-c", f"import {FLOOR_IMPORTS}"])[0] for _ in range(repeat)]
+
+
 def _per_thousand(rows: list[dict], key: str) -> list[str]:
     """Seconds per 1,000 more ``key`` than the first row (median times), '–' for the first row."""
     m0, n0 = statistics.median(rows[0]["cli_s"]), rows[0][key]
@@ -337,7 +350,8 @@ def _per_thousand(rows: list[dict], key: str) -> list[str]:
             for r in rows]
 
 
-def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None, firm: list[dict] | None = None) -> str:
+def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None, firm: list[dict] | None = None,
+           floor: list[float] | None = None) -> str:
     base = next(r for r in rows if r["pairs"] == 100) if rows else None
     out = [f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; "
            f"median (min–max) of {len(rows[0]['cli_s']) if rows else 0} runs per command, each its own process.", ""]
@@ -361,6 +375,16 @@ def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = No
                        f"{rng_text(p) if peer else '–'} | {ratio} | {mct} | {mpt} | {mratio} | "
                        f"{max(r['cli_mb']):.0f} | {max(r['peer_mb']) if peer else float('nan'):.0f} | "
                        f"{r['cli_max_abs_diff']:.1e} / {r.get('peer_max_abs_diff', float('nan')):.1e} |")
+    if floor:
+        line = (f"Import floor (`python -c \"import {FLOOR_IMPORTS}\"`, what every run imports before its own "
+                f"modules): {rng_text(floor)} s.")
+        ten = next((r for r in rows if r["pairs"] == 10_000), None)
+        if peer and ten is not None:
+            budget = statistics.median(ten["peer_s"]) / 5 - statistics.median(floor)
+            line += (f" At 10,000 pairs, 5x the peer's end-to-end time leaves {budget:.2f} s for everything else "
+                     f"the run does (the CLI takes {statistics.median(ten['cli_s']) - statistics.median(floor):.2f} s "
+                     f"above the floor).")
+        out += ["", line]
     if off:
         out += ["", f"`eventstudy run --offline` (71 stocks + 3 Nikkei instruments x 12 events, report and figures "
                     f"included): {rng_text(off['wall_s'])} s over {len(off['wall_s'])} runs, peak "
@@ -404,7 +428,8 @@ def main() -> None:
     scal = scaling(specs, cache, max(1, min(a.repeat, 2))) if specs else []
     firm = [] if a.no_firm else firm_scaling(a.firm, cache, max(1, min(a.repeat, 2)))
     off = offline(cache, a.offline_runs) if a.offline_runs > 0 else None
-    text = report(rows, scal, not a.no_peer, off, firm)
+    floor = import_floor(a.repeat) if rows else None
+    text = report(rows, scal, not a.no_peer, off, firm, floor)
     print(text)
     if a.markdown:
         Path(a.markdown).write_text(text + "\n")
