@@ -350,6 +350,15 @@ def _per_thousand(rows: list[dict], key: str) -> list[str]:
             for r in rows]
 
 
+def _growth_table(rows: list[dict], key: str, header: str, label) -> list[str]:
+    """A table of CLI runs growing in ``key``: ``label(row)`` cells, median (min–max) seconds, seconds per 1,000
+    more ``key`` than the first row, peak MB."""
+    out = ["", header, "|---|---|---|---|---|"]
+    for r, extra in zip(rows, _per_thousand(rows, key)):
+        out.append(f"| {label(r)} | {rng_text(r['cli_s'])} | {extra} | {max(r['cli_mb']):.0f} |")
+    return out
+
+
 def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None, firm: list[dict] | None = None,
            floor: list[float] | None = None) -> str:
     base = next(r for r in rows if r["pairs"] == 100) if rows else None
@@ -390,17 +399,13 @@ def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = No
                     f"included): {rng_text(off['wall_s'])} s over {len(off['wall_s'])} runs, peak "
                     f"{max(off['peak_mb']):.0f} MB, report.html {off['report_mb']:.2f} MB."]
     if scal:
-        out += ["", "| events × instruments | pairs | CLI with report s | s per 1,000 more events than the first row "
-                    "| peak MB |", "|---|---|---|---|---|"]
-        for r, extra in zip(scal, _per_thousand(scal, "events")):
-            out.append(f"| {r['events']:,} × {r['instruments']} | {r['pairs']:,} | {rng_text(r['cli_s'])} | "
-                       f"{extra} | {max(r['cli_mb']):.0f} |")
+        out += _growth_table(scal, "events", "| events × instruments | pairs | CLI with report s | s per 1,000 more "
+                             "events than the first row | peak MB |",
+                             lambda r: f"{r['events']:,} × {r['instruments']} | {r['pairs']:,}")
     if firm:
-        out += ["", "| firm-events | securities | CLI s (tables, no report) | s per 1,000 more firm-events than "
-                    "the first row | peak MB |", "|---|---|---|---|---|"]
-        for r, extra in zip(firm, _per_thousand(firm, "firm_events")):
-            out.append(f"| {r['firm_events']:,} | {r['securities']:,} | {rng_text(r['cli_s'])} | {extra} | "
-                       f"{max(r['cli_mb']):.0f} |")
+        out += _growth_table(firm, "firm_events", "| firm-events | securities | CLI s (tables, no report) | s per "
+                             "1,000 more firm-events than the first row | peak MB |",
+                             lambda r: f"{r['firm_events']:,} | {r['securities']:,}")
     return "\n".join(out)
 
 
