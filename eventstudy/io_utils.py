@@ -57,8 +57,11 @@ class _Digesting:
         return getattr(self.fh, name)
 
 
-#: SHA-256 of the files :func:`atomic_write_with` wrote in this process: absolute path -> (stat signature, hex)
+#: SHA-256 of the files :func:`atomic_write_with` wrote in this process: absolute path -> (stat signature, hex),
+#: the newest :data:`MAX_REMEMBERED_DIGESTS` only (a long notebook session writes many run folders; a file no
+#: longer remembered is simply hashed again when asked)
 _WRITTEN: dict[str, tuple[tuple[int, ...], str]] = {}
+MAX_REMEMBERED_DIGESTS = 4096
 _WRITTEN_LOCK = threading.Lock()
 
 
@@ -106,8 +109,12 @@ def atomic_write_with(path: str | os.PathLike, write) -> Path:
             pass
         raise
     st = os.stat(path)
+    key = os.path.abspath(path)
     with _WRITTEN_LOCK:
-        _WRITTEN[os.path.abspath(path)] = (_signature(st), digesting.sha.hexdigest())
+        _WRITTEN.pop(key, None)                   # re-inserted last: the newest entries are kept
+        _WRITTEN[key] = (_signature(st), digesting.sha.hexdigest())
+        while len(_WRITTEN) > MAX_REMEMBERED_DIGESTS:
+            del _WRITTEN[next(iter(_WRITTEN))]
     return path
 
 

@@ -59,3 +59,16 @@ def test_every_manifest_checksum_is_the_files_own(tmp_path, capsys):
     for f in man["files"]:
         assert f["sha256"] == digest(out / f["path"]), f["path"]
         assert f["bytes"] == (out / f["path"]).stat().st_size
+
+
+def test_the_remembered_digests_are_bounded_and_the_oldest_go_first(tmp_path, monkeypatch):
+    from eventstudy import io_utils
+
+    monkeypatch.setattr(io_utils, "MAX_REMEMBERED_DIGESTS", 3)
+    paths = [atomic_write_bytes(tmp_path / f"f{i}.bin", bytes([i])) for i in range(5)]
+    assert [written_sha256(p) for p in paths[:2]] == [None, None]          # forgotten: hashed from the file
+    assert [sha256_file(p) for p in paths[:2]] == [digest(p) for p in paths[:2]]
+    assert [written_sha256(p) for p in paths[2:]] == [digest(p) for p in paths[2:]]
+    atomic_write_bytes(paths[2], b"again")                                 # rewritten: newest again
+    atomic_write_bytes(tmp_path / "g.bin", b"g")
+    assert written_sha256(paths[2]) == digest(paths[2]) and written_sha256(paths[3]) is None
