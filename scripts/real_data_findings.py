@@ -2,10 +2,13 @@
 """Run the China–Japan study on the real J-Quants closes and write what it says.
 
     python scripts/real_data_findings.py                      # ../shared/data/market, results-real, docs/real_data.md
-    python scripts/real_data_findings.py --prices FILE --limits FILE
+    python scripts/real_data_findings.py --prices FILE --limits FILE --futures FILE
 
-It runs exactly ``eventstudy run --prices FILE --limits FILE --out DIR --format csv`` (the
-packaged events, universe, hypotheses and confounders), then reads the CSVs that run wrote and
+It runs exactly ``eventstudy run --prices FILE --prices FUTURES --add-universe OSE_ROW --limits FILE
+--out DIR --format csv`` (the packaged events, universe, hypotheses and confounders; the J-Quants file
+has no futures, so the OSE Nikkei 225 mini's daily closes and its universe row
+``eventstudy/study/china_japan/universe_ose_futures.csv`` are added: the futures hypothesis is
+estimated on them; ``--futures none`` leaves them out), then reads the CSVs that run wrote and
 writes ``docs/real_data.md`` (every number and sentence) and the README block between
 ``<!-- real-data:start -->`` and ``<!-- real-data:end -->``. Sentences follow the adjusted
 evidence only: the primary family's Holm p (docs/METHODS.md, section 9) and, for exploratory
@@ -31,6 +34,8 @@ from eventstudy.present.tables import group_label  # noqa: E402
 MARKET = REPO.parent / "shared" / "data" / "market"
 DEFAULT_PRICES = MARKET / "keroppa88_chart0_jquants_tse1025_ohlcv.csv"
 DEFAULT_LIMITS = MARKET / "keroppa88_chart0_limit_hits.csv"
+DEFAULT_FUTURES = MARKET / "mahoganin_ose_nk225mini_daily.csv"
+OSE_ROW = REPO / "eventstudy" / "study" / "china_japan" / "universe_ose_futures.csv"
 START, END = "<!-- real-data:start -->", "<!-- real-data:end -->"
 
 
@@ -44,13 +49,21 @@ def _pct(x: float) -> str:
     return f"{x:+.2f}".replace("-", "−")
 
 
-def run(prices: Path, limits: Path | None, out: Path) -> None:
+def run_args(prices: Path, limits: Path | None, futures: Path | None, out: str) -> list[str]:
+    """The ``eventstudy run`` arguments of the real-data run."""
+    args = ["run", "--prices", str(prices)]
+    if futures is not None:
+        args += ["--prices", str(futures), "--add-universe", str(OSE_ROW)]
+    if limits is not None:
+        args += ["--limits", str(limits)]
+    return args + ["--out", out]
+
+
+def run(prices: Path, limits: Path | None, futures: Path | None, out: Path) -> None:
     """``eventstudy run`` on the real closes (CSV outputs only)."""
     from eventstudy.cli import main
 
-    args = ["run", "--prices", str(prices), "--out", str(out), "--format", "csv"]
-    if limits is not None:
-        args += ["--limits", str(limits)]
+    args = run_args(prices, limits, futures, str(out)) + ["--format", "csv"]
     rc = main(args)
     if rc != 0:
         raise SystemExit(f"eventstudy run failed with status {rc}")
@@ -71,7 +84,36 @@ def exploratory_survivors(imp: pd.DataFrame) -> pd.DataFrame:
     return e.drop_duplicates(["group_id", "window", "day0", "n", "caar_pct"])
 
 
-def render(out: Path, prices: Path, limits: Path | None) -> tuple[str, str]:
+def futures_sentence(out: Path, futures: Path, tickers: list[str]) -> str:
+    """What the futures rows are: the added file, and the futures' day 0 and benchmark on the dual-use ban."""
+    d0 = pd.read_csv(out / "day0.csv", keep_default_na=False)
+    d0 = d0[(d0["event_id"] == "dual_use_ban") & d0["ticker"].isin(tickers)]
+    text = (f" The J-Quants file has no futures: the futures group is {', '.join(f'`{t}`' for t in tickers)} from "
+            f"`{futures.name}` (its universe row: `eventstudy/study/china_japan/universe_ose_futures.csv`; the CME "
+            "contracts of the packaged universe are in neither file).")
+    for r in d0.itertuples(index=False):
+        text += f" Dual-use ban, {r.ticker}: {r.reason}; benchmark {r.alignment}."
+    return text
+
+
+def futures_findings(pt: pd.DataFrame, out: Path, labels: dict) -> list[str]:
+    """One sentence per estimated primary hypothesis on the futures group: which contract, its trading date,
+    the estimate, its interval and p-values, and the verdict (the documents' claim is about this move)."""
+    d0 = pd.read_csv(out / "day0.csv", keep_default_na=False)
+    lines = []
+    for r in pt[(pt["group"] == "futures") & (pt["n"] > 0)].itertuples(index=False):
+        on = d0[(d0["event_id"] == r.event_id) & (d0["ticker"].isin(
+            pd.read_csv(out / "car.csv").query("group == 'futures'")["ticker"]))]
+        where = "; ".join(f"{t}, day 0 {d}" for t, d in zip(on["ticker"], on["day0"]))
+        lines.append(f"{r.hypothesis_id} ({r.event_id} x {labels.get(r.group, r.group)}, {r.window}; {where}): "
+                     f"{r.estimate_pct:+.2f}% [95% CI {r.ci_low_pct:+.2f}, {r.ci_high_pct:+.2f}], p {_p(r.p_value)}, "
+                     f"Holm p {_p(r.p_holm)}: {r.verdict}"
+                     + (" - the move is not distinguishable from the contract's ordinary daily moves at 5%, before "
+                        "or after the adjustment." if r.verdict == "not supported" else "."))
+    return lines
+
+
+def render(out: Path, prices: Path, limits: Path | None, futures: Path | None = None) -> tuple[str, str]:
     """(docs page, README block) from the run's CSVs."""
     pt = primary_frame(out)
     imp = pd.read_csv(out / "impact_table.csv", keep_default_na=False, na_values=[""])
@@ -82,12 +124,14 @@ def render(out: Path, prices: Path, limits: Path | None) -> tuple[str, str]:
     study_labels = bundled_study().labels      # the run is the bundled study's (eventstudy run)
     labels = {g: group_label(g, labels=study_labels) for g in set(pt["group"]) | set(car["group"])}
     fnd = findings(pt, labels)
-    cmd = (f"eventstudy run --prices {Path('..') / 'shared' / 'data' / 'market' / prices.name}"
-           + (f" --limits {Path('..') / 'shared' / 'data' / 'market' / limits.name}" if limits else "")
-           + " --out results-real")
+    fut_lines = futures_findings(pt, out, labels)
+    shared = Path("..") / "shared" / "data" / "market"
+    cmd = "eventstudy " + " ".join(run_args(shared / prices.name, limits and shared / limits.name,
+                                            futures and shared / futures.name, "results-real"))
+    cmd = cmd.replace(str(OSE_ROW), str(OSE_ROW.relative_to(REPO)))
     n_eq = car[~car["group"].isin(["futures", "index"])]["ticker"].nunique()
     eq_bench = sorted(set(params.loc[~params["group"].isin(["futures", "index"]), "benchmark"].dropna().astype(str)))
-    has_fut = (car["group"] == "futures").any()
+    fut_tickers = sorted(set(car.loc[car["group"] == "futures", "ticker"]))
 
     L = ["# What the real data says", "",
          "*Generated by `python scripts/real_data_findings.py`; do not edit by hand — re-run it after any change "
@@ -96,7 +140,8 @@ def render(out: Path, prices: Path, limits: Path | None) -> tuple[str, str]:
          f"Real daily closes (J-Quants, `{prices.name}`; read `../shared/data/market/PROVENANCE.md`): "
          f"{n_eq} equities of the universe and `^N225`; {params['model'].iloc[0]} model, equities on "
          f"{', '.join(f'`{b}`' for b in eq_bench)}; pairs estimated: {len(params)}."
-         + (" The file has no CME futures, so the futures hypothesis is not estimated." if not has_fut else ""), "",
+         + (futures_sentence(out, futures, fut_tickers) if futures is not None and fut_tickers else
+            " The files have no Nikkei futures, so the futures hypothesis is not estimated."), "",
          "## Primary hypotheses (declared before looking, one family)", "",
          "| H | event | group | window | exp. | N | CAAR % | 95% CI | t | p | Holm p | BH q | verdict | confounded |",
          "|---|---|---|---|---|---:|---:|---|---:|---:|---:|---:|---|---|"]
@@ -106,9 +151,13 @@ def render(out: Path, prices: Path, limits: Path | None) -> tuple[str, str]:
                  f"{r.expected_sign} | {int(r.n)} | {_pct(r.estimate_pct)} | {ci} | "
                  f"{_pct(r.statistic)} | {_p(r.p_value)} | "
                  f"{_p(r.p_holm)} | {_p(r.q_bh)} | {r.verdict} | {'yes' if r.confounders else ''} |")
+    single = pt[pt["test"].str.startswith("portfolio dummy regression") & (pt["n"] > 0)]
+    one = (f" {', '.join(single['hypothesis_id'])} (one instrument): {single['test'].iloc[0]}, the event-dummy "
+           "regression on the instrument's benchmark; the interval is the one its p-value implies (same section)."
+           if len(single) else "")
     L += ["", "Equity groups: Kolari–Pynnönen test; the interval is the set of common abnormal returns the same test "
-          "does not reject (docs/METHODS.md, section 9). Holm p and BH q adjust across the primary family.", "",
-          "## Findings", ""] + [f"- {s}" for s in fnd] + [""]
+          f"does not reject (docs/METHODS.md, section 9).{one} Holm p and BH q adjust across the primary family.", "",
+          "## Findings", ""] + [f"- {s}" for s in fnd] + [f"- {s}" for s in fut_lines] + [""]
 
     conf = pt[pt["confounders"] != ""]
     if len(conf):
@@ -162,6 +211,7 @@ def render(out: Path, prices: Path, limits: Path | None) -> tuple[str, str]:
          "```bash", cmd, "```", ""]
     keep = 1 + len(hold) + len(pt[pt["verdict"].isin(["opposite sign", "nominal only"])])
     B += [f"- {s}" for s in fnd[:keep]]
+    B += [f"- {s}" for s in fut_lines]
     B += [f"- {s}" for s in fnd[keep:] if s.startswith(("Confounded", "Price-limit", "Not estimated"))]
     B += ["- Everything else in the impact tables is exploratory; see docs/real_data.md for the cells, the "
           "confounders inside each primary window and the price-limit days.", END]
@@ -181,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prices", default=str(DEFAULT_PRICES))
     ap.add_argument("--limits", default=str(DEFAULT_LIMITS), help="price-limit flags ('none' to skip)")
+    ap.add_argument("--futures", default=str(DEFAULT_FUTURES),
+                    help="daily futures closes added with their universe row ('none' to skip)")
     ap.add_argument("--out", default=str(REPO / "results-real"))
     ap.add_argument("--doc", default=str(REPO / "docs" / "real_data.md"))
     ap.add_argument("--readme", default=str(REPO / "README.md"), help="README to update ('none' to skip)")
@@ -188,10 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     prices = Path(a.prices)
     limits = None if a.limits.lower() == "none" else Path(a.limits)
+    futures = None if a.futures.lower() == "none" else Path(a.futures)
     out = Path(a.out)
     if not a.no_run:
-        run(prices, limits, out)
-    doc, block = render(out, prices, limits)
+        run(prices, limits, futures, out)
+    doc, block = render(out, prices, limits, futures)
     atomic_write_text(a.doc, doc)
     print(f"wrote {a.doc}")
     if a.readme.lower() != "none":

@@ -27,6 +27,9 @@ def inputs_from(args):
         universe = load_universe(args.universe)
     else:
         universe = load_universe() if bundled else load_universe(study.universe)
+    if getattr(args, "add_universe", None):
+        from eventstudy.inputs.universe import extend_universe
+        universe = extend_universe(universe, args.add_universe)
     confounders = (load_confounders(study.confounders)
                    if not args.events and study.confounders is not None else None)
     if getattr(args, "instruments", None):
@@ -128,6 +131,12 @@ def firm_inputs_from(args):
     if args.universe:
         from eventstudy.inputs.universe import load_universe
         universe = load_universe(args.universe)
+    if getattr(args, "add_universe", None):
+        if universe is None:
+            raise EventStudyError("--add-universe adds securities to a universe: give --universe FILE too "
+                                  "(firm-specific events have no study universe)")
+        from eventstudy.inputs.universe import extend_universe
+        universe = extend_universe(universe, args.add_universe)
     instruments = None
     if args.instruments:
         from eventstudy.inputs.instruments import load_instruments

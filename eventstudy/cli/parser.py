@@ -76,6 +76,10 @@ def study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="FILE", help="events CSV (default: the study's events file)")
     p.add_argument("--universe", metavar="FILE", help="universe CSV: ticker,name,group,benchmark[,exchange] "
                    "(default: the study's universe)")
+    p.add_argument("--add-universe", metavar="FILE", action="append", default=None,
+                   help="a universe CSV whose securities are added to the study's universe (or to --universe), "
+                   "e.g. a venue's futures that only some price files carry; the study's hypotheses still apply; "
+                   "repeatable")
     p.add_argument("--hypotheses", metavar="FILE", help="primary hypotheses CSV: hypothesis_id,event_id,group,window,"
                    "expected_sign,source,rationale, tested as one family (default: the packaged China-Japan file "
                    "when neither --events nor --universe is given; 'none' for no primary family)")

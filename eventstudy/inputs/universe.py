@@ -28,6 +28,7 @@ from eventstudy.io_utils import names_its_file, problems_message, read_csv_rows,
 from eventstudy.inputs.study import bundled_study
 
 __all__ = [
+    "extend_universe",
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "load_universe",
@@ -152,6 +153,35 @@ def load_universe(
     out = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
     out.attrs["path"] = str(p)
     out.attrs["line"] = lines
+    return out
+
+
+def extend_universe(universe: pd.DataFrame, paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """``universe`` with the securities of the universe files ``paths`` added after its own rows (the study's
+    universe plus instruments only some data carries, e.g. a venue's futures).
+
+    Each file is read and checked as :func:`load_universe` reads a user's file (any group id); a ticker that
+    is already in ``universe`` or in an earlier file is a :class:`UniverseFileError` naming the file, its
+    line and where the ticker was first. Columns are the union (missing cells ``''``)."""
+    frames = [universe]
+    base_path, base_lines = universe.attrs.get("path", "the universe"), universe.attrs.get("line")
+    where = {t: f"{base_path}, line {line}" if base_lines else str(base_path)
+             for t, line in zip(universe["ticker"], base_lines or [None] * len(universe))}
+    for path in paths:
+        add = load_universe(path)
+        clash = [f"line {line}: ticker {t} is already in the universe ({where[t]})"
+                 for t, line in zip(add["ticker"], add.attrs["line"]) if t in where]
+        if clash:
+            raise UniverseFileError(f"Universe file {path}: {'; '.join(clash)}. An added file brings new "
+                                    "securities only: remove these rows, or edit the universe itself.")
+        where.update({t: f"{path}, line {line}" for t, line in zip(add["ticker"], add.attrs["line"])})
+        frames.append(add)
+    if len(frames) == 1:
+        return universe
+    cols = list(dict.fromkeys(c for f in frames for c in f.columns))
+    out = pd.concat([f.reindex(columns=cols, fill_value="") for f in frames], ignore_index=True)
+    out = out.astype({c: object for c in cols})
+    out.attrs["path"] = ", ".join(str(f.attrs.get("path", "")) for f in frames)
     return out
 
 
