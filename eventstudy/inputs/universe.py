@@ -37,6 +37,16 @@ __all__ = [
     "is_equity",
 ]
 
+class _Lines(tuple):
+    """A universe's line numbers in ``attrs["line"]``: immutable, and returned as is by ``deepcopy``, which
+    pandas applies to a frame's attrs on every operation (a list of thousands of ints was copied each time)."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo) -> "_Lines":
+        return self
+
+
 REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "group", "benchmark")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("name", "exchange", "rationale")
 OUTPUT_COLUMNS: tuple[str, ...] = ("ticker", "name", "group", "benchmark", "exchange", "rationale")
@@ -152,7 +162,7 @@ def load_universe(
     data = {c: [rec.get(c, "") for rec in records] for c in cols}
     out = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
     out.attrs["path"] = str(p)
-    out.attrs["line"] = lines
+    out.attrs["line"] = _Lines(lines)
     return out
 
 

@@ -260,7 +260,7 @@ def test_minimal_user_file_and_bom_and_comments(tmp_path):
     assert u["ticker"].tolist() == ["7203.T", "NIY=F"]
     assert u["benchmark"].tolist() == ["1306.T", ""]
     assert u["name"].tolist() == ["", ""]
-    assert u.attrs["line"] == [3, 4]
+    assert list(u.attrs["line"]) == [3, 4]
 
 
 def test_is_equity():
@@ -299,3 +299,17 @@ def test_control_and_seafood_groups_are_clean():
     from eventstudy.inputs.universe import load_excluded
     ex = load_excluded()
     assert {"2267.T", "2801.T", "2809.T", "6178.T"} <= set(ex["ticker"])
+
+
+def test_line_numbers_ride_along_without_being_copied():
+    """pandas deep-copies ``attrs`` on every operation: the universe's line numbers are one immutable object
+    that every derived frame shares (equal to the file's lines), and survive pickling."""
+    import copy
+    import pickle
+
+    u = load_universe()
+    lines = u.attrs["line"]
+    assert tuple(lines) == tuple(range(2, len(u) + 2))        # the packaged file: one row per line after the header
+    derived = u[u["group"] != "control"].merge(u[["ticker"]], on="ticker")
+    assert derived.attrs["line"] is lines and copy.deepcopy(lines) is lines
+    assert tuple(pickle.loads(pickle.dumps(u)).attrs["line"]) == tuple(lines)
