@@ -28,14 +28,15 @@ from eventstudy.io_utils import names_its_file, problems_message, read_csv_rows,
 from eventstudy.inputs.study import bundled_study
 
 __all__ = [
-    "extend_universe",
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "load_universe",
+    "extend_universe",
     "load_confounders",
     "load_excluded",
     "is_equity",
 ]
+
 
 class _Lines(tuple):
     """A universe's line numbers in ``attrs["line"]``: immutable, and returned as is by ``deepcopy``, which
