@@ -106,10 +106,12 @@ def futures_findings(pt: pd.DataFrame, out: Path, labels: dict) -> list[str]:
             pd.read_csv(out / "car.csv").query("group == 'futures'")["ticker"]))]
         where = "; ".join(f"{t}, day 0 {d}" for t, d in zip(on["ticker"], on["day0"]))
         lines.append(f"{r.hypothesis_id} ({r.event_id} x {labels.get(r.group, r.group)}, {r.window}; {where}): "
-                     f"{r.estimate_pct:+.2f}% [95% CI {r.ci_low_pct:+.2f}, {r.ci_high_pct:+.2f}], p {_p(r.p_value)}, "
+                     f"{r.estimate_pct:+.2f}% [95% CI {r.ci_low_pct:+.2f}, {r.ci_high_pct:+.2f}], p {_p(r.p_value)} "
+                     f"(OLS t; the sample-quantile p, valid without normal returns, is {_p(r.ghk_p)}), "
                      f"Holm p {_p(r.p_holm)}: {r.verdict}"
-                     + (" - the move is not distinguishable from the contract's ordinary daily moves at 5%, before "
-                        "or after the adjustment." if r.verdict == "not supported" else "."))
+                     + (" - by either test the move is not distinguishable from the contract's ordinary daily moves "
+                        "at 5%, before or after the adjustment."
+                        if r.verdict == "not supported" and not (r.ghk_p < 0.05) else "."))
     return lines
 
 

@@ -30,7 +30,7 @@ ALPHA = 0.05
 
 PRIMARY_COLUMNS = ["hypothesis_id", "event_id", "group", "window", "window_start", "window_end", "expected_sign",
                    "n", "estimate_pct", "ci_low_pct", "ci_high_pct", "test", "statistic", "p_value",
-                   "p_holm", "q_bh", "family_m", "bootstrap_p", "sign_as_expected", "verdict",
+                   "p_holm", "q_bh", "family_m", "bootstrap_p", "ghk_p", "sign_as_expected", "verdict",
                    "confounders", "limit_pairs", "day0_limit_pairs", "source", "rationale"]
 
 
@@ -150,7 +150,9 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
     Equity groups: Kolari–Pynnönen test of the CAAR (Student t, N-1 d.o.f.), interval
     :func:`kp_interval` (the common abnormal return the same test does not reject); groups of
     :func:`single_instrument_groups`: the event-dummy regression of the group's equal-weighted
-    portfolio (OLS), i.e. the instrument's own CAR test, interval :func:`inverted_interval`.
+    portfolio (OLS), i.e. the instrument's own CAR test, interval :func:`inverted_interval`, and beside it
+    ``ghk_p``, the Gelbach–Helland–Klick sample-quantile p of the same CAR (valid without normal returns;
+    not the declared test, so not adjusted; NaN for equity groups).
     ``estimate_pct`` is the CAAR (or CAR) in percent with its 95% interval; ``p_holm`` / ``q_bh`` adjust ``p_value`` across
     the family of hypotheses that could be tested (``family_m``). ``verdict``: ``holds after
     adjustment`` (Holm p < 0.05, sign as expected), ``opposite sign`` (Holm p < 0.05 against the
@@ -178,7 +180,7 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
                   & (tt["window_start"] == h.window_start) & (tt["window_end"] == h.window_end)]
         n = int(cell["n"].iloc[0]) if len(cell) else 0
         est = stat = p = df = np.nan
-        boot = np.nan
+        boot = ghk = np.nan
         test = ""
         kp_ci = (np.nan, np.nan)
         if h.group in single:
@@ -189,6 +191,11 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
                         & (reg["term"] == "CAR") & (reg["cov_type"] == "OLS")]
                 if len(r):
                     est, stat, p = (float(r["coef"].iloc[0]), float(r["t"].iloc[0]), float(r["p_value"].iloc[0]))
+                g = reg[(reg["kind"] == "dummy_portfolio") & (reg["subject"] == h.group) & (reg["event_id"] == h.event_id)
+                        & (reg["window_start"] == h.window_start) & (reg["window_end"] == h.window_end)
+                        & (reg["term"] == "CAR") & reg["cov_type"].astype(str).str.startswith("GHK")]
+                if len(g):
+                    ghk = float(g["p_value"].iloc[0])
         else:
             test = "kolari_pynnonen"
             k = cell[cell["test"] == "kolari_pynnonen"]
@@ -216,7 +223,7 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
         recs.append(dict(hypothesis_id=h.hypothesis_id, event_id=h.event_id, group=h.group, window=h.window,
                          window_start=h.window_start, window_end=h.window_end, expected_sign=h.expected_sign,
                          n=n, estimate_pct=100 * est, ci_low_pct=100 * float(lo), ci_high_pct=100 * float(hi),
-                         test=test, statistic=stat, p_value=p, bootstrap_p=boot,
+                         test=test, statistic=stat, p_value=p, bootstrap_p=boot, ghk_p=ghk,
                          confounders=_confounders_in(run, dates["date_first"][i], dates["date_last"][i]),
                          limit_pairs=lim, day0_limit_pairs=d0lim, source=h.source, rationale=h.rationale))
     out = pd.DataFrame(recs)

@@ -94,13 +94,44 @@ def _hac_cov(P: dict, maxlags: int | None) -> tuple[np.ndarray, np.ndarray, np.n
     return P["hac"][key]
 
 
+def _rank_p(x: np.ndarray, sample: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Two-sided sample-quantile p of ``x`` (..., 1) among the ``ok`` entries of ``sample`` (..., n) along the
+    last axis: ``min(1, 2 min((1 + #{s <= x}) / (n + 1), (1 + #{s >= x}) / (n + 1)))``, NaN without a sample
+    (:func:`eventstudy.inference.quantile.sample_quantile_test`, one value at a time)."""
+    n = ok.sum(axis=-1)
+    below = ((sample <= x) & ok).sum(axis=-1)
+    above = ((sample >= x) & ok).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.minimum(1.0, 2.0 * np.minimum(1 + below, 1 + above) / (n + 1.0))
+    return np.where((n > 0) & np.isfinite(x[..., 0]), p, np.nan)
+
+
+def _ghk(P: dict, ar: np.ndarray, car: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gelbach–Helland–Klick (2013) sample-quantile p of each series' ARs and CAR: the AR[d] among the
+    estimation residuals, the CAR of L days among the sums of L consecutive estimation residuals (every
+    start, overlapping). Returns ``ar_p (N, L), car_p (N,), windows (N,)`` (the CAR's sample size)."""
+    E, n_e, D = P["E"], P["n_e"], P["D"]
+    L = ar.shape[1]
+    order = np.argsort(~E, axis=1, kind="stable")
+    ec = np.take_along_axis(P["resid"], order, axis=1)          # each series' estimation residuals first
+    ar_p = _rank_p(ar[:, :, None], ec[:, None, :], (np.arange(D)[None, :] < n_e[:, None])[:, None, :])
+    windows = np.maximum(n_e - L + 1, 0)
+    if L > D:
+        return ar_p, np.full(len(car), np.nan), windows
+    sums = np.lib.stride_tricks.sliding_window_view(ec, L, axis=1).sum(axis=2)
+    car_p = _rank_p(car[:, None], sums, np.arange(sums.shape[1])[None, :] < windows[:, None])
+    return ar_p, car_p, windows
+
+
 def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_type: str,
                   maxlags: int | None) -> dict:
-    """One window and covariance type of :func:`dummy_regressions_batched` on prepared series."""
+    """One window and covariance type of :func:`dummy_regressions_batched` on prepared series (``GHK``: the
+    sample-quantile p instead of a covariance, :func:`_ghk`)."""
     from scipy import special     # t.sf(x, df) = stdtr(df, -x), norm.sf(x) = ndtr(-x), without scipy.stats
 
     N, D, E, n_e, Y = P["N"], P["D"], P["E"], P["n_e"], P["Y"]
     hac = cov_type.upper() == "HAC"
+    ghk = cov_type.upper() == "GHK"
     wdays = np.flatnonzero(window_mask)
     L = len(wdays)
     valid = P["valid"]
@@ -114,7 +145,17 @@ def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_ty
     yw = np.where(np.isfinite(Y[:, wdays]), Y[:, wdays], 0.0)
     ar = yw - np.einsum("nlk,nk->nl", Xw, b)
     car = ar.sum(axis=1)
+    label = None
     with np.errstate(invalid="ignore", divide="ignore"):
+        if ghk:
+            ar_p, car_p, windows = _ghk(P, ar, car)
+            ar_se = ar_t = np.full_like(ar, np.nan)
+            car_se = car_t = r2 = np.full(N, np.nan)
+            lags = np.zeros(N, dtype=int)
+            label = np.array([f"GHK({int(m)})" for m in windows], dtype=object)
+            return dict(ar=ar, ar_se=ar_se, ar_t=ar_t, ar_p=ar_p, car=car, car_se=car_se, car_t=car_t,
+                        car_p=car_p, nobs=n_e + L, df_resid=df, r2=r2, lags=lags, error=error,
+                        rel_days=rel_days[wdays], label=label)
         if not hac:
             s2 = ssr / df
             H = np.einsum("nlk,nkm,njm->nlj", Xw, A, Xw)
@@ -147,9 +188,14 @@ def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_ty
 
 def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] | None = None,
                             windows: Iterable[Window] | None = None,
-                            cov_types: Sequence[str] = ("OLS", "HAC"), chunk: int = 2048) -> pd.DataFrame:
+                            cov_types: Sequence[str] = ("OLS", "HAC", "GHK"), chunk: int = 2048) -> pd.DataFrame:
     """Event-dummy regressions for every event, per group portfolio (``by='group'``) or per security
     (``by='ticker'``), for each window and covariance type. Tidy frame with :data:`REG_COLUMNS`.
+
+    ``cov_types``: ``OLS``, ``HAC`` (Newey–West) and ``GHK``: the Gelbach–Helland–Klick (2013)
+    sample-quantile p of each AR and of the CAR among the estimation period's residuals and sums of L
+    consecutive residuals (``cov_type`` ``GHK(n)`` with n the CAR's sample windows; ``std_err`` and ``t``
+    empty): valid without normality for one series and one event (docs/METHODS.md, section 8).
 
     The portfolio is the equal-weighted mean of the members' returns present each day; its regressors
     are the members' regressors averaged the same way (identical when members share a benchmark).
@@ -205,7 +251,8 @@ def _batch_rows(r: dict, labels, offset: int, kind: str, w: Window, ct: str, wi:
     ev = np.array([lab[0] for lab in labels], dtype=object)
     sub = np.array([lab[1] for lab in labels], dtype=object)
     is_hac = ct.upper() == "HAC"
-    label = (np.array([f"HAC({int(x)})" for x in r["lags"]], dtype=object) if is_hac
+    label = (r["label"] if r.get("label") is not None
+             else np.array([f"HAC({int(x)})" for x in r["lags"]], dtype=object) if is_hac
              else np.full(n, "OLS", dtype=object))
     terms = np.array([f"AR[{d:+d}]" for d in r["rel_days"]] + ["CAR"], dtype=object)
     m = L + 1

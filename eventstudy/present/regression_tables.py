@@ -25,7 +25,9 @@ def futures_table(run, windows: Sequence[tuple[int, int]] | None = None,
     The title is the study's ``instruments`` section heading (:func:`section_title`).
 
     Columns ``subject_id, subject, source, event_id, window, window_start, window_end, day0,
-    car_pct, t_ols, p_ols, t_hac, p_hac, hac, nobs, note``.
+    car_pct, t_ols, p_ols, t_hac, p_hac, hac, p_ghk, n_ghk, nobs, note`` (``p_ghk``: the Gelbach–Helland–Klick
+    sample-quantile p of the portfolio's CAR among the estimation period's same-length residual sums, valid
+    without normality for one series; ``n_ghk`` those sums).
     """
     res = run.result
     lab = run_labels(run)
@@ -42,7 +44,10 @@ def futures_table(run, windows: Sequence[tuple[int, int]] | None = None,
             columns={"coef": "car", "t": "t_ols", "p_value": "p_ols"})
         hac = r[r["cov_type"].astype(str).str.startswith("HAC")][keys + ["t", "p_value", "cov_type"]].rename(
             columns={"t": "t_hac", "p_value": "p_hac", "cov_type": "hac"})
-        rows = ols.merge(hac, on=keys, how="outer")
+        ghk = r[r["cov_type"].astype(str).str.startswith("GHK")][keys + ["p_value", "cov_type"]].rename(
+            columns={"p_value": "p_ghk", "cov_type": "n_ghk"})
+        ghk["n_ghk"] = ghk["n_ghk"].astype(str).str.extract(r"GHK\((\d+)\)", expand=False).astype(float)
+        rows = ols.merge(hac, on=keys, how="outer").merge(ghk, on=keys, how="left")
         rows["source"] = "portfolio dummy regression"
         rows["subject_id"] = rows["subject"]
         rows["subject"] = rows["subject"].map(lambda g: lab.label(g))
@@ -61,9 +66,9 @@ def futures_table(run, windows: Sequence[tuple[int, int]] | None = None,
     if not len(rows):
         out = pd.DataFrame(columns=["subject_id", "subject", "source", "event_id", "window", "window_start",
                                     "window_end", "day0", "car_pct", "t_ols", "p_ols", "t_hac", "p_hac", "hac",
-                                    "nobs", "note"])
+                                    "p_ghk", "n_ghk", "nobs", "note"])
     else:
-        for c in ("t_hac", "p_hac", "hac"):
+        for c in ("t_hac", "p_hac", "hac", "p_ghk", "n_ghk"):
             if c not in rows.columns:
                 rows[c] = np.nan
         rows = rows[pd.Series(list(zip(rows["window_start"], rows["window_end"])), index=rows.index).isin(wins)]
@@ -93,15 +98,18 @@ def futures_table(run, windows: Sequence[tuple[int, int]] | None = None,
             "t_ols": rows["t_ols"].astype(float), "p_ols": rows["p_ols"].astype(float),
             "t_hac": rows["t_hac"].astype(float), "p_hac": rows["p_hac"].astype(float),
             "hac": rows["hac"].astype(object).where(rows["hac"].notna(), "").astype(str),
+            "p_ghk": rows["p_ghk"].astype(float), "n_ghk": rows["n_ghk"].astype(float).astype("Int64"),
             "nobs": rows["nobs"].astype(float).astype("Int64"),
             "note": rows["note"].astype(str),
         })
     cols = [("event_id", "Event", "text"), ("subject", "Instrument", "text"), ("window", "Window", "text"),
             ("day0", "Day 0", "date"), ("car_pct", "CAR (%)", "pct"), ("t_ols", "t (OLS)", "stat"),
-            ("p_ols", "p (OLS)", "p"), ("p_hac", "p (HAC)", "p"), ("note", "Note", "text")]
+            ("p_ols", "p (OLS)", "p"), ("p_hac", "p (HAC)", "p"), ("p_ghk", "p (GHK)", "p"), ("note", "Note", "text")]
     notes = ["Portfolio rows: Karafiath event-dummy regression of the group's equal-weighted return on its "
              "benchmark plus one dummy per window day; CAR = sum of the dummies, tested with OLS and "
-             "Newey-West (HAC) standard errors. Contract rows: the contract's own CAR and t (market model).",
+             "Newey-West (HAC) standard errors, and by its rank among the estimation period's sums of as many "
+             "consecutive residuals (GHK: Gelbach, Helland & Klick 2013, valid without normal returns for one "
+             "series and one event). Contract rows: the contract's own CAR and t (market model).",
              "Day 0 is on the instrument's own calendar (CME Globex bars are dated by their US session). "
              + STARS_NOTE]
     return set_attrs(out, run, f"{section_title(lab, 'instruments')}: event-dummy regressions", cols,

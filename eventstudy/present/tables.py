@@ -185,6 +185,7 @@ def primary_hypotheses_table(run) -> pd.DataFrame:
     out = out.copy()
     out["group_label"] = out["group"].map(lambda g: lab.label(g, short=True)) if len(out) else []
     out["bootstrap_p"] = out["bootstrap_p"].astype(float)
+    out["ghk_p"] = out["ghk_p"].astype(float)
     cols = [("hypothesis_id", "H", "text"), ("event_id", "Event", "text"), ("group_label", "Group", "text"),
             ("window", "Window", "text"), ("expected_sign", "Exp.", "text"), ("n", "N", "int"),
             ("estimate_pct", "CAAR (%)", "pct"), ("ci_low_pct", "95% CI low", "pct"),
@@ -192,6 +193,8 @@ def primary_hypotheses_table(run) -> pd.DataFrame:
             ("p_holm", "Holm p", "p"), ("q_bh", "BH q", "p")]
     if out["bootstrap_p"].notna().any():
         cols.append(("bootstrap_p", "Boot p", "p"))
+    if out["ghk_p"].notna().any():
+        cols.append(("ghk_p", "GHK p", "p"))
     cols += [("verdict", "Verdict", "text"), ("confounders", "Confounders in window", "text")]
     if out["limit_pairs"].astype(float).sum() > 0 if len(out) else False:
         cols.insert(-1, ("day0_limit_pairs", "Limit day 0", "int"))
@@ -200,7 +203,10 @@ def primary_hypotheses_table(run) -> pd.DataFrame:
     notes = [f"Primary hypotheses declared before looking (file of the study, with a source per row), tested as one "
              f"family of {m}: Holm (1979) and Benjamini–Hochberg (1995) adjust p across them. Equity groups: "
              "Kolari–Pynnönen test of the CAAR; a group of one instrument or of listings of one contract (futures, "
-             "index): the instrument's own event-dummy regression. The 95% interval inverts the same test, so it "
+             "index): the instrument's own event-dummy regression (OLS t; 'GHK p' beside it is the "
+             "Gelbach–Helland–Klick sample-quantile p of the same CAR among the estimation period's sums of as many "
+             "consecutive residuals, valid without normal returns, shown for robustness and not adjusted). The 95% "
+             "interval inverts the declared test, so it "
              "excludes 0 exactly when p < 0.05: for equity groups the common abnormal return that the "
              "Kolari–Pynnönen test does not reject (a Fieller-type set; it can sit off-centre from the equal-weighted "
              "CAAR because the test weights each CAR by its precision) (docs/METHODS.md, section 9). Tests are two-sided; 'Exp.' is the "

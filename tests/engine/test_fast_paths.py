@@ -217,7 +217,32 @@ def test_columnar_reader_keeps_every_message(tmp_path, body, why):
 
 
 # ----------------------------------------------------------------------------- regressions
-def _reference_dummy_rows(res, by="group", cov_types=("OLS", "HAC")) -> pd.DataFrame:
+def _ghk_reference_rows(y, f, est_mask, wm, rel, kind, e, s, w, dr) -> list[dict]:
+    """The GHK rows of one series, computed apart: statsmodels OLS on the estimation days, each window day's
+    prediction error and the CAR ranked with :func:`sample_quantile_test` among the residuals and among the
+    sums of L consecutive residuals (a plain loop over every start)."""
+    from eventstudy.inference.quantile import sample_quantile_test
+
+    f = f.reshape(len(y), -1)
+    est = est_mask & np.isfinite(y) & np.isfinite(f).all(axis=1)
+    X = sm.add_constant(f[est].reshape(int(est.sum()), -1), has_constant="add")
+    fit = sm.OLS(y[est], X).fit()
+    resid = np.asarray(fit.resid)
+    wd = np.flatnonzero(wm)
+    Xw = sm.add_constant(f[wd].reshape(len(wd), -1), has_constant="add")
+    ar = y[wd] - Xw @ np.asarray(fit.params)
+    np.testing.assert_allclose(ar, dr.ar, rtol=1e-9, atol=1e-13)        # the dummies are these prediction errors
+    L, n = len(wd), len(resid)
+    sums = [resid[j:j + L].sum() for j in range(n - L + 1)]
+    base = dict(kind=kind, event_id=e, subject=s, window_start=w[0], window_end=w[1], std_err=np.nan, t=np.nan,
+                cov_type=f"GHK({n - L + 1})", nobs=n + L, r2=np.nan)
+    out = [dict(base, term=f"AR[{d:+d}]", coef=v, p_value=sample_quantile_test(v, resid)["p_two"])
+           for d, v in zip(rel[wd], ar)]
+    out.append(dict(base, term="CAR", coef=ar.sum(), p_value=sample_quantile_test(ar.sum(), np.array(sums))["p_two"]))
+    return out
+
+
+def _reference_dummy_rows(res, by="group", cov_types=("OLS", "HAC", "GHK")) -> pd.DataFrame:
     """The per-series loop over :func:`dummy_regression` (statsmodels) that the batched code replaces."""
     from eventstudy.errors import EstimationError
 
@@ -240,13 +265,16 @@ def _reference_dummy_rows(res, by="group", cov_types=("OLS", "HAC")) -> pd.DataF
                 wm = (rel >= w[0]) & (rel <= w[1])
                 for ct in cov_types:
                     try:
-                        dr = dummy_regression(yv, fv, a.est_mask, wm, rel, cov_type=ct)
+                        dr = dummy_regression(yv, fv, a.est_mask, wm, rel, cov_type="OLS" if ct == "GHK" else ct)
                     except EstimationError as exc:
                         rows.append(dict(kind=kind, event_id=e, subject=s, window_start=w[0], window_end=w[1],
                                          term="CAR", coef=np.nan, std_err=np.nan, t=np.nan, p_value=np.nan,
                                          cov_type=ct, nobs=0, r2=np.nan, note=str(exc)))
                         continue
-                    rows.extend(_rows_from(dr, kind, e, s, w))
+                    if ct == "GHK":
+                        rows.extend(_ghk_reference_rows(yv, fv, a.est_mask, wm, rel, kind, e, s, w, dr))
+                    else:
+                        rows.extend(_rows_from(dr, kind, e, s, w))
     return pd.DataFrame(rows)
 
 

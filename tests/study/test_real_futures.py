@@ -29,8 +29,8 @@ def _real_files(shared_dir: Path) -> tuple[Path, Path, Path]:
     return files
 
 
-def _independent_ar0(prices: Path, futures: Path) -> tuple[float, float, int]:
-    """(beta, AR on 2026-01-07, estimation days) of the OSE mini on ^GSPC: OSE closes at 15:45 JST (15:15
+def _independent_ar0(prices: Path, futures: Path) -> tuple[float, float, int, np.ndarray]:
+    """(beta, AR on 2026-01-07, estimation days, residuals) of the OSE mini on ^GSPC: OSE closes at 15:45 JST (15:15
     before 2024-11-05) on the file's own trading dates, S&P compounded over the New York sessions closing in
     (OSE close t-1, OSE close t], market model on days -250..-11 of day 0."""
     import exchange_calendars as xcals
@@ -55,15 +55,16 @@ def _independent_ar0(prices: Path, futures: Path) -> tuple[float, float, int]:
     win = slice(p0 - 250, p0 - 10)
     df = pd.DataFrame({"y": r_fu.iloc[win], "x": x.iloc[win]}).dropna()
     ols = sm.OLS(df["y"], sm.add_constant(df["x"])).fit()
-    return float(ols.params["x"]), float(r_fu.iloc[p0] - ols.params["const"] - ols.params["x"] * x.iloc[p0]), len(df)
+    return (float(ols.params["x"]), float(r_fu.iloc[p0] - ols.params["const"] - ols.params["x"] * x.iloc[p0]), len(df),
+            np.asarray(ols.resid))
 
 
 def test_h6_on_the_ose_futures_equals_an_independent_computation(shared_dir, tmp_path, capsys):
     prices, futures, limits = _real_files(shared_dir)
     out = tmp_path / "real"
     assert main(["run", "--prices", str(prices), "--prices", str(futures), "--add-universe", str(OSE_ROW),
-                 "--limits", str(limits), "--out", str(out), "--no-report"]) == 0
-    beta, ar0, m = _independent_ar0(prices, futures)
+                 "--limits", str(limits), "--out", str(out), "--format", "csv"]) == 0
+    beta, ar0, m, resid = _independent_ar0(prices, futures)
 
     d0 = pd.read_csv(out / "day0.csv").set_index(["event_id", "ticker"])
     row = d0.loc[("dual_use_ban", FUT)]
@@ -83,6 +84,13 @@ def test_h6_on_the_ose_futures_equals_an_independent_computation(shared_dir, tmp
     # one event-day dummy on the estimation days: its coefficient is the market model's prediction error
     assert h6["estimate_pct"] == pytest.approx(100 * ar0, rel=1e-9)
     assert pt["p_holm"].notna().sum() == 7           # the whole declared family is tested
+    # the GHK p beside it: the day-0 AR ranked among the estimation residuals, two-sided rank form
+    below, above = (resid <= ar0).sum(), (resid >= ar0).sum()
+    assert h6["ghk_p"] == pytest.approx(min(1.0, 2 * min(1 + below, 1 + above) / (len(resid) + 1)), rel=1e-12)
+    assert pt.drop(index="H6")["ghk_p"].isna().all()  # equity groups: the Kolari–Pynnönen test only
+    fut = pd.read_csv(out / "futures_table.csv", comment="#").set_index(["event_id", "subject_id", "window"])
+    assert fut.loc[("dual_use_ban", "futures", "[0,0]"), "p_ghk"] == h6["ghk_p"]
+    assert fut.loc[("dual_use_ban", "futures", "[0,0]"), "n_ghk"] == m
 
 
 def test_added_universe_keeps_the_study_and_its_hypotheses(tmp_path, capsys):
