@@ -110,7 +110,8 @@ def futures_table(run, windows: Sequence[tuple[int, int]] | None = None,
              "Newey-West (HAC) standard errors, and by its rank among the estimation period's sums of as many "
              "consecutive residuals (GHK: Gelbach, Helland & Klick 2013, valid without normal returns for one "
              "series and one event). Contract rows: the contract's own CAR and t (market model).",
-             "Day 0 is on the instrument's own calendar (CME Globex bars are dated by their US session). "
+             "Day 0 is on the instrument's own calendar (CME Globex bars are dated by their US session; an OSE "
+             "trading date opens with the previous evening's night session). "
              + STARS_NOTE]
     return set_attrs(out, run, f"{section_title(lab, 'instruments')}: event-dummy regressions", cols,
                       {"car_pct": "p_ols"}, notes)
