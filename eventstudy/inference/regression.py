@@ -106,21 +106,19 @@ def _rank_p(x: np.ndarray, sample: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.where((n > 0) & np.isfinite(x[..., 0]), p, np.nan)
 
 
-def _ghk(P: dict, ar: np.ndarray, car: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gelbach–Helland–Klick (2013) sample-quantile p of each series' ARs and CAR: the AR[d] among the
-    estimation residuals, the CAR of L days among the sums of L consecutive estimation residuals (every
-    start, overlapping). Returns ``ar_p (N, L), car_p (N,), windows (N,)`` (the CAR's sample size)."""
+def _ghk(P: dict, L: int, car: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gelbach–Helland–Klick (2013) sample-quantile p of each series' CAR of ``L`` days among the sums of L
+    consecutive estimation residuals (every start, overlapping). Returns ``car_p (N,), windows (N,)`` (the
+    sample size)."""
     E, n_e, D = P["E"], P["n_e"], P["D"]
-    L = ar.shape[1]
-    order = np.argsort(~E, axis=1, kind="stable")
-    ec = np.take_along_axis(P["resid"], order, axis=1)          # each series' estimation residuals first
-    ar_p = _rank_p(ar[:, :, None], ec[:, None, :], (np.arange(D)[None, :] < n_e[:, None])[:, None, :])
     windows = np.maximum(n_e - L + 1, 0)
     if L > D:
-        return ar_p, np.full(len(car), np.nan), windows
+        return np.full(len(car), np.nan), windows
+    order = np.argsort(~E, axis=1, kind="stable")
+    ec = np.take_along_axis(P["resid"], order, axis=1)          # each series' estimation residuals first
     sums = np.lib.stride_tricks.sliding_window_view(ec, L, axis=1).sum(axis=2)
     car_p = _rank_p(car[:, None], sums, np.arange(sums.shape[1])[None, :] < windows[:, None])
-    return ar_p, car_p, windows
+    return car_p, windows
 
 
 def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_type: str,
@@ -148,14 +146,14 @@ def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_ty
     label = None
     with np.errstate(invalid="ignore", divide="ignore"):
         if ghk:
-            ar_p, car_p, windows = _ghk(P, ar, car)
-            ar_se = ar_t = np.full_like(ar, np.nan)
+            car_p, windows = _ghk(P, L, car)
+            ar_se = ar_t = ar_p = np.full_like(ar, np.nan)
             car_se = car_t = r2 = np.full(N, np.nan)
             lags = np.zeros(N, dtype=int)
             label = np.array([f"GHK({int(m)})" for m in windows], dtype=object)
             return dict(ar=ar, ar_se=ar_se, ar_t=ar_t, ar_p=ar_p, car=car, car_se=car_se, car_t=car_t,
                         car_p=car_p, nobs=n_e + L, df_resid=df, r2=r2, lags=lags, error=error,
-                        rel_days=rel_days[wdays], label=label)
+                        rel_days=rel_days[wdays], label=label, car_only=True)
         if not hac:
             s2 = ssr / df
             H = np.einsum("nlk,nkm,njm->nlj", Xw, A, Xw)
@@ -193,9 +191,9 @@ def event_dummy_regressions(result, by: str = "group", subjects: Sequence[str] |
     (``by='ticker'``), for each window and covariance type. Tidy frame with :data:`REG_COLUMNS`.
 
     ``cov_types``: ``OLS``, ``HAC`` (Newey–West) and ``GHK``: the Gelbach–Helland–Klick (2013)
-    sample-quantile p of each AR and of the CAR among the estimation period's residuals and sums of L
-    consecutive residuals (``cov_type`` ``GHK(n)`` with n the CAR's sample windows; ``std_err`` and ``t``
-    empty): valid without normality for one series and one event (docs/METHODS.md, section 8).
+    sample-quantile p of the CAR among the estimation period's sums of L consecutive residuals (the ``CAR``
+    row only; ``cov_type`` ``GHK(n)`` with n those sums; ``std_err`` and ``t`` empty): valid without
+    normality for one series and one event (docs/METHODS.md, section 4).
 
     The portfolio is the equal-weighted mean of the members' returns present each day; its regressors
     are the members' regressors averaged the same way (identical when members share a benchmark).
@@ -254,13 +252,14 @@ def _batch_rows(r: dict, labels, offset: int, kind: str, w: Window, ct: str, wi:
     label = (r["label"] if r.get("label") is not None
              else np.array([f"HAC({int(x)})" for x in r["lags"]], dtype=object) if is_hac
              else np.full(n, "OLS", dtype=object))
-    terms = np.array([f"AR[{d:+d}]" for d in r["rel_days"]] + ["CAR"], dtype=object)
-    m = L + 1
+    days = 0 if r.get("car_only") else L             # GHK: the CAR row only
+    terms = np.array([f"AR[{d:+d}]" for d in r["rel_days"][:days]] + ["CAR"], dtype=object)
+    m = days + 1
     g_rep = np.repeat(good, m)
-    coef = np.c_[r["ar"], r["car"]][good].ravel()
-    se = np.c_[r["ar_se"], r["car_se"]][good].ravel()
-    tt = np.c_[r["ar_t"], r["car_t"]][good].ravel()
-    pp = np.c_[r["ar_p"], r["car_p"]][good].ravel()
+    coef = np.c_[r["ar"][:, :days], r["car"]][good].ravel()
+    se = np.c_[r["ar_se"][:, :days], r["car_se"]][good].ravel()
+    tt = np.c_[r["ar_t"][:, :days], r["car_t"]][good].ravel()
+    pp = np.c_[r["ar_p"][:, :days], r["car_p"]][good].ravel()
     order = (offset + np.arange(n)) * n_w * n_c + wi * n_c + ci
     ok_rows = pd.DataFrame({
         "kind": kind, "event_id": ev[g_rep], "subject": sub[g_rep], "window_start": w[0], "window_end": w[1],

@@ -218,9 +218,9 @@ def test_columnar_reader_keeps_every_message(tmp_path, body, why):
 
 # ----------------------------------------------------------------------------- regressions
 def _ghk_reference_rows(y, f, est_mask, wm, rel, kind, e, s, w, dr) -> list[dict]:
-    """The GHK rows of one series, computed apart: statsmodels OLS on the estimation days, each window day's
-    prediction error and the CAR ranked with :func:`sample_quantile_test` among the residuals and among the
-    sums of L consecutive residuals (a plain loop over every start)."""
+    """The GHK row of one series (the CAR only), computed apart: statsmodels OLS on the estimation days, the
+    window days' prediction errors summed, ranked with :func:`sample_quantile_test` among the sums of L
+    consecutive residuals (a plain loop over every start)."""
     from eventstudy.inference.quantile import sample_quantile_test
 
     f = f.reshape(len(y), -1)
@@ -236,10 +236,7 @@ def _ghk_reference_rows(y, f, est_mask, wm, rel, kind, e, s, w, dr) -> list[dict
     sums = [resid[j:j + L].sum() for j in range(n - L + 1)]
     base = dict(kind=kind, event_id=e, subject=s, window_start=w[0], window_end=w[1], std_err=np.nan, t=np.nan,
                 cov_type=f"GHK({n - L + 1})", nobs=n + L, r2=np.nan)
-    out = [dict(base, term=f"AR[{d:+d}]", coef=v, p_value=sample_quantile_test(v, resid)["p_two"])
-           for d, v in zip(rel[wd], ar)]
-    out.append(dict(base, term="CAR", coef=ar.sum(), p_value=sample_quantile_test(ar.sum(), np.array(sums))["p_two"]))
-    return out
+    return [dict(base, term="CAR", coef=ar.sum(), p_value=sample_quantile_test(ar.sum(), np.array(sums))["p_two"])]
 
 
 def _reference_dummy_rows(res, by="group", cov_types=("OLS", "HAC", "GHK")) -> pd.DataFrame:
