@@ -47,7 +47,9 @@ def dummy_regressions_batched(Y: np.ndarray, F: np.ndarray, est_mask: np.ndarray
     :func:`dummy_regression` raises). The same closed forms as the single-series function (OLS:
     dummies = ARs with covariance ``s² (I + X_w (X'X)⁻¹ X_w')``; HAC: :func:`eventstudy.inference.dummy_regression.dummy_regression`,
     Newey–West with Bartlett weights, no small-sample correction), computed per series by batched
-    matrix products; :func:`dummy_regression` is the reference it is tested against.
+    matrix products; :func:`dummy_regression` is the reference it is tested against. ``cov_type='GHK'``:
+    ``car_p`` is the Gelbach–Helland–Klick sample-quantile p of the CAR (docs/METHODS.md, section 4; no
+    standard errors).
     """
     return _dummy_window(_dummy_prep(Y, F, est_mask), window_mask, rel_days, cov_type, maxlags)
 
@@ -143,7 +145,6 @@ def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_ty
     yw = np.where(np.isfinite(Y[:, wdays]), Y[:, wdays], 0.0)
     ar = yw - np.einsum("nlk,nk->nl", Xw, b)
     car = ar.sum(axis=1)
-    label = None
     with np.errstate(invalid="ignore", divide="ignore"):
         if ghk:
             car_p, windows = _ghk(P, L, car)
