@@ -51,13 +51,28 @@ def _stagger(ax, xs: Sequence[float], texts: Sequence[str], fontsize: float = 7.
     return nrows
 
 
+def _every_group_drawn(run, tickers: tuple, study_tickers: tuple, have: list) -> bool:
+    """Whether the section title fits: the study's own list, and every universe group on it (futures, index) has
+    an instrument with prices (a listed contract the run does not have, e.g. another venue's, does not
+    matter); a list with no instrument of the universe: every one drawn."""
+    if set(tickers) != set(study_tickers):
+        return False
+    uni = getattr(run, "universe", None)
+    group = dict(zip(uni["ticker"], uni["group"])) if uni is not None and len(uni) else {}
+    listed = {group[t] for t in study_tickers if t in group}
+    if not listed:                                   # no instrument of the universe: every one drawn
+        return set(have) == set(study_tickers)
+    return listed <= {group[t] for t in have if t in group}
+
+
 def plot_timeline(run, tickers: Sequence[str] | None = None, start=None, end=None,
                   pad_days: int = 30) -> Figure:
     """The study's timeline instruments (``tickers``; default ``run.config.timeline``, a study's
     ``[defaults] timeline``) across the study period, each normalised to 100 on its first date in the
     plotted range (prices from ``run.prices.wide()``), with every event marked by a vertical line at
     its announcement date and a staggered label. The title names them by the study's
-    ``timeline_title`` section label when every one of them has prices, else by ticker.
+    ``timeline_title`` section label when every universe group on the list (futures, index) has an
+    instrument with prices, else by ticker.
 
     ``start``/``end`` (dates) default to ``pad_days`` calendar days around the first and last event.
     Tickers without prices are skipped; if none has prices, :class:`DataUnavailableError`.
@@ -123,7 +138,7 @@ def plot_timeline(run, tickers: Sequence[str] | None = None, start=None, end=Non
     _stagger(ax_ev, list(evs["date"]), [str(x) for x in evs["event_id"]])
     fut = [t for t in have if is_continuous_future(t)]
     named = run_labels(run).sections.get("timeline_title")
-    what = named if (named and set(have) == set(study_tickers)) else ", ".join(have)
+    what = named if (named and _every_group_drawn(run, tuple(tickers), study_tickers, have)) else ", ".join(have)
     ax_ev.set_title(simulated_title(f"{what} around the events", is_simulated(run), sep=" — "), fontsize=12, fontweight="bold", loc="left")
     ax.set_xlabel("date (each instrument's own trading dates)", fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,

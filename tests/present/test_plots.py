@@ -207,6 +207,22 @@ def test_timeline(offline_run):
         plots.plot_timeline(run.result)
 
 
+def test_timeline_title_names_the_section_when_every_group_is_drawn(offline_run):
+    """The study lists the OSE contract, which the simulated market lacks: futures and index are still both
+    drawn (the CME contracts), so the title is the study's section label; a group with no instrument drawn,
+    or a list of the caller's own, is titled by ticker."""
+    run = offline_run
+    assert "NIKKEI225MINI.OSE" in run.config.timeline and "NIKKEI225MINI.OSE" not in run.prices.wide().columns
+    assert _main_title(plots.plot_timeline(run)) == "SIMULATED — Nikkei 225 futures and index around the events"
+    assert _main_title(plots.plot_timeline(run, tickers=("NIY=F", "^N225"))) == \
+        "SIMULATED — NIY=F, ^N225 around the events"
+    uni = pd.concat([run.universe, pd.DataFrame({"ticker": ["ZZZ"], "group": ["other"]})], ignore_index=True)
+    cfg = dataclasses.replace(run.config, timeline=tuple(run.config.timeline) + ("ZZZ",))
+    missing_group = dataclasses.replace(run, universe=uni, config=cfg)
+    assert _main_title(plots.plot_timeline(missing_group)) == \
+        "SIMULATED — NIY=F, NKD=F, ^N225 around the events"
+
+
 # --------------------------------------------------------------------------- heat map
 def test_heatmap_numbers_equal_tests(offline_run):
     run = offline_run
