@@ -186,14 +186,13 @@ def primary_table(run, hypotheses: pd.DataFrame | None = None) -> pd.DataFrame:
         if h.group in single:
             test = "portfolio dummy regression (single instrument, OLS)"
             if len(reg):
-                r = reg[(reg["kind"] == "dummy_portfolio") & (reg["subject"] == h.group) & (reg["event_id"] == h.event_id)
-                        & (reg["window_start"] == h.window_start) & (reg["window_end"] == h.window_end)
-                        & (reg["term"] == "CAR") & (reg["cov_type"] == "OLS")]
+                car = reg[(reg["kind"] == "dummy_portfolio") & (reg["subject"] == h.group) & (reg["event_id"] == h.event_id)
+                          & (reg["window_start"] == h.window_start) & (reg["window_end"] == h.window_end)
+                          & (reg["term"] == "CAR")]
+                r = car[car["cov_type"] == "OLS"]
                 if len(r):
                     est, stat, p = (float(r["coef"].iloc[0]), float(r["t"].iloc[0]), float(r["p_value"].iloc[0]))
-                g = reg[(reg["kind"] == "dummy_portfolio") & (reg["subject"] == h.group) & (reg["event_id"] == h.event_id)
-                        & (reg["window_start"] == h.window_start) & (reg["window_end"] == h.window_end)
-                        & (reg["term"] == "CAR") & reg["cov_type"].astype(str).str.startswith("GHK")]
+                g = car[car["cov_type"].astype(str).str.startswith("GHK")]
                 if len(g):
                     ghk = float(g["p_value"].iloc[0])
         else:

@@ -20,9 +20,26 @@ the pooled two-sample t of the sample against the single event value).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-__all__ = ["sample_quantile_test", "prediction_t", "regression_prediction"]
+__all__ = ["sample_quantile_test", "sample_quantile_p", "prediction_t", "regression_prediction"]
+
+
+def sample_quantile_p(x: np.ndarray, sample: np.ndarray, valid: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(p_lower, p_upper, p_two)`` of values ``x`` (shape ``S``) each against its sample ``sample`` (shape
+    ``S + (n,)``, its ``valid`` and finite entries along the last axis), as :func:`sample_quantile_test` gives
+    them one at a time; NaN without a sample or for a non-finite ``x`` (many series at once: the event-dummy
+    regressions)."""
+    x = np.asarray(x, dtype="float64")
+    s = np.asarray(sample, dtype="float64")
+    ok = np.isfinite(s) if valid is None else (valid & np.isfinite(s))
+    n = ok.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = (1 + ((s <= x[..., None]) & ok).sum(axis=-1)) / (n + 1)
+        hi = (1 + ((s >= x[..., None]) & ok).sum(axis=-1)) / (n + 1)
+    none = (n == 0) | ~np.isfinite(x)
+    lo, hi = np.where(none, np.nan, lo), np.where(none, np.nan, hi)
+    return lo, hi, np.minimum(1.0, 2 * np.minimum(lo, hi))
 
 
 def sample_quantile_test(x: float, sample: np.ndarray) -> dict[str, float]:
@@ -33,9 +50,8 @@ def sample_quantile_test(x: float, sample: np.ndarray) -> dict[str, float]:
     n = len(s)
     if n == 0 or not np.isfinite(x):
         return {"n": n, "p_lower": np.nan, "p_upper": np.nan, "p_two": np.nan, "q025": np.nan, "q975": np.nan}
-    lo = (1 + np.count_nonzero(s <= x)) / (n + 1)
-    hi = (1 + np.count_nonzero(s >= x)) / (n + 1)
-    return {"n": n, "p_lower": lo, "p_upper": hi, "p_two": min(1.0, 2 * min(lo, hi)),
+    lo, hi, two = (float(v) for v in sample_quantile_p(np.float64(x), s))
+    return {"n": n, "p_lower": lo, "p_upper": hi, "p_two": two,
             "q025": float(np.quantile(s, 0.025)), "q975": float(np.quantile(s, 0.975))}
 
 
@@ -46,6 +62,8 @@ def prediction_t(x: float, sample: np.ndarray) -> dict[str, float]:
     n = len(s)
     if n < 3 or not np.isfinite(x):
         return {"n": n, "mean": np.nan, "sd": np.nan, "ar": np.nan, "t": np.nan, "df": np.nan, "p_two": np.nan}
+    from scipy import stats        # imported where used: the batched regressions import this module
+
     m, sd = float(s.mean()), float(s.std(ddof=1))
     t = (x - m) / (sd * np.sqrt(1 + 1 / n)) if sd > 0 else np.nan
     return {"n": n, "mean": m, "sd": sd, "ar": float(x - m), "t": float(t), "df": n - 1,
@@ -65,6 +83,8 @@ def regression_prediction(x: float, b: float, sample_x: np.ndarray, sample_b: np
            "p_ghk": np.nan}
     if n < 4 or not (np.isfinite(x) and np.isfinite(b)):
         return nan
+    from scipy import stats
+
     mb = sb.mean()
     sbb = float(((sb - mb) ** 2).sum())
     if sbb <= 0:

@@ -82,9 +82,7 @@ def _hac_cov(P: dict, maxlags: int | None) -> tuple[np.ndarray, np.ndarray, np.n
     if key not in P["hac"]:
         n_e, N = P["n_e"], P["N"]
         lags = (np.array([newey_west_lags(int(n)) for n in n_e]) if maxlags is None else np.full(N, int(maxlags)))
-        # estimation rows compressed to consecutive positions (statsmodels drops the missing rows)
-        order = np.argsort(~P["E"], axis=1, kind="stable")
-        ec = np.take_along_axis(P["resid"], order, axis=1)
+        order, ec = _estimation_resid(P)            # estimation rows compressed to consecutive positions
         u = np.take_along_axis(P["Xe"], order[:, :, None], axis=1) * ec[:, :, None]
         S = np.einsum("ndk,ndl->nkl", u, u)
         for j in range(1, int(lags.max(initial=0)) + 1):
@@ -96,31 +94,28 @@ def _hac_cov(P: dict, maxlags: int | None) -> tuple[np.ndarray, np.ndarray, np.n
     return P["hac"][key]
 
 
-def _rank_p(x: np.ndarray, sample: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Two-sided sample-quantile p of ``x`` (..., 1) among the ``ok`` entries of ``sample`` (..., n) along the
-    last axis: ``min(1, 2 min((1 + #{s <= x}) / (n + 1), (1 + #{s >= x}) / (n + 1)))``, NaN without a sample
-    (:func:`eventstudy.inference.quantile.sample_quantile_test`, one value at a time)."""
-    n = ok.sum(axis=-1)
-    below = ((sample <= x) & ok).sum(axis=-1)
-    above = ((sample >= x) & ok).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.minimum(1.0, 2.0 * np.minimum(1 + below, 1 + above) / (n + 1.0))
-    return np.where((n > 0) & np.isfinite(x[..., 0]), p, np.nan)
+def _estimation_resid(P: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(order, residuals) of the prepared series with each one's estimation rows first, in date order
+    (statsmodels drops the missing rows): worked out once per batch, for HAC and GHK alike."""
+    if "ec" not in P:
+        order = np.argsort(~P["E"], axis=1, kind="stable")
+        P["ec"] = (order, np.take_along_axis(P["resid"], order, axis=1))
+    return P["ec"]
 
 
 def _ghk(P: dict, L: int, car: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gelbach–Helland–Klick (2013) sample-quantile p of each series' CAR of ``L`` days among the sums of L
     consecutive estimation residuals (every start, overlapping). Returns ``car_p (N,), windows (N,)`` (the
     sample size)."""
-    E, n_e, D = P["E"], P["n_e"], P["D"]
+    from eventstudy.inference.quantile import sample_quantile_p
+
+    n_e, D = P["n_e"], P["D"]
     windows = np.maximum(n_e - L + 1, 0)
     if L > D:
         return np.full(len(car), np.nan), windows
-    order = np.argsort(~E, axis=1, kind="stable")
-    ec = np.take_along_axis(P["resid"], order, axis=1)          # each series' estimation residuals first
+    ec = _estimation_resid(P)[1]
     sums = np.lib.stride_tricks.sliding_window_view(ec, L, axis=1).sum(axis=2)
-    car_p = _rank_p(car[:, None], sums, np.arange(sums.shape[1])[None, :] < windows[:, None])
-    return car_p, windows
+    return sample_quantile_p(car, sums, np.arange(sums.shape[1])[None, :] < windows[:, None])[2], windows
 
 
 def _dummy_window(P: dict, window_mask: np.ndarray, rel_days: np.ndarray, cov_type: str,
