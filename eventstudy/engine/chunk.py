@@ -12,7 +12,7 @@ CAR, SCAR, BHAR and their p-values per window, the batched test battery over its
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence
 
@@ -31,8 +31,8 @@ from eventstudy.inference.bootstrap import bootstrap_caar
 from eventstudy.inference.reference import TEST_IDS
 from eventstudy.progress import progress_bar
 
-__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "fit_chunk", "fit_chunk_alone", "fit_chunk_task",
-           "run_chunks", "combine", "CAR_FIELDS", "SPAN_FIELDS", "iter_chunks"]
+__all__ = ["Cells", "EventChunk", "ChunkOutput", "StudyOutput", "PairStage", "fit_chunk", "fit_chunk_alone",
+           "fit_chunk_task", "pair_stage", "run_chunks", "combine", "CAR_FIELDS", "SPAN_FIELDS", "iter_chunks", "PART_PAIRS"]
 
 
 
@@ -119,37 +119,47 @@ class ChunkOutput(PairArrays):
     error: EstimationError | None = None
 
 
+#: pairs per part when one large chunk's per-pair stage is split over threads (:func:`pair_stage`)
+PART_PAIRS = 4_000
+
+
+class PairStage(NamedTuple):
+    """The per-pair stage of a chunk (everything before its tests): ``out`` with the pairs' fields, CARs and
+    span arrays, and what the tests take: ``car``, ``scar``, ``valid`` ``(W, n)``, ``est_ar`` and ``est_sar``
+    ``(n, T)`` on the estimation days, ``ok`` ``(n,)`` estimated."""
+
+    out: ChunkOutput
+    car: np.ndarray
+    scar: np.ndarray
+    valid: np.ndarray
+    est_ar: np.ndarray
+    est_sar: np.ndarray
+    ok: np.ndarray
+
+
 def fit_chunk(layout: PairLayout, settings: FitSettings, cells: Cells, chunk: EventChunk, *,
-              bootstrap: int | None = 0, seed: int = 0, tick: Callable[[], None] | None = None) -> ChunkOutput:
+              bootstrap: int | None = 0, seed: int = 0, tick: Callable[[], None] | None = None,
+              threads: int = 1) -> ChunkOutput:
     """Fit, measure and test the pairs of one chunk of whole events (see the module docstring).
 
     ``bootstrap``: draws of :func:`bootstrap_caar` per cell and window (0: none; None: every pseudo-window);
-    ``tick`` is called once per cell bootstrapped (a progress bar)."""
+    ``tick`` is called once per cell bootstrapped (a progress bar); ``threads``: the per-pair stage of a large
+    chunk (a pooled firm-specific design is one) in parts on up to this many threads (:func:`pair_stage`)."""
     rows = chunk.rows
-    y, f, dates, fitted, reason = fit_rows(layout, settings, rows)
-    ok = reason == ""
-    span = layout.span
-    est_start, est_end = settings.estimation_block()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        est_ar = np.ascontiguousarray(fitted.ar[:, est_start:est_end])
-        est_sar = est_ar / np.sqrt(fitted.s2)[:, None]
-    sar_span = normal_returns.sar(fitted, span)
-    out = ChunkOutput(
-        rows=rows, reason=reason, m=fitted.m, s2=fitted.s2, const=fitted.const, slopes=fitted.slopes,
-        car={}, dates=dates,     # copies of the span: the chunk's (pairs, days) arrays are not kept alive
-        span={"ret": y[:, span].copy(), "normal_ret": fitted.normal[:, span].copy(), "ar": fitted.ar[:, span].copy(),
-              "sar": sar_span})
-    car, scar, valid = _window_stats(layout, settings, out, y, f, fitted, ok)
-    members = _memberships(cells, chunk, ok)
+    stage = pair_stage(layout, settings, rows, threads)
+    out = stage.out
+    car, scar, valid, est_ar = stage.car, stage.scar, stage.valid, stage.est_ar
+    members = _memberships(cells, chunk, stage.ok)
     out.first_cell = chunk.first_event * cells.n_groups
     n_cells = (chunk.end_event - chunk.first_event) * cells.n_groups
     from eventstudy.inference.batched import run_tests_batched
 
+    span = layout.span
     try:
         batch = run_tests_batched(
             member_pair=members[0], member_cell=members[1], n_cells=n_cells,
-            cell_block=np.arange(n_cells) // cells.n_groups, car=car, scar=scar, valid=valid, m=fitted.m,
-            k=settings.k, est_ar=est_ar, est_sar=est_sar, event_sar=sar_span,
+            cell_block=np.arange(n_cells) // cells.n_groups, car=car, scar=scar, valid=valid, m=out.m,
+            k=settings.k, est_ar=est_ar, est_sar=stage.est_sar, event_sar=out.span["sar"],
             window_masks=np.stack([w[span] for w in settings.window_masks()]),
             pair_cluster=None if cells.date_cluster is None else cells.date_cluster[rows])
     except EstimationError as exc:
@@ -166,6 +176,94 @@ def fit_chunk(layout: PairLayout, settings: FitSettings, cells: Cells, chunk: Ev
     if do_boot:        # resampling stays per cell (optional, not batched)
         _bootstrap_cells(out, members, n_cells, car, valid, est_ar, settings, bootstrap, seed, tick)
     return out
+
+
+def pair_stage(layout: PairLayout, settings: FitSettings, rows: np.ndarray, threads: int = 1) -> PairStage:
+    """The per-pair stage of the pairs ``rows`` (one chunk): gather, fit, abnormal returns, CARs per window.
+
+    With ``threads > 1`` and at least ``2 * PART_PAIRS`` pairs, the pairs are cut into parts of about
+    :data:`PART_PAIRS` pairs, each made of whole regressor blocks (``layout.block``: pairs fitted together keep
+    being fitted together), worked on up to ``threads`` threads (numpy releases the GIL) and written into arrays
+    in the chunk's pair order. Every per-pair number is computed from that pair's rows alone, so the result is
+    the same to the last bit as in one piece (``tests/engine/test_pair_stage.py``), and only the parts in flight
+    hold their dense (pairs x days) arrays."""
+    parts = _parts(layout.block[rows], PART_PAIRS) if threads > 1 and len(rows) >= 2 * PART_PAIRS else []
+    if len(parts) < 2:
+        return _pair_stage_rows(layout, settings, rows)
+    full: PairStage | None = None
+    exclusions: list[tuple[int, int, str]] = []
+    with ThreadPoolExecutor(max_workers=min(threads, len(parts))) as pool:
+        futures = {pool.submit(_pair_stage_rows, layout, settings, rows[pos]): pos for pos in parts}
+        for fut in as_completed(futures):
+            pos, part = futures.pop(fut), fut.result()
+            if full is None:
+                full = _empty_stage(part, rows)
+            _put_stage(full, part, pos)
+            exclusions += part.out.exclusions
+    full.out.exclusions = exclusions      # in any order: the exclusions frame sorts them by window and pair
+    return full
+
+
+def _parts(block: np.ndarray, size: int) -> list[np.ndarray]:
+    """Positions ``0..n-1`` cut into parts of about ``size``, each a union of whole blocks (equal ``block``
+    values), positions ascending within a part."""
+    codes, counts = np.unique(block, return_inverse=True, return_counts=True)[1:]
+    codes = np.asarray(codes).ravel()
+    part_of_block = (np.cumsum(counts) - counts) // size
+    part = part_of_block[codes]
+    order = np.argsort(part, kind="stable")
+    cut = np.searchsorted(part[order], np.arange(int(part.max()) + 2))
+    return [order[a:b] for a, b in zip(cut[:-1], cut[1:]) if b > a]
+
+
+def _pair_stage_rows(layout: PairLayout, settings: FitSettings, rows: np.ndarray) -> PairStage:
+    """:func:`pair_stage` of ``rows`` in one piece."""
+    y, f, dates, fitted, reason = fit_rows(layout, settings, rows)
+    ok = reason == ""
+    span = layout.span
+    est_start, est_end = settings.estimation_block()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est_ar = np.ascontiguousarray(fitted.ar[:, est_start:est_end])
+        est_sar = est_ar / np.sqrt(fitted.s2)[:, None]
+    sar_span = normal_returns.sar(fitted, span)
+    out = ChunkOutput(
+        rows=rows, reason=reason, m=fitted.m, s2=fitted.s2, const=fitted.const, slopes=fitted.slopes,
+        car={}, dates=dates,     # copies of the span: the chunk's (pairs, days) arrays are not kept alive
+        span={"ret": y[:, span].copy(), "normal_ret": fitted.normal[:, span].copy(), "ar": fitted.ar[:, span].copy(),
+              "sar": sar_span})
+    car, scar, valid = _window_stats(layout, settings, out, y, f, fitted, ok)
+    return PairStage(out, car, scar, valid, est_ar, est_sar, ok)
+
+
+def _empty_stage(part: PairStage, rows: np.ndarray) -> PairStage:
+    """Arrays shaped like ``part``'s for all the pairs ``rows`` (pair axis: 0, or 1 for ``(W, n)`` arrays)."""
+    n = len(rows)
+
+    def like(a: np.ndarray, axis: int = 0) -> np.ndarray:
+        shape = list(a.shape)
+        shape[axis] = n
+        return np.empty(shape, dtype=a.dtype)
+
+    o = part.out
+    out = ChunkOutput(rows=rows, reason=like(o.reason), m=like(o.m), s2=like(o.s2), const=like(o.const),
+                      slopes=like(o.slopes), car={k: like(v, 1) for k, v in o.car.items()}, dates=like(o.dates),
+                      span={k: like(v) for k, v in o.span.items()})
+    return PairStage(out, like(part.car, 1), like(part.scar, 1), like(part.valid, 1), like(part.est_ar),
+                     like(part.est_sar), like(part.ok))
+
+
+def _put_stage(full: PairStage, part: PairStage, pos: np.ndarray) -> None:
+    """``part`` (the pairs at chunk positions ``pos``) written into ``full``."""
+    fo, po = full.out, part.out
+    for name in ("reason", "m", "s2", "const", "slopes", "dates"):
+        getattr(fo, name)[pos] = getattr(po, name)
+    for k, v in po.car.items():
+        fo.car[k][:, pos] = v
+    for k, v in po.span.items():
+        fo.span[k][pos] = v
+    for name in ("car", "scar", "valid"):
+        getattr(full, name)[:, pos] = getattr(part, name)
+    full.est_ar[pos], full.est_sar[pos], full.ok[pos] = part.est_ar, part.est_sar, part.ok
 
 
 def _window_stats(layout: PairLayout, settings: FitSettings, out: ChunkOutput, y: np.ndarray, f: np.ndarray,
@@ -256,10 +354,14 @@ def run_chunks(layout: PairLayout, settings: FitSettings, cells: Cells, chunks: 
     kernels.plan(sum(len(c.rows) for c in chunks))      # numpy or compiled loops: by the work this process does
     bar = progress_bar(cells.n_cells, desc="bootstrap", unit="cell", enabled=progress if do_boot else False)
 
-    def one(chunk: EventChunk) -> ChunkOutput:
-        return fit_chunk(layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed, tick=lambda: bar.update(1))
+    cores = min(os.cpu_count() or 1, 4)
+    workers = 1 if (do_boot or len(chunks) == 1) else min(len(chunks), cores)
+    threads = cores if len(chunks) == 1 else 1          # one chunk (a pooled design): its pair stage in parts
 
-    workers = 1 if (do_boot or len(chunks) == 1) else min(len(chunks), os.cpu_count() or 1, 4)
+    def one(chunk: EventChunk) -> ChunkOutput:
+        return fit_chunk(layout, settings, cells, chunk, bootstrap=bootstrap, seed=seed, tick=lambda: bar.update(1),
+                         threads=threads)
+
     try:
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
