@@ -343,6 +343,54 @@ def import_floor(repeat: int) -> list[float]:
     return [timed([sys.executable, "-c", f"import {FLOOR_IMPORTS}"])[0] for _ in range(repeat)]
 
 
+#: the least a 10,000-pair run can do in a fresh process: the libraries, the price file read and validated by the
+#: library's reader, returns, and ``EventStudy(...).fit()`` of every pair and test on the one window; nothing
+#: written, no calendars (day 0 is the event date), no headline. Prints every pair's CAR[-10,10] to a file so
+#: that it is checked like the CLI's.
+LIBRARY_SCRIPT = r'''
+import sys
+import numpy as np, pandas as pd, pyarrow.csv, scipy.special, rich.console
+from eventstudy.data.base import make_prices
+from eventstudy.data.files import read_price_file
+from eventstudy.engine.model import EventStudy
+from eventstudy.returns.panel import compute_returns
+folder, out = sys.argv[1], sys.argv[2]
+frame, field = read_price_file(folder + "/prices.csv")
+panel = compute_returns(make_prices(frame, field, "benchmark prices"))
+pairs = pd.read_csv(folder + "/pairs.csv").rename(columns={"date": "day0"})
+pairs["day0"] = pd.to_datetime(pairs["day0"])
+res = EventStudy(panel, pairs, model="market", benchmark="MKT", estimation=(-250, -11), windows=[(-10, 10)]).fit()
+res.car[["event_id", "ticker", "window_start", "window_end", "car"]].to_csv(out + "/car.csv", index=False)
+'''
+
+
+def library_floor(cache: Path, repeat: int) -> dict[tuple[int, str], list[float]]:
+    """Wall seconds of :data:`LIBRARY_SCRIPT` in a fresh process on the 100- and 10,000-pair inputs, with the numpy and
+    with the compiled kernels (``EVENTSTUDY_KERNELS``); its CARs are checked against :func:`expected_car` first.
+    Keys: (pairs, kernels)."""
+    script = cache / "library_run.py"
+    script.write_text(LIBRARY_SCRIPT)
+    res = {}
+    for n in (100, 10_000):
+        folder = cache / f"pairs_{n}"
+        if not (folder / "pairs.csv").exists():
+            make_inputs(folder, *SHAPES[n])
+        out = folder / "out_library"
+        out.mkdir(exist_ok=True)
+        cmd = [sys.executable, str(script), str(folder), str(out)]
+        for kern in ("numpy", "compiled"):
+            env = {**os.environ, "EVENTSTUDY_KERNELS": kern}
+            subprocess.run(cmd, check=True, capture_output=True, env=env)
+            check_cars(folder, out, None)
+            ts = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env=env)
+                ts.append(time.perf_counter() - t0)
+            res[(n, kern)] = ts
+    return res
+
+
 def _per_thousand(rows: list[dict], key: str) -> list[str]:
     """Seconds per 1,000 more ``key`` than the first row (median times), '–' for the first row."""
     m0, n0 = statistics.median(rows[0]["cli_s"]), rows[0][key]
@@ -360,7 +408,7 @@ def _growth_table(rows: list[dict], key: str, header: str, label) -> list[str]:
 
 
 def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = None, firm: list[dict] | None = None,
-           floor: list[float] | None = None) -> str:
+           floor: list[float] | None = None, lib: dict[str, list[float]] | None = None) -> str:
     base = next(r for r in rows if r["pairs"] == 100) if rows else None
     out = [f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; "
            f"median (min–max) of {len(rows[0]['cli_s']) if rows else 0} runs per command, each its own process.", ""]
@@ -393,6 +441,22 @@ def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = No
             line += (f" At 10,000 pairs, 5x the peer's end-to-end time leaves {budget:.2f} s for everything else "
                      f"the run does (the CLI takes {statistics.median(ten['cli_s']) - statistics.median(floor):.2f} s "
                      f"above the floor).")
+        out += ["", line]
+    if lib:
+        med = {k: statistics.median(v) for k, v in lib.items()}
+        line = ("The library's least work (a fresh process: those imports, the price CSV read and validated, returns, "
+                "`EventStudy(...).fit()` of every pair and test; nothing written, day 0 given, every CAR checked), "
+                f"at 10,000 pairs: {rng_text(lib[(10_000, 'numpy')])} s with the numpy kernels, "
+                f"{rng_text(lib[(10_000, 'compiled')])} s with the compiled ones (numba's loading included); "
+                f"at 100 pairs {rng_text(lib[(100, 'numpy')])} s.")
+        marg = 1000 * (med[(10_000, "numpy")] - med[(100, "numpy")]) / 9_900
+        line += f" Per pair above that: {marg:.4f} ms with the numpy kernels."
+        ten = next((r for r in rows if r["pairs"] == 10_000), None)
+        base = next((r for r in rows if r["pairs"] == 100), None)
+        if peer and ten is not None and base is not None:
+            pm = 1000 * (statistics.median(ten["peer_s"]) - statistics.median(base["peer_s"])) / 9_900
+            line += (f" Against the peer: {statistics.median(ten['peer_s']) / med[(10_000, 'numpy')]:.1f}x end to end "
+                     f"(5x is {statistics.median(ten['peer_s']) / 5:.2f} s) and {pm / marg:.1f}x per pair.")
         out += ["", line]
     if off:
         out += ["", f"`eventstudy run --offline` (71 stocks + 3 Nikkei instruments x 12 events, report and figures "
@@ -434,7 +498,8 @@ def main() -> None:
     firm = [] if a.no_firm else firm_scaling(a.firm, cache, max(1, min(a.repeat, 2)))
     off = offline(cache, a.offline_runs) if a.offline_runs > 0 else None
     floor = import_floor(a.repeat) if rows else None
-    text = report(rows, scal, not a.no_peer, off, firm, floor)
+    lib = library_floor(cache, a.repeat) if 10_000 in a.sizes else None
+    text = report(rows, scal, not a.no_peer, off, firm, floor, lib)
     print(text)
     if a.markdown:
         Path(a.markdown).write_text(text + "\n")
