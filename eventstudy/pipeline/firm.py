@@ -32,24 +32,36 @@ from eventstudy.returns.panel import compute_returns, with_closes
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 from eventstudy.inputs.study import Labels, Study
 
-__all__ = ["run_firm_study", "own_event_overlaps", "OVERLAP_COLUMNS"]
+__all__ = ["run_firm_study", "own_event_overlaps", "own_event_overlap_spans", "overlap_days", "OVERLAP_COLUMNS",
+           "OVERLAP_SPAN_COLUMNS"]
 
-#: columns of :func:`own_event_overlaps`
+#: columns of :func:`own_event_overlaps` (one row per day)
 OVERLAP_COLUMNS = ["ticker", "event_id", "other_event_id", "rel_day"]
+#: columns of :func:`own_event_overlap_spans` (one row per pair and other pair: a run of days)
+OVERLAP_SPAN_COLUMNS = ["ticker", "event_id", "other_event_id", "rel_day_first", "rel_day_last", "days"]
+_TEXT_COLUMNS = ("ticker", "event_id", "other_event_id")
 
 
-def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex], spec: WindowSpec) -> pd.DataFrame:
-    """Estimation days of each pair that lie in the event span of another event of the same firm.
+def own_event_overlap_spans(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex],
+                            spec: WindowSpec) -> pd.DataFrame:
+    """Estimation days of each pair that lie in the event span of another event of the same firm, as runs of days.
 
     ``pairs``: ``ticker, event_id, day0`` (session dates); ``sessions``: each ticker's sessions.
-    Returns :data:`OVERLAP_COLUMNS`, one row per contaminated (pair, relative day), ordered by firm (first
-    appearance), pair, other pair (row order) and day; a day inside two other events' spans is listed once,
-    with the first. Vectorised over all pairs: day-0 positions per shared session index, candidate other
-    events by a binary search of each firm's sorted positions, days by repeating ranges.
+    Returns :data:`OVERLAP_SPAN_COLUMNS`: one row per (pair, other pair of the same firm) with the relative days
+    ``rel_day_first .. rel_day_last`` (``days`` of them, all of them estimation days of the pair) inside the other
+    pair's event span, ordered by firm (first appearance), pair and other pair (row order). A day inside two other
+    events' spans belongs to the first of them in row order; what is left of a later one's days is still one run
+    (every event span has the same length, so an earlier span cannot lie strictly inside a later one).
+    :func:`own_event_overlaps` lists the same days one row each.
+
+    Vectorised over all pairs: day-0 positions per shared session index, candidate other events by a binary search
+    of each firm's sorted positions, the days an earlier other event already holds taken off the ends of a later
+    one's run in a few passes over (pair, other pair) rows.
     """
     est = spec.estimation
     lo, hi = spec.event_span()
-    empty = pd.DataFrame({c: pd.Series([], dtype=object if c != "rel_day" else np.int64) for c in OVERLAP_COLUMNS})
+    empty = pd.DataFrame({c: pd.Series([], dtype=object if c in _TEXT_COLUMNS else np.int64)
+                          for c in OVERLAP_SPAN_COLUMNS})
     if len(pairs) < 2:
         return empty
     tick = pairs["ticker"].to_numpy(dtype=object)
@@ -80,19 +92,67 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     last = np.minimum(p0[a] + est[1], p0[b] + hi)
     hit = first <= last
     a, b, first, last = a[hit], b[hit], first[hit], last[hit]
+    srt = np.lexsort((b, a, code[a]))                    # firm, pair, other pair (row order)
+    a, b, first, last = a[srt], b[srt], first[srt], last[srt]
+    first, last = _minus_earlier(a, first, last)
+    live = first <= last
+    a, b, first, last = a[live], b[live], first[live], last[live]
     if a.size == 0:
         return empty
-    j, rel = _ranges(np.arange(a.size), first - p0[a], last - first + 1)
-    a, b = a[j], b[j]
-    srt = np.lexsort((rel, b, a, code[a]))               # firm, pair, other pair (row order), day
-    a, b, rel = a[srt], b[srt], rel[srt]
-    # a (pair, day) inside two other events' spans: the first row (the other pair first in row order)
-    first_of = np.unique(a * (rel.max() - rel.min() + 1) + (rel - rel.min()), return_index=True)[1]
-    keep = np.sort(first_of)
-    a, b, rel = a[keep], b[keep], rel[keep]
     ids = pairs["event_id"]
     return pd.DataFrame({"ticker": _take_text(pairs["ticker"], a), "event_id": _take_text(ids, a),
-                         "other_event_id": _take_text(ids, b), "rel_day": rel})
+                         "other_event_id": _take_text(ids, b), "rel_day_first": first - p0[a],
+                         "rel_day_last": last - p0[a], "days": last - first + 1})
+
+
+def _minus_earlier(group: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs ``first..last`` (a group's rows next to each other) with the days of the group's earlier rows taken off.
+
+    An earlier run that holds a run's first day moves that day past its own last one; one that holds its last day
+    moves that day before its own first one; repeated until nothing moves (an empty run ends with first > last).
+    Correct when no earlier run lies strictly inside a later one (equal-length spans)."""
+    lo, hi = first.copy(), last.copy()
+    n = group.size
+    if n < 2:
+        return lo, hi
+    new = np.r_[True, group[1:] != group[:-1]]
+    rank = np.arange(n) - np.flatnonzero(new)[np.cumsum(new) - 1]      # place within its group
+    moved = True
+    while moved:
+        moved = False
+        for r in range(1, int(rank.max()) + 1):
+            j = np.flatnonzero(rank >= r)
+            j = j[lo[j] <= hi[j]]                        # runs not yet empty
+            i = j - r
+            at_lo = (first[i] <= lo[j]) & (lo[j] <= last[i])
+            if at_lo.any():
+                lo[j[at_lo]] = last[i[at_lo]] + 1
+                moved = True
+            at_hi = (first[i] <= hi[j]) & (hi[j] <= last[i]) & (lo[j] <= hi[j])
+            if at_hi.any():
+                hi[j[at_hi]] = first[i[at_hi]] - 1
+                moved = True
+    return lo, hi
+
+
+def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex], spec: WindowSpec) -> pd.DataFrame:
+    """Estimation days of each pair that lie in the event span of another event of the same firm, one row per day.
+
+    ``pairs``: ``ticker, event_id, day0`` (session dates); ``sessions``: each ticker's sessions.
+    Returns :data:`OVERLAP_COLUMNS`, one row per contaminated (pair, relative day), ordered by firm (first
+    appearance), pair, other pair (row order) and day; a day inside two other events' spans is listed once,
+    with the first. The runs of :func:`own_event_overlap_spans` laid out day by day (:func:`overlap_days`):
+    what ``EventStudy(estimation_drop=...)`` takes.
+    """
+    return overlap_days(own_event_overlap_spans(pairs, sessions, spec))
+
+
+def overlap_days(spans: pd.DataFrame) -> pd.DataFrame:
+    """The runs of :func:`own_event_overlap_spans` as :data:`OVERLAP_COLUMNS`, one row per day, in their order."""
+    n = spans["days"].to_numpy(dtype=np.int64)
+    j, rel = _ranges(np.arange(n.size), spans["rel_day_first"].to_numpy(dtype=np.int64), n)
+    return pd.DataFrame({"ticker": _take_text(spans["ticker"], j), "event_id": _take_text(spans["event_id"], j),
+                         "other_event_id": _take_text(spans["other_event_id"], j), "rel_day": rel})
 
 
 def _take_text(col: pd.Series, at: np.ndarray):
@@ -126,7 +186,8 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     event windows out of its estimation window). ``study``: labels of the groups (:class:`~eventstudy.inputs.study.Study`); ``executor``: where the
     engine's chunks run (as :func:`eventstudy.pipeline.study.run_study`).
     Other options as :func:`eventstudy.pipeline.study.run_study`.
-    The result's tests have ``event_id`` = ``"pooled"``; ``car`` and ``ar`` keep each firm-event's id.
+    The result's tests have ``event_id`` = ``"pooled"``; ``car`` and ``ar`` keep each firm-event's id; the run's
+    ``overlaps`` are :func:`own_event_overlap_spans` (a run of days per pair and other event of its firm).
     """
     if overlap not in ("flag", "drop"):
         raise EstimationError(f"overlap={overlap!r}: choose 'flag' or 'drop'")
@@ -188,14 +249,15 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     else:
         pairs["group"] = "all"
 
-    overlaps = own_event_overlaps(pairs, panel.sessions, spec)
+    overlaps = own_event_overlap_spans(pairs, panel.sessions, spec)
     if len(overlaps):
-        n_pairs = overlaps.groupby(["ticker", "event_id"]).ngroups
+        t, e = (overlaps[c].to_numpy(dtype=object) for c in ("ticker", "event_id"))
+        n_pairs = int(np.r_[True, (t[1:] != t[:-1]) | (e[1:] != e[:-1])].sum())   # a pair's runs are next to each other
         what = ("left out of their estimation windows" if overlap == "drop"
                 else "inside their estimation windows (use overlap='drop', CLI --overlap drop, to leave them out)")
-        warnings.warn(f"{n_pairs} firm-event(s) have another event of the same firm {what}: {len(overlaps)} "
-                      f"estimation day(s), e.g. {overlaps['ticker'].iloc[0]} {overlaps['event_id'].iloc[0]} "
-                      f"(other event {overlaps['other_event_id'].iloc[0]})", stacklevel=2)
+        warnings.warn(f"{n_pairs} firm-event(s) have another event of the same firm {what}: "
+                      f"{int(overlaps['days'].sum())} estimation day(s), e.g. {overlaps['ticker'].iloc[0]} "
+                      f"{overlaps['event_id'].iloc[0]} (other event {overlaps['other_event_id'].iloc[0]})", stacklevel=2)
 
     kw: dict = {}
     regs: dict[str, list[str]] = {}
@@ -210,7 +272,8 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
                     pooled_group="all" if pairs["group"].nunique() > 1 else None,
                     log_returns=(return_kind == "log"), alignment=alignment, pool=True,
-                    estimation_drop=overlaps if overlap == "drop" else None, **kw)
+                    estimation_drop=overlap_days(overlaps) if overlap == "drop" and len(overlaps) else None,
+                    **kw)
     result = es.fit(bootstrap=bootstrap, seed=seed, executor=executor)
     warn_untested(result)
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,

@@ -96,8 +96,8 @@ class StudyRun(StudyInputs):
     result: EventStudyResult
     regressions: pd.DataFrame
     limit_flags: pd.DataFrame | None = None
-    overlaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ticker", "event_id",
-                                                                                 "other_event_id", "rel_day"]))
+    overlaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[
+        "ticker", "event_id", "other_event_id", "rel_day_first", "rel_day_last", "days"]))
 
     @property
     def design(self) -> str:

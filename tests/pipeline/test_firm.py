@@ -301,9 +301,37 @@ def test_own_event_overlaps_equal_a_loop_over_every_pair_of_a_firms_events():
                                                                             "rel_day"]
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_overlap_runs_equal_the_loop_when_a_firms_events_crowd_together(seed):
+    """Firms with up to 40 events within 300 sessions (a day in many other events' spans at once, runs cut at
+    both ends): the runs laid out day by day equal the loop's rows, and each run is one stretch of estimation days
+    inside its other event's span."""
+    from eventstudy.pipeline.firm import overlap_days, own_event_overlap_spans
+
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2016-01-01", periods=900)
+    rows = [(f"F{i}", f"F{i}-{k}", days[rng.integers(260, 560)]) for i in range(6) for k in range(rng.integers(2, 40))]
+    pairs = pd.DataFrame([rows[i] for i in rng.permutation(len(rows))], columns=["ticker", "event_id", "day0"])
+    sess = {f"F{i}": days for i in range(6)}
+    for windows in ([(0, 0)], [(-5, 10)], [(-10, 10)]):
+        spec = WindowSpec.build((-250, -11), windows)
+        spans = own_event_overlap_spans(pairs, sess, spec)
+        exp = _overlaps_by_loop(pairs, sess, spec)
+        pd.testing.assert_frame_equal(overlap_days(spans), exp)
+        pd.testing.assert_frame_equal(own_event_overlaps(pairs, sess, spec), exp)
+        assert (spans["days"] == spans["rel_day_last"] - spans["rel_day_first"] + 1).all() and (spans["days"] > 0).all()
+        assert spans["rel_day_first"].min() >= -250 and spans["rel_day_last"].max() <= -11
+        lo, hi = spec.event_span()
+        pos = {e: days.get_loc(d) for e, d in zip(pairs["event_id"], pairs["day0"])}
+        a = spans["event_id"].map(pos).to_numpy()
+        b = spans["other_event_id"].map(pos).to_numpy()
+        assert ((a + spans["rel_day_first"] >= b + lo) & (a + spans["rel_day_last"] <= b + hi)).all()
+
+
 def test_cli_writes_the_overlaps_it_found(tmp_path, capsys):
     """Two events of one firm 30 sessions apart on the bundled SIMULATED market: overlaps.csv (written by the
-    table writer, text quoted like the other tables) reads back as the library's overlaps, row for row."""
+    table writer, text quoted like the other tables; one row per run of days) reads back as the library's overlaps,
+    row for row."""
     from eventstudy.cli import main
     from eventstudy.data.offline import OfflineSource
 
@@ -314,12 +342,18 @@ def test_cli_writes_the_overlaps_it_found(tmp_path, capsys):
                  "news", "--out", str(tmp_path / "o")])
     assert code == 0, capsys.readouterr().err
     text = (tmp_path / "o" / "overlaps.csv").read_text()
-    assert text.splitlines()[0] == "ticker,event_id,other_event_id,rel_day" and '"7203.T"' in text
+    assert text.splitlines()[0] == "ticker,event_id,other_event_id,rel_day_first,rel_day_last,days" and '"7203.T"' in text
     got = pd.read_csv(tmp_path / "o" / "overlaps.csv")
     with pytest.warns(UserWarning, match="another event of the same firm inside their estimation windows"):
         run = run_firm_study(load_firm_events(tmp_path / "firm.csv"), OfflineSource(), benchmark="1306.T", by="news")
     assert len(got) > 0
-    pd.testing.assert_frame_equal(got, run.overlaps.astype({"rel_day": "int64"}), check_dtype=False)
+    pd.testing.assert_frame_equal(got, run.overlaps, check_dtype=False)
+    # 2025-11-14's estimation window [-250, -11] holds 2025-10-01's event span [-1, 5] (the default windows),
+    # ``gap`` Tokyo sessions earlier: one run of 7 days
+    import exchange_calendars as xcals
+
+    gap = len(xcals.get_calendar("XTKS").sessions_in_range("2025-10-01", "2025-11-14")) - 1
+    assert got[["rel_day_first", "rel_day_last", "days"]].values.tolist() == [[-gap - 1, -gap + 5, 7]]
 
 
 def test_futures_roll_jumps_are_masked_in_firm_specific_designs():
