@@ -46,19 +46,38 @@ def cell_mean_correlation(lp, cl, C, fast, Z, ea, min_overlap, days_ok, cluster=
         ends = np.searchsorted(cl, slow_cells, side="right")
         for c, a, b in zip(slow_cells, starts, ends):
             mem = lp[a:b]
-            sl = np.flatnonzero(~fast[mem])         # positions (in the cell) of the exact-path members
-            r = cross_correlation(ea[mem[sl]], ea[mem], min_overlap)
-            if cluster is not None:       # pairs on different dates: independent, correlation 0
-                r = np.where(cluster[mem[sl]][:, None] == cluster[mem][None, :], r, 0.0)
-            # count each pair once: a slow row against fast columns, and slow-slow pairs above the diagonal
-            cols = np.arange(mem.size)
-            take = fast[mem][None, :] | (cols[None, :] > sl[:, None])
-            v = r[take]
-            v = v[np.isfinite(v)]
-            tot[c] += v.sum()
-            npair[c] += v.size
+            if cluster is None:
+                tot[c], npair[c] = _slow_pairs(mem, np.arange(mem.size), fast, ea, min_overlap, tot[c], npair[c])
+                continue
+            # pairs on different dates are independent (correlation 0, counted); only a slow member's own date
+            # cluster is worked out, so the cost is that of the clusters, not of the (slow x cell) matrix
+            fm = fast[mem]
+            n_s, n_f = float((~fm).sum()), float(fm.sum())
+            npair[c] += n_s * n_f + n_s * (n_s - 1.0) / 2.0         # every pair with a slow member, once
+            by = np.argsort(cluster[mem], kind="stable")              # each date's members, in cell order
+            cut = np.flatnonzero(np.diff(cluster[mem][by])) + 1
+            for g in np.split(by, cut):
+                if fm[g].all():
+                    continue
+                k = float((~fm[g]).sum())
+                npair[c] -= k * float(fm[g].sum()) + k * (k - 1.0) / 2.0   # counted again below if finite
+                tot[c], npair[c] = _slow_pairs(mem, g, fast, ea, min_overlap, tot[c], npair[c])
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(npair > 0, tot / npair, np.nan)
+
+
+def _slow_pairs(mem: np.ndarray, at: np.ndarray, fast: np.ndarray, ea: np.ndarray, min_overlap: int,
+                tot: float, npair: float) -> tuple[float, float]:
+    """``tot`` and ``npair`` with the pairwise-complete correlations of the members ``mem[at]`` (``at``: positions in
+    the cell, ascending) that involve a slow member added: a slow row against every fast column, and slow-slow pairs
+    once (the later position as column); undefined correlations (too little overlap) are not counted."""
+    m = mem[at]
+    sl = np.flatnonzero(~fast[m])                   # the exact-path members among them
+    r = cross_correlation(ea[m[sl]], ea[m], min_overlap)
+    take = fast[m][None, :] | (at[None, :] > at[sl][:, None])
+    v = r[take]
+    v = v[np.isfinite(v)]
+    return tot + v.sum(), npair + v.size
 
 
 def cross_correlation(xa: np.ndarray, xb: np.ndarray, min_overlap: int) -> np.ndarray:

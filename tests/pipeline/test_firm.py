@@ -128,6 +128,41 @@ def test_pooled_cells_equal_independent_computations():
         assert cell.loc["kolari_pynnonen", "p_value"] == pytest.approx(ref.p_value, rel=1e-9)
 
 
+@pytest.mark.parametrize("drop", [False, True], ids=["missing returns", "missing returns and dropped days"])
+def test_pooled_kp_with_incomplete_residual_rows_equals_the_reference(drop):
+    """Firm-events whose estimation residuals are incomplete (missing returns, days left out: the pairwise-complete
+    path), half of them on two shared dates: the date-clustered KP equals the reference on the fitted residuals;
+    only each date's own pairs are correlated."""
+    ret, days = _panel(seed=7)
+    names = [c for c in ret.columns if c != "M"]
+    rng = np.random.default_rng(8)
+    for c in names[:40]:                                  # gaps all over the panel for a third of the securities
+        ret.iloc[rng.choice(np.arange(50, 890), 60, replace=False), ret.columns.get_loc(c)] = np.nan
+    n = 80
+    tick = rng.permutation(names)[:n] if n <= len(names) else rng.choice(names, n)
+    pos = rng.integers(300, 850, n)
+    pos[:25], pos[25:40] = 560, 700                       # two crowded dates
+    pairs = pd.DataFrame({"ticker": tick, "event_id": [f"e{i}" for i in range(n)], "day0": days[pos],
+                          "group": np.where(np.arange(n) % 2 == 0, "good", "bad")})
+    kw = {}
+    if drop:
+        kw["estimation_drop"] = pd.DataFrame({"ticker": tick[::3], "event_id": pairs["event_id"].iloc[::3],
+                                              "rel_day": -50})
+    res = EventStudy(ret, pairs, benchmark="M", windows=[(0, 0), (-1, 1)], pool=True, **kw).fit()
+    t = res.tests
+    _, _, _, fit = res.arrays.subset(np.arange(n))
+    est = fit.ar[:, res.arrays.est_mask]
+    slow = np.isnan(est).any(axis=1)                      # the pairwise-complete path: on both crowded dates
+    assert slow.sum() >= (40 if drop else 20) and slow[:25].any() and slow[25:40].any() and not slow[:40].all()
+    for w in [(0, 0), (-1, 1)]:
+        car = res.car[(res.car["window_start"] == w[0]) & (res.car["window_end"] == w[1])]
+        cell = t[(t["group"] == "all") & (t["window_start"] == w[0]) & (t["window_end"] == w[1])].set_index("test")
+        order = car.set_index("event_id").loc[pairs["event_id"]]
+        ref = kolari_pynnonen(order["scar"].to_numpy(), est, clusters=pairs["day0"].to_numpy())
+        assert cell.loc["kolari_pynnonen", "statistic"] == pytest.approx(ref.statistic, rel=1e-9)
+        assert cell.loc["kolari_pynnonen", "p_value"] == pytest.approx(ref.p_value, rel=1e-9)
+
+
 def test_date_clustered_kp_by_hand():
     """r = sum over same-date pairs of r_ij / (N (N-1) / 2); one cluster = Kolari-Pynnonen's r."""
     rng = np.random.default_rng(3)
