@@ -81,24 +81,29 @@ def check_event_ids(ids: Sequence[str], where: Sequence[str]) -> Problems:
 
 
 def check_dates(values: Sequence[str], where: Sequence[str]) -> tuple[list[pd.Timestamp | None], Problems]:
-    """``YYYY-MM-DD`` strings -> midnight Timestamps (None where unusable)."""
+    """``YYYY-MM-DD`` strings -> midnight Timestamps (None where unusable). Each distinct text is read once (a
+    firm-events file repeats its dates)."""
+    read = {s: _read_date(s) for s in set(values)}
     dates: list[pd.Timestamp | None] = [None] * len(values)
     problems: Problems = []
     for i, s in enumerate(values):
-        if not s:
-            problems.append(_problem(where, i, "date", s, "date is empty: give the event's local date as YYYY-MM-DD "
-                                                          "(e.g. 2026-01-06)."))
-            continue
-        m = _DATE_RE.match(s)
-        if not m:
-            problems.append(_problem(where, i, "date", s, "not a valid date: write it as YYYY-MM-DD (e.g. 2026-01-06)."))
-            continue
-        problem = date_problem(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if problem:
-            problems.append(_problem(where, i, "date", s, problem))
-            continue
-        dates[i] = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        got = read[s]
+        if isinstance(got, str):
+            problems.append(_problem(where, i, "date", s, got))
+        else:
+            dates[i] = got
     return dates, problems
+
+
+def _read_date(s: str) -> pd.Timestamp | str:
+    """One ``YYYY-MM-DD`` text: its midnight Timestamp, or what is wrong with it."""
+    if not s:
+        return "date is empty: give the event's local date as YYYY-MM-DD (e.g. 2026-01-06)."
+    m = _DATE_RE.match(s)
+    if not m:
+        return "not a valid date: write it as YYYY-MM-DD (e.g. 2026-01-06)."
+    problem = date_problem(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return problem if problem else pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
 def check_times(values: Sequence[str], where: Sequence[str]) -> tuple[list[str], Problems]:
