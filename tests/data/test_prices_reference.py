@@ -83,6 +83,26 @@ def test_shuffled_input_rows_give_the_same_frame():
     assert a[1] == b[1]
 
 
+def test_a_file_already_in_ticker_date_order_gives_the_same_frame_and_messages():
+    """Rows already sorted by (ticker, date) take the no-reordering path: the same frame as the shuffled rows, a
+    missing price dropped, and a duplicate named by its lines."""
+    df = random_long(6)
+    df["Ticker"], df["Date"] = df["Ticker"].str.strip(), df["Date"].str.strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PriceDataWarning)
+        srt = df.sort_values(["Ticker", "Date"], kind="stable").reset_index(drop=True)
+        a = validate_price_frame(df, "x")
+        b = validate_price_frame(srt, "x")
+    assert srt["Close"].isna().any()
+    pd.testing.assert_frame_equal(a[0], b[0])
+    assert a[1] == b[1]
+    dup = pd.DataFrame({"date": ["2025-01-06", "2025-01-07", "2025-01-07", "2025-01-08"], "ticker": "A",
+                        "close": [1.0, 2.0, 2.5, 3.0]})
+    with pytest.raises(PriceDataError, match=r"1 duplicated \(date, ticker\) pair\(s\): A on 2025-01-07 at line 3, "
+                                             r"line 4\."):
+        validate_price_frame(dup, "p.csv", line_numbers=[2, 3, 4, 5])
+
+
 def test_many_duplicates_listed_in_ticker_date_order():
     days = ["2025-01-0%d" % i for i in range(6, 10)]
     rows = [(d, t, 1.0) for t in ("B", "A") for d in days] * 2
