@@ -421,8 +421,9 @@ def report(rows: list[dict], scal: list[dict], peer: bool, off: dict | None = No
            floor: list[float] | None = None, lib: dict[tuple[int, str], list[float]] | None = None,
            firm_drop: list[dict] | None = None) -> str:
     base = next(r for r in rows if r["pairs"] == 100) if rows else None
+    first = next((t[0] for t in (rows, scal, firm or [], firm_drop or []) if t), {"cli_s": []})
     out = [f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; "
-           f"median (min–max) of {len(rows[0]['cli_s']) if rows else 0} runs per command, each its own process.", ""]
+           f"median (min–max) of {len(first['cli_s'])} runs per command, each its own process.", ""]
     if rows:
         out += ["| pairs | securities × events | CLI s | peer s | end-to-end ratio | CLI ms / pair (marginal) | "
                 "peer ms / pair (marginal) | marginal ratio | CLI peak MB | peer peak MB | max |CAR − reference| CLI / peer |",
