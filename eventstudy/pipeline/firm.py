@@ -56,7 +56,7 @@ def own_event_overlap_spans(pairs: pd.DataFrame, sessions: dict[str, pd.Datetime
 
     Vectorised over all pairs: day-0 positions per shared session index, candidate other events by a binary search
     of each firm's sorted positions, the days an earlier other event already holds taken off the ends of a later
-    one's run in a few passes over (pair, other pair) rows.
+    one's run in one pass over (pair, other pair) rows.
     """
     est = spec.estimation
     lo, hi = spec.event_span()
@@ -108,30 +108,29 @@ def own_event_overlap_spans(pairs: pd.DataFrame, sessions: dict[str, pd.Datetime
 def _minus_earlier(group: np.ndarray, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Runs ``first..last`` (a group's rows next to each other) with the days of the group's earlier rows taken off.
 
-    An earlier run that holds a run's first day moves that day past its own last one; one that holds its last day
-    moves that day before its own first one; repeated until nothing moves (an empty run ends with first > last).
-    Correct when no earlier run lies strictly inside a later one (equal-length spans)."""
+    The runs are a pair's estimation window cut by equal-length event spans, so both their ends rise with their
+    start: an earlier run that meets a later one holds its first day (it starts no later) or its last day (it
+    starts later, so it ends no earlier). What is left is therefore one run, from the day after the last end of
+    the former to the day before the first start of the latter, and one pass over the earlier runs in any order
+    finds it: a run holding the current first day moves it past its own end, one holding the current last day
+    moves it before its own start (an empty run ends with first > last). Work: half the square of each group's
+    size."""
     lo, hi = first.copy(), last.copy()
     n = group.size
     if n < 2:
         return lo, hi
     new = np.r_[True, group[1:] != group[:-1]]
     rank = np.arange(n) - np.flatnonzero(new)[np.cumsum(new) - 1]      # place within its group
-    moved = True
-    while moved:
-        moved = False
-        for r in range(1, int(rank.max()) + 1):
-            j = np.flatnonzero(rank >= r)
-            j = j[lo[j] <= hi[j]]                        # runs not yet empty
-            i = j - r
-            at_lo = (first[i] <= lo[j]) & (lo[j] <= last[i])
-            if at_lo.any():
-                lo[j[at_lo]] = last[i[at_lo]] + 1
-                moved = True
-            at_hi = (first[i] <= hi[j]) & (hi[j] <= last[i]) & (lo[j] <= hi[j])
-            if at_hi.any():
-                hi[j[at_hi]] = first[i[at_hi]] - 1
-                moved = True
+    by_rank = np.argsort(rank, kind="stable")
+    from_rank = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 1))   # rows of rank >= r: a suffix
+    for r in range(1, from_rank.size):
+        j = by_rank[from_rank[r]:]
+        j = j[lo[j] <= hi[j]]                            # runs not yet empty
+        i = j - r
+        at_lo = (first[i] <= lo[j]) & (lo[j] <= last[i])
+        lo[j[at_lo]] = last[i[at_lo]] + 1
+        at_hi = (first[i] <= hi[j]) & (hi[j] <= last[i]) & (lo[j] <= hi[j])
+        hi[j[at_hi]] = first[i[at_hi]] - 1
     return lo, hi
 
 
