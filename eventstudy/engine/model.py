@@ -94,8 +94,9 @@ class EventStudy:
         per value of that column. In pooled cells the Kolari-Pynnonen correlation counts only pairs
         whose day 0 is the same date (pairs on different dates are independent by assumption), see
         :func:`eventstudy.inference.reference.kolari_pynnonen`; ``ar``/``car`` keep each pair's own event id.
-    estimation_drop : optional ``ticker, event_id, rel_day`` rows: estimation days of a pair left out of
-        its estimation window (e.g. the days of another event of the same firm), counted out of ``M_i``.
+    estimation_drop : optional ``ticker, event_id, rel_day`` rows, or ``ticker, event_id, rel_day_first,
+        rel_day_last`` runs (:func:`eventstudy.pipeline.firm.own_event_overlap_spans`): estimation days of a pair
+        left out of its estimation window (e.g. the days of another event of the same firm), counted out of ``M_i``.
     alignment : how a benchmark or factor on another trading calendar is put on a security's
         sessions: ``"close"`` (default) compounds the regressor's sessions that close inside the
         security's close-to-close interval (needs session closes, ``ReturnPanel.closes``; pairs

@@ -237,19 +237,33 @@ def join_factors(returns: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
 
 def drop_positions(pairs: pd.DataFrame, spec: WindowSpec,
                    drop: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
-    """(pair index, grid column) of the estimation days ``drop`` (``ticker, event_id, rel_day``) leaves
-    out, sorted by pair; None if none. Rows naming no pair or no estimation day are ignored."""
+    """(pair index, grid column) of the estimation days ``drop`` leaves out, sorted by pair; None if none.
+
+    ``drop``: ``ticker, event_id, rel_day`` rows (one day each), or ``ticker, event_id, rel_day_first, rel_day_last``
+    rows (a run of days each, as :func:`eventstudy.pipeline.firm.own_event_overlap_spans` gives them: the same
+    positions as the runs laid out day by day, without a row per day). Days naming no pair or no estimation day
+    are ignored."""
     if drop is None or not len(drop):
         return None
-    need = {"ticker", "event_id", "rel_day"}
+    runs = {"rel_day_first", "rel_day_last"} <= set(drop.columns)
+    need = {"ticker", "event_id"} | ({"rel_day_first", "rel_day_last"} if runs else {"rel_day"})
     if not need <= set(drop.columns):
-        raise WindowError(f"estimation_drop needs columns ticker, event_id, rel_day; found {', '.join(map(str, drop.columns))}")
+        raise WindowError(f"estimation_drop needs columns ticker, event_id and rel_day (or rel_day_first, "
+                          f"rel_day_last); found {', '.join(map(str, drop.columns))}")
     key = pd.MultiIndex.from_arrays([pairs["ticker"], pairs["event_id"]])
     pos = key.get_indexer(pd.MultiIndex.from_arrays([drop["ticker"].astype(str), drop["event_id"].astype(str)]))
+    if runs:
+        first = drop["rel_day_first"].to_numpy(dtype=np.int64)
+        n = np.maximum(drop["rel_day_last"].to_numpy(dtype=np.int64) - first + 1, 0)
+        run = np.repeat(np.arange(n.size), n)
+        day = first[run] + (np.arange(run.size) - np.repeat(np.cumsum(n) - n, n))
+        pos = pos[run]
+    else:
+        day = drop["rel_day"].to_numpy(dtype=np.int64)
     rel = spec.rel_days
-    col = np.searchsorted(rel, drop["rel_day"].to_numpy(dtype=np.int64))
+    col = np.searchsorted(rel, day)
     ok = (pos >= 0) & (col < len(rel))
-    ok[ok] &= rel[col[ok]] == drop["rel_day"].to_numpy(dtype=np.int64)[ok]
+    ok[ok] &= rel[col[ok]] == day[ok]
     ok[ok] &= spec.estimation_mask()[col[ok]]
     order = np.argsort(pos[ok], kind="stable")
     return pos[ok][order], col[ok][order]

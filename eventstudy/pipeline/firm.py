@@ -271,8 +271,7 @@ def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None =
     es = EventStudy(panel, pairs, model=model, estimation=spec.estimation, windows=spec.windows,
                     pooled_group="all" if pairs["group"].nunique() > 1 else None,
                     log_returns=(return_kind == "log"), alignment=alignment, pool=True,
-                    estimation_drop=overlap_days(overlaps) if overlap == "drop" and len(overlaps) else None,
-                    **kw)
+                    estimation_drop=overlaps if overlap == "drop" else None, **kw)
     result = es.fit(bootstrap=bootstrap, seed=seed, executor=executor)
     warn_untested(result)
     cfg = StudyConfig(model=model, estimation=spec.estimation, windows=spec.windows, return_kind=return_kind,

@@ -10,7 +10,7 @@ from scipy import stats
 
 from eventstudy import EventStudy
 from eventstudy.calendars.day0 import map_day0_pairs
-from eventstudy.errors import EventsFileError
+from eventstudy.errors import EventsFileError, WindowError
 from eventstudy.inputs.events import firm_events_from_frame, load_firm_events
 from eventstudy.pipeline.firm import own_event_overlaps, run_firm_study
 from eventstudy.inference.reference import bmp, kolari_pynnonen
@@ -225,6 +225,15 @@ def test_own_event_overlaps_found_and_dropped():
     m_a = a.params.set_index("event_id")["m_obs"]
     m_b = b.params.set_index("event_id")["m_obs"]
     assert m_b["q2"] == m_a["q2"] - 3 and m_b["q1"] == m_a["q1"] and m_b["x"] == m_a["x"]
+    from eventstudy.pipeline.firm import own_event_overlap_spans
+
+    spans = own_event_overlap_spans(pairs, sess, spec)          # the runs, as run_firm_study passes them
+    assert spans[["event_id", "rel_day_first", "rel_day_last", "days"]].values.tolist() == [["q2", -61, -59, 3]]
+    c = EventStudy(ret, pairs, estimation_drop=spans, **kw).fit()
+    for frame in ("params", "car", "tests"):
+        pd.testing.assert_frame_equal(getattr(b, frame), getattr(c, frame), check_exact=True)
+    with pytest.raises(WindowError, match="estimation_drop needs columns ticker, event_id and rel_day"):
+        EventStudy(ret, pairs, estimation_drop=spans[["ticker", "event_id", "days"]], **kw)
 
 
 def test_cli_and_library_give_the_same_pooled_table(tmp_path, shared_dir):
@@ -361,6 +370,14 @@ def test_overlap_runs_equal_the_loop_when_a_firms_events_crowd_together(seed):
         a = spans["event_id"].map(pos).to_numpy()
         b = spans["other_event_id"].map(pos).to_numpy()
         assert ((a + spans["rel_day_first"] >= b + lo) & (a + spans["rel_day_last"] <= b + hi)).all()
+        # the engine takes the runs as they are: the same (pair, day) positions as the runs laid out day by day
+        from eventstudy.estimation.data import drop_positions
+
+        norm = pairs.assign(ticker=pairs["ticker"].astype(str), event_id=pairs["event_id"].astype(str))
+        got_pos, want_pos = drop_positions(norm, spec, spans), drop_positions(norm, spec, exp)
+        assert got_pos[0].size > 100
+        np.testing.assert_array_equal(got_pos[0], want_pos[0])
+        np.testing.assert_array_equal(got_pos[1], want_pos[1])
 
 
 def test_cli_writes_the_overlaps_it_found(tmp_path, capsys):
