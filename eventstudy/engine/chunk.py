@@ -12,7 +12,8 @@ CAR, SCAR, BHAR and their p-values per window, the batched test battery over its
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence
 
@@ -183,24 +184,28 @@ def pair_stage(layout: PairLayout, settings: FitSettings, rows: np.ndarray, thre
 
     With ``threads > 1`` and at least ``2 * PART_PAIRS`` pairs, the pairs are cut into parts of about
     :data:`PART_PAIRS` pairs, each made of whole regressor blocks (``layout.block``: pairs fitted together keep
-    being fitted together), worked on up to ``threads`` threads (numpy releases the GIL) and written into arrays
-    in the chunk's pair order. Every per-pair number is computed from that pair's rows alone, so the result is
+    being fitted together), worked on up to ``threads`` threads (numpy releases the GIL), each writing its pairs
+    into the chunk's arrays in the chunk's pair order. Every per-pair number is computed from that pair's rows alone, so the result is
     the same to the last bit as in one piece (``tests/engine/test_pair_stage.py``), and only the parts in flight
     hold their dense (pairs x days) arrays."""
     parts = _parts(layout.block[rows], PART_PAIRS) if threads > 1 and len(rows) >= 2 * PART_PAIRS else []
     if len(parts) < 2:
         return _pair_stage_rows(layout, settings, rows)
-    full: PairStage | None = None
-    exclusions: list[tuple[int, int, str]] = []
+    made: list[PairStage] = []
+    lock = threading.Lock()
+
+    def one(pos: np.ndarray) -> list[tuple[int, int, str]]:
+        part = _pair_stage_rows(layout, settings, rows[pos])
+        with lock:                                       # the first part to finish shapes the chunk's arrays
+            if not made:
+                made.append(_empty_stage(part, rows))
+        _put_stage(made[0], part, pos)                   # each part its own rows: no lock needed
+        return part.out.exclusions
+
     with ThreadPoolExecutor(max_workers=min(threads, len(parts))) as pool:
-        futures = {pool.submit(_pair_stage_rows, layout, settings, rows[pos]): pos for pos in parts}
-        for fut in as_completed(futures):
-            pos, part = futures.pop(fut), fut.result()
-            if full is None:
-                full = _empty_stage(part, rows)
-            _put_stage(full, part, pos)
-            exclusions += part.out.exclusions
-    full.out.exclusions = exclusions      # in any order: the exclusions frame sorts them by window and pair
+        found = list(pool.map(one, parts))
+    full = made[0]
+    full.out.exclusions = [e for part in found for e in part]   # the exclusions frame sorts them by window and pair
     return full
 
 
