@@ -140,8 +140,8 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
     ``pairs``: ``ticker, event_id, day0`` (session dates); ``sessions``: each ticker's sessions.
     Returns :data:`OVERLAP_COLUMNS`, one row per contaminated (pair, relative day), ordered by firm (first
     appearance), pair, other pair (row order) and day; a day inside two other events' spans is listed once,
-    with the first. The runs of :func:`own_event_overlap_spans` laid out day by day (:func:`overlap_days`):
-    what ``EventStudy(estimation_drop=...)`` takes.
+    with the first. The runs of :func:`own_event_overlap_spans` laid out day by day (:func:`overlap_days`);
+    ``EventStudy(estimation_drop=...)`` takes either form.
     """
     return overlap_days(own_event_overlap_spans(pairs, sessions, spec))
 
