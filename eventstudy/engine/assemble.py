@@ -35,6 +35,27 @@ class PairArrays:
     span: dict[str, np.ndarray]
     dates: np.ndarray
 
+    @staticmethod
+    def empty_fields(n_pairs: int, n_windows: int, q: int, n_span: int) -> dict:
+        """The fields for ``n_pairs`` pairs (``q`` slopes, ``n_span`` span days), not yet filled (NaN, NaT, '')."""
+        return dict(
+            reason=np.full(n_pairs, "", dtype=object), m=np.zeros(n_pairs, dtype=np.int64),
+            s2=np.full(n_pairs, np.nan), const=np.full(n_pairs, np.nan), slopes=np.full((n_pairs, q), np.nan),
+            car={name: np.full((n_windows, n_pairs), np.nan) for name in CAR_FIELDS},
+            span={name: np.full((n_pairs, n_span), np.nan) for name in SPAN_FIELDS},
+            dates=np.full((n_pairs, n_span), np.datetime64("NaT"), dtype="datetime64[ns]"))
+
+    def put(self, rows, part: "PairArrays") -> None:
+        """``part``'s pairs written into these arrays at ``rows`` (positions, or a slice)."""
+        self.reason[rows], self.m[rows], self.s2[rows], self.const[rows] = part.reason, part.m, part.s2, part.const
+        if self.slopes.shape[1]:
+            self.slopes[rows] = part.slopes
+        for name in CAR_FIELDS:
+            self.car[name][:, rows] = part.car[name]
+        for name in SPAN_FIELDS:
+            self.span[name][rows] = part.span[name]
+        self.dates[rows] = part.dates
+
 
 @dataclass
 class StudyOutput(PairArrays):
@@ -63,11 +84,7 @@ class StudyOutput(PairArrays):
     def empty(cls, n_pairs: int, n_cells: int, n_windows: int, n_tests: int, q: int, n_span: int) -> "StudyOutput":
         """Arrays for ``n_pairs`` pairs (``q`` slopes, ``n_span`` span days) and ``n_cells`` cells, not yet filled."""
         return cls(
-            reason=np.full(n_pairs, "", dtype=object), m=np.zeros(n_pairs, dtype=np.int64),
-            s2=np.full(n_pairs, np.nan), const=np.full(n_pairs, np.nan), slopes=np.full((n_pairs, q), np.nan),
-            car={name: np.full((n_windows, n_pairs), np.nan) for name in CAR_FIELDS},
-            span={name: np.full((n_pairs, n_span), np.nan) for name in SPAN_FIELDS},
-            dates=np.full((n_pairs, n_span), np.datetime64("NaT"), dtype="datetime64[ns]"), exclusions=[],
+            **PairArrays.empty_fields(n_pairs, n_windows, q, n_span), exclusions=[],
             n=np.zeros((n_cells, n_windows), dtype=np.int64), caar=np.full((n_cells, n_windows), np.nan),
             statistic=np.full((n_tests, n_cells, n_windows), np.nan),
             p_value=np.full((n_tests, n_cells, n_windows), np.nan), errors=[])
@@ -75,15 +92,7 @@ class StudyOutput(PairArrays):
     def add(self, part) -> None:
         """Write one chunk's output into its pairs' rows and its cells (chunks may come in any order:
         :meth:`finish` puts their exclusions and errors back in event order)."""
-        rows = part.rows
-        self.reason[rows], self.m[rows], self.s2[rows], self.const[rows] = part.reason, part.m, part.s2, part.const
-        if self.slopes.shape[1]:
-            self.slopes[rows] = part.slopes
-        for name in CAR_FIELDS:
-            self.car[name][:, rows] = part.car[name]
-        for name in SPAN_FIELDS:
-            self.span[name][rows] = part.span[name]
-        self.dates[rows] = part.dates
+        self.put(part.rows, part)
         self.pending.append((part.first_cell, part.exclusions, part.error))
         if part.error is not None:
             return

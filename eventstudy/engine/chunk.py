@@ -241,31 +241,24 @@ def _pair_stage_rows(layout: PairLayout, settings: FitSettings, rows: np.ndarray
 
 
 def _empty_stage(part: PairStage, rows: np.ndarray) -> PairStage:
-    """Arrays shaped like ``part``'s for all the pairs ``rows`` (pair axis: 0, or 1 for ``(W, n)`` arrays)."""
+    """Arrays shaped like ``part``'s for all the pairs ``rows``."""
     n = len(rows)
 
-    def like(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    def like(a: np.ndarray, axis: int = 0) -> np.ndarray:          # the pair axis: 0, or 1 for (W, n) arrays
         shape = list(a.shape)
         shape[axis] = n
         return np.empty(shape, dtype=a.dtype)
 
     o = part.out
-    out = ChunkOutput(rows=rows, reason=like(o.reason), m=like(o.m), s2=like(o.s2), const=like(o.const),
-                      slopes=like(o.slopes), car={k: like(v, 1) for k, v in o.car.items()}, dates=like(o.dates),
-                      span={k: like(v) for k, v in o.span.items()})
+    out = ChunkOutput(rows=rows, **PairArrays.empty_fields(n, o.car["car"].shape[0], o.slopes.shape[1],
+                                                           o.dates.shape[1]))
     return PairStage(out, like(part.car, 1), like(part.scar, 1), like(part.valid, 1), like(part.est_ar),
                      like(part.est_sar), like(part.ok))
 
 
 def _put_stage(full: PairStage, part: PairStage, pos: np.ndarray) -> None:
     """``part`` (the pairs at chunk positions ``pos``) written into ``full``."""
-    fo, po = full.out, part.out
-    for name in ("reason", "m", "s2", "const", "slopes", "dates"):
-        getattr(fo, name)[pos] = getattr(po, name)
-    for k, v in po.car.items():
-        fo.car[k][:, pos] = v
-    for k, v in po.span.items():
-        fo.span[k][pos] = v
+    full.out.put(pos, part.out)
     for name in ("car", "scar", "valid"):
         getattr(full, name)[:, pos] = getattr(part, name)
     full.est_ar[pos], full.est_sar[pos], full.ok[pos] = part.est_ar, part.est_sar, part.ok

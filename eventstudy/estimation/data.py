@@ -20,7 +20,7 @@ from eventstudy.errors import EstimationError, PairsError, WindowError
 from eventstudy.estimation.windows import WindowSpec
 
 __all__ = ["ALL", "POOLED", "MAX_ABS_RETURN", "StudyData", "Regressors", "check_returns", "coerce_panel",
-           "normalise_pairs", "session_dates", "join_factors", "drop_positions", "check_regressors"]
+           "normalise_pairs", "session_dates", "join_factors", "drop_positions", "expand_runs", "check_regressors"]
 
 #: the group of a pair given without one (and the default name of the pooled group)
 ALL = "all"
@@ -235,6 +235,13 @@ def join_factors(returns: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
     return returns.join(fac, how="left")
 
 
+def expand_runs(start: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs ``start[i] .. start[i] + n[i] - 1`` (``n >= 0``) laid end to end: each value's run ``i`` and the
+    value, without a Python loop."""
+    run = np.repeat(np.arange(n.size), n)
+    return run, start[run] + (np.arange(run.size) - np.repeat(np.cumsum(n) - n, n))
+
+
 def drop_positions(pairs: pd.DataFrame, spec: WindowSpec,
                    drop: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
     """(pair index, grid column) of the estimation days ``drop`` leaves out, sorted by pair; None if none.
@@ -254,9 +261,7 @@ def drop_positions(pairs: pd.DataFrame, spec: WindowSpec,
     pos = key.get_indexer(pd.MultiIndex.from_arrays([drop["ticker"].astype(str), drop["event_id"].astype(str)]))
     if runs:
         first = drop["rel_day_first"].to_numpy(dtype=np.int64)
-        n = np.maximum(drop["rel_day_last"].to_numpy(dtype=np.int64) - first + 1, 0)
-        run = np.repeat(np.arange(n.size), n)
-        day = first[run] + (np.arange(run.size) - np.repeat(np.cumsum(n) - n, n))
+        run, day = expand_runs(first, np.maximum(drop["rel_day_last"].to_numpy(dtype=np.int64) - first + 1, 0))
         pos = pos[run]
     else:
         day = drop["rel_day"].to_numpy(dtype=np.int64)

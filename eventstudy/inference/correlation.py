@@ -54,8 +54,9 @@ def cell_mean_correlation(lp, cl, C, fast, Z, ea, min_overlap, days_ok, cluster=
             fm = fast[mem]
             n_s, n_f = float((~fm).sum()), float(fm.sum())
             npair[c] += n_s * n_f + n_s * (n_s - 1.0) / 2.0         # every pair with a slow member, once
-            by = np.argsort(cluster[mem], kind="stable")              # each date's members, in cell order
-            cut = np.flatnonzero(np.diff(cluster[mem][by])) + 1
+            cm = cluster[mem]
+            by = np.argsort(cm, kind="stable")                        # each date's members, in cell order
+            cut = np.flatnonzero(np.diff(cm[by])) + 1
             for g in np.split(by, cut):
                 if fm[g].all():
                     continue

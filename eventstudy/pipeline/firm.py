@@ -29,6 +29,7 @@ from eventstudy.pipeline.market_data import alignment_notes, local_dates, price_
 from eventstudy.pipeline.study import StudyConfig, StudyRun
 from eventstudy.inference.regression import REG_COLUMNS
 from eventstudy.returns.panel import compute_returns, with_closes
+from eventstudy.estimation.data import expand_runs
 from eventstudy.estimation.windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, WindowSpec
 from eventstudy.inputs.study import Labels, Study
 
@@ -81,10 +82,9 @@ def own_event_overlap_spans(pairs: pd.DataFrame, sessions: dict[str, pd.Datetime
     # pair b's event span [p0b + lo, p0b + hi] when p0b lies in [p0a + est0 - hi, p0a + est1 - lo]
     order = ok[np.lexsort((p0[ok], code[ok]))]
     key = code[order] * (np.int64(1) << 40) + p0[order]
-    a_pos = np.arange(order.size)
     start = np.searchsorted(key, key + (est[0] - hi), side="left")
     stop = np.searchsorted(key, key + (est[1] - lo), side="right")
-    a, b = _ranges(a_pos, start, stop - start)
+    a, b = expand_runs(start, stop - start)             # (position of pair a, of a candidate b) in ``order``
     a, b = order[a], order[b]
     keep = a != b
     a, b = a[keep], b[keep]
@@ -149,7 +149,7 @@ def own_event_overlaps(pairs: pd.DataFrame, sessions: dict[str, pd.DatetimeIndex
 def overlap_days(spans: pd.DataFrame) -> pd.DataFrame:
     """The runs of :func:`own_event_overlap_spans` as :data:`OVERLAP_COLUMNS`, one row per day, in their order."""
     n = spans["days"].to_numpy(dtype=np.int64)
-    j, rel = _ranges(np.arange(n.size), spans["rel_day_first"].to_numpy(dtype=np.int64), n)
+    j, rel = expand_runs(spans["rel_day_first"].to_numpy(dtype=np.int64), n)
     return pd.DataFrame({"ticker": _take_text(spans["ticker"], j), "event_id": _take_text(spans["event_id"], j),
                          "other_event_id": _take_text(spans["other_event_id"], j), "rel_day": rel})
 
@@ -163,10 +163,6 @@ def _take_text(col: pd.Series, at: np.ndarray):
     return col.to_numpy(dtype=object)[at]
 
 
-def _ranges(owner: np.ndarray, start: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ranges ``start[i] .. start[i] + n[i] - 1`` laid end to end: each value and its range's ``owner``."""
-    rep = np.repeat(np.arange(n.size), n)
-    return owner[rep], start[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n))
 
 
 def run_firm_study(firm_events: pd.DataFrame, source, *, benchmark: str | None = None,
